@@ -1,0 +1,120 @@
+//! `convscope`: the command-line face of convscope's core.
+
+mod arch;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use convscope_core::arch::{Volume, zoo};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "convscope",
+    version,
+    about = "Convolutional networks, explained by computing them"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Output size of a convolution along one axis: (W − F + 2P)/S + 1.
+    Size {
+        /// Input width W.
+        #[arg(long, short = 'w')]
+        input: usize,
+        /// Kernel size F.
+        #[arg(long, short = 'f')]
+        kernel: usize,
+        /// Stride S.
+        #[arg(long, short = 's', default_value_t = 1)]
+        stride: usize,
+        /// Zero padding P.
+        #[arg(long, short = 'p', default_value_t = 0)]
+        padding: usize,
+        /// Dilation D.
+        #[arg(long, short = 'd', default_value_t = 1)]
+        dilation: usize,
+    },
+    /// A network's layers: output volume, parameters, MACs and receptive field of each.
+    Arch {
+        /// Network name, for example alexnet_lecture, vgg16, resnet50 (see --list).
+        #[arg(required_unless_present = "list")]
+        name: Option<String>,
+        /// Input volume HxWxC (default: the network's own, e.g. 227x227x3).
+        #[arg(long, value_name = "HxWxC", allow_hyphen_values = true)]
+        input: Option<Volume>,
+        /// Print JSON instead of the text table.
+        #[arg(long)]
+        json: bool,
+        /// List the networks.
+        #[arg(long, conflicts_with_all = ["name", "input", "json"])]
+        list: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Size {
+            input,
+            kernel,
+            stride,
+            padding,
+            dilation,
+        } => match convscope_core::conv_output_size(input, kernel, stride, padding, dilation) {
+            Ok(out) => {
+                println!("{out}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Arch {
+            name,
+            input,
+            json,
+            list,
+        } => run_arch(name.as_deref(), input, json, list),
+    }
+}
+
+/// Exit codes: 0 success, 1 the network cannot take the input, 2 usage (unknown name;
+/// clap itself exits with 2 for a malformed `--input`).
+fn run_arch(name: Option<&str>, input: Option<Volume>, json: bool, list: bool) -> ExitCode {
+    if list {
+        print!("{}", arch::list());
+        return ExitCode::SUCCESS;
+    }
+    let Some(network) = name.and_then(zoo::by_name) else {
+        eprintln!(
+            "error: unknown network '{}'; known: {}",
+            name.unwrap_or_default(),
+            zoo::NAMES.join(", ")
+        );
+        return ExitCode::from(2);
+    };
+    let report = match network.evaluate_with_input(input.unwrap_or(network.input)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {} cannot take this input: {e}", network.name);
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: cannot write JSON: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", arch::table(&report));
+    }
+    ExitCode::SUCCESS
+}

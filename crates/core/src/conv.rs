@@ -1,0 +1,278 @@
+//! 2-D convolution (NCHW): a reference loop, an im2col + GEMM fast path, and transposed
+//! convolution, all validated through [`Conv2dGeometry`] / [`ConvTranspose2dGeometry`].
+//!
+//! - [`conv2d`] / [`conv2d_into`]: the fast path (im2col, then `ndarray`'s GEMM, i.e.
+//!   matrixmultiply with its wasm simd128 kernel).
+//! - [`conv2d_reference`]: the plain loop, the definition every other path is tested against
+//!   and whose summation order the trace ([`crate::trace::ConvTrace`]) reproduces bitwise.
+//! - [`conv_transpose2d`] and [`conv_transpose2d_reference`]: PyTorch's `ConvTranspose2d`.
+//! - [`Conv2dConfig`] → [`Conv2d`] → [`Conv2d::forward`]: the layer form.
+
+mod im2col;
+mod reference;
+mod transposed;
+
+use ndarray::{Array1, Array4, ArrayView1, ArrayView4, ArrayViewMut4};
+use serde::{Deserialize, Serialize};
+
+pub(crate) use reference::{signed, window_sum as reference_window_sum, window_taps, with_bias};
+pub use transposed::{
+    conv_transpose2d, conv_transpose2d_into, conv_transpose2d_reference,
+    conv_transpose2d_reference_into,
+};
+
+use crate::error::CoreError;
+use crate::shape::{Conv2dGeometry, Conv2dParams};
+use crate::tensor::{check_bias, check_out, dims4};
+
+/// Reusable buffers of the fast paths (the im2col / col2im matrix). Keep one per layer
+/// during training to avoid reallocating every call.
+#[derive(Debug, Default, Clone)]
+pub struct ConvScratch {
+    pub(crate) cols: Vec<f32>,
+}
+
+/// Validates tensors against each other for a forward convolution.
+fn geometry(
+    op: &'static str,
+    input: &ArrayView4<'_, f32>,
+    weight: &ArrayView4<'_, f32>,
+    bias: Option<&ArrayView1<'_, f32>>,
+    params: Conv2dParams,
+) -> Result<Conv2dGeometry, CoreError> {
+    let g = Conv2dGeometry::from_shapes(dims4(input), dims4(weight), params)?;
+    check_bias(op, bias, g.out_channels())?;
+    Ok(g)
+}
+
+/// 2-D convolution, fast path (im2col + GEMM).
+///
+/// # Shapes
+/// - input: `[batch, in_channels, height, width]`
+/// - weight: `[out_channels, in_channels / groups, kernel_h, kernel_w]`
+/// - bias: `[out_channels]`
+/// - output: `[batch, out_channels, out_h, out_w]` with `out_h`, `out_w` from
+///   [`crate::conv_output_size`]
+///
+/// # Errors
+/// [`CoreError`] when the shapes or hyper-parameters are inconsistent; the message names
+/// the values (e.g. "conv2d: input has 3 channels but the weight expects 1 per group × 1
+/// groups").
+pub fn conv2d(
+    input: ArrayView4<'_, f32>,
+    weight: ArrayView4<'_, f32>,
+    bias: Option<ArrayView1<'_, f32>>,
+    params: Conv2dParams,
+) -> Result<Array4<f32>, CoreError> {
+    let g = geometry("conv2d", &input, &weight, bias.as_ref(), params)?;
+    let mut out = Array4::zeros(g.output_shape());
+    im2col::conv2d_gemm(&g, &input, &weight, bias.as_ref(), &mut out.view_mut(), &mut ConvScratch::default())?;
+    Ok(out)
+}
+
+/// [`conv2d`] writing into a caller-owned `out` of shape `[N, C_out, H2, W2]` and reusing
+/// `scratch`. Returns the validated geometry.
+///
+/// # Errors
+/// As [`conv2d`], plus [`CoreError::OutputShape`] when `out` has the wrong shape.
+pub fn conv2d_into(
+    input: ArrayView4<'_, f32>,
+    weight: ArrayView4<'_, f32>,
+    bias: Option<ArrayView1<'_, f32>>,
+    params: Conv2dParams,
+    mut out: ArrayViewMut4<'_, f32>,
+    scratch: &mut ConvScratch,
+) -> Result<Conv2dGeometry, CoreError> {
+    let g = geometry("conv2d", &input, &weight, bias.as_ref(), params)?;
+    check_out("conv2d", &out, g.output_shape())?;
+    im2col::conv2d_gemm(&g, &input, &weight, bias.as_ref(), &mut out, scratch)?;
+    Ok(g)
+}
+
+/// 2-D convolution, reference loop: for every output cell, the sum over input channels
+/// (of its group), kernel rows and kernel columns — in that order — of input × weight,
+/// padding cells skipped, then `+ bias`.
+///
+/// # Shapes
+/// As [`conv2d`].
+///
+/// # Errors
+/// As [`conv2d`].
+pub fn conv2d_reference(
+    input: ArrayView4<'_, f32>,
+    weight: ArrayView4<'_, f32>,
+    bias: Option<ArrayView1<'_, f32>>,
+    params: Conv2dParams,
+) -> Result<Array4<f32>, CoreError> {
+    let g = geometry("conv2d_reference", &input, &weight, bias.as_ref(), params)?;
+    let mut out = Array4::zeros(g.output_shape());
+    reference::conv2d_loop(&g, &input, &weight, bias.as_ref(), &mut out.view_mut());
+    Ok(out)
+}
+
+/// [`conv2d_reference`] writing into a caller-owned `out`.
+///
+/// # Errors
+/// As [`conv2d_into`].
+pub fn conv2d_reference_into(
+    input: ArrayView4<'_, f32>,
+    weight: ArrayView4<'_, f32>,
+    bias: Option<ArrayView1<'_, f32>>,
+    params: Conv2dParams,
+    mut out: ArrayViewMut4<'_, f32>,
+) -> Result<Conv2dGeometry, CoreError> {
+    let g = geometry("conv2d_reference", &input, &weight, bias.as_ref(), params)?;
+    check_out("conv2d_reference", &out, g.output_shape())?;
+    reference::conv2d_loop(&g, &input, &weight, bias.as_ref(), &mut out);
+    Ok(g)
+}
+
+/// Configuration of a [`Conv2d`] layer (burn style: Config → init → forward).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conv2dConfig {
+    /// Input channels D1.
+    pub in_channels: usize,
+    /// Filters K.
+    pub out_channels: usize,
+    /// `[F_h, F_w]`.
+    pub kernel_size: [usize; 2],
+    /// Stride, padding, dilation, groups.
+    pub params: Conv2dParams,
+    /// Whether the layer has a bias (default true).
+    pub bias: bool,
+}
+
+impl Conv2dConfig {
+    /// `in_channels → out_channels` with a `kernel_size` window, stride 1, no padding, bias.
+    pub fn new(in_channels: usize, out_channels: usize, kernel_size: [usize; 2]) -> Self {
+        Self {
+            in_channels,
+            out_channels,
+            kernel_size,
+            params: Conv2dParams::default(),
+            bias: true,
+        }
+    }
+    /// Sets stride, padding, dilation and groups.
+    #[must_use]
+    pub fn with_params(mut self, params: Conv2dParams) -> Self {
+        self.params = params;
+        self
+    }
+    /// With or without a bias.
+    #[must_use]
+    pub fn with_bias(mut self, bias: bool) -> Self {
+        self.bias = bias;
+        self
+    }
+    /// `[C_out, C_in / groups, F_h, F_w]`.
+    pub fn weight_shape(&self) -> [usize; 4] {
+        [
+            self.out_channels,
+            self.in_channels / self.params.groups.max(1),
+            self.kernel_size[0],
+            self.kernel_size[1],
+        ]
+    }
+    /// A layer with all-zero weights and bias (load or train real ones).
+    ///
+    /// # Errors
+    /// [`CoreError::Shape`] when the configuration is invalid.
+    pub fn init(&self) -> Result<Conv2d, CoreError> {
+        self.validate()?;
+        let weight = Array4::zeros(self.weight_shape());
+        let bias = self.bias.then(|| Array1::zeros(self.out_channels));
+        self.init_with(weight, bias)
+    }
+    /// A layer with the given weight `[C_out, C_in / groups, F_h, F_w]` and bias `[C_out]`.
+    ///
+    /// # Errors
+    /// [`CoreError`] when the configuration is invalid, the weight has another shape, or
+    /// the bias is present/absent against `self.bias` or has the wrong length.
+    pub fn init_with(
+        &self,
+        weight: Array4<f32>,
+        bias: Option<Array1<f32>>,
+    ) -> Result<Conv2d, CoreError> {
+        self.validate()?;
+        if dims4(&weight) != self.weight_shape() {
+            return Err(CoreError::OutputShape {
+                op: "Conv2dConfig::init_with (weight)",
+                got: weight.shape().to_vec(),
+                expected: self.weight_shape().to_vec(),
+            });
+        }
+        let expected = if self.bias { self.out_channels } else { 0 };
+        let got = bias.as_ref().map_or(0, Array1::len);
+        if got != expected {
+            return Err(CoreError::BiasLength {
+                op: "Conv2dConfig::init_with",
+                got,
+                expected,
+            });
+        }
+        Ok(Conv2d {
+            config: *self,
+            weight,
+            bias,
+        })
+    }
+    fn validate(&self) -> Result<(), CoreError> {
+        // A 1-pixel-per-tap input always fits the kernel; this checks channels and groups.
+        let [kh, kw] = self.kernel_size;
+        let p = self.params;
+        let h = p.dilation[0].saturating_mul(kh.saturating_sub(1)).saturating_add(1);
+        let w = p.dilation[1].saturating_mul(kw.saturating_sub(1)).saturating_add(1);
+        Conv2dGeometry::new([1, self.in_channels, h, w], self.out_channels, self.kernel_size, p)?;
+        Ok(())
+    }
+}
+
+/// A convolution layer: weight, optional bias, hyper-parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conv2d {
+    config: Conv2dConfig,
+    weight: Array4<f32>,
+    bias: Option<Array1<f32>>,
+}
+
+impl Conv2d {
+    /// The configuration it was built from.
+    pub fn config(&self) -> &Conv2dConfig {
+        &self.config
+    }
+    /// `[C_out, C_in / groups, F_h, F_w]`.
+    pub fn weight(&self) -> &Array4<f32> {
+        &self.weight
+    }
+    /// `[C_out]`, if any.
+    pub fn bias(&self) -> Option<&Array1<f32>> {
+        self.bias.as_ref()
+    }
+    /// The validated geometry for an input of shape `[N, C_in, H, W]`.
+    ///
+    /// # Errors
+    /// [`CoreError::Shape`] when the input does not fit the layer.
+    pub fn geometry(&self, input_shape: [usize; 4]) -> Result<Conv2dGeometry, CoreError> {
+        Ok(Conv2dGeometry::from_shapes(
+            input_shape,
+            dims4(&self.weight),
+            self.config.params,
+        )?)
+    }
+    /// Forward pass (fast path).
+    ///
+    /// # Shapes
+    /// `[N, C_in, H, W]` → `[N, C_out, H2, W2]`.
+    ///
+    /// # Errors
+    /// As [`conv2d`].
+    pub fn forward(&self, input: ArrayView4<'_, f32>) -> Result<Array4<f32>, CoreError> {
+        conv2d(
+            input,
+            self.weight.view(),
+            self.bias.as_ref().map(|b| b.view()),
+            self.config.params,
+        )
+    }
+}

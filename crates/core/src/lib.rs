@@ -1,0 +1,34 @@
+//! convscope-core: the numeric engine behind every number convscope shows.
+//!
+//! No web dependency: this crate compiles natively and to `wasm32-unknown-unknown`, and the
+//! web app uses it as plain Rust. Tensors are NCHW (`[batch, channels, height, width]`).
+//!
+//! - [`shape`]: output sizes (with divisibility notes), parameter counts, MACs.
+//! - [`conv`]: convolution (reference loop and im2col + GEMM) and transposed convolution.
+//! - [`pool`]: max / average / sum pooling.
+//! - [`activation`]: ReLU, leaky ReLU, sigmoid, tanh, softmax, log-softmax, derivatives.
+//! - [`trace`]: step-by-step explanations of convolution and pooling for the UI.
+//! - [`error`]: [`CoreError`], the error every tensor operation returns.
+
+pub mod activation;
+pub mod arch;
+pub mod conv;
+pub mod error;
+pub mod pool;
+pub mod shape;
+pub mod tensor;
+pub mod trace;
+
+pub use activation::{Activation, log_softmax, sigmoid, softmax};
+pub use conv::{
+    Conv2d, Conv2dConfig, ConvScratch, conv_transpose2d, conv_transpose2d_into,
+    conv_transpose2d_reference, conv2d, conv2d_into, conv2d_reference, conv2d_reference_into,
+};
+pub use error::CoreError;
+pub use pool::{PoolKind, max_pool2d_with_indices, pool2d, pool2d_into};
+pub use shape::{
+    Conv2dGeometry, Conv2dParams, ConvTranspose2dGeometry, ConvTranspose2dParams,
+    DivisibilityNote, OutputSize, Pool2dGeometry, Pool2dParams, ShapeError, conv_output_size,
+    conv_output_size_explained, conv_transpose_output_size, pool_output_size,
+};
+pub use trace::{ConvStep, ConvTap, ConvTrace, PoolCell, PoolStep, PoolTrace, Stepper};

@@ -1,0 +1,196 @@
+//! 2-D pooling (max, average, sum), each depth slice independently.
+//!
+//! - Max pooling pads with −∞ (padding never wins) and keeps the argmax of every window as
+//!   a flat index `y·W + x` into the input plane, like PyTorch's `return_indices=True`.
+//!   Ties keep the first cell in row-major window order; NaN propagates (as in PyTorch).
+//! - Average pooling uses PyTorch's default `count_include_pad=True`: the window sum over
+//!   real cells divided by `F_h·F_w`, padding counted as zeros.
+//! - Sum pooling is the window sum over real cells (the lecture's "sum pooling").
+//!
+//! Windows overlap when the stride is smaller than the window. The sum runs in row-major
+//! window order, the same order the trace ([`crate::trace::PoolTrace`]) shows.
+
+use ndarray::{Array4, ArrayView2, ArrayView4, ArrayViewMut4};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::shape::{Pool2dGeometry, Pool2dParams};
+use crate::tensor::{check_out, dims4};
+
+/// Which summary a pooling window computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PoolKind {
+    /// Largest value (padding = −∞).
+    Max,
+    /// Mean over the whole window, padding counted as 0 (`count_include_pad=True`).
+    Average,
+    /// Sum over the real cells.
+    Sum,
+}
+
+/// One cell of a pooling window.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cell {
+    pub kernel: [usize; 2],
+    pub position: [isize; 2],
+    pub inside: Option<[usize; 2]>,
+}
+
+/// Calls `f` for each cell of window `(oy, ox)` in row-major order.
+pub(crate) fn window_cells(g: &Pool2dGeometry, oy: usize, ox: usize, mut f: impl FnMut(Cell)) {
+    let p = g.params();
+    let [_, _, h, w] = g.input_shape();
+    for ky in 0..p.kernel[0] {
+        let py = oy * p.stride[0] + ky;
+        let y = py.checked_sub(p.padding[0]).filter(|&y| y < h);
+        for kx in 0..p.kernel[1] {
+            let px = ox * p.stride[1] + kx;
+            let x = px.checked_sub(p.padding[1]).filter(|&x| x < w);
+            f(Cell {
+                kernel: [ky, kx],
+                position: [
+                    crate::conv::signed(py, p.padding[0]),
+                    crate::conv::signed(px, p.padding[1]),
+                ],
+                inside: y.zip(x).map(|(y, x)| [y, x]),
+            });
+        }
+    }
+}
+
+/// The result of one window: value and, for max pooling, the winning input cell.
+pub(crate) fn reduce(
+    g: &Pool2dGeometry,
+    kind: PoolKind,
+    plane: &ArrayView2<'_, f32>,
+    oy: usize,
+    ox: usize,
+) -> (f32, Option<[usize; 2]>) {
+    match kind {
+        PoolKind::Max => {
+            let mut best = f32::NEG_INFINITY;
+            let mut arg = None;
+            window_cells(g, oy, ox, |c| {
+                if let Some(yx) = c.inside {
+                    let v = plane[yx];
+                    if arg.is_none() || v > best || v.is_nan() {
+                        best = v;
+                        arg = Some(yx);
+                    }
+                }
+            });
+            (best, arg)
+        }
+        PoolKind::Sum | PoolKind::Average => {
+            let mut acc = 0.0f32;
+            window_cells(g, oy, ox, |c| {
+                if let Some(yx) = c.inside {
+                    acc += plane[yx];
+                }
+            });
+            if kind == PoolKind::Average {
+                (acc / divisor(g), None)
+            } else {
+                (acc, None)
+            }
+        }
+    }
+}
+
+/// F_h·F_w as f32 (the average's divisor with `count_include_pad=True`).
+pub(crate) fn divisor(g: &Pool2dGeometry) -> f32 {
+    let [kh, kw] = g.params().kernel;
+    (kh * kw) as f32
+}
+
+fn pool_loop(
+    g: &Pool2dGeometry,
+    kind: PoolKind,
+    input: &ArrayView4<'_, f32>,
+    out: &mut ArrayViewMut4<'_, f32>,
+    mut argmax: Option<&mut ArrayViewMut4<'_, usize>>,
+) {
+    let [batch, channels, oh, ow] = g.output_shape();
+    let w = g.input_shape()[3];
+    for n in 0..batch {
+        let sample = input.index_axis(ndarray::Axis(0), n);
+        for c in 0..channels {
+            let plane = sample.index_axis(ndarray::Axis(0), c);
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let (v, arg) = reduce(g, kind, &plane, oy, ox);
+                    out[[n, c, oy, ox]] = v;
+                    if let (Some(a), Some([y, x])) = (argmax.as_deref_mut(), arg) {
+                        a[[n, c, oy, ox]] = y * w + x;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// 2-D pooling of every depth slice.
+///
+/// # Shapes
+/// - input: `[batch, channels, height, width]`
+/// - output: `[batch, channels, out_h, out_w]`, sizes from [`crate::shape::pool_output_size`]
+///
+/// # Errors
+/// [`CoreError::Shape`] for an empty input axis, a zero window or stride, padding above half
+/// the window, or a window larger than the padded input.
+pub fn pool2d(
+    input: ArrayView4<'_, f32>,
+    kind: PoolKind,
+    params: Pool2dParams,
+) -> Result<Array4<f32>, CoreError> {
+    let g = Pool2dGeometry::new(dims4(&input), params)?;
+    let mut out = Array4::zeros(g.output_shape());
+    pool_loop(&g, kind, &input, &mut out.view_mut(), None);
+    Ok(out)
+}
+
+/// Max pooling that also returns, per output cell, the flat index `y·W + x` of the winning
+/// input cell in its plane.
+///
+/// # Shapes
+/// `[N, C, H, W]` → values and indices `[N, C, H2, W2]`.
+///
+/// # Errors
+/// As [`pool2d`].
+pub fn max_pool2d_with_indices(
+    input: ArrayView4<'_, f32>,
+    params: Pool2dParams,
+) -> Result<(Array4<f32>, Array4<usize>), CoreError> {
+    let g = Pool2dGeometry::new(dims4(&input), params)?;
+    let mut out = Array4::zeros(g.output_shape());
+    let mut idx = Array4::zeros(g.output_shape());
+    pool_loop(&g, PoolKind::Max, &input, &mut out.view_mut(), Some(&mut idx.view_mut()));
+    Ok((out, idx))
+}
+
+/// [`pool2d`] into a caller-owned `out`; with `argmax` (max pooling only), also the indices.
+///
+/// # Errors
+/// As [`pool2d`], plus [`CoreError::OutputShape`] when `out` or `argmax` has the wrong shape.
+pub fn pool2d_into(
+    input: ArrayView4<'_, f32>,
+    kind: PoolKind,
+    params: Pool2dParams,
+    mut out: ArrayViewMut4<'_, f32>,
+    mut argmax: Option<ArrayViewMut4<'_, usize>>,
+) -> Result<Pool2dGeometry, CoreError> {
+    let g = Pool2dGeometry::new(dims4(&input), params)?;
+    check_out("pool2d", &out, g.output_shape())?;
+    if let Some(a) = &argmax {
+        let (n, c, h, w) = a.dim();
+        if [n, c, h, w] != g.output_shape() {
+            return Err(CoreError::OutputShape {
+                op: "pool2d (argmax)",
+                got: vec![n, c, h, w],
+                expected: g.output_shape().to_vec(),
+            });
+        }
+    }
+    pool_loop(&g, kind, &input, &mut out, argmax.as_mut());
+    Ok(g)
+}

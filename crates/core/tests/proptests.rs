@@ -1,0 +1,241 @@
+//! Property tests (native only: proptest is not a wasm dev-dependency).
+//!
+//! - The im2col + GEMM fast path equals the reference loop *exactly* on small integer
+//!   values (every partial sum is an exactly representable integer, so order is irrelevant).
+//! - Output shapes equal the formula.
+//! - No parameters make any public operation panic: invalid ones return `Err`.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use convscope_core::{
+    Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, ConvTranspose2dParams, PoolKind,
+    Pool2dParams, PoolTrace, Stepper, conv_output_size, conv_output_size_explained,
+    conv_transpose_output_size, conv_transpose2d, conv_transpose2d_reference, conv2d, conv2d_into,
+    conv2d_reference, pool2d,
+};
+use ndarray::{Array1, Array4};
+use proptest::prelude::*;
+
+fn int_tensor(shape: [usize; 4], seed: u64) -> Array4<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    Array4::from_shape_fn(shape, |_| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s % 7) as f32 - 3.0
+    })
+}
+
+#[derive(Debug, Clone)]
+struct ConvProblem {
+    batch: usize,
+    groups: usize,
+    in_per_group: usize,
+    out_per_group: usize,
+    size: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    dilation: [usize; 2],
+    bias: bool,
+    seed: u64,
+}
+
+fn conv_problem() -> impl Strategy<Value = ConvProblem> {
+    (
+        (1usize..=2, 1usize..=3, 1usize..=3, 1usize..=3),
+        ([1usize..=9, 1usize..=9], [1usize..=4, 1usize..=4]),
+        ([1usize..=3, 1usize..=3], [0usize..=3, 0usize..=3], [1usize..=3, 1usize..=3]),
+        any::<bool>(),
+        any::<u64>(),
+    )
+        .prop_map(
+            |((batch, groups, in_per_group, out_per_group), (size, kernel), (stride, padding, dilation), bias, seed)| {
+                ConvProblem {
+                    batch,
+                    groups,
+                    in_per_group,
+                    out_per_group,
+                    size,
+                    kernel,
+                    stride,
+                    padding,
+                    dilation,
+                    bias,
+                    seed,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn conv2d_fast_path_equals_reference_exactly(pb in conv_problem()) {
+        let c_in = pb.groups * pb.in_per_group;
+        let c_out = pb.groups * pb.out_per_group;
+        let x = int_tensor([pb.batch, c_in, pb.size[0], pb.size[1]], pb.seed);
+        let w = int_tensor([c_out, pb.in_per_group, pb.kernel[0], pb.kernel[1]], pb.seed ^ 1);
+        let b = pb.bias.then(|| Array1::from_shape_fn(c_out, |k| k as f32 - 1.0));
+        let p = Conv2dParams { stride: pb.stride, padding: pb.padding, dilation: pb.dilation, groups: pb.groups };
+        let fast = conv2d(x.view(), w.view(), b.as_ref().map(|b| b.view()), p);
+        let reference = conv2d_reference(x.view(), w.view(), b.as_ref().map(|b| b.view()), p);
+        let formula: Result<Vec<usize>, _> = (0..2)
+            .map(|i| conv_output_size(pb.size[i], pb.kernel[i], pb.stride[i], pb.padding[i], pb.dilation[i]))
+            .collect();
+        match (fast, reference, formula) {
+            (Ok(f), Ok(r), Ok(hw)) => {
+                prop_assert_eq!(f.shape(), &[pb.batch, c_out, hw[0], hw[1]]);
+                prop_assert_eq!(&f, &r);
+                // The _into variant reusing a dirty buffer and scratch gives the same.
+                let mut out = Array4::from_elem(f.raw_dim(), 9.0);
+                let mut scratch = ConvScratch::default();
+                conv2d_into(x.view(), w.view(), b.as_ref().map(|b| b.view()), p, out.view_mut(), &mut scratch).unwrap();
+                prop_assert_eq!(&out, &f);
+            }
+            (Err(a), Err(b), Err(_)) => prop_assert_eq!(a, b),
+            (f, r, s) => prop_assert!(false, "fast {:?} / reference {:?} / formula {:?} disagree", f.err(), r.err(), s),
+        }
+    }
+
+    #[test]
+    fn conv_transpose2d_fast_path_equals_reference_exactly(
+        pb in conv_problem(),
+        output_padding in [0usize..=2, 0usize..=2],
+    ) {
+        let c_in = pb.groups * pb.in_per_group;
+        let c_out = pb.groups * pb.out_per_group;
+        let size = [pb.size[0].min(5), pb.size[1].min(5)];
+        let x = int_tensor([pb.batch, c_in, size[0], size[1]], pb.seed);
+        let w = int_tensor([c_in, pb.out_per_group, pb.kernel[0], pb.kernel[1]], pb.seed ^ 2);
+        let b = pb.bias.then(|| Array1::from_shape_fn(c_out, |k| 2.0 - k as f32));
+        let p = ConvTranspose2dParams {
+            stride: pb.stride,
+            padding: pb.padding,
+            output_padding,
+            dilation: pb.dilation,
+            groups: pb.groups,
+        };
+        let fast = conv_transpose2d(x.view(), w.view(), b.as_ref().map(|b| b.view()), p);
+        let reference = conv_transpose2d_reference(x.view(), w.view(), b.as_ref().map(|b| b.view()), p);
+        let formula: Result<Vec<usize>, _> = (0..2)
+            .map(|i| conv_transpose_output_size(size[i], pb.kernel[i], pb.stride[i], pb.padding[i], output_padding[i], pb.dilation[i]))
+            .collect();
+        match (fast, reference, formula) {
+            (Ok(f), Ok(r), Ok(hw)) => {
+                prop_assert_eq!(f.shape(), &[pb.batch, c_out, hw[0], hw[1]]);
+                prop_assert_eq!(&f, &r);
+            }
+            (Err(a), Err(b), Err(_)) => prop_assert_eq!(a, b),
+            (f, r, s) => prop_assert!(false, "fast {:?} / reference {:?} / formula {:?} disagree", f.err(), r.err(), s),
+        }
+    }
+
+    #[test]
+    fn pooling_shape_equals_formula(
+        size in [1usize..=9, 1usize..=9],
+        kernel in [1usize..=4, 1usize..=4],
+        stride in [1usize..=3, 1usize..=3],
+        padding in [0usize..=2, 0usize..=2],
+        seed in any::<u64>(),
+    ) {
+        let x = int_tensor([1, 2, size[0], size[1]], seed);
+        let p = Pool2dParams { kernel, stride, padding };
+        for kind in [PoolKind::Max, PoolKind::Average, PoolKind::Sum] {
+            match pool2d(x.view(), kind, p) {
+                Ok(y) => {
+                    for i in 0..2 {
+                        prop_assert_eq!(y.shape()[2 + i], conv_output_size(size[i], kernel[i], stride[i], padding[i], 1).unwrap());
+                    }
+                    prop_assert!(y.iter().all(|v| v.is_finite()));
+                }
+                Err(_) => prop_assert!(padding[0] > kernel[0] / 2 || padding[1] > kernel[1] / 2
+                    || conv_output_size(size[0], kernel[0], 1, padding[0], 1).is_err()
+                    || conv_output_size(size[1], kernel[1], 1, padding[1], 1).is_err()),
+            }
+        }
+    }
+}
+
+/// Small values, zeros and huge values: anything a user could type.
+fn any_param() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        4 => 0usize..=4,
+        1 => Just(usize::MAX),
+        1 => Just(usize::MAX / 2),
+        1 => Just(1usize << 40),
+        1 => Just(1usize << 31),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn no_parameters_make_anything_panic(
+        dims in [0usize..=3, 0usize..=3, 0usize..=5, 0usize..=5],
+        out_c in 0usize..=3,
+        wc in 0usize..=3,
+        kernel in [any_param(), any_param()],
+        stride in [any_param(), any_param()],
+        padding in [any_param(), any_param()],
+        dilation in [any_param(), any_param()],
+        output_padding in [any_param(), any_param()],
+        groups in any_param(),
+        bias_len in 0usize..=4,
+    ) {
+        let small = |v: usize| v.min(4);
+        let x = int_tensor(dims, 3);
+        let w = int_tensor([out_c, wc, small(kernel[0]), small(kernel[1])], 4);
+        let b = Array1::from_elem(bias_len, 1.0f32);
+        let p = Conv2dParams { stride, padding, dilation, groups };
+        let fast = conv2d(x.view(), w.view(), Some(b.view()), p);
+        let reference = conv2d_reference(x.view(), w.view(), Some(b.view()), p);
+        prop_assert_eq!(fast.is_ok(), reference.is_ok());
+        if let (Ok(f), Ok(r)) = (&fast, &reference) {
+            prop_assert_eq!(f, r);
+        }
+        if dims[0] > 0 {
+            let t = ConvTrace::new(x.view(), 0, w.view(), None, p, Default::default());
+            if let Ok(t) = t {
+                let _ = t.step(0);
+                let _ = t.step(t.len().saturating_sub(1));
+                let _ = t.step(t.len());
+            }
+        }
+        let tp = ConvTranspose2dParams { stride, padding, output_padding, dilation, groups };
+        let tw = int_tensor([wc, out_c, small(kernel[0]), small(kernel[1])], 5);
+        let tf = conv_transpose2d(x.view(), tw.view(), None, tp);
+        let tr = conv_transpose2d_reference(x.view(), tw.view(), None, tp);
+        prop_assert_eq!(tf.is_ok(), tr.is_ok());
+        let pp = Pool2dParams { kernel, stride, padding };
+        for kind in [PoolKind::Max, PoolKind::Average, PoolKind::Sum] {
+            if let Ok(y) = pool2d(x.view(), kind, pp) {
+                prop_assert!(y.len() <= 1 << 20);
+            }
+            if dims[0] > 0 {
+                if let Ok(t) = PoolTrace::new(x.view(), 0, kind, pp) {
+                    let _ = t.step(0);
+                }
+            }
+        }
+        let _ = Conv2dGeometry::new(dims, out_c, kernel, p);
+        let _ = Conv2dGeometry::new([kernel[0], stride[0], padding[0], dilation[0]], groups, kernel, p);
+        let _ = conv_output_size_explained(dims[2], kernel[0], stride[0], padding[0], dilation[0]);
+        let _ = conv_output_size_explained(padding[1], kernel[1], stride[1], padding[0], dilation[1]);
+    }
+}
+
+/// Shrunk failures are kept here as named regression tests.
+#[test]
+fn huge_stride_and_padding_give_a_small_all_padding_output() {
+    // padded = 1 + 2^41, stride 2^40: 3 × 3 windows, only the centre one touches the input.
+    let x = int_tensor([1, 1, 1, 1], 9);
+    let w = Array4::from_elem([1, 1, 1, 1], 2.0f32);
+    let p = Conv2dParams::default().with_stride(1 << 40).with_padding(1 << 40);
+    let y = conv2d(x.view(), w.view(), None, p).unwrap();
+    assert_eq!(y.shape(), &[1, 1, 3, 3]);
+    assert_eq!(y, conv2d_reference(x.view(), w.view(), None, p).unwrap());
+    assert_eq!(y[[0, 0, 1, 1]], 2.0 * x[[0, 0, 0, 0]]);
+}

@@ -1,0 +1,10 @@
+//! convscope's web app: Yew components over the core, and the worker that runs heavy work.
+//!
+//! The math lives in `convscope-core`; this crate only shows it. Each page is one module in
+//! [`pages`]; [`route`] maps the URL's hash to a page; [`agent`] is the web worker's task.
+
+pub mod agent;
+pub mod app;
+pub mod hooks;
+pub mod pages;
+pub mod route;

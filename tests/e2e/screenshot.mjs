@@ -1,0 +1,29 @@
+// Writes the README's screenshots: `cargo xtask screenshot` builds the app, serves it on a
+// free port and runs this with BASE_URL and OUT_DIR set.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BASE_URL, openBrowser, openPage } from './browser.mjs';
+
+const outDir = process.env.OUT_DIR ?? 'docs';
+mkdirSync(outDir, { recursive: true });
+
+const SHOTS = [
+  // [file, hash route, a locator that must be visible first]
+  ['screenshot-convolution.png', '#/convolution', '[data-testid="worker-result"]'],
+];
+
+const browser = await openBrowser({ width: 1280, height: 800 });
+try {
+  for (const [file, hash, ready] of SHOTS) {
+    const { page, errors } = await openPage(browser.context);
+    await page.goto(`${BASE_URL}${hash}`);
+    await page.locator(ready).first().waitFor({ timeout: 20000 });
+    const path = join(outDir, file);
+    await page.screenshot({ path, fullPage: true });
+    if (errors.length) throw new Error(`errors on ${hash}:\n${errors.join('\n')}`);
+    console.log(`wrote ${path}`);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+}

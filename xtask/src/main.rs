@@ -1,0 +1,71 @@
+//! `cargo xtask`: convscope's setup, build, serve and test automation.
+//!
+//! ```text
+//! cargo xtask serve [--port N]   install what is missing, build the release app, serve it
+//! cargo xtask test               install what is missing, run every check CI runs
+//! cargo xtask setup              only install what is missing
+//! cargo xtask build              install what is missing, build the release app into dist/
+//! cargo xtask screenshot         build, serve on a free port, write docs/*.png
+//! ```
+//!
+//! Every step prints what it does; a failing step says what failed and what to do about it.
+
+mod cmd;
+mod server;
+mod setup;
+mod tasks;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  serve [--port N]   install what is missing, build the release app, serve it on
+                     http://127.0.0.1:8080 (or port N)
+  test               install what is missing and run every check CI runs: fmt, clippy
+                     (native and wasm32), native tests, wasm tests in headless Chromium,
+                     end-to-end tests against the release build
+  setup              install what is missing (wasm target, Trunk, wasm-bindgen-cli,
+                     npm packages, Chromium) and nothing else
+  build              install what is missing and build the release app into dist/
+  screenshot         build, serve on a free port, and write the README's screenshots
+  bench-wasm         build and time the core's kernels in headless Chromium
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => parse_port(&args[1..]).and_then(tasks::serve),
+        Some("test") => tasks::test(),
+        Some("setup") => setup::all().map(|_| ()),
+        Some("build") => setup::all().and_then(|tools| tasks::build(&tools)),
+        Some("screenshot") => tasks::screenshot(),
+        Some("bench-wasm") => tasks::bench_wasm(),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("\nxtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_port(args: &[String]) -> Result<u16, String> {
+    match args {
+        [] => Ok(8080),
+        [flag, value] if flag == "--port" || flag == "-p" => value
+            .parse()
+            .map_err(|_| format!("--port wants a number from 1 to 65535, got `{value}`")),
+        _ => Err(format!(
+            "serve takes only `--port N`, got `{}`",
+            args.join(" ")
+        )),
+    }
+}

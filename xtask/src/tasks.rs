@@ -1,0 +1,192 @@
+//! The commands: build, serve, test, screenshot, bench-wasm.
+
+use std::ffi::OsString;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::cmd::{self, run, step};
+use crate::server;
+use crate::setup::{self, CHROMEDRIVER, CHROMIUM, Tools};
+
+/// `PATH` with cargo's bin directory first, so Trunk finds the pinned `wasm-bindgen`.
+fn path_with(tools: &Tools) -> OsString {
+    let mut paths = vec![tools.cargo_bin.clone()];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+/// Builds the release app into `dist/` with Trunk, offline.
+pub fn build(tools: &Tools) -> Result<(), String> {
+    step("build the release app (trunk build --release --offline)");
+    run(Command::new(&tools.trunk)
+        .args(["build", "--release", "--offline"])
+        .env("PATH", path_with(tools)))
+    .map_err(|e| {
+        format!("{e}\n  Trunk could not build the app; the compiler's messages above say why")
+    })
+}
+
+/// Installs, builds, and serves `dist/` on `127.0.0.1:port` until interrupted.
+pub fn serve(port: u16) -> Result<(), String> {
+    let tools = setup::all()?;
+    build(&tools)?;
+    let bound = server::spawn(cmd::root().join("dist"), port)?;
+    step(&format!("serving dist/ on http://127.0.0.1:{bound}  (Ctrl-C stops)"));
+    loop {
+        std::thread::park();
+    }
+}
+
+struct Outcome {
+    name: &'static str,
+    result: Result<(), String>,
+    seconds: f64,
+}
+
+/// Installs what is missing, then runs every check; exits non-zero on any failure.
+pub fn test() -> Result<(), String> {
+    let started = Instant::now();
+    let tools = setup::all()?;
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut check = |name: &'static str, f: &mut dyn FnMut() -> Result<(), String>| {
+        step(name);
+        let t = Instant::now();
+        let result = f();
+        if let Err(e) = &result {
+            eprintln!("FAILED: {name}: {e}");
+        }
+        let ok = result.is_ok();
+        outcomes.push(Outcome {
+            name,
+            result,
+            seconds: t.elapsed().as_secs_f64(),
+        });
+        ok
+    };
+
+    check("format (cargo fmt --check)", &mut || {
+        run(Command::new("cargo").args(["fmt", "--all", "--check"]))
+    });
+    check("clippy, native", &mut || {
+        run(Command::new("cargo").args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    check("clippy, wasm32", &mut || {
+        run(Command::new("cargo").args([
+            "clippy",
+            "-p",
+            "convscope-core",
+            "-p",
+            "convscope-web",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--lib",
+            "--bins",
+            "--tests",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    check("native tests (cargo test --workspace)", &mut || {
+        run(Command::new("cargo").args(["test", "--workspace"]))
+    });
+    check("core tests in headless Chromium (wasm-bindgen-test)", &mut || {
+        run(Command::new("cargo")
+            .args([
+                "test",
+                "-p",
+                "convscope-core",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                &tools.wasm_bindgen_test_runner,
+            )
+            .env("CHROMEDRIVER", CHROMEDRIVER)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
+    });
+    let built = check("release build (trunk build --release --offline)", &mut || {
+        build(&tools)
+    });
+    check("end-to-end tests (playwright-core, node --test)", &mut || {
+        if !built {
+            return Err("skipped: the release build failed".to_owned());
+        }
+        let port = server::spawn(cmd::root().join("dist"), 0)?;
+        run(Command::new("node")
+            .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+            .env("BASE_URL", format!("http://127.0.0.1:{port}/"))
+            .env("CHROMIUM", CHROMIUM))
+    });
+
+    println!("\n==> summary");
+    for o in &outcomes {
+        let mark = if o.result.is_ok() { "ok    " } else { "FAILED" };
+        println!("{mark} {:>7.1}s  {}", o.seconds, o.name);
+    }
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.result.is_err())
+        .map(|o| o.name)
+        .collect();
+    println!(
+        "{} of {} checks passed in {:.0}s",
+        outcomes.len() - failed.len(),
+        outcomes.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failed: {}", failed.join("; ")))
+    }
+}
+
+/// Builds, serves on a free port, and writes the README's screenshots into `docs/`.
+pub fn screenshot() -> Result<(), String> {
+    let tools = setup::all()?;
+    build(&tools)?;
+    let port = server::spawn(cmd::root().join("dist"), 0)?;
+    step("screenshots (tests/e2e/screenshot.mjs)");
+    run(Command::new("node")
+        .arg("tests/e2e/screenshot.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{port}/"))
+        .env("CHROMIUM", CHROMIUM)
+        .env("OUT_DIR", cmd::root().join("docs")))
+}
+
+/// Times the core's kernels compiled to wasm in headless Chromium (release, simd128).
+pub fn bench_wasm() -> Result<(), String> {
+    let tools = setup::all()?;
+    step("wasm benchmarks in headless Chromium");
+    run(Command::new("cargo")
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "convscope-core",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "wasm_bench",
+            "--",
+            "--include-ignored",
+            "--nocapture",
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            &tools.wasm_bindgen_test_runner,
+        )
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "600"))
+}
