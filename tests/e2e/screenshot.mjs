@@ -10,14 +10,18 @@ mkdirSync(outDir, { recursive: true });
 const SHOTS = [
   // [file, hash route, a locator that must be visible first]
   ['screenshot-convolution.png', '#/convolution', '[data-testid="worker-result"]'],
+  ['screenshot-pooling.png', '#/pooling', '[data-testid="pool-value"]'],
+  ['screenshot-architectures.png', '#/architectures?net=alexnet_lecture&input=227x227x3&layer=CONV1', '[data-testid="formula-width"]'],
 ];
+const only = process.env.SHOTS ? JSON.parse(process.env.SHOTS) : null;
 
-const browser = await openBrowser({ width: 1280, height: 800 });
+const browser = await openBrowser({ width: 1440, height: 900 });
 try {
-  for (const [file, hash, ready] of SHOTS) {
+  for (const [file, hash, ready] of only ?? SHOTS) {
     const { page, errors } = await openPage(browser.context);
     await page.goto(`${BASE_URL}${hash}`);
     await page.locator(ready).first().waitFor({ timeout: 20000 });
+    await page.waitForTimeout(300);
     const path = join(outDir, file);
     await page.screenshot({ path, fullPage: true });
     if (errors.length) throw new Error(`errors on ${hash}:\n${errors.join('\n')}`);

@@ -10,8 +10,9 @@ use std::thread;
 /// Binds `127.0.0.1:port` (port 0 picks a free one) and serves `root` on background threads.
 /// Returns the bound port.
 pub fn spawn(root: PathBuf, port: u16) -> Result<u16, String> {
-    let listener = TcpListener::bind(("127.0.0.1", port))
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (is another server using it? try --port)"))?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        format!("cannot listen on 127.0.0.1:{port}: {e} (is another server using it? try --port)")
+    })?;
     let bound = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?
@@ -43,14 +44,32 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let target = parts.next().unwrap_or("/");
     let mut stream = stream;
     if method != "GET" && method != "HEAD" {
-        return respond(&mut stream, "405 Method Not Allowed", "text/plain", b"GET or HEAD only\n", method == "HEAD");
+        return respond(
+            &mut stream,
+            "405 Method Not Allowed",
+            "text/plain",
+            b"GET or HEAD only\n",
+            method == "HEAD",
+        );
     }
     match resolve(root, target) {
         Some(path) => match std::fs::read(&path) {
             Ok(body) => respond(&mut stream, "200 OK", mime(&path), &body, method == "HEAD"),
-            Err(_) => respond(&mut stream, "404 Not Found", "text/plain", b"not found\n", method == "HEAD"),
+            Err(_) => respond(
+                &mut stream,
+                "404 Not Found",
+                "text/plain",
+                b"not found\n",
+                method == "HEAD",
+            ),
         },
-        None => respond(&mut stream, "404 Not Found", "text/plain", b"not found\n", method == "HEAD"),
+        None => respond(
+            &mut stream,
+            "404 Not Found",
+            "text/plain",
+            b"not found\n",
+            method == "HEAD",
+        ),
     }
 }
 
@@ -72,7 +91,11 @@ fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
 }
 
 fn mime(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or_default() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+    {
         "html" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "wasm" => "application/wasm",
@@ -86,7 +109,13 @@ fn mime(path: &Path) -> &'static str {
     }
 }
 
-fn respond(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8], head: bool) -> std::io::Result<()> {
+fn respond(
+    stream: &mut TcpStream,
+    status: &str,
+    content_type: &str,
+    body: &[u8],
+    head: bool,
+) -> std::io::Result<()> {
     let header = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
         body.len()
@@ -112,6 +141,9 @@ mod tests {
     #[test]
     fn wasm_is_served_as_application_wasm() {
         assert_eq!(mime(Path::new("app_bg.wasm")), "application/wasm");
-        assert_eq!(mime(Path::new("worker.js")), "text/javascript; charset=utf-8");
+        assert_eq!(
+            mime(Path::new("worker.js")),
+            "text/javascript; charset=utf-8"
+        );
     }
 }

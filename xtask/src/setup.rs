@@ -48,12 +48,17 @@ fn cargo_bin() -> PathBuf {
 fn wasm_target() -> Result<(), String> {
     step("wasm32-unknown-unknown target");
     let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         println!("already installed");
         return Ok(());
     }
     run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])).map_err(|e| {
-        format!("{e}\n  rustup could not add the wasm target; check that rustup manages this toolchain")
+        format!(
+            "{e}\n  rustup could not add the wasm target; check that rustup manages this toolchain"
+        )
     })
 }
 
@@ -86,10 +91,12 @@ pub fn locked_wasm_bindgen_version() -> Result<String, String> {
         .map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_owned());
-            }
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_owned());
         }
     }
     Err(format!(
@@ -100,7 +107,9 @@ pub fn locked_wasm_bindgen_version() -> Result<String, String> {
 
 fn wasm_bindgen(cargo_bin: &Path) -> Result<PathBuf, String> {
     let version = locked_wasm_bindgen_version()?;
-    step(&format!("wasm-bindgen-cli {version} (the version in Cargo.lock)"));
+    step(&format!(
+        "wasm-bindgen-cli {version} (the version in Cargo.lock)"
+    ));
     let cli = cargo_bin.join("wasm-bindgen");
     let runner = cargo_bin.join("wasm-bindgen-test-runner");
     if tool_version(&cli).as_deref() == Some(version.as_str()) && runner.exists() {
@@ -115,11 +124,14 @@ fn wasm_bindgen(cargo_bin: &Path) -> Result<PathBuf, String> {
 /// `cargo install` at a pinned version: `--locked` first; if the tool's lockfile names crate
 /// versions the registry lacks, again without `--locked` (the version stays pinned).
 fn cargo_install(krate: &str, version: &str) -> Result<(), String> {
-    let locked = run(Command::new("cargo").args(["install", krate, "--version", version, "--locked"]));
+    let locked =
+        run(Command::new("cargo").args(["install", krate, "--version", version, "--locked"]));
     if locked.is_ok() {
         return Ok(());
     }
-    println!("`--locked` failed (its lockfile may name versions the registry lacks); retrying without it");
+    println!(
+        "`--locked` failed (its lockfile may name versions the registry lacks); retrying without it"
+    );
     run(Command::new("cargo").args(["install", krate, "--version", version])).map_err(|e| {
         format!("{e}\n  could not compile {krate} {version}; check that crates.io is reachable")
     })

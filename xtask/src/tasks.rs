@@ -33,7 +33,9 @@ pub fn serve(port: u16) -> Result<(), String> {
     let tools = setup::all()?;
     build(&tools)?;
     let bound = server::spawn(cmd::root().join("dist"), port)?;
-    step(&format!("serving dist/ on http://127.0.0.1:{bound}  (Ctrl-C stops)"));
+    step(&format!(
+        "serving dist/ on http://127.0.0.1:{bound}  (Ctrl-C stops)"
+    ));
     loop {
         std::thread::park();
     }
@@ -99,35 +101,42 @@ pub fn test() -> Result<(), String> {
     check("native tests (cargo test --workspace)", &mut || {
         run(Command::new("cargo").args(["test", "--workspace"]))
     });
-    check("core tests in headless Chromium (wasm-bindgen-test)", &mut || {
-        run(Command::new("cargo")
-            .args([
-                "test",
-                "-p",
-                "convscope-core",
-                "--target",
-                "wasm32-unknown-unknown",
-            ])
-            .env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                &tools.wasm_bindgen_test_runner,
-            )
-            .env("CHROMEDRIVER", CHROMEDRIVER)
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
-    });
-    let built = check("release build (trunk build --release --offline)", &mut || {
-        build(&tools)
-    });
-    check("end-to-end tests (playwright-core, node --test)", &mut || {
-        if !built {
-            return Err("skipped: the release build failed".to_owned());
-        }
-        let port = server::spawn(cmd::root().join("dist"), 0)?;
-        run(Command::new("node")
-            .args(["--test", "--test-concurrency=1", "tests/e2e/"])
-            .env("BASE_URL", format!("http://127.0.0.1:{port}/"))
-            .env("CHROMIUM", CHROMIUM))
-    });
+    check(
+        "core tests in headless Chromium (wasm-bindgen-test)",
+        &mut || {
+            run(Command::new("cargo")
+                .args([
+                    "test",
+                    "-p",
+                    "convscope-core",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                ])
+                .env(
+                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                    &tools.wasm_bindgen_test_runner,
+                )
+                .env("CHROMEDRIVER", CHROMEDRIVER)
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
+        },
+    );
+    let built = check(
+        "release build (trunk build --release --offline)",
+        &mut || build(&tools),
+    );
+    check(
+        "end-to-end tests (playwright-core, node --test)",
+        &mut || {
+            if !built {
+                return Err("skipped: the release build failed".to_owned());
+            }
+            let port = server::spawn(cmd::root().join("dist"), 0)?;
+            run(Command::new("node")
+                .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+                .env("BASE_URL", format!("http://127.0.0.1:{port}/"))
+                .env("CHROMIUM", CHROMIUM))
+        },
+    );
 
     println!("\n==> summary");
     for o in &outcomes {

@@ -1,6 +1,10 @@
 //! `convscope`: the command-line face of convscope's core.
 
 mod arch;
+mod classify;
+mod eval;
+mod model_file;
+mod train;
 
 use std::process::ExitCode;
 
@@ -53,6 +57,12 @@ enum Command {
         #[arg(long, conflicts_with_all = ["name", "input", "json"])]
         list: bool,
     },
+    /// Train LeNet-5 on MNIST or Fashion-MNIST and write the weights as safetensors.
+    Train(train::TrainArgs),
+    /// Accuracy and confusion matrix of a model on a test set.
+    Eval(eval::EvalArgs),
+    /// Classify image files with a trained model (top-3 classes, or JSON).
+    Classify(classify::ClassifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +90,20 @@ fn main() -> ExitCode {
             json,
             list,
         } => run_arch(name.as_deref(), input, json, list),
+        Command::Train(args) => report(train::run(&args)),
+        Command::Eval(args) => report(eval::run(&args)),
+        Command::Classify(args) => report(classify::run(&args)),
+    }
+}
+
+/// Prints an error of `train`, `eval` or `classify` and exits with 1.
+fn report(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

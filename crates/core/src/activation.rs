@@ -138,7 +138,12 @@ pub fn tanh_derivative(x: f32) -> f32 {
     1.0 - t * t
 }
 
-fn check_len(op: &'static str, what: &'static str, got: usize, expected: usize) -> Result<(), CoreError> {
+fn check_len(
+    op: &'static str,
+    what: &'static str,
+    got: usize,
+    expected: usize,
+) -> Result<(), CoreError> {
     if got != expected {
         return Err(CoreError::Length {
             op,
@@ -233,7 +238,10 @@ pub fn softmax_jacobian(y: &[f32]) -> Vec<f32> {
 pub fn softmax_backward(y: &[f32], grad_y: &[f32]) -> Result<Vec<f32>, CoreError> {
     check_len("softmax_backward", "the gradient", grad_y.len(), y.len())?;
     let dot: f32 = y.iter().zip(grad_y).map(|(a, b)| a * b).sum();
-    Ok(y.iter().zip(grad_y).map(|(&yi, &gi)| yi * (gi - dot)).collect())
+    Ok(y.iter()
+        .zip(grad_y)
+        .map(|(&yi, &gi)| yi * (gi - dot))
+        .collect())
 }
 
 /// Backward pass of log-softmax: given its output `log_y` and `grad`, the gradient with
@@ -242,9 +250,18 @@ pub fn softmax_backward(y: &[f32], grad_y: &[f32]) -> Result<Vec<f32>, CoreError
 /// # Errors
 /// [`CoreError::Length`] when the lengths differ.
 pub fn log_softmax_backward(log_y: &[f32], grad: &[f32]) -> Result<Vec<f32>, CoreError> {
-    check_len("log_softmax_backward", "the gradient", grad.len(), log_y.len())?;
+    check_len(
+        "log_softmax_backward",
+        "the gradient",
+        grad.len(),
+        log_y.len(),
+    )?;
     let total: f32 = grad.iter().sum();
-    Ok(log_y.iter().zip(grad).map(|(&ly, &g)| g - ly.exp() * total).collect())
+    Ok(log_y
+        .iter()
+        .zip(grad)
+        .map(|(&ly, &g)| g - ly.exp() * total)
+        .collect())
 }
 
 #[cfg(test)]
@@ -307,7 +324,9 @@ mod tests {
         let g = [1.0f32, -2.0, 0.5];
         let y = softmax(&x);
         let jac = softmax_jacobian(&y);
-        let via_jac: Vec<f32> = (0..3).map(|j| (0..3).map(|i| g[i] * jac[i * 3 + j]).sum()).collect();
+        let via_jac: Vec<f32> = (0..3)
+            .map(|j| (0..3).map(|i| g[i] * jac[i * 3 + j]).sum())
+            .collect();
         let back = softmax_backward(&y, &g).unwrap_or_default();
         for j in 0..3 {
             assert!((via_jac[j] - back[j]).abs() < 1e-6);
@@ -318,7 +337,13 @@ mod tests {
             let f = |v: &[f32]| softmax(v).iter().zip(g).map(|(a, b)| a * b).sum::<f32>();
             let fd = (f(&xp) - f(&xm)) / (2.0 * h);
             assert!((fd - back[j]).abs() < 1e-3, "{fd} vs {}", back[j]);
-            let fl = |v: &[f32]| log_softmax(v).iter().zip(g).map(|(a, b)| a * b).sum::<f32>();
+            let fl = |v: &[f32]| {
+                log_softmax(v)
+                    .iter()
+                    .zip(g)
+                    .map(|(a, b)| a * b)
+                    .sum::<f32>()
+            };
             let fd = (fl(&xp) - fl(&xm)) / (2.0 * h);
             let lb = log_softmax_backward(&log_softmax(&x), &g).unwrap_or_default();
             assert!((fd - lb[j]).abs() < 1e-3, "{fd} vs {}", lb[j]);
@@ -329,6 +354,9 @@ mod tests {
     #[test]
     fn leaky_relu_rejects_non_finite_slope() {
         assert!(Activation::leaky_relu(f32::NAN).is_err());
-        assert_eq!(Activation::leaky_relu(0.01), Ok(Activation::LeakyRelu { slope: 0.01 }));
+        assert_eq!(
+            Activation::leaky_relu(0.01),
+            Ok(Activation::LeakyRelu { slope: 0.01 })
+        );
     }
 }

@@ -8,6 +8,7 @@
 //! - [`conv_transpose2d`] and [`conv_transpose2d_reference`]: PyTorch's `ConvTranspose2d`.
 //! - [`Conv2dConfig`] → [`Conv2d`] → [`Conv2d::forward`]: the layer form.
 
+mod gemm;
 mod im2col;
 mod reference;
 mod transposed;
@@ -30,6 +31,12 @@ use crate::tensor::{check_bias, check_out, dims4};
 #[derive(Debug, Default, Clone)]
 pub struct ConvScratch {
     pub(crate) cols: Vec<f32>,
+    /// One im2col row (the forward fast path packs the im2col matrix row by row).
+    pub(crate) row: Vec<f32>,
+    /// The weight packed for the forward GEMM.
+    pub(crate) packed_w: Vec<f32>,
+    /// The im2col matrix of one sample, packed for the forward GEMM.
+    pub(crate) packed_cols: Vec<gemm::lanes::F32x4>,
 }
 
 /// Validates tensors against each other for a forward convolution.
@@ -66,7 +73,14 @@ pub fn conv2d(
 ) -> Result<Array4<f32>, CoreError> {
     let g = geometry("conv2d", &input, &weight, bias.as_ref(), params)?;
     let mut out = Array4::zeros(g.output_shape());
-    im2col::conv2d_gemm(&g, &input, &weight, bias.as_ref(), &mut out.view_mut(), &mut ConvScratch::default())?;
+    im2col::conv2d_gemm(
+        &g,
+        &input,
+        &weight,
+        bias.as_ref(),
+        &mut out.view_mut(),
+        &mut ConvScratch::default(),
+    )?;
     Ok(out)
 }
 
@@ -221,9 +235,18 @@ impl Conv2dConfig {
         // A 1-pixel-per-tap input always fits the kernel; this checks channels and groups.
         let [kh, kw] = self.kernel_size;
         let p = self.params;
-        let h = p.dilation[0].saturating_mul(kh.saturating_sub(1)).saturating_add(1);
-        let w = p.dilation[1].saturating_mul(kw.saturating_sub(1)).saturating_add(1);
-        Conv2dGeometry::new([1, self.in_channels, h, w], self.out_channels, self.kernel_size, p)?;
+        let h = p.dilation[0]
+            .saturating_mul(kh.saturating_sub(1))
+            .saturating_add(1);
+        let w = p.dilation[1]
+            .saturating_mul(kw.saturating_sub(1))
+            .saturating_add(1);
+        Conv2dGeometry::new(
+            [1, self.in_channels, h, w],
+            self.out_channels,
+            self.kernel_size,
+            p,
+        )?;
         Ok(())
     }
 }
@@ -274,5 +297,137 @@ impl Conv2d {
             self.bias.as_ref().map(|b| b.view()),
             self.config.params,
         )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::shape::ShapeError;
+
+    #[test]
+    fn channel_mismatch_message_names_the_values() {
+        let x = Array4::<f32>::zeros([1, 3, 5, 5]);
+        let w = Array4::<f32>::zeros([2, 1, 3, 3]);
+        let e = conv2d(x.view(), w.view(), None, Conv2dParams::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "conv2d: input has 3 channels but the weight expects 1 per group × 1 groups"
+        );
+    }
+
+    #[test]
+    fn bias_and_output_buffer_are_checked() {
+        let x = Array4::<f32>::zeros([1, 1, 5, 5]);
+        let w = Array4::<f32>::zeros([2, 1, 3, 3]);
+        let b = Array1::<f32>::zeros(3);
+        let e = conv2d(x.view(), w.view(), Some(b.view()), Conv2dParams::default()).unwrap_err();
+        assert_eq!(
+            e,
+            CoreError::BiasLength {
+                op: "conv2d",
+                got: 3,
+                expected: 2
+            }
+        );
+        let mut out = Array4::<f32>::zeros([1, 2, 4, 4]);
+        let e = conv2d_into(
+            x.view(),
+            w.view(),
+            None,
+            Conv2dParams::default(),
+            out.view_mut(),
+            &mut ConvScratch::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("[1, 2, 4, 4]"), "{e}");
+    }
+
+    #[test]
+    fn groups_that_do_not_divide_are_an_error() {
+        let x = Array4::<f32>::zeros([1, 3, 5, 5]);
+        let w = Array4::<f32>::zeros([2, 1, 3, 3]);
+        let e = conv2d(
+            x.view(),
+            w.view(),
+            None,
+            Conv2dParams::default().with_groups(2),
+        );
+        assert!(matches!(
+            e,
+            Err(CoreError::Shape(ShapeError::GroupsDoNotDivide {
+                groups: 2,
+                channels: 3,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn depthwise_convolution_keeps_channels_apart() {
+        // groups = C_in = C_out: channel c only sees input channel c.
+        let x = Array4::from_shape_fn([1, 2, 3, 3], |(_, c, _, _)| (c + 1) as f32);
+        let w = Array4::from_elem([2, 1, 3, 3], 1.0f32);
+        let p = Conv2dParams::default().with_groups(2);
+        let y = conv2d(x.view(), w.view(), None, p).unwrap();
+        assert_eq!(y.into_raw_vec_and_offset().0, vec![9.0, 18.0]);
+    }
+
+    #[test]
+    fn layer_config_init_forward() {
+        let cfg = Conv2dConfig::new(1, 1, [3, 3]);
+        let w =
+            Array4::from_shape_vec([1, 1, 3, 3], vec![1., 0., 1., 0., 1., 0., 1., 0., 1.]).unwrap();
+        let layer = cfg.init_with(w, Some(Array1::from_elem(1, 0.5))).unwrap();
+        let x = Array4::from_elem([1, 1, 5, 5], 1.0f32);
+        let y = layer.forward(x.view()).unwrap();
+        assert_eq!(y.shape(), &[1, 1, 3, 3]);
+        assert!(y.iter().all(|&v| v == 5.5));
+        assert_eq!(
+            layer.geometry([1, 1, 5, 5]).unwrap().parameter_count(true),
+            10
+        );
+        assert!(cfg.init_with(Array4::zeros([1, 2, 3, 3]), None).is_err());
+        assert_eq!(cfg.init().unwrap().weight().len(), 9);
+        assert!(
+            Conv2dConfig::new(3, 4, [3, 3])
+                .with_params(Conv2dParams::default().with_groups(2))
+                .init()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn non_standard_layouts_give_the_same_result() {
+        let x = Array4::from_shape_fn([2, 3, 6, 5], |(n, c, y, x)| {
+            (n + 2 * c + 3 * y + x) as f32 % 5.0 - 2.0
+        });
+        let w = Array4::from_shape_fn([4, 3, 3, 3], |(k, c, y, x)| {
+            (k + c * y + x) as f32 % 3.0 - 1.0
+        });
+        let p = Conv2dParams::default().with_padding(1).with_stride(2);
+        let want = conv2d_reference(x.view(), w.view(), None, p).unwrap();
+        // Transposed copies: same values, Fortran layout.
+        let xf = x.t().as_standard_layout().to_owned();
+        let xf = xf.t();
+        let wf = w.t().as_standard_layout().to_owned();
+        let wf = wf.t();
+        assert_eq!(conv2d(xf, wf, None, p).unwrap(), want);
+        let mut out_f = Array4::<f32>::zeros(want.raw_dim()).reversed_axes();
+        let out_view = out_f.view_mut().reversed_axes();
+        conv2d_into(
+            x.view(),
+            w.view(),
+            None,
+            p,
+            out_view,
+            &mut ConvScratch::default(),
+        )
+        .unwrap();
+        assert_eq!(out_f.reversed_axes(), want);
     }
 }

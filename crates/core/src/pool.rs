@@ -164,7 +164,13 @@ pub fn max_pool2d_with_indices(
     let g = Pool2dGeometry::new(dims4(&input), params)?;
     let mut out = Array4::zeros(g.output_shape());
     let mut idx = Array4::zeros(g.output_shape());
-    pool_loop(&g, PoolKind::Max, &input, &mut out.view_mut(), Some(&mut idx.view_mut()));
+    pool_loop(
+        &g,
+        PoolKind::Max,
+        &input,
+        &mut out.view_mut(),
+        Some(&mut idx.view_mut()),
+    );
     Ok((out, idx))
 }
 
@@ -193,4 +199,75 @@ pub fn pool2d_into(
     }
     pool_loop(&g, kind, &input, &mut out, argmax.as_mut());
     Ok(g)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn max_pool_padding_never_wins_and_ties_keep_the_first() {
+        let x = Array4::from_elem([1, 1, 2, 2], -5.0f32);
+        let p = Pool2dParams::new(2).with_stride(1).with_padding(1);
+        let (y, idx) = max_pool2d_with_indices(x.view(), p).unwrap();
+        assert!(y.iter().all(|&v| v == -5.0));
+        // Window (0,0) covers padding and input cell (0,0) only.
+        assert_eq!(idx[[0, 0, 0, 0]], 0);
+        // Window (1,1) covers all four cells, all equal: the first, (0,0), wins.
+        assert_eq!(idx[[0, 0, 1, 1]], 0);
+        assert_eq!(idx[[0, 0, 2, 2]], 3);
+    }
+
+    #[test]
+    fn average_counts_padding_as_zeros() {
+        let x = Array4::from_elem([1, 1, 2, 2], 4.0f32);
+        let p = Pool2dParams::new(2).with_padding(1);
+        let y = pool2d(x.view(), PoolKind::Average, p).unwrap();
+        assert_eq!(y.into_raw_vec_and_offset().0, vec![1.0, 1.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn nan_propagates_through_max() {
+        let x = Array4::from_shape_vec([1, 1, 1, 3], vec![1.0, f32::NAN, 2.0]).unwrap();
+        let p = Pool2dParams {
+            kernel: [1, 3],
+            stride: [1, 3],
+            padding: [0, 0],
+        };
+        let y = pool2d(x.view(), PoolKind::Max, p).unwrap();
+        assert!(y[[0, 0, 0, 0]].is_nan());
+    }
+
+    #[test]
+    fn invalid_pooling_is_an_error() {
+        let x = Array4::<f32>::zeros([1, 1, 4, 4]);
+        assert!(pool2d(x.view(), PoolKind::Max, Pool2dParams::new(0)).is_err());
+        assert!(pool2d(x.view(), PoolKind::Max, Pool2dParams::new(2).with_stride(0)).is_err());
+        assert!(pool2d(x.view(), PoolKind::Max, Pool2dParams::new(5)).is_err());
+        assert!(
+            pool2d(
+                x.view(),
+                PoolKind::Max,
+                Pool2dParams::new(2).with_padding(2)
+            )
+            .is_err()
+        );
+        let empty = Array4::<f32>::zeros([1, 0, 4, 4]);
+        assert!(pool2d(empty.view(), PoolKind::Sum, Pool2dParams::new(2)).is_err());
+        let mut out = Array4::<f32>::zeros([1, 1, 3, 3]);
+        assert!(
+            pool2d_into(
+                x.view(),
+                PoolKind::Sum,
+                Pool2dParams::new(2),
+                out.view_mut(),
+                None
+            )
+            .is_err()
+        );
+    }
 }

@@ -176,13 +176,15 @@ pub struct DivisibilityNote {
     pub stride: usize,
     /// `numerator mod S` (> 0).
     pub remainder: usize,
-    /// The largest stride below S that divides the numerator (1 always does).
+    /// The largest stride below S that divides the numerator (searched down to S − 4096;
+    /// 1 always divides, so this is `Some` whenever S ≤ 4097).
     pub smaller_stride: Option<usize>,
     /// The smallest stride above S that divides the numerator (searched up to S + 4096).
     pub larger_stride: Option<usize>,
-    /// The largest padding below P for which S divides evenly and the kernel still fits.
+    /// The largest padding below P for which S divides evenly and the kernel still fits
+    /// (searched within min(S, 4096) of P).
     pub smaller_padding: Option<usize>,
-    /// The smallest padding above P for which S divides evenly.
+    /// The smallest padding above P for which S divides evenly (same search window).
     pub larger_padding: Option<usize>,
 }
 
@@ -259,19 +261,26 @@ pub fn conv_output_size_explained(
     let remainder = numerator % stride;
     let note = (remainder != 0).then(|| {
         let divides = |s: usize| numerator % s == 0;
-        let smaller_stride = (1..stride).rev().find(|&s| divides(s));
-        let larger_stride = (stride + 1..=numerator.min(stride.saturating_add(STRIDE_SEARCH)))
+        // Bounded searches: a few thousand candidates at most, whatever the inputs.
+        let smaller_stride = (stride.saturating_sub(STRIDE_SEARCH).max(1)
+            ..stride.min(numerator + 1))
+            .rev()
             .find(|&s| divides(s));
-        // numerator(P') = input + 2P' − span; only P' ≡ … (mod S) work, so S steps suffice.
+        let larger_stride = (stride.saturating_add(1)
+            ..=numerator.min(stride.saturating_add(STRIDE_SEARCH)))
+            .find(|&s| s > stride && divides(s));
+        // numerator(P') = input + 2P' − span; P' works iff S divides it, which repeats with
+        // period S in P', so S candidates on each side suffice (capped for huge S).
         let fits = |p: usize| -> Option<usize> {
             let padded = p.checked_mul(2)?.checked_add(input)?;
             let num = padded.checked_sub(span)?;
             (num % stride == 0).then_some(p)
         };
-        let smaller_padding = (padding.saturating_sub(stride)..padding)
+        let window = stride.min(STRIDE_SEARCH);
+        let smaller_padding = (padding.saturating_sub(window)..padding)
             .rev()
             .find_map(fits);
-        let larger_padding = (1..=stride).find_map(|d| padding.checked_add(d).and_then(fits));
+        let larger_padding = (1..=window).find_map(|d| padding.checked_add(d).and_then(fits));
         DivisibilityNote {
             numerator,
             stride,
@@ -442,7 +451,7 @@ fn check_groups(
     if groups == 0 {
         return Err(ShapeError::ZeroGroups { op });
     }
-    if in_channels % groups != 0 {
+    if !in_channels.is_multiple_of(groups) {
         return Err(ShapeError::GroupsDoNotDivide {
             op,
             groups,
@@ -450,7 +459,7 @@ fn check_groups(
             what: "input channels",
         });
     }
-    if out_channels % groups != 0 {
+    if !out_channels.is_multiple_of(groups) {
         return Err(ShapeError::GroupsDoNotDivide {
             op,
             groups,
@@ -523,6 +532,14 @@ impl Conv2dGeometry {
         elements(&input, "the input")?;
         elements(&geometry.weight_shape(), "the weight")?;
         elements(&geometry.output_shape(), "the output")?;
+        // Check the im2col matrix's factors on their own: with batch 0 the output has no
+        // elements even when H2·W2 alone would overflow.
+        let [out_h, out_w] = geometry.output_size();
+        elements(
+            &[geometry.in_channels_per_group(), kernel[0], kernel[1]],
+            "the im2col matrix",
+        )?;
+        elements(&[out_h, out_w], "the im2col matrix")?;
         elements(&geometry.cols_shape(), "the im2col matrix")?;
         // Both factors are below MAX_ELEMENTS now; their product fits in u64 on every target.
         let [rows, _] = geometry.cols_shape();
@@ -542,7 +559,7 @@ impl Conv2dGeometry {
         params: Conv2dParams,
     ) -> Result<Self, ShapeError> {
         let geometry = Self::new(input, weight[0], [weight[2], weight[3]], params)?;
-        if weight[1] * params.groups != input[1] {
+        if weight[1].checked_mul(params.groups) != Some(input[1]) {
             return Err(ShapeError::ChannelMismatch {
                 op: Self::OP,
                 input_channels: input[1],
@@ -883,7 +900,11 @@ impl Pool2dGeometry {
     /// padding above half the window, a window
     /// larger than the padded input, or sizes above [`MAX_ELEMENTS`].
     pub fn new(input: [usize; 4], params: Pool2dParams) -> Result<Self, ShapeError> {
-        for (size, axis) in [(input[1], "channels"), (input[2], "height"), (input[3], "width")] {
+        for (size, axis) in [
+            (input[1], "channels"),
+            (input[2], "height"),
+            (input[3], "width"),
+        ] {
             if size == 0 {
                 return Err(ShapeError::EmptyAxis { op: "pool2d", axis });
             }
@@ -904,6 +925,12 @@ impl Pool2dGeometry {
             axes: [axis(0)?, axis(1)?],
         };
         elements(&input, "the input")?;
+        // Bounds every window (a window never exceeds the padded input), so a huge window
+        // of mostly padding is an error rather than an endless loop.
+        elements(
+            &[input[0], input[1], g.axes[0].padded, g.axes[1].padded],
+            "the padded input",
+        )?;
         elements(&g.output_shape(), "the output")?;
         Ok(g)
     }
@@ -1006,16 +1033,17 @@ mod tests {
     #[test]
     fn alexnet_divides_evenly_so_no_note() {
         let o = conv_output_size_explained(227, 11, 4, 0, 1);
-        assert_eq!(o.as_ref().map(|o| (o.size, o.note.is_none())), Ok((55, true)));
+        assert_eq!(
+            o.as_ref().map(|o| (o.size, o.note.is_none())),
+            Ok((55, true))
+        );
     }
 
     #[test]
     fn uneven_stride_explains_remainder_and_alternatives() {
         // 224 − 11 + 0 = 213, 213 mod 4 = 1: PyTorch floors to 53 + 1 = 54.
         let o = conv_output_size_explained(224, 11, 4, 0, 1);
-        let Ok(o) = o else {
-            panic!("{o:?}")
-        };
+        let Ok(o) = o else { panic!("{o:?}") };
         assert_eq!((o.size, o.numerator, o.remainder), (54, 213, 1));
         let Some(note) = o.note else {
             panic!("expected a note")
@@ -1025,7 +1053,10 @@ mod tests {
         assert_eq!(note.smaller_padding, None); // 2P is even: 213 + 2P' odd, 4 never divides
         assert_eq!(note.larger_padding, None);
         let text = note.to_string();
-        assert!(text.contains("213") && text.contains("remainder 1"), "{text}");
+        assert!(
+            text.contains("213") && text.contains("remainder 1"),
+            "{text}"
+        );
         // With S = 3 on 8 − 3 + 0 = 5: P = 2 gives 9, divisible.
         let o = conv_output_size_explained(8, 3, 3, 0, 1);
         let note = o.ok().and_then(|o| o.note);
@@ -1049,7 +1080,12 @@ mod tests {
 
     #[test]
     fn lenet_conv1_geometry_counts_params_and_macs() {
-        let g = Conv2dGeometry::new([1, 1, 28, 28], 6, [5, 5], Conv2dParams::default().with_padding(2));
+        let g = Conv2dGeometry::new(
+            [1, 1, 28, 28],
+            6,
+            [5, 5],
+            Conv2dParams::default().with_padding(2),
+        );
         let Ok(g) = g else { panic!("{g:?}") };
         assert_eq!(g.output_shape(), [1, 6, 28, 28]);
         assert_eq!(g.parameter_count(true), 5 * 5 * 6 + 6);
@@ -1059,7 +1095,12 @@ mod tests {
 
     #[test]
     fn alexnet_conv1_geometry() {
-        let g = Conv2dGeometry::new([1, 3, 227, 227], 96, [11, 11], Conv2dParams::default().with_stride(4));
+        let g = Conv2dGeometry::new(
+            [1, 3, 227, 227],
+            96,
+            [11, 11],
+            Conv2dParams::default().with_stride(4),
+        );
         let Ok(g) = g else { panic!("{g:?}") };
         assert_eq!(g.output_shape(), [1, 96, 55, 55]);
         assert_eq!(g.parameter_count(true), 11 * 11 * 3 * 96 + 96);
@@ -1092,10 +1133,26 @@ mod tests {
 
     #[test]
     fn huge_sizes_are_errors_not_aborts() {
-        let e = Conv2dGeometry::new([1 << 20, 1 << 20, 1 << 20, 1], 1, [1, 1], Conv2dParams::default());
-        assert!(matches!(e, Err(ShapeError::TooLarge { .. } | ShapeError::Overflow { .. })));
-        let e = Conv2dGeometry::new([usize::MAX, usize::MAX, 3, 3], 1, [1, 1], Conv2dParams::default());
-        assert!(matches!(e, Err(ShapeError::Overflow { .. } | ShapeError::TooLarge { .. })));
+        let e = Conv2dGeometry::new(
+            [1 << 20, 1 << 20, 1 << 20, 1],
+            1,
+            [1, 1],
+            Conv2dParams::default(),
+        );
+        assert!(matches!(
+            e,
+            Err(ShapeError::TooLarge { .. } | ShapeError::Overflow { .. })
+        ));
+        let e = Conv2dGeometry::new(
+            [usize::MAX, usize::MAX, 3, 3],
+            1,
+            [1, 1],
+            Conv2dParams::default(),
+        );
+        assert!(matches!(
+            e,
+            Err(ShapeError::Overflow { .. } | ShapeError::TooLarge { .. })
+        ));
     }
 
     #[test]

@@ -44,7 +44,11 @@ fn unravel(index: usize, [c, h, w]: [usize; 3]) -> Result<[usize; 3], CoreError>
     Ok([index / (h * w), index / w % h, index % w])
 }
 
-fn sample_of(op: &'static str, input: &ArrayView4<'_, f32>, sample: usize) -> Result<Array4<f32>, CoreError> {
+fn sample_of(
+    op: &'static str,
+    input: &ArrayView4<'_, f32>,
+    sample: usize,
+) -> Result<Array4<f32>, CoreError> {
     let batch = input.dim().0;
     if sample >= batch {
         return Err(CoreError::SampleOutOfRange {
@@ -53,7 +57,9 @@ fn sample_of(op: &'static str, input: &ArrayView4<'_, f32>, sample: usize) -> Re
             batch,
         });
     }
-    Ok(input.slice_axis(Axis(0), Slice::from(sample..sample + 1)).to_owned())
+    Ok(input
+        .slice_axis(Axis(0), Slice::from(sample..sample + 1))
+        .to_owned())
 }
 
 /// One kernel tap of a convolution step.
@@ -186,7 +192,9 @@ impl ConvTrace {
         let mut channel: Option<(usize, f32)> = None;
         window_taps(&self.geometry, k, oy, ox, |t| {
             let weight = self.weight[[k, t.channel % cg, t.kernel[0], t.kernel[1]]];
-            let value = t.inside.map_or(0.0, |[y, x]| self.input[[0, t.channel, y, x]]);
+            let value = t
+                .inside
+                .map_or(0.0, |[y, x]| self.input[[0, t.channel, y, x]]);
             let product = t.inside.map(|_| value * weight);
             match &mut channel {
                 Some((c, _)) if *c == t.channel => {}

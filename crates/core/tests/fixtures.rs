@@ -8,11 +8,9 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use convscope_core::activation::{
-    log_softmax_backward, softmax_backward,
-};
+use convscope_core::activation::{log_softmax_backward, softmax_backward};
 use convscope_core::{
-    Activation, Conv2dParams, ConvTranspose2dParams, PoolKind, Pool2dParams, conv_transpose2d,
+    Activation, Conv2dParams, ConvTranspose2dParams, Pool2dParams, PoolKind, conv_transpose2d,
     conv_transpose2d_reference, conv2d, conv2d_reference, log_softmax, max_pool2d_with_indices,
     pool2d, softmax,
 };
@@ -110,12 +108,22 @@ fn conv2d_matches_numpy() {
             groups: c.groups,
         };
         for (path, y) in [
-            ("fast", conv2d(x.view(), w.view(), b.as_ref().map(|b| b.view()), p)),
-            ("reference", conv2d_reference(x.view(), w.view(), b.as_ref().map(|b| b.view()), p)),
+            (
+                "fast",
+                conv2d(x.view(), w.view(), b.as_ref().map(|b| b.view()), p),
+            ),
+            (
+                "reference",
+                conv2d_reference(x.view(), w.view(), b.as_ref().map(|b| b.view()), p),
+            ),
         ] {
             let y = y.unwrap();
             assert_eq!(y.shape(), c.output_shape, "{} {path}", c.name);
-            close(&format!("conv2d {} {path}", c.name), y.as_slice().unwrap(), &c.output);
+            close(
+                &format!("conv2d {} {path}", c.name),
+                y.as_slice().unwrap(),
+                &c.output,
+            );
         }
     }
 }
@@ -134,7 +142,10 @@ fn conv_transpose2d_matches_numpy() {
             groups: c.groups,
         };
         for (path, y) in [
-            ("fast", conv_transpose2d(x.view(), w.view(), b.as_ref().map(|b| b.view()), p)),
+            (
+                "fast",
+                conv_transpose2d(x.view(), w.view(), b.as_ref().map(|b| b.view()), p),
+            ),
             (
                 "reference",
                 conv_transpose2d_reference(x.view(), w.view(), b.as_ref().map(|b| b.view()), p),
@@ -142,7 +153,11 @@ fn conv_transpose2d_matches_numpy() {
         ] {
             let y = y.unwrap();
             assert_eq!(y.shape(), c.output_shape, "{} {path}", c.name);
-            close(&format!("conv_transpose2d {} {path}", c.name), y.as_slice().unwrap(), &c.output);
+            close(
+                &format!("conv_transpose2d {} {path}", c.name),
+                y.as_slice().unwrap(),
+                &c.output,
+            );
         }
     }
 }
@@ -163,7 +178,11 @@ fn pooling_matches_numpy() {
         };
         let y = pool2d(x.view(), kind, p).unwrap();
         assert_eq!(y.shape(), c.output_shape, "{}", c.name);
-        close(&format!("pool2d {}", c.name), y.as_slice().unwrap(), &c.output);
+        close(
+            &format!("pool2d {}", c.name),
+            y.as_slice().unwrap(),
+            &c.output,
+        );
         if let Some(arg) = c.argmax {
             let (v, idx) = max_pool2d_with_indices(x.view(), p).unwrap();
             assert_eq!(v, y);
@@ -195,7 +214,11 @@ fn softmax_and_log_softmax_match_numpy() {
         close("softmax", &y, &c.softmax);
         let ly = log_softmax(&c.x);
         close("log_softmax", &ly, &c.log_softmax);
-        close("softmax backward", &softmax_backward(&y, &c.grad).unwrap(), &c.softmax_backward);
+        close(
+            "softmax backward",
+            &softmax_backward(&y, &c.grad).unwrap(),
+            &c.softmax_backward,
+        );
         close(
             "log_softmax backward",
             &log_softmax_backward(&ly, &c.grad).unwrap(),

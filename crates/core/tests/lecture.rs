@@ -8,7 +8,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use convscope_core::tensor::from_rows;
 use convscope_core::{
-    Activation, Conv2dGeometry, Conv2dParams, ConvTrace, PoolKind, Pool2dParams, PoolTrace,
+    Activation, Conv2dGeometry, Conv2dParams, ConvTrace, Pool2dParams, PoolKind, PoolTrace,
     Stepper, conv_output_size, conv2d, conv2d_reference, pool_output_size, pool2d, sigmoid,
 };
 use ndarray::{Array4, array};
@@ -38,15 +38,26 @@ fn lecture_5x5_image_with_3x3_kernel_gives_4_at_first_position() {
     ] {
         assert_eq!(y.shape(), &[1, 1, 3, 3]);
         assert_eq!(y[[0, 0, 0, 0]], 4.0);
-        assert_eq!(y.index_axis_move(ndarray::Axis(0), 0).index_axis_move(ndarray::Axis(0), 0), want);
+        assert_eq!(
+            y.index_axis_move(ndarray::Axis(0), 0)
+                .index_axis_move(ndarray::Axis(0), 0),
+            want
+        );
     }
 }
 
 #[test]
 fn lecture_first_window_trace_lists_the_nine_products_and_sigmoid_0_98() {
     let (x, w) = (lecture_image(), lecture_kernel());
-    let trace = ConvTrace::new(x.view(), 0, w.view(), None, Conv2dParams::default(), Activation::Sigmoid)
-        .unwrap();
+    let trace = ConvTrace::new(
+        x.view(),
+        0,
+        w.view(),
+        None,
+        Conv2dParams::default(),
+        Activation::Sigmoid,
+    )
+    .unwrap();
     assert_eq!(trace.len(), 9);
     let step = trace.step(0).unwrap();
     // convolution = 1·1 + 1·0 + 1·1 + 0·0 + 1·1 + 1·0 + 0·1 + 0·0 + 1·1 = 4
@@ -67,8 +78,13 @@ fn lecture_sigmoid_of_4_is_0_98() {
 #[test]
 fn lecture_alexnet_conv1_227_f11_s4_p0_gives_55() {
     assert_eq!(conv_output_size(227, 11, 4, 0, 1), Ok(55));
-    let g = Conv2dGeometry::new([1, 3, 227, 227], 96, [11, 11], Conv2dParams::default().with_stride(4))
-        .unwrap();
+    let g = Conv2dGeometry::new(
+        [1, 3, 227, 227],
+        96,
+        [11, 11],
+        Conv2dParams::default().with_stride(4),
+    )
+    .unwrap();
     assert_eq!(g.output_shape(), [1, 96, 55, 55]);
     // Number of filter weight parameters = (F·F·D1)·K, bias parameters = K.
     assert_eq!(g.weight_count(), 11 * 11 * 3 * 96);

@@ -8,8 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use convscope_core::{
-    Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, ConvTranspose2dParams, PoolKind,
-    Pool2dParams, PoolTrace, Stepper, conv_output_size, conv_output_size_explained,
+    Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, ConvTranspose2dParams, Pool2dParams,
+    PoolKind, PoolTrace, Stepper, conv_output_size, conv_output_size_explained,
     conv_transpose_output_size, conv_transpose2d, conv_transpose2d_reference, conv2d, conv2d_into,
     conv2d_reference, pool2d,
 };
@@ -45,12 +45,22 @@ fn conv_problem() -> impl Strategy<Value = ConvProblem> {
     (
         (1usize..=2, 1usize..=3, 1usize..=3, 1usize..=3),
         ([1usize..=9, 1usize..=9], [1usize..=4, 1usize..=4]),
-        ([1usize..=3, 1usize..=3], [0usize..=3, 0usize..=3], [1usize..=3, 1usize..=3]),
+        (
+            [1usize..=3, 1usize..=3],
+            [0usize..=3, 0usize..=3],
+            [1usize..=3, 1usize..=3],
+        ),
         any::<bool>(),
         any::<u64>(),
     )
         .prop_map(
-            |((batch, groups, in_per_group, out_per_group), (size, kernel), (stride, padding, dilation), bias, seed)| {
+            |(
+                (batch, groups, in_per_group, out_per_group),
+                (size, kernel),
+                (stride, padding, dilation),
+                bias,
+                seed,
+            )| {
                 ConvProblem {
                     batch,
                     groups,
@@ -214,10 +224,10 @@ proptest! {
             if let Ok(y) = pool2d(x.view(), kind, pp) {
                 prop_assert!(y.len() <= 1 << 20);
             }
-            if dims[0] > 0 {
-                if let Ok(t) = PoolTrace::new(x.view(), 0, kind, pp) {
-                    let _ = t.step(0);
-                }
+            if dims[0] > 0
+                && let Ok(t) = PoolTrace::new(x.view(), 0, kind, pp)
+            {
+                let _ = t.step(0);
             }
         }
         let _ = Conv2dGeometry::new(dims, out_c, kernel, p);
@@ -229,13 +239,48 @@ proptest! {
 
 /// Shrunk failures are kept here as named regression tests.
 #[test]
+fn regression_tap_entirely_in_padding_with_dilation() {
+    // Shrunk from conv2d_fast_path_equals_reference_exactly: W = 1, F_w = 4, D_w = 2,
+    // P_w = 3, so taps 0 and 1 lie left of the input and their valid column range is empty.
+    let x = int_tensor([1, 1, 1, 1], 0);
+    let w = int_tensor([1, 1, 1, 4], 1);
+    let p = Conv2dParams {
+        stride: [3, 1],
+        padding: [3, 3],
+        dilation: [1, 2],
+        groups: 1,
+    };
+    let fast = conv2d(x.view(), w.view(), None, p).unwrap();
+    assert_eq!(fast, conv2d_reference(x.view(), w.view(), None, p).unwrap());
+    assert_eq!(fast.shape(), &[1, 1, 3, 1]);
+}
+
+#[test]
 fn huge_stride_and_padding_give_a_small_all_padding_output() {
     // padded = 1 + 2^41, stride 2^40: 3 × 3 windows, only the centre one touches the input.
     let x = int_tensor([1, 1, 1, 1], 9);
     let w = Array4::from_elem([1, 1, 1, 1], 2.0f32);
-    let p = Conv2dParams::default().with_stride(1 << 40).with_padding(1 << 40);
+    let p = Conv2dParams::default()
+        .with_stride(1 << 40)
+        .with_padding(1 << 40);
     let y = conv2d(x.view(), w.view(), None, p).unwrap();
     assert_eq!(y.shape(), &[1, 1, 3, 3]);
     assert_eq!(y, conv2d_reference(x.view(), w.view(), None, p).unwrap());
     assert_eq!(y[[0, 0, 1, 1]], 2.0 * x[[0, 0, 0, 0]]);
+}
+
+#[test]
+fn regression_empty_batch_with_an_overflowing_output_area_is_an_error() {
+    // Shrunk from no_parameters_make_anything_panic: batch 0 makes the output empty, so
+    // only the im2col matrix's own check sees that H2·W2 overflows.
+    let g = Conv2dGeometry::new(
+        [0, 1, 0, 0],
+        1,
+        [1, usize::MAX],
+        Conv2dParams {
+            padding: [usize::MAX / 2; 2],
+            ..Conv2dParams::default()
+        },
+    );
+    assert!(g.is_err(), "{g:?}");
 }

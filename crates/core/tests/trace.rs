@@ -1,5 +1,5 @@
-//! Traces agree bitwise with the batch results, jump to any step, and are fast enough to
-//! step at 60 fps on a 28×28 image.
+//! Traces agree bitwise with the batch results and jump to any step (the cost of a step is
+//! measured by the `conv` criterion bench).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[cfg(target_arch = "wasm32")]
@@ -8,7 +8,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use convscope_core::{
-    Activation, Conv2dParams, ConvTrace, CoreError, PoolKind, Pool2dParams, PoolTrace, Stepper,
+    Activation, Conv2dParams, ConvTrace, CoreError, Pool2dParams, PoolKind, PoolTrace, Stepper,
     conv2d_reference, pool2d,
 };
 use ndarray::{Array1, Array4};
@@ -25,9 +25,26 @@ fn values(shape: [usize; 4], seed: u32) -> Array4<f32> {
 #[test]
 fn conv_trace_is_bitwise_equal_to_the_reference_loop() {
     let cases = [
-        ([2, 4, 9, 8], [6, 2, 3, 3], Conv2dParams::default().with_padding(1).with_groups(2)),
-        ([1, 3, 7, 7], [2, 3, 3, 2], Conv2dParams { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 1 }),
-        ([1, 1, 6, 6], [1, 1, 5, 5], Conv2dParams::default().with_padding(2)),
+        (
+            [2, 4, 9, 8],
+            [6, 2, 3, 3],
+            Conv2dParams::default().with_padding(1).with_groups(2),
+        ),
+        (
+            [1, 3, 7, 7],
+            [2, 3, 3, 2],
+            Conv2dParams {
+                stride: [2, 1],
+                padding: [1, 2],
+                dilation: [1, 2],
+                groups: 1,
+            },
+        ),
+        (
+            [1, 1, 6, 6],
+            [1, 1, 5, 5],
+            Conv2dParams::default().with_padding(2),
+        ),
     ];
     for (i, (xs, ws, p)) in cases.into_iter().enumerate() {
         let x = values(xs, 1 + i as u32);
@@ -35,19 +52,34 @@ fn conv_trace_is_bitwise_equal_to_the_reference_loop() {
         let b = Array1::from_shape_fn(ws[0], |k| 0.125 * k as f32 - 0.3);
         let y = conv2d_reference(x.view(), w.view(), Some(b.view()), p).unwrap();
         for sample in 0..xs[0] {
-            let trace = ConvTrace::new(x.view(), sample, w.view(), Some(b.view()), p, Activation::Tanh).unwrap();
+            let trace = ConvTrace::new(
+                x.view(),
+                sample,
+                w.view(),
+                Some(b.view()),
+                p,
+                Activation::Tanh,
+            )
+            .unwrap();
             assert_eq!(trace.len(), y.len() / xs[0]);
             for idx in 0..trace.len() {
                 let step = trace.step(idx).unwrap();
                 let [k, oy, ox] = step.output;
                 let want = y[[sample, k, oy, ox]];
-                assert_eq!(step.pre_activation.to_bits(), want.to_bits(), "case {i} step {idx}");
+                assert_eq!(
+                    step.pre_activation.to_bits(),
+                    want.to_bits(),
+                    "case {i} step {idx}"
+                );
                 assert_eq!(step.value.to_bits(), want.tanh().to_bits());
                 assert_eq!(trace.index_of(step.output), Some(idx));
                 assert_eq!(step.taps.len(), ws[1] * ws[2] * ws[3]);
                 assert_eq!(step.channel_sums.len(), ws[1]);
                 let padding = step.taps.iter().filter(|t| t.padding).count();
-                assert_eq!(step.taps.iter().filter(|t| t.product.is_none()).count(), padding);
+                assert_eq!(
+                    step.taps.iter().filter(|t| t.product.is_none()).count(),
+                    padding
+                );
             }
             let out = trace.output();
             assert_eq!(out, y.index_axis(ndarray::Axis(0), sample).mapv(f32::tanh));
@@ -59,11 +91,23 @@ fn conv_trace_is_bitwise_equal_to_the_reference_loop() {
 fn padding_cells_are_marked_with_negative_coordinates() {
     let x = values([1, 1, 4, 4], 7);
     let w = values([1, 1, 3, 3], 8);
-    let trace = ConvTrace::new(x.view(), 0, w.view(), None, Conv2dParams::default().with_padding(1), Activation::Relu)
-        .unwrap();
+    let trace = ConvTrace::new(
+        x.view(),
+        0,
+        w.view(),
+        None,
+        Conv2dParams::default().with_padding(1),
+        Activation::Relu,
+    )
+    .unwrap();
     let step = trace.step(0).unwrap();
     assert_eq!(step.window_origin, [-1, -1]);
-    let pads: Vec<[isize; 2]> = step.taps.iter().filter(|t| t.padding).map(|t| t.input).collect();
+    let pads: Vec<[isize; 2]> = step
+        .taps
+        .iter()
+        .filter(|t| t.padding)
+        .map(|t| t.input)
+        .collect();
     assert_eq!(pads, vec![[-1, -1], [-1, 0], [-1, 1], [0, -1], [1, -1]]);
     assert_eq!(step.bias, None);
 }
@@ -72,19 +116,48 @@ fn padding_cells_are_marked_with_negative_coordinates() {
 fn step_out_of_range_and_bad_sample_are_errors() {
     let x = values([1, 1, 5, 5], 1);
     let w = values([2, 1, 3, 3], 2);
-    let trace = ConvTrace::new(x.view(), 0, w.view(), None, Conv2dParams::default(), Activation::Identity).unwrap();
+    let trace = ConvTrace::new(
+        x.view(),
+        0,
+        w.view(),
+        None,
+        Conv2dParams::default(),
+        Activation::Identity,
+    )
+    .unwrap();
     assert_eq!(trace.len(), 18);
-    assert_eq!(trace.step(18).err(), Some(CoreError::StepOutOfRange { index: 18, len: 18 }));
+    assert_eq!(
+        trace.step(18).err(),
+        Some(CoreError::StepOutOfRange { index: 18, len: 18 })
+    );
     assert!(trace.step(usize::MAX).is_err());
-    let e = ConvTrace::new(x.view(), 1, w.view(), None, Conv2dParams::default(), Activation::Identity).err();
-    assert_eq!(e, Some(CoreError::SampleOutOfRange { op: "ConvTrace", index: 1, batch: 1 }));
+    let e = ConvTrace::new(
+        x.view(),
+        1,
+        w.view(),
+        None,
+        Conv2dParams::default(),
+        Activation::Identity,
+    )
+    .err();
+    assert_eq!(
+        e,
+        Some(CoreError::SampleOutOfRange {
+            op: "ConvTrace",
+            index: 1,
+            batch: 1
+        })
+    );
 }
 
 #[test]
 fn pool_trace_is_bitwise_equal_to_pooling() {
     let x = values([2, 3, 7, 6], 11);
     for kind in [PoolKind::Max, PoolKind::Average, PoolKind::Sum] {
-        for p in [Pool2dParams::new(2), Pool2dParams::new(3).with_stride(2).with_padding(1)] {
+        for p in [
+            Pool2dParams::new(2),
+            Pool2dParams::new(3).with_stride(2).with_padding(1),
+        ] {
             let y = pool2d(x.view(), kind, p).unwrap();
             for sample in 0..2 {
                 let trace = PoolTrace::new(x.view(), sample, kind, p).unwrap();
@@ -99,7 +172,9 @@ fn pool_trace_is_bitwise_equal_to_pooling() {
                             assert_eq!(x[[sample, c, ay, ax]], step.value);
                         }
                         PoolKind::Sum => assert_eq!(step.sum, Some(step.value)),
-                        PoolKind::Average => assert_eq!(step.sum.unwrap() / step.divisor.unwrap(), step.value),
+                        PoolKind::Average => {
+                            assert_eq!(step.sum.unwrap() / step.divisor.unwrap(), step.value)
+                        }
                     }
                 }
             }
@@ -111,31 +186,58 @@ fn pool_trace_is_bitwise_equal_to_pooling() {
 fn steps_serialize_to_json() {
     let x = values([1, 1, 4, 4], 3);
     let w = values([1, 1, 3, 3], 4);
-    let trace = ConvTrace::new(x.view(), 0, w.view(), None, Conv2dParams::default().with_padding(1), Activation::Sigmoid)
-        .unwrap();
+    let trace = ConvTrace::new(
+        x.view(),
+        0,
+        w.view(),
+        None,
+        Conv2dParams::default().with_padding(1),
+        Activation::Sigmoid,
+    )
+    .unwrap();
     let json = serde_json::to_string(&trace.step(5).unwrap()).unwrap();
-    assert!(json.contains("\"taps\"") && json.contains("\"Sigmoid\""), "{json}");
+    assert!(
+        json.contains("\"taps\"") && json.contains("\"Sigmoid\""),
+        "{json}"
+    );
     let back: convscope_core::ConvStep = serde_json::from_str(&json).unwrap();
     assert_eq!(back, trace.step(5).unwrap());
-    let ptrace = PoolTrace::new(x.view(), 0, PoolKind::Max, Pool2dParams::new(3).with_padding(1)).unwrap();
+    let ptrace = PoolTrace::new(
+        x.view(),
+        0,
+        PoolKind::Max,
+        Pool2dParams::new(3).with_padding(1),
+    )
+    .unwrap();
     let json = serde_json::to_string(&ptrace.step(0).unwrap()).unwrap();
     assert!(json.contains("null"), "padding cells have no value: {json}");
 }
 
-/// LeNet conv1 on a 28×28 image: 6·28·28 = 4704 steps. A frame (16 ms) needs one step; the
-/// whole trace must be far cheaper than a frame per step. Native only (timing).
-#[cfg(not(target_arch = "wasm32"))]
+/// LeNet conv1 on a 28×28 image: 6·28·28 = 4704 steps, stepped backwards with one reused
+/// `ConvStep` (as the UI does), every value equal to the batch output. The cost of a step is
+/// measured by `cargo bench -p convscope-core --bench conv -- trace_step`.
 #[test]
-fn stepping_lenet_conv1_is_cheap_enough_for_60_fps() {
+fn stepping_all_of_lenet_conv1_backwards_reuses_one_step() {
     let x = values([1, 1, 28, 28], 5);
     let w = values([6, 1, 5, 5], 6);
-    let trace = ConvTrace::new(x.view(), 0, w.view(), None, Conv2dParams::default().with_padding(2), Activation::Relu)
-        .unwrap();
+    let trace = ConvTrace::new(
+        x.view(),
+        0,
+        w.view(),
+        None,
+        Conv2dParams::default().with_padding(2),
+        Activation::Relu,
+    )
+    .unwrap();
+    let output = trace.output();
     let mut step = trace.step(0).unwrap();
-    let start = std::time::Instant::now();
     for i in (0..trace.len()).rev() {
         trace.step_into(i, &mut step).unwrap();
+        let [k, y, x] = step.output;
+        assert_eq!(
+            step.value.to_bits(),
+            output[[k, y, x]].to_bits(),
+            "step {i}"
+        );
     }
-    let per_step = start.elapsed() / trace.len() as u32;
-    assert!(per_step < std::time::Duration::from_micros(500), "{per_step:?} per step");
 }

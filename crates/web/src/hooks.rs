@@ -1,4 +1,12 @@
-//! Custom hooks.
+//! Custom hooks: the route, a timer, the lab's keyboard shortcuts, and URL-query state.
+
+mod use_interval;
+mod use_lab_keys;
+mod use_query_state;
+
+pub use use_interval::use_interval;
+pub use use_lab_keys::{LabKey, use_lab_keys};
+pub use use_query_state::{initial_query, use_query_sync};
 
 use gloo_events::EventListener;
 use yew::prelude::*;

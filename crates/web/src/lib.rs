@@ -5,6 +5,8 @@
 
 pub mod agent;
 pub mod app;
+pub mod components;
 pub mod hooks;
+pub mod lab;
 pub mod pages;
 pub mod route;

@@ -93,6 +93,9 @@ mod tests {
     #[test]
     fn sub_paths_and_queries_keep_their_page() {
         assert_eq!(Route::from_hash("#/train?epochs=3"), Route::Train);
-        assert_eq!(Route::from_hash("#/architectures/vgg16"), Route::Architectures);
+        assert_eq!(
+            Route::from_hash("#/architectures/vgg16"),
+            Route::Architectures
+        );
     }
 }

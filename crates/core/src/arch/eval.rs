@@ -25,8 +25,9 @@ pub struct Window {
 /// input pixels, neighbouring outputs are (the jump: the product of the strides so far).
 ///
 /// Per layer: `size += D·(F − 1)·jump`, then `jump *= S`. A fully connected layer acts as a
-/// convolution whose window is its whole input; adaptive average pooling as its widest
-/// window. For non-square inputs the larger axis is reported.
+/// convolution whose window is its whole input (before any flatten); adaptive average pooling
+/// as its widest window. Sizes can exceed the image (they count padding, as usual). For
+/// non-square inputs the larger axis is reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceptiveField {
     /// Receptive field size in input pixels.
@@ -92,11 +93,19 @@ pub struct LayerReport {
 
 impl LayerReport {
     /// The output as the lecture writes it: `55x55x96`, or `4096` for fully connected and
-    /// flatten layers.
+    /// flatten layers and for element-wise layers (ReLU, dropout) applied to such a vector.
     #[must_use]
     pub fn output_label(&self) -> String {
+        let vector = |v: Volume| v.h == 1 && v.w == 1;
+        let elementwise = matches!(
+            self.kind,
+            LayerKind::Activation | LayerKind::Dropout | LayerKind::BatchNorm
+        );
         match self.kind {
             LayerKind::Linear | LayerKind::Flatten => self.output.c.to_string(),
+            _ if elementwise && vector(self.input) && vector(self.output) => {
+                self.output.c.to_string()
+            }
             _ => self.output.to_string(),
         }
     }
@@ -207,10 +216,16 @@ fn eval_sequence(
 ) -> Result<Evaluated, ArchError> {
     let mut reports = Vec::with_capacity(layers.len());
     let (mut volume, mut rf) = (input, rf);
+    // The spatial extent a fully connected layer spans: that of the last volume before any
+    // flatten, since flattening moves positions into channels without mixing them.
+    let mut extent = input.h.max(input.w);
     for layer in layers {
-        let report = eval_layer(layer, volume, rf, prefix)?;
+        let report = eval_layer(layer, volume, rf, extent, prefix)?;
         volume = report.output;
         rf = report.receptive_field;
+        if report.kind != LayerKind::Flatten {
+            extent = volume.h.max(volume.w);
+        }
         reports.push(report);
     }
     Ok((reports, volume, rf))
@@ -220,6 +235,7 @@ fn eval_layer(
     layer: &Layer,
     input: Volume,
     rf: ReceptiveField,
+    extent: usize,
     prefix: &str,
 ) -> Result<LayerReport, ArchError> {
     let path = format!("{prefix}{}", layer.name);
@@ -258,7 +274,7 @@ fn eval_layer(
         }
         Op::AdaptiveAvgPool { h, w } => adaptive_avg_pool(&mut r, *h, *w),
         Op::Flatten => flatten(&mut r),
-        Op::Linear(l) => linear(&mut r, l),
+        Op::Linear(l) => linear(&mut r, l, extent),
         Op::Dropout { p } => {
             r.description = format!("dropout, p = {p}");
             if (0.0..1.0).contains(p) {
@@ -427,7 +443,7 @@ fn flatten(r: &mut LayerReport) -> Result<(), LayerError> {
     Ok(())
 }
 
-fn linear(r: &mut LayerReport, l: &Linear) -> Result<(), LayerError> {
+fn linear(r: &mut LayerReport, l: &Linear, extent: usize) -> Result<(), LayerError> {
     let k = l.out_features;
     r.description = format!("{k} neurons");
     r.filters = Some(k);
@@ -439,8 +455,8 @@ fn linear(r: &mut LayerReport, l: &Linear) -> Result<(), LayerError> {
     r.weights = product(&[inputs, k], "weight count")?;
     r.biases = if l.bias { wide(k) } else { 0 };
     r.macs = r.weights;
-    // A fully connected layer is a convolution whose window is its whole input.
-    r.receptive_field = r.receptive_field.through(r.input.h.max(r.input.w), 1, 1)?;
+    // A fully connected layer is a convolution whose window is its whole (unflattened) input.
+    r.receptive_field = r.receptive_field.through(extent, 1, 1)?;
     Ok(())
 }
 

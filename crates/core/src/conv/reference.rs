@@ -24,7 +24,13 @@ pub(crate) struct Tap {
 /// channels of `k`'s group, then kernel rows, then kernel columns.
 ///
 /// Requires `k < C_out`, `oy < H2`, `ox < W2` for `g` (internal invariant).
-pub(crate) fn window_taps(g: &Conv2dGeometry, k: usize, oy: usize, ox: usize, mut f: impl FnMut(Tap)) {
+pub(crate) fn window_taps(
+    g: &Conv2dGeometry,
+    k: usize,
+    oy: usize,
+    ox: usize,
+    mut f: impl FnMut(Tap),
+) {
     let p = g.params();
     let [kh, kw] = g.kernel();
     let [h, w] = g.input_size();
@@ -74,7 +80,8 @@ pub(crate) fn window_sum(
     let mut acc = 0.0f32;
     window_taps(g, k, oy, ox, |t| {
         if let Some([y, x]) = t.inside {
-            acc += input[[n, t.channel, y, x]] * weight[[k, t.channel % cg, t.kernel[0], t.kernel[1]]];
+            acc +=
+                input[[n, t.channel, y, x]] * weight[[k, t.channel % cg, t.kernel[0], t.kernel[1]]];
         }
     });
     acc

@@ -28,9 +28,20 @@ fn geometry(
 }
 
 /// The input index `i` with `i·S + k·D − P = o`, if any.
-fn source(o: usize, k: usize, stride: usize, padding: usize, dilation: usize, size: usize) -> Option<usize> {
-    let t = o.checked_add(padding)?.checked_sub(k.checked_mul(dilation)?)?;
-    (t % stride == 0).then_some(t / stride).filter(|&i| i < size)
+fn source(
+    o: usize,
+    k: usize,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    size: usize,
+) -> Option<usize> {
+    let t = o
+        .checked_add(padding)?
+        .checked_sub(k.checked_mul(dilation)?)?;
+    (t % stride == 0)
+        .then_some(t / stride)
+        .filter(|&i| i < size)
 }
 
 fn reference_loop(
@@ -54,11 +65,15 @@ fn reference_loop(
                     let mut acc = 0.0f32;
                     for ci in group * cig..(group + 1) * cig {
                         for ky in 0..kh {
-                            let Some(iy) = source(oy, ky, p.stride[0], p.padding[0], p.dilation[0], h) else {
+                            let Some(iy) =
+                                source(oy, ky, p.stride[0], p.padding[0], p.dilation[0], h)
+                            else {
                                 continue;
                             };
                             for kx in 0..kw {
-                                if let Some(ix) = source(ox, kx, p.stride[1], p.padding[1], p.dilation[1], w) {
+                                if let Some(ix) =
+                                    source(ox, kx, p.stride[1], p.padding[1], p.dilation[1], w)
+                                {
                                     acc += input[[n, ci, iy, ix]] * weight[[ci, co % cog, ky, kx]];
                                 }
                             }
@@ -109,8 +124,9 @@ fn gemm_col2im(
                 .map_err(|e| layout(OP, &e))?;
             let w_g = wmat.slice_axis(Axis(0), Slice::from(group * cig..(group + 1) * cig));
             {
-                let mut cols = ndarray::ArrayViewMut2::from_shape((rows, hw), &mut scratch.cols[..])
-                    .map_err(|e| layout(OP, &e))?;
+                let mut cols =
+                    ndarray::ArrayViewMut2::from_shape((rows, hw), &mut scratch.cols[..])
+                        .map_err(|e| layout(OP, &e))?;
                 general_mat_mul(1.0, &w_g.t(), &x_g, 0.0, &mut cols);
             }
             // col2im: row (co, ky, kx), column (iy, ix) lands on
@@ -171,7 +187,14 @@ pub fn conv_transpose2d(
 ) -> Result<Array4<f32>, CoreError> {
     let g = geometry(&input, &weight, bias.as_ref(), params)?;
     let mut out = Array4::zeros(g.output_shape());
-    gemm_col2im(&g, &input, &weight, bias.as_ref(), &mut out.view_mut(), &mut ConvScratch::default())?;
+    gemm_col2im(
+        &g,
+        &input,
+        &weight,
+        bias.as_ref(),
+        &mut out.view_mut(),
+        &mut ConvScratch::default(),
+    )?;
     Ok(out)
 }
 

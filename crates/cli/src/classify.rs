@@ -1,0 +1,99 @@
+//! `convscope classify`: top-3 classes of image files, as text or JSON.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use convscope_core::data::DatasetKind;
+use convscope_core::preprocess::{Style, preprocess};
+use convscope_core::softmax;
+use ndarray::Array4;
+use serde::Serialize;
+
+use crate::model_file::load_model;
+
+/// Arguments of `convscope classify`.
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Image files (PNG, JPEG, GIF, WebP, BMP); any background, any size up to 8192×8192.
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+    /// Model: `mnist`, `fashion` (the shipped models in www/models/) or a .safetensors file.
+    #[arg(long, default_value = "mnist")]
+    model: String,
+    /// One JSON object per image (file, top class, probabilities, logits, 28×28 input).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Classification {
+    file: String,
+    top_class: usize,
+    top_name: String,
+    probabilities: Vec<f32>,
+    logits: Vec<f32>,
+    /// The 28×28 network input, row-major.
+    input: Vec<f32>,
+}
+
+/// Runs `classify`. Every image is attempted; the first failure is reported at the end.
+pub fn run(args: &ClassifyArgs) -> Result<(), String> {
+    let (model, meta) = load_model(&args.model)?;
+    let style = match meta.dataset {
+        Some(DatasetKind::Fashion) => Style::Object,
+        _ => Style::Digit,
+    };
+    let mut failed = None;
+    for path in &args.images {
+        let file = path.display().to_string();
+        let result = std::fs::read(path)
+            .map_err(|e| format!("cannot read {file}: {e}"))
+            .and_then(|bytes| preprocess(&bytes, style).map_err(|e| format!("{file}: {e}")))
+            .and_then(|p| {
+                let x = Array4::from_shape_vec([1, 1, 28, 28], p.input.clone())
+                    .map_err(|e| e.to_string())?;
+                let logits = model.forward(x.view()).map_err(|e| e.to_string())?;
+                Ok((p, logits.iter().copied().collect::<Vec<f32>>()))
+            });
+        let (pre, logits) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed.get_or_insert(e);
+                continue;
+            }
+        };
+        let probabilities = softmax(&logits);
+        let mut order: Vec<usize> = (0..probabilities.len()).collect();
+        order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
+        let name = |c: usize| {
+            meta.class_names
+                .get(c)
+                .cloned()
+                .unwrap_or_else(|| c.to_string())
+        };
+        let top = order.first().copied().unwrap_or(0);
+        if args.json {
+            let c = Classification {
+                file,
+                top_class: top,
+                top_name: name(top),
+                probabilities,
+                logits,
+                input: pre.input,
+            };
+            println!("{}", serde_json::to_string(&c).map_err(|e| e.to_string())?);
+        } else {
+            let top3: Vec<String> = order
+                .iter()
+                .take(3)
+                .map(|&c| format!("{} {:.1}%", name(c), 100.0 * probabilities[c]))
+                .collect();
+            println!("{file}: {}", top3.join(", "));
+        }
+    }
+    match failed {
+        None => Ok(()),
+        Some(e) => Err(format!("not every image could be classified (first: {e})")),
+    }
+}

@@ -1,0 +1,150 @@
+//! Convolution: reference loop vs im2col + GEMM at LeNet and VGG shapes; one trace step.
+//!
+//! `cargo bench -p convscope-core --bench conv -- --quick`. Throughput is in FLOPs
+//! (2 per multiply-accumulate), so criterion's "elem/s" reads as FLOP/s.
+#![cfg_attr(target_arch = "wasm32", allow(dead_code))]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use std::hint::black_box;
+    use std::time::Duration;
+
+    use convscope_core::{
+        Activation, Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, Stepper, conv2d_into,
+        conv2d_reference_into,
+    };
+    use criterion::{Criterion, Throughput};
+    use ndarray::{Array1, Array4};
+
+    struct Case {
+        name: &'static str,
+        input: [usize; 4],
+        out_channels: usize,
+        kernel: usize,
+        padding: usize,
+    }
+
+    const CASES: [Case; 5] = [
+        Case {
+            name: "lenet_conv1_b1",
+            input: [1, 1, 28, 28],
+            out_channels: 6,
+            kernel: 5,
+            padding: 2,
+        },
+        Case {
+            name: "lenet_conv1_b64",
+            input: [64, 1, 28, 28],
+            out_channels: 6,
+            kernel: 5,
+            padding: 2,
+        },
+        Case {
+            name: "lenet_conv2_b1",
+            input: [1, 6, 14, 14],
+            out_channels: 16,
+            kernel: 5,
+            padding: 0,
+        },
+        Case {
+            name: "lenet_conv2_b64",
+            input: [64, 6, 14, 14],
+            out_channels: 16,
+            kernel: 5,
+            padding: 0,
+        },
+        Case {
+            name: "vgg_3x3_64to64_56_b1",
+            input: [1, 64, 56, 56],
+            out_channels: 64,
+            kernel: 3,
+            padding: 1,
+        },
+    ];
+
+    fn filled(shape: [usize; 4]) -> Array4<f32> {
+        let mut s = 0x2545_f491u32;
+        Array4::from_shape_fn(shape, |_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 9) as f32 / (1u32 << 23) as f32 - 1.0
+        })
+    }
+
+    pub fn conv(c: &mut Criterion) {
+        for case in &CASES {
+            let p = Conv2dParams::default().with_padding(case.padding);
+            let g =
+                Conv2dGeometry::new(case.input, case.out_channels, [case.kernel; 2], p).unwrap();
+            let x = filled(case.input);
+            let w = filled(g.weight_shape());
+            let b = Array1::from_elem(case.out_channels, 0.1f32);
+            let mut out = Array4::zeros(g.output_shape());
+            let mut scratch = ConvScratch::default();
+            let mut group = c.benchmark_group(case.name);
+            group.throughput(Throughput::Elements(2 * g.macs()));
+            group
+                .sample_size(10)
+                .warm_up_time(Duration::from_millis(300))
+                .measurement_time(Duration::from_secs(1));
+            group.bench_function("reference_loop", |bch| {
+                bch.iter(|| {
+                    conv2d_reference_into(
+                        black_box(x.view()),
+                        w.view(),
+                        Some(b.view()),
+                        p,
+                        out.view_mut(),
+                    )
+                    .unwrap()
+                })
+            });
+            group.bench_function("im2col_gemm", |bch| {
+                bch.iter(|| {
+                    conv2d_into(
+                        black_box(x.view()),
+                        w.view(),
+                        Some(b.view()),
+                        p,
+                        out.view_mut(),
+                        &mut scratch,
+                    )
+                    .unwrap()
+                })
+            });
+            group.finish();
+        }
+    }
+
+    /// One step of the convolution trace on LeNet conv1 (28×28, 6 filters of 5×5, pad 2),
+    /// reusing one `ConvStep` as the UI does: a frame at 60 fps has 16.7 ms for it.
+    pub fn trace_step(c: &mut Criterion) {
+        let x = filled([1, 1, 28, 28]);
+        let w = filled([6, 1, 5, 5]);
+        let trace = ConvTrace::new(
+            x.view(),
+            0,
+            w.view(),
+            None,
+            Conv2dParams::default().with_padding(2),
+            Activation::Sigmoid,
+        )
+        .unwrap();
+        let mut step = trace.step(0).unwrap();
+        let mut i = 0;
+        c.bench_function("trace_step/lenet_conv1", |bch| {
+            bch.iter(|| {
+                i = (i + 97) % trace.len();
+                trace.step_into(black_box(i), &mut step).unwrap();
+            })
+        });
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+criterion::criterion_group!(benches, native::conv, native::trace_step);
+#[cfg(not(target_arch = "wasm32"))]
+criterion::criterion_main!(benches);
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}

@@ -1,0 +1,314 @@
+//! A small packed sgemm for the convolution fast path: `C = A·B (+ bias per row of C)`.
+//!
+//! Built for convolution shapes: `A` is the weight (`M` = output channels of a group, a
+//! handful to a few dozen), `K` = taps per window (25 … 600), `B` the im2col matrix with
+//! `N` = output positions of one sample (100 … a few thousand).
+//!
+//! Layout (the classic GotoBLAS/BLIS packing, without cache blocking of `K` — `K` is small):
+//! - `A` is packed in panels of [`MR`] rows: for every `kk`, the `MR` values `A[i0.., kk]`
+//!   side by side (rows past `M` are zero);
+//! - `B` is packed in panels of [`NR`] columns: for every `kk`, the `NR` values
+//!   `B[kk, j0..]` side by side (columns past `N` are zero). The convolution writes these
+//!   panels straight from the input (`super::im2col::pack_cols`), never forming the
+//!   row-major im2col matrix.
+//!
+//! The micro-kernel keeps an `MR × NR` tile of `C` in registers for the whole `K` loop, so
+//! each packed value is loaded once per tile and each step is `MR + NR/4` loads for
+//! `MR·NR/4` vector multiply-adds. Every sum runs over `kk = 0, 1, …, K-1` in order, from
+//! `0.0`, with a separate multiply and add (no FMA) — the reference loop's order.
+
+/// Rows of the micro-tile (rows of `C`, output channels).
+pub(super) const MR: usize = 4;
+/// Columns of the micro-tile (columns of `C`, output positions): two `f32x4` vectors.
+pub(super) const NR: usize = 8;
+
+/// Floats of `m × k` packed by [`pack_a`].
+pub(super) fn packed_a_len(m: usize, k: usize) -> usize {
+    m.div_ceil(MR) * k * MR
+}
+
+/// Packs `a` (`m × k`, row-major, contiguous) into `⌈m / MR⌉` panels of `k × MR`, filling
+/// `packed` of length [`packed_a_len`]`(m, k)`.
+pub(super) fn pack_a(a: &[f32], m: usize, k: usize, packed: &mut [f32]) {
+    packed.fill(0.0);
+    if k == 0 {
+        return;
+    }
+    for (p, panel) in packed.chunks_exact_mut(k * MR).enumerate() {
+        for r in 0..MR.min(m - p * MR) {
+            let row = &a[(p * MR + r) * k..][..k];
+            for (dst, &v) in panel.iter_mut().skip(r).step_by(MR).zip(row) {
+                *dst = v;
+            }
+        }
+    }
+}
+
+/// Packs `b` (`k × n`, row-major, contiguous) into `⌈n / NR⌉` panels of `k × NV` vectors.
+/// (The convolution packs its `B` directly from the input; this is the general form.)
+#[cfg(test)]
+pub(super) fn pack_b(b: &[f32], k: usize, n: usize, packed: &mut Vec<F32x4>) {
+    packed.clear();
+    packed.resize(n.div_ceil(NR) * k * NV, lanes::splat(0.0));
+    if k == 0 {
+        return;
+    }
+    for (kk, row) in b.chunks_exact(n.max(1)).take(k).enumerate() {
+        for (p, src) in row.chunks(NR).enumerate() {
+            pack_b_chunk(src, &mut packed[(p * k + kk) * NV..][..NV]);
+        }
+    }
+}
+
+/// `c[i·ldc + j] = Σ_kk A[i, kk]·B[kk, j] (+ bias[i])` for `i < m`, `j < n`, from the
+/// packed operands of [`pack_a`] / [`pack_b`]. Only those cells of `c` are written.
+///
+/// Requires `ap.len() ≥ ⌈m/MR⌉·k·MR`, `bp.len() ≥ ⌈n/NR⌉·k·NV`, `bias.len() ≥ m` and
+/// `c.len() ≥ (m-1)·ldc + n` with `ldc ≥ n` (internal invariant, checked by slicing).
+pub(super) fn gemm_packed(
+    [m, n, k]: [usize; 3],
+    ap: &[f32],
+    bp: &[F32x4],
+    bias: Option<&[f32]>,
+    c: &mut [f32],
+    ldc: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        // Empty sums (and `chunks_exact(0)` below would panic).
+        for (i, row) in c.chunks_mut(ldc.max(1)).take(m).enumerate() {
+            row[..n].fill(bias.map_or(0.0, |b| b[i]));
+        }
+        return;
+    }
+    let (a_panel, b_panel) = (k * MR, k * NV);
+    // Column panels outside, row panels inside: one `B` panel (k·NR floats) stays in L1
+    // while all of `A` (M·K floats, small for convolutions) streams past it.
+    for (jp, bp) in bp.chunks_exact(b_panel).take(n.div_ceil(NR)).enumerate() {
+        let j0 = jp * NR;
+        let nc = NR.min(n - j0);
+        for (ip, ap) in ap.chunks_exact(a_panel).take(m.div_ceil(MR)).enumerate() {
+            let i0 = ip * MR;
+            let tile = kernel(ap, bp);
+            for (r, acc) in tile.iter().enumerate().take(MR.min(m - i0)) {
+                let row = &mut c[(i0 + r) * ldc + j0..][..nc];
+                match bias {
+                    // Bias added after the sum, as the reference loop does.
+                    Some(b) => {
+                        let bk = b[i0 + r];
+                        for (d, &v) in row.iter_mut().zip(acc) {
+                            *d = v + bk;
+                        }
+                    }
+                    None => row.copy_from_slice(&acc[..nc]),
+                }
+            }
+        }
+    }
+}
+
+/// Four `f32` lanes: `v128` on wasm32 + simd128, `[f32; 4]` elsewhere (where LLVM
+/// vectorises the array arithmetic itself), behind the same few functions.
+///
+/// Why packed `B` is stored as vectors rather than `f32`s: `unsafe` is forbidden, so the
+/// kernel cannot use `v128_load` on a `&[f32]`, and the safe `f32x4(b[0], b[1], b[2],
+/// b[3])` compiles to `v128.load32_zero` + three `v128.load32_lane` (4 loads instead of 1 in
+/// the innermost loop — measured about 3× slower than matrixmultiply's kernel). Indexing a
+/// `&[v128]` is a plain `v128.load`; the lane-by-lane construction moves to the packing,
+/// which runs once per `B` value instead of once per row panel of `A`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(super) mod lanes {
+    use core::arch::wasm32::{f32x4, f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat};
+
+    pub(in crate::conv) type F32x4 = core::arch::wasm32::v128;
+
+    #[inline(always)]
+    pub(in crate::conv) fn from_slice(s: &[f32]) -> F32x4 {
+        f32x4(s[0], s[1], s[2], s[3])
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn to_array(v: F32x4) -> [f32; 4] {
+        [
+            f32x4_extract_lane::<0>(v),
+            f32x4_extract_lane::<1>(v),
+            f32x4_extract_lane::<2>(v),
+            f32x4_extract_lane::<3>(v),
+        ]
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn splat(a: f32) -> F32x4 {
+        // From a slice element this is one `v128.load32_splat`.
+        f32x4_splat(a)
+    }
+    /// `acc + a·b`, rounded twice (mul, then add): simd128 has no FMA (relaxed SIMD's
+    /// `f32x4_relaxed_madd` is not enabled), and it keeps the reference loop's rounding.
+    #[inline(always)]
+    pub(in crate::conv) fn mul_add(acc: F32x4, a: F32x4, b: F32x4) -> F32x4 {
+        f32x4_add(acc, f32x4_mul(a, b))
+    }
+}
+
+/// Portable form of the wasm `lanes` module.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub(super) mod lanes {
+    pub(in crate::conv) type F32x4 = [f32; 4];
+
+    #[inline(always)]
+    pub(in crate::conv) fn from_slice(s: &[f32]) -> F32x4 {
+        [s[0], s[1], s[2], s[3]]
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn to_array(v: F32x4) -> [f32; 4] {
+        v
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn splat(a: f32) -> F32x4 {
+        [a; 4]
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn mul_add(acc: F32x4, a: F32x4, b: F32x4) -> F32x4 {
+        [0, 1, 2, 3].map(|i| acc[i] + a[i] * b[i])
+    }
+}
+
+use lanes::F32x4;
+
+/// Vectors per packed `B` row of a panel.
+pub(super) const NV: usize = NR / 4;
+
+/// Writes `NR` values (the first `src.len() ≤ NR`, the rest 0) as `NV` vectors.
+#[inline(always)]
+pub(super) fn pack_b_chunk(src: &[f32], dst: &mut [F32x4]) {
+    if src.len() == NR {
+        for (d, s) in dst.iter_mut().zip(src.chunks_exact(4)) {
+            *d = lanes::from_slice(s);
+        }
+    } else {
+        let mut full = [0.0f32; NR];
+        full[..src.len()].copy_from_slice(src);
+        for (d, s) in dst.iter_mut().zip(full.chunks_exact(4)) {
+            *d = lanes::from_slice(s);
+        }
+    }
+}
+
+/// The `MR × NR` micro-kernel over one `A` panel (`k·MR` floats) and one `B` panel
+/// (`k·NV` vectors).
+///
+/// The accumulators are `MR·NV` = 8 vectors, which V8's TurboFan keeps in xmm registers for
+/// the whole loop (8 accumulators + 2 `B` vectors + 1 splat = 11 of 16; a 4×12 or 8×8 tile
+/// would spill). Per `kk`: 2 `v128.load` + 4 `v128.load32_splat` for 8 mul + 8 add.
+#[inline(always)]
+fn kernel(ap: &[f32], bp: &[F32x4]) -> [[f32; NR]; MR] {
+    let (a, _) = ap.as_chunks::<MR>();
+    let (b, _) = bp.as_chunks::<NV>();
+    let mut acc = [[lanes::splat(0.0); NV]; MR];
+    for (a, b) in a.iter().zip(b) {
+        for (acc, &ai) in acc.iter_mut().zip(a) {
+            let ai = lanes::splat(ai);
+            for (c, &bj) in acc.iter_mut().zip(b) {
+                *c = lanes::mul_add(*c, ai, bj);
+            }
+        }
+    }
+    acc.map(|row| {
+        let mut out = [0.0; NR];
+        for (o, v) in out.chunks_exact_mut(4).zip(row) {
+            o.copy_from_slice(&lanes::to_array(v));
+        }
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    /// Small integers: every partial sum is exact, so any order gives the same bits.
+    fn ints(len: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761) | 1;
+        (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                (s % 9) as f32 - 4.0
+            })
+            .collect()
+    }
+
+    fn naive(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = 0.0f32;
+                for kk in 0..k {
+                    s += a[i * k + kk] * b[kk * n + j];
+                }
+                c[i * n + j] = bias.map_or(s, |b| s + b[i]);
+            }
+        }
+        c
+    }
+
+    fn check(m: usize, n: usize, k: usize, with_bias: bool) {
+        let a = ints(m * k, 1 + (m * 31 + k) as u32);
+        let b = ints(k * n, 7 + (n * 17 + k) as u32);
+        let bias = with_bias.then(|| ints(m, 99));
+        let want = naive(m, n, k, &a, &b, bias.as_deref());
+        let (mut ap, mut bp) = (vec![0.0; packed_a_len(m, k)], Vec::new());
+        pack_a(&a, m, k, &mut ap);
+        pack_b(&b, k, n, &mut bp);
+        // A wider leading dimension, pre-filled: cells outside the m × n block untouched.
+        let ldc = n + 3;
+        let mut c = vec![f32::NAN; m * ldc];
+        gemm_packed([m, n, k], &ap, &bp, bias.as_deref(), &mut c, ldc);
+        for i in 0..m {
+            assert_eq!(
+                &c[i * ldc..i * ldc + n],
+                &want[i * n..(i + 1) * n],
+                "m={m} n={n} k={k} row {i}"
+            );
+            assert!(c[i * ldc + n..(i + 1) * ldc].iter().all(|v| v.is_nan()));
+        }
+    }
+
+    #[test]
+    fn matches_the_triple_loop_on_odd_sizes() {
+        for &m in &[1, 2, 3, 4, 5, 7, 8, 9, 16, 17] {
+            for &n in &[1, 3, 7, 8, 9, 15, 16, 17, 100] {
+                for &k in &[1, 2, 5, 25, 27] {
+                    check(m, n, k, (m + n + k) % 2 == 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn convolution_shapes() {
+        // LeNet conv1 / conv2 per sample, and a VGG-like M = 64, K = 576 (N trimmed).
+        check(6, 784, 25, true);
+        check(16, 100, 150, true);
+        check(64, 61, 576, false);
+    }
+
+    #[test]
+    fn empty_sizes_write_nothing_or_the_bias() {
+        let mut c = vec![f32::NAN; 4];
+        gemm_packed([0, 4, 3], &[], &[], None, &mut c, 4);
+        gemm_packed([1, 0, 3], &[0.0; 12], &[], None, &mut c, 4);
+        assert!(c.iter().all(|v| v.is_nan()));
+        // k = 0: empty sums, so C = bias (or 0).
+        let (mut ap, mut bp) = (vec![0.0; packed_a_len(2, 0)], Vec::new());
+        pack_a(&[], 2, 0, &mut ap);
+        pack_b(&[], 0, 2, &mut bp);
+        let mut c = vec![f32::NAN; 4];
+        gemm_packed([2, 2, 0], &ap, &bp, Some(&[1.0, 2.0]), &mut c, 2);
+        assert_eq!(c, vec![1.0, 1.0, 2.0, 2.0]);
+    }
+}

@@ -1,0 +1,332 @@
+//! Turning a user's image into the 28×28 input LeNet-5 expects, as MNIST was made.
+//!
+//! 1. Decode (PNG, JPEG, GIF, WebP, BMP) under [`image::Limits`]: width and height at most
+//!    [`MAX_SIDE`], decoder allocations at most [`MAX_ALLOC`] — a decompression bomb is an
+//!    error, not an out-of-memory abort.
+//! 2. Grayscale in `[0, 1]`; transparent pixels are composited over white.
+//! 3. Invert when the background is light: the mean of the border pixels decides
+//!    (MNIST is white ink on black).
+//! 4. Subtract the background level and stretch the ink to a maximum of 1.
+//! 5. Crop to the ink's bounding box (pixels above [`INK_THRESHOLD`]).
+//! 6. [`Style::Digit`]: scale the box so its longer side is 20 px (aspect kept) and place it
+//!    in a 28×28 frame so its centre of mass sits at the centre (LeCun's MNIST recipe).
+//!    [`Style::Object`] (Fashion-MNIST): scale the box so its longer side is 28 px and
+//!    centre it on black.
+//!
+//! [`preprocess`] returns the input and every intermediate image for display; the web
+//! drawing pad can skip decoding with [`preprocess_luma`].
+
+use std::io::Cursor;
+
+use image::imageops::FilterType;
+use image::{ImageBuffer, ImageError, ImageReader, Limits, Luma};
+use thiserror::Error;
+
+use crate::nn::lenet::{INPUT_PIXELS, INPUT_SIZE};
+
+/// Largest accepted width or height.
+pub const MAX_SIDE: u32 = 8192;
+/// Largest decoder allocation in bytes (64 MiB).
+pub const MAX_ALLOC: u64 = 64 * 1024 * 1024;
+/// A pixel counts as ink above this value (after background removal).
+pub const INK_THRESHOLD: f32 = 0.1;
+/// Longest side of the intermediate images kept for display.
+pub const STAGE_MAX_SIDE: u32 = 256;
+
+/// How the object is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// MNIST: fit into 20×20, centre of mass at the centre of 28×28.
+    Digit,
+    /// Fashion-MNIST: fit into 28×28, centred, on black.
+    Object,
+}
+
+/// Why an image cannot be prepared.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PreprocessError {
+    /// No bytes.
+    #[error("the file is empty")]
+    Empty,
+    /// Not a recognised image format.
+    #[error(
+        "not an image: the format is not recognised (PNG, JPEG, GIF, WebP and BMP are supported)"
+    )]
+    NotAnImage,
+    /// Larger than the limits.
+    #[error(
+        "the image is too large ({message}); at most {MAX_SIDE}×{MAX_SIDE} pixels and 64 MiB decoded are accepted"
+    )]
+    TooLarge { message: String },
+    /// The decoder failed (corrupt or truncated data).
+    #[error("the image is corrupt or truncated: {message}")]
+    Corrupt { message: String },
+    /// A valid but unsupported variant of a format.
+    #[error("unsupported image: {message}")]
+    Unsupported { message: String },
+    /// Zero width or height.
+    #[error("the image has no pixels ({width}×{height})")]
+    NoPixels { width: u32, height: u32 },
+    /// Pixel buffer of the wrong length.
+    #[error("{width}×{height} pixels need {expected} values but {got} were given")]
+    Length {
+        width: u32,
+        height: u32,
+        got: usize,
+        expected: usize,
+    },
+    /// Nothing stands out from the background.
+    #[error("the image is blank: no ink stands out from the background")]
+    Blank,
+}
+
+/// A grayscale image in `[0, 1]`, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrayImage {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width · height` values.
+    pub pixels: Vec<f32>,
+}
+
+/// The result of [`preprocess`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preprocessed {
+    /// The network input: 28×28 values in `[0, 1]`, row-major, white ink on black.
+    pub input: Vec<f32>,
+    /// Grayscale as decoded (downscaled to at most 256 px for display).
+    pub grayscale: GrayImage,
+    /// Whether the colours were inverted (light background detected).
+    pub inverted: bool,
+    /// After inversion and background removal (display size).
+    pub cleaned: GrayImage,
+    /// The ink's bounding box `[x0, y0, x1, y1)` in the original pixels.
+    pub bounding_box: [u32; 4],
+    /// The cropped ink (display size).
+    pub cropped: GrayImage,
+    /// The ink scaled to fit (at most 20×20 for digits, 28×28 for objects).
+    pub scaled: GrayImage,
+}
+
+type Buf = ImageBuffer<Luma<f32>, Vec<f32>>;
+
+fn limits() -> Limits {
+    let mut l = Limits::default();
+    l.max_image_width = Some(MAX_SIDE);
+    l.max_image_height = Some(MAX_SIDE);
+    l.max_alloc = Some(MAX_ALLOC);
+    l
+}
+
+fn map_error(e: ImageError) -> PreprocessError {
+    match e {
+        ImageError::Limits(l) => PreprocessError::TooLarge {
+            message: l.to_string(),
+        },
+        ImageError::Unsupported(u) => PreprocessError::Unsupported {
+            message: u.to_string(),
+        },
+        ImageError::Decoding(d) => PreprocessError::Corrupt {
+            message: d.to_string(),
+        },
+        ImageError::IoError(io) => PreprocessError::Corrupt {
+            message: io.to_string(),
+        },
+        other => PreprocessError::Corrupt {
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Decodes `bytes` to grayscale in `[0, 1]` under the limits (transparency over white).
+///
+/// # Errors
+/// [`PreprocessError::Empty`], [`PreprocessError::NotAnImage`], [`PreprocessError::TooLarge`],
+/// [`PreprocessError::Corrupt`], [`PreprocessError::Unsupported`].
+pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, PreprocessError> {
+    if bytes.is_empty() {
+        return Err(PreprocessError::Empty);
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| PreprocessError::Corrupt {
+            message: e.to_string(),
+        })?;
+    if reader.format().is_none() {
+        return Err(PreprocessError::NotAnImage);
+    }
+    reader.limits(limits());
+    let img = reader.decode().map_err(map_error)?;
+    let la = img.to_luma_alpha32f();
+    let (width, height) = la.dimensions();
+    let pixels = la
+        .pixels()
+        .map(|p| p.0[1] * p.0[0] + (1.0 - p.0[1]))
+        .map(|v| v.clamp(0.0, 1.0))
+        .collect();
+    Ok(GrayImage {
+        width,
+        height,
+        pixels,
+    })
+}
+
+/// Decodes and prepares an image file.
+///
+/// # Errors
+/// As [`decode_gray`] and [`preprocess_luma`].
+pub fn preprocess(bytes: &[u8], style: Style) -> Result<Preprocessed, PreprocessError> {
+    let gray = decode_gray(bytes)?;
+    preprocess_luma(gray, style)
+}
+
+fn to_buf(g: &GrayImage) -> Result<Buf, PreprocessError> {
+    let expected = g.width as usize * g.height as usize;
+    ImageBuffer::from_raw(g.width, g.height, g.pixels.clone()).ok_or(PreprocessError::Length {
+        width: g.width,
+        height: g.height,
+        got: g.pixels.len(),
+        expected,
+    })
+}
+
+fn from_buf(b: &Buf) -> GrayImage {
+    GrayImage {
+        width: b.width(),
+        height: b.height(),
+        pixels: b.as_raw().clone(),
+    }
+}
+
+/// A copy scaled down (never up) so the longer side is at most `max`.
+fn display(b: &Buf, max: u32) -> GrayImage {
+    let (w, h) = b.dimensions();
+    if w.max(h) <= max {
+        return from_buf(b);
+    }
+    let s = f64::from(max) / f64::from(w.max(h));
+    let nw = ((f64::from(w) * s).round() as u32).max(1);
+    let nh = ((f64::from(h) * s).round() as u32).max(1);
+    from_buf(&image::imageops::resize(b, nw, nh, FilterType::Triangle))
+}
+
+/// Prepares an already decoded grayscale image (values in `[0, 1]`, any background).
+///
+/// # Errors
+/// [`PreprocessError::NoPixels`], [`PreprocessError::Length`], [`PreprocessError::Blank`].
+pub fn preprocess_luma(gray: GrayImage, style: Style) -> Result<Preprocessed, PreprocessError> {
+    let (w, h) = (gray.width, gray.height);
+    if w == 0 || h == 0 {
+        return Err(PreprocessError::NoPixels {
+            width: w,
+            height: h,
+        });
+    }
+    let buf = to_buf(&gray)?;
+    let (wu, hu) = (w as usize, h as usize);
+    // Border mean decides the background.
+    let px = &gray.pixels;
+    let mut border = Vec::with_capacity(2 * (wu + hu));
+    for x in 0..wu {
+        border.push(px[x]);
+        border.push(px[(hu - 1) * wu + x]);
+    }
+    for y in 0..hu {
+        border.push(px[y * wu]);
+        border.push(px[y * wu + wu - 1]);
+    }
+    let mean = border
+        .iter()
+        .map(|&v| f64::from(v.clamp(0.0, 1.0)))
+        .sum::<f64>()
+        / border.len() as f64;
+    let inverted = mean > 0.5;
+    let flip = |v: f32| {
+        if inverted {
+            1.0 - v.clamp(0.0, 1.0)
+        } else {
+            v.clamp(0.0, 1.0)
+        }
+    };
+    // Background level: the median of the (possibly inverted) border.
+    let mut b: Vec<f32> = border.iter().map(|&v| flip(v)).collect();
+    b.sort_unstable_by(f32::total_cmp);
+    let bg = b[b.len() / 2];
+    let range = (1.0 - bg).max(1e-6);
+    let mut cleaned: Vec<f32> = px
+        .iter()
+        .map(|&v| ((flip(v) - bg) / range).max(0.0))
+        .collect();
+    let peak = cleaned.iter().copied().fold(0.0f32, f32::max);
+    if peak < INK_THRESHOLD || !peak.is_finite() {
+        return Err(PreprocessError::Blank);
+    }
+    cleaned.iter_mut().for_each(|v| *v /= peak);
+    // Bounding box of the ink.
+    let (mut x0, mut y0, mut x1, mut y1) = (wu, hu, 0, 0);
+    for (i, &v) in cleaned.iter().enumerate() {
+        if v > INK_THRESHOLD {
+            let (x, y) = (i % wu, i / wu);
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x + 1);
+            y1 = y1.max(y + 1);
+        }
+    }
+    if x1 <= x0 || y1 <= y0 {
+        return Err(PreprocessError::Blank);
+    }
+    let cleaned_buf: Buf = ImageBuffer::from_raw(w, h, cleaned).ok_or(PreprocessError::Blank)?;
+    let (cw, ch) = ((x1 - x0) as u32, (y1 - y0) as u32);
+    let cropped = image::imageops::crop_imm(&cleaned_buf, x0 as u32, y0 as u32, cw, ch).to_image();
+    // Fit the longer side into `fit` pixels.
+    let fit = match style {
+        Style::Digit => 20.0,
+        Style::Object => INPUT_SIZE as f64,
+    };
+    let s = fit / f64::from(cw.max(ch));
+    let sw = ((f64::from(cw) * s).round() as u32).clamp(1, fit as u32);
+    let sh = ((f64::from(ch) * s).round() as u32).clamp(1, fit as u32);
+    let scaled = image::imageops::resize(&cropped, sw, sh, FilterType::Triangle);
+    let (sw, sh) = (sw as usize, sh as usize);
+    let sp = scaled.as_raw();
+    // Placement of the scaled box's top-left corner in the 28×28 frame.
+    let (ox, oy) = match style {
+        Style::Digit => {
+            let mass: f64 = sp.iter().map(|&v| f64::from(v)).sum();
+            let (mut cx, mut cy) = (0.0, 0.0);
+            for (i, &v) in sp.iter().enumerate() {
+                cx += f64::from(v) * ((i % sw) as f64 + 0.5);
+                cy += f64::from(v) * ((i / sw) as f64 + 0.5);
+            }
+            let (cx, cy) = if mass > 0.0 {
+                (cx / mass, cy / mass)
+            } else {
+                (sw as f64 / 2.0, sh as f64 / 2.0)
+            };
+            let half = INPUT_SIZE as f64 / 2.0;
+            let place = |c: f64, len: usize| {
+                ((half - c).round() as i64).clamp(0, (INPUT_SIZE - len) as i64) as usize
+            };
+            (place(cx, sw), place(cy, sh))
+        }
+        Style::Object => ((INPUT_SIZE - sw) / 2, (INPUT_SIZE - sh) / 2),
+    };
+    let mut input = vec![0.0f32; INPUT_PIXELS];
+    for y in 0..sh {
+        for x in 0..sw {
+            input[(oy + y) * INPUT_SIZE + ox + x] = sp[y * sw + x].clamp(0.0, 1.0);
+        }
+    }
+    Ok(Preprocessed {
+        input,
+        grayscale: display(&buf, STAGE_MAX_SIDE),
+        inverted,
+        cleaned: display(&cleaned_buf, STAGE_MAX_SIDE),
+        bounding_box: [x0 as u32, y0 as u32, x1 as u32, y1 as u32],
+        cropped: display(&cropped, STAGE_MAX_SIDE),
+        scaled: from_buf(&scaled),
+    })
+}

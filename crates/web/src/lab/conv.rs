@@ -1,0 +1,822 @@
+//! The convolution lab's settings and what they compute (through the core).
+
+use convscope_core::{
+    Activation, Conv2dGeometry, Conv2dParams, ConvTrace, ConvTranspose2dParams, CoreError, Stepper,
+    conv_transpose2d, conv2d_reference,
+};
+use ndarray::{Array3, Array4, Axis};
+
+use super::player::{Player, PlayerAction};
+use super::samples::{self, Dataset};
+
+/// The lecture's 5×5 binary image.
+pub const LECTURE_IMAGE: [[f32; 5]; 5] = [
+    [1.0, 1.0, 1.0, 0.0, 0.0],
+    [0.0, 1.0, 1.0, 1.0, 0.0],
+    [0.0, 0.0, 1.0, 1.0, 1.0],
+    [0.0, 0.0, 1.0, 1.0, 0.0],
+    [0.0, 1.0, 1.0, 0.0, 0.0],
+];
+
+/// The largest editable kernel.
+pub const MAX_KERNEL: usize = 11;
+/// Sizes offered for the drawing grid.
+pub const DRAW_SIZES: [usize; 6] = [5, 7, 8, 12, 16, 28];
+/// The largest value of stride, padding, dilation, K and groups the controls accept.
+pub const MAX_HYPER: usize = 16;
+
+/// Where the lab's input comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputSource {
+    /// The lecture's 5×5 binary image.
+    Lecture,
+    /// The user's drawing on a small grid.
+    Drawn,
+    /// A built-in 8×8 RGB pattern (D1 = 3).
+    Rgb,
+    /// A dataset sample (MNIST or Fashion-MNIST), index into its sample set.
+    Sample(Dataset, usize),
+}
+
+impl InputSource {
+    /// Short key for the URL.
+    pub fn key(self) -> String {
+        match self {
+            Self::Lecture => "lecture".into(),
+            Self::Drawn => "draw".into(),
+            Self::Rgb => "rgb".into(),
+            Self::Sample(d, i) => format!("{}{}", d.key(), i),
+        }
+    }
+
+    /// Parses [`InputSource::key`].
+    pub fn from_key(key: &str) -> Option<Self> {
+        match key {
+            "lecture" => Some(Self::Lecture),
+            "draw" => Some(Self::Drawn),
+            "rgb" => Some(Self::Rgb),
+            _ => Dataset::ALL.into_iter().find_map(|d| {
+                let i = key.strip_prefix(d.key())?.parse().ok()?;
+                (i < d.len()).then_some(Self::Sample(d, i))
+            }),
+        }
+    }
+
+    /// Human name.
+    pub fn label(self) -> String {
+        match self {
+            Self::Lecture => "The lecture's 5×5 image".into(),
+            Self::Drawn => "Your drawing".into(),
+            Self::Rgb => "RGB pattern 8×8×3".into(),
+            Self::Sample(d, i) => format!("{} sample: {}", d.name(), d.class_name(i)),
+        }
+    }
+}
+
+/// A square kernel, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kernel {
+    /// F.
+    pub size: usize,
+    /// F·F weights, row by row.
+    pub values: Vec<f32>,
+}
+
+impl Kernel {
+    /// A kernel from rows.
+    pub fn from_rows<const N: usize>(rows: [[f32; N]; N]) -> Self {
+        Self {
+            size: N,
+            values: rows.iter().flatten().copied().collect(),
+        }
+    }
+
+    /// The same kernel resized to `size`, centred (cropped or padded with zeros).
+    pub fn resized(&self, size: usize) -> Self {
+        let size = size.clamp(1, MAX_KERNEL);
+        let mut values = vec![0.0; size * size];
+        // Offset of the old kernel inside the new one (may be negative: cropping).
+        let off = (size as isize - self.size as isize).div_euclid(2);
+        for y in 0..self.size {
+            for x in 0..self.size {
+                let (ny, nx) = (y as isize + off, x as isize + off);
+                if (0..size as isize).contains(&ny) && (0..size as isize).contains(&nx) {
+                    values[ny as usize * size + nx as usize] = self.values[y * self.size + x];
+                }
+            }
+        }
+        Self { size, values }
+    }
+
+    /// The kernel turned `quarter_turns` × 90° clockwise.
+    pub fn rotated(&self, quarter_turns: usize) -> Self {
+        let n = self.size;
+        let mut k = self.clone();
+        for _ in 0..quarter_turns % 4 {
+            let mut v = vec![0.0; n * n];
+            for y in 0..n {
+                for x in 0..n {
+                    v[x * n + (n - 1 - y)] = k.values[y * n + x];
+                }
+            }
+            k.values = v;
+        }
+        k
+    }
+}
+
+/// Named kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// The lecture's [[1,0,1],[0,1,0],[1,0,1]].
+    Lecture,
+    /// Identity.
+    Identity,
+    /// Box blur (all ones / 9).
+    BoxBlur,
+    /// Gaussian blur (binomial / 16).
+    Gaussian,
+    /// Sharpen.
+    Sharpen,
+    /// Sobel, horizontal gradient.
+    SobelX,
+    /// Sobel, vertical gradient.
+    SobelY,
+    /// Laplacian.
+    Laplacian,
+    /// Emboss.
+    Emboss,
+}
+
+impl Preset {
+    /// Every preset, in menu order.
+    pub const ALL: [Preset; 9] = [
+        Preset::Lecture,
+        Preset::Identity,
+        Preset::BoxBlur,
+        Preset::Gaussian,
+        Preset::Sharpen,
+        Preset::SobelX,
+        Preset::SobelY,
+        Preset::Laplacian,
+        Preset::Emboss,
+    ];
+
+    /// Short key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Lecture => "lecture",
+            Self::Identity => "identity",
+            Self::BoxBlur => "box",
+            Self::Gaussian => "gauss",
+            Self::Sharpen => "sharpen",
+            Self::SobelX => "sobelx",
+            Self::SobelY => "sobely",
+            Self::Laplacian => "laplace",
+            Self::Emboss => "emboss",
+        }
+    }
+
+    /// Parses [`Preset::key`].
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+
+    /// Menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Lecture => "Lecture [[1,0,1],[0,1,0],[1,0,1]]",
+            Self::Identity => "Identity",
+            Self::BoxBlur => "Box blur (1/9)",
+            Self::Gaussian => "Gaussian blur (1/16)",
+            Self::Sharpen => "Sharpen",
+            Self::SobelX => "Sobel x",
+            Self::SobelY => "Sobel y",
+            Self::Laplacian => "Laplacian",
+            Self::Emboss => "Emboss",
+        }
+    }
+
+    /// The 3×3 kernel.
+    pub fn kernel(self) -> Kernel {
+        let n = 1.0 / 9.0;
+        let g = 1.0 / 16.0;
+        Kernel::from_rows(match self {
+            Self::Lecture => [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]],
+            Self::Identity => [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]],
+            Self::BoxBlur => [[n; 3]; 3],
+            Self::Gaussian => [
+                [g, 2.0 * g, g],
+                [2.0 * g, 4.0 * g, 2.0 * g],
+                [g, 2.0 * g, g],
+            ],
+            Self::Sharpen => [[0.0, -1.0, 0.0], [-1.0, 5.0, -1.0], [0.0, -1.0, 0.0]],
+            Self::SobelX => [[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]],
+            Self::SobelY => [[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]],
+            Self::Laplacian => [[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]],
+            Self::Emboss => [[-2.0, -1.0, 0.0], [-1.0, 1.0, 1.0], [0.0, 1.0, 2.0]],
+        })
+    }
+}
+
+/// The activation after the convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivationChoice {
+    /// None.
+    Identity,
+    /// ReLU.
+    Relu,
+    /// Leaky ReLU, slope 0.1.
+    LeakyRelu,
+    /// Sigmoid (the lecture's).
+    Sigmoid,
+    /// tanh.
+    Tanh,
+}
+
+impl ActivationChoice {
+    /// Every choice, in menu order.
+    pub const ALL: [ActivationChoice; 5] = [
+        Self::Sigmoid,
+        Self::Relu,
+        Self::LeakyRelu,
+        Self::Tanh,
+        Self::Identity,
+    ];
+    /// The leaky ReLU slope shown (PyTorch's default 0.01 would be invisible on a plot).
+    pub const LEAKY_SLOPE: f32 = 0.1;
+
+    /// The core's activation.
+    pub fn activation(self) -> Activation {
+        match self {
+            Self::Identity => Activation::Identity,
+            Self::Relu => Activation::Relu,
+            Self::LeakyRelu => Activation::LeakyRelu {
+                slope: Self::LEAKY_SLOPE,
+            },
+            Self::Sigmoid => Activation::Sigmoid,
+            Self::Tanh => Activation::Tanh,
+        }
+    }
+
+    /// Short key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Identity => "none",
+            Self::Relu => "relu",
+            Self::LeakyRelu => "leaky",
+            Self::Sigmoid => "sigmoid",
+            Self::Tanh => "tanh",
+        }
+    }
+
+    /// Parses [`ActivationChoice::key`].
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.key() == key)
+    }
+
+    /// Menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Identity => "none (identity)",
+            Self::Relu => "ReLU",
+            Self::LeakyRelu => "leaky ReLU (0.1)",
+            Self::Sigmoid => "sigmoid",
+            Self::Tanh => "tanh",
+        }
+    }
+
+    /// The formula, for the panel.
+    pub fn formula(self) -> &'static str {
+        match self {
+            Self::Identity => "f(x) = x",
+            Self::Relu => "ReLU(x) = max(0, x)",
+            Self::LeakyRelu => "leaky(x) = x if x > 0 else 0.1·x",
+            Self::Sigmoid => "sigmoid(x) = 1 / (1 + exp(−x))",
+            Self::Tanh => "tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)",
+        }
+    }
+}
+
+/// Everything the convolution lab's controls set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvSettings {
+    /// The input.
+    pub input: InputSource,
+    /// Side of the drawing grid.
+    pub draw_size: usize,
+    /// The drawing, `draw_size²` cells, row-major.
+    pub drawn: Vec<bool>,
+    /// Filter 0's kernel (filter k is it turned k·90°).
+    pub kernel: Kernel,
+    /// The preset the kernel came from, if unedited.
+    pub preset: Option<Preset>,
+    /// S.
+    pub stride: usize,
+    /// P.
+    pub padding: usize,
+    /// Dilation.
+    pub dilation: usize,
+    /// K, the number of filters.
+    pub filters: usize,
+    /// Channel groups (groups = D1 = K: depthwise).
+    pub groups: usize,
+    /// The activation after the convolution.
+    pub activation: ActivationChoice,
+    /// Transposed convolution instead of the stepper.
+    pub transposed: bool,
+    /// The stepper's transport.
+    pub player: Player,
+    /// The output-size calculator's fields.
+    pub calc: CalcInputs,
+}
+
+/// The output-size calculator's fields W, F, S, P, dilation, as typed (digits only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalcInputs {
+    /// `[W, F, S, P, D]`.
+    pub fields: [String; 5],
+}
+
+impl Default for CalcInputs {
+    /// The lecture's AlexNet CONV1: W = 227, F = 11, S = 4, P = 0.
+    fn default() -> Self {
+        Self {
+            fields: ["227", "11", "4", "0", "1"].map(String::from),
+        }
+    }
+}
+
+/// The calculator's parsed result, from the core.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CalcResult {
+    /// A field is empty or not a number: its name.
+    Missing(&'static str),
+    /// The core's explained output size.
+    Size(convscope_core::OutputSize),
+    /// The core's reason the setting is invalid.
+    Invalid(convscope_core::ShapeError),
+}
+
+/// The calculator's field names.
+pub const CALC_NAMES: [&str; 5] = ["W", "F", "S", "P", "D"];
+
+impl CalcInputs {
+    /// The numbers, or the first field that is not one.
+    pub fn numbers(&self) -> Result<[usize; 5], &'static str> {
+        let mut out = [0; 5];
+        for (i, f) in self.fields.iter().enumerate() {
+            out[i] = f.trim().parse().map_err(|_| CALC_NAMES[i])?;
+        }
+        Ok(out)
+    }
+
+    /// Runs the core's explained output size.
+    pub fn result(&self) -> CalcResult {
+        match self.numbers() {
+            Err(name) => CalcResult::Missing(name),
+            Ok([w, f, s, p, d]) => {
+                match convscope_core::conv_output_size_explained(w, f, s, p, d) {
+                    Ok(o) => CalcResult::Size(o),
+                    Err(e) => CalcResult::Invalid(e),
+                }
+            }
+        }
+    }
+}
+
+impl Default for ConvSettings {
+    fn default() -> Self {
+        let draw_size = 8;
+        Self {
+            input: InputSource::Lecture,
+            draw_size,
+            drawn: (0..draw_size * draw_size)
+                .map(|i| {
+                    let (y, x) = (i / draw_size, i % draw_size);
+                    (2..6).contains(&y) && (x == 2 || x == 5)
+                        || (y == 2 || y == 5) && (2..6).contains(&x)
+                })
+                .collect(),
+            kernel: Preset::Lecture.kernel(),
+            preset: Some(Preset::Lecture),
+            stride: 1,
+            padding: 0,
+            dilation: 1,
+            filters: 1,
+            groups: 1,
+            activation: ActivationChoice::Sigmoid,
+            transposed: false,
+            player: Player::default(),
+            calc: CalcInputs::default(),
+        }
+    }
+}
+
+/// What the lab's controls ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConvAction {
+    /// Another input.
+    Input(InputSource),
+    /// Another drawing-grid size (the drawing is resampled).
+    DrawSize(usize),
+    /// Set one drawing cell.
+    Paint(usize, bool),
+    /// Clear the drawing.
+    ClearDrawing,
+    /// A new kernel (edited).
+    Kernel(Kernel),
+    /// A preset kernel.
+    Preset(Preset),
+    /// S.
+    Stride(usize),
+    /// P.
+    Padding(usize),
+    /// Dilation.
+    Dilation(usize),
+    /// K.
+    Filters(usize),
+    /// Groups.
+    Groups(usize),
+    /// The activation.
+    Activation(ActivationChoice),
+    /// Transposed mode on or off.
+    Transposed(bool),
+    /// The stepper.
+    Player(PlayerAction),
+    /// Jump to the step of output cell `[k, y, x]`.
+    JumpTo([usize; 3]),
+    /// A calculator field changed (index into `[W, F, S, P, D]`).
+    Calc(usize, String),
+}
+
+/// The computed lab: the trace and the feature maps, all from the core.
+#[derive(Debug, Clone)]
+pub struct ConvLab {
+    /// The input `[1, D1, H, W]`.
+    pub input: Array4<f32>,
+    /// The trace the stepper walks.
+    pub trace: ConvTrace,
+    /// The convolution before the activation `[K, H2, W2]`.
+    pub pre: Array3<f32>,
+    /// After the activation `[K, H2, W2]`.
+    pub post: Array3<f32>,
+}
+
+impl ConvSettings {
+    /// Applies an action, keeping the step inside the (possibly new) stepper.
+    pub fn apply(&mut self, action: ConvAction) {
+        match action {
+            ConvAction::Input(i) => self.input = i,
+            ConvAction::DrawSize(n) => {
+                let n = n.clamp(2, 64);
+                let old = self.draw_size;
+                self.drawn = (0..n * n)
+                    .map(|i| {
+                        let (y, x) = (i / n * old / n, i % n * old / n);
+                        self.drawn.get(y * old + x).copied().unwrap_or(false)
+                    })
+                    .collect();
+                self.draw_size = n;
+            }
+            ConvAction::Paint(i, on) => {
+                if let Some(c) = self.drawn.get_mut(i) {
+                    *c = on;
+                }
+            }
+            ConvAction::ClearDrawing => self.drawn.iter_mut().for_each(|c| *c = false),
+            ConvAction::Kernel(k) => {
+                self.preset = None;
+                self.kernel = k;
+            }
+            ConvAction::Preset(p) => {
+                self.preset = Some(p);
+                self.kernel = p.kernel();
+            }
+            ConvAction::Stride(v) => self.stride = v.min(MAX_HYPER),
+            ConvAction::Padding(v) => self.padding = v.min(MAX_HYPER),
+            ConvAction::Dilation(v) => self.dilation = v.min(MAX_HYPER),
+            ConvAction::Filters(v) => self.filters = v.min(MAX_HYPER),
+            ConvAction::Groups(v) => self.groups = v.min(MAX_HYPER),
+            ConvAction::Activation(a) => self.activation = a,
+            ConvAction::Transposed(t) => self.transposed = t,
+            ConvAction::Player(a) => {
+                let len = self.step_count();
+                self.player.apply(a, len);
+            }
+            ConvAction::Calc(i, v) => {
+                if let Some(f) = self.calc.fields.get_mut(i) {
+                    *f = CalcInputs::sanitize(&v);
+                }
+            }
+            ConvAction::JumpTo([k, y, x]) => {
+                if let Ok(g) = self.geometry() {
+                    let [_, _, h, w] = g.output_shape();
+                    let index = (k * h + y) * w + x;
+                    let len = self.step_count();
+                    self.player.apply(PlayerAction::To(index), len);
+                }
+            }
+        }
+        let len = self.step_count();
+        self.player.clamp(len);
+    }
+
+    /// The input tensor `[1, D1, H, W]`.
+    pub fn input_tensor(&self) -> Array4<f32> {
+        match self.input {
+            InputSource::Lecture => {
+                Array4::from_shape_fn((1, 1, 5, 5), |(_, _, y, x)| LECTURE_IMAGE[y][x])
+            }
+            InputSource::Drawn => {
+                let n = self.draw_size;
+                Array4::from_shape_fn((1, 1, n, n), |(_, _, y, x)| {
+                    if self.drawn.get(y * n + x).copied().unwrap_or(false) {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                })
+            }
+            InputSource::Rgb => rgb_pattern(),
+            InputSource::Sample(d, i) => {
+                let px = d.pixels(i);
+                Array4::from_shape_fn((1, 1, samples::SIDE, samples::SIDE), |(_, _, y, x)| {
+                    f32::from(px[y * samples::SIDE + x]) / 255.0
+                })
+            }
+        }
+    }
+
+    /// D1 of the current input.
+    pub fn depth(&self) -> usize {
+        if self.input == InputSource::Rgb { 3 } else { 1 }
+    }
+
+    /// The layer's hyper-parameters for the core.
+    pub fn params(&self) -> Conv2dParams {
+        Conv2dParams::default()
+            .with_stride(self.stride)
+            .with_padding(self.padding)
+            .with_dilation(self.dilation)
+            .with_groups(self.groups)
+    }
+
+    /// The weight `[K, D1/groups, F, F]`: filter k is the kernel turned k·90°, the same
+    /// on every input channel it sees.
+    pub fn weight_tensor(&self) -> Array4<f32> {
+        let per_group = self
+            .depth()
+            .checked_div(self.groups)
+            .map_or(self.depth(), |n| n.max(1));
+        let f = self.kernel.size;
+        let turned: Vec<Kernel> = (0..4).map(|q| self.kernel.rotated(q)).collect();
+        Array4::from_shape_fn((self.filters, per_group, f, f), |(k, _, y, x)| {
+            turned[k % 4].values[y * f + x]
+        })
+    }
+
+    /// The validated geometry (or the core's reason it is invalid).
+    ///
+    /// # Errors
+    /// The core's [`convscope_core::ShapeError`], as a [`CoreError`].
+    pub fn geometry(&self) -> Result<Conv2dGeometry, CoreError> {
+        let input = self.input_tensor();
+        let weight = self.weight_tensor();
+        let dims = |a: &[usize]| [a[0], a[1], a[2], a[3]];
+        Ok(Conv2dGeometry::from_shapes(
+            dims(input.shape()),
+            dims(weight.shape()),
+            self.params(),
+        )?)
+    }
+
+    /// Steps of the stepper (0 when the settings are invalid or transposed).
+    pub fn step_count(&self) -> usize {
+        if self.transposed {
+            return 0;
+        }
+        self.geometry()
+            .map(|g| g.output_shape()[1..].iter().product())
+            .unwrap_or(0)
+    }
+
+    /// Runs the core: the trace and both feature maps.
+    ///
+    /// # Errors
+    /// The core's error when the settings are invalid.
+    pub fn build(&self) -> Result<ConvLab, CoreError> {
+        let input = self.input_tensor();
+        let weight = self.weight_tensor();
+        let trace = ConvTrace::new(
+            input.view(),
+            0,
+            weight.view(),
+            None,
+            self.params(),
+            self.activation.activation(),
+        )?;
+        let pre = conv2d_reference(input.view(), weight.view(), None, self.params())?
+            .index_axis_move(Axis(0), 0);
+        let post = trace.output();
+        debug_assert_eq!(trace.len(), post.len());
+        Ok(ConvLab {
+            input,
+            trace,
+            pre,
+            post,
+        })
+    }
+
+    /// The transposed convolution of the input with the same kernel (weight
+    /// `[D1, K/groups, F, F]`): output `[K, H2, W2]`.
+    ///
+    /// # Errors
+    /// The core's error when the settings are invalid.
+    pub fn build_transposed(&self) -> Result<Array3<f32>, CoreError> {
+        let input = self.input_tensor();
+        let d1 = self.depth();
+        let per_group = self
+            .filters
+            .checked_div(self.groups)
+            .map_or(self.filters, |n| n.max(1));
+        let f = self.kernel.size;
+        let weight = Array4::from_shape_fn((d1, per_group, f, f), |(_, k, y, x)| {
+            self.kernel.rotated(k).values[y * f + x]
+        });
+        let params = ConvTranspose2dParams::default()
+            .with_stride(self.stride)
+            .with_padding(self.padding)
+            .with_dilation(self.dilation)
+            .with_groups(self.groups);
+        Ok(
+            conv_transpose2d(input.view(), weight.view(), None, params)?
+                .index_axis_move(Axis(0), 0),
+        )
+    }
+}
+
+/// The built-in 8×8 RGB pattern: red left half, a green diagonal, a blue square outline.
+pub fn rgb_pattern() -> Array4<f32> {
+    Array4::from_shape_fn((1, 3, 8, 8), |(_, c, y, x)| {
+        let on = match c {
+            0 => x < 4,
+            1 => x == y || x + 1 == y,
+            _ => {
+                (2..6).contains(&y) && (x == 2 || x == 5)
+                    || (y == 2 || y == 5) && (2..6).contains(&x)
+            }
+        };
+        if on { 1.0 } else { 0.0 }
+    })
+}
+
+/// What to change when the core rejects a setting: which term fails and the nearest values
+/// that work (for the calculator and the lab's formula panel).
+pub fn shape_advice(e: &convscope_core::ShapeError) -> Option<String> {
+    use convscope_core::ShapeError as E;
+    match e {
+        E::KernelTooLarge {
+            input,
+            span,
+            padding,
+            ..
+        } => Some(format!(
+            "Which term: W + 2P = {} is smaller than the kernel's span {span}. Nearest valid: P = {} (keeping F), or a kernel spanning at most {} cells (keeping P).",
+            input + 2 * padding,
+            min_padding_to_fit(*input, *span),
+            input + 2 * padding
+        )),
+        E::ZeroStride { .. } => Some(
+            "Which term: S divides (W − F + 2P), so S = 0 is undefined. Nearest valid: S = 1.".into(),
+        ),
+        E::ZeroKernel { .. } => Some("Which term: F = 0 means no filter. Nearest valid: F = 1.".into()),
+        E::ZeroDilation { .. } => Some(
+            "Which term: dilation D = 0 collapses the kernel. Nearest valid: D = 1 (a dense kernel)."
+                .into(),
+        ),
+        E::GroupsDoNotDivide {
+            groups, channels, ..
+        } => {
+            let lower = (1..=*channels).rev().find(|g| channels % g == 0 && g < groups);
+            let higher = (*groups + 1..=*channels).find(|g| channels % g == 0);
+            let lower_k = channels - channels % groups;
+            let nearest: Vec<String> = [lower, higher]
+                .iter()
+                .flatten()
+                .map(|g| format!("groups = {g}"))
+                .collect();
+            Some(format!(
+                "Which term: {channels} channels cannot be split into {groups} equal groups (remainder {}). Nearest valid: {}{}.",
+                channels % groups,
+                nearest.join(" or "),
+                if lower_k > 0 {
+                    format!(", or {lower_k} or {} channels", lower_k + groups)
+                } else {
+                    format!(", or {groups} channels")
+                }
+            ))
+        }
+        E::ZeroChannels { what, .. } => Some(format!("Which term: {what} = 0. Nearest valid: 1.")),
+        E::ZeroGroups { .. } => Some("Which term: groups = 0. Nearest valid: groups = 1.".into()),
+        _ => None,
+    }
+}
+
+/// The smallest padding for which a kernel spanning `span` cells fits an input of `input`
+/// cells (for the calculator's explanation of [`convscope_core::ShapeError::KernelTooLarge`]).
+pub fn min_padding_to_fit(input: usize, span: usize) -> usize {
+    span.saturating_sub(input).div_ceil(2)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used)]
+
+    use super::*;
+    use convscope_core::Stepper;
+
+    #[test]
+    fn the_default_is_the_lecture_example() {
+        let lab = ConvSettings::default().build().expect("valid");
+        assert_eq!(lab.trace.output_dims(), [1, 3, 3]);
+        let step = lab.trace.step(0).expect("step 0");
+        assert_eq!(step.sum, 4.0);
+        assert!((step.value - 0.98).abs() < 0.005);
+        assert_eq!(lab.pre[[0, 0, 0]], 4.0);
+    }
+
+    #[test]
+    fn rgb_input_with_filters_gives_a_stack() {
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::Input(InputSource::Rgb));
+        s.apply(ConvAction::Filters(4));
+        let lab = s.build().expect("valid");
+        assert_eq!(lab.trace.output_dims(), [4, 6, 6]);
+        assert_eq!(lab.trace.step(0).expect("step").channel_sums.len(), 3);
+        s.apply(ConvAction::Groups(3));
+        assert!(s.build().is_err(), "4 filters cannot split into 3 groups");
+        s.apply(ConvAction::Filters(3));
+        let lab = s.build().expect("depthwise");
+        assert_eq!(lab.trace.step(0).expect("step").channel_sums.len(), 1);
+    }
+
+    #[test]
+    fn invalid_settings_report_and_stop_the_stepper() {
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::Player(PlayerAction::Last));
+        assert_eq!(s.player.step, 8);
+        s.apply(ConvAction::Kernel(Preset::Identity.kernel().resized(7)));
+        assert!(s.build().is_err());
+        assert_eq!(s.step_count(), 0);
+        assert_eq!(s.player.step, 0);
+    }
+
+    #[test]
+    fn jump_to_an_output_cell() {
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::JumpTo([0, 2, 1]));
+        assert_eq!(s.player.step, 7);
+    }
+
+    #[test]
+    fn kernels_resize_and_rotate_around_their_centre() {
+        let k = Preset::SobelX.kernel();
+        assert_eq!(k.resized(5).resized(3), k);
+        assert_eq!(k.rotated(1), Preset::SobelY.kernel());
+        assert_eq!(k.rotated(4), k);
+    }
+
+    #[test]
+    fn transposed_mode_upsamples() {
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::Transposed(true));
+        s.apply(ConvAction::Stride(2));
+        let out = s.build_transposed().expect("valid");
+        assert_eq!(out.dim(), (1, 11, 11));
+    }
+
+    #[test]
+    fn advice_names_the_nearest_valid_values() {
+        let e =
+            convscope_core::conv_output_size_explained(227, 300, 4, 0, 1).expect_err("too large");
+        let a = shape_advice(&e).expect("advice");
+        assert!(a.contains("P = 37"), "{a}");
+        let e = convscope_core::ShapeError::GroupsDoNotDivide {
+            op: "conv2d",
+            groups: 3,
+            channels: 4,
+            what: "output channels",
+        };
+        let a = shape_advice(&e).expect("advice");
+        assert!(a.contains("groups = 2 or groups = 4"), "{a}");
+        assert!(a.contains("3 or 6 channels"), "{a}");
+    }
+
+    #[test]
+    fn min_padding() {
+        assert_eq!(min_padding_to_fit(5, 7), 1);
+        assert_eq!(min_padding_to_fit(5, 8), 2);
+        assert_eq!(min_padding_to_fit(5, 3), 0);
+    }
+}

@@ -1,0 +1,144 @@
+//! Colour scales for feature maps (sequential for non-negative data, diverging around 0 for
+//! signed data) and the number format every panel uses.
+
+/// Maps values to colours. Signed data get a diverging blue–white–red scale symmetric
+/// around 0; non-negative data a sequential white-to-navy scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColorScale {
+    /// The value drawn with the first colour.
+    pub min: f32,
+    /// The value drawn with the last colour.
+    pub max: f32,
+    /// Whether the scale is centred on 0.
+    pub diverging: bool,
+}
+
+const NEG: [f32; 3] = [33.0, 102.0, 172.0];
+const MID: [f32; 3] = [247.0, 247.0, 247.0];
+const POS: [f32; 3] = [178.0, 24.0, 43.0];
+const LOW: [f32; 3] = [255.0, 255.0, 255.0];
+const HIGH: [f32; 3] = [29.0, 53.0, 87.0];
+
+fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [u8; 3] {
+    let t = t.clamp(0.0, 1.0);
+    // Rounded and clamped to 0..=255 before the cast.
+    [0, 1, 2].map(|i| (a[i] + (b[i] - a[i]) * t).round().clamp(0.0, 255.0) as u8)
+}
+
+impl ColorScale {
+    /// A scale covering `values` (finite ones); diverging when any is negative.
+    pub fn fit<'a>(values: impl IntoIterator<Item = &'a f32>) -> Self {
+        let (mut min, mut max) = (f32::INFINITY, f32::NEG_INFINITY);
+        for &v in values {
+            if v.is_finite() {
+                min = min.min(v);
+                max = max.max(v);
+            }
+        }
+        if !min.is_finite() {
+            return Self {
+                min: 0.0,
+                max: 1.0,
+                diverging: false,
+            };
+        }
+        if min < 0.0 {
+            let m = min.abs().max(max.abs()).max(f32::EPSILON);
+            Self {
+                min: -m,
+                max: m,
+                diverging: true,
+            }
+        } else {
+            Self {
+                min: 0.0,
+                max: if max > 0.0 { max } else { 1.0 },
+                diverging: false,
+            }
+        }
+    }
+
+    /// The colour of `value`.
+    pub fn rgb(&self, value: f32) -> [u8; 3] {
+        if !value.is_finite() {
+            return [200, 200, 200];
+        }
+        let span = (self.max - self.min).max(f32::EPSILON);
+        let t = (value - self.min) / span;
+        if self.diverging {
+            if t < 0.5 {
+                mix(NEG, MID, t * 2.0)
+            } else {
+                mix(MID, POS, (t - 0.5) * 2.0)
+            }
+        } else {
+            mix(LOW, HIGH, t)
+        }
+    }
+
+    /// CSS colour of `value`.
+    pub fn css(&self, value: f32) -> String {
+        let [r, g, b] = self.rgb(value);
+        format!("rgb({r},{g},{b})")
+    }
+
+    /// Whether text drawn over `value` should be white.
+    pub fn dark(&self, value: f32) -> bool {
+        let [r, g, b] = self.rgb(value);
+        0.299 * f32::from(r) + 0.587 * f32::from(g) + 0.114 * f32::from(b) < 140.0
+    }
+
+    /// A CSS `linear-gradient` from min to max, for the legend.
+    pub fn gradient(&self) -> String {
+        let stops: Vec<String> = (0..=8)
+            .map(|i| {
+                let v = self.min + (self.max - self.min) * i as f32 / 8.0;
+                self.css(v)
+            })
+            .collect();
+        format!("linear-gradient(to right, {})", stops.join(", "))
+    }
+}
+
+/// A value as the lecture writes it: whole numbers without decimals, others with at most
+/// two (trailing zeros dropped), and a true minus sign.
+pub fn fmt_num(v: f32) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "NaN".into()
+        } else if v > 0.0 {
+            "∞".into()
+        } else {
+            "−∞".into()
+        };
+    }
+    let s = format!("{:.2}", v);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    let s = if s == "-0" { "0" } else { s };
+    s.replace('-', "−")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_like_the_lecture() {
+        assert_eq!(fmt_num(4.0), "4");
+        assert_eq!(fmt_num(0.982_013_8), "0.98");
+        assert_eq!(fmt_num(-1.5), "−1.5");
+        assert_eq!(fmt_num(-0.001), "0");
+    }
+
+    #[test]
+    fn signed_data_get_a_symmetric_diverging_scale() {
+        let s = ColorScale::fit(&[-1.0, 3.0]);
+        assert!(s.diverging);
+        assert_eq!((s.min, s.max), (-3.0, 3.0));
+        assert_eq!(s.rgb(0.0), [247, 247, 247]);
+        let s = ColorScale::fit(&[0.0, 4.0]);
+        assert!(!s.diverging);
+        assert_eq!(s.rgb(0.0), [255, 255, 255]);
+        assert_eq!(s.rgb(4.0), [29, 53, 87]);
+    }
+}
