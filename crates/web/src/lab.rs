@@ -16,3 +16,14 @@ pub use conv::{
 pub use player::{Player, PlayerAction};
 pub use pool::{PoolAction, PoolLab, PoolSettings, PoolSource};
 pub use scale::{ColorScale, fmt_num};
+
+use std::rc::Rc;
+
+use ndarray::{Array3, Axis};
+
+/// The maps of a `[C, H, W]` volume as row-major planes, shared cheaply with the canvases.
+pub fn planes(a: &Array3<f32>) -> Vec<Rc<Vec<f32>>> {
+    a.axis_iter(Axis(0))
+        .map(|p| Rc::new(p.iter().copied().collect()))
+        .collect()
+}

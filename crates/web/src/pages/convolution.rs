@@ -18,7 +18,7 @@ use crate::lab::conv::DRAW_SIZES;
 use crate::lab::samples::Dataset;
 use crate::lab::{
     ActivationChoice, ColorScale, ConvAction, ConvLab, ConvSettings, InputSource, PlayerAction,
-    fmt_num,
+    fmt_num, planes,
 };
 use crate::route::Route;
 
@@ -33,13 +33,6 @@ impl Reducible for ConvState {
         s.apply(action);
         Rc::new(ConvState(s))
     }
-}
-
-/// Maps of `[C, H, W]` as row-major planes.
-fn planes(a: &Array3<f32>) -> Vec<Rc<Vec<f32>>> {
-    a.axis_iter(Axis(0))
-        .map(|p| Rc::new(p.iter().copied().collect()))
-        .collect()
 }
 
 /// What the canvases draw, computed once per settings change (not per step).

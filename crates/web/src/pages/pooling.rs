@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use convscope_core::{CoreError, PoolKind, PoolStep, Stepper};
-use ndarray::{Array3, Axis};
+use ndarray::Axis;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -16,7 +16,7 @@ use crate::hooks::{LabKey, initial_query, use_interval, use_lab_keys, use_query_
 use crate::lab::pool::KINDS;
 use crate::lab::{
     ActivationChoice, ColorScale, PlayerAction, PoolAction, PoolLab, PoolSettings, PoolSource,
-    fmt_num,
+    fmt_num, planes,
 };
 use crate::route::Route;
 
@@ -31,12 +31,6 @@ impl Reducible for PoolState {
         s.apply(action);
         Rc::new(PoolState(s))
     }
-}
-
-fn planes(a: &Array3<f32>) -> Vec<Rc<Vec<f32>>> {
-    a.axis_iter(Axis(0))
-        .map(|p| Rc::new(p.iter().copied().collect()))
-        .collect()
 }
 
 #[derive(Debug)]
