@@ -82,14 +82,14 @@ pub fn run(args: &ClassifyArgs) -> Result<(), String> {
                 logits,
                 input: pre.input,
             };
-            println!("{}", serde_json::to_string(&c).map_err(|e| e.to_string())?);
+            outln!("{}", serde_json::to_string(&c).map_err(|e| e.to_string())?);
         } else {
             let top3: Vec<String> = order
                 .iter()
                 .take(3)
                 .map(|&c| format!("{} {:.1}%", name(c), 100.0 * probabilities[c]))
                 .collect();
-            println!("{file}: {}", top3.join(", "));
+            outln!("{file}: {}", top3.join(", "));
         }
     }
     match failed {

@@ -34,7 +34,7 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
     let eval = Trainer::new()
         .evaluate(&model, &split.test.images, &split.test.labels, 256)
         .map_err(|e| e.to_string())?;
-    println!(
+    outln!(
         "{}: accuracy {:.2}% ({} / {}), mean loss {:.4}",
         kind.name(),
         100.0 * eval.stats.accuracy(),
@@ -42,25 +42,25 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
         eval.stats.count,
         eval.stats.loss
     );
-    println!("confusion matrix (rows: true class, columns: predicted)");
+    outln!("confusion matrix (rows: true class, columns: predicted)");
     let names = kind.class_names();
-    print!("{:>12}", "");
+    out!("{:>12}", "");
     for c in 0..10 {
-        print!("{c:>6}");
+        out!("{c:>6}");
     }
-    println!("   recall");
+    outln!("   recall");
     for (t, row) in eval.confusion.iter().enumerate() {
         let label = if names[t] == t.to_string() {
             names[t].to_owned()
         } else {
             format!("{t} {}", names[t])
         };
-        print!("{label:>12}");
+        out!("{label:>12}");
         for v in row {
-            print!("{v:>6}");
+            out!("{v:>6}");
         }
         let total: usize = row.iter().sum();
-        println!("   {:>5.1}%", 100.0 * row[t] as f64 / total.max(1) as f64);
+        outln!("   {:>5.1}%", 100.0 * row[t] as f64 / total.max(1) as f64);
     }
     Ok(())
 }

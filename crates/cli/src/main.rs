@@ -1,9 +1,25 @@
 //! `convscope`: the command-line face of convscope's core.
 
+/// `println!` through [`out::write`]: a closed stdout (`convscope … | head -1`) ends the
+/// process quietly with status 0 instead of panicking with "Broken pipe".
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::out::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` through [`out::write`] (see [`outln!`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::out::write(format_args!($($arg)*))
+    };
+}
+
 mod arch;
 mod classify;
 mod eval;
 mod model_file;
+mod out;
 mod train;
 
 use std::process::ExitCode;
@@ -76,7 +92,7 @@ fn main() -> ExitCode {
             dilation,
         } => match convscope_core::conv_output_size(input, kernel, stride, padding, dilation) {
             Ok(out) => {
-                println!("{out}");
+                outln!("{out}");
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -111,7 +127,7 @@ fn report(result: Result<(), String>) -> ExitCode {
 /// clap itself exits with 2 for a malformed `--input`).
 fn run_arch(name: Option<&str>, input: Option<Volume>, json: bool, list: bool) -> ExitCode {
     if list {
-        print!("{}", arch::list());
+        out!("{}", arch::list());
         return ExitCode::SUCCESS;
     }
     let Some(network) = name.and_then(zoo::by_name) else {
@@ -131,14 +147,14 @@ fn run_arch(name: Option<&str>, input: Option<Volume>, json: bool, list: bool) -
     };
     if json {
         match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => outln!("{s}"),
             Err(e) => {
                 eprintln!("error: cannot write JSON: {e}");
                 return ExitCode::FAILURE;
             }
         }
     } else {
-        print!("{}", arch::table(&report));
+        out!("{}", arch::table(&report));
     }
     ExitCode::SUCCESS
 }

@@ -207,7 +207,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     }
     std::fs::write(&args.out, bytes)
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
-    println!(
+    outln!(
         "wrote {} (test accuracy {:.2}% on {} images)",
         args.out.display(),
         100.0 * test_acc,
