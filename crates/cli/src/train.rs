@@ -55,8 +55,8 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     dataset: DatasetArg,
     /// Passes over the training set.
-    #[arg(long, default_value_t = 10)]
-    epochs: usize,
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    epochs: u32,
     /// Mini-batch size.
     #[arg(long, default_value_t = 64)]
     batch: usize,

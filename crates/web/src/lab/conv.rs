@@ -1,8 +1,8 @@
 //! The convolution lab's settings and what they compute (through the core).
 
 use convscope_core::{
-    Activation, Conv2dGeometry, Conv2dParams, ConvTrace, ConvTranspose2dParams, CoreError, Stepper,
-    conv_transpose2d, conv2d_reference,
+    Activation, Conv2dGeometry, Conv2dParams, ConvTrace, ConvTranspose2dParams, CoreError,
+    ShapeError, Stepper, conv_transpose2d, conv2d_reference,
 };
 use ndarray::{Array3, Array4, Axis};
 
@@ -636,10 +636,22 @@ impl ConvSettings {
     pub fn build_transposed(&self) -> Result<Array3<f32>, CoreError> {
         let input = self.input_tensor();
         let d1 = self.depth();
+        // K filters in `groups` groups: the output depth is K, so K must split evenly (as
+        // in the forward path); otherwise the volume shown would not be the core's.
+        if self.groups > 0 && !self.filters.is_multiple_of(self.groups) {
+            return Err(ShapeError::GroupsDoNotDivide {
+                op: "conv_transpose2d",
+                groups: self.groups,
+                channels: self.filters,
+                what: "filters",
+            }
+            .into());
+        }
+        // groups = 0 is left to the core, which names it.
         let per_group = self
             .filters
             .checked_div(self.groups)
-            .map_or(self.filters, |n| n.max(1));
+            .unwrap_or(self.filters);
         let f = self.kernel.size;
         let weight = Array4::from_shape_fn((d1, per_group, f, f), |(_, k, y, x)| {
             self.kernel.rotated(k).values[y * f + x]
@@ -794,6 +806,22 @@ mod tests {
         s.apply(ConvAction::Stride(2));
         let out = s.build_transposed().expect("valid");
         assert_eq!(out.dim(), (1, 11, 11));
+    }
+
+    #[test]
+    fn transposed_depth_is_the_filter_count_or_an_error() {
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::Transposed(true));
+        s.apply(ConvAction::Input(InputSource::Rgb));
+        s.apply(ConvAction::Groups(3));
+        s.apply(ConvAction::Filters(4));
+        assert!(
+            s.build_transposed().is_err(),
+            "4 filters cannot split into 3 groups"
+        );
+        s.apply(ConvAction::Filters(6));
+        let out = s.build_transposed().expect("valid");
+        assert_eq!(out.dim().0, 6, "the depth shown as D2 = K");
     }
 
     #[test]

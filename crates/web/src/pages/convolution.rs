@@ -372,7 +372,7 @@ fn activation_panel(s: &ConvSettings, v: &Views, step: &ConvStep) -> Html {
     let act = s.activation;
     let x = step.pre_activation;
     let detail = match act {
-        ActivationChoice::Sigmoid => format!("1 / (1 + exp(−{})) = ", fmt_num(x)),
+        ActivationChoice::Sigmoid => format!("1 / (1 + exp({})) = ", fmt_num(-x)),
         _ => String::new(),
     };
     html! {
