@@ -20,6 +20,7 @@ mod classify;
 mod eval;
 mod model_file;
 mod out;
+mod samples;
 mod train;
 
 use std::process::ExitCode;
@@ -79,6 +80,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Classify image files with a trained model (top-3 classes, or JSON).
     Classify(classify::ClassifyArgs),
+    /// Write the web app's gallery: the first images of each class of the test split.
+    Samples(samples::SamplesArgs),
 }
 
 fn main() -> ExitCode {
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
         Command::Train(args) => report(train::run(&args)),
         Command::Eval(args) => report(eval::run(&args)),
         Command::Classify(args) => report(classify::run(&args)),
+        Command::Samples(args) => report(samples::run(&args)),
     }
 }
 

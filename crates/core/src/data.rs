@@ -15,6 +15,7 @@
 pub mod augment;
 pub mod fashion;
 pub mod mnist;
+pub mod samples;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -330,3 +330,77 @@ pub fn preprocess_luma(gray: GrayImage, style: Style) -> Result<Preprocessed, Pr
         scaled: from_buf(&scaled),
     })
 }
+
+/// `gray` resized to `size`×`size`: the longer side fits, the aspect is kept, and the rest
+/// is filled with the median of the border (the background). For the convolution lab's
+/// uploads, which keep the image as it is (no inversion or cropping).
+///
+/// # Errors
+/// [`PreprocessError::NoPixels`] for an empty image or `size` 0, [`PreprocessError::Length`].
+pub fn resize_square(gray: &GrayImage, size: usize) -> Result<Vec<f32>, PreprocessError> {
+    let (w, h) = (gray.width, gray.height);
+    if w == 0 || h == 0 || size == 0 {
+        return Err(PreprocessError::NoPixels {
+            width: w,
+            height: h,
+        });
+    }
+    let buf = to_buf(gray)?;
+    let (wu, hu) = (w as usize, h as usize);
+    let px = &gray.pixels;
+    let mut border: Vec<f32> = (0..wu)
+        .flat_map(|x| [px[x], px[(hu - 1) * wu + x]])
+        .chain((0..hu).flat_map(|y| [px[y * wu], px[y * wu + wu - 1]]))
+        .collect();
+    border.sort_unstable_by(f32::total_cmp);
+    let background = border[border.len() / 2];
+    let s = size as f64 / f64::from(w.max(h));
+    let nw = ((f64::from(w) * s).round() as usize).clamp(1, size);
+    let nh = ((f64::from(h) * s).round() as usize).clamp(1, size);
+    let filter = if nw < wu {
+        FilterType::Triangle
+    } else {
+        FilterType::Nearest
+    };
+    let scaled = image::imageops::resize(&buf, nw as u32, nh as u32, filter);
+    let (ox, oy) = ((size - nw) / 2, (size - nh) / 2);
+    let mut out = vec![background; size * size];
+    for (y, row) in scaled.as_raw().chunks_exact(nw).enumerate() {
+        for (x, &v) in row.iter().enumerate() {
+            out[(oy + y) * size + ox + x] = v.clamp(0.0, 1.0);
+        }
+    }
+    Ok(out)
+}
+
+/// Encodes a grayscale image as an 8-bit PNG (for tests and the CLI's exports).
+///
+/// # Errors
+/// [`PreprocessError::Length`] for a buffer of the wrong length; the encoder's message.
+pub fn encode_png_gray(gray: &GrayImage) -> Result<Vec<u8>, PreprocessError> {
+    use image::ImageEncoder;
+    let expected = gray.width as usize * gray.height as usize;
+    if gray.pixels.len() != expected {
+        return Err(PreprocessError::Length {
+            width: gray.width,
+            height: gray.height,
+            got: gray.pixels.len(),
+            expected,
+        });
+    }
+    let bytes: Vec<u8> = gray
+        .pixels
+        .iter()
+        .map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+        .collect();
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(
+            &bytes,
+            gray.width,
+            gray.height,
+            image::ExtendedColorType::L8,
+        )
+        .map_err(map_error)?;
+    Ok(out)
+}

@@ -248,3 +248,44 @@ fn huge_dimensions_are_refused_before_decoding() {
     let e = preprocess(&png, Style::Digit).unwrap_err();
     assert!(matches!(e, PreprocessError::TooLarge { .. }), "{e}");
 }
+
+#[test]
+fn resize_square_keeps_aspect_and_fills_with_the_background() -> Result<(), PreprocessError> {
+    // 40×20, white background, a black 10×10 square in the middle.
+    let mut pixels = vec![1.0f32; 800];
+    for y in 5..15 {
+        for x in 15..25 {
+            pixels[y * 40 + x] = 0.0;
+        }
+    }
+    let gray = GrayImage {
+        width: 40,
+        height: 20,
+        pixels,
+    };
+    let out = convscope_core::preprocess::resize_square(&gray, 8)?;
+    assert_eq!(out.len(), 64);
+    // 40×20 → 8×4, centred vertically: rows 0,1 and 6,7 are background (white).
+    assert!(out[..16].iter().all(|&v| (v - 1.0).abs() < 1e-6), "{out:?}");
+    assert!(out[48..].iter().all(|&v| (v - 1.0).abs() < 1e-6), "{out:?}");
+    // The square is dark in the middle.
+    assert!(out[3 * 8 + 3] < 0.5 && out[4 * 8 + 4] < 0.5, "{out:?}");
+    assert!(convscope_core::preprocess::resize_square(&gray, 0).is_err());
+    Ok(())
+}
+
+#[test]
+fn encoded_png_decodes_to_the_same_pixels() -> Result<(), PreprocessError> {
+    let gray = GrayImage {
+        width: 3,
+        height: 2,
+        pixels: vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+    };
+    let png = convscope_core::preprocess::encode_png_gray(&gray)?;
+    let back = convscope_core::preprocess::decode_gray(&png)?;
+    assert_eq!((back.width, back.height), (3, 2));
+    for (a, b) in gray.pixels.iter().zip(&back.pixels) {
+        assert!((a - b).abs() < 1.0 / 255.0, "{a} vs {b}");
+    }
+    Ok(())
+}

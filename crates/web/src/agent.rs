@@ -1,10 +1,26 @@
 //! The web worker's task: core computations run off the UI thread.
 //!
 //! The page sends a [`CoreRequest`]; the worker answers with a [`CoreReply`] computed by
-//! `convscope-core`. Heavy work (inference, training) joins this protocol as it arrives.
+//! `convscope-core`. The worker keeps the LeNet models it was sent ([`model`]), so a
+//! classification request carries only the image.
+//!
+//! - [`CoreRequest::OutputSize`]: one axis of a convolution's output.
+//! - [`CoreRequest::LoadModel`]: parse a safetensors file, keep it under a name, describe it.
+//! - [`CoreRequest::Classify`]: preprocess an image (file bytes, a drawing, or a ready 28×28
+//!   input) and run a kept model on it, every layer returned ([`classify`]).
+//! - [`CoreRequest::DecodeImage`]: decode an image file to grayscale at a chosen size (the
+//!   convolution lab's upload, [`decode`]).
+
+pub mod classify;
+pub mod decode;
+pub mod model;
 
 use serde::{Deserialize, Serialize};
 use yew_agent::prelude::oneshot;
+
+pub use classify::{Classified, ClassifyInput, LayerMaps, Stage, Stages};
+pub use decode::Decoded;
+pub use model::ModelSummary;
 
 /// What the page asks the worker to compute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,6 +33,13 @@ pub enum CoreRequest {
         padding: usize,
         dilation: usize,
     },
+    /// Parse a LeNet safetensors file and keep it under `name` (replacing a model of that name).
+    LoadModel { name: String, bytes: Vec<u8> },
+    /// Classify an image with the model kept under `model`.
+    Classify { model: String, input: ClassifyInput },
+    /// Decode an image file to grayscale, resized to `size`×`size` (aspect kept, centred
+    /// on the background colour of its border).
+    DecodeImage { bytes: Vec<u8>, size: usize },
 }
 
 /// The worker's answer: the result, or the core's error message.
@@ -24,6 +47,12 @@ pub enum CoreRequest {
 pub enum CoreReply {
     /// An output size.
     OutputSize(Result<usize, String>),
+    /// The model's description, or why the file was refused.
+    ModelLoaded(Result<ModelSummary, String>),
+    /// Every layer of one forward pass, or why the input was refused.
+    Classified(Result<Box<Classified>, String>),
+    /// The decoded image, or why it was refused.
+    Decoded(Result<Decoded, String>),
 }
 
 /// Answers one request.
@@ -39,6 +68,13 @@ pub fn answer(request: CoreRequest) -> CoreReply {
             convscope_core::conv_output_size(input, kernel, stride, padding, dilation)
                 .map_err(|e| e.to_string()),
         ),
+        CoreRequest::LoadModel { name, bytes } => CoreReply::ModelLoaded(model::load(name, &bytes)),
+        CoreRequest::Classify { model, input } => {
+            CoreReply::Classified(classify::classify(&model, input).map(Box::new))
+        }
+        CoreRequest::DecodeImage { bytes, size } => {
+            CoreReply::Decoded(decode::decode(&bytes, size))
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod app;
 pub mod components;
+pub mod fetch;
 pub mod hooks;
 pub mod lab;
 pub mod pages;

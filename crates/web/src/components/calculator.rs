@@ -58,7 +58,8 @@ fn formula(n: [usize; 5], o: &OutputSize) -> String {
 #[component]
 pub fn Calculator(props: &CalculatorProps) -> Html {
     let runner = use_oneshot_runner::<CoreTask>();
-    let reply = use_state(|| None::<CoreReply>);
+    // The reply with the numbers it answers: a late reply for older numbers is not shown.
+    let reply = use_state(|| None::<([usize; 5], CoreReply)>);
     let numbers = props.calc.numbers().ok();
     {
         let reply = reply.clone();
@@ -76,7 +77,7 @@ pub fn Calculator(props: &CalculatorProps) -> Html {
                             dilation,
                         })
                         .await;
-                    reply.set(Some(answer));
+                    reply.set(Some(([input, kernel, stride, padding, dilation], answer)));
                 });
             }
         });
@@ -143,7 +144,11 @@ pub fn Calculator(props: &CalculatorProps) -> Html {
             }
         }
     };
-    let worker = match &*reply {
+    let current = reply
+        .as_ref()
+        .filter(|(asked, _)| Some(*asked) == numbers)
+        .map(|(_, answer)| answer);
+    let worker = match current {
         None if numbers.is_some() => {
             html! { <span class="pending">{"computing in the web worker…"}</span> }
         }
@@ -154,6 +159,7 @@ pub fn Calculator(props: &CalculatorProps) -> Html {
         Some(CoreReply::OutputSize(Err(message))) => {
             html! { <span class="error" data-testid="worker-error">{ message }</span> }
         }
+        Some(_) => html! {},
     };
     html! {
         <section class="panel calculator" aria-labelledby="calc-title" data-testid="calculator">

@@ -1,0 +1,301 @@
+//! Classification in the worker: preprocess the image, run a kept model, return every layer.
+
+use convscope_core::nn::lenet::{INPUT_PIXELS, INPUT_SIZE};
+use convscope_core::preprocess::{self, GrayImage, Preprocessed, Style};
+use ndarray::{ArrayView4, Dimension};
+use serde::{Deserialize, Serialize};
+
+use super::model;
+
+/// The image to classify.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClassifyInput {
+    /// A ready network input: 784 values in `[0, 1]`, white ink on black (a dataset sample).
+    Ready(Vec<f32>),
+    /// A grayscale drawing in `[0, 1]`, any background: preprocessed like a file.
+    Drawing {
+        width: u32,
+        height: u32,
+        pixels: Vec<f32>,
+    },
+    /// An image file (PNG, JPEG, GIF, WebP, BMP), decoded under the core's limits.
+    File(Vec<u8>),
+}
+
+/// A grayscale image for display, values in `[0, 1]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Row-major values.
+    pub pixels: Vec<f32>,
+}
+
+impl From<GrayImage> for Stage {
+    fn from(g: GrayImage) -> Self {
+        Self {
+            width: g.width,
+            height: g.height,
+            pixels: g.pixels,
+        }
+    }
+}
+
+/// The preprocessing of a drawing or a file, stage by stage (see `convscope_core::preprocess`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stages {
+    /// Decoded to grayscale (at most 256 px a side).
+    pub grayscale: Stage,
+    /// Whether a light background was detected and the image inverted.
+    pub inverted: bool,
+    /// Inverted (if needed), background removed, ink stretched to 1.
+    pub cleaned: Stage,
+    /// The ink's bounding box `[x0, y0, x1, y1)` in the original pixels.
+    pub bounding_box: [u32; 4],
+    /// The ink cropped.
+    pub cropped: Stage,
+    /// Scaled to fit (20×20 for digits, 28×28 for objects).
+    pub scaled: Stage,
+    /// "digit" (MNIST recipe: 20×20 box, centre of mass centred) or "object".
+    pub style: String,
+}
+
+/// One layer's output: its shape and row-major values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerOutput {
+    /// `[C, H, W]` for maps, `[units]` for dense layers.
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub values: Vec<f32>,
+}
+
+impl LayerOutput {
+    fn from_array<D: Dimension>(a: &ndarray::Array<f32, D>) -> Self {
+        // Drop the batch axis (N = 1).
+        Self {
+            shape: a.shape()[1..].to_vec(),
+            values: a.iter().copied().collect(),
+        }
+    }
+}
+
+/// Every layer of one forward pass through LeNet-5 (batch of one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerMaps {
+    /// `[6, 28, 28]` before the activation.
+    pub conv1: LayerOutput,
+    /// `[6, 28, 28]`.
+    pub act1: LayerOutput,
+    /// `[6, 14, 14]`.
+    pub pool1: LayerOutput,
+    /// `[16, 10, 10]` before the activation.
+    pub conv2: LayerOutput,
+    /// `[16, 10, 10]`.
+    pub act2: LayerOutput,
+    /// `[16, 5, 5]`.
+    pub pool2: LayerOutput,
+    /// `[120]` before the activation.
+    pub fc1: LayerOutput,
+    /// `[120]`.
+    pub act3: LayerOutput,
+    /// `[84]` before the activation.
+    pub fc2: LayerOutput,
+    /// `[84]`.
+    pub act4: LayerOutput,
+    /// `[10]`.
+    pub logits: LayerOutput,
+    /// `[10]`, sums to 1.
+    pub probabilities: LayerOutput,
+}
+
+/// The worker's answer to a classification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classified {
+    /// The model's name.
+    pub model: String,
+    /// How the image was prepared; `None` for a ready input.
+    pub stages: Option<Stages>,
+    /// The network input, 28×28 row-major.
+    pub input: Vec<f32>,
+    /// Every layer's output.
+    pub maps: LayerMaps,
+    /// The most probable class.
+    pub top: usize,
+    /// Its probability.
+    pub confidence: f32,
+    /// Microseconds the forward pass took in the worker (input to probabilities), when a
+    /// clock is available (in the browser).
+    pub forward_micros: Option<f64>,
+}
+
+fn stages(p: Preprocessed, style: Style) -> (Vec<f32>, Stages) {
+    let stages = Stages {
+        grayscale: p.grayscale.into(),
+        inverted: p.inverted,
+        cleaned: p.cleaned.into(),
+        bounding_box: p.bounding_box,
+        cropped: p.cropped.into(),
+        scaled: p.scaled.into(),
+        style: match style {
+            Style::Digit => "digit".into(),
+            Style::Object => "object".into(),
+        },
+    };
+    (p.input, stages)
+}
+
+/// Milliseconds from the worker's (or window's) `performance` clock.
+#[cfg(target_arch = "wasm32")]
+fn now_ms() -> Option<f64> {
+    use wasm_bindgen::JsCast;
+    let global = js_sys::global();
+    let perf = js_sys::Reflect::get(&global, &"performance".into()).ok()?;
+    perf.dyn_into::<web_sys::Performance>()
+        .ok()
+        .map(|p| p.now())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn now_ms() -> Option<f64> {
+    None
+}
+
+/// Prepares `input` and runs the model kept under `model_name` on it.
+///
+/// The style of preprocessing follows the model's dataset: Fashion-MNIST frames an object,
+/// anything else a digit (MNIST).
+///
+/// # Errors
+/// The preprocessing error (empty, not an image, too large, corrupt, blank) or a missing model.
+pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, String> {
+    let kept = model::get(model_name)?;
+    let (net, style) = (&kept.net, kept.style);
+    let (input, stages) = match input {
+        ClassifyInput::Ready(v) => {
+            if v.len() != INPUT_PIXELS {
+                return Err(format!(
+                    "a ready input needs {INPUT_PIXELS} values (28×28), got {}",
+                    v.len()
+                ));
+            }
+            (v, None)
+        }
+        ClassifyInput::Drawing {
+            width,
+            height,
+            pixels,
+        } => {
+            let p = preprocess::preprocess_luma(
+                GrayImage {
+                    width,
+                    height,
+                    pixels,
+                },
+                style,
+            )
+            .map_err(|e| e.to_string())?;
+            let (i, s) = stages(p, style);
+            (i, Some(s))
+        }
+        ClassifyInput::File(bytes) => {
+            let p = preprocess::preprocess(&bytes, style).map_err(|e| e.to_string())?;
+            let (i, s) = stages(p, style);
+            (i, Some(s))
+        }
+    };
+    let x = ArrayView4::from_shape((1, 1, INPUT_SIZE, INPUT_SIZE), &input)
+        .map_err(|e| e.to_string())?;
+    let start = now_ms();
+    let trace = net.forward_trace(x).map_err(|e| e.to_string())?;
+    let forward_micros = start.zip(now_ms()).map(|(a, b)| (b - a) * 1000.0);
+    let probabilities = LayerOutput::from_array(&trace.probabilities);
+    let (top, confidence) = probabilities.values.iter().copied().enumerate().fold(
+        (0, f32::NEG_INFINITY),
+        |best, (i, p)| {
+            if p > best.1 { (i, p) } else { best }
+        },
+    );
+    Ok(Classified {
+        model: model_name.to_owned(),
+        stages,
+        input,
+        maps: LayerMaps {
+            conv1: LayerOutput::from_array(&trace.conv1),
+            act1: LayerOutput::from_array(&trace.act1),
+            pool1: LayerOutput::from_array(&trace.pool1),
+            conv2: LayerOutput::from_array(&trace.conv2),
+            act2: LayerOutput::from_array(&trace.act2),
+            pool2: LayerOutput::from_array(&trace.pool2),
+            fc1: LayerOutput::from_array(&trace.fc1),
+            act3: LayerOutput::from_array(&trace.act3),
+            fc2: LayerOutput::from_array(&trace.fc2),
+            act4: LayerOutput::from_array(&trace.act4),
+            logits: LayerOutput::from_array(&trace.logits),
+            probabilities,
+        },
+        top,
+        confidence,
+        forward_micros,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MNIST: &[u8] = include_bytes!("../../../../www/models/lenet-mnist.safetensors");
+
+    /// A vertical bar: a "1" on a white page, as a user would draw it.
+    fn drawn_one() -> ClassifyInput {
+        let (w, h) = (60u32, 80u32);
+        let mut pixels = vec![1.0f32; (w * h) as usize];
+        for y in 10..70 {
+            for x in 27..33 {
+                pixels[(y * w + x) as usize] = 0.0;
+            }
+        }
+        ClassifyInput::Drawing {
+            width: w,
+            height: h,
+            pixels,
+        }
+    }
+
+    #[test]
+    fn a_drawn_bar_is_a_one_and_every_layer_has_its_shape() -> Result<(), String> {
+        model::load("mnist-test".into(), MNIST)?;
+        let c = classify("mnist-test", drawn_one())?;
+        assert_eq!(c.top, 1, "probabilities {:?}", c.maps.probabilities.values);
+        assert_eq!(c.maps.conv1.shape, vec![6, 28, 28]);
+        assert_eq!(c.maps.pool1.shape, vec![6, 14, 14]);
+        assert_eq!(c.maps.conv2.shape, vec![16, 10, 10]);
+        assert_eq!(c.maps.pool2.shape, vec![16, 5, 5]);
+        assert_eq!(c.maps.act3.shape, vec![120]);
+        assert_eq!(c.maps.act4.shape, vec![84]);
+        let sum: f32 = c.maps.probabilities.values.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-5, "sum {sum}");
+        let stages = c.stages.ok_or("a drawing has stages")?;
+        assert!(stages.inverted, "a white page is inverted");
+        assert_eq!(c.input.len(), 784);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_inputs_are_messages() -> Result<(), String> {
+        model::load("mnist-bad".into(), MNIST)?;
+        let err = |i| classify("mnist-bad", i).err().unwrap_or_default();
+        assert!(err(ClassifyInput::File(vec![])).contains("empty"));
+        assert!(err(ClassifyInput::File(b"hello, not an image".to_vec())).contains("not an image"));
+        assert!(err(ClassifyInput::Ready(vec![0.0; 10])).contains("784"));
+        let blank = ClassifyInput::Drawing {
+            width: 4,
+            height: 4,
+            pixels: vec![1.0; 16],
+        };
+        assert!(err(blank).contains("blank"));
+        assert!(classify("nope", ClassifyInput::Ready(vec![0.0; 784])).is_err());
+        Ok(())
+    }
+}

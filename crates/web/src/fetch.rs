@@ -1,0 +1,57 @@
+//! Bytes from the network and from the user's files, for models, samples and uploads.
+
+use js_sys::Uint8Array;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+fn js_message(e: &wasm_bindgen::JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|err| String::from(err.message()))
+        })
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Fetches `url` (relative to the page) and returns its body.
+///
+/// # Errors
+/// A message naming the URL and the HTTP status or network error.
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("cannot fetch {url}: {}", js_message(&e)))?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| format!("cannot fetch {url}: not a response"))?;
+    if !response.ok() {
+        return Err(format!(
+            "cannot fetch {url}: HTTP {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    let buffer = response
+        .array_buffer()
+        .map_err(|e| format!("cannot read {url}: {}", js_message(&e)))?;
+    let buffer = JsFuture::from(buffer)
+        .await
+        .map_err(|e| format!("cannot read {url}: {}", js_message(&e)))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Reads a file (or any blob) the user chose, dropped or pasted.
+///
+/// # Errors
+/// A message naming the file when the browser cannot read it.
+pub async fn blob_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, String> {
+    let name = blob
+        .dyn_ref::<web_sys::File>()
+        .map(|f| f.name())
+        .unwrap_or_else(|| "the pasted data".into());
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|e| format!("cannot read {name}: {}", js_message(&e)))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
