@@ -2,7 +2,10 @@
 //! batch of 64 images, single thread. Criterion reports images/s (throughput = 64
 //! elements per iteration); a 60,000-image epoch takes 60,000 / that rate.
 //!
-//! `cargo bench -p convscope-core --bench train`
+//! Also the latency of one image through the network (`lenet5_infer`), the Classify page's
+//! unit of work.
+//!
+//! `cargo bench -p convscope-core --bench train` (`-- lenet5_infer` for the latency alone)
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
@@ -35,10 +38,38 @@ mod native {
         }
         group.finish();
     }
+
+    /// One image through the network, as the Classify page asks the worker: input →
+    /// every layer → probabilities.
+    pub fn infer_one(c: &mut Criterion) {
+        let mut rng = Rng::seed_from_u64(1);
+        let image: Vec<f32> = (0..784).map(|_| rng.next_f32()).collect();
+        let x = ndarray::ArrayView4::from_shape((1, 1, 28, 28), &image)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut group = c.benchmark_group("lenet5_infer");
+        for (name, config) in [
+            ("relu_max", LeNetConfig::default()),
+            ("tanh_average", LeNetConfig::lecun()),
+        ] {
+            let model = config.init(&mut rng).unwrap_or_else(|e| panic!("{e}"));
+            group.bench_function(format!("one_image_trace_{name}"), |b| {
+                b.iter(|| model.forward_trace(x).unwrap_or_else(|e| panic!("{e}")));
+            });
+            let mut ws = convscope_core::nn::Workspace::new();
+            group.bench_function(format!("one_image_trace_kept_workspace_{name}"), |b| {
+                b.iter(|| {
+                    model
+                        .forward_trace_with(x, &mut ws)
+                        .unwrap_or_else(|e| panic!("{e}"))
+                });
+            });
+        }
+        group.finish();
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-criterion::criterion_group!(benches, native::train_step);
+criterion::criterion_group!(benches, native::train_step, native::infer_one);
 #[cfg(not(target_arch = "wasm32"))]
 criterion::criterion_main!(benches);
 

@@ -9,6 +9,7 @@
 //! - [`Conv2dConfig`] → [`Conv2d`] → [`Conv2d::forward`]: the layer form.
 
 mod gemm;
+pub(crate) use gemm::dot;
 mod im2col;
 mod reference;
 mod transposed;

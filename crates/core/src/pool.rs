@@ -112,6 +112,19 @@ fn pool_loop(
 ) {
     let [batch, channels, oh, ow] = g.output_shape();
     let w = g.input_shape()[3];
+    if g.params().padding == [0, 0] {
+        // Fast path for contiguous buffers without padding (LeNet's pools): the same
+        // windows, visiting order and tie rule over slices instead of 4-D indexing.
+        let planes = batch * channels;
+        let arg_slice = match argmax.as_deref_mut() {
+            Some(a) => a.as_slice_mut().map(Some),
+            None => Some(None),
+        };
+        if let (Some(x), Some(y), Some(arg)) = (input.as_slice(), out.as_slice_mut(), arg_slice) {
+            pool_planes_unpadded(g, kind, x, y, arg, planes);
+            return;
+        }
+    }
     for n in 0..batch {
         let sample = input.index_axis(ndarray::Axis(0), n);
         for c in 0..channels {
@@ -122,6 +135,134 @@ fn pool_loop(
                     out[[n, c, oy, ox]] = v;
                     if let (Some(a), Some([y, x])) = (argmax.as_deref_mut(), arg) {
                         a[[n, c, oy, ox]] = y * w + x;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`pool_loop`] over `planes` contiguous `H × W` input planes without padding.
+fn pool_planes_unpadded(
+    g: &Pool2dGeometry,
+    kind: PoolKind,
+    x: &[f32],
+    y: &mut [f32],
+    mut arg: Option<&mut [usize]>,
+    planes: usize,
+) {
+    let [_, _, h, w] = g.input_shape();
+    let [_, _, oh, ow] = g.output_shape();
+    let p = g.params();
+    let ([kh, kw], [sh, sw]) = (p.kernel, p.stride);
+    let div = divisor(g);
+    if [kh, kw, sh, sw] == [2, 2, 2, 2] {
+        pool_2x2(kind, x, y, arg, planes, [h, w], [oh, ow], div);
+        return;
+    }
+    for plane in 0..planes {
+        let xp = &x[plane * h * w..(plane + 1) * h * w];
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let o = plane * oh * ow + oy * ow + ox;
+                let (y0, x0) = (oy * sh, ox * sw);
+                match kind {
+                    PoolKind::Max => {
+                        // The first cell starts the window (as `reduce` does); a later cell
+                        // wins when larger or NaN.
+                        let mut at = y0 * w + x0;
+                        let mut best = xp[at];
+                        for ky in 0..kh {
+                            let row = (y0 + ky) * w + x0;
+                            for (kx, &v) in xp[row..row + kw].iter().enumerate() {
+                                let wins = v > best || v.is_nan();
+                                best = if wins { v } else { best };
+                                at = if wins { row + kx } else { at };
+                            }
+                        }
+                        y[o] = best;
+                        if let Some(a) = arg.as_deref_mut() {
+                            a[o] = at;
+                        }
+                    }
+                    PoolKind::Sum | PoolKind::Average => {
+                        let mut acc = 0.0f32;
+                        for ky in 0..kh {
+                            let row = (y0 + ky) * w + x0;
+                            for &v in &xp[row..row + kw] {
+                                acc += v;
+                            }
+                        }
+                        y[o] = if kind == PoolKind::Average {
+                            acc / div
+                        } else {
+                            acc
+                        };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The 2×2, stride-2 case of [`pool_planes_unpadded`] (LeNet's, AlexNet-free CNNs' usual
+/// pool): the four cells read as two pairs of adjacent values, same order and tie rule.
+#[allow(clippy::too_many_arguments)]
+fn pool_2x2(
+    kind: PoolKind,
+    x: &[f32],
+    y: &mut [f32],
+    mut arg: Option<&mut [usize]>,
+    planes: usize,
+    [h, w]: [usize; 2],
+    [oh, ow]: [usize; 2],
+    div: f32,
+) {
+    for plane in 0..planes {
+        let xp = &x[plane * h * w..(plane + 1) * h * w];
+        let yp = &mut y[plane * oh * ow..(plane + 1) * oh * ow];
+        for (oy, yr) in yp.chunks_exact_mut(ow).enumerate() {
+            let top = &xp[2 * oy * w..2 * oy * w + 2 * ow];
+            let bottom = &xp[(2 * oy + 1) * w..(2 * oy + 1) * w + 2 * ow];
+            match kind {
+                PoolKind::Max => {
+                    for (ox, ((t, b), out)) in top
+                        .chunks_exact(2)
+                        .zip(bottom.chunks_exact(2))
+                        .zip(yr.iter_mut())
+                        .enumerate()
+                    {
+                        let row0 = 2 * oy * w + 2 * ox;
+                        let cells = [
+                            (t[0], row0),
+                            (t[1], row0 + 1),
+                            (b[0], row0 + w),
+                            (b[1], row0 + w + 1),
+                        ];
+                        let (mut best, mut at) = cells[0];
+                        for &(v, i) in &cells[1..] {
+                            let wins = v > best || v.is_nan();
+                            best = if wins { v } else { best };
+                            at = if wins { i } else { at };
+                        }
+                        *out = best;
+                        if let Some(a) = arg.as_deref_mut() {
+                            a[plane * oh * ow + oy * ow + ox] = at;
+                        }
+                    }
+                }
+                PoolKind::Sum | PoolKind::Average => {
+                    for ((t, b), out) in top
+                        .chunks_exact(2)
+                        .zip(bottom.chunks_exact(2))
+                        .zip(yr.iter_mut())
+                    {
+                        let acc = t[0] + t[1] + b[0] + b[1];
+                        *out = if kind == PoolKind::Average {
+                            acc / div
+                        } else {
+                            acc
+                        };
                     }
                 }
             }

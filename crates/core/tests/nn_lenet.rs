@@ -280,3 +280,41 @@ fn evaluation_counts_and_confusion() {
         );
     }
 }
+
+/// A kept workspace gives the same trace as a fresh one, across batch sizes and after a
+/// larger batch (the web worker keeps one workspace for every request).
+#[test]
+fn forward_trace_with_a_kept_workspace_matches_a_fresh_one() {
+    let mut rng = Rng::seed_from_u64(3);
+    let net = LeNetConfig::default().init(&mut rng).unwrap();
+    let mut ws = convscope_core::nn::Workspace::new();
+    for n in [1usize, 3, 1, 2] {
+        let images: Vec<f32> = (0..n * 784).map(|_| rng.next_f32()).collect();
+        let x = ndarray::ArrayView4::from_shape((n, 1, 28, 28), &images).unwrap();
+        let fresh = net.forward_trace(x).unwrap();
+        let kept = net.forward_trace_with(x, &mut ws).unwrap();
+        assert_eq!(fresh, kept, "batch {n}");
+    }
+}
+
+/// The dense layers' dot-product path (batches of up to 4) agrees with the GEMM path
+/// (a batch of 8) image by image.
+#[test]
+fn one_image_at_a_time_agrees_with_a_batch() {
+    let mut rng = Rng::seed_from_u64(4);
+    let net = LeNetConfig::default().init(&mut rng).unwrap();
+    let images: Vec<f32> = (0..8 * 784).map(|_| rng.next_f32()).collect();
+    let x = ndarray::ArrayView4::from_shape((8, 1, 28, 28), &images).unwrap();
+    let batched = net.forward(x).unwrap();
+    for i in 0..8 {
+        let image = &images[i * 784..(i + 1) * 784];
+        let one = ndarray::ArrayView4::from_shape((1, 1, 28, 28), image).unwrap();
+        let one = net.forward(one).unwrap();
+        for (a, b) in batched.row(i).iter().zip(one.iter()) {
+            assert!(
+                (a - b).abs() <= 1e-4 * (1.0 + a.abs()),
+                "image {i}: {a} vs {b}"
+            );
+        }
+    }
+}

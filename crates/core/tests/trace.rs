@@ -241,3 +241,60 @@ fn stepping_all_of_lenet_conv1_backwards_reuses_one_step() {
         );
     }
 }
+
+/// The pooling fast paths (no padding; 2×2 stride 2) keep the general rule: row-major
+/// window order, the first of equal values wins, NaN wins. Small integers make ties common.
+#[test]
+fn pooling_fast_paths_keep_ties_and_nan_as_the_trace_does() {
+    let mut x = values([2, 3, 8, 9], 5).mapv(|v| (v * 3.0).round());
+    x[[0, 1, 2, 3]] = f32::NAN;
+    x[[1, 2, 5, 5]] = f32::NAN;
+    x[[1, 2, 5, 4]] = f32::NAN;
+    for p in [
+        Pool2dParams::new(2),
+        Pool2dParams::new(3).with_stride(2),
+        Pool2dParams::new(2).with_stride(1),
+        Pool2dParams {
+            kernel: [1, 3],
+            stride: [2, 1],
+            padding: [0, 0],
+        },
+    ] {
+        let (y, idx) = convscope_core::max_pool2d_with_indices(x.view(), p).unwrap();
+        for sample in 0..2 {
+            let trace = PoolTrace::new(x.view(), sample, PoolKind::Max, p).unwrap();
+            for i in 0..trace.len() {
+                let step = trace.step(i).unwrap();
+                let [c, oy, ox] = step.output;
+                assert_eq!(
+                    step.value.to_bits(),
+                    y[[sample, c, oy, ox]].to_bits(),
+                    "{p:?} {:?}",
+                    step.output
+                );
+                let [ay, ax] = step.argmax.unwrap();
+                assert_eq!(
+                    idx[[sample, c, oy, ox]],
+                    ay * 9 + ax,
+                    "{p:?} {:?}",
+                    step.output
+                );
+            }
+        }
+        for kind in [PoolKind::Average, PoolKind::Sum] {
+            let y = pool2d(x.view(), kind, p).unwrap();
+            for sample in 0..2 {
+                let trace = PoolTrace::new(x.view(), sample, kind, p).unwrap();
+                for i in 0..trace.len() {
+                    let step = trace.step(i).unwrap();
+                    let [c, oy, ox] = step.output;
+                    let (a, b) = (step.value, y[[sample, c, oy, ox]]);
+                    assert!(
+                        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                        "{kind:?} {p:?}"
+                    );
+                }
+            }
+        }
+    }
+}

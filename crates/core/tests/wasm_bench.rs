@@ -184,3 +184,100 @@ fn conv_gflops_in_chromium() {
         );
     }
 }
+
+/// Median microseconds per call over `samples` samples of `calls` calls each, after a
+/// warm-up of `calls` calls. (The browser's clock is too coarse for one 40 µs call.)
+fn median_micros(mut f: impl FnMut(), samples: usize, calls: usize) -> (f64, f64, f64) {
+    for _ in 0..calls {
+        f();
+    }
+    let mut per_call: Vec<f64> = (0..samples)
+        .map(|_| {
+            let t = now_ms();
+            for _ in 0..calls {
+                f();
+            }
+            (now_ms() - t) * 1000.0 / calls as f64
+        })
+        .collect();
+    per_call.sort_by(f64::total_cmp);
+    (
+        per_call[samples / 10],
+        per_call[samples / 2],
+        per_call[samples * 9 / 10],
+    )
+}
+
+#[wasm_bindgen_test]
+#[ignore = "benchmark: run with `cargo xtask bench-wasm`"]
+fn lenet_single_image_latency_in_chromium() {
+    use convscope_core::nn::lenet::{INPUT_PIXELS, INPUT_SIZE};
+    use convscope_core::nn::{LeNetConfig, Rng};
+    use ndarray::ArrayView4;
+
+    let image = fill(INPUT_PIXELS, 7)
+        .into_iter()
+        .map(|v| v.max(0.0))
+        .collect::<Vec<f32>>();
+    let x = ArrayView4::from_shape((1, 1, INPUT_SIZE, INPUT_SIZE), &image).unwrap();
+    console_log!(
+        "{:<46} {:>8} {:>8} {:>8}  (µs per image: 10th percentile, median, 90th; 300 samples × 20 calls after warm-up)",
+        "LeNet-5, one 28×28 image",
+        "p10",
+        "median",
+        "p90"
+    );
+    for (name, config) in [
+        ("ReLU + max", LeNetConfig::default()),
+        ("tanh + average", LeNetConfig::lecun()),
+    ] {
+        let net = config.init(&mut Rng::seed_from_u64(1)).unwrap();
+        let (p10, med, p90) = median_micros(
+            || {
+                let probs = net.forward_trace(x).unwrap().probabilities;
+                assert_eq!(probs.len(), 10);
+            },
+            300,
+            20,
+        );
+        console_log!(
+            "{:<46} {:>8.1} {:>8.1} {:>8.1}",
+            format!("{name}: input → probabilities, every layer kept"),
+            p10,
+            med,
+            p90
+        );
+        let mut ws = convscope_core::nn::Workspace::new();
+        let (p10, med, p90) = median_micros(
+            || {
+                let probs = net.forward_trace_with(x, &mut ws).unwrap().probabilities;
+                assert_eq!(probs.len(), 10);
+            },
+            300,
+            20,
+        );
+        console_log!(
+            "{:<46} {:>8.1} {:>8.1} {:>8.1}",
+            format!("{name}: the same, workspace kept (the worker)"),
+            p10,
+            med,
+            p90
+        );
+        let (p10, med, p90) = median_micros(
+            || {
+                let logits = net.forward(x).unwrap();
+                let p = convscope_core::softmax(logits.as_slice().unwrap());
+                assert_eq!(p.len(), 10);
+            },
+            300,
+            20,
+        );
+        console_log!(
+            "{:<46} {:>8.1} {:>8.1} {:>8.1}",
+            format!("{name}: input → logits → softmax"),
+            p10,
+            med,
+            p90
+        );
+    }
+}

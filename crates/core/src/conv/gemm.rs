@@ -175,6 +175,34 @@ pub(super) mod lanes {
 
 use lanes::F32x4;
 
+/// `Σ a[i]·b[i]` over the shorter length, with four vector accumulators (16 lanes) summed
+/// at the end: the dense layers' kernel for a batch of one (a GEMM would pack the whole
+/// weight matrix for one row).
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [lanes::splat(0.0); 4];
+    let mut ca = a.chunks_exact(16);
+    let mut cb = b.chunks_exact(16);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for (j, acc) in acc.iter_mut().enumerate() {
+            *acc = lanes::mul_add(
+                *acc,
+                lanes::from_slice(&x[4 * j..]),
+                lanes::from_slice(&y[4 * j..]),
+            );
+        }
+    }
+    let mut total = 0.0f32;
+    for v in acc {
+        total += lanes::to_array(v).iter().sum::<f32>();
+    }
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        total += x * y;
+    }
+    total
+}
+
 /// Vectors per packed `B` row of a panel.
 pub(super) const NV: usize = NR / 4;
 

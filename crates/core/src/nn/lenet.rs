@@ -345,13 +345,27 @@ impl LeNet {
     /// # Errors
     /// As [`LeNet::forward`].
     pub fn forward_trace(&self, x: ArrayView4<'_, f32>) -> Result<LeNetTrace, NnError> {
-        let mut ws = self.workspace_for(&x)?;
+        self.forward_trace_with(x, &mut Workspace::new())
+    }
+
+    /// [`LeNet::forward_trace`] in a caller-kept [`Workspace`]: no buffer is allocated
+    /// once the workspace has seen a batch this large (the web worker keeps one).
+    ///
+    /// # Errors
+    /// As [`LeNet::forward`].
+    pub fn forward_trace_with(
+        &self,
+        x: ArrayView4<'_, f32>,
+        ws: &mut Workspace,
+    ) -> Result<LeNetTrace, NnError> {
+        Self::check_input(&x)?;
+        ws.load_input(x.as_standard_layout().as_slice().unwrap_or(&[]), x.dim().0)?;
         ws.forward(self)?;
         ws.softmax_logits();
         ws.trace()
     }
 
-    fn workspace_for(&self, x: &ArrayView4<'_, f32>) -> Result<Workspace, NnError> {
+    fn check_input(x: &ArrayView4<'_, f32>) -> Result<(), NnError> {
         let (n, ..) = x.dim();
         if n == 0 {
             return Err(NnError::EmptyBatch {
@@ -363,7 +377,12 @@ impl LeNet {
             "the input",
             x.shape(),
             &[n, 1, INPUT_SIZE, INPUT_SIZE],
-        )?;
+        )
+    }
+
+    fn workspace_for(&self, x: &ArrayView4<'_, f32>) -> Result<Workspace, NnError> {
+        Self::check_input(x)?;
+        let n = x.dim().0;
         let mut ws = Workspace::new();
         ws.load_input(x.as_standard_layout().as_slice().unwrap_or(&[]), n)?;
         Ok(ws)

@@ -142,6 +142,9 @@ impl Linear {
     }
 }
 
+/// Batches up to this size use dot products instead of a GEMM in [`linear_forward_into`].
+const SMALL_BATCH: usize = 4;
+
 /// `out = x · Wᵀ + b` into a caller-owned buffer.
 ///
 /// # Shapes
@@ -163,6 +166,20 @@ pub fn linear_forward_into(
     check_shape(OP, "the output", out.shape(), &[n, o])?;
     if let Some(b) = &bias {
         check_shape(OP, "the bias", b.shape(), &[o])?;
+    }
+    if n <= SMALL_BATCH
+        && let (Some(w), Some(_)) = (weight.as_slice(), x.as_slice())
+    {
+        // One dot product per output: packing the weight matrix for a GEMM costs more
+        // than the product itself for a handful of rows (the Classify page's one image).
+        for (xr, mut yr) in x.outer_iter().zip(out.outer_iter_mut()) {
+            let xr = xr.as_slice().unwrap_or(&[]);
+            for (o, y) in yr.iter_mut().enumerate() {
+                let b = bias.as_ref().map_or(0.0, |b| b[o]);
+                *y = crate::conv::dot(&w[o * i..(o + 1) * i], xr) + b;
+            }
+        }
+        return Ok(());
     }
     general_mat_mul(1.0, &x, &weight.t(), 0.0, &mut out);
     if let Some(b) = bias {

@@ -1,5 +1,6 @@
 //! Classification in the worker: preprocess the image, run a kept model, return every layer.
 
+use convscope_core::nn::Workspace;
 use convscope_core::nn::lenet::{INPUT_PIXELS, INPUT_SIZE};
 use convscope_core::preprocess::{self, GrayImage, Preprocessed, Style};
 use ndarray::{ArrayView4, Dimension};
@@ -146,6 +147,11 @@ fn stages(p: Preprocessed, style: Style) -> (Vec<f32>, Stages) {
     (p.input, stages)
 }
 
+thread_local! {
+    /// The worker's buffers for one image, kept between requests.
+    static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::new(Workspace::new());
+}
+
 /// Milliseconds from the worker's (or window's) `performance` clock.
 #[cfg(target_arch = "wasm32")]
 fn now_ms() -> Option<f64> {
@@ -208,7 +214,9 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
     let x = ArrayView4::from_shape((1, 1, INPUT_SIZE, INPUT_SIZE), &input)
         .map_err(|e| e.to_string())?;
     let start = now_ms();
-    let trace = net.forward_trace(x).map_err(|e| e.to_string())?;
+    let trace = WORKSPACE
+        .with(|ws| net.forward_trace_with(x, &mut ws.borrow_mut()))
+        .map_err(|e| e.to_string())?;
     let forward_micros = start.zip(now_ms()).map(|(a, b)| (b - a) * 1000.0);
     let probabilities = LayerOutput::from_array(&trace.probabilities);
     let (top, confidence) = probabilities.values.iter().copied().enumerate().fold(
