@@ -14,8 +14,12 @@ use convscope_core::{
     conv_transpose2d_reference, conv2d, conv2d_reference, log_softmax, max_pool2d_with_indices,
     pool2d, softmax,
 };
-use ndarray::{Array1, Array4};
+use ndarray::Array1;
 use serde::Deserialize;
+
+#[path = "fixtures/compare.rs"]
+mod compare;
+use compare::{close, tensor};
 
 const JSON: &str = include_str!("fixtures/reference.json");
 
@@ -81,18 +85,6 @@ struct SoftmaxCase {
 
 fn fixtures() -> Fixtures {
     serde_json::from_str(JSON).expect("reference.json parses")
-}
-
-fn close(what: &str, got: &[f32], want: &[f32]) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let tol = 1e-5 + 1e-4 * w.abs();
-        assert!((g - w).abs() <= tol, "{what}[{i}]: got {g}, numpy {w}");
-    }
-}
-
-fn tensor(shape: [usize; 4], data: &[f32]) -> Array4<f32> {
-    Array4::from_shape_vec(shape, data.to_vec()).expect("fixture shape")
 }
 
 #[test]

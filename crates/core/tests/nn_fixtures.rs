@@ -16,8 +16,12 @@ use convscope_core::nn::{
     linear_weight_backward, linear_x_backward, softmax_cross_entropy,
 };
 use convscope_core::{Activation, Conv2dParams, conv2d};
-use ndarray::{Array1, Array2, Array4};
+use ndarray::{Array1, Array2};
 use serde::Deserialize;
+
+#[path = "fixtures/compare.rs"]
+mod compare;
+use compare::{close, tensor};
 
 const JSON: &str = include_str!("fixtures/nn_reference.json");
 
@@ -116,18 +120,6 @@ struct OptimCase {
 
 fn fixtures() -> Fixtures {
     serde_json::from_str(JSON).expect("nn_reference.json parses")
-}
-
-fn close(what: &str, got: &[f32], want: &[f32]) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let tol = 1e-5 + 1e-4 * w.abs();
-        assert!((g - w).abs() <= tol, "{what}[{i}]: got {g}, numpy {w}");
-    }
-}
-
-fn tensor(shape: [usize; 4], data: &[f32]) -> Array4<f32> {
-    Array4::from_shape_vec(shape, data.to_vec()).expect("fixture shape")
 }
 
 fn matrix(rows: usize, cols: usize, data: &[f32]) -> Array2<f32> {
