@@ -1,0 +1,206 @@
+// The Classify page: a gallery sample classified as its true label, an uploaded PNG made by
+// make-digit-png.mjs, strokes drawn with the mouse, bad files refused with a message and
+// the page still working, a conv1 pixel explained (sum + bias = the map's value), the
+// Fashion-MNIST model, and no console errors anywhere.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE_URL, openBrowser, openPage } from './browser.mjs';
+import { makeDigitPng } from './make-digit-png.mjs';
+
+let browser;
+before(async () => {
+  browser = await openBrowser({ width: 1440, height: 1000 });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Opens the page and waits for its first classification. */
+async function openClassify(hash = '#/classify') {
+  const { page, errors } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}${hash}`);
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  return { page, errors };
+}
+
+const topLabel = async (page) => (await page.getByTestId('top-label').textContent()).trim();
+
+/** Waits until the shown prediction is for `source` (a substring of the source line). */
+async function waitForSource(page, source) {
+  await page.waitForFunction(
+    (s) => document.querySelector('[data-testid="top-class"]')?.textContent.includes(s),
+    source,
+    { timeout: 15000 },
+  );
+}
+
+/** The number a page shows (true minus signs). */
+const num = (s) => Number(s.trim().replace('−', '-'));
+
+test('a gallery sample is classified as its true label', async () => {
+  const { page, errors } = await openClassify();
+  // Sample 25: a "2" of the test split; its label is read from the page.
+  const sample = page.getByTestId('sample-25');
+  const label = await sample.getAttribute('data-label');
+  await sample.click();
+  await waitForSource(page, `true label ${label}`);
+  assert.equal(await topLabel(page), label);
+  const confidence = Number(await page.getByTestId('top-class').getAttribute('data-confidence'));
+  assert.ok(confidence > 0.5, `confidence ${confidence}`);
+  // The gallery marks it right.
+  await page.waitForFunction(() => document.querySelector('[data-testid="sample-25"]').classList.contains('right'));
+  assert.equal(await page.getByTestId('probability-chart').count(), 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an uploaded PNG of a drawn 7 is classified 7, with its preprocessing shown', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('image-file').setInputFiles({
+    name: 'seven.png',
+    mimeType: 'image/png',
+    buffer: makeDigitPng({ digit: 7 }),
+  });
+  await waitForSource(page, 'seven.png');
+  assert.equal(await topLabel(page), '7');
+  assert.equal(await page.getByTestId('stages').getAttribute('data-inverted'), 'true');
+  for (const id of ['stage-original', 'stage-grayscale', 'stage-cleaned', 'stage-cropped', 'stage-input']) {
+    assert.equal(await page.getByTestId(id).count(), 1, id);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('strokes drawn with the mouse on the pad produce a prediction', async () => {
+  const { page, errors } = await openClassify();
+  const pad = page.getByTestId('draw-pad');
+  const box = await pad.boundingBox();
+  const at = (x, y) => [box.x + x * box.width, box.y + y * box.height];
+  // A 1: one vertical stroke, drawn in small steps.
+  await page.mouse.move(...at(0.5, 0.15));
+  await page.mouse.down();
+  for (let i = 1; i <= 20; i++) await page.mouse.move(...at(0.5, 0.15 + (0.7 * i) / 20));
+  await page.mouse.up();
+  await waitForSource(page, 'your drawing');
+  assert.equal(await topLabel(page), '1');
+  // Clear, then a 7 in two strokes' worth of moves.
+  await page.getByTestId('clear-pad').click();
+  await page.mouse.move(...at(0.2, 0.15));
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(...at(0.2 + (0.6 * i) / 10, 0.15));
+  for (let i = 1; i <= 10; i++) await page.mouse.move(...at(0.8 - (0.35 * i) / 10, 0.15 + (0.75 * i) / 10));
+  await page.mouse.up();
+  await page.waitForFunction(() => document.querySelector('[data-testid="top-label"]').textContent.trim() === '7', null, {
+    timeout: 10000,
+  });
+  // The drawing survives a reload.
+  await page.reload();
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  await waitForSource(page, 'your drawing');
+  assert.equal(await topLabel(page), '7');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a corrupt file gets a message within a second; a valid upload after it still works', async () => {
+  const { page, errors } = await openClassify();
+  const input = page.getByTestId('image-file');
+  const bad = [
+    { name: 'broken.png', mimeType: 'image/png', buffer: makeDigitPng().subarray(0, 60) },
+    { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) },
+    { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('hello, this is not an image') },
+  ];
+  for (const file of bad) {
+    const started = Date.now();
+    await input.setInputFiles(file);
+    const alert = page.getByTestId('input-error');
+    await page.waitForFunction(
+      (name) => document.querySelector('[data-testid="input-error"]')?.textContent.includes(name),
+      file.name,
+      { timeout: 1000 },
+    );
+    assert.ok(Date.now() - started < 1500, `${file.name}: message after ${Date.now() - started} ms`);
+    assert.equal(await alert.getAttribute('role'), 'alert');
+  }
+  await input.setInputFiles({ name: 'seven.png', mimeType: 'image/png', buffer: makeDigitPng({ digit: 7 }) });
+  await waitForSource(page, 'seven.png');
+  assert.equal(await topLabel(page), '7');
+  assert.equal(await page.getByTestId('input-error').count(), 0);
+  // A bad model file is refused too, and the model in use stays.
+  await page.getByTestId('model-file').setInputFiles({
+    name: 'junk.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from('definitely not safetensors'),
+  });
+  await page.getByTestId('model-error').waitFor({ timeout: 5000 });
+  assert.equal(await page.getByTestId('model-error').getAttribute('role'), 'alert');
+  assert.equal(await page.getByTestId('fact-dataset').textContent(), 'MNIST');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('clicking a conv1 pixel shows its convolution: sum + bias = the map value', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('sample-70').click();
+  await waitForSource(page, 'true label');
+  const map = page.getByTestId('map-conv1-2');
+  const box = await map.boundingBox();
+  // Pixel (14, 12) of a 28×28 map.
+  await map.click({ position: { x: ((12 + 0.5) * box.width) / 28, y: ((14 + 0.5) * box.height) / 28 } });
+  const inspector = page.getByTestId('inspector');
+  await inspector.waitFor({ timeout: 5000 });
+  assert.equal(await inspector.getAttribute('data-pixel'), '2,14,12');
+  const sum = num(await page.getByTestId('inspect-sum').textContent());
+  const bias = num(await page.getByTestId('inspect-bias').textContent());
+  const pre = num(await page.getByTestId('inspect-pre').textContent());
+  const mapValue = num(await page.getByTestId('inspect-map-value').textContent());
+  assert.ok(Math.abs(sum + bias - pre) <= 0.011, `${sum} + ${bias} vs ${pre}`);
+  assert.equal(pre, mapValue);
+  const expr = await page.getByTestId('sum-expression').textContent();
+  assert.equal(num(expr.split('=').pop()), pre);
+  assert.match(await page.getByTestId('inspect-check').textContent(), /the same/);
+  // 25 products for one input channel.
+  assert.equal(await page.locator('[data-testid^="product-0-"]').count(), 25);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the Fashion-MNIST model classifies a Fashion sample; the choice survives a reload', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('model').selectOption('fashion');
+  await page.waitForFunction(() => document.querySelector('[data-testid="fact-dataset"]')?.textContent === 'Fashion-MNIST', null, {
+    timeout: 20000,
+  });
+  // The gallery switches to Fashion-MNIST: sample 10 is a trouser.
+  await page.waitForFunction(() => document.querySelector('[data-testid="sample-10"]')?.dataset.label === 'Trouser', null, {
+    timeout: 20000,
+  });
+  const sample = page.getByTestId('sample-10');
+  const label = await sample.getAttribute('data-label');
+  await sample.click();
+  await waitForSource(page, `true label ${label}`);
+  assert.equal(await topLabel(page), label);
+  await page.waitForFunction(() => location.hash.includes('model=fashion'), null, { timeout: 5000 });
+  await page.reload();
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  assert.equal(await page.getByTestId('fact-dataset').textContent(), 'Fashion-MNIST');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('every layer is drawn: 6 + 6 + 6 + 16 + 16 + 16 maps, dense bars, filters', async () => {
+  const { page, errors } = await openClassify();
+  const count = (prefix) => page.locator(`canvas[data-testid^="${prefix}-"]`).count();
+  assert.equal(await count('map-conv1'), 6);
+  assert.equal(await count('map-act1'), 6);
+  assert.equal(await count('map-pool1'), 6);
+  assert.equal(await count('map-conv2'), 16);
+  assert.equal(await count('map-act2'), 16);
+  assert.equal(await count('map-pool2'), 16);
+  assert.equal(await page.getByTestId('map-pool1-0').getAttribute('data-rows'), '14');
+  assert.equal(await page.getByTestId('map-pool2-0').getAttribute('data-rows'), '5');
+  for (const n of [120, 84, 10]) assert.equal(await page.getByTestId(`dense-${n}`).count(), 1, `dense ${n}`);
+  assert.equal(await page.locator('canvas[data-testid^="filter1-"]').count(), 6);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
