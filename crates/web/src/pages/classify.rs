@@ -157,7 +157,7 @@ async fn load_model(
         .await
     {
         CoreReply::ModelLoaded(Ok(summary)) => {
-            dispatch.dispatch(ClassifyAction::ModelLoaded(Rc::new(summary)));
+            dispatch.dispatch(ClassifyAction::ModelLoaded(Rc::new(*summary)));
             let job = session.borrow_mut().loaded(name);
             if let Some(job) = job {
                 spawn_local(pump(runner, session, dispatch, job));
@@ -212,11 +212,11 @@ fn views(c: &Classified) -> Result<Views, String> {
 
 fn map_title(name: &str, l: &MapLayer) -> String {
     let what = match name {
-        "conv1" => "conv1 (5×5, padding 2), before the activation",
-        "act1" => "after the activation",
+        "conv1" => "the first convolution (5×5, padding 2), before the activation",
+        "act1" => "conv1 after the activation",
         "pool1" => "after pooling 2×2, stride 2",
-        "conv2" => "conv2 (5×5 over 6 maps), before the activation",
-        "act2" => "after the activation",
+        "conv2" => "the second convolution (5×5 over the 6 pooled maps), before the activation",
+        "act2" => "conv2 after the activation",
         _ => "after pooling 2×2, stride 2",
     };
     format!(
@@ -438,31 +438,7 @@ pub fn ClassifyPage() -> Html {
         Some(DatasetKind::Fashion) => "Fashion-MNIST test images",
         _ => "MNIST test images",
     };
-    let input_panel = html! {
-        <section class="panel" aria-labelledby="input-title">
-            <h3 id="input-title">{"Input"}</h3>
-            <div class="classify-inputs">
-                <div>
-                    <h4>{"Draw"}</h4>
-                    <DrawPad initial={initial_drawing.clone()} on_change={on_draw} />
-                    <p class="muted small">{"Classified live while you draw, once per frame."}</p>
-                </div>
-                <div>
-                    <h4>{ gallery_title }<span class="muted small">{" — true labels; ✓/✗ once classified"}</span></h4>
-                    { gallery }
-                </div>
-                <div>
-                    <h4>{"Upload"}</h4>
-                    <ImageInput on_file={on_image} />
-                </div>
-            </div>
-            if let Some(e) = &v.input_error {
-                <p class="error input-error" role="alert" data-testid="input-error">{ e.clone() }</p>
-            }
-        </section>
-    };
-
-    let result = match (&shown, &*views) {
+    let (prediction, preprocessing) = match (&shown, &*views) {
         (Some(s), Some(Ok(w))) => {
             let c = &s.result;
             let source = match &s.source {
@@ -493,23 +469,55 @@ pub fn ClassifyPage() -> Html {
                     .map(|i| v.class_name(i))
                     .collect::<Vec<_>>(),
             );
-            html! {
-                <section class="panel" aria-labelledby="result-title" data-testid="result">
-                    <h3 id="result-title">{"Prediction"}</h3>
-                    <div class="result-grid">
+            (
+                html! {
+                    <>
                         <Prediction label={v.class_name(c.top)} confidence={c.confidence}
                             micros={c.forward_micros} source={source} />
                         <ProbabilityChart probabilities={w.probabilities.clone()} classes={classes} />
-                    </div>
-                    <h4>{"Preprocessing"}</h4>
-                    <PreprocessView original={original} stages={w.stages.clone()} input={w.input.clone()} />
-                </section>
-            }
+                    </>
+                },
+                html! {
+                    <section class="panel" aria-labelledby="prep-title">
+                        <h3 id="prep-title">{"Preprocessing"}</h3>
+                        <PreprocessView original={original} stages={w.stages.clone()} input={w.input.clone()} />
+                    </section>
+                },
+            )
         }
-        (Some(_), Some(Err(e))) => html! { <p class="error" role="alert">{ e.clone() }</p> },
-        _ => html! {
-            <section class="panel"><p class="pending">{"waiting for the first classification…"}</p></section>
-        },
+        (Some(_), Some(Err(e))) => (
+            html! { <p class="error" role="alert">{ e.clone() }</p> },
+            html! {},
+        ),
+        _ => (
+            html! { <p class="pending">{"waiting for the first classification…"}</p> },
+            html! {},
+        ),
+    };
+    let input_panel = html! {
+        <section class="panel" aria-labelledby="input-title">
+            <h3 id="input-title">{"Input and prediction"}</h3>
+            <div class="classify-inputs">
+                <div>
+                    <h4>{"Draw"}</h4>
+                    <DrawPad initial={initial_drawing.clone()} on_change={on_draw} />
+                    <p class="muted small">{"Classified live while you draw, once per frame."}</p>
+                    <h4>{"Upload"}</h4>
+                    <ImageInput on_file={on_image} />
+                </div>
+                <div>
+                    <h4>{ gallery_title }<span class="muted small">{" — true labels; ✓/✗ once classified"}</span></h4>
+                    { gallery }
+                </div>
+                <div class="classify-result" data-testid="result">
+                    <h4>{"Prediction"}</h4>
+                    { prediction }
+                </div>
+            </div>
+            if let Some(e) = &v.input_error {
+                <p class="error input-error" role="alert" data-testid="input-error">{ e.clone() }</p>
+            }
+        </section>
     };
 
     let focus = v.inspect;
@@ -559,7 +567,7 @@ pub fn ClassifyPage() -> Html {
             <p class="lead">{"A LeNet-5 running in a web worker classifies what you draw, pick or upload. Every layer is shown; click a feature-map pixel to see the convolution that produced it."}</p>
             { model_panel }
             { input_panel }
-            { result }
+            { preprocessing }
             { maps }
             { filters }
         </section>

@@ -36,16 +36,17 @@ pub fn Filters(props: &FiltersProps) -> Html {
             <figcaption>{ k }</figcaption>
         </figure>
     });
-    let rows = k2.chunks(6).enumerate().map(|(k, row)| {
-        html! {
-            <div class="filter-row">
-                <span class="filter-row-label">{ k }</span>
-                { for row.iter().enumerate().map(|(c, v)| html! {
-                    <PlaneCanvas values={v.clone()} rows={5} cols={5} scale={Some(s2)} size={25.0}
-                        label={format!("conv2 filter {k}, slice over map {c}")} />
-                }) }
-            </div>
-        }
+    // One column per filter, one row per input map: 16 × 6 slices.
+    let filters = k2.len() / 6;
+    let head = (0..filters).map(|k| html! { <span class="filter-col-label">{ k }</span> });
+    let rows = (0..6).map(|c| html! {
+        <div class="filter-row">
+            <span class="filter-row-label">{ format!("map {c}") }</span>
+            { for (0..filters).filter_map(|k| k2.get(k * 6 + c)).enumerate().map(|(k, v)| html! {
+                <PlaneCanvas values={v.clone()} rows={5} cols={5} scale={Some(s2)} size={32.0}
+                    label={format!("conv2 filter {k}, slice over map {c}")} />
+            }) }
+        </div>
     });
     html! {
         <div class="filters" data-testid="filters">
@@ -56,8 +57,11 @@ pub fn Filters(props: &FiltersProps) -> Html {
             </section>
             <section>
                 <h4>{"conv2: 16 filters of 5×5×6"}</h4>
-                <p class="muted small">{"one row per filter, one 5×5 slice per input map (columns 0–5)"}</p>
-                <div class="filter-grid">{ for rows }</div>
+                <p class="muted small">{"one column per filter (0–15), one row per input map it reads (the 6 pooled conv1 maps)"}</p>
+                <div class="filter-grid">
+                    <div class="filter-row"><span class="filter-row-label"></span>{ for head }</div>
+                    { for rows }
+                </div>
                 <Legend scale={s2} />
             </section>
         </div>

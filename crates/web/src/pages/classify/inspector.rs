@@ -86,6 +86,9 @@ pub fn Inspector(props: &InspectorProps) -> Html {
                 {" + bias "}<output data-testid="inspect-bias">{ fmt_num(bias) }</output>
                 {" = "}<output data-testid="inspect-pre">{ fmt_num(step.pre_activation) }</output>
             </p>
+            <p class="muted small" data-testid="inspect-exact">
+                { format!("to four decimals: {:.4} + ({:.4}) = {:.4}; the map holds {:.4}", step.sum, bias, step.pre_activation, i.map_value) }
+            </p>
             <p class={classes!("inspect-check", if matches { "ok" } else { "error" })} data-testid="inspect-check">
                 { format!("the {} map's value at ({y}, {x}) from the forward pass: ", i.layer.name()) }
                 <output data-testid="inspect-map-value">{ fmt_num(i.map_value) }</output>

@@ -55,7 +55,7 @@ fn cell_at(
     let x = (f64::from(e.client_x()) - rect.left()) / rect.width() * cols as f64;
     let y = (f64::from(e.client_y()) - rect.top()) / rect.height() * rows as f64;
     (x >= 0.0 && y >= 0.0 && (x as usize) < cols && (y as usize) < rows)
-        .then(|| [y as usize, x as usize])
+        .then_some([y as usize, x as usize])
 }
 
 fn draw(el: &HtmlCanvasElement, p: &PlaneCanvasProps) -> Result<(), String> {

@@ -17,8 +17,8 @@ pub struct ProbabilityChartProps {
     pub classes: Rc<Vec<String>>,
 }
 
-const WIDTH: u32 = 460;
-const HEIGHT: u32 = 300;
+const WIDTH: u32 = 380;
+const HEIGHT: u32 = 290;
 
 fn draw(el: HtmlCanvasElement, p: &ProbabilityChartProps) -> Result<(), String> {
     let backend = CanvasBackend::with_canvas_object(el).ok_or("no 2d context")?;
@@ -37,6 +37,7 @@ fn draw(el: HtmlCanvasElement, p: &ProbabilityChartProps) -> Result<(), String> 
     let names = p.classes.clone();
     let mut chart = ChartBuilder::on(&root)
         .margin(10)
+        .margin_right(26)
         .x_label_area_size(28)
         .y_label_area_size(96)
         .build_cartesian_2d(0f32..1f32, -0.5f32..(n as f32 - 0.5))
