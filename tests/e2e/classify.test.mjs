@@ -4,8 +4,36 @@
 // Fashion-MNIST model, and no console errors anywhere.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { deflateSync, crc32 } from 'node:zlib';
 import { BASE_URL, openBrowser, openPage } from './browser.mjs';
 import { makeDigitPng } from './make-digit-png.mjs';
+
+/**
+ * A PNG whose header claims `width`×`height` (colour type 0 gray, 6 RGBA) followed by
+ * `rawBytes` of compressed zeros: an oversized image, or the start of a decompression bomb.
+ */
+function claimedPng(width, height, colorType, rawBytes = 1 << 20) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = colorType;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(rawBytes))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 let browser;
 before(async () => {
@@ -109,6 +137,9 @@ test('a corrupt file gets a message within a second; a valid upload after it sti
     { name: 'broken.png', mimeType: 'image/png', buffer: makeDigitPng().subarray(0, 60) },
     { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) },
     { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('hello, this is not an image') },
+    // Over 8192 a side, and a bomb: 8000×8000 RGBA would decode to 244 MiB.
+    { name: 'huge.png', mimeType: 'image/png', buffer: claimedPng(9000, 9000, 0), expect: /too large/ },
+    { name: 'bomb.png', mimeType: 'image/png', buffer: claimedPng(8000, 8000, 6), expect: /too large/ },
   ];
   for (const file of bad) {
     const started = Date.now();
@@ -121,6 +152,7 @@ test('a corrupt file gets a message within a second; a valid upload after it sti
     );
     assert.ok(Date.now() - started < 1500, `${file.name}: message after ${Date.now() - started} ms`);
     assert.equal(await alert.getAttribute('role'), 'alert');
+    if (file.expect) assert.match(await alert.textContent(), file.expect);
   }
   await input.setInputFiles({ name: 'seven.png', mimeType: 'image/png', buffer: makeDigitPng({ digit: 7 }) });
   await waitForSource(page, 'seven.png');
@@ -149,6 +181,7 @@ test('clicking a conv1 pixel shows its convolution: sum + bias = the map value',
   await map.click({ position: { x: ((12 + 0.5) * box.width) / 28, y: ((14 + 0.5) * box.height) / 28 } });
   const inspector = page.getByTestId('inspector');
   await inspector.waitFor({ timeout: 5000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '2,14,12');
   assert.equal(await inspector.getAttribute('data-pixel'), '2,14,12');
   const sum = num(await page.getByTestId('inspect-sum').textContent());
   const bias = num(await page.getByTestId('inspect-bias').textContent());
@@ -201,6 +234,73 @@ test('every layer is drawn: 6 + 6 + 6 + 16 + 16 + 16 maps, dense bars, filters',
   assert.equal(await page.getByTestId('map-pool2-0').getAttribute('data-rows'), '5');
   for (const n of [120, 84, 10]) assert.equal(await page.getByTestId(`dense-${n}`).count(), 1, `dense ${n}`);
   assert.equal(await page.locator('canvas[data-testid^="filter1-"]').count(), 6);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the drawing is classified while the stroke goes on, before the pointer is lifted', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('clear-pad').click();
+  const pad = page.getByTestId('draw-pad');
+  const box = await pad.boundingBox();
+  const at = (x, y) => [box.x + x * box.width, box.y + y * box.height];
+  await page.mouse.move(...at(0.5, 0.15));
+  await page.mouse.down();
+  for (let i = 1; i <= 30; i++) await page.mouse.move(...at(0.5, 0.15 + (0.7 * i) / 30));
+  // Still drawing: the pointer is down.
+  await waitForSource(page, 'your drawing');
+  assert.equal(await topLabel(page), '1');
+  await page.mouse.up();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an image dropped on the drop zone or pasted is classified', async () => {
+  const { page, errors } = await openClassify();
+  const bytes = [...makeDigitPng({ digit: 7 })];
+  const send = (kind, name) =>
+    page.evaluate(
+      ({ kind, name, bytes }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
+        if (kind === 'drop') {
+          const zone = document.querySelector('[data-testid="drop-zone"]');
+          zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+          zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        } else {
+          document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+        }
+      },
+      { kind, name, bytes },
+    );
+  await send('drop', 'dropped-seven.png');
+  await waitForSource(page, 'dropped-seven.png');
+  assert.equal(await topLabel(page), '7');
+  await send('paste', 'pasted-seven.png');
+  await waitForSource(page, 'pasted-seven.png');
+  assert.equal(await topLabel(page), '7');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a model file the user loads is used: its facts, its gallery, its predictions', async () => {
+  const { page, errors } = await openClassify();
+  const bytes = readFileSync(new URL('../../www/models/lenet-fashion.safetensors', import.meta.url));
+  await page.getByTestId('model-file').setInputFiles({
+    name: 'my-fashion.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: bytes,
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid="fact-dataset"]')?.textContent === 'Fashion-MNIST', null, {
+    timeout: 20000,
+  });
+  assert.match(await page.getByTestId('model').locator('option:checked').textContent(), /my-fashion\.safetensors/);
+  await page.waitForFunction(() => document.querySelector('[data-testid="sample-95"]')?.dataset.label === 'Ankle boot', null, {
+    timeout: 20000,
+  });
+  await page.getByTestId('sample-95').click();
+  await waitForSource(page, 'true label Ankle boot');
+  assert.equal(await topLabel(page), 'Ankle boot');
   assert.deepEqual(errors, []);
   await page.close();
 });

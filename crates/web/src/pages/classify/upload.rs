@@ -1,7 +1,7 @@
 //! Image files in: a file button, a drop zone, and paste (Ctrl+V of an image anywhere on
 //! the page). Each emits the browser's `File` (or pasted blob) with a name.
 
-use gloo_events::EventListener;
+use gloo_events::{EventListener, EventListenerOptions};
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, ClipboardEvent, DragEvent, FileList, HtmlInputElement};
 use yew::prelude::*;
@@ -27,7 +27,9 @@ pub fn ImageInput(props: &ImageInputProps) -> Html {
         let on_file = props.on_file.clone();
         use_effect_with((), move |_| {
             let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
-                EventListener::new(&doc, "paste", move |e| {
+                // Not passive: an image pasted here must not also land elsewhere.
+                let options = EventListenerOptions::enable_prevent_default();
+                EventListener::new_with_options(&doc, "paste", options, move |e| {
                     let Some(e) = e.dyn_ref::<ClipboardEvent>() else {
                         return;
                     };
