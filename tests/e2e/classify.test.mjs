@@ -194,6 +194,19 @@ test('clicking a conv1 pixel shows its convolution: sum + bias = the map value',
   assert.match(await page.getByTestId('inspect-check').textContent(), /the same/);
   // 25 products for one input channel.
   assert.equal(await page.locator('[data-testid^="product-0-"]').count(), 25);
+  // The keyboard reaches it too: Enter on a focused map explains its centre, arrows move.
+  await page.getByTestId('map-conv1-0').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '0,14,14');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '0,14,15');
+  // conv2 reads all six pooled maps: 6 × 25 products.
+  const map2 = page.getByTestId('map-conv2-7');
+  const box2 = await map2.boundingBox();
+  await map2.click({ position: { x: (4.5 * box2.width) / 10, y: (5.5 * box2.height) / 10 } });
+  await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '7,5,4');
+  assert.equal(await page.locator('[data-testid^="product-"]').count(), 150);
+  assert.match(await page.getByTestId('inspect-check').textContent(), /the same/);
   assert.deepEqual(errors, []);
   await page.close();
 });

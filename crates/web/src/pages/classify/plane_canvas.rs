@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData, MouseEvent};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData, KeyboardEvent, MouseEvent};
 use yew::prelude::*;
 
 use crate::lab::classify::layers::{gray_rgba, rgba};
@@ -129,6 +129,25 @@ pub fn PlaneCanvas(props: &PlaneCanvasProps) -> Html {
             }
         })
     });
+    // Keyboard: a clickable map takes focus; the arrows move the chosen pixel (starting
+    // from the focused one, else the centre) and Enter chooses it again.
+    let onkeydown = props.on_cell.clone().map(|on_cell| {
+        let start = props.focus.unwrap_or([rows / 2, cols / 2]);
+        Callback::from(move |e: KeyboardEvent| {
+            let [y, x] = start;
+            let next = match e.key().as_str() {
+                "ArrowUp" => [y.saturating_sub(1), x],
+                "ArrowDown" => [(y + 1).min(rows.saturating_sub(1)), x],
+                "ArrowLeft" => [y, x.saturating_sub(1)],
+                "ArrowRight" => [y, (x + 1).min(cols.saturating_sub(1))],
+                "Enter" | " " => [y, x],
+                _ => return,
+            };
+            e.prevent_default();
+            on_cell.emit(next);
+        })
+    });
+    let tabindex = props.on_cell.is_some().then_some("0");
     let px = props.size / cols.max(1) as f64;
     let height = px * rows as f64;
     let title = hover
@@ -153,6 +172,7 @@ pub fn PlaneCanvas(props: &PlaneCanvasProps) -> Html {
                 data-testid={props.testid.clone()}
                 data-rows={rows.to_string()} data-cols={cols.to_string()}
                 style={format!("width:{}px;height:{height}px", props.size)}
+                tabindex={tabindex} {onkeydown}
                 {onmousemove} {onmouseleave} {onclick} />
             if let Some([y, x]) = props.focus {
                 { outline(x as f64, y as f64, 1.0, 1.0, "plane-focus") }
