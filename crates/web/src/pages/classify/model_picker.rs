@@ -59,10 +59,10 @@ pub fn ModelPicker(props: &ModelPickerProps) -> Html {
         html! {
             <dl class="facts" data-testid="model-facts">
                 { for facts(s).into_iter().map(|(k, v)| html! {
-                    <>
+                    <div class="fact">
                         <dt>{ k }</dt>
                         <dd data-testid={format!("fact-{}", k.replace(' ', "-"))}>{ v }</dd>
-                    </>
+                    </div>
                 }) }
             </dl>
         }

@@ -91,7 +91,7 @@ pub fn PreprocessView(props: &PreprocessViewProps) -> Html {
         <div class="stages" data-testid="stages"
             data-inverted={props.stages.as_ref().map(|s| s.inverted.to_string())}>
             { original }
-            if props.stages.is_some() { { arrow.clone() } }
+            if props.stages.is_some() && props.original != Original::Pad { { arrow.clone() } }
             { stages }
             <figure class="stage-fig" data-testid="stage-input">
                 <PlaneCanvas values={props.input.clone()} rows={28} cols={28} size={SIZE}
