@@ -28,15 +28,15 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
 
-use crate::agent::{Classified, ClassifyInput, CoreReply, CoreRequest, CoreTask, Stages};
+use crate::agent::{ClassifyInput, CoreReply, CoreRequest, CoreTask};
 use crate::fetch::{blob_bytes, fetch_bytes};
 use crate::hooks::{initial_query, use_query_sync};
 use crate::lab::classify::choice::{dataset_of, samples_url};
 use crate::lab::classify::drawing::RASTER_SIDE;
 use crate::lab::classify::view::{MAX_FILE_BYTES, too_large};
 use crate::lab::classify::{
-    ClassifyAction, ClassifyView, ConvLayer, Drawing, Gallery, Job, MapLayer, ModelChoice, Session,
-    Source, inspect,
+    ClassifyAction, ClassifyView, ConvLayer, Drawing, Gallery, Job, ModelChoice, NetworkViews,
+    Session, Source, inspect,
 };
 use crate::route::Route;
 
@@ -172,59 +172,6 @@ async fn load_model(
         }
         _ => false,
     }
-}
-
-/// Every layer's views, computed once per result.
-#[derive(Debug, PartialEq)]
-struct Views {
-    maps: Vec<(&'static str, Rc<MapLayer>)>,
-    dense: Vec<(&'static str, Rc<Vec<f32>>)>,
-    probabilities: Rc<Vec<f32>>,
-    input: Rc<Vec<f32>>,
-    stages: Option<Rc<Stages>>,
-}
-
-fn views(c: &Classified) -> Result<Views, String> {
-    let m = &c.maps;
-    let layer = |o| MapLayer::from_output(o).map(Rc::new);
-    Ok(Views {
-        maps: vec![
-            ("conv1", layer(&m.conv1)?),
-            ("act1", layer(&m.act1)?),
-            ("pool1", layer(&m.pool1)?),
-            ("conv2", layer(&m.conv2)?),
-            ("act2", layer(&m.act2)?),
-            ("pool2", layer(&m.pool2)?),
-        ],
-        dense: vec![
-            (
-                "fc1 → activation: 120 units",
-                Rc::new(m.act3.values.clone()),
-            ),
-            ("fc2 → activation: 84 units", Rc::new(m.act4.values.clone())),
-            ("fc3: 10 logits", Rc::new(m.logits.values.clone())),
-        ],
-        probabilities: Rc::new(m.probabilities.values.clone()),
-        input: Rc::new(c.input.clone()),
-        stages: c.stages.clone().map(Rc::new),
-    })
-}
-
-fn map_title(name: &str, l: &MapLayer) -> String {
-    let what = match name {
-        "conv1" => "the first convolution (5×5, padding 2), before the activation",
-        "act1" => "conv1 after the activation",
-        "pool1" => "after pooling 2×2, stride 2",
-        "conv2" => "the second convolution (5×5 over the 6 pooled maps), before the activation",
-        "act2" => "conv2 after the activation",
-        _ => "after pooling 2×2, stride 2",
-    };
-    format!(
-        "{name}: {} maps of {}×{} — {what}",
-        l.planes.len(),
-        l.rows,
-        l.cols
-    )
 }
 
 /// The Classify page.
@@ -405,7 +352,9 @@ pub fn ClassifyPage() -> Html {
     };
 
     let shown = v.shown.clone();
-    let views = use_memo(shown.clone(), |s| s.as_ref().map(|s| views(&s.result)));
+    let views = use_memo(shown.clone(), |s| {
+        s.as_ref().map(|s| NetworkViews::new(&s.result))
+    });
     let inspection = use_memo(
         (v.inspect, shown.clone(), v.summary.clone()),
         |(pixel, shown, summary)| match (pixel, shown, summary) {
@@ -522,18 +471,24 @@ pub fn ClassifyPage() -> Html {
 
     let focus = v.inspect;
     let maps = (*views).as_ref().and_then(|r| r.as_ref().ok()).map(|w| {
-        let layers = w.maps.iter().map(|(name, l)| {
-            let layer = match *name {
-                "conv1" | "act1" => Some(ConvLayer::Conv1),
-                "conv2" | "act2" => Some(ConvLayer::Conv2),
-                _ => None,
+        let layers = w.maps.iter().map(|m| {
+            let l = &m.maps;
+            let size = if l.rows >= 28 {
+                112.0
+            } else if l.rows >= 10 {
+                70.0
+            } else {
+                50.0
             };
-            let size = if l.rows >= 28 { 112.0 } else if l.rows >= 10 { 70.0 } else { 50.0 };
-            let f = focus.and_then(|(fl, p)| (Some(fl) == layer).then_some(p));
+            let f = focus.and_then(|(fl, p)| (Some(fl) == m.explains).then_some(p));
+            let note = if m.explains.is_some() {
+                "click a pixel (or focus a map and press Enter, then the arrows) to see the convolution that produced it"
+            } else {
+                ""
+            };
             html! {
-                <FeatureMaps title={map_title(name, l)} layer={l.clone()} testid={format!("map-{name}")}
-                    size={size} on_pixel={layer.map(&on_inspect)} focus={f}
-                    note={if layer.is_some() { "click a pixel to see the convolution that produced it" } else { "" }} />
+                <FeatureMaps title={m.title()} layer={l.clone()} testid={format!("map-{}", m.name)}
+                    size={size} on_pixel={m.explains.map(&on_inspect)} focus={f} note={note} />
             }
         });
         let dense = w.dense.iter().map(|(title, values)| {

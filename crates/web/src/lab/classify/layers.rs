@@ -4,7 +4,10 @@
 use std::rc::Rc;
 
 use crate::agent::classify::LayerOutput;
+use crate::agent::{Classified, Stages};
 use crate::lab::ColorScale;
+
+use super::inspect::ConvLayer;
 
 /// The maps of a `[C, H, W]` layer output.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +55,106 @@ impl MapLayer {
         (y < self.rows && x < self.cols)
             .then(|| self.planes.get(k)?.get(y * self.cols + x).copied())
             .flatten()
+    }
+}
+
+/// One map layer of the network as the page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedMaps {
+    /// `conv1`, `act1`, `pool1`, `conv2`, `act2`, `pool2`.
+    pub name: &'static str,
+    /// What the layer is.
+    pub what: &'static str,
+    /// The convolution a pixel of this layer can be explained by (conv and its activation).
+    pub explains: Option<ConvLayer>,
+    /// The maps.
+    pub maps: Rc<MapLayer>,
+}
+
+impl NamedMaps {
+    /// "conv1: 6 maps of 28×28 — …".
+    pub fn title(&self) -> String {
+        let l = &self.maps;
+        format!(
+            "{}: {} maps of {}×{} — {}",
+            self.name,
+            l.planes.len(),
+            l.rows,
+            l.cols,
+            self.what
+        )
+    }
+}
+
+/// Every layer of one forward pass, ready to draw; built once per result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkViews {
+    /// The six map layers, input to output.
+    pub maps: Vec<NamedMaps>,
+    /// The dense layers after their activations, and the logits: `(title, values)`.
+    pub dense: Vec<(&'static str, Rc<Vec<f32>>)>,
+    /// Softmax probabilities.
+    pub probabilities: Rc<Vec<f32>>,
+    /// The 28×28 network input.
+    pub input: Rc<Vec<f32>>,
+    /// The preprocessing stages (none for a dataset sample).
+    pub stages: Option<Rc<Stages>>,
+}
+
+impl NetworkViews {
+    /// Splits a classification's layers.
+    ///
+    /// # Errors
+    /// When a map layer's shape does not match its values.
+    pub fn new(c: &Classified) -> Result<Self, String> {
+        let m = &c.maps;
+        let named = |name, what, explains, out: &LayerOutput| -> Result<NamedMaps, String> {
+            Ok(NamedMaps {
+                name,
+                what,
+                explains,
+                maps: Rc::new(MapLayer::from_output(out)?),
+            })
+        };
+        let pool = "after pooling 2×2, stride 2";
+        Ok(Self {
+            maps: vec![
+                named(
+                    "conv1",
+                    "the first convolution (5×5, padding 2), before the activation",
+                    Some(ConvLayer::Conv1),
+                    &m.conv1,
+                )?,
+                named(
+                    "act1",
+                    "conv1 after the activation",
+                    Some(ConvLayer::Conv1),
+                    &m.act1,
+                )?,
+                named("pool1", pool, None, &m.pool1)?,
+                named(
+                    "conv2",
+                    "the second convolution (5×5 over the 6 pooled maps), before the activation",
+                    Some(ConvLayer::Conv2),
+                    &m.conv2,
+                )?,
+                named(
+                    "act2",
+                    "conv2 after the activation",
+                    Some(ConvLayer::Conv2),
+                    &m.act2,
+                )?,
+                named("pool2", pool, None, &m.pool2)?,
+            ],
+            dense: vec![
+                ("fc1 → activation", Rc::new(m.act3.values.clone())),
+                ("fc2 → activation", Rc::new(m.act4.values.clone())),
+                ("fc3: logits", Rc::new(m.logits.values.clone())),
+            ],
+            probabilities: Rc::new(m.probabilities.values.clone()),
+            input: Rc::new(c.input.clone()),
+            stages: c.stages.clone().map(Rc::new),
+        })
     }
 }
 
@@ -115,6 +218,45 @@ mod tests {
             values: vec![0.0; 3],
         };
         assert!(MapLayer::from_output(&short).is_err());
+    }
+
+    #[test]
+    fn a_forward_pass_gives_six_map_layers_and_three_dense_ones() -> Result<(), String> {
+        use crate::agent::{ClassifyInput, classify, model};
+        model::load(
+            "layers-mnist".into(),
+            include_bytes!("../../../../../www/models/lenet-mnist.safetensors"),
+        )?;
+        let c = classify::classify("layers-mnist", ClassifyInput::Ready(vec![0.5; 784]))?;
+        let v = NetworkViews::new(&c)?;
+        let dims: Vec<(usize, usize)> = v
+            .maps
+            .iter()
+            .map(|m| (m.maps.planes.len(), m.maps.rows))
+            .collect();
+        assert_eq!(
+            dims,
+            vec![(6, 28), (6, 28), (6, 14), (16, 10), (16, 10), (16, 5)]
+        );
+        let explained: Vec<_> = v.maps.iter().map(|m| m.explains).collect();
+        assert_eq!(
+            explained,
+            vec![
+                Some(ConvLayer::Conv1),
+                Some(ConvLayer::Conv1),
+                None,
+                Some(ConvLayer::Conv2),
+                Some(ConvLayer::Conv2),
+                None
+            ]
+        );
+        let units: Vec<usize> = v.dense.iter().map(|(_, d)| d.len()).collect();
+        assert_eq!(units, vec![120, 84, 10]);
+        assert_eq!(v.probabilities.len(), 10);
+        assert!(v.maps[0].title().starts_with("conv1: 6 maps of 28×28 — "));
+        // act1 is never negative: a sequential scale.
+        assert!(!v.maps[1].maps.scale.diverging);
+        Ok(())
     }
 
     #[test]
