@@ -12,6 +12,7 @@ const SHOTS = [
   ['screenshot-convolution.png', '#/convolution', '[data-testid="worker-result"]'],
   ['screenshot-pooling.png', '#/pooling', '[data-testid="pool-value"]'],
   ['screenshot-architectures.png', '#/architectures?net=alexnet_lecture&input=227x227x3&layer=CONV1', '[data-testid="formula-width"]'],
+  ['screenshot-classify.png', '#/classify', '[data-testid="top-class"]'],
 ];
 const only = process.env.SHOTS ? JSON.parse(process.env.SHOTS) : null;
 

@@ -48,7 +48,7 @@ pub enum CoreReply {
     /// An output size.
     OutputSize(Result<usize, String>),
     /// The model's description, or why the file was refused.
-    ModelLoaded(Result<ModelSummary, String>),
+    ModelLoaded(Result<Box<ModelSummary>, String>),
     /// Every layer of one forward pass, or why the input was refused.
     Classified(Result<Box<Classified>, String>),
     /// The decoded image, or why it was refused.
@@ -68,7 +68,9 @@ pub fn answer(request: CoreRequest) -> CoreReply {
             convscope_core::conv_output_size(input, kernel, stride, padding, dilation)
                 .map_err(|e| e.to_string()),
         ),
-        CoreRequest::LoadModel { name, bytes } => CoreReply::ModelLoaded(model::load(name, &bytes)),
+        CoreRequest::LoadModel { name, bytes } => {
+            CoreReply::ModelLoaded(model::load(name, &bytes).map(Box::new))
+        }
         CoreRequest::Classify { model, input } => {
             CoreReply::Classified(classify::classify(&model, input).map(Box::new))
         }

@@ -2,6 +2,7 @@
 //! kernels they describe, URL-query persistence, and colour scales. No UI code: the pages
 //! drive these types, and the numbers come from `convscope-core`.
 
+pub mod classify;
 pub mod conv;
 pub mod player;
 pub mod pool;

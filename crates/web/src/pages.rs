@@ -2,6 +2,7 @@
 //! its own module (`pages/<name>.rs`); the pages still to come share [`Placeholder`].
 
 mod architectures;
+mod classify;
 mod convolution;
 mod pooling;
 
@@ -10,6 +11,7 @@ use yew::prelude::*;
 use crate::route::Route;
 
 pub use architectures::ArchitecturesPage;
+pub use classify::ClassifyPage;
 pub use convolution::ConvolutionPage;
 pub use pooling::PoolingPage;
 
@@ -27,6 +29,7 @@ pub fn Page(props: &PageProps) -> Html {
         Route::Convolution => html! { <ConvolutionPage /> },
         Route::Pooling => html! { <PoolingPage /> },
         Route::Architectures => html! { <ArchitecturesPage /> },
+        Route::Classify => html! { <ClassifyPage /> },
         route => html! { <Placeholder route={route} /> },
     }
 }

@@ -1,0 +1,159 @@
+//! The model the page runs: one of the shipped LeNets, or a file the user loaded; kept in
+//! the URL's query (`#/classify?model=fashion`) so a reload keeps it.
+
+use convscope_core::data::DatasetKind;
+
+use crate::agent::ModelSummary;
+use crate::lab::query::pairs;
+
+/// Which model the page runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelChoice {
+    /// The shipped LeNet trained on MNIST.
+    Mnist,
+    /// The shipped LeNet trained on Fashion-MNIST.
+    Fashion,
+    /// A safetensors file the user loaded (its file name).
+    File(String),
+}
+
+impl ModelChoice {
+    /// The shipped models, in menu order.
+    pub const SHIPPED: [ModelChoice; 2] = [ModelChoice::Mnist, ModelChoice::Fashion];
+
+    /// The key in the URL and the menu (`mnist`, `fashion`, `file`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Mnist => "mnist",
+            Self::Fashion => "fashion",
+            Self::File(_) => "file",
+        }
+    }
+
+    /// Menu label.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Mnist => "LeNet-5 trained on MNIST (digits)".into(),
+            Self::Fashion => "LeNet-5 trained on Fashion-MNIST (clothes)".into(),
+            Self::File(name) => format!("your file: {name}"),
+        }
+    }
+
+    /// Where a shipped model is fetched from (relative to the page).
+    pub fn url(&self) -> Option<&'static str> {
+        match self {
+            Self::Mnist => Some("models/lenet-mnist.safetensors"),
+            Self::Fashion => Some("models/lenet-fashion.safetensors"),
+            Self::File(_) => None,
+        }
+    }
+
+    /// The name the worker keeps it under.
+    pub fn worker_name(&self) -> String {
+        match self {
+            Self::File(name) => format!("file:{name}"),
+            other => other.key().to_owned(),
+        }
+    }
+
+    /// The choice a URL query names; a user's file cannot survive a reload, so anything
+    /// but `fashion` opens the MNIST model.
+    pub fn from_query(query: &str) -> Self {
+        match pairs(query).into_iter().find(|(k, _)| *k == "model") {
+            Some((_, "fashion")) => Self::Fashion,
+            _ => Self::Mnist,
+        }
+    }
+
+    /// The URL query for this choice ("" for the default).
+    pub fn to_query(&self) -> String {
+        match self {
+            Self::Fashion => "model=fashion".into(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The dataset a model was trained on, from its summary (MNIST when the file does not say).
+pub fn dataset_of(summary: &ModelSummary) -> DatasetKind {
+    summary
+        .dataset
+        .as_deref()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(DatasetKind::Mnist)
+}
+
+/// Where the gallery of a dataset's test-split samples is fetched from.
+pub fn samples_url(kind: DatasetKind) -> &'static str {
+    match kind {
+        DatasetKind::Mnist => "samples/mnist-test.safetensors",
+        DatasetKind::Fashion => "samples/fashion-test.safetensors",
+    }
+}
+
+/// `61706` → `61,706`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The model's facts as `(name, value)` rows.
+pub fn facts(summary: &ModelSummary) -> Vec<(&'static str, String)> {
+    let dataset = match summary.dataset.as_deref().map(str::parse::<DatasetKind>) {
+        Some(Ok(DatasetKind::Mnist)) => "MNIST".to_owned(),
+        Some(Ok(DatasetKind::Fashion)) => "Fashion-MNIST".to_owned(),
+        Some(Err(_)) => summary.dataset.clone().unwrap_or_default(),
+        None => "not recorded".to_owned(),
+    };
+    let accuracy = match (summary.accuracy, &summary.accuracy_on) {
+        (Some(a), Some(on)) => format!("{:.2} % on {on}", a * 100.0),
+        (Some(a), None) => format!("{:.2} %", a * 100.0),
+        (None, _) => "not recorded".to_owned(),
+    };
+    vec![
+        ("dataset", dataset),
+        ("activation", summary.activation.clone()),
+        ("pooling", summary.pool.clone()),
+        ("parameters", thousands(summary.parameters)),
+        ("recorded accuracy", accuracy),
+        ("classes", summary.class_names.join(", ")),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_choice_round_trips_through_the_query() {
+        for c in ModelChoice::SHIPPED {
+            assert_eq!(ModelChoice::from_query(&c.to_query()), c);
+        }
+        assert_eq!(ModelChoice::from_query("model=nope"), ModelChoice::Mnist);
+        assert_eq!(
+            ModelChoice::from_query(&ModelChoice::File("a.safetensors".into()).to_query()),
+            ModelChoice::Mnist
+        );
+        assert_eq!(ModelChoice::File("a".into()).worker_name(), "file:a");
+    }
+
+    #[test]
+    fn facts_read_like_a_table() -> Result<(), String> {
+        let bytes = include_bytes!("../../../../../www/models/lenet-fashion.safetensors");
+        let s = crate::agent::model::load("facts-fashion".into(), bytes)?;
+        let f = facts(&s);
+        assert!(f.contains(&("dataset", "Fashion-MNIST".into())), "{f:?}");
+        assert!(f.contains(&("parameters", "61,706".into())), "{f:?}");
+        assert_eq!(dataset_of(&s), DatasetKind::Fashion);
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        Ok(())
+    }
+}

@@ -1,0 +1,166 @@
+//! What the Classify page shows: the model's summary, the gallery, the latest result and the
+//! latest error, and the pixel whose convolution is open. A plain state with actions; the
+//! page wraps it in a reducer.
+
+use std::rc::Rc;
+
+use crate::agent::{Classified, ModelSummary};
+
+use super::gallery::Gallery;
+use super::inspect::ConvLayer;
+use super::session::Source;
+
+/// Largest file read from the user's disk (the core refuses larger images anyway; this
+/// keeps a huge file from being copied into memory at all).
+pub const MAX_FILE_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
+
+/// The message for a file over [`MAX_FILE_BYTES`].
+pub fn too_large(name: &str, bytes: f64) -> String {
+    format!(
+        "{name} is {:.1} MiB: files over {:.0} MiB are refused",
+        bytes / 1024.0 / 1024.0,
+        MAX_FILE_BYTES / 1024.0 / 1024.0
+    )
+}
+
+/// A classification on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    /// Where the image came from.
+    pub source: Source,
+    /// The worker's answer.
+    pub result: Rc<Classified>,
+}
+
+/// The page's view state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClassifyView {
+    /// The model in use, once loaded.
+    pub summary: Option<Rc<ModelSummary>>,
+    /// A model is being fetched or parsed.
+    pub loading_model: bool,
+    /// Why the last model could not be loaded.
+    pub model_error: Option<String>,
+    /// The current dataset's gallery.
+    pub gallery: Option<Gallery>,
+    /// Why the gallery could not be loaded.
+    pub gallery_error: Option<String>,
+    /// The latest classification.
+    pub shown: Option<Shown>,
+    /// Why the latest input was refused.
+    pub input_error: Option<String>,
+    /// The feature-map pixel whose convolution is open.
+    pub inspect: Option<(ConvLayer, [usize; 3])>,
+}
+
+/// What happens on the page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClassifyAction {
+    /// A model is being loaded.
+    ModelLoading,
+    /// The worker loaded a model.
+    ModelLoaded(Rc<ModelSummary>),
+    /// A model was refused.
+    ModelFailed(String),
+    /// A gallery arrived.
+    GalleryLoaded(Gallery),
+    /// The gallery could not be fetched.
+    GalleryFailed(String),
+    /// A classification arrived.
+    Classified(Source, Rc<Classified>),
+    /// An input was refused (the worker's or the browser's message).
+    InputFailed(String),
+    /// Open (or close, `None`) a pixel's convolution.
+    Inspect(Option<(ConvLayer, [usize; 3])>),
+}
+
+impl ClassifyView {
+    /// Applies `action`.
+    pub fn apply(&mut self, action: ClassifyAction) {
+        match action {
+            ClassifyAction::ModelLoading => self.loading_model = true,
+            ClassifyAction::ModelLoaded(s) => {
+                self.loading_model = false;
+                self.model_error = None;
+                if let Some(g) = &mut self.gallery {
+                    g.predictions.clear();
+                }
+                self.summary = Some(s);
+            }
+            ClassifyAction::ModelFailed(e) => {
+                self.loading_model = false;
+                self.model_error = Some(e);
+            }
+            ClassifyAction::GalleryLoaded(g) => {
+                self.gallery_error = None;
+                self.gallery = Some(g);
+            }
+            ClassifyAction::GalleryFailed(e) => self.gallery_error = Some(e),
+            ClassifyAction::Classified(source, result) => {
+                if let (Source::Sample(i), Some(g)) = (&source, &mut self.gallery) {
+                    g.record(*i, result.top);
+                }
+                self.input_error = None;
+                self.shown = Some(Shown { source, result });
+            }
+            ClassifyAction::InputFailed(e) => self.input_error = Some(e),
+            ClassifyAction::Inspect(p) => self.inspect = p,
+        }
+    }
+
+    /// The name of class `i` under the current model.
+    pub fn class_name(&self, i: usize) -> String {
+        self.summary
+            .as_ref()
+            .and_then(|s| s.class_names.get(i).cloned())
+            .unwrap_or_else(|| i.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::{ClassifyInput, classify, model};
+
+    #[test]
+    fn a_result_clears_the_error_and_marks_the_gallery() -> Result<(), String> {
+        let summary = model::load(
+            "view-mnist".into(),
+            include_bytes!("../../../../../www/models/lenet-mnist.safetensors"),
+        )?;
+        let g = Gallery::from_safetensors(include_bytes!(
+            "../../../../../www/samples/mnist-test.safetensors"
+        ))?;
+        let input = g.samples[12].pixels.to_vec();
+        let mut v = ClassifyView::default();
+        v.apply(ClassifyAction::ModelLoading);
+        assert!(v.loading_model);
+        v.apply(ClassifyAction::ModelLoaded(Rc::new(summary)));
+        v.apply(ClassifyAction::GalleryLoaded(g));
+        v.apply(ClassifyAction::InputFailed(
+            "broken.png: not an image".into(),
+        ));
+        assert!(v.input_error.is_some());
+        let c = classify::classify("view-mnist", ClassifyInput::Ready(input))?;
+        v.apply(ClassifyAction::Classified(Source::Sample(12), Rc::new(c)));
+        assert_eq!(v.input_error, None);
+        assert_eq!(v.gallery.as_ref().and_then(|g| g.verdict(12)), Some(true));
+        assert_eq!(v.class_name(3), "3");
+        // A new model forgets the old verdicts; a failed one keeps the model in use.
+        v.apply(ClassifyAction::ModelFailed("bad file".into()));
+        assert!(v.summary.is_some());
+        let again = v.summary.clone().ok_or("summary")?;
+        v.apply(ClassifyAction::ModelLoaded(again));
+        assert_eq!(v.gallery.as_ref().and_then(|g| g.verdict(12)), None);
+        assert_eq!(v.model_error, None);
+        Ok(())
+    }
+
+    #[test]
+    fn oversized_files_are_named() {
+        assert_eq!(
+            too_large("big.png", 48.0 * 1024.0 * 1024.0),
+            "big.png is 48.0 MiB: files over 32 MiB are refused"
+        );
+    }
+}

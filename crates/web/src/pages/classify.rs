@@ -1,0 +1,549 @@
+//! The Classify page (`#/classify`): a LeNet running in the web worker on a drawing, a
+//! test-set sample or an uploaded image, with every layer shown and the convolution behind
+//! any feature-map pixel one click away.
+//!
+//! The page's state is pure ([`crate::lab::classify`]): a [`ClassifyView`] reducer for what
+//! is shown and a [`Session`] for the requests (one in flight, the newest waiting). All
+//! inference runs in the worker; the page only draws.
+
+mod dense_bars;
+mod draw_pad;
+mod feature_maps;
+mod filters;
+mod gallery;
+mod inspector;
+mod model_picker;
+mod plane_canvas;
+mod prediction;
+mod preprocess_view;
+mod probability_chart;
+mod upload;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use convscope_core::data::DatasetKind;
+use web_sys::Blob;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
+
+use crate::agent::{ClassifyInput, CoreReply, CoreRequest, CoreTask};
+use crate::fetch::{blob_bytes, fetch_bytes};
+use crate::hooks::{initial_query, use_query_sync};
+use crate::lab::classify::choice::{dataset_of, samples_url};
+use crate::lab::classify::drawing::RASTER_SIDE;
+use crate::lab::classify::view::{MAX_FILE_BYTES, too_large};
+use crate::lab::classify::{
+    ClassifyAction, ClassifyView, ConvLayer, Drawing, Gallery, Job, ModelChoice, NetworkViews,
+    Session, Source, inspect,
+};
+use crate::route::Route;
+
+use dense_bars::DenseBars;
+use draw_pad::DrawPad;
+use feature_maps::FeatureMaps;
+use filters::Filters;
+use gallery::SampleGallery;
+use inspector::Inspector;
+use model_picker::ModelPicker;
+use prediction::Prediction;
+use preprocess_view::{Original, PreprocessView};
+use probability_chart::ProbabilityChart;
+use upload::ImageInput;
+
+/// The reducer around the pure view state.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ViewState(ClassifyView);
+
+impl Reducible for ViewState {
+    type Action = ClassifyAction;
+    fn reduce(self: Rc<Self>, action: ClassifyAction) -> Rc<Self> {
+        let mut v = self.0.clone();
+        v.apply(action);
+        Rc::new(ViewState(v))
+    }
+}
+
+type Dispatch = UseReducerDispatcher<ViewState>;
+type Runner = UseOneshotRunnerHandle<CoreTask>;
+
+/// `localStorage` key of the last drawing.
+const DRAWING_KEY: &str = "convscope.classify.drawing";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn load_drawing() -> Drawing {
+    storage()
+        .and_then(|s| s.get_item(DRAWING_KEY).ok().flatten())
+        .and_then(|t| Drawing::decode(&t))
+        .unwrap_or_default()
+}
+
+fn save_drawing(d: &Drawing) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(DRAWING_KEY, &d.encode());
+    }
+}
+
+/// An object URL for an uploaded file, revoked when dropped.
+#[derive(Debug, PartialEq)]
+struct ObjectUrl(String);
+
+impl ObjectUrl {
+    fn new(blob: &Blob) -> Option<Self> {
+        web_sys::Url::create_object_url_with_blob(blob)
+            .ok()
+            .map(Self)
+    }
+}
+
+impl Drop for ObjectUrl {
+    fn drop(&mut self) {
+        let _ = web_sys::Url::revoke_object_url(&self.0);
+    }
+}
+
+/// Sends `job`, then every job that waited for it, one at a time.
+async fn pump(runner: Runner, session: Rc<RefCell<Session>>, dispatch: Dispatch, first: Job) {
+    let mut job = first;
+    loop {
+        let reply = runner.run(job.request()).await;
+        let current = session.borrow().is_current(&job);
+        match reply {
+            CoreReply::Classified(Ok(c)) if current => {
+                dispatch.dispatch(ClassifyAction::Classified(job.source.clone(), Rc::new(*c)));
+            }
+            CoreReply::Classified(Err(e)) if current => {
+                let what = match &job.source {
+                    Source::File(name) => name.clone(),
+                    Source::Drawing => "the drawing".into(),
+                    Source::Sample(i) => format!("sample {i}"),
+                };
+                dispatch.dispatch(ClassifyAction::InputFailed(format!("{what}: {e}")));
+            }
+            _ => {}
+        }
+        let next = session.borrow_mut().settled();
+        match next {
+            Some(n) => job = n,
+            None => break,
+        }
+    }
+}
+
+/// Loads a model into the worker under `name`; on success the last input runs again.
+async fn load_model(
+    runner: Runner,
+    session: Rc<RefCell<Session>>,
+    dispatch: Dispatch,
+    name: String,
+    bytes: Result<Vec<u8>, String>,
+) -> bool {
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            dispatch.dispatch(ClassifyAction::ModelFailed(e));
+            return false;
+        }
+    };
+    match runner
+        .run(CoreRequest::LoadModel {
+            name: name.clone(),
+            bytes,
+        })
+        .await
+    {
+        CoreReply::ModelLoaded(Ok(summary)) => {
+            dispatch.dispatch(ClassifyAction::ModelLoaded(Rc::new(*summary)));
+            let job = session.borrow_mut().loaded(name);
+            if let Some(job) = job {
+                spawn_local(pump(runner, session, dispatch, job));
+            }
+            true
+        }
+        CoreReply::ModelLoaded(Err(e)) => {
+            dispatch.dispatch(ClassifyAction::ModelFailed(format!(
+                "the model was refused: {e}"
+            )));
+            false
+        }
+        _ => false,
+    }
+}
+
+/// The Classify page.
+#[component]
+pub fn ClassifyPage() -> Html {
+    let runner = use_oneshot_runner::<CoreTask>();
+    let view = use_reducer(ViewState::default);
+    let choice = use_state(|| ModelChoice::from_query(&initial_query()));
+    use_query_sync(Route::Classify, choice.to_query());
+    let session = use_mut_ref(Session::default);
+    let initial_drawing = use_memo((), |_| load_drawing());
+    let file_url = use_state(|| None::<Rc<ObjectUrl>>);
+    let v = &view.0;
+
+    // Asks for a classification; sends it now if nothing is in flight.
+    let ask = {
+        let runner = runner.clone();
+        let session = session.clone();
+        let dispatch = view.dispatcher();
+        Callback::from(move |(source, input): (Source, ClassifyInput)| {
+            let job = session.borrow_mut().ask(source, input);
+            if let Some(job) = job {
+                spawn_local(pump(runner.clone(), session.clone(), dispatch.clone(), job));
+            }
+        })
+    };
+
+    // A shipped model: fetch it and load it in the worker.
+    {
+        let runner = runner.clone();
+        let session = session.clone();
+        let dispatch = view.dispatcher();
+        use_effect_with((*choice).clone(), move |choice| {
+            if let Some(url) = choice.url() {
+                let name = choice.worker_name();
+                dispatch.dispatch(ClassifyAction::ModelLoading);
+                spawn_local(async move {
+                    let bytes = fetch_bytes(url).await;
+                    load_model(runner, session, dispatch, name, bytes).await;
+                });
+            }
+        });
+    }
+
+    // The gallery of the model's dataset.
+    let dataset = v.summary.as_ref().map(|s| dataset_of(s));
+    {
+        let dispatch = view.dispatcher();
+        let have = v.gallery.as_ref().map(|g| g.kind);
+        use_effect_with(dataset, move |dataset| {
+            if let Some(kind) = *dataset
+                && have != Some(kind)
+            {
+                spawn_local(async move {
+                    let g = fetch_bytes(samples_url(kind))
+                        .await
+                        .and_then(|b| Gallery::from_safetensors(&b));
+                    dispatch.dispatch(match g {
+                        Ok(g) => ClassifyAction::GalleryLoaded(g),
+                        Err(e) => ClassifyAction::GalleryFailed(e),
+                    });
+                });
+            }
+        });
+    }
+
+    // The first input: the restored drawing, else the first gallery sample.
+    {
+        let ask = ask.clone();
+        let session = session.clone();
+        let drawing = initial_drawing.clone();
+        let first = v
+            .gallery
+            .as_ref()
+            .and_then(|g| g.samples.first().map(|s| s.pixels.clone()));
+        use_effect_with(first.is_some(), move |_| {
+            if session.borrow().last_source().is_none() {
+                if !drawing.is_empty() {
+                    let pixels = drawing.rasterize(RASTER_SIDE);
+                    ask.emit((
+                        Source::Drawing,
+                        ClassifyInput::Drawing {
+                            width: RASTER_SIDE,
+                            height: RASTER_SIDE,
+                            pixels,
+                        },
+                    ));
+                } else if let Some(p) = first {
+                    ask.emit((Source::Sample(0), ClassifyInput::Ready(p.to_vec())));
+                }
+            }
+        });
+    }
+
+    let on_draw = {
+        let ask = ask.clone();
+        Callback::from(move |(d, finished): (Rc<Drawing>, bool)| {
+            if finished {
+                save_drawing(&d);
+            }
+            if !d.is_empty() {
+                let pixels = d.rasterize(RASTER_SIDE);
+                ask.emit((
+                    Source::Drawing,
+                    ClassifyInput::Drawing {
+                        width: RASTER_SIDE,
+                        height: RASTER_SIDE,
+                        pixels,
+                    },
+                ));
+            }
+        })
+    };
+    let on_pick = {
+        let ask = ask.clone();
+        let gallery = v.gallery.clone();
+        Callback::from(move |i: usize| {
+            if let Some(s) = gallery.as_ref().and_then(|g| g.samples.get(i)) {
+                ask.emit((Source::Sample(i), ClassifyInput::Ready(s.pixels.to_vec())));
+            }
+        })
+    };
+    let on_image = {
+        let ask = ask.clone();
+        let dispatch = view.dispatcher();
+        let file_url = file_url.clone();
+        Callback::from(move |(name, blob): (String, Blob)| {
+            if blob.size() > MAX_FILE_BYTES {
+                dispatch.dispatch(ClassifyAction::InputFailed(too_large(&name, blob.size())));
+                return;
+            }
+            file_url.set(ObjectUrl::new(&blob).map(Rc::new));
+            let ask = ask.clone();
+            let dispatch = dispatch.clone();
+            spawn_local(async move {
+                match blob_bytes(&blob).await {
+                    Ok(bytes) => ask.emit((Source::File(name), ClassifyInput::File(bytes))),
+                    Err(e) => dispatch.dispatch(ClassifyAction::InputFailed(e)),
+                }
+            });
+        })
+    };
+    let on_choose = {
+        let choice = choice.clone();
+        Callback::from(move |c: ModelChoice| choice.set(c))
+    };
+    let on_model_file = {
+        let runner = runner.clone();
+        let session = session.clone();
+        let dispatch = view.dispatcher();
+        let choice = choice.clone();
+        Callback::from(move |(name, blob): (String, Blob)| {
+            let (runner, session, dispatch, choice) = (
+                runner.clone(),
+                session.clone(),
+                dispatch.clone(),
+                choice.clone(),
+            );
+            if blob.size() > MAX_FILE_BYTES {
+                dispatch.dispatch(ClassifyAction::ModelFailed(too_large(&name, blob.size())));
+                return;
+            }
+            dispatch.dispatch(ClassifyAction::ModelLoading);
+            spawn_local(async move {
+                let bytes = blob_bytes(&blob).await;
+                let c = ModelChoice::File(name);
+                if load_model(runner, session, dispatch, c.worker_name(), bytes).await {
+                    choice.set(c);
+                }
+            });
+        })
+    };
+    let on_inspect = |layer: ConvLayer| {
+        let dispatch = view.dispatcher();
+        Callback::from(move |p: [usize; 3]| {
+            dispatch.dispatch(ClassifyAction::Inspect(Some((layer, p))));
+        })
+    };
+
+    let shown = v.shown.clone();
+    let views = use_memo(shown.clone(), |s| {
+        s.as_ref().map(|s| NetworkViews::new(&s.result))
+    });
+    let inspection = use_memo(
+        (v.inspect, shown.clone(), v.summary.clone()),
+        |(pixel, shown, summary)| match (pixel, shown, summary) {
+            (Some((layer, p)), Some(s), Some(m)) => {
+                Some(inspect(m, &s.result, *layer, *p).map(Rc::new))
+            }
+            _ => None,
+        },
+    );
+
+    let model_panel = html! {
+        <section class="panel" aria-labelledby="model-title">
+            <h3 id="model-title">{"Model"}</h3>
+            <ModelPicker choice={(*choice).clone()} summary={v.summary.clone()} loading={v.loading_model}
+                error={v.model_error.clone().map(AttrValue::from)} on_choose={on_choose} on_file={on_model_file} />
+        </section>
+    };
+    let selected = match shown.as_ref().map(|s| &s.source) {
+        Some(Source::Sample(i)) => Some(*i),
+        _ => None,
+    };
+    let gallery = match (&v.gallery, &v.gallery_error) {
+        (Some(g), _) => html! {
+            <SampleGallery gallery={Rc::new(g.clone())} selected={selected} on_pick={on_pick} />
+        },
+        (None, Some(e)) => html! { <p class="error" role="alert">{ e.clone() }</p> },
+        (None, None) => html! { <p class="pending">{"loading the test images…"}</p> },
+    };
+    let gallery_title = match dataset {
+        Some(DatasetKind::Fashion) => "Fashion-MNIST test images",
+        _ => "MNIST test images",
+    };
+    let (prediction, preprocessing) = match (&shown, &*views) {
+        (Some(s), Some(Ok(w))) => {
+            let c = &s.result;
+            let source = match &s.source {
+                Source::Drawing => "your drawing".to_string(),
+                Source::Sample(i) => v
+                    .gallery
+                    .as_ref()
+                    .and_then(|g| {
+                        g.samples
+                            .get(*i)
+                            .map(|x| (g.class_name(x.label), x.test_index))
+                    })
+                    .map_or_else(
+                        || format!("sample {i}"),
+                        |(name, t)| format!("test image #{t}, true label {name}"),
+                    ),
+                Source::File(name) => name.clone(),
+            };
+            let original = match &s.source {
+                Source::File(_) => (*file_url).as_ref().map_or(Original::Sample, |u| {
+                    Original::Url(AttrValue::from(u.0.clone()))
+                }),
+                Source::Drawing => Original::Pad,
+                Source::Sample(_) => Original::Sample,
+            };
+            let classes = Rc::new(
+                (0..w.probabilities.len())
+                    .map(|i| v.class_name(i))
+                    .collect::<Vec<_>>(),
+            );
+            (
+                html! {
+                    <>
+                        <Prediction label={v.class_name(c.top)} confidence={c.confidence}
+                            micros={c.forward_micros} source={source} />
+                        <ProbabilityChart probabilities={w.probabilities.clone()} classes={classes} />
+                    </>
+                },
+                html! {
+                    <section class="panel" aria-labelledby="prep-title">
+                        <h3 id="prep-title">{"Preprocessing"}</h3>
+                        <PreprocessView original={original} stages={w.stages.clone()} input={w.input.clone()} />
+                    </section>
+                },
+            )
+        }
+        (Some(_), Some(Err(e))) => (
+            html! { <p class="error" role="alert">{ e.clone() }</p> },
+            html! {},
+        ),
+        _ => (
+            html! { <p class="pending">{"waiting for the first classification…"}</p> },
+            html! {},
+        ),
+    };
+    let input_panel = html! {
+        <section class="panel" aria-labelledby="input-title">
+            <h3 id="input-title">{"Input and prediction"}</h3>
+            <div class="classify-inputs">
+                <div>
+                    <h4>{"Draw"}</h4>
+                    <DrawPad initial={initial_drawing.clone()} on_change={on_draw} />
+                    <p class="muted small">{"Classified live while you draw, once per frame."}</p>
+                    <h4>{"Upload"}</h4>
+                    <ImageInput on_file={on_image} />
+                </div>
+                <div>
+                    <h4>{ gallery_title }<span class="muted small">{" — true labels; ✓/✗ once classified"}</span></h4>
+                    { gallery }
+                </div>
+                <div class="classify-result" data-testid="result">
+                    <h4>{"Prediction"}</h4>
+                    { prediction }
+                </div>
+            </div>
+            if let Some(e) = &v.input_error {
+                <p class="error input-error" role="alert" data-testid="input-error">{ e.clone() }</p>
+            }
+        </section>
+    };
+
+    let focus = v.inspect;
+    let maps = (*views).as_ref().and_then(|r| r.as_ref().ok()).map(|w| {
+        let layers = w.maps.iter().map(|m| {
+            let l = &m.maps;
+            let size = if l.rows >= 28 {
+                112.0
+            } else if l.rows >= 10 {
+                70.0
+            } else {
+                50.0
+            };
+            let f = focus.and_then(|(fl, p)| (Some(fl) == m.explains).then_some(p));
+            let note = if m.explains.is_some() {
+                "click a pixel (or focus a map and press Enter, then the arrows) to see the convolution that produced it"
+            } else {
+                ""
+            };
+            html! {
+                <FeatureMaps title={m.title()} layer={l.clone()} testid={format!("map-{}", m.name)}
+                    size={size} on_pixel={m.explains.map(&on_inspect)} focus={f} note={note} />
+            }
+        });
+        let dense = w.dense.iter().map(|(title, values)| {
+            html! { <DenseBars title={*title} values={values.clone()} testid={format!("dense-{}", values.len())} /> }
+        });
+        html! {
+            <>
+                <section class="panel" aria-labelledby="maps-title" data-testid="feature-maps">
+                    <h3 id="maps-title">{"Feature maps"}</h3>
+                    { for layers }
+                </section>
+                { inspector_panel(&inspection, &view.dispatcher()) }
+                <section class="panel" aria-labelledby="dense-title">
+                    <h3 id="dense-title">{"Dense layers"}</h3>
+                    <div class="dense-row">{ for dense }</div>
+                </section>
+            </>
+        }
+    });
+    let filters = v.summary.as_ref().map(|s| {
+        html! {
+            <section class="panel" aria-labelledby="filters-title">
+                <h3 id="filters-title">{"Learned filters"}</h3>
+                <Filters conv1={Rc::new(s.conv1_weight.clone())} conv2={Rc::new(s.conv2_weight.clone())} />
+            </section>
+        }
+    });
+    html! {
+        <section class="page lab classify" aria-labelledby="page-title">
+            <h2 id="page-title">{ Route::Classify.title() }</h2>
+            <p class="lead">{"A LeNet-5 running in a web worker classifies what you draw, pick or upload. Every layer is shown; click a feature-map pixel to see the convolution that produced it."}</p>
+            { model_panel }
+            { input_panel }
+            { preprocessing }
+            { maps }
+            { filters }
+        </section>
+    }
+}
+
+fn inspector_panel(
+    inspection: &Option<Result<Rc<crate::lab::classify::Inspection>, String>>,
+    dispatch: &Dispatch,
+) -> Html {
+    match inspection {
+        Some(Ok(i)) => {
+            let dispatch = dispatch.clone();
+            html! {
+                <Inspector inspection={i.clone()}
+                    on_close={Callback::from(move |()| dispatch.dispatch(ClassifyAction::Inspect(None)))} />
+            }
+        }
+        Some(Err(e)) => html! {
+            <section class="panel"><p class="error" role="alert" data-testid="inspect-error">{ e.clone() }</p></section>
+        },
+        None => html! {},
+    }
+}

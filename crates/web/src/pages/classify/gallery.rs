@@ -1,0 +1,56 @@
+//! The gallery of test-split samples: each a button with the image, its true label, and —
+//! once the current model has classified it — whether the model got it right.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::plane_canvas::PlaneCanvas;
+use crate::lab::classify::Gallery;
+
+/// Props of [`SampleGallery`].
+#[derive(Debug, Clone, Properties, PartialEq)]
+pub struct SampleGalleryProps {
+    /// The samples and verdicts.
+    pub gallery: Rc<Gallery>,
+    /// The sample on screen, if any.
+    #[prop_or_default]
+    pub selected: Option<usize>,
+    /// A sample was picked.
+    pub on_pick: Callback<usize>,
+}
+
+/// The sample buttons.
+#[component]
+pub fn SampleGallery(props: &SampleGalleryProps) -> Html {
+    let g = &props.gallery;
+    let buttons = g.samples.iter().enumerate().map(|(i, s)| {
+        let name = g.class_name(s.label);
+        let verdict = g.verdict(i);
+        let (mark, class, said) = match verdict {
+            Some(true) => ("✓", "right", "classified right"),
+            Some(false) => ("✗", "wrong", "classified wrong"),
+            None => ("", "", "not classified yet"),
+        };
+        let on_pick = props.on_pick.clone();
+        let selected = props.selected == Some(i);
+        html! {
+            <button type="button" class={classes!("sample", class, selected.then_some("selected"))}
+                data-testid={format!("sample-{i}")} data-label={name}
+                aria-pressed={selected.to_string()}
+                title={format!("test image #{}, true label: {name} ({said})", s.test_index)}
+                onclick={move |_| on_pick.emit(i)}>
+                <PlaneCanvas values={s.pixels.clone()} rows={28} cols={28} size={42.0}
+                    label={format!("sample {i}: {name}")} />
+                <span class="sample-label">{ name }</span>
+                <span class="sample-mark" aria-label={said}>{ mark }</span>
+            </button>
+        }
+    });
+    html! {
+        <div class="gallery" data-testid="gallery" role="group"
+            aria-label={format!("{} test images, 10 per class", g.samples.len())}>
+            { for buttons }
+        </div>
+    }
+}

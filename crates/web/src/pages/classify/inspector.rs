@@ -1,0 +1,104 @@
+//! The convolution behind a clicked feature-map pixel: the input window over every input
+//! channel, the kernel's slices, the products and their sum (the convolution lab's
+//! [`ProductsGrid`]), the bias, and the activation. The numbers come from the core's
+//! `ConvTrace`; the clicked map's own value is shown next to them to check.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::components::{Legend, MatrixCanvas, ProductsGrid};
+use crate::lab::classify::inspect::KERNEL;
+use crate::lab::classify::{ConvLayer, Inspection};
+use crate::lab::{ColorScale, fmt_num};
+
+/// Props of [`Inspector`].
+#[derive(Debug, Clone, Properties, PartialEq)]
+pub struct InspectorProps {
+    /// The explained pixel.
+    pub inspection: Rc<Inspection>,
+    /// Close the panel.
+    pub on_close: Callback<()>,
+}
+
+/// The convolution of one pixel.
+#[component]
+pub fn Inspector(props: &InspectorProps) -> Html {
+    let i = &props.inspection;
+    let step = &i.step;
+    let [k, y, x] = step.output;
+    let depth = i.inputs.len();
+    let in_scale = ColorScale::fit(i.inputs.iter().flat_map(|p| p.iter()));
+    let k_scale = ColorScale::fit(i.kernels.iter().flat_map(|p| p.iter()));
+    let input_name = match i.layer {
+        ConvLayer::Conv1 => "the 28×28 network input (padding 2)".to_string(),
+        ConvLayer::Conv2 => format!("the {depth} maps after the first pooling, 14×14"),
+    };
+    let inputs = i.inputs.iter().enumerate().map(|(c, plane)| {
+        html! {
+            <div class="map">
+                <MatrixCanvas values={plane.clone()} rows={i.input_side} cols={i.input_side} pad={i.padding}
+                    taps={i.taps.get(c).cloned().unwrap_or_default()} scale={in_scale}
+                    max_size={if depth > 1 { 140.0 } else { 224.0 }}
+                    label={format!("input channel {c} with the window outlined")}
+                    testid={format!("inspect-input-{c}")} />
+                if depth > 1 { <p class="map-caption">{ format!("channel {c}") }</p> }
+            </div>
+        }
+    });
+    let kernels = i.kernels.iter().enumerate().map(|(c, w)| {
+        html! {
+            <div class="map">
+                <MatrixCanvas values={w.clone()} rows={KERNEL} cols={KERNEL} scale={k_scale}
+                    max_size={if depth > 1 { 110.0 } else { 150.0 }}
+                    label={format!("kernel {k}, slice for input channel {c}")}
+                    testid={format!("inspect-kernel-{c}")} />
+                if depth > 1 { <p class="map-caption">{ format!("channel {c}") }</p> }
+            </div>
+        }
+    });
+    let bias = step.bias.unwrap_or(0.0);
+    let matches = (step.pre_activation - i.map_value).abs() <= 1e-4 * i.map_value.abs().max(1.0);
+    let act = step.activation.name();
+    html! {
+        <section class="panel inspector" aria-labelledby="inspect-title" data-testid="inspector"
+            data-layer={i.layer.name()} data-pixel={format!("{k},{y},{x}")}>
+            <div class="inspector-head">
+                <h3 id="inspect-title">{ format!("{} map {k}, pixel ({y}, {x}): the convolution that produced it", i.layer.name()) }</h3>
+                <button type="button" data-testid="inspect-close" onclick={props.on_close.reform(|_| ())}>{"close"}</button>
+            </div>
+            <div class="inspector-grid">
+                <div>
+                    <h4>{ format!("window over {input_name}") }</h4>
+                    <div class="maps">{ for inputs }</div>
+                    <Legend scale={in_scale} />
+                </div>
+                <div>
+                    <h4>{ format!("kernel {k}: {depth} slice{} of 5×5", if depth > 1 { "s" } else { "" }) }</h4>
+                    <div class="maps">{ for kernels }</div>
+                    <Legend scale={k_scale} />
+                </div>
+            </div>
+            <h4>{"window × kernel"}</h4>
+            <ProductsGrid step={step.clone()} kernel={KERNEL} depth={depth} />
+            <p class="output-cell inspect-eq">
+                {"sum "}<output data-testid="inspect-sum">{ fmt_num(step.sum) }</output>
+                {" + bias "}<output data-testid="inspect-bias">{ fmt_num(bias) }</output>
+                {" = "}<output data-testid="inspect-pre">{ fmt_num(step.pre_activation) }</output>
+            </p>
+            <p class="muted small" data-testid="inspect-exact">
+                { format!("to four decimals: {:.4} + ({:.4}) = {:.4}; the map holds {:.4}", step.sum, bias, step.pre_activation, i.map_value) }
+            </p>
+            <p class={classes!("inspect-check", if matches { "ok" } else { "error" })} data-testid="inspect-check">
+                { format!("the {} map's value at ({y}, {x}) from the forward pass: ", i.layer.name()) }
+                <output data-testid="inspect-map-value">{ fmt_num(i.map_value) }</output>
+                { if matches { " ✓ the same" } else { " ✗ differs" } }
+            </p>
+            <p class="activation-eq">
+                { format!("{act}({}) = ", fmt_num(step.pre_activation)) }
+                <output data-testid="inspect-activated">{ fmt_num(step.value) }</output>
+                <span class="muted small">{ format!(" (the activated map holds {})", fmt_num(i.activated)) }</span>
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,319 @@
+// The Classify page: a gallery sample classified as its true label, an uploaded PNG made by
+// make-digit-png.mjs, strokes drawn with the mouse, bad files refused with a message and
+// the page still working, a conv1 pixel explained (sum + bias = the map's value), the
+// Fashion-MNIST model, and no console errors anywhere.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { deflateSync, crc32 } from 'node:zlib';
+import { BASE_URL, openBrowser, openPage } from './browser.mjs';
+import { makeDigitPng } from './make-digit-png.mjs';
+
+/**
+ * A PNG whose header claims `width`×`height` (colour type 0 gray, 6 RGBA) followed by
+ * `rawBytes` of compressed zeros: an oversized image, or the start of a decompression bomb.
+ */
+function claimedPng(width, height, colorType, rawBytes = 1 << 20) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = colorType;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(rawBytes))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+let browser;
+before(async () => {
+  browser = await openBrowser({ width: 1440, height: 1000 });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Opens the page and waits for its first classification. */
+async function openClassify(hash = '#/classify') {
+  const { page, errors } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}${hash}`);
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  return { page, errors };
+}
+
+const topLabel = async (page) => (await page.getByTestId('top-label').textContent()).trim();
+
+/** Waits until the shown prediction is for `source` (a substring of the source line). */
+async function waitForSource(page, source) {
+  await page.waitForFunction(
+    (s) => document.querySelector('[data-testid="top-class"]')?.textContent.includes(s),
+    source,
+    { timeout: 15000 },
+  );
+}
+
+/** The number a page shows (true minus signs). */
+const num = (s) => Number(s.trim().replace('−', '-'));
+
+test('a gallery sample is classified as its true label', async () => {
+  const { page, errors } = await openClassify();
+  // Sample 25: a "2" of the test split; its label is read from the page.
+  const sample = page.getByTestId('sample-25');
+  const label = await sample.getAttribute('data-label');
+  await sample.click();
+  await waitForSource(page, `true label ${label}`);
+  assert.equal(await topLabel(page), label);
+  const confidence = Number(await page.getByTestId('top-class').getAttribute('data-confidence'));
+  assert.ok(confidence > 0.5, `confidence ${confidence}`);
+  // The gallery marks it right.
+  await page.waitForFunction(() => document.querySelector('[data-testid="sample-25"]').classList.contains('right'));
+  assert.equal(await page.getByTestId('probability-chart').count(), 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an uploaded PNG of a drawn 7 is classified 7, with its preprocessing shown', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('image-file').setInputFiles({
+    name: 'seven.png',
+    mimeType: 'image/png',
+    buffer: makeDigitPng({ digit: 7 }),
+  });
+  await waitForSource(page, 'seven.png');
+  assert.equal(await topLabel(page), '7');
+  assert.equal(await page.getByTestId('stages').getAttribute('data-inverted'), 'true');
+  for (const id of ['stage-original', 'stage-grayscale', 'stage-cleaned', 'stage-cropped', 'stage-input']) {
+    assert.equal(await page.getByTestId(id).count(), 1, id);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('strokes drawn with the mouse on the pad produce a prediction', async () => {
+  const { page, errors } = await openClassify();
+  const pad = page.getByTestId('draw-pad');
+  const box = await pad.boundingBox();
+  const at = (x, y) => [box.x + x * box.width, box.y + y * box.height];
+  // A 1: one vertical stroke, drawn in small steps.
+  await page.mouse.move(...at(0.5, 0.15));
+  await page.mouse.down();
+  for (let i = 1; i <= 20; i++) await page.mouse.move(...at(0.5, 0.15 + (0.7 * i) / 20));
+  await page.mouse.up();
+  await waitForSource(page, 'your drawing');
+  assert.equal(await topLabel(page), '1');
+  // Clear, then a 7 in two strokes' worth of moves.
+  await page.getByTestId('clear-pad').click();
+  await page.mouse.move(...at(0.2, 0.15));
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(...at(0.2 + (0.6 * i) / 10, 0.15));
+  for (let i = 1; i <= 10; i++) await page.mouse.move(...at(0.8 - (0.35 * i) / 10, 0.15 + (0.75 * i) / 10));
+  await page.mouse.up();
+  await page.waitForFunction(() => document.querySelector('[data-testid="top-label"]').textContent.trim() === '7', null, {
+    timeout: 10000,
+  });
+  // The drawing survives a reload.
+  await page.reload();
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  await waitForSource(page, 'your drawing');
+  assert.equal(await topLabel(page), '7');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a corrupt file gets a message within a second; a valid upload after it still works', async () => {
+  const { page, errors } = await openClassify();
+  const input = page.getByTestId('image-file');
+  const bad = [
+    { name: 'broken.png', mimeType: 'image/png', buffer: makeDigitPng().subarray(0, 60) },
+    { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) },
+    { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('hello, this is not an image') },
+    // Over 8192 a side, and a bomb: 8000×8000 RGBA would decode to 244 MiB.
+    { name: 'huge.png', mimeType: 'image/png', buffer: claimedPng(9000, 9000, 0), expect: /too large/ },
+    { name: 'bomb.png', mimeType: 'image/png', buffer: claimedPng(8000, 8000, 6), expect: /too large/ },
+  ];
+  for (const file of bad) {
+    const started = Date.now();
+    await input.setInputFiles(file);
+    const alert = page.getByTestId('input-error');
+    await page.waitForFunction(
+      (name) => document.querySelector('[data-testid="input-error"]')?.textContent.includes(name),
+      file.name,
+      { timeout: 1000 },
+    );
+    assert.ok(Date.now() - started < 1500, `${file.name}: message after ${Date.now() - started} ms`);
+    assert.equal(await alert.getAttribute('role'), 'alert');
+    if (file.expect) assert.match(await alert.textContent(), file.expect);
+  }
+  await input.setInputFiles({ name: 'seven.png', mimeType: 'image/png', buffer: makeDigitPng({ digit: 7 }) });
+  await waitForSource(page, 'seven.png');
+  assert.equal(await topLabel(page), '7');
+  assert.equal(await page.getByTestId('input-error').count(), 0);
+  // A bad model file is refused too, and the model in use stays.
+  await page.getByTestId('model-file').setInputFiles({
+    name: 'junk.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from('definitely not safetensors'),
+  });
+  await page.getByTestId('model-error').waitFor({ timeout: 5000 });
+  assert.equal(await page.getByTestId('model-error').getAttribute('role'), 'alert');
+  assert.equal(await page.getByTestId('fact-dataset').textContent(), 'MNIST');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('clicking a conv1 pixel shows its convolution: sum + bias = the map value', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('sample-70').click();
+  await waitForSource(page, 'true label');
+  const map = page.getByTestId('map-conv1-2');
+  const box = await map.boundingBox();
+  // Pixel (14, 12) of a 28×28 map.
+  await map.click({ position: { x: ((12 + 0.5) * box.width) / 28, y: ((14 + 0.5) * box.height) / 28 } });
+  const inspector = page.getByTestId('inspector');
+  await inspector.waitFor({ timeout: 5000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '2,14,12');
+  assert.equal(await inspector.getAttribute('data-pixel'), '2,14,12');
+  const sum = num(await page.getByTestId('inspect-sum').textContent());
+  const bias = num(await page.getByTestId('inspect-bias').textContent());
+  const pre = num(await page.getByTestId('inspect-pre').textContent());
+  const mapValue = num(await page.getByTestId('inspect-map-value').textContent());
+  assert.ok(Math.abs(sum + bias - pre) <= 0.011, `${sum} + ${bias} vs ${pre}`);
+  assert.equal(pre, mapValue);
+  const expr = await page.getByTestId('sum-expression').textContent();
+  assert.equal(num(expr.split('=').pop()), pre);
+  assert.match(await page.getByTestId('inspect-check').textContent(), /the same/);
+  // 25 products for one input channel.
+  assert.equal(await page.locator('[data-testid^="product-0-"]').count(), 25);
+  // The keyboard reaches it too: Enter on a focused map explains its centre, arrows move.
+  await page.getByTestId('map-conv1-0').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '0,14,14');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '0,14,15');
+  // conv2 reads all six pooled maps: 6 × 25 products.
+  const map2 = page.getByTestId('map-conv2-7');
+  const box2 = await map2.boundingBox();
+  await map2.click({ position: { x: (4.5 * box2.width) / 10, y: (5.5 * box2.height) / 10 } });
+  await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '7,5,4');
+  assert.equal(await page.locator('[data-testid^="product-"]').count(), 150);
+  assert.match(await page.getByTestId('inspect-check').textContent(), /the same/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the Fashion-MNIST model classifies a Fashion sample; the choice survives a reload', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('model').selectOption('fashion');
+  await page.waitForFunction(() => document.querySelector('[data-testid="fact-dataset"]')?.textContent === 'Fashion-MNIST', null, {
+    timeout: 20000,
+  });
+  // The gallery switches to Fashion-MNIST: sample 10 is a trouser.
+  await page.waitForFunction(() => document.querySelector('[data-testid="sample-10"]')?.dataset.label === 'Trouser', null, {
+    timeout: 20000,
+  });
+  const sample = page.getByTestId('sample-10');
+  const label = await sample.getAttribute('data-label');
+  await sample.click();
+  await waitForSource(page, `true label ${label}`);
+  assert.equal(await topLabel(page), label);
+  await page.waitForFunction(() => location.hash.includes('model=fashion'), null, { timeout: 5000 });
+  await page.reload();
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  assert.equal(await page.getByTestId('fact-dataset').textContent(), 'Fashion-MNIST');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('every layer is drawn: 6 + 6 + 6 + 16 + 16 + 16 maps, dense bars, filters', async () => {
+  const { page, errors } = await openClassify();
+  const count = (prefix) => page.locator(`canvas[data-testid^="${prefix}-"]`).count();
+  assert.equal(await count('map-conv1'), 6);
+  assert.equal(await count('map-act1'), 6);
+  assert.equal(await count('map-pool1'), 6);
+  assert.equal(await count('map-conv2'), 16);
+  assert.equal(await count('map-act2'), 16);
+  assert.equal(await count('map-pool2'), 16);
+  assert.equal(await page.getByTestId('map-pool1-0').getAttribute('data-rows'), '14');
+  assert.equal(await page.getByTestId('map-pool2-0').getAttribute('data-rows'), '5');
+  for (const n of [120, 84, 10]) assert.equal(await page.getByTestId(`dense-${n}`).count(), 1, `dense ${n}`);
+  assert.equal(await page.locator('canvas[data-testid^="filter1-"]').count(), 6);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the drawing is classified while the stroke goes on, before the pointer is lifted', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('clear-pad').click();
+  const pad = page.getByTestId('draw-pad');
+  const box = await pad.boundingBox();
+  const at = (x, y) => [box.x + x * box.width, box.y + y * box.height];
+  await page.mouse.move(...at(0.5, 0.15));
+  await page.mouse.down();
+  for (let i = 1; i <= 30; i++) await page.mouse.move(...at(0.5, 0.15 + (0.7 * i) / 30));
+  // Still drawing: the pointer is down.
+  await waitForSource(page, 'your drawing');
+  assert.equal(await topLabel(page), '1');
+  await page.mouse.up();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an image dropped on the drop zone or pasted is classified', async () => {
+  const { page, errors } = await openClassify();
+  const bytes = [...makeDigitPng({ digit: 7 })];
+  const send = (kind, name) =>
+    page.evaluate(
+      ({ kind, name, bytes }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
+        if (kind === 'drop') {
+          const zone = document.querySelector('[data-testid="drop-zone"]');
+          zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+          zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        } else {
+          document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+        }
+      },
+      { kind, name, bytes },
+    );
+  await send('drop', 'dropped-seven.png');
+  await waitForSource(page, 'dropped-seven.png');
+  assert.equal(await topLabel(page), '7');
+  await send('paste', 'pasted-seven.png');
+  await waitForSource(page, 'pasted-seven.png');
+  assert.equal(await topLabel(page), '7');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a model file the user loads is used: its facts, its gallery, its predictions', async () => {
+  const { page, errors } = await openClassify();
+  const bytes = readFileSync(new URL('../../www/models/lenet-fashion.safetensors', import.meta.url));
+  await page.getByTestId('model-file').setInputFiles({
+    name: 'my-fashion.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: bytes,
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid="fact-dataset"]')?.textContent === 'Fashion-MNIST', null, {
+    timeout: 20000,
+  });
+  assert.match(await page.getByTestId('model').locator('option:checked').textContent(), /my-fashion\.safetensors/);
+  await page.waitForFunction(() => document.querySelector('[data-testid="sample-95"]')?.dataset.label === 'Ankle boot', null, {
+    timeout: 20000,
+  });
+  await page.getByTestId('sample-95').click();
+  await waitForSource(page, 'true label Ankle boot');
+  assert.equal(await topLabel(page), 'Ankle boot');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
