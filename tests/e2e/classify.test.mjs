@@ -317,3 +317,20 @@ test('a model file the user loads is used: its facts, its gallery, its predictio
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the worker measures one-image inference: 200 runs after warm-up, the median shown', async () => {
+  const { page, errors } = await openClassify();
+  const isolated = await page.evaluate(() => self.crossOriginIsolated);
+  await page.getByTestId('speed-button').click();
+  const result = page.getByTestId('speed-result');
+  await result.waitFor({ timeout: 60000 });
+  const median = Number(await result.getAttribute('data-median'));
+  const text = await result.textContent();
+  assert.ok(Number.isFinite(median) && median > 0, `a positive median, got ${median}`);
+  assert.match(text, /over 200 runs after 20 warm-up/);
+  assert.match(text, isolated ? /each run timed alone/ : /mean of 10 runs/);
+  // Reported, not asserted: speed depends on the machine.
+  console.log(`one-image inference in the worker: ${text} (crossOriginIsolated: ${isolated})`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,6 +1,8 @@
 //! A small static file server for `dist/`: what `cargo xtask serve` serves and what the
 //! end-to-end tests run against. Loopback only; GET and HEAD; the right MIME type for
-//! `.wasm` (browsers compile it while it streams only when it says `application/wasm`).
+//! `.wasm` (browsers compile it while it streams only when it says `application/wasm`), and
+//! cross-origin isolation headers (COOP `same-origin`, COEP `require-corp`): the page then
+//! gets a fine clock (5 µs in Chromium) for the Classify page's speed measurement.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -117,7 +119,7 @@ fn respond(
     head: bool,
 ) -> std::io::Result<()> {
     let header = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nCross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(header.as_bytes())?;

@@ -8,12 +8,14 @@
 //! - [`CoreRequest::LoadModel`]: parse a safetensors file, keep it under a name, describe it.
 //! - [`CoreRequest::Classify`]: preprocess an image (file bytes, a drawing, or a ready 28×28
 //!   input) and run a kept model on it, every layer returned ([`classify`]).
+//! - [`CoreRequest::Speed`]: time a kept model on one image in the worker ([`speed`]).
 //! - [`CoreRequest::DecodeImage`]: decode an image file to grayscale at a chosen size (the
 //!   convolution lab's upload, [`decode`]).
 
 pub mod classify;
 pub mod decode;
 pub mod model;
+pub mod speed;
 
 use serde::{Deserialize, Serialize};
 use yew_agent::prelude::oneshot;
@@ -21,6 +23,7 @@ use yew_agent::prelude::oneshot;
 pub use classify::{Classified, ClassifyInput, LayerMaps, Stage, Stages};
 pub use decode::Decoded;
 pub use model::ModelSummary;
+pub use speed::SpeedReport;
 
 /// What the page asks the worker to compute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +43,12 @@ pub enum CoreRequest {
     /// Decode an image file to grayscale, resized to `size`×`size` (aspect kept, centred
     /// on the background colour of its border).
     DecodeImage { bytes: Vec<u8>, size: usize },
+    /// Time `runs` classifications by the model kept under `model`, after `warmup` untimed.
+    Speed {
+        model: String,
+        runs: usize,
+        warmup: usize,
+    },
 }
 
 /// The worker's answer: the result, or the core's error message.
@@ -53,6 +62,8 @@ pub enum CoreReply {
     Classified(Result<Box<Classified>, String>),
     /// The decoded image, or why it was refused.
     Decoded(Result<Decoded, String>),
+    /// The timing, or why it could not run.
+    Speed(Result<SpeedReport, String>),
 }
 
 /// Answers one request.
@@ -74,6 +85,11 @@ pub fn answer(request: CoreRequest) -> CoreReply {
         CoreRequest::Classify { model, input } => {
             CoreReply::Classified(classify::classify(&model, input).map(Box::new))
         }
+        CoreRequest::Speed {
+            model,
+            runs,
+            warmup,
+        } => CoreReply::Speed(speed::measure(&model, runs, warmup)),
         CoreRequest::DecodeImage { bytes, size } => {
             CoreReply::Decoded(decode::decode(&bytes, size))
         }

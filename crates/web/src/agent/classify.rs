@@ -154,7 +154,7 @@ thread_local! {
 
 /// Milliseconds from the worker's (or window's) `performance` clock.
 #[cfg(target_arch = "wasm32")]
-fn now_ms() -> Option<f64> {
+pub(crate) fn now_ms() -> Option<f64> {
     use wasm_bindgen::JsCast;
     let global = js_sys::global();
     let perf = js_sys::Reflect::get(&global, &"performance".into()).ok()?;
@@ -164,7 +164,7 @@ fn now_ms() -> Option<f64> {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn now_ms() -> Option<f64> {
+pub(crate) fn now_ms() -> Option<f64> {
     None
 }
 

@@ -17,6 +17,7 @@ mod plane_canvas;
 mod prediction;
 mod preprocess_view;
 mod probability_chart;
+mod speed;
 mod upload;
 
 use std::cell::RefCell;
@@ -48,6 +49,7 @@ use gallery::SampleGallery;
 use inspector::Inspector;
 use model_picker::ModelPicker;
 use prediction::Prediction;
+use speed::SpeedCheck;
 use preprocess_view::{Original, PreprocessView};
 use probability_chart::ProbabilityChart;
 use upload::ImageInput;
@@ -424,6 +426,7 @@ pub fn ClassifyPage() -> Html {
                         <Prediction label={v.class_name(c.top)} confidence={c.confidence}
                             micros={c.forward_micros} source={source} />
                         <ProbabilityChart probabilities={w.probabilities.clone()} classes={classes} />
+                        <SpeedCheck model={AttrValue::from(c.model.clone())} />
                     </>
                 },
                 html! {
