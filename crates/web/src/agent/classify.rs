@@ -73,12 +73,16 @@ pub struct LayerOutput {
 }
 
 impl LayerOutput {
-    fn from_array<D: Dimension>(a: &ndarray::Array<f32, D>) -> Self {
-        // Drop the batch axis (N = 1).
-        Self {
-            shape: a.shape()[1..].to_vec(),
-            values: a.iter().copied().collect(),
-        }
+    fn from_array<D: Dimension>(a: ndarray::Array<f32, D>) -> Self {
+        // Drop the batch axis (N = 1); the trace's arrays are fresh and contiguous, so
+        // their buffers move into the reply without a copy.
+        let shape = a.shape()[1..].to_vec();
+        let values = if a.is_standard_layout() {
+            a.into_raw_vec_and_offset().0
+        } else {
+            a.iter().copied().collect()
+        };
+        Self { shape, values }
     }
 }
 
@@ -218,7 +222,7 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
         .with(|ws| net.forward_trace_with(x, &mut ws.borrow_mut()))
         .map_err(|e| e.to_string())?;
     let forward_micros = start.zip(now_ms()).map(|(a, b)| (b - a) * 1000.0);
-    let probabilities = LayerOutput::from_array(&trace.probabilities);
+    let probabilities = LayerOutput::from_array(trace.probabilities);
     let (top, confidence) = probabilities.values.iter().copied().enumerate().fold(
         (0, f32::NEG_INFINITY),
         |best, (i, p)| {
@@ -230,17 +234,17 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
         stages,
         input,
         maps: LayerMaps {
-            conv1: LayerOutput::from_array(&trace.conv1),
-            act1: LayerOutput::from_array(&trace.act1),
-            pool1: LayerOutput::from_array(&trace.pool1),
-            conv2: LayerOutput::from_array(&trace.conv2),
-            act2: LayerOutput::from_array(&trace.act2),
-            pool2: LayerOutput::from_array(&trace.pool2),
-            fc1: LayerOutput::from_array(&trace.fc1),
-            act3: LayerOutput::from_array(&trace.act3),
-            fc2: LayerOutput::from_array(&trace.fc2),
-            act4: LayerOutput::from_array(&trace.act4),
-            logits: LayerOutput::from_array(&trace.logits),
+            conv1: LayerOutput::from_array(trace.conv1),
+            act1: LayerOutput::from_array(trace.act1),
+            pool1: LayerOutput::from_array(trace.pool1),
+            conv2: LayerOutput::from_array(trace.conv2),
+            act2: LayerOutput::from_array(trace.act2),
+            pool2: LayerOutput::from_array(trace.pool2),
+            fc1: LayerOutput::from_array(trace.fc1),
+            act3: LayerOutput::from_array(trace.act3),
+            fc2: LayerOutput::from_array(trace.fc2),
+            act4: LayerOutput::from_array(trace.act4),
+            logits: LayerOutput::from_array(trace.logits),
             probabilities,
         },
         top,

@@ -103,7 +103,9 @@ mod tests {
     #[test]
     fn refuses_bad_counts_and_missing_models() {
         assert!(measure("anything", 0, 0).is_err_and(|e| e.contains("runs")));
-        assert!(measure("never-loaded-speed", 5, 0).is_err_and(|e| e.contains("never-loaded-speed")));
+        assert!(
+            measure("never-loaded-speed", 5, 0).is_err_and(|e| e.contains("never-loaded-speed"))
+        );
     }
 
     #[test]

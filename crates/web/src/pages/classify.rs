@@ -49,9 +49,9 @@ use gallery::SampleGallery;
 use inspector::Inspector;
 use model_picker::ModelPicker;
 use prediction::Prediction;
-use speed::SpeedCheck;
 use preprocess_view::{Original, PreprocessView};
 use probability_chart::ProbabilityChart;
+use speed::SpeedCheck;
 use upload::ImageInput;
 
 /// The reducer around the pure view state.

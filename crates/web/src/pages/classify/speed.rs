@@ -29,7 +29,10 @@ fn describe(r: &SpeedReport) -> String {
     let how = if r.isolated {
         "each run timed alone".to_owned()
     } else {
-        format!("coarse clock: each sample is the mean of {} runs", r.per_sample)
+        format!(
+            "coarse clock: each sample is the mean of {} runs",
+            r.per_sample
+        )
     };
     format!(
         "median {:.0} µs per image (10th–90th percentile {:.0}–{:.0} µs) over {} runs after {} warm-up, in this browser's web worker; {how}",
@@ -77,7 +80,9 @@ pub fn SpeedCheck(props: &SpeedCheckProps) -> Html {
                 { describe(r) }
             </span>
         },
-        State::Done(_, Err(e)) => html! { <span class="error small" role="alert">{ e.clone() }</span> },
+        State::Done(_, Err(e)) => {
+            html! { <span class="error small" role="alert">{ e.clone() }</span> }
+        }
     };
     html! {
         <div class="speed-check">
