@@ -3,15 +3,17 @@
 //! drive these types, and the numbers come from `convscope-core`.
 
 pub mod conv;
+pub mod lenet;
 pub mod player;
 pub mod pool;
 pub mod query;
 pub mod samples;
 pub mod scale;
+pub mod upload;
 
 pub use conv::{
     ActivationChoice, CALC_NAMES, CalcInputs, CalcResult, ConvAction, ConvLab, ConvSettings,
-    InputSource, Kernel, Preset,
+    InputSource, Kernel, Preset, TransposedLab,
 };
 pub use player::{Player, PlayerAction};
 pub use pool::{PoolAction, PoolLab, PoolSettings, PoolSource};

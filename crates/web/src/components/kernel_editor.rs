@@ -1,5 +1,6 @@
-//! The kernel: presets, a size from 1×1 to 11×11, and a grid of weights to type, or to nudge
-//! with the mouse wheel (shift: ×0.1) or the arrow keys.
+//! The kernel: presets (the built-in ones and the shipped LeNet's conv1 filters), a size
+//! from 1×1 to 11×11, and a grid of weights to type, or to nudge with the mouse wheel
+//! (shift: ×0.1) or the arrow keys.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement, WheelEvent};
 use yew::prelude::*;
@@ -7,6 +8,7 @@ use yew::prelude::*;
 use crate::lab::Kernel;
 use crate::lab::Preset;
 use crate::lab::conv::MAX_KERNEL;
+use crate::lab::lenet::{FILTERS, LenetChoice, LenetLoad, LenetModel};
 
 /// Props of [`KernelEditor`].
 #[derive(Debug, Clone, Properties, PartialEq)]
@@ -19,6 +21,15 @@ pub struct KernelEditorProps {
     pub on_change: Callback<Kernel>,
     /// A preset chosen.
     pub on_preset: Callback<Preset>,
+    /// The LeNet models' filters: loading, ready or failed.
+    #[prop_or_default]
+    pub lenet: Vec<(LenetModel, LenetLoad)>,
+    /// The LeNet filter the kernel came from, if unedited.
+    #[prop_or_default]
+    pub lenet_choice: Option<LenetChoice>,
+    /// A LeNet filter chosen: `(model, filter index)`.
+    #[prop_or_default]
+    pub on_lenet: Callback<(LenetModel, usize)>,
 }
 
 fn round(v: f32) -> f32 {
@@ -31,10 +42,14 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
     let k = &props.kernel;
     let on_preset = {
         let on_preset = props.on_preset.clone();
+        let on_lenet = props.on_lenet.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Some(p) = Preset::from_key(&select.value()) {
+            let value = select.value();
+            if let Some(p) = Preset::from_key(&value) {
                 on_preset.emit(p);
+            } else if let Some(choice) = LenetChoice::parse_key(&value) {
+                on_lenet.emit(choice);
             }
         })
     };
@@ -85,6 +100,7 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
         html! {
             <input type="number" step="1" class="kernel-cell"
                 value={round(k.values[i]).to_string()}
+                data-value={k.values[i].to_string()}
                 aria-label={format!("weight row {y} column {x}")}
                 data-testid={format!("kernel-{y}-{x}")}
                 title="type a value; wheel or ↑/↓ to nudge (shift+wheel: 0.1)"
@@ -101,6 +117,26 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
                         { for Preset::ALL.iter().map(|p| html! {
                             <option value={p.key()} selected={props.preset == Some(*p)}>{ p.label() }</option>
                         }) }
+                        { for props.lenet.iter().map(|(model, load)| {
+                            let status = match load {
+                                LenetLoad::Loading => " (loading…)",
+                                LenetLoad::Failed(_) => " (unavailable)",
+                                LenetLoad::Ready(_) => "",
+                            };
+                            let ready = matches!(load, LenetLoad::Ready(_));
+                            html! {
+                                <optgroup label={format!("LeNet conv1, learned on {}{status}", model.dataset())}>
+                                    { for (0..FILTERS).map(|f| {
+                                        let selected = props.lenet_choice.is_some_and(|c| c.model == *model && c.filter == f);
+                                        html! {
+                                            <option value={LenetChoice::key(*model, f)} disabled={!ready} {selected}>
+                                                { format!("{}{status}", model.label(f)) }
+                                            </option>
+                                        }
+                                    }) }
+                                </optgroup>
+                            }
+                        }) }
                     </select>
                 </label>
                 <label class="field">
@@ -112,6 +148,19 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
                     </select>
                 </label>
             </div>
+            { for props.lenet.iter().map(|(model, load)| match load {
+                LenetLoad::Loading => html! {
+                    <p class="pending small" role="status" data-testid={format!("lenet-loading-{}", model.key())}>
+                        { format!("loading the {} LeNet's filters ({})…", model.dataset(), model.url()) }
+                    </p>
+                },
+                LenetLoad::Failed(message) => html! {
+                    <p class="error small" role="alert" data-testid={format!("lenet-error-{}", model.key())}>
+                        { format!("The {} LeNet's filters are unavailable: {message}.", model.dataset()) }
+                    </p>
+                },
+                LenetLoad::Ready(_) => html! {},
+            }) }
             <div class="kernel-grid" style={format!("grid-template-columns: repeat({}, minmax(2.6rem, 3.4rem))", k.size)}
                 role="group" aria-label="kernel weights">
                 { for (0..k.size * k.size).map(cell) }
