@@ -113,7 +113,7 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
                 <label class="field">
                     <span class="field-label"><strong>{"preset"}</strong></span>
                     <select data-testid="kernel-preset" onchange={on_preset}>
-                        <option value="" selected={props.preset.is_none()} disabled=true>{"custom"}</option>
+                        <option value="" selected={props.preset.is_none() && props.lenet_choice.is_none()} disabled=true>{"custom"}</option>
                         { for Preset::ALL.iter().map(|p| html! {
                             <option value={p.key()} selected={props.preset == Some(*p)}>{ p.label() }</option>
                         }) }
