@@ -107,6 +107,12 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
                 {onchange} {onwheel} />
         }
     };
+    // Up to 7×7 there is room for a learned weight's "−0.153"; larger grids stay compact.
+    let cell_width = if k.size <= 7 {
+        "minmax(3.4rem, 4.4rem)"
+    } else {
+        "minmax(2.6rem, 3.4rem)"
+    };
     html! {
         <div class="kernel-editor">
             <div class="row">
@@ -161,7 +167,7 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
                 },
                 LenetLoad::Ready(_) => html! {},
             }) }
-            <div class="kernel-grid" style={format!("grid-template-columns: repeat({}, minmax(2.6rem, 3.4rem))", k.size)}
+            <div class="kernel-grid" style={format!("grid-template-columns: repeat({}, {})", k.size, cell_width)}
                 role="group" aria-label="kernel weights">
                 { for (0..k.size * k.size).map(cell) }
             </div>
