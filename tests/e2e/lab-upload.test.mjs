@@ -24,6 +24,17 @@ async function openLab(hash = '#/convolution', stage = 'stage') {
   return { page, errors };
 }
 
+/** The lab with no upload kept (the tests share one browser profile). */
+async function openCleanLab() {
+  const { page, errors } = await openLab();
+  // The worker has loaded (a reload before would abort its fetch: a failed request).
+  await page.waitForFunction(() => !document.querySelector('option[value="lenet-mnist-0"]')?.disabled);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.getByTestId('stage').waitFor();
+  return { page, errors };
+}
+
 const text = async (page, id) => (await page.getByTestId(id).textContent()).trim();
 const windowOf = (page, id = 'input-canvas') => page.getByTestId(id).getAttribute('data-window');
 
@@ -43,8 +54,7 @@ function testPng() {
 const file = (buffer, name = 'square.png', mimeType = 'image/png') => ({ name, mimeType, buffer });
 
 test('an uploaded PNG is shown at the chosen size and the stepper runs on it', async () => {
-  const { page, errors } = await openLab();
-  await page.evaluate(() => localStorage.clear());
+  const { page, errors } = await openCleanLab();
   await page.getByTestId('upload-size').selectOption('12');
   await page.getByTestId('upload-file').setInputFiles(file(testPng()));
   await page.getByTestId('upload-info').waitFor();
@@ -74,7 +84,7 @@ test('an uploaded PNG is shown at the chosen size and the stepper runs on it', a
 });
 
 test('a corrupt or empty file shows the worker message; a valid upload afterwards works', async () => {
-  const { page, errors } = await openLab();
+  const { page, errors } = await openCleanLab();
   const t0 = Date.now();
   const bad = Buffer.concat([testPng().subarray(0, 60), Buffer.from('garbage, not the rest of a PNG')]);
   await page.getByTestId('upload-file').setInputFiles(file(bad, 'broken.png'));
@@ -104,7 +114,7 @@ test('a corrupt or empty file shows the worker message; a valid upload afterward
 });
 
 test('drop and paste upload too; the upload survives a reload, and its absence is explained', async () => {
-  const { page, errors } = await openLab();
+  const { page, errors } = await openCleanLab();
   const bytes = [...testPng()];
   // Drop onto the upload panel.
   await page.getByTestId('upload-size').selectOption('8');
@@ -120,13 +130,21 @@ test('drop and paste upload too; the upload survives a reload, and its absence i
   // Paste anywhere on the page, at another size.
   await page.getByTestId('upload-size').selectOption('12');
   await page.waitForFunction(() => document.querySelector('[data-testid="input-canvas"]').dataset.rows === '12');
+  await page.getByTestId('upload-info').filter({ hasText: '→ 12×12' }).waitFor();
   await page.getByTestId('input-source').selectOption('lecture');
+  // Resizing the kept image does not switch the input back to it.
+  await page.getByTestId('upload-size').selectOption('16');
+  await page.getByTestId('upload-info').filter({ hasText: '→ 16×16' }).waitFor();
+  await page.waitForTimeout(200);
+  assert.equal(await page.getByTestId('input-source').inputValue(), 'lecture');
+  await page.getByTestId('upload-size').selectOption('12');
   await page.evaluate((bytes) => {
     const dt = new DataTransfer();
     dt.items.add(new File([new Uint8Array(bytes)], 'pasted.png', { type: 'image/png' }));
     document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
   }, bytes);
   await page.waitForFunction(() => document.querySelector('[data-testid="input-source"]').value === 'upload');
+  await page.getByTestId('upload-info').filter({ hasText: '→ 12×12' }).waitFor();
   assert.equal(await page.getByTestId('input-canvas').getAttribute('data-rows'), '12');
   const shown = await text(page, 'sum-expression');
   // Reload: the pixels come back from localStorage.

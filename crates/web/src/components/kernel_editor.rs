@@ -53,6 +53,10 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
             }
         })
     };
+    // The text being typed into a cell, until `change` commits it: Yew rewrites an input's
+    // value on every render, so a render for another reason (a LeNet model finishing
+    // loading) would otherwise wipe what the user is typing.
+    let draft = use_state(|| None::<(usize, String)>);
     let on_size = {
         let on_change = props.on_change.clone();
         let k = k.clone();
@@ -67,7 +71,9 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
         let set = {
             let on_change = props.on_change.clone();
             let k = k.clone();
+            let draft = draft.clone();
             move |v: f32| {
+                draft.set(None);
                 let mut k = k.clone();
                 k.values[i] = round(v);
                 on_change.emit(k);
@@ -75,7 +81,10 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
         };
         let onchange = {
             let set = set.clone();
+            let draft = draft.clone();
             Callback::from(move |e: Event| {
+                // Committed or not a number: either way the cell shows the kernel again.
+                draft.set(None);
                 let input: HtmlInputElement = e.target_unchecked_into();
                 if let Ok(v) = input.value().trim().replace('−', "-").parse::<f32>()
                     && v.is_finite()
@@ -96,15 +105,26 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
                 });
             })
         };
+        let oninput = {
+            let draft = draft.clone();
+            Callback::from(move |e: InputEvent| {
+                let input: HtmlInputElement = e.target_unchecked_into();
+                draft.set(Some((i, input.value())));
+            })
+        };
         let (y, x) = (i / k.size, i % k.size);
+        let value = match &*draft {
+            Some((j, text)) if *j == i => text.clone(),
+            _ => round(k.values[i]).to_string(),
+        };
         html! {
             <input type="number" step="1" class="kernel-cell"
-                value={round(k.values[i]).to_string()}
+                {value}
                 data-value={k.values[i].to_string()}
                 aria-label={format!("weight row {y} column {x}")}
                 data-testid={format!("kernel-{y}-{x}")}
                 title="type a value; wheel or ↑/↓ to nudge (shift+wheel: 0.1)"
-                {onchange} {onwheel} />
+                {onchange} {oninput} {onwheel} />
         }
     };
     // Up to 7×7 there is room for a learned weight's "−0.153"; larger grids stay compact.

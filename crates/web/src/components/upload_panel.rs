@@ -28,8 +28,10 @@ pub struct UploadPanelProps {
     /// "uploaded 640×480 → 28×28", when an image is kept.
     #[prop_or_default]
     pub description: Option<AttrValue>,
-    /// A file decoded by the worker.
+    /// A new file decoded by the worker.
     pub on_decoded: Callback<Decoded>,
+    /// The kept file decoded again at a new size (the input stays what it is).
+    pub on_resized: Callback<Decoded>,
     /// Another size chosen.
     pub on_size: Callback<usize>,
 }
@@ -39,6 +41,8 @@ pub struct UploadPanelProps {
 struct Kept {
     /// The last file that decoded, for re-decoding at another size.
     bytes: Option<Rc<Vec<u8>>>,
+    /// The file being decoded now: a new size restarts it at that size.
+    pending: Option<(Rc<Vec<u8>>, bool)>,
     /// Increases with every request: an older reply is ignored.
     generation: u64,
 }
@@ -51,15 +55,18 @@ struct Decoder {
     error: UseStateHandle<Option<String>>,
     busy: UseStateHandle<bool>,
     on_decoded: Callback<Decoded>,
+    on_resized: Callback<Decoded>,
 }
 
 impl Decoder {
     /// Sends `bytes` to the worker at `size`; the reply updates the page unless a newer
-    /// request was made meanwhile.
-    fn start(&self, bytes: Rc<Vec<u8>>, size: usize) {
+    /// request was made meanwhile. `fresh`: a new file (it becomes the input), not the kept
+    /// one at another size.
+    fn start(&self, bytes: Rc<Vec<u8>>, size: usize, fresh: bool) {
         let generation = {
             let mut kept = self.kept.borrow_mut();
             kept.generation += 1;
+            kept.pending = Some((bytes.clone(), fresh));
             kept.generation
         };
         self.busy.set(true);
@@ -75,12 +82,17 @@ impl Decoder {
             if this.kept.borrow().generation != generation {
                 return;
             }
+            this.kept.borrow_mut().pending = None;
             this.busy.set(false);
             match reply {
                 CoreReply::Decoded(Ok(decoded)) => {
                     this.kept.borrow_mut().bytes = Some(bytes);
                     this.error.set(None);
-                    this.on_decoded.emit(decoded);
+                    if fresh {
+                        this.on_decoded.emit(decoded);
+                    } else {
+                        this.on_resized.emit(decoded);
+                    }
                 }
                 CoreReply::Decoded(Err(message)) => this.error.set(Some(message)),
                 other => this
@@ -96,7 +108,7 @@ impl Decoder {
         self.busy.set(true);
         spawn_local(async move {
             match blob_bytes(&blob).await {
-                Ok(bytes) => this.start(Rc::new(bytes), size),
+                Ok(bytes) => this.start(Rc::new(bytes), size, true),
                 Err(message) => {
                     this.busy.set(false);
                     this.error.set(Some(message));
@@ -125,6 +137,7 @@ pub fn UploadPanel(props: &UploadPanelProps) -> Html {
         error: error.clone(),
         busy: busy.clone(),
         on_decoded: props.on_decoded.clone(),
+        on_resized: props.on_resized.clone(),
     };
     let size = props.size;
 
@@ -189,9 +202,16 @@ pub fn UploadPanel(props: &UploadPanelProps) -> Html {
                 return;
             };
             on_size.emit(n);
-            let bytes = decoder.kept.borrow().bytes.clone();
-            if let Some(bytes) = bytes {
-                decoder.start(bytes, n);
+            // A file still decoding restarts at the new size; otherwise the kept one is
+            // decoded again (no file yet, or after a reload: the page resamples instead).
+            let next = {
+                let kept = decoder.kept.borrow();
+                kept.pending
+                    .clone()
+                    .or_else(|| kept.bytes.clone().map(|b| (b, false)))
+            };
+            if let Some((bytes, fresh)) = next {
+                decoder.start(bytes, n, fresh);
             }
         })
     };

@@ -468,7 +468,8 @@ pub enum ConvAction {
     Calc(usize, String),
     /// A freshly decoded upload: kept, and made the input.
     Uploaded(Upload),
-    /// The stored upload, restored on load (the input stays what the URL says).
+    /// An upload kept without changing the input: the stored one restored on load (the
+    /// input stays what the URL says), or the kept file decoded again at a new size.
     RestoreUpload(Upload),
     /// Another upload size. The kept image is resampled at once; the page re-decodes the
     /// file instead when it still has its bytes (sharper) and sends [`ConvAction::Uploaded`].
@@ -1023,7 +1024,10 @@ mod tests {
         assert_eq!(s.upload_size, 8);
         s.apply(ConvAction::Query("in=upload&i=20".into()));
         assert_eq!(s.input, InputSource::Upload);
-        assert_eq!(s.player.step, 20, "the step is clamped against the upload's size");
+        assert_eq!(
+            s.player.step, 20,
+            "the step is clamped against the upload's size"
+        );
         assert!(s.upload.is_some(), "a new query keeps the upload");
     }
 

@@ -300,6 +300,14 @@ fn controls(
             }
         })
     };
+    let on_resized = {
+        let state = state.clone();
+        Callback::from(move |d: Decoded| {
+            if let Ok(u) = Upload::from_decoded(d.original, d.size, &d.pixels) {
+                state.dispatch(ConvAction::RestoreUpload(u));
+            }
+        })
+    };
     let on_upload_size = {
         let state = state.clone();
         Callback::from(move |n: usize| state.dispatch(ConvAction::UploadSize(n)))
@@ -373,7 +381,7 @@ fn controls(
                     { drawing }
                     <UploadPanel size={s.upload_size}
                         description={s.upload.as_ref().map(|u| AttrValue::from(u.describe()))}
-                        on_decoded={on_decoded} on_size={on_upload_size} />
+                        on_decoded={on_decoded} on_resized={on_resized} on_size={on_upload_size} />
                     if s.upload_missing() {
                         <p class="notice small" role="status" data-testid="upload-missing">
                             {"No uploaded image is kept in this browser, so the lecture's 5×5 image is shown. Choose, drop or paste an image above."}
