@@ -258,6 +258,7 @@ proptest! {
         if dims[0] > 0
             && let Ok(t) = ConvTransposeTrace::new(x.view(), 0, tw.view(), None, tp)
         {
+            let _ = (t.upsampled_size(), t.upsampled_padding());
             let _ = t.step(0);
             let _ = t.step(t.len().saturating_sub(1));
             let _ = t.step(t.len());

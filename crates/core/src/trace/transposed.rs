@@ -17,7 +17,7 @@ use ndarray::{Array1, Array3, Array4, ArrayView1, ArrayView4};
 use serde::{Deserialize, Serialize};
 
 use super::{Stepper, sample_of, unravel};
-use crate::conv::transposed_source as source;
+use crate::conv::{signed, transposed_source as source};
 use crate::error::CoreError;
 use crate::shape::{ConvTranspose2dGeometry, ConvTranspose2dParams};
 use crate::tensor::{check_bias, dims4};
@@ -125,8 +125,8 @@ impl ConvTransposeTrace {
         let [h, w] = self.geometry.input_size();
         let s = self.geometry.params().stride;
         [
-            h.saturating_sub(1) * s[0] + 1,
-            w.saturating_sub(1) * s[1] + 1,
+            h.saturating_sub(1).saturating_mul(s[0]).saturating_add(1),
+            w.saturating_sub(1).saturating_mul(s[1]).saturating_add(1),
         ]
     }
 
@@ -135,7 +135,12 @@ impl ConvTransposeTrace {
     pub fn upsampled_padding(&self) -> [isize; 2] {
         let p = self.geometry.params();
         let k = self.geometry.kernel();
-        [0, 1].map(|i| (p.dilation[i] * k[i].saturating_sub(1)) as isize - p.padding[i] as isize)
+        [0, 1].map(|i| {
+            signed(
+                p.dilation[i].saturating_mul(k[i].saturating_sub(1)),
+                p.padding[i],
+            )
+        })
     }
 
     /// The input with S − 1 zeros inserted between neighbouring cells:
@@ -179,10 +184,16 @@ impl ConvTransposeTrace {
         for c in group * cig..(group + 1) * cig {
             for ky in 0..kh {
                 let iy = source(oy, ky, p.stride[0], p.padding[0], p.dilation[0], h);
-                let uy = oy as isize + p.padding[0] as isize - (ky * p.dilation[0]) as isize;
+                let uy = signed(
+                    oy.saturating_add(p.padding[0]),
+                    ky.saturating_mul(p.dilation[0]),
+                );
                 for kx in 0..kw {
                     let ix = source(ox, kx, p.stride[1], p.padding[1], p.dilation[1], w);
-                    let ux = ox as isize + p.padding[1] as isize - (kx * p.dilation[1]) as isize;
+                    let ux = signed(
+                        ox.saturating_add(p.padding[1]),
+                        kx.saturating_mul(p.dilation[1]),
+                    );
                     let weight = self.weight[[c, k % cog, ky, kx]];
                     let src = iy.zip(ix).map(|(y, x)| [y, x]);
                     let value = src.map_or(0.0, |[y, x]| self.input[[0, c, y, x]]);
@@ -232,8 +243,14 @@ impl ConvTransposeTrace {
         step.index = index;
         step.output = [k, oy, ox];
         step.window_origin = [
-            oy as isize + p.padding[0] as isize - (kh.saturating_sub(1) * p.dilation[0]) as isize,
-            ox as isize + p.padding[1] as isize - (kw.saturating_sub(1) * p.dilation[1]) as isize,
+            signed(
+                oy.saturating_add(p.padding[0]),
+                kh.saturating_sub(1).saturating_mul(p.dilation[0]),
+            ),
+            signed(
+                ox.saturating_add(p.padding[1]),
+                kw.saturating_sub(1).saturating_mul(p.dilation[1]),
+            ),
         ];
         step.sum = sum;
         step.bias = bias;
