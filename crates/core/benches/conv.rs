@@ -1,4 +1,5 @@
-//! Convolution: reference loop vs im2col + GEMM at LeNet and VGG shapes; one trace step.
+//! Convolution: reference loop vs im2col + GEMM at LeNet and VGG shapes; one trace step
+//! (forward and transposed).
 //!
 //! `cargo bench -p convscope-core --bench conv -- --quick`. Throughput is in FLOPs
 //! (2 per multiply-accumulate), so criterion's "elem/s" reads as FLOP/s.
@@ -11,8 +12,8 @@ mod native {
     use std::time::Duration;
 
     use convscope_core::{
-        Activation, Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, Stepper, conv2d_into,
-        conv2d_reference_into,
+        Activation, Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, ConvTranspose2dParams,
+        ConvTransposeTrace, Stepper, conv2d_into, conv2d_reference_into,
     };
     use criterion::{Criterion, Throughput};
     use ndarray::{Array1, Array4};
@@ -139,10 +140,38 @@ mod native {
             })
         });
     }
+
+    /// One step of the transposed-convolution trace: 28×28 upsampled ×2 by a 5×5 kernel
+    /// (the lab's largest sensible setting), reusing one step.
+    pub fn transposed_trace_step(c: &mut Criterion) {
+        let x = filled([1, 1, 28, 28]);
+        let w = filled([1, 1, 5, 5]);
+        let trace = ConvTransposeTrace::new(
+            x.view(),
+            0,
+            w.view(),
+            None,
+            ConvTranspose2dParams::default().with_stride(2),
+        )
+        .unwrap();
+        let mut step = trace.step(0).unwrap();
+        let mut i = 0;
+        c.bench_function("trace_step/transposed_28_s2_f5", |bch| {
+            bch.iter(|| {
+                i = (i + 97) % trace.len();
+                trace.step_into(black_box(i), &mut step).unwrap();
+            })
+        });
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-criterion::criterion_group!(benches, native::conv, native::trace_step);
+criterion::criterion_group!(
+    benches,
+    native::conv,
+    native::trace_step,
+    native::transposed_trace_step
+);
 #[cfg(not(target_arch = "wasm32"))]
 criterion::criterion_main!(benches);
 

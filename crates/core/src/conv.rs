@@ -18,6 +18,7 @@ use ndarray::{Array1, Array4, ArrayView1, ArrayView4, ArrayViewMut4};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use reference::{signed, window_sum as reference_window_sum, window_taps, with_bias};
+pub(crate) use transposed::source as transposed_source;
 pub use transposed::{
     conv_transpose2d, conv_transpose2d_into, conv_transpose2d_reference,
     conv_transpose2d_reference_into,

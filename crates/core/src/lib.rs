@@ -39,4 +39,7 @@ pub use shape::{
     OutputSize, Pool2dGeometry, Pool2dParams, ShapeError, conv_output_size,
     conv_output_size_explained, conv_transpose_output_size, pool_output_size,
 };
-pub use trace::{ConvStep, ConvTap, ConvTrace, PoolCell, PoolStep, PoolTrace, Stepper};
+pub use trace::{
+    ConvStep, ConvTap, ConvTrace, ConvTransposeStep, ConvTransposeTap, ConvTransposeTrace,
+    PoolCell, PoolStep, PoolTrace, Stepper,
+};

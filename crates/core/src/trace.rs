@@ -5,8 +5,12 @@
 //! input coordinates (padding cells marked), each product, the sum, bias, activation and
 //! output index. Steps run in output order: channel, then row, then column.
 //!
+//! [`ConvTransposeTrace`] does the same for transposed convolution, in gather form.
+//!
 //! The sums use the reference loop's own window iteration ([`crate::conv2d_reference`],
 //! [`crate::pool2d`]), so a step's value is bitwise equal to the batch result.
+
+mod transposed;
 
 use ndarray::{Array1, Array3, Array4, ArrayView1, ArrayView4, Axis, Slice};
 use serde::{Deserialize, Serialize};
@@ -17,6 +21,8 @@ use crate::error::CoreError;
 use crate::pool::{PoolKind, divisor, reduce, window_cells};
 use crate::shape::{Conv2dGeometry, Conv2dParams, Pool2dGeometry, Pool2dParams};
 use crate::tensor::{check_bias, dims4};
+
+pub use transposed::{ConvTransposeStep, ConvTransposeTap, ConvTransposeTrace};
 
 /// Random access to the steps of an explanation.
 pub trait Stepper {

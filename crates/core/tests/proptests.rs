@@ -8,10 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use convscope_core::{
-    Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, ConvTranspose2dParams, Pool2dParams,
-    PoolKind, PoolTrace, Stepper, conv_output_size, conv_output_size_explained,
-    conv_transpose_output_size, conv_transpose2d, conv_transpose2d_reference, conv2d, conv2d_into,
-    conv2d_reference, pool2d,
+    Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, ConvTranspose2dParams,
+    ConvTransposeTrace, Pool2dParams, PoolKind, PoolTrace, Stepper, conv_output_size,
+    conv_output_size_explained, conv_transpose_output_size, conv_transpose2d,
+    conv_transpose2d_reference, conv2d, conv2d_into, conv2d_reference, pool2d,
 };
 use ndarray::{Array1, Array4};
 use proptest::prelude::*;
@@ -143,6 +143,42 @@ proptest! {
     }
 
     #[test]
+    fn conv_transpose_trace_sums_are_bitwise_equal_to_the_reference(
+        pb in conv_problem(),
+        output_padding in [0usize..=2, 0usize..=2],
+    ) {
+        let c_in = pb.groups * pb.in_per_group;
+        let c_out = pb.groups * pb.out_per_group;
+        let size = [pb.size[0].min(5), pb.size[1].min(5)];
+        // Non-integer values: the sums are only equal if the order is the reference's.
+        let x = int_tensor([pb.batch, c_in, size[0], size[1]], pb.seed).mapv(|v| v * 0.37 + 0.011);
+        let w = int_tensor([c_in, pb.out_per_group, pb.kernel[0], pb.kernel[1]], pb.seed ^ 3).mapv(|v| v * 0.29 - 0.007);
+        let b = pb.bias.then(|| Array1::from_shape_fn(c_out, |k| 0.3 - k as f32 * 0.17));
+        let p = ConvTranspose2dParams {
+            stride: pb.stride,
+            padding: pb.padding,
+            output_padding,
+            dilation: pb.dilation,
+            groups: pb.groups,
+        };
+        let reference = conv_transpose2d_reference(x.view(), w.view(), b.as_ref().map(|b| b.view()), p);
+        let trace = ConvTransposeTrace::new(x.view(), pb.batch - 1, w.view(), b.as_ref().map(|b| b.view()), p);
+        match (reference, trace) {
+            (Ok(r), Ok(t)) => {
+                prop_assert_eq!(t.len(), r.len() / pb.batch);
+                for i in 0..t.len() {
+                    let step = t.step(i).unwrap();
+                    let [k, y, xx] = step.output;
+                    prop_assert_eq!(step.value.to_bits(), r[[pb.batch - 1, k, y, xx]].to_bits());
+                }
+                prop_assert!(t.step(t.len()).is_err());
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (r, t) => prop_assert!(false, "reference {:?} / trace {:?} disagree", r.err(), t.err()),
+        }
+    }
+
+    #[test]
     fn pooling_shape_equals_formula(
         size in [1usize..=9, 1usize..=9],
         kernel in [1usize..=4, 1usize..=4],
@@ -219,6 +255,14 @@ proptest! {
         let tf = conv_transpose2d(x.view(), tw.view(), None, tp);
         let tr = conv_transpose2d_reference(x.view(), tw.view(), None, tp);
         prop_assert_eq!(tf.is_ok(), tr.is_ok());
+        if dims[0] > 0
+            && let Ok(t) = ConvTransposeTrace::new(x.view(), 0, tw.view(), None, tp)
+        {
+            let _ = (t.upsampled_size(), t.upsampled_padding());
+            let _ = t.step(0);
+            let _ = t.step(t.len().saturating_sub(1));
+            let _ = t.step(t.len());
+        }
         let pp = Pool2dParams { kernel, stride, padding };
         for kind in [PoolKind::Max, PoolKind::Average, PoolKind::Sum] {
             if let Ok(y) = pool2d(x.view(), kind, pp) {

@@ -8,6 +8,7 @@ mod matrix_canvas;
 mod number_field;
 mod player;
 mod products_grid;
+mod upload_panel;
 mod volume_formula;
 
 pub use activation_plot::ActivationPlot;
@@ -18,4 +19,5 @@ pub use matrix_canvas::MatrixCanvas;
 pub use number_field::NumberField;
 pub use player::PlayerControls;
 pub use products_grid::{ProductsGrid, channel_name};
+pub use upload_panel::UploadPanel;
 pub use volume_formula::VolumeFormula;

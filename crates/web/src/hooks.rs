@@ -6,7 +6,7 @@ mod use_query_state;
 
 pub use use_interval::use_interval;
 pub use use_lab_keys::{LabKey, use_lab_keys};
-pub use use_query_state::{initial_query, use_query_sync};
+pub use use_query_state::{initial_query, use_hash_query, use_query_sync};
 
 use gloo_events::EventListener;
 use yew::prelude::*;

@@ -4,15 +4,17 @@
 
 pub mod classify;
 pub mod conv;
+pub mod lenet;
 pub mod player;
 pub mod pool;
 pub mod query;
 pub mod samples;
 pub mod scale;
+pub mod upload;
 
 pub use conv::{
     ActivationChoice, CALC_NAMES, CalcInputs, CalcResult, ConvAction, ConvLab, ConvSettings,
-    InputSource, Kernel, Preset,
+    InputSource, Kernel, Preset, TransposedLab,
 };
 pub use player::{Player, PlayerAction};
 pub use pool::{PoolAction, PoolLab, PoolSettings, PoolSource};

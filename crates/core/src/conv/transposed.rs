@@ -27,8 +27,9 @@ fn geometry(
     Ok(g)
 }
 
-/// The input index `i` with `i·S + k·D − P = o`, if any.
-fn source(
+/// The input index `i` with `i·S + k·D − P = o`, if any (also the transposed trace's
+/// gather rule, so its sums skip exactly the taps this loop skips).
+pub(crate) fn source(
     o: usize,
     k: usize,
     stride: usize,

@@ -1,5 +1,6 @@
-//! The kernel: presets, a size from 1×1 to 11×11, and a grid of weights to type, or to nudge
-//! with the mouse wheel (shift: ×0.1) or the arrow keys.
+//! The kernel: presets (the built-in ones and the shipped LeNet's conv1 filters), a size
+//! from 1×1 to 11×11, and a grid of weights to type, or to nudge with the mouse wheel
+//! (shift: ×0.1) or the arrow keys.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement, WheelEvent};
 use yew::prelude::*;
@@ -7,6 +8,7 @@ use yew::prelude::*;
 use crate::lab::Kernel;
 use crate::lab::Preset;
 use crate::lab::conv::MAX_KERNEL;
+use crate::lab::lenet::{FILTERS, LenetChoice, LenetLoad, LenetModel};
 
 /// Props of [`KernelEditor`].
 #[derive(Debug, Clone, Properties, PartialEq)]
@@ -19,6 +21,15 @@ pub struct KernelEditorProps {
     pub on_change: Callback<Kernel>,
     /// A preset chosen.
     pub on_preset: Callback<Preset>,
+    /// The LeNet models' filters: loading, ready or failed.
+    #[prop_or_default]
+    pub lenet: Vec<(LenetModel, LenetLoad)>,
+    /// The LeNet filter the kernel came from, if unedited.
+    #[prop_or_default]
+    pub lenet_choice: Option<LenetChoice>,
+    /// A LeNet filter chosen: `(model, filter index)`.
+    #[prop_or_default]
+    pub on_lenet: Callback<(LenetModel, usize)>,
 }
 
 fn round(v: f32) -> f32 {
@@ -31,13 +42,21 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
     let k = &props.kernel;
     let on_preset = {
         let on_preset = props.on_preset.clone();
+        let on_lenet = props.on_lenet.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Some(p) = Preset::from_key(&select.value()) {
+            let value = select.value();
+            if let Some(p) = Preset::from_key(&value) {
                 on_preset.emit(p);
+            } else if let Some(choice) = LenetChoice::parse_key(&value) {
+                on_lenet.emit(choice);
             }
         })
     };
+    // The text being typed into a cell, until `change` commits it: Yew rewrites an input's
+    // value on every render, so a render for another reason (a LeNet model finishing
+    // loading) would otherwise wipe what the user is typing.
+    let draft = use_state(|| None::<(usize, String)>);
     let on_size = {
         let on_change = props.on_change.clone();
         let k = k.clone();
@@ -52,7 +71,9 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
         let set = {
             let on_change = props.on_change.clone();
             let k = k.clone();
+            let draft = draft.clone();
             move |v: f32| {
+                draft.set(None);
                 let mut k = k.clone();
                 k.values[i] = round(v);
                 on_change.emit(k);
@@ -60,7 +81,10 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
         };
         let onchange = {
             let set = set.clone();
+            let draft = draft.clone();
             Callback::from(move |e: Event| {
+                // Committed or not a number: either way the cell shows the kernel again.
+                draft.set(None);
                 let input: HtmlInputElement = e.target_unchecked_into();
                 if let Ok(v) = input.value().trim().replace('−', "-").parse::<f32>()
                     && v.is_finite()
@@ -81,15 +105,33 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
                 });
             })
         };
+        let oninput = {
+            let draft = draft.clone();
+            Callback::from(move |e: InputEvent| {
+                let input: HtmlInputElement = e.target_unchecked_into();
+                draft.set(Some((i, input.value())));
+            })
+        };
         let (y, x) = (i / k.size, i % k.size);
+        let value = match &*draft {
+            Some((j, text)) if *j == i => text.clone(),
+            _ => round(k.values[i]).to_string(),
+        };
         html! {
             <input type="number" step="1" class="kernel-cell"
-                value={round(k.values[i]).to_string()}
+                {value}
+                data-value={k.values[i].to_string()}
                 aria-label={format!("weight row {y} column {x}")}
                 data-testid={format!("kernel-{y}-{x}")}
                 title="type a value; wheel or ↑/↓ to nudge (shift+wheel: 0.1)"
-                {onchange} {onwheel} />
+                {onchange} {oninput} {onwheel} />
         }
+    };
+    // Up to 7×7 there is room for a learned weight's "−0.153"; larger grids stay compact.
+    let cell_width = if k.size <= 7 {
+        "minmax(3.4rem, 4.4rem)"
+    } else {
+        "minmax(2.6rem, 3.4rem)"
     };
     html! {
         <div class="kernel-editor">
@@ -97,9 +139,29 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
                 <label class="field">
                     <span class="field-label"><strong>{"preset"}</strong></span>
                     <select data-testid="kernel-preset" onchange={on_preset}>
-                        <option value="" selected={props.preset.is_none()} disabled=true>{"custom"}</option>
+                        <option value="" selected={props.preset.is_none() && props.lenet_choice.is_none()} disabled=true>{"custom"}</option>
                         { for Preset::ALL.iter().map(|p| html! {
                             <option value={p.key()} selected={props.preset == Some(*p)}>{ p.label() }</option>
+                        }) }
+                        { for props.lenet.iter().map(|(model, load)| {
+                            let status = match load {
+                                LenetLoad::Loading => " (loading…)",
+                                LenetLoad::Failed(_) => " (unavailable)",
+                                LenetLoad::Ready(_) => "",
+                            };
+                            let ready = matches!(load, LenetLoad::Ready(_));
+                            html! {
+                                <optgroup label={format!("LeNet conv1, learned on {}{status}", model.dataset())}>
+                                    { for (0..FILTERS).map(|f| {
+                                        let selected = props.lenet_choice.is_some_and(|c| c.model == *model && c.filter == f);
+                                        html! {
+                                            <option value={LenetChoice::key(*model, f)} disabled={!ready} {selected}>
+                                                { format!("{}{status}", model.label(f)) }
+                                            </option>
+                                        }
+                                    }) }
+                                </optgroup>
+                            }
                         }) }
                     </select>
                 </label>
@@ -112,7 +174,20 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
                     </select>
                 </label>
             </div>
-            <div class="kernel-grid" style={format!("grid-template-columns: repeat({}, minmax(2.6rem, 3.4rem))", k.size)}
+            { for props.lenet.iter().map(|(model, load)| match load {
+                LenetLoad::Loading => html! {
+                    <p class="pending small" role="status" data-testid={format!("lenet-loading-{}", model.key())}>
+                        { format!("loading the {} LeNet's filters ({})…", model.dataset(), model.url()) }
+                    </p>
+                },
+                LenetLoad::Failed(message) => html! {
+                    <p class="error small" role="alert" data-testid={format!("lenet-error-{}", model.key())}>
+                        { format!("The {} LeNet's filters are unavailable: {message}.", model.dataset()) }
+                    </p>
+                },
+                LenetLoad::Ready(_) => html! {},
+            }) }
+            <div class="kernel-grid" style={format!("grid-template-columns: repeat({}, {})", k.size, cell_width)}
                 role="group" aria-label="kernel weights">
                 { for (0..k.size * k.size).map(cell) }
             </div>

@@ -17,6 +17,9 @@ pub struct ProductsGridProps {
     pub kernel: usize,
     /// Input depth D1 (names the channels R, G, B when 3).
     pub depth: usize,
+    /// What a tap that adds nothing is called ("pad"; "hole" in transposed mode).
+    #[prop_or(AttrValue::Static("pad"))]
+    pub skipped: AttrValue,
 }
 
 /// The name of input channel `c`.
@@ -77,14 +80,14 @@ pub fn ProductsGrid(props: &ProductsGridProps) -> Html {
                         let title = match t.product {
                             Some(p) => format!("input ({}, {}) = {} × weight {} = {}", t.input[0], t.input[1],
                                 fmt_num(t.value), fmt_num(t.weight), fmt_num(p)),
-                            None => format!("({}, {}) is padding: skipped", t.input[0], t.input[1]),
+                            None => format!("({}, {}) is {}: skipped", t.input[0], t.input[1], props.skipped),
                         };
                         html! {
                             <td class={classes!(t.padding.then_some("pad"), t.product.is_some_and(|p| p != 0.0).then_some("hot"))}
                                 title={title}
                                 data-testid={format!("product-{}-{}-{}", c, t.kernel[0], t.kernel[1])}>
                                 <span class="factors">{ format!("{}·{}", fmt_num(t.value), fmt_num(t.weight)) }</span>
-                                <span class="product">{ t.product.map_or_else(|| "pad".to_string(), fmt_num) }</span>
+                                <span class="product">{ t.product.map_or_else(|| props.skipped.to_string(), fmt_num) }</span>
                             </td>
                         }
                     }) }

@@ -1,6 +1,7 @@
 //! Lab settings kept in the URL hash's query (`#/convolution?s=2`), so they survive a
 //! reload and can be shared as a link.
 
+use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
@@ -50,5 +51,25 @@ pub fn use_query_sync(route: Route, query: String) {
         let query = query.clone();
         let timer = Timeout::new(DEBOUNCE_MS, move || write(route, &query));
         move || drop(timer)
+    });
+}
+
+/// Emits the new query whenever the hash changes to `route` (a pasted or followed link;
+/// the page's own `replaceState` writes fire no `hashchange`). The listener lives in the
+/// effect and is dropped on unmount.
+#[hook]
+pub fn use_hash_query(route: Route, on_query: Callback<String>) {
+    use_effect_with((), move |_| {
+        let listener = web_sys::window().map(|window| {
+            EventListener::new(&window, "hashchange", move |_| {
+                let hash = web_sys::window()
+                    .and_then(|w| w.location().hash().ok())
+                    .unwrap_or_default();
+                if Route::from_hash(&hash) == route {
+                    on_query.emit(query_of(&hash).to_string());
+                }
+            })
+        });
+        move || drop(listener)
     });
 }

@@ -1,13 +1,16 @@
 //! The convolution lab's settings and what they compute (through the core).
 
 use convscope_core::{
-    Activation, Conv2dGeometry, Conv2dParams, ConvTrace, ConvTranspose2dParams, CoreError,
-    ShapeError, Stepper, conv_transpose2d, conv2d_reference,
+    Activation, Conv2dGeometry, Conv2dParams, ConvStep, ConvTap, ConvTrace,
+    ConvTranspose2dGeometry, ConvTranspose2dParams, ConvTransposeStep, ConvTransposeTrace,
+    CoreError, ShapeError, Stepper, conv2d_reference,
 };
 use ndarray::{Array3, Array4, Axis};
 
+use super::lenet::LenetChoice;
 use super::player::{Player, PlayerAction};
 use super::samples::{self, Dataset};
+use super::upload::{DEFAULT_UPLOAD_SIZE, Upload};
 
 /// The lecture's 5×5 binary image.
 pub const LECTURE_IMAGE: [[f32; 5]; 5] = [
@@ -36,6 +39,9 @@ pub enum InputSource {
     Rgb,
     /// A dataset sample (MNIST or Fashion-MNIST), index into its sample set.
     Sample(Dataset, usize),
+    /// The user's uploaded image ([`ConvSettings::upload`]; the lecture's image while
+    /// there is none).
+    Upload,
 }
 
 impl InputSource {
@@ -46,6 +52,7 @@ impl InputSource {
             Self::Drawn => "draw".into(),
             Self::Rgb => "rgb".into(),
             Self::Sample(d, i) => format!("{}{}", d.key(), i),
+            Self::Upload => "upload".into(),
         }
     }
 
@@ -55,6 +62,7 @@ impl InputSource {
             "lecture" => Some(Self::Lecture),
             "draw" => Some(Self::Drawn),
             "rgb" => Some(Self::Rgb),
+            "upload" => Some(Self::Upload),
             _ => Dataset::ALL.into_iter().find_map(|d| {
                 let i = key.strip_prefix(d.key())?.parse().ok()?;
                 (i < d.len()).then_some(Self::Sample(d, i))
@@ -69,6 +77,7 @@ impl InputSource {
             Self::Drawn => "Your drawing".into(),
             Self::Rgb => "RGB pattern 8×8×3".into(),
             Self::Sample(d, i) => format!("{} sample: {}", d.name(), d.class_name(i)),
+            Self::Upload => "Your image (upload)".into(),
         }
     }
 }
@@ -311,6 +320,12 @@ pub struct ConvSettings {
     pub kernel: Kernel,
     /// The preset the kernel came from, if unedited.
     pub preset: Option<Preset>,
+    /// The LeNet filter the kernel came from, if unedited (its values are in `kernel`).
+    pub lenet: Option<LenetChoice>,
+    /// The uploaded image (kept in `localStorage` by the page, not in the URL).
+    pub upload: Option<Upload>,
+    /// The side an upload is resized to.
+    pub upload_size: usize,
     /// S.
     pub stride: usize,
     /// P.
@@ -400,6 +415,9 @@ impl Default for ConvSettings {
                 .collect(),
             kernel: Preset::Lecture.kernel(),
             preset: Some(Preset::Lecture),
+            lenet: None,
+            upload: None,
+            upload_size: DEFAULT_UPLOAD_SIZE,
             stride: 1,
             padding: 0,
             dilation: 1,
@@ -448,6 +466,19 @@ pub enum ConvAction {
     JumpTo([usize; 3]),
     /// A calculator field changed (index into `[W, F, S, P, D]`).
     Calc(usize, String),
+    /// A freshly decoded upload: kept, and made the input.
+    Uploaded(Upload),
+    /// An upload kept without changing the input: the stored one restored on load (the
+    /// input stays what the URL says), or the kept file decoded again at a new size.
+    RestoreUpload(Upload),
+    /// Another upload size. The kept image is resampled at once; the page re-decodes the
+    /// file instead when it still has its bytes (sharper) and sends [`ConvAction::Uploaded`].
+    UploadSize(usize),
+    /// A LeNet conv1 filter as the kernel (values read from the model file).
+    LenetFilter(LenetChoice, Kernel),
+    /// The URL's query changed (a pasted or followed link): every URL setting is re-read;
+    /// the upload, which is not in the URL, is kept.
+    Query(String),
 }
 
 /// The computed lab: the trace and the feature maps, all from the core.
@@ -487,11 +518,51 @@ impl ConvSettings {
             ConvAction::ClearDrawing => self.drawn.iter_mut().for_each(|c| *c = false),
             ConvAction::Kernel(k) => {
                 self.preset = None;
+                self.lenet = None;
                 self.kernel = k;
             }
             ConvAction::Preset(p) => {
                 self.preset = Some(p);
+                self.lenet = None;
                 self.kernel = p.kernel();
+            }
+            ConvAction::LenetFilter(choice, k) => {
+                self.preset = None;
+                self.lenet = Some(choice);
+                self.kernel = k;
+            }
+            ConvAction::Uploaded(u) => {
+                self.upload_size = u.size;
+                self.upload = Some(u);
+                self.input = InputSource::Upload;
+            }
+            ConvAction::RestoreUpload(u) => {
+                self.upload_size = u.size;
+                self.upload = Some(u);
+            }
+            ConvAction::UploadSize(n) => {
+                let n = n.clamp(1, 64);
+                self.upload_size = n;
+                if let Some(u) = &mut self.upload
+                    && u.size != n
+                {
+                    *u = u.resampled(n);
+                }
+            }
+            ConvAction::Query(q) => {
+                let upload = self.upload.take();
+                let upload_size = self.upload_size;
+                *self = ConvSettings::from_query(&q);
+                self.upload = upload;
+                self.upload_size = upload_size;
+                // The step the link asks for, now that the upload (and so the size) is back.
+                let step = super::query::pairs(&q)
+                    .into_iter()
+                    .find(|(k, _)| *k == "i")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                let len = self.step_count();
+                self.player.apply(PlayerAction::To(step), len);
             }
             ConvAction::Stride(v) => self.stride = v.min(MAX_HYPER),
             ConvAction::Padding(v) => self.padding = v.min(MAX_HYPER),
@@ -510,8 +581,12 @@ impl ConvSettings {
                 }
             }
             ConvAction::JumpTo([k, y, x]) => {
-                if let Ok(g) = self.geometry() {
-                    let [_, _, h, w] = g.output_shape();
+                let shape = if self.transposed {
+                    self.transposed_geometry().map(|g| g.output_shape())
+                } else {
+                    self.geometry().map(|g| g.output_shape())
+                };
+                if let Ok([_, _, h, w]) = shape {
                     let index = (k * h + y) * w + x;
                     let len = self.step_count();
                     self.player.apply(PlayerAction::To(index), len);
@@ -545,6 +620,12 @@ impl ConvSettings {
                     f32::from(px[y * samples::SIDE + x]) / 255.0
                 })
             }
+            InputSource::Upload => match &self.upload {
+                Some(u) => {
+                    Array4::from_shape_fn((1, 1, u.size, u.size), |(_, _, y, x)| u.value(y, x))
+                }
+                None => Array4::from_shape_fn((1, 1, 5, 5), |(_, _, y, x)| LECTURE_IMAGE[y][x]),
+            },
         }
     }
 
@@ -591,10 +672,19 @@ impl ConvSettings {
         )?)
     }
 
-    /// Steps of the stepper (0 when the settings are invalid or transposed).
+    /// Whether the upload input is chosen but no image is kept (the lecture's image stands
+    /// in, and the page says so).
+    pub fn upload_missing(&self) -> bool {
+        self.input == InputSource::Upload && self.upload.is_none()
+    }
+
+    /// Steps of the stepper (0 when the settings are invalid).
     pub fn step_count(&self) -> usize {
         if self.transposed {
-            return 0;
+            return self
+                .transposed_geometry()
+                .map(|g| g.output_shape()[1..].iter().product())
+                .unwrap_or(0);
         }
         self.geometry()
             .map(|g| g.output_shape()[1..].iter().product())
@@ -628,12 +718,14 @@ impl ConvSettings {
         })
     }
 
-    /// The transposed convolution of the input with the same kernel (weight
-    /// `[D1, K/groups, F, F]`): output `[K, H2, W2]`.
+    /// The transposed layer: input, weight `[D1, K/groups, F, F]` (filter k is the kernel
+    /// turned k·90°, as in the forward path) and hyper-parameters.
     ///
     /// # Errors
-    /// The core's error when the settings are invalid.
-    pub fn build_transposed(&self) -> Result<Array3<f32>, CoreError> {
+    /// When K does not split into the groups (the output depth shown is K).
+    fn transposed_parts(
+        &self,
+    ) -> Result<(Array4<f32>, Array4<f32>, ConvTranspose2dParams), CoreError> {
         let input = self.input_tensor();
         let d1 = self.depth();
         // K filters in `groups` groups: the output depth is K, so K must split evenly (as
@@ -653,19 +745,92 @@ impl ConvSettings {
             .checked_div(self.groups)
             .unwrap_or(self.filters);
         let f = self.kernel.size;
+        let turned: Vec<Kernel> = (0..4).map(|q| self.kernel.rotated(q)).collect();
         let weight = Array4::from_shape_fn((d1, per_group, f, f), |(_, k, y, x)| {
-            self.kernel.rotated(k).values[y * f + x]
+            turned[k % 4].values[y * f + x]
         });
         let params = ConvTranspose2dParams::default()
             .with_stride(self.stride)
             .with_padding(self.padding)
             .with_dilation(self.dilation)
             .with_groups(self.groups);
-        Ok(
-            conv_transpose2d(input.view(), weight.view(), None, params)?
-                .index_axis_move(Axis(0), 0),
-        )
+        Ok((input, weight, params))
     }
+
+    /// The validated transposed geometry.
+    ///
+    /// # Errors
+    /// As [`ConvSettings::build_transposed`].
+    pub fn transposed_geometry(&self) -> Result<ConvTranspose2dGeometry, CoreError> {
+        let (input, weight, params) = self.transposed_parts()?;
+        let dims = |a: &[usize]| [a[0], a[1], a[2], a[3]];
+        Ok(ConvTranspose2dGeometry::from_shapes(
+            dims(input.shape()),
+            dims(weight.shape()),
+            params,
+        )?)
+    }
+
+    /// The transposed convolution of the input with the same kernel: the core's trace (the
+    /// stepper in transposed mode), the upsampled input and the output `[K, H2, W2]`.
+    ///
+    /// # Errors
+    /// The core's error when the settings are invalid.
+    pub fn build_transposed(&self) -> Result<TransposedLab, CoreError> {
+        let (input, weight, params) = self.transposed_parts()?;
+        let trace = ConvTransposeTrace::new(input.view(), 0, weight.view(), None, params)?;
+        let output = trace.output();
+        let upsampled = trace.upsampled();
+        Ok(TransposedLab {
+            input: input.index_axis_move(Axis(0), 0),
+            upsampled,
+            output,
+            trace,
+        })
+    }
+}
+
+/// A transposed step in the forward stepper's shape, for the products grid and the written
+/// sum: a tap's `input` is its cell of the upsampled input, and a stride hole or padding is
+/// a skipped tap (`padding: true`, no product).
+pub fn transposed_display_step(step: &ConvTransposeStep) -> ConvStep {
+    ConvStep {
+        index: step.index,
+        output: step.output,
+        window_origin: step.window_origin,
+        taps: step
+            .taps
+            .iter()
+            .map(|t| ConvTap {
+                channel: t.channel,
+                kernel: t.kernel,
+                input: t.upsampled,
+                padding: t.source.is_none(),
+                value: t.value,
+                weight: t.weight,
+                product: t.product,
+            })
+            .collect(),
+        channel_sums: step.channel_sums.clone(),
+        sum: step.sum,
+        bias: step.bias,
+        pre_activation: step.value,
+        activation: Activation::Identity,
+        value: step.value,
+    }
+}
+
+/// The computed transposed lab, all from the core.
+#[derive(Debug, Clone)]
+pub struct TransposedLab {
+    /// The input `[D1, H, W]`.
+    pub input: Array3<f32>,
+    /// The input with S − 1 zeros between cells `[D1, (H−1)·S+1, (W−1)·S+1]`.
+    pub upsampled: Array3<f32>,
+    /// The output `[K, H2, W2]`.
+    pub output: Array3<f32>,
+    /// The trace the stepper walks.
+    pub trace: ConvTransposeTrace,
 }
 
 /// The built-in 8×8 RGB pattern: red left half, a green diagonal, a blue square outline.
@@ -804,7 +969,7 @@ mod tests {
         let mut s = ConvSettings::default();
         s.apply(ConvAction::Transposed(true));
         s.apply(ConvAction::Stride(2));
-        let out = s.build_transposed().expect("valid");
+        let out = s.build_transposed().expect("valid").output;
         assert_eq!(out.dim(), (1, 11, 11));
     }
 
@@ -820,8 +985,117 @@ mod tests {
             "4 filters cannot split into 3 groups"
         );
         s.apply(ConvAction::Filters(6));
-        let out = s.build_transposed().expect("valid");
+        let out = s.build_transposed().expect("valid").output;
         assert_eq!(out.dim().0, 6, "the depth shown as D2 = K");
+    }
+
+    fn upload(n: usize) -> Upload {
+        let px: Vec<f32> = (0..n * n).map(|i| (i % 3) as f32 / 2.0).collect();
+        Upload::from_decoded([640, 480], n, &px).expect("valid")
+    }
+
+    #[test]
+    fn an_upload_becomes_the_input_and_resizes() {
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::Input(InputSource::Upload));
+        assert!(s.upload_missing(), "no image yet: the lecture's stands in");
+        assert_eq!(s.input_tensor().dim(), (1, 1, 5, 5));
+        s.apply(ConvAction::Input(InputSource::Lecture));
+        s.apply(ConvAction::Uploaded(upload(12)));
+        assert_eq!(s.input, InputSource::Upload);
+        assert!(!s.upload_missing());
+        assert_eq!(s.upload_size, 12);
+        let x = s.input_tensor();
+        assert_eq!(x.dim(), (1, 1, 12, 12));
+        assert_eq!(x[[0, 0, 0, 1]], 128.0 / 255.0);
+        assert_eq!(s.step_count(), 10 * 10);
+        s.apply(ConvAction::UploadSize(28));
+        assert_eq!(s.upload_size, 28);
+        assert_eq!(s.input_tensor().dim(), (1, 1, 28, 28));
+        assert_eq!(s.upload.as_ref().map(|u| u.original), Some([640, 480]));
+        assert_eq!(s.step_count(), 26 * 26);
+    }
+
+    #[test]
+    fn a_restored_upload_keeps_the_input_the_url_chose() {
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::RestoreUpload(upload(8)));
+        assert_eq!(s.input, InputSource::Lecture);
+        assert_eq!(s.upload_size, 8);
+        s.apply(ConvAction::Query("in=upload&i=20".into()));
+        assert_eq!(s.input, InputSource::Upload);
+        assert_eq!(
+            s.player.step, 20,
+            "the step is clamped against the upload's size"
+        );
+        assert!(s.upload.is_some(), "a new query keeps the upload");
+    }
+
+    #[test]
+    fn a_new_query_replaces_every_url_setting() {
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::Stride(2));
+        s.apply(ConvAction::Activation(ActivationChoice::Tanh));
+        s.apply(ConvAction::Query("p=1&kp=sobelx".into()));
+        assert_eq!(s.stride, 1);
+        assert_eq!(s.padding, 1);
+        assert_eq!(s.activation, ActivationChoice::Sigmoid);
+        assert_eq!(s.preset, Some(Preset::SobelX));
+        s.apply(ConvAction::Query(String::new()));
+        assert_eq!(s, ConvSettings::default());
+    }
+
+    #[test]
+    fn a_lenet_filter_is_the_kernel_until_edited() {
+        use super::super::lenet::LenetModel;
+        let mut s = ConvSettings::default();
+        let k = Kernel {
+            size: 5,
+            values: (0..25).map(|i| i as f32 * 0.013 - 0.1).collect(),
+        };
+        let choice = LenetChoice {
+            model: LenetModel::Fashion,
+            filter: 4,
+            bias: -0.0625,
+        };
+        s.apply(ConvAction::LenetFilter(choice, k.clone()));
+        assert_eq!(s.kernel, k);
+        assert_eq!(s.preset, None);
+        assert_eq!(s.lenet, Some(choice));
+        // The URL carries its values, name and bias.
+        let back = ConvSettings::from_query(&s.to_query());
+        assert_eq!(back.kernel, k);
+        assert_eq!(back.lenet, Some(choice));
+        s.apply(ConvAction::Kernel(k.resized(3)));
+        assert_eq!(s.lenet, None);
+        s.apply(ConvAction::LenetFilter(choice, k));
+        s.apply(ConvAction::Preset(Preset::Emboss));
+        assert_eq!(s.lenet, None);
+    }
+
+    #[test]
+    fn transposed_mode_has_a_stepper() {
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::Transposed(true));
+        s.apply(ConvAction::Stride(2));
+        assert_eq!(s.step_count(), 11 * 11);
+        s.apply(ConvAction::JumpTo([0, 3, 4]));
+        assert_eq!(s.player.step, 3 * 11 + 4);
+        let lab = s.build_transposed().expect("valid");
+        assert_eq!(lab.upsampled.dim(), (1, 9, 9));
+        let step = lab.trace.step(s.player.step).expect("step");
+        assert_eq!(step.value, lab.output[[0, 3, 4]]);
+        let shown = transposed_display_step(&step);
+        assert_eq!(shown.pre_activation, step.value);
+        assert_eq!(shown.taps.len(), 9);
+        assert_eq!(
+            shown.taps.iter().filter(|t| t.product.is_some()).count(),
+            step.taps.iter().filter(|t| t.source.is_some()).count()
+        );
+        s.apply(ConvAction::Player(PlayerAction::Last));
+        assert_eq!(s.player.step, 120);
+        s.apply(ConvAction::Transposed(false));
+        assert_eq!(s.player.step, 3, "back on the 2×2 forward stepper (S = 2)");
     }
 
     #[test]

@@ -93,7 +93,7 @@ impl Default for PoolSettings {
 }
 
 /// What the pooling controls ask for.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum PoolAction {
     /// Another input.
     Source(PoolSource),
@@ -109,6 +109,8 @@ pub enum PoolAction {
     Player(PlayerAction),
     /// Jump to the step of output cell `[c, y, x]`.
     JumpTo([usize; 3]),
+    /// The URL's query changed (a pasted or followed link): every setting is re-read.
+    Query(String),
 }
 
 /// The computed pooling lab.
@@ -143,6 +145,7 @@ impl PoolSettings {
                         .apply(PlayerAction::To((c * h + y) * w + x), len);
                 }
             }
+            PoolAction::Query(q) => *self = PoolSettings::from_query(&q),
         }
         let len = self.step_count();
         self.player.clamp(len);
@@ -226,6 +229,16 @@ mod tests {
         let step = lab.trace.step(0).expect("step");
         assert_eq!(step.value, 6.0);
         assert_eq!(step.argmax, Some([1, 1]));
+    }
+
+    #[test]
+    fn a_new_query_replaces_every_setting() {
+        let mut s = PoolSettings::default();
+        s.apply(PoolAction::Window(3));
+        s.apply(PoolAction::Query("s=1&i=2".into()));
+        assert_eq!(s.window, PoolSettings::default().window);
+        assert_eq!(s.stride, 1);
+        assert_eq!(s.player.step, 2);
     }
 
     #[test]

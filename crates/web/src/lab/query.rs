@@ -8,6 +8,7 @@ use super::conv::{
     ActivationChoice, CalcInputs, ConvSettings, DRAW_SIZES, InputSource, Kernel, MAX_HYPER,
     MAX_KERNEL, Preset,
 };
+use super::lenet::LenetChoice;
 use super::player::SPEEDS;
 use super::pool::{KINDS, PoolSettings, PoolSource};
 
@@ -85,6 +86,10 @@ impl ConvSettings {
                 q.push(("f", self.kernel.size.to_string()));
                 let values: Vec<String> = self.kernel.values.iter().map(f32::to_string).collect();
                 q.push(("k", values.join(",")));
+                if let Some(l) = self.lenet {
+                    q.push(("lk", LenetChoice::key(l.model, l.filter)));
+                    q.push(("lb", l.bias.to_string()));
+                }
             }
         }
         let nums = [
@@ -146,6 +151,20 @@ impl ConvSettings {
             if let Some(values) = values.filter(|v| f > 0 && v.len() == f * f) {
                 s.preset = None;
                 s.kernel = Kernel { size: f, values };
+                // A LeNet filter's name and bias (its values are the `k` above).
+                if let (Some((model, filter)), Some(bias)) = (
+                    get("lk").and_then(LenetChoice::parse_key),
+                    get("lb")
+                        .and_then(|v| v.parse::<f32>().ok())
+                        .filter(|b| b.is_finite()),
+                ) && f == super::lenet::SIDE
+                {
+                    s.lenet = Some(LenetChoice {
+                        model,
+                        filter,
+                        bias,
+                    });
+                }
             }
         }
         let num = |key: &str, default: usize| {

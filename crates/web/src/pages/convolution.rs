@@ -1,24 +1,37 @@
 //! The convolution lab (`#/convolution`): a kernel sliding over an image step by step, the
 //! products and their sum, the activation, the output volume and the calculator. Every
-//! frame is drawn from the core's [`convscope_core::ConvTrace`].
+//! frame is drawn from the core's [`convscope_core::ConvTrace`] (in transposed mode, from
+//! its [`convscope_core::ConvTransposeTrace`]).
+//!
+//! The input may be the user's own image (uploaded, dropped or pasted; decoded in the web
+//! worker and kept in `localStorage`), and the kernel one of the shipped LeNet's learned
+//! conv1 filters (read from `models/lenet-*.safetensors` by the worker).
 
 use std::rc::Rc;
 
 use convscope_core::{ConvStep, CoreError, Stepper};
-use ndarray::{Array3, Axis};
+use ndarray::Axis;
 use web_sys::HtmlSelectElement;
+use yew::platform::spawn_local;
 use yew::prelude::*;
+use yew_agent::oneshot::use_oneshot_runner;
 
+use crate::agent::{CoreReply, CoreRequest, CoreTask, Decoded};
 use crate::components::{
     ActivationPlot, Calculator, KernelEditor, Legend, MatrixCanvas, NumberField, PlayerControls,
-    ProductsGrid, VolumeFormula, channel_name,
+    ProductsGrid, UploadPanel, VolumeFormula, channel_name,
 };
-use crate::hooks::{LabKey, initial_query, use_interval, use_lab_keys, use_query_sync};
-use crate::lab::conv::DRAW_SIZES;
+use crate::fetch::fetch_bytes;
+use crate::hooks::{
+    LabKey, initial_query, use_hash_query, use_interval, use_lab_keys, use_query_sync,
+};
+use crate::lab::conv::{DRAW_SIZES, transposed_display_step};
+use crate::lab::lenet::{Conv1Filters, LenetLoad, LenetModel, LenetPresets};
 use crate::lab::samples::Dataset;
+use crate::lab::upload::{STORAGE_KEY, Upload};
 use crate::lab::{
     ActivationChoice, ColorScale, ConvAction, ConvLab, ConvSettings, InputSource, PlayerAction,
-    fmt_num, planes,
+    TransposedLab, fmt_num, planes,
 };
 use crate::route::Route;
 
@@ -32,6 +45,62 @@ impl Reducible for ConvState {
         let mut s = self.0.clone();
         s.apply(action);
         Rc::new(ConvState(s))
+    }
+}
+
+/// The LeNet presets' load states.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct LenetState(LenetPresets);
+
+impl Reducible for LenetState {
+    type Action = (LenetModel, LenetLoad);
+    fn reduce(self: Rc<Self>, (model, load): (LenetModel, LenetLoad)) -> Rc<Self> {
+        let mut s = self.0.clone();
+        s.set(model, load);
+        Rc::new(LenetState(s))
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The upload kept in `localStorage`, if any (or why it cannot be read).
+fn stored_upload() -> Option<Result<Upload, String>> {
+    let text = storage()?.get_item(STORAGE_KEY).ok().flatten()?;
+    Some(Upload::from_storage(&text))
+}
+
+/// Keeps the upload for the next visit.
+///
+/// # Errors
+/// When the browser refuses (no storage, quota exceeded).
+fn store_upload(u: &Upload) -> Result<(), String> {
+    storage()
+        .ok_or("this browser offers no localStorage")?
+        .set_item(STORAGE_KEY, &u.to_storage())
+        .map_err(|e| format!("the browser refused to store it ({e:?})"))
+}
+
+/// Fetches one model file and has the worker parse it; its conv1 filters, or why not.
+async fn load_lenet(
+    runner: &yew_agent::oneshot::UseOneshotRunnerHandle<CoreTask>,
+    model: LenetModel,
+) -> LenetLoad {
+    let bytes = match fetch_bytes(model.url()).await {
+        Ok(b) => b,
+        Err(e) => return LenetLoad::Failed(e),
+    };
+    let name = format!("lab-lenet-{}", model.key());
+    match runner.run(CoreRequest::LoadModel { name, bytes }).await {
+        CoreReply::ModelLoaded(Ok(summary)) => {
+            match Conv1Filters::new(summary.conv1_weight, summary.conv1_bias) {
+                Ok(f) => LenetLoad::Ready(Rc::new(f)),
+                Err(e) => LenetLoad::Failed(e),
+            }
+        }
+        CoreReply::ModelLoaded(Err(e)) => LenetLoad::Failed(format!("{}: {e}", model.url())),
+        other => LenetLoad::Failed(format!("the worker answered {other:?} to a model load")),
     }
 }
 
@@ -61,6 +130,29 @@ fn views(s: &ConvSettings) -> Result<Views, CoreError> {
     })
 }
 
+/// What the transposed stepper draws, computed once per settings change.
+#[derive(Debug)]
+struct TViews {
+    lab: TransposedLab,
+    inputs: Vec<Rc<Vec<f32>>>,
+    upsampled: Vec<Rc<Vec<f32>>>,
+    outputs: Vec<Rc<Vec<f32>>>,
+    in_scale: ColorScale,
+    out_scale: ColorScale,
+}
+
+fn tviews(s: &ConvSettings) -> Result<TViews, CoreError> {
+    let lab = s.build_transposed()?;
+    Ok(TViews {
+        inputs: planes(&lab.input),
+        upsampled: planes(&lab.upsampled),
+        outputs: planes(&lab.output),
+        in_scale: ColorScale::fit(lab.input.iter()),
+        out_scale: ColorScale::fit(lab.output.iter()),
+        lab,
+    })
+}
+
 /// The settings that change what is computed (not the step or the calculator).
 fn compute_key(s: &ConvSettings) -> ConvSettings {
     let mut k = s.clone();
@@ -72,15 +164,62 @@ fn compute_key(s: &ConvSettings) -> ConvSettings {
 /// The convolution lab page.
 #[component]
 pub fn ConvolutionPage() -> Html {
-    let state = use_reducer(|| ConvState(ConvSettings::from_query(&initial_query())));
+    // The stored upload first, then the URL (which may choose it as the input).
+    let state = use_reducer(|| {
+        let mut s = ConvSettings::default();
+        if let Some(Ok(u)) = stored_upload() {
+            s.apply(ConvAction::RestoreUpload(u));
+        }
+        s.apply(ConvAction::Query(initial_query()));
+        ConvState(s)
+    });
+    let storage_note = use_state(|| {
+        stored_upload()
+            .and_then(Result::err)
+            .map(|e| format!("The image uploaded earlier could not be restored: {e}."))
+    });
     let s = &state.0;
     use_query_sync(Route::Convolution, s.to_query());
+    {
+        let state = state.clone();
+        use_hash_query(
+            Route::Convolution,
+            Callback::from(move |q: String| state.dispatch(ConvAction::Query(q))),
+        );
+    }
+    // Every new upload (and every resize of it) is kept for the next visit.
+    {
+        let storage_note = storage_note.clone();
+        use_effect_with(s.upload.clone(), move |u| {
+            if let Some(u) = u
+                && let Err(e) = store_upload(u)
+            {
+                storage_note.set(Some(format!(
+                    "Your image is shown but will not survive a reload: {e}."
+                )));
+            }
+        });
+    }
+    // The LeNet presets: both model files fetched once and parsed by the worker.
+    let lenet = use_reducer(LenetState::default);
+    {
+        let runner = use_oneshot_runner::<CoreTask>();
+        let dispatch = lenet.dispatcher();
+        use_effect_with((), move |_| {
+            for model in LenetModel::ALL {
+                let runner = runner.clone();
+                let dispatch = dispatch.clone();
+                spawn_local(async move {
+                    let load = load_lenet(&runner, model).await;
+                    dispatch.dispatch((model, load));
+                });
+            }
+        });
+    }
     let views = use_memo(compute_key(s), |k| {
         if k.transposed { None } else { Some(views(k)) }
     });
-    let transposed = use_memo(compute_key(s), |k| {
-        k.transposed.then(|| k.build_transposed())
-    });
+    let transposed = use_memo(compute_key(s), |k| k.transposed.then(|| tviews(k)));
 
     let on_player = {
         let state = state.clone();
@@ -107,7 +246,7 @@ pub fn ConvolutionPage() -> Html {
         );
     }
 
-    let controls = controls(&state);
+    let controls = controls(&state, &lenet.0, storage_note.as_deref());
     let stage = match (&*views, &*transposed) {
         (Some(Ok(v)), _) => stage(&state, v),
         (Some(Err(e)), _) => html! {
@@ -117,7 +256,7 @@ pub fn ConvolutionPage() -> Html {
                 <p>{"The output-volume panel below says which term fails and the nearest values that work."}</p>
             </section>
         },
-        (None, Some(r)) => transposed_stage(s, r),
+        (None, Some(r)) => transposed_stage(&state, r),
         (None, None) => html! {},
     };
     let depth = s.depth();
@@ -145,8 +284,43 @@ pub fn ConvolutionPage() -> Html {
     }
 }
 
-fn controls(state: &UseReducerHandle<ConvState>) -> Html {
+fn controls(
+    state: &UseReducerHandle<ConvState>,
+    lenet: &LenetPresets,
+    storage_note: Option<&str>,
+) -> Html {
     let s = &state.0;
+    let on_decoded = {
+        let state = state.clone();
+        Callback::from(move |d: Decoded| {
+            // An error here means the worker broke its own contract (pixel count): nothing
+            // the user can fix, so the lab keeps its image.
+            if let Ok(u) = Upload::from_decoded(d.original, d.size, &d.pixels) {
+                state.dispatch(ConvAction::Uploaded(u));
+            }
+        })
+    };
+    let on_resized = {
+        let state = state.clone();
+        Callback::from(move |d: Decoded| {
+            if let Ok(u) = Upload::from_decoded(d.original, d.size, &d.pixels) {
+                state.dispatch(ConvAction::RestoreUpload(u));
+            }
+        })
+    };
+    let on_upload_size = {
+        let state = state.clone();
+        Callback::from(move |n: usize| state.dispatch(ConvAction::UploadSize(n)))
+    };
+    let on_lenet = {
+        let state = state.clone();
+        let lenet = lenet.clone();
+        Callback::from(move |(model, filter)| {
+            if let Some((choice, kernel)) = lenet.choose(model, filter) {
+                state.dispatch(ConvAction::LenetFilter(choice, kernel));
+            }
+        })
+    };
     let on_input = {
         let state = state.clone();
         Callback::from(move |e: Event| {
@@ -172,7 +346,12 @@ fn controls(state: &UseReducerHandle<ConvState>) -> Html {
             state.dispatch(ConvAction::Transposed(select.value() == "transposed"));
         })
     };
-    let mut sources = vec![InputSource::Lecture, InputSource::Drawn, InputSource::Rgb];
+    let mut sources = vec![
+        InputSource::Lecture,
+        InputSource::Drawn,
+        InputSource::Rgb,
+        InputSource::Upload,
+    ];
     for d in Dataset::ALL {
         sources.extend((0..d.len()).map(|i| InputSource::Sample(d, i)));
     }
@@ -200,6 +379,17 @@ fn controls(state: &UseReducerHandle<ConvState>) -> Html {
                         </select>
                     </label>
                     { drawing }
+                    <UploadPanel size={s.upload_size}
+                        description={s.upload.as_ref().map(|u| AttrValue::from(u.describe()))}
+                        on_decoded={on_decoded} on_resized={on_resized} on_size={on_upload_size} />
+                    if s.upload_missing() {
+                        <p class="notice small" role="status" data-testid="upload-missing">
+                            {"No uploaded image is kept in this browser, so the lecture's 5×5 image is shown. Choose, drop or paste an image above."}
+                        </p>
+                    }
+                    if let Some(note) = storage_note {
+                        <p class="notice small" role="status" data-testid="upload-storage-note">{ note }</p>
+                    }
                     <label class="field">
                         <span class="field-label"><strong>{"mode"}</strong></span>
                         <select data-testid="mode" onchange={on_mode}>
@@ -220,7 +410,14 @@ fn controls(state: &UseReducerHandle<ConvState>) -> Html {
                     <h3>{"Kernel"}</h3>
                     <KernelEditor kernel={s.kernel.clone()} preset={s.preset}
                         on_change={{ let state = state.clone(); Callback::from(move |k| state.dispatch(ConvAction::Kernel(k))) }}
-                        on_preset={{ let state = state.clone(); Callback::from(move |p| state.dispatch(ConvAction::Preset(p))) }} />
+                        on_preset={{ let state = state.clone(); Callback::from(move |p| state.dispatch(ConvAction::Preset(p))) }}
+                        lenet={lenet.0.clone()} lenet_choice={s.lenet} on_lenet={on_lenet} />
+                    if let Some(l) = s.lenet {
+                        <p class="muted small" data-testid="lenet-bias">
+                            { format!("{}: LeNet adds the bias b = {} to this filter's sum; the lab's layer has no bias, so it is not added here.",
+                                l.model.label(l.filter), l.bias) }
+                        </p>
+                    }
                     if s.filters > 1 {
                         <p class="muted small">{ format!("Filter k is this kernel turned k·90° ({} filters).", s.filters) }</p>
                     }
@@ -409,46 +606,123 @@ fn activation_panel(s: &ConvSettings, v: &Views, step: &ConvStep) -> Html {
     }
 }
 
-fn transposed_stage(s: &ConvSettings, r: &Result<Array3<f32>, CoreError>) -> Html {
-    match r {
-        Err(e) => html! {
-            <section class="panel stage-error" role="alert" data-testid="lab-error">
-                <h3>{"This transposed convolution cannot run"}</h3>
-                <p class="error">{ format!("{e}.") }</p>
-            </section>
-        },
-        Ok(out) => {
-            let input = s.input_tensor().index_axis_move(Axis(0), 0);
-            let ins = planes(&input);
-            let outs = planes(out);
-            let in_scale = ColorScale::fit(input.iter());
-            let out_scale = ColorScale::fit(out.iter());
-            let (_, h1, w1) = input.dim();
-            let (_, h2, w2) = out.dim();
-            html! {
-                <section class="panel stage" data-testid="transposed-stage">
-                    <h3>{"Transposed convolution"}</h3>
-                    <p class="muted">{"Each input cell scatters a copy of the kernel, scaled by its value, S cells apart; overlapping copies add up. The core's conv_transpose2d computes the result (no step-by-step trace for this mode)."}</p>
-                    <div class="stage-grid two">
-                        <div class="stage-col">
-                            <h3>{ format!("Input {w1}×{h1}×{}", ins.len()) }</h3>
-                            <div class="maps">{ for ins.iter().enumerate().map(|(c, v)| html! {
-                                <MatrixCanvas values={v.clone()} rows={h1} cols={w1} scale={in_scale}
-                                    label={format!("input channel {c}")} testid={format!("t-input-{c}")} />
-                            }) }</div>
-                        </div>
-                        <div class="stage-col">
-                            <h3 data-testid="transposed-dims">{ format!("Output {w2}×{h2}×{}", outs.len()) }</h3>
-                            <div class="maps">{ for outs.iter().enumerate().map(|(c, v)| html! {
-                                <MatrixCanvas values={v.clone()} rows={h2} cols={w2} scale={out_scale}
-                                    label={format!("output map {c}")} testid={format!("t-output-{c}")}
-                                    max_size={400.0} />
-                            }) }</div>
-                            <Legend scale={out_scale} />
-                        </div>
-                    </div>
+fn transposed_stage(state: &UseReducerHandle<ConvState>, r: &Result<TViews, CoreError>) -> Html {
+    let v = match r {
+        Err(e) => {
+            return html! {
+                <section class="panel stage-error" role="alert" data-testid="lab-error">
+                    <h3>{"This transposed convolution cannot run"}</h3>
+                    <p class="error">{ format!("{e}.") }</p>
                 </section>
-            }
+            };
         }
+        Ok(v) => v,
+    };
+    let s = &state.0;
+    let trace = &v.lab.trace;
+    let len = trace.len();
+    let Ok(step) = trace.step(s.player.step.min(len.saturating_sub(1))) else {
+        return html! {};
+    };
+    let [k, oy, ox] = step.output;
+    let [_, h2, w2] = trace.output_dims();
+    let [h1, w1] = trace.geometry().input_size();
+    let [uh, uw] = trace.upsampled_size();
+    // Square settings: both axes pad alike. A negative padding (P crops more than the
+    // kernel spans) needs no ring: every window then starts inside the upsampled input.
+    let pad = usize::try_from(trace.upsampled_padding()[0]).unwrap_or(0);
+    let depth = v.inputs.len();
+    let window = format!("{},{}", step.window_origin[0], step.window_origin[1]);
+    let shown = Rc::new(transposed_display_step(&step));
+    let channel_taps = |c: usize, upsampled: bool| -> Rc<Vec<[isize; 2]>> {
+        Rc::new(
+            step.taps
+                .iter()
+                .filter(|t| t.channel == c)
+                .filter_map(|t| {
+                    if upsampled {
+                        Some(t.upsampled)
+                    } else {
+                        t.source.map(|[y, x]| [y as isize, x as isize])
+                    }
+                })
+                .collect(),
+        )
+    };
+    let name = |c: usize| {
+        if depth > 1 {
+            format!(", {}", channel_name(c, depth))
+        } else {
+            String::new()
+        }
+    };
+    let upsampled = v.upsampled.iter().enumerate().map(|(c, values)| html! {
+        <div class="map">
+            <MatrixCanvas values={values.clone()} rows={uh} cols={uw} pad={pad} taps={channel_taps(c, true)}
+                scale={v.in_scale} max_size={if depth > 1 { 220.0 } else { 320.0 }}
+                label={format!("upsampled input{} {uh}×{uw}, padding {pad}: the window over the zero-inserted input", name(c))}
+                testid={format!("t-upsampled-{c}")} window={window.clone()} />
+            <p class="map-caption">{ format!("upsampled{}", name(c)) }</p>
+        </div>
+    });
+    let inputs = v.inputs.iter().enumerate().map(|(c, values)| html! {
+        <div class="map">
+            <MatrixCanvas values={values.clone()} rows={h1} cols={w1} taps={channel_taps(c, false)}
+                scale={v.in_scale} max_size={160.0}
+                label={format!("input{} {h1}×{w1}: the cells this output cell reads", name(c))}
+                testid={format!("t-input-{c}")} />
+            <p class="map-caption">{ format!("input{}", name(c)) }</p>
+        </div>
+    });
+    let outputs = v.outputs.iter().enumerate().map(|(kk, values)| {
+        let filled = match kk.cmp(&k) {
+            std::cmp::Ordering::Less => h2 * w2,
+            std::cmp::Ordering::Equal => oy * w2 + ox + 1,
+            std::cmp::Ordering::Greater => 0,
+        };
+        let state = state.clone();
+        let on_cell = Callback::from(move |[y, x]: [usize; 2]| state.dispatch(ConvAction::JumpTo([kk, y, x])));
+        html! {
+            <div class={classes!("map", (kk == k).then_some("current"))}>
+                <MatrixCanvas values={values.clone()} rows={h2} cols={w2} filled={Some(filled)}
+                    focus={(kk == k).then_some([oy, ox])} scale={v.out_scale}
+                    label={format!("output map {kk}, {h2}×{w2}: click a cell to jump to its step")}
+                    testid={format!("t-output-{kk}")} on_cell={on_cell} max_size={320.0} />
+                <p class="map-caption">{ if v.outputs.len() > 1 { format!("map {kk}") } else { "output".into() } }</p>
+            </div>
+        }
+    });
+    html! {
+        <section class="panel stage" aria-label="Transposed convolution, step by step" data-testid="transposed-stage">
+            <h3>{"Transposed convolution"}</h3>
+            <p class="muted">{ format!(
+                "Each input cell is spread S = {} cells apart (S − 1 zeros, the \"holes\", between neighbours), the result padded by D·(F − 1) − P = {}; each output cell is then the kernel turned 180° over that grid. Only taps on a real input cell add a product.",
+                s.stride, trace.upsampled_padding()[0]) }</p>
+            <div class="stage-grid">
+                <div class="stage-col">
+                    <h3>{ format!("Upsampled input {uw}×{uh}×{depth}") }</h3>
+                    <div class="maps">{ for upsampled }</div>
+                    <div class="maps">{ for inputs }</div>
+                    <Legend scale={v.in_scale} />
+                </div>
+                <div class="stage-col">
+                    <h3>{"Window × kernel"}</h3>
+                    <ProductsGrid step={shown} kernel={s.kernel.size} depth={depth} skipped="hole" />
+                    <p class="output-cell">
+                        { format!("output ({oy}, {ox})") }{ if v.outputs.len() > 1 { format!(" of map {k}") } else { String::new() } }
+                        {" = "}<output data-testid="output-value">{ fmt_num(step.value) }</output>
+                    </p>
+                </div>
+                <div class="stage-col">
+                    <h3 data-testid="transposed-dims">{ format!("Output {w2}×{h2}×{}", v.outputs.len()) }</h3>
+                    <div class="maps stack">{ for outputs }</div>
+                    <Legend scale={v.out_scale} />
+                </div>
+            </div>
+            <PlayerControls player={s.player} len={len} noun="output cell" on_action={{
+                let state = state.clone();
+                Callback::from(move |a| state.dispatch(ConvAction::Player(a)))
+            }} />
+        </section>
     }
 }

@@ -12,7 +12,9 @@ use yew::prelude::*;
 use crate::components::{
     ActivationPlot, Legend, MatrixCanvas, NumberField, PlayerControls, channel_name,
 };
-use crate::hooks::{LabKey, initial_query, use_interval, use_lab_keys, use_query_sync};
+use crate::hooks::{
+    LabKey, initial_query, use_hash_query, use_interval, use_lab_keys, use_query_sync,
+};
 use crate::lab::pool::KINDS;
 use crate::lab::{
     ActivationChoice, ColorScale, PlayerAction, PoolAction, PoolLab, PoolSettings, PoolSource,
@@ -81,6 +83,13 @@ pub fn PoolingPage() -> Html {
     let state = use_reducer(|| PoolState(PoolSettings::from_query(&initial_query())));
     let s = &state.0;
     use_query_sync(Route::Pooling, s.to_query());
+    {
+        let state = state.clone();
+        use_hash_query(
+            Route::Pooling,
+            Callback::from(move |q: String| state.dispatch(PoolAction::Query(q))),
+        );
+    }
     let mut key = s.clone();
     key.player = Default::default();
     let views = use_memo(key, views);

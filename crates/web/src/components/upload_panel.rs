@@ -1,0 +1,244 @@
+//! The lab's image upload: a file button, drag-and-drop onto the panel, and paste anywhere
+//! on the page. The file is decoded and resized in the web worker ([`CoreRequest::DecodeImage`]);
+//! a refused file shows the worker's message in an alert and the page keeps its image.
+//!
+//! The file's bytes are kept (in this component, for this visit) so that a new size
+//! re-decodes the file itself. After a reload only the stored pixels remain, and the page
+//! resamples those instead ([`crate::lab::upload::Upload::resampled`]).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+use wasm_bindgen::JsCast;
+use web_sys::{DragEvent, HtmlInputElement, HtmlSelectElement};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
+
+use crate::agent::{CoreReply, CoreRequest, CoreTask, Decoded};
+use crate::fetch::blob_bytes;
+use crate::lab::upload::UPLOAD_SIZES;
+
+/// Props of [`UploadPanel`].
+#[derive(Debug, Clone, Properties, PartialEq)]
+pub struct UploadPanelProps {
+    /// The side uploads are resized to.
+    pub size: usize,
+    /// "uploaded 640×480 → 28×28", when an image is kept.
+    #[prop_or_default]
+    pub description: Option<AttrValue>,
+    /// A new file decoded by the worker.
+    pub on_decoded: Callback<Decoded>,
+    /// The kept file decoded again at a new size (the input stays what it is).
+    pub on_resized: Callback<Decoded>,
+    /// Another size chosen.
+    pub on_size: Callback<usize>,
+}
+
+/// What the panel remembers between renders (not drawn).
+#[derive(Debug, Default)]
+struct Kept {
+    /// The last file that decoded, for re-decoding at another size.
+    bytes: Option<Rc<Vec<u8>>>,
+    /// The file being decoded now: a new size restarts it at that size.
+    pending: Option<(Rc<Vec<u8>>, bool)>,
+    /// Increases with every request: an older reply is ignored.
+    generation: u64,
+}
+
+/// Everything a decode needs, cheap to clone into event handlers.
+#[derive(Clone)]
+struct Decoder {
+    runner: UseOneshotRunnerHandle<CoreTask>,
+    kept: Rc<RefCell<Kept>>,
+    error: UseStateHandle<Option<String>>,
+    busy: UseStateHandle<bool>,
+    on_decoded: Callback<Decoded>,
+    on_resized: Callback<Decoded>,
+}
+
+impl Decoder {
+    /// Sends `bytes` to the worker at `size`; the reply updates the page unless a newer
+    /// request was made meanwhile. `fresh`: a new file (it becomes the input), not the kept
+    /// one at another size.
+    fn start(&self, bytes: Rc<Vec<u8>>, size: usize, fresh: bool) {
+        let generation = {
+            let mut kept = self.kept.borrow_mut();
+            kept.generation += 1;
+            kept.pending = Some((bytes.clone(), fresh));
+            kept.generation
+        };
+        self.busy.set(true);
+        let this = self.clone();
+        spawn_local(async move {
+            let reply = this
+                .runner
+                .run(CoreRequest::DecodeImage {
+                    bytes: bytes.to_vec(),
+                    size,
+                })
+                .await;
+            if this.kept.borrow().generation != generation {
+                return;
+            }
+            this.kept.borrow_mut().pending = None;
+            this.busy.set(false);
+            match reply {
+                CoreReply::Decoded(Ok(decoded)) => {
+                    this.kept.borrow_mut().bytes = Some(bytes);
+                    this.error.set(None);
+                    if fresh {
+                        this.on_decoded.emit(decoded);
+                    } else {
+                        this.on_resized.emit(decoded);
+                    }
+                }
+                CoreReply::Decoded(Err(message)) => this.error.set(Some(message)),
+                other => this
+                    .error
+                    .set(Some(format!("the worker answered {other:?} to a decode"))),
+            }
+        });
+    }
+
+    /// Reads a file (or pasted blob), then decodes it.
+    fn read(&self, blob: web_sys::Blob, size: usize) {
+        let this = self.clone();
+        self.busy.set(true);
+        spawn_local(async move {
+            match blob_bytes(&blob).await {
+                Ok(bytes) => this.start(Rc::new(bytes), size, true),
+                Err(message) => {
+                    this.busy.set(false);
+                    this.error.set(Some(message));
+                }
+            }
+        });
+    }
+}
+
+/// The first file of a file list, if any.
+fn first_file(files: Option<web_sys::FileList>) -> Option<web_sys::Blob> {
+    files.and_then(|f| f.get(0)).map(Into::into)
+}
+
+/// The upload panel.
+#[component]
+pub fn UploadPanel(props: &UploadPanelProps) -> Html {
+    let runner = use_oneshot_runner::<CoreTask>();
+    let kept = use_mut_ref(Kept::default);
+    let error = use_state(|| None::<String>);
+    let busy = use_state(|| false);
+    let over = use_state(|| false);
+    let decoder = Decoder {
+        runner,
+        kept: kept.clone(),
+        error: error.clone(),
+        busy: busy.clone(),
+        on_decoded: props.on_decoded.clone(),
+        on_resized: props.on_resized.clone(),
+    };
+    let size = props.size;
+
+    // Paste anywhere on the page: an image on the clipboard is uploaded. The listener is
+    // re-made when the size changes (it decodes at the current size) and dropped on unmount.
+    {
+        let decoder = decoder.clone();
+        use_effect_with(size, move |&size| {
+            let listener = web_sys::window().map(|window| {
+                EventListener::new(&window, "paste", move |event| {
+                    let Some(event) = event.dyn_ref::<web_sys::ClipboardEvent>() else {
+                        return;
+                    };
+                    if let Some(blob) = first_file(event.clipboard_data().and_then(|d| d.files())) {
+                        decoder.read(blob, size);
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
+    let onchange = {
+        let decoder = decoder.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Some(blob) = first_file(input.files()) {
+                decoder.read(blob, size);
+            }
+            // The same file chosen again must fire `change` again.
+            input.set_value("");
+        })
+    };
+    let ondragover = {
+        let over = over.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            over.set(true);
+        })
+    };
+    let ondragleave = {
+        let over = over.clone();
+        Callback::from(move |_: DragEvent| over.set(false))
+    };
+    let ondrop = {
+        let decoder = decoder.clone();
+        let over = over.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            over.set(false);
+            if let Some(blob) = first_file(e.data_transfer().and_then(|d| d.files())) {
+                decoder.read(blob, size);
+            }
+        })
+    };
+    let on_size = {
+        let decoder = decoder.clone();
+        let on_size = props.on_size.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let Ok(n) = select.value().parse::<usize>() else {
+                return;
+            };
+            on_size.emit(n);
+            // A file still decoding restarts at the new size; otherwise the kept one is
+            // decoded again (no file yet, or after a reload: the page resamples instead).
+            let next = {
+                let kept = decoder.kept.borrow();
+                kept.pending
+                    .clone()
+                    .or_else(|| kept.bytes.clone().map(|b| (b, false)))
+            };
+            if let Some((bytes, fresh)) = next {
+                decoder.start(bytes, n, fresh);
+            }
+        })
+    };
+    html! {
+        <div class={classes!("upload-panel", over.then_some("drag-over"))} data-testid="upload-panel"
+            {ondragover} {ondragleave} {ondrop}>
+            <label class="field">
+                <span class="field-label"><strong>{"your image"}</strong><span class="muted">{" choose, drop here, or paste"}</span></span>
+                <input type="file" accept="image/*" data-testid="upload-file" {onchange} />
+            </label>
+            <label class="field">
+                <span class="field-label"><strong>{"resize to"}</strong></span>
+                <select data-testid="upload-size" onchange={on_size}>
+                    { for UPLOAD_SIZES.iter().map(|&n| html! {
+                        <option value={n.to_string()} selected={n == size}>{ format!("{n}×{n}") }</option>
+                    }) }
+                </select>
+            </label>
+            if *busy {
+                <p class="pending small" role="status">{"decoding in the web worker…"}</p>
+            }
+            if let Some(d) = &props.description {
+                <p class="muted small" data-testid="upload-info">{ d.clone() }</p>
+            }
+            if let Some(message) = &*error {
+                <p class="error" role="alert" data-testid="upload-error">{ format!("This file cannot be used: {message}.") }</p>
+            }
+        </div>
+    }
+}
