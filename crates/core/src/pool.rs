@@ -257,7 +257,8 @@ fn pool_2x2(
                         .zip(bottom.chunks_exact(2))
                         .zip(yr.iter_mut())
                     {
-                        let acc = t[0] + t[1] + b[0] + b[1];
+                        // From 0.0, as the generic path: four −0.0 sum to +0.0 there too.
+                        let acc = 0.0 + t[0] + t[1] + b[0] + b[1];
                         *out = if kind == PoolKind::Average {
                             acc / div
                         } else {

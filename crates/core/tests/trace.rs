@@ -247,6 +247,10 @@ fn stepping_all_of_lenet_conv1_backwards_reuses_one_step() {
 #[test]
 fn pooling_fast_paths_keep_ties_and_nan_as_the_trace_does() {
     let mut x = values([2, 3, 8, 9], 5).mapv(|v| (v * 3.0).round());
+    // A 2×2 window of −0.0: the sum starts from +0.0 on every path.
+    for (y, xx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+        x[[0, 0, y, xx]] = -0.0;
+    }
     x[[0, 1, 2, 3]] = f32::NAN;
     x[[1, 2, 5, 5]] = f32::NAN;
     x[[1, 2, 5, 4]] = f32::NAN;
