@@ -1,27 +1,21 @@
 // The Classify page: a gallery sample classified as its true label, an uploaded PNG made by
 // make-digit-png.mjs, strokes drawn with the mouse, bad files refused with a message and
 // the page still working, a conv1 pixel explained (sum + bias = the map's value), the
-// Fashion-MNIST model, and no console errors anywhere.
+// Fashion-MNIST model (switching shows its own samples), the original image beside its own
+// result, keyboard access to the maps, and no console errors anywhere.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { deflateSync, crc32 } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { BASE_URL, openBrowser, openPage } from './browser.mjs';
 import { makeDigitPng } from './make-digit-png.mjs';
+import { chunk } from './png.mjs';
 
 /**
  * A PNG whose header claims `width`×`height` (colour type 0 gray, 6 RGBA) followed by
  * `rawBytes` of compressed zeros: an oversized image, or the start of a decompression bomb.
  */
 function claimedPng(width, height, colorType, rawBytes = 1 << 20) {
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -58,6 +52,24 @@ async function waitForSource(page, source) {
   await page.waitForFunction(
     (s) => document.querySelector('[data-testid="top-class"]')?.textContent.includes(s),
     source,
+    { timeout: 15000 },
+  );
+}
+
+/** Waits until the top label is `label` (a stroke's result may arrive before the final one). */
+async function waitForLabel(page, label, timeout = 10000) {
+  await page.waitForFunction(
+    (l) => document.querySelector('[data-testid="top-label"]')?.textContent.trim() === l,
+    label,
+    { timeout },
+  );
+}
+
+/** Waits until gallery sample `i` is the one shown (its button pressed). */
+async function waitForSample(page, i) {
+  await page.waitForFunction(
+    (id) => document.querySelector(`[data-testid="${id}"]`)?.getAttribute('aria-pressed') === 'true',
+    `sample-${i}`,
     { timeout: 15000 },
   );
 }
@@ -110,7 +122,7 @@ test('strokes drawn with the mouse on the pad produce a prediction', async () =>
   for (let i = 1; i <= 20; i++) await page.mouse.move(...at(0.5, 0.15 + (0.7 * i) / 20));
   await page.mouse.up();
   await waitForSource(page, 'your drawing');
-  assert.equal(await topLabel(page), '1');
+  await waitForLabel(page, '1');
   // Clear, then a 7 in two strokes' worth of moves.
   await page.getByTestId('clear-pad').click();
   await page.mouse.move(...at(0.2, 0.15));
@@ -118,9 +130,7 @@ test('strokes drawn with the mouse on the pad produce a prediction', async () =>
   for (let i = 1; i <= 10; i++) await page.mouse.move(...at(0.2 + (0.6 * i) / 10, 0.15));
   for (let i = 1; i <= 10; i++) await page.mouse.move(...at(0.8 - (0.35 * i) / 10, 0.15 + (0.75 * i) / 10));
   await page.mouse.up();
-  await page.waitForFunction(() => document.querySelector('[data-testid="top-label"]').textContent.trim() === '7', null, {
-    timeout: 10000,
-  });
+  await waitForLabel(page, '7');
   // The drawing survives a reload.
   await page.reload();
   await page.getByTestId('top-class').waitFor({ timeout: 30000 });
@@ -171,10 +181,49 @@ test('a corrupt file gets a message within a second; a valid upload after it sti
   await page.close();
 });
 
+test('the original shown beside a result is that file, even after a corrupt file', async () => {
+  const { page, errors } = await openClassify();
+  const input = page.getByTestId('image-file');
+  await input.setInputFiles({ name: 'a.png', mimeType: 'image/png', buffer: makeDigitPng({ digit: 7 }) });
+  await waitForSource(page, 'a.png');
+  const originalOfA = await page.getByTestId('stage-original').locator('img').getAttribute('src');
+  await input.setInputFiles({ name: 'b.png', mimeType: 'image/png', buffer: makeDigitPng().subarray(0, 60) });
+  await page.waitForFunction(() => document.querySelector('[data-testid="input-error"]')?.textContent.includes('b.png'));
+  // Still a.png's result, with a.png's original (its object URL still alive).
+  assert.match(await page.getByTestId('top-class').textContent(), /a\.png/);
+  assert.equal(await page.getByTestId('stage-original').locator('img').getAttribute('src'), originalOfA);
+  const loaded = await page
+    .getByTestId('stage-original')
+    .locator('img')
+    .evaluate((img) => img.decode().then(() => img.naturalWidth > 0, () => false));
+  assert.ok(loaded, "a.png's original still loads");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('switching to the Fashion model shows a Fashion sample, never an MNIST image relabelled', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('sample-0').click();
+  await waitForSample(page, 0);
+  await page.getByTestId('model').selectOption('fashion');
+  await page.waitForFunction(() => document.querySelector('[data-testid="sample-0"]')?.dataset.label === 'T-shirt/top', null, {
+    timeout: 20000,
+  });
+  // The new gallery's first sample is classified with the new model and marked.
+  await waitForSample(page, 0);
+  await waitForSource(page, 'true label T-shirt/top');
+  await page.waitForFunction(() => /right|wrong/.test(document.querySelector('[data-testid="sample-0"]').className));
+  const label = await topLabel(page);
+  assert.ok(!/^[0-9]$/.test(label), `a Fashion class, got ${label}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('clicking a conv1 pixel shows its convolution: sum + bias = the map value', async () => {
   const { page, errors } = await openClassify();
   await page.getByTestId('sample-70').click();
-  await waitForSource(page, 'true label');
+  // Sample 70's own result, not the first sample's shown when the page opened.
+  await waitForSample(page, 70);
   const map = page.getByTestId('map-conv1-2');
   const box = await map.boundingBox();
   // Pixel (14, 12) of a 28×28 map.
@@ -183,6 +232,8 @@ test('clicking a conv1 pixel shows its convolution: sum + bias = the map value',
   await inspector.waitFor({ timeout: 5000 });
   await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '2,14,12');
   assert.equal(await inspector.getAttribute('data-pixel'), '2,14,12');
+  // Opening the inspector moves the focus to its heading.
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'inspect-title');
   const sum = num(await page.getByTestId('inspect-sum').textContent());
   const bias = num(await page.getByTestId('inspect-bias').textContent());
   const pre = num(await page.getByTestId('inspect-pre').textContent());
@@ -200,6 +251,13 @@ test('clicking a conv1 pixel shows its convolution: sum + bias = the map value',
   await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '0,14,14');
   await page.keyboard.press('ArrowRight');
   await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '0,14,15');
+  // One tab stop per layer; Page Down moves to the next map, explaining the same pixel.
+  assert.equal(await page.locator('canvas[data-testid^="map-conv1-"][tabindex="0"]').count(), 1);
+  assert.equal(await page.getByTestId('map-conv1-0').getAttribute('tabindex'), '0');
+  assert.equal(await page.getByTestId('map-conv1-0').getAttribute('role'), 'button');
+  await page.keyboard.press('PageDown');
+  await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]').dataset.pixel === '1,14,15');
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'map-conv1-1');
   // conv2 reads all six pooled maps: 6 × 25 products.
   const map2 = page.getByTestId('map-conv2-7');
   const box2 = await map2.boundingBox();
@@ -262,7 +320,7 @@ test('the drawing is classified while the stroke goes on, before the pointer is 
   for (let i = 1; i <= 30; i++) await page.mouse.move(...at(0.5, 0.15 + (0.7 * i) / 30));
   // Still drawing: the pointer is down.
   await waitForSource(page, 'your drawing');
-  assert.equal(await topLabel(page), '1');
+  await waitForLabel(page, '1');
   await page.mouse.up();
   assert.deepEqual(errors, []);
   await page.close();

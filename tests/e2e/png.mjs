@@ -1,6 +1,7 @@
 // A minimal PNG writer and a stroke rasteriser, so the end-to-end tests make their own
 // images (never taken from the training data): `encodePng` (8-bit gray, RGB or RGBA,
-// no interlace, zlib from node) and `drawStrokes` (round pen strokes on a blank page).
+// no interlace, zlib from node) and `drawStrokes` (round pen strokes on a blank page);
+// `chunk` and `crc32` for tests that write deliberately broken PNGs.
 import { deflateSync } from 'node:zlib';
 
 const CRC_TABLE = (() => {
@@ -13,13 +14,15 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-function crc32(buf) {
+/** The CRC-32 of `buf`, as PNG chunks use it. */
+export function crc32(buf) {
   let c = 0xffffffff;
   for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type, data) {
+/** One PNG chunk: length, `type`, `data`, CRC. */
+export function chunk(type, data) {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(data.length);
   const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);

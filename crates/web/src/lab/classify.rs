@@ -16,5 +16,5 @@ pub use drawing::{Drawing, Stroke};
 pub use gallery::{Gallery, GallerySample};
 pub use inspect::{ConvLayer, Inspection, inspect};
 pub use layers::{MapLayer, NamedMaps, NetworkViews, rgba};
-pub use session::{Job, Session, Source};
+pub use session::{Job, SampleRef, Session, Source};
 pub use view::{ClassifyAction, ClassifyView, Shown};

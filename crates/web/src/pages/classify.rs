@@ -21,11 +21,15 @@ mod speed;
 mod upload;
 
 use std::cell::RefCell;
+use std::pin::pin;
 use std::rc::Rc;
+use std::time::Duration;
 
 use convscope_core::data::DatasetKind;
+use futures::future::{Either, select};
 use web_sys::Blob;
 use yew::platform::spawn_local;
+use yew::platform::time::sleep;
 use yew::prelude::*;
 use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
 
@@ -90,6 +94,18 @@ fn save_drawing(d: &Drawing) {
     }
 }
 
+/// The rasterised drawing, as the worker takes it.
+fn drawing_input(d: &Drawing) -> ClassifyInput {
+    ClassifyInput::Drawing {
+        width: RASTER_SIDE,
+        height: RASTER_SIDE,
+        pixels: d.rasterize(RASTER_SIDE),
+    }
+}
+
+/// How long a classification may take before the worker is taken for stuck.
+const WORKER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// An object URL for an uploaded file, revoked when dropped.
 #[derive(Debug, PartialEq)]
 struct ObjectUrl(String);
@@ -112,19 +128,31 @@ impl Drop for ObjectUrl {
 async fn pump(runner: Runner, session: Rc<RefCell<Session>>, dispatch: Dispatch, first: Job) {
     let mut job = first;
     loop {
-        let reply = runner.run(job.request()).await;
+        // A worker that never answers must not block the page: after the timeout the
+        // request is given up and the next input is sent.
+        let reply = {
+            let run = pin!(runner.run(job.request()));
+            let timeout = pin!(sleep(WORKER_TIMEOUT));
+            match select(run, timeout).await {
+                Either::Left((reply, _)) => Some(reply),
+                Either::Right(((), _)) => None,
+            }
+        };
         let current = session.borrow().is_current(&job);
         match reply {
-            CoreReply::Classified(Ok(c)) if current => {
+            Some(CoreReply::Classified(Ok(c))) if current => {
                 dispatch.dispatch(ClassifyAction::Classified(job.source.clone(), Rc::new(*c)));
             }
-            CoreReply::Classified(Err(e)) if current => {
-                let what = match &job.source {
-                    Source::File(name) => name.clone(),
-                    Source::Drawing => "the drawing".into(),
-                    Source::Sample(i) => format!("sample {i}"),
-                };
+            Some(CoreReply::Classified(Err(e))) if current => {
+                let what = job.source.what();
                 dispatch.dispatch(ClassifyAction::InputFailed(format!("{what}: {e}")));
+            }
+            None => {
+                dispatch.dispatch(ClassifyAction::InputFailed(format!(
+                    "the web worker stopped responding (no answer for {}: {} s); the next input is sent anyway",
+                    job.source.what(),
+                    WORKER_TIMEOUT.as_secs()
+                )));
             }
             _ => {}
         }
@@ -137,17 +165,23 @@ async fn pump(runner: Runner, session: Rc<RefCell<Session>>, dispatch: Dispatch,
 }
 
 /// Loads a model into the worker under `name`; on success the last input runs again.
+///
+/// `load` is this load's number and `wanted` the newest load's: a load overtaken by a
+/// newer one (the user switched again meanwhile) is dropped, whichever finishes last.
 async fn load_model(
     runner: Runner,
     session: Rc<RefCell<Session>>,
     dispatch: Dispatch,
+    (load, wanted): (u64, Rc<RefCell<u64>>),
     name: String,
     bytes: Result<Vec<u8>, String>,
 ) -> bool {
     let bytes = match bytes {
         Ok(b) => b,
         Err(e) => {
-            dispatch.dispatch(ClassifyAction::ModelFailed(e));
+            if *wanted.borrow() == load {
+                dispatch.dispatch(ClassifyAction::ModelFailed(e));
+            }
             return false;
         }
     };
@@ -158,9 +192,11 @@ async fn load_model(
         })
         .await
     {
+        _ if *wanted.borrow() != load => false,
         CoreReply::ModelLoaded(Ok(summary)) => {
+            let dataset = dataset_of(&summary);
             dispatch.dispatch(ClassifyAction::ModelLoaded(Rc::new(*summary)));
-            let job = session.borrow_mut().loaded(name);
+            let job = session.borrow_mut().loaded(name, dataset);
             if let Some(job) = job {
                 spawn_local(pump(runner, session, dispatch, job));
             }
@@ -185,7 +221,10 @@ pub fn ClassifyPage() -> Html {
     use_query_sync(Route::Classify, choice.to_query());
     let session = use_mut_ref(Session::default);
     let initial_drawing = use_memo((), |_| load_drawing());
-    let file_url = use_state(|| None::<Rc<ObjectUrl>>);
+    // The object URLs still needed: the shown file's and the newest file's.
+    let file_urls = use_mut_ref(Vec::<ObjectUrl>::new);
+    // The number of the newest model load (older loads' replies are dropped).
+    let wanted_load = use_mut_ref(|| 0_u64);
     let v = &view.0;
 
     // Asks for a classification; sends it now if nothing is in flight.
@@ -206,13 +245,16 @@ pub fn ClassifyPage() -> Html {
         let runner = runner.clone();
         let session = session.clone();
         let dispatch = view.dispatcher();
+        let wanted = wanted_load.clone();
         use_effect_with((*choice).clone(), move |choice| {
             if let Some(url) = choice.url() {
                 let name = choice.worker_name();
+                let load = *wanted.borrow() + 1;
+                *wanted.borrow_mut() = load;
                 dispatch.dispatch(ClassifyAction::ModelLoading);
                 spawn_local(async move {
                     let bytes = fetch_bytes(url).await;
-                    load_model(runner, session, dispatch, name, bytes).await;
+                    load_model(runner, session, dispatch, (load, wanted), name, bytes).await;
                 });
             }
         });
@@ -240,50 +282,43 @@ pub fn ClassifyPage() -> Html {
         });
     }
 
-    // The first input: the restored drawing, else the first gallery sample.
+    // The first input: the restored drawing, else the first gallery sample. When a model
+    // of another dataset replaces the one a test image was picked for, that image is not
+    // run again: the new gallery's first sample is asked for instead.
     {
         let ask = ask.clone();
         let session = session.clone();
         let drawing = initial_drawing.clone();
-        let first = v
-            .gallery
-            .as_ref()
-            .and_then(|g| g.samples.first().map(|s| s.pixels.clone()));
-        use_effect_with(first.is_some(), move |_| {
-            if session.borrow().last_source().is_none() {
-                if !drawing.is_empty() {
-                    let pixels = drawing.rasterize(RASTER_SIDE);
-                    ask.emit((
-                        Source::Drawing,
-                        ClassifyInput::Drawing {
-                            width: RASTER_SIDE,
-                            height: RASTER_SIDE,
-                            pixels,
-                        },
-                    ));
-                } else if let Some(p) = first {
-                    ask.emit((Source::Sample(0), ClassifyInput::Ready(p.to_vec())));
-                }
+        let gallery = v.gallery.clone();
+        use_effect_with(v.gallery.as_ref().map(|g| g.kind), move |kind| {
+            let Some(kind) = *kind else { return };
+            let (first_ask, wants_sample) = {
+                let s = session.borrow();
+                (s.last_source().is_none(), s.wants_sample_of(kind))
+            };
+            if first_ask && !drawing.is_empty() {
+                ask.emit((Source::Drawing, drawing_input(&drawing)));
+            } else if wants_sample
+                && let Some(g) = &gallery
+                && let (Some(source), Some(s)) = (g.source(0), g.samples.first())
+            {
+                ask.emit((source, ClassifyInput::Ready(s.pixels.to_vec())));
             }
         });
     }
 
+    // A stroke goes on (its results are not announced one by one).
+    let stroking = use_state_eq(|| false);
     let on_draw = {
         let ask = ask.clone();
+        let stroking = stroking.clone();
         Callback::from(move |(d, finished): (Rc<Drawing>, bool)| {
+            stroking.set(!finished);
             if finished {
                 save_drawing(&d);
             }
             if !d.is_empty() {
-                let pixels = d.rasterize(RASTER_SIDE);
-                ask.emit((
-                    Source::Drawing,
-                    ClassifyInput::Drawing {
-                        width: RASTER_SIDE,
-                        height: RASTER_SIDE,
-                        pixels,
-                    },
-                ));
+                ask.emit((Source::Drawing, drawing_input(&d)));
             }
         })
     };
@@ -291,26 +326,53 @@ pub fn ClassifyPage() -> Html {
         let ask = ask.clone();
         let gallery = v.gallery.clone();
         Callback::from(move |i: usize| {
-            if let Some(s) = gallery.as_ref().and_then(|g| g.samples.get(i)) {
-                ask.emit((Source::Sample(i), ClassifyInput::Ready(s.pixels.to_vec())));
+            if let Some(g) = &gallery
+                && let (Some(source), Some(s)) = (g.source(i), g.samples.get(i))
+            {
+                ask.emit((source, ClassifyInput::Ready(s.pixels.to_vec())));
             }
         })
     };
     let on_image = {
         let ask = ask.clone();
+        let session = session.clone();
         let dispatch = view.dispatcher();
-        let file_url = file_url.clone();
+        let file_urls = file_urls.clone();
+        let shown_url = match v.shown.as_ref().map(|s| &s.source) {
+            Some(Source::File { url, .. }) => url.clone(),
+            _ => None,
+        };
         Callback::from(move |(name, blob): (String, Blob)| {
             if blob.size() > MAX_FILE_BYTES {
                 dispatch.dispatch(ClassifyAction::InputFailed(too_large(&name, blob.size())));
                 return;
             }
-            file_url.set(ObjectUrl::new(&blob).map(Rc::new));
-            let ask = ask.clone();
-            let dispatch = dispatch.clone();
+            // The file's URL travels with its request, so the original shown is always
+            // the file of the result beside it; older URLs no longer needed are revoked.
+            let url = ObjectUrl::new(&blob);
+            let source = Source::File {
+                name,
+                url: url.as_ref().map(|u| u.0.clone()),
+            };
+            {
+                let mut urls = file_urls.borrow_mut();
+                // Kept: the shown file's and the newest before this one (it may be in
+                // flight and shown next).
+                let newest = urls.last().map(|u| u.0.clone());
+                urls.retain(|u| shown_url.as_ref() == Some(&u.0) || newest.as_ref() == Some(&u.0));
+                urls.extend(url);
+            }
+            // An input asked for while the file is read (a sample, a stroke) is newer:
+            // the file then gives way.
+            let asked = session.borrow().generation();
+            let (ask, session, dispatch) = (ask.clone(), session.clone(), dispatch.clone());
             spawn_local(async move {
-                match blob_bytes(&blob).await {
-                    Ok(bytes) => ask.emit((Source::File(name), ClassifyInput::File(bytes))),
+                let bytes = blob_bytes(&blob).await;
+                if session.borrow().generation() != asked {
+                    return;
+                }
+                match bytes {
+                    Ok(bytes) => ask.emit((source, ClassifyInput::File(bytes))),
                     Err(e) => dispatch.dispatch(ClassifyAction::InputFailed(e)),
                 }
             });
@@ -325,22 +387,27 @@ pub fn ClassifyPage() -> Html {
         let session = session.clone();
         let dispatch = view.dispatcher();
         let choice = choice.clone();
+        let wanted = wanted_load.clone();
         Callback::from(move |(name, blob): (String, Blob)| {
-            let (runner, session, dispatch, choice) = (
+            let (runner, session, dispatch, choice, wanted) = (
                 runner.clone(),
                 session.clone(),
                 dispatch.clone(),
                 choice.clone(),
+                wanted.clone(),
             );
             if blob.size() > MAX_FILE_BYTES {
                 dispatch.dispatch(ClassifyAction::ModelFailed(too_large(&name, blob.size())));
                 return;
             }
+            let load = *wanted.borrow() + 1;
+            *wanted.borrow_mut() = load;
             dispatch.dispatch(ClassifyAction::ModelLoading);
             spawn_local(async move {
                 let bytes = blob_bytes(&blob).await;
                 let c = ModelChoice::File(name);
-                if load_model(runner, session, dispatch, c.worker_name(), bytes).await {
+                let name = c.worker_name();
+                if load_model(runner, session, dispatch, (load, wanted), name, bytes).await {
                     choice.set(c);
                 }
             });
@@ -374,10 +441,7 @@ pub fn ClassifyPage() -> Html {
                 error={v.model_error.clone().map(AttrValue::from)} on_choose={on_choose} on_file={on_model_file} />
         </section>
     };
-    let selected = match shown.as_ref().map(|s| &s.source) {
-        Some(Source::Sample(i)) => Some(*i),
-        _ => None,
-    };
+    let selected = v.selected_sample();
     let gallery = match (&v.gallery, &v.gallery_error) {
         (Some(g), _) => html! {
             <SampleGallery gallery={Rc::new(g.clone())} selected={selected} on_pick={on_pick} />
@@ -392,26 +456,11 @@ pub fn ClassifyPage() -> Html {
     let (prediction, preprocessing) = match (&shown, &*views) {
         (Some(s), Some(Ok(w))) => {
             let c = &s.result;
-            let source = match &s.source {
-                Source::Drawing => "your drawing".to_string(),
-                Source::Sample(i) => v
-                    .gallery
-                    .as_ref()
-                    .and_then(|g| {
-                        g.samples
-                            .get(*i)
-                            .map(|x| (g.class_name(x.label), x.test_index))
-                    })
-                    .map_or_else(
-                        || format!("sample {i}"),
-                        |(name, t)| format!("test image #{t}, true label {name}"),
-                    ),
-                Source::File(name) => name.clone(),
-            };
+            let source = s.source.describe();
             let original = match &s.source {
-                Source::File(_) => (*file_url).as_ref().map_or(Original::Sample, |u| {
-                    Original::Url(AttrValue::from(u.0.clone()))
-                }),
+                Source::File { url, .. } => url
+                    .clone()
+                    .map_or(Original::Sample, |u| Original::Url(AttrValue::from(u))),
                 Source::Drawing => Original::Pad,
                 Source::Sample(_) => Original::Sample,
             };
@@ -424,7 +473,8 @@ pub fn ClassifyPage() -> Html {
                 html! {
                     <>
                         <Prediction label={v.class_name(c.top)} confidence={c.confidence}
-                            micros={c.forward_micros} source={source} />
+                            micros={c.forward_micros} source={source}
+                            settled={!(*stroking && s.source == Source::Drawing)} />
                         <ProbabilityChart probabilities={w.probabilities.clone()} classes={classes} />
                         <SpeedCheck model={AttrValue::from(c.model.clone())} />
                     </>
@@ -485,7 +535,7 @@ pub fn ClassifyPage() -> Html {
             };
             let f = focus.and_then(|(fl, p)| (Some(fl) == m.explains).then_some(p));
             let note = if m.explains.is_some() {
-                "click a pixel (or focus a map and press Enter, then the arrows) to see the convolution that produced it"
+                "click a pixel to see the convolution that produced it. Keyboard: Tab to the layer's maps, Enter explains the outlined pixel (the centre when none), the arrows move it, Page Up / Page Down (or [ / ]) switch maps"
             } else {
                 ""
             };

@@ -7,6 +7,8 @@ use std::rc::Rc;
 use convscope_core::data::DatasetKind;
 use convscope_core::data::samples::SampleSet;
 
+use super::session::{SampleRef, Source};
+
 /// One gallery image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GallerySample {
@@ -64,9 +66,35 @@ impl Gallery {
         self.samples.get(i).map(|s| s.label == *p)
     }
 
-    /// Records the current model's prediction for sample `i`.
-    pub fn record(&mut self, i: usize, predicted: usize) {
-        self.predictions.insert(i, predicted);
+    /// Sample `i` as a classification source (it names this gallery's dataset).
+    pub fn source(&self, i: usize) -> Option<Source> {
+        self.samples.get(i).map(|s| {
+            Source::Sample(SampleRef {
+                kind: self.kind,
+                index: i,
+                label: s.label,
+                test_index: s.test_index,
+            })
+        })
+    }
+
+    /// Whether `sample` is one of this gallery's (same dataset, same test image).
+    pub fn holds(&self, sample: &SampleRef) -> bool {
+        sample.kind == self.kind
+            && self
+                .samples
+                .get(sample.index)
+                .is_some_and(|s| s.test_index == sample.test_index)
+    }
+
+    /// Records the current model's prediction for `sample`; a sample of another gallery
+    /// is ignored (returns `false`).
+    pub fn record(&mut self, sample: &SampleRef, predicted: usize) -> bool {
+        let ours = self.holds(sample);
+        if ours {
+            self.predictions.insert(sample.index, predicted);
+        }
+        ours
     }
 }
 
@@ -95,11 +123,22 @@ mod tests {
             "../../../../../www/samples/mnist-test.safetensors"
         ))?;
         let label = g.samples[0].label;
+        let Some(Source::Sample(first)) = g.source(0) else {
+            return Err("sample 0".into());
+        };
         assert_eq!(g.verdict(0), None);
-        g.record(0, label);
+        assert!(g.record(&first, label));
         assert_eq!(g.verdict(0), Some(true));
-        g.record(0, (label + 1) % 10);
+        assert!(g.record(&first, (label + 1) % 10));
         assert_eq!(g.verdict(0), Some(false));
+        // A Fashion sample 1 is not MNIST sample 1.
+        let other = SampleRef {
+            kind: DatasetKind::Fashion,
+            index: 1,
+            ..first
+        };
+        assert!(!g.record(&other, 0));
+        assert_eq!(g.verdict(1), None);
         assert!(Gallery::from_safetensors(b"nope").is_err());
         Ok(())
     }

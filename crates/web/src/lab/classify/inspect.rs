@@ -74,14 +74,21 @@ fn at(values: &[f32], shape: [usize; 3], [k, y, x]: [usize; 3]) -> Result<f32, S
 /// Explains output pixel `[k, y, x]` of `layer` for the forward pass `c` of `model`.
 ///
 /// # Errors
-/// When the model's activation cannot be parsed, the shapes do not fit LeNet-5, or the
-/// pixel is outside the map.
+/// When `c` was computed by another model than `model` (a new model's kernels never meet
+/// an old result's maps), the model's activation cannot be parsed, the shapes do not fit
+/// LeNet-5, or the pixel is outside the map.
 pub fn inspect(
     model: &ModelSummary,
     c: &Classified,
     layer: ConvLayer,
     pixel: [usize; 3],
 ) -> Result<Inspection, String> {
+    if model.name != c.model {
+        return Err(format!(
+            "the result on screen is from model {}, not {}: classify again to inspect it",
+            c.model, model.name
+        ));
+    }
     let activation = parse_activation(&model.activation).map_err(|e| e.to_string())?;
     let (input, side, in_ch, weight, bias, padding, pre, post) = match layer {
         ConvLayer::Conv1 => (
@@ -213,6 +220,17 @@ mod tests {
         );
         assert!((i.step.pre_activation - i.map_value).abs() < 1e-4);
         assert!((i.step.value - i.activated).abs() < 1e-4);
+        Ok(())
+    }
+
+    #[test]
+    fn another_models_result_is_not_inspected() -> Result<(), String> {
+        let (mut m, c) = forward()?;
+        m.name = "another".into();
+        let e = inspect(&m, &c, ConvLayer::Conv1, [0, 0, 0])
+            .err()
+            .ok_or("inspected with another model's kernels")?;
+        assert!(e.contains("another"), "{e}");
         Ok(())
     }
 

@@ -1,18 +1,73 @@
 //! The classification requests of the page: at most one in flight, the newest one waiting
 //! (a stroke in progress asks every animation frame; only the latest drawing matters), and
-//! the last input re-run when the model changes.
+//! the last input re-run when the model changes (unless it is a test image of another
+//! dataset: then the page asks for the new gallery's first sample).
+
+use convscope_core::data::DatasetKind;
 
 use crate::agent::{ClassifyInput, CoreRequest};
+
+/// A gallery sample, named by its dataset so that it keeps its meaning when another
+/// gallery is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SampleRef {
+    /// The dataset it belongs to.
+    pub kind: DatasetKind,
+    /// Its index in that dataset's gallery.
+    pub index: usize,
+    /// Its true label.
+    pub label: usize,
+    /// Its index in the dataset's test split.
+    pub test_index: u32,
+}
 
 /// Where the image came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
     /// The drawing pad.
     Drawing,
-    /// Gallery sample `i` (index into the gallery).
-    Sample(usize),
-    /// An uploaded, dropped or pasted file (its name).
-    File(String),
+    /// A gallery sample.
+    Sample(SampleRef),
+    /// An uploaded, dropped or pasted file.
+    File {
+        /// Its name.
+        name: String,
+        /// An object URL of the file, to show the original beside its own result.
+        url: Option<String>,
+    },
+}
+
+impl Source {
+    /// A file without an object URL.
+    pub fn file(name: impl Into<String>) -> Self {
+        Self::File {
+            name: name.into(),
+            url: None,
+        }
+    }
+
+    /// What was classified, for the prediction's source line: "your drawing", "test image
+    /// #1234, true label 7", or the file's name. A sample is described with its own
+    /// dataset's class names, whichever gallery is loaded.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Drawing => "your drawing".into(),
+            Self::Sample(s) => {
+                let name = s.kind.class_names().get(s.label).copied().unwrap_or("?");
+                format!("test image #{}, true label {name}", s.test_index)
+            }
+            Self::File { name, .. } => name.clone(),
+        }
+    }
+
+    /// The name used in an error message.
+    pub fn what(&self) -> String {
+        match self {
+            Self::Drawing => "the drawing".into(),
+            Self::Sample(s) => format!("test image #{}", s.test_index),
+            Self::File { name, .. } => name.clone(),
+        }
+    }
 }
 
 /// One classification: the model it is for, where the image came from, and the image.
@@ -41,6 +96,7 @@ impl Job {
 pub struct Session {
     model: Option<String>,
     last: Option<(Source, ClassifyInput)>,
+    asked: u64,
     in_flight: bool,
     waiting: Option<Job>,
 }
@@ -54,6 +110,22 @@ impl Session {
     /// The source of the latest input asked for.
     pub fn last_source(&self) -> Option<&Source> {
         self.last.as_ref().map(|(s, _)| s)
+    }
+
+    /// How many inputs were asked for so far: an input read asynchronously (a file) is
+    /// dropped when this moved on while it was read.
+    pub fn generation(&self) -> u64 {
+        self.asked
+    }
+
+    /// Whether the page should ask for the first sample of `kind`'s gallery: nothing was
+    /// asked yet, or the last input is a test image of another dataset.
+    pub fn wants_sample_of(&self, kind: DatasetKind) -> bool {
+        match self.last_source() {
+            None => true,
+            Some(Source::Sample(s)) => s.kind != kind,
+            Some(_) => false,
+        }
     }
 
     fn submit(&mut self, job: Job) -> Option<Job> {
@@ -80,6 +152,7 @@ impl Session {
     /// request is in flight (this one then waits, replacing any older waiting one) or no
     /// model is loaded yet (it runs when one is).
     pub fn ask(&mut self, source: Source, input: ClassifyInput) -> Option<Job> {
+        self.asked += 1;
         self.last = Some((source, input));
         self.job_for_last()
     }
@@ -90,9 +163,15 @@ impl Session {
         self.waiting = None;
     }
 
-    /// The worker loaded `name`: the last input is classified again with it.
-    pub fn loaded(&mut self, name: String) -> Option<Job> {
+    /// The worker loaded `name`, trained on `dataset`: the last input is classified again
+    /// with it — unless it is a test image of another dataset, whose pixels mean nothing
+    /// to this model (the page then asks for the new gallery's first sample, see
+    /// [`Session::wants_sample_of`]).
+    pub fn loaded(&mut self, name: String, dataset: DatasetKind) -> Option<Job> {
         self.model = Some(name);
+        if matches!(self.last_source(), Some(Source::Sample(s)) if s.kind != dataset) {
+            return None;
+        }
         self.job_for_last()
     }
 
@@ -121,19 +200,30 @@ mod tests {
         ClassifyInput::Ready(vec![v; 784])
     }
 
+    fn sample(kind: DatasetKind, index: usize) -> Source {
+        Source::Sample(SampleRef {
+            kind,
+            index,
+            label: 7,
+            test_index: 0,
+        })
+    }
+
+    const MNIST: DatasetKind = DatasetKind::Mnist;
+
     #[test]
     fn nothing_is_sent_before_a_model_is_loaded() {
         let mut s = Session::default();
-        assert_eq!(s.ask(Source::Sample(3), ready(0.0)), None);
-        let job = s.loaded("mnist".into());
-        assert_eq!(job.as_ref().map(|j| &j.source), Some(&Source::Sample(3)));
+        assert_eq!(s.ask(sample(MNIST, 3), ready(0.0)), None);
+        let job = s.loaded("mnist".into(), MNIST);
+        assert_eq!(job.as_ref().map(|j| &j.source), Some(&sample(MNIST, 3)));
         assert_eq!(job.map(|j| j.model), Some("mnist".into()));
     }
 
     #[test]
     fn one_request_in_flight_and_only_the_newest_waits() {
         let mut s = Session::default();
-        let _ = s.loaded("m".into());
+        let _ = s.loaded("m".into(), MNIST);
         assert!(s.ask(Source::Drawing, ready(0.1)).is_some());
         assert_eq!(s.ask(Source::Drawing, ready(0.2)), None);
         assert_eq!(s.ask(Source::Drawing, ready(0.3)), None);
@@ -141,21 +231,49 @@ mod tests {
         assert_eq!(next.map(|j| j.input), Some(ready(0.3)));
         assert_eq!(s.settled(), None);
         // Idle again: the next ask goes straight out.
-        assert!(s.ask(Source::File("a.png".into()), ready(0.4)).is_some());
+        assert!(s.ask(Source::file("a.png"), ready(0.4)).is_some());
+        assert_eq!(s.generation(), 4);
     }
 
     #[test]
     fn a_new_model_reruns_the_last_input_and_old_replies_are_stale() {
         let mut s = Session::default();
-        let first = s.loaded("mnist".into());
+        let first = s.loaded("mnist".into(), MNIST);
         assert_eq!(first, None, "nothing asked yet");
-        let old = s.ask(Source::Sample(0), ready(0.5));
+        assert!(s.wants_sample_of(MNIST));
+        let old = s.ask(Source::Drawing, ready(0.5));
         s.unload();
         assert_eq!(s.settled(), None);
-        let rerun = s.loaded("fashion".into());
+        let rerun = s.loaded("fashion".into(), DatasetKind::Fashion);
         assert_eq!(rerun.as_ref().map(|j| j.model.as_str()), Some("fashion"));
         assert!(old.is_some_and(|j| !s.is_current(&j)));
         assert!(rerun.is_some_and(|j| s.is_current(&j)));
-        assert_eq!(s.last_source(), Some(&Source::Sample(0)));
+        assert_eq!(s.last_source(), Some(&Source::Drawing));
+        assert!(!s.wants_sample_of(DatasetKind::Fashion));
+    }
+
+    #[test]
+    fn a_test_image_of_another_dataset_is_not_rerun() {
+        let mut s = Session::default();
+        let _ = s.loaded("mnist".into(), MNIST);
+        assert!(s.ask(sample(MNIST, 0), ready(0.5)).is_some());
+        assert_eq!(s.settled(), None);
+        // Another MNIST model: the same test image, run again.
+        let again = s.loaded("file:mine".into(), MNIST);
+        assert_eq!(again.map(|j| j.source), Some(sample(MNIST, 0)));
+        assert_eq!(s.settled(), None);
+        // A Fashion model: the MNIST pixels are not sent; the page asks for a Fashion sample.
+        assert_eq!(s.loaded("fashion".into(), DatasetKind::Fashion), None);
+        assert!(s.wants_sample_of(DatasetKind::Fashion));
+        assert!(!s.wants_sample_of(MNIST));
+    }
+
+    #[test]
+    fn a_sample_is_described_by_its_own_dataset() {
+        let seven = sample(MNIST, 0);
+        assert_eq!(seven.describe(), "test image #0, true label 7");
+        let sneaker = sample(DatasetKind::Fashion, 0);
+        assert_eq!(sneaker.describe(), "test image #0, true label Sneaker");
+        assert_eq!(Source::file("a.png").describe(), "a.png");
     }
 }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use crate::agent::{Classified, ModelSummary};
 
+use super::choice::dataset_of;
 use super::gallery::Gallery;
 use super::inspect::ConvLayer;
 use super::session::Source;
@@ -82,6 +83,12 @@ impl ClassifyView {
             ClassifyAction::ModelLoaded(s) => {
                 self.loading_model = false;
                 self.model_error = None;
+                // The old verdicts are not this model's; a gallery of another dataset goes
+                // (its samples cannot be picked for this model; the page fetches the new one).
+                let kind = dataset_of(&s);
+                if self.gallery.as_ref().is_some_and(|g| g.kind != kind) {
+                    self.gallery = None;
+                }
                 if let Some(g) = &mut self.gallery {
                     g.predictions.clear();
                 }
@@ -97,14 +104,22 @@ impl ClassifyView {
             }
             ClassifyAction::GalleryFailed(e) => self.gallery_error = Some(e),
             ClassifyAction::Classified(source, result) => {
-                if let (Source::Sample(i), Some(g)) = (&source, &mut self.gallery) {
-                    g.record(*i, result.top);
+                if let (Source::Sample(sample), Some(g)) = (&source, &mut self.gallery) {
+                    g.record(sample, result.top);
                 }
                 self.input_error = None;
                 self.shown = Some(Shown { source, result });
             }
             ClassifyAction::InputFailed(e) => self.input_error = Some(e),
             ClassifyAction::Inspect(p) => self.inspect = p,
+        }
+    }
+
+    /// The gallery index of the sample on screen, if it is one of the loaded gallery's.
+    pub fn selected_sample(&self) -> Option<usize> {
+        match (&self.shown.as_ref()?.source, &self.gallery) {
+            (Source::Sample(s), Some(g)) if g.holds(s) => Some(s.index),
+            _ => None,
         }
     }
 
@@ -121,6 +136,8 @@ impl ClassifyView {
 mod tests {
     use super::*;
     use crate::agent::{ClassifyInput, classify, model};
+    use crate::lab::classify::Session;
+    use convscope_core::data::DatasetKind;
 
     #[test]
     fn a_result_clears_the_error_and_marks_the_gallery() -> Result<(), String> {
@@ -142,7 +159,9 @@ mod tests {
         ));
         assert!(v.input_error.is_some());
         let c = classify::classify("view-mnist", ClassifyInput::Ready(input))?;
-        v.apply(ClassifyAction::Classified(Source::Sample(12), Rc::new(c)));
+        let source = v.gallery.as_ref().and_then(|g| g.source(12)).ok_or("12")?;
+        v.apply(ClassifyAction::Classified(source, Rc::new(c)));
+        assert_eq!(v.selected_sample(), Some(12));
         assert_eq!(v.input_error, None);
         assert_eq!(v.gallery.as_ref().and_then(|g| g.verdict(12)), Some(true));
         assert_eq!(v.class_name(3), "3");
@@ -153,6 +172,63 @@ mod tests {
         v.apply(ClassifyAction::ModelLoaded(again));
         assert_eq!(v.gallery.as_ref().and_then(|g| g.verdict(12)), None);
         assert_eq!(v.model_error, None);
+        Ok(())
+    }
+
+    /// The review's reproduction: MNIST sample 0 (a 0) classified, then the Fashion model
+    /// loaded. The old sample is not re-run, and were its result to arrive it would neither
+    /// be described with the Fashion gallery's sample 0 nor mark a verdict on it.
+    #[test]
+    fn switching_models_does_not_relabel_the_old_sample() -> Result<(), String> {
+        let mnist = model::load(
+            "switch-mnist".into(),
+            include_bytes!("../../../../../www/models/lenet-mnist.safetensors"),
+        )?;
+        let fashion = model::load(
+            "switch-fashion".into(),
+            include_bytes!("../../../../../www/models/lenet-fashion.safetensors"),
+        )?;
+        let digits = Gallery::from_safetensors(include_bytes!(
+            "../../../../../www/samples/mnist-test.safetensors"
+        ))?;
+        let clothes = Gallery::from_safetensors(include_bytes!(
+            "../../../../../www/samples/fashion-test.safetensors"
+        ))?;
+        let seven = digits.source(0).ok_or("sample 0")?;
+        let pixels = digits.samples[0].pixels.to_vec();
+
+        let mut session = Session::default();
+        let mut v = ClassifyView::default();
+        v.apply(ClassifyAction::ModelLoaded(Rc::new(mnist)));
+        v.apply(ClassifyAction::GalleryLoaded(digits));
+        let _ = session.loaded("switch-mnist".into(), DatasetKind::Mnist);
+        let job = session
+            .ask(seven.clone(), ClassifyInput::Ready(pixels.clone()))
+            .ok_or("sent")?;
+        let c = classify::classify(&job.model, job.input)?;
+        v.apply(ClassifyAction::Classified(job.source, Rc::new(c)));
+        assert_eq!(session.settled(), None);
+        assert_eq!(v.selected_sample(), Some(0));
+
+        // The Fashion model: the MNIST gallery goes, the old pixels are not re-run.
+        v.apply(ClassifyAction::ModelLoaded(Rc::new(fashion)));
+        assert_eq!(v.gallery, None);
+        assert_eq!(
+            session.loaded("switch-fashion".into(), DatasetKind::Fashion),
+            None
+        );
+        assert!(session.wants_sample_of(DatasetKind::Fashion));
+        v.apply(ClassifyAction::GalleryLoaded(clothes));
+        assert_eq!(v.selected_sample(), None);
+
+        // Even a Fashion result for the MNIST source keeps its MNIST description.
+        let late = classify::classify("switch-fashion", ClassifyInput::Ready(pixels))?;
+        v.apply(ClassifyAction::Classified(seven.clone(), Rc::new(late)));
+        let said = seven.describe();
+        assert!(!said.contains("T-shirt/top"), "{said}");
+        assert!(said.contains("true label 0"), "{said}");
+        assert_eq!(v.gallery.as_ref().and_then(|g| g.verdict(0)), None);
+        assert_eq!(v.selected_sample(), None);
         Ok(())
     }
 

@@ -166,12 +166,18 @@ pub fn DrawPad(props: &DrawPadProps) -> Html {
     let end = {
         let drawing = drawing.clone();
         let active = active.clone();
+        let frame = frame.clone();
+        let pending = pending.clone();
         let on_change = props.on_change.clone();
         Callback::from(move |e: PointerEvent| {
             if *active.borrow() != Some(e.pointer_id()) {
                 return;
             }
             *active.borrow_mut() = None;
+            // The final drawing goes out now: the frame still pending would send it a
+            // second time, so it is cancelled (dropping the handle cancels it).
+            drop(frame.borrow_mut().take());
+            *pending.borrow_mut() = false;
             on_change.emit((Rc::new(drawing.borrow().clone()), true));
         })
     };

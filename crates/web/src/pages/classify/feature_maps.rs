@@ -1,8 +1,14 @@
 //! One layer's feature maps side by side, drawn with one colour scale, with its legend.
 //! Maps of a convolution can be clicked to open the convolution behind a pixel.
+//!
+//! For the keyboard a clickable layer is one tab stop (a roving `tabindex`): the map being
+//! explained, else the last one reached, is in the tab order; Page Up / Page Down (or `[` /
+//! `]`) move the focus to the previous / next map, explaining the same pixel there when
+//! this layer's pixel is open.
 
 use std::rc::Rc;
 
+use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use super::plane_canvas::PlaneCanvas;
@@ -36,18 +42,49 @@ pub struct FeatureMapsProps {
 #[component]
 pub fn FeatureMaps(props: &FeatureMapsProps) -> Html {
     let l = &props.layer;
+    let count = l.planes.len();
+    // One ref per map (a cloned `NodeRef` would share one element).
+    let nodes = use_memo(count, |n| {
+        (0..*n).map(|_| NodeRef::default()).collect::<Vec<_>>()
+    });
+    // The map last reached with Page Up / Page Down (the explained map wins).
+    let reached = use_state_eq(|| 0_usize);
+    let active = props.focus.map_or(*reached, |[k, _, _]| k);
     let maps = l.planes.iter().enumerate().map(|(k, plane)| {
         let on_cell = props.on_pixel.clone().map(|f| {
             Callback::from(move |[y, x]: [usize; 2]| f.emit([k, y, x]))
         });
+        let on_switch = props.on_pixel.as_ref().map(|on_pixel| {
+            let (nodes, reached, on_pixel, focus) =
+                (nodes.clone(), reached.clone(), on_pixel.clone(), props.focus);
+            Callback::from(move |step: isize| {
+                let next = k.saturating_add_signed(step).min(count.saturating_sub(1));
+                reached.set(next);
+                if let Some([_, y, x]) = focus {
+                    on_pixel.emit([next, y, x]);
+                }
+                if let Some(el) = nodes.get(next).and_then(NodeRef::cast::<HtmlElement>) {
+                    let _ = el.focus();
+                }
+            })
+        });
         let focus = props
             .focus
             .and_then(|[fk, y, x]| (fk == k).then_some([y, x]));
+        let label = if props.on_pixel.is_some() {
+            format!(
+                "{} map {k} of {count}: Enter explains the outlined pixel (the centre when none), arrows move it, Page Up and Page Down switch maps",
+                props.title
+            )
+        } else {
+            format!("{} map {k}", props.title)
+        };
         html! {
             <figure class="fmap">
                 <PlaneCanvas values={plane.clone()} rows={l.rows} cols={l.cols} scale={Some(l.scale)}
-                    size={props.size} on_cell={on_cell} focus={focus}
-                    label={format!("{} map {k}", props.title)}
+                    size={props.size} on_cell={on_cell} focus={focus} on_switch={on_switch}
+                    tab_stop={k == active} node={nodes.get(k).cloned()}
+                    label={label}
                     testid={Some(AttrValue::from(format!("{}-{k}", props.testid)))} />
                 <figcaption>{ k }</figcaption>
             </figure>

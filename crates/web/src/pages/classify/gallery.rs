@@ -32,6 +32,8 @@ pub fn SampleGallery(props: &SampleGalleryProps) -> Html {
             Some(false) => ("✗", "wrong", "classified wrong"),
             None => ("", "", "not classified yet"),
         };
+        // The mark is decoration; the verdict is read as text (an `aria-label` on a span is
+        // not reliably announced).
         let on_pick = props.on_pick.clone();
         let selected = props.selected == Some(i);
         html! {
@@ -43,7 +45,10 @@ pub fn SampleGallery(props: &SampleGalleryProps) -> Html {
                 <PlaneCanvas values={s.pixels.clone()} rows={28} cols={28} size={42.0}
                     label={format!("sample {i}: {name}")} />
                 <span class="sample-label">{ name }</span>
-                <span class="sample-mark" aria-label={said}>{ mark }</span>
+                <span class="sample-mark" aria-hidden="true">{ mark }</span>
+                if verdict.is_some() {
+                    <span class="visually-hidden">{ format!(", {said}") }</span>
+                }
             </button>
         }
     });

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use crate::components::{Legend, MatrixCanvas, ProductsGrid};
@@ -24,6 +25,17 @@ pub struct InspectorProps {
 /// The convolution of one pixel.
 #[component]
 pub fn Inspector(props: &InspectorProps) -> Html {
+    let heading = use_node_ref();
+    // Opening the panel moves the focus to its heading, so keyboard and screen-reader
+    // users land on what they opened (a new pixel in the open panel does not).
+    {
+        let heading = heading.clone();
+        use_effect_with((), move |_| {
+            if let Some(h) = heading.cast::<HtmlElement>() {
+                let _ = h.focus();
+            }
+        });
+    }
     let i = &props.inspection;
     let step = &i.step;
     let [k, y, x] = step.output;
@@ -64,7 +76,7 @@ pub fn Inspector(props: &InspectorProps) -> Html {
         <section class="panel inspector" aria-labelledby="inspect-title" data-testid="inspector"
             data-layer={i.layer.name()} data-pixel={format!("{k},{y},{x}")}>
             <div class="inspector-head">
-                <h3 id="inspect-title">{ format!("{} map {k}, pixel ({y}, {x}): the convolution that produced it", i.layer.name()) }</h3>
+                <h3 id="inspect-title" ref={heading} tabindex="-1" data-testid="inspect-title">{ format!("{} map {k}, pixel ({y}, {x}): the convolution that produced it", i.layer.name()) }</h3>
                 <button type="button" data-testid="inspect-close" onclick={props.on_close.reform(|_| ())}>{"close"}</button>
             </div>
             <div class="inspector-grid">

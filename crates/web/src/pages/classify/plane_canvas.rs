@@ -1,6 +1,11 @@
 //! One map drawn pixel for pixel: the RGBA buffer is computed in Rust and put on the canvas
 //! with a single `putImageData`; CSS scales it up without smoothing. Hovering shows the
 //! value under the pointer, clicking emits the pixel.
+//!
+//! A clickable map is a button for the keyboard: Enter or Space chooses the outlined pixel
+//! (the centre when none), the arrows move it, and Page Up / Page Down (or `[` / `]`) ask
+//! for the previous / next map of the layer ([`PlaneCanvasProps::on_switch`]); the layer
+//! decides which of its maps is the tab stop ([`PlaneCanvasProps::tab_stop`]).
 
 use std::rc::Rc;
 
@@ -35,6 +40,16 @@ pub struct PlaneCanvasProps {
     /// Clicking a pixel emits its `[y, x]`.
     #[prop_or_default]
     pub on_cell: Option<Callback<[usize; 2]>>,
+    /// Page Up / `[` emits −1, Page Down / `]` +1: switch to a neighbouring map.
+    #[prop_or_default]
+    pub on_switch: Option<Callback<isize>>,
+    /// Whether a clickable map is in the tab order (`tabindex` 0) or only focusable from
+    /// its layer (−1): one tab stop per layer.
+    #[prop_or(true)]
+    pub tab_stop: bool,
+    /// The canvas, for a layer that moves the focus between its maps.
+    #[prop_or_default]
+    pub node: Option<NodeRef>,
     /// Accessible name.
     pub label: AttrValue,
     /// `data-testid`.
@@ -89,7 +104,8 @@ fn draw(el: &HtmlCanvasElement, p: &PlaneCanvasProps) -> Result<(), String> {
 /// A map on a canvas, one canvas pixel per value.
 #[component]
 pub fn PlaneCanvas(props: &PlaneCanvasProps) -> Html {
-    let canvas = use_node_ref();
+    let own = use_node_ref();
+    let canvas = props.node.clone().unwrap_or(own);
     let hover = use_state(|| None::<[usize; 2]>);
     {
         let canvas = canvas.clone();
@@ -130,11 +146,23 @@ pub fn PlaneCanvas(props: &PlaneCanvasProps) -> Html {
         })
     });
     // Keyboard: a clickable map takes focus; the arrows move the chosen pixel (starting
-    // from the focused one, else the centre) and Enter chooses it again.
+    // from the focused one, else the centre), Enter chooses it again, Page Up / Page Down
+    // switch maps.
     let onkeydown = props.on_cell.clone().map(|on_cell| {
         let start = props.focus.unwrap_or([rows / 2, cols / 2]);
+        let on_switch = props.on_switch.clone();
         Callback::from(move |e: KeyboardEvent| {
             let [y, x] = start;
+            let step = match e.key().as_str() {
+                "PageUp" | "[" => Some(-1),
+                "PageDown" | "]" => Some(1),
+                _ => None,
+            };
+            if let (Some(step), Some(on_switch)) = (step, &on_switch) {
+                e.prevent_default();
+                on_switch.emit(step);
+                return;
+            }
             let next = match e.key().as_str() {
                 "ArrowUp" => [y.saturating_sub(1), x],
                 "ArrowDown" => [(y + 1).min(rows.saturating_sub(1)), x],
@@ -147,7 +175,9 @@ pub fn PlaneCanvas(props: &PlaneCanvasProps) -> Html {
             on_cell.emit(next);
         })
     });
-    let tabindex = props.on_cell.is_some().then_some("0");
+    let clickable = props.on_cell.is_some();
+    let tabindex = clickable.then_some(if props.tab_stop { "0" } else { "-1" });
+    let role = if clickable { "button" } else { "img" };
     let px = props.size / cols.max(1) as f64;
     let height = px * rows as f64;
     let title = hover
@@ -167,7 +197,7 @@ pub fn PlaneCanvas(props: &PlaneCanvasProps) -> Html {
     html! {
         <span class={classes!("plane", props.on_cell.is_some().then_some("clickable"))}
             style={format!("width:{}px;height:{height}px", props.size)}>
-            <canvas ref={canvas} class="plane-canvas" role="img" aria-label={props.label.clone()}
+            <canvas ref={canvas} class="plane-canvas" role={role} aria-label={props.label.clone()}
                 title={title}
                 data-testid={props.testid.clone()}
                 data-rows={rows.to_string()} data-cols={cols.to_string()}
