@@ -202,12 +202,19 @@ test('drop and paste upload too; the upload survives a reload, and its absence i
 
 test('a stored upload that cannot be read is explained once, then forgotten', async () => {
   const { page, errors } = await openCleanLab();
+  // Reload only once the worker has loaded both models (a reload would abort a fetch).
+  const loaded = () => page.waitForFunction(
+    () => !document.querySelector('option[value="lenet-mnist-0"]')?.disabled
+      && !document.querySelector('option[value="lenet-fashion-0"]')?.disabled,
+  );
+  await loaded();
   await page.evaluate(() => localStorage.setItem('convscope.lab.upload', 'v0;not an upload'));
   await page.reload();
   await page.getByTestId('stage').waitFor();
   assert.match(await text(page, 'upload-storage-note'), /could not be restored: the stored upload is not in the v1 format/);
   assert.equal(await page.evaluate(() => localStorage.getItem('convscope.lab.upload')), null);
   // The next visit starts clean: the notice is drawn with the first render, or not at all.
+  await loaded();
   await page.reload();
   await page.getByTestId('stage').waitFor();
   assert.equal(await page.getByTestId('upload-storage-note').count(), 0);
