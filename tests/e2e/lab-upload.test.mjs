@@ -137,6 +137,23 @@ test('a file over 32 MiB is refused before it is read; a valid upload afterwards
   await page.close();
 });
 
+test('a worker that never answers ends the wait after 10 s with a message', async () => {
+  const { page, errors } = await openPage(browser.context);
+  // The worker's code never arrives: requests to it are queued and never answered.
+  await page.route('**/worker_bg.wasm', () => {});
+  await page.goto(`${BASE_URL}#/convolution`);
+  await page.getByTestId('stage').waitFor({ timeout: 20000 });
+  await page.getByTestId('upload-file').setInputFiles(file(testPng()));
+  await page.getByText('decoding in the web worker').waitFor();
+  await page.getByTestId('upload-error').waitFor({ timeout: 15000 });
+  assert.match(await text(page, 'upload-error'), /the web worker stopped responding \(no answer in 10 s\)/);
+  assert.equal(await page.getByText('decoding in the web worker').count(), 0);
+  assert.equal(await text(page, 'output-value'), '4');
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  assert.deepEqual(errors.filter((e) => !e.includes('worker_bg.wasm')), []);
+  await page.close();
+});
+
 test('drop and paste upload too; the upload survives a reload, and its absence is explained', async () => {
   const { page, errors } = await openCleanLab();
   const bytes = [...testPng()];
