@@ -189,6 +189,24 @@ test('dilation spreads the taps; transposed mode shows its size and result', asy
   await page.close();
 });
 
+test('transposed mode refuses an output too large to draw, and says what to lower', async () => {
+  // A 28×28 sample spread 16 apart, a 3×3 kernel dilated 16: 16 maps of 465×465.
+  const { page, errors } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}#/convolution?in=mnist0&mode=transposed&s=16&dil=16&kf=16`);
+  await page.getByTestId('lab-error').waitFor({ timeout: 20000 });
+  assert.equal(
+    await text(page, 'lab-error'),
+    'This transposed convolution cannot run'
+      + 'the output would be 16 maps of 465×465 = 3,459,600 values; at most 1,000,000 are drawn — lower the stride, dilation or K.',
+  );
+  // Four maps fit: the stage comes back.
+  await page.getByTestId('filters').fill('4');
+  await page.getByTestId('transposed-stage').waitFor();
+  assert.match(await text(page, 'transposed-dims'), /465×465×4/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('drawn and dataset inputs', async () => {
   const { page, errors } = await openLab();
   await page.getByTestId('input-source').selectOption('draw');

@@ -113,6 +113,47 @@ test('a corrupt or empty file shows the worker message; a valid upload afterward
   await page.close();
 });
 
+test('a file over 32 MiB is refused before it is read; a valid upload afterwards works', async () => {
+  const { page, errors } = await openCleanLab();
+  const big = Buffer.alloc(33 * 1024 * 1024);
+  // Handing 33 MiB to the browser takes a while itself; the clock starts once the input
+  // holds the file (its change event has then fired).
+  await page.getByTestId('upload-file').setInputFiles(file(big, 'big.png'));
+  const t0 = Date.now();
+  await page.getByTestId('upload-error').waitFor({ timeout: 1000 });
+  assert.ok(Date.now() - t0 < 1000, `the message appears at once (${Date.now() - t0} ms)`);
+  assert.equal(
+    await text(page, 'upload-error'),
+    'This file cannot be used: big.png is 33.0 MiB: files over 32 MiB are refused.',
+  );
+  // Nothing was sent to the worker, and the page keeps the lecture example.
+  assert.equal(await page.getByText('decoding in the web worker').count(), 0);
+  assert.equal(await text(page, 'output-value'), '4');
+  await page.getByTestId('upload-size').selectOption('16');
+  await page.getByTestId('upload-file').setInputFiles(file(testPng()));
+  await page.getByTestId('upload-error').waitFor({ state: 'detached' });
+  assert.equal(await text(page, 'upload-info'), 'uploaded 40×30 → 16×16');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a worker that never answers ends the wait after 10 s with a message', async () => {
+  const { page, errors } = await openPage(browser.context);
+  // The worker's code never arrives: requests to it are queued and never answered.
+  await page.route('**/worker_bg.wasm', () => {});
+  await page.goto(`${BASE_URL}#/convolution`);
+  await page.getByTestId('stage').waitFor({ timeout: 20000 });
+  await page.getByTestId('upload-file').setInputFiles(file(testPng()));
+  await page.getByText('decoding in the web worker').waitFor();
+  await page.getByTestId('upload-error').waitFor({ timeout: 15000 });
+  assert.match(await text(page, 'upload-error'), /the web worker stopped responding \(no answer in 10 s\)/);
+  assert.equal(await page.getByText('decoding in the web worker').count(), 0);
+  assert.equal(await text(page, 'output-value'), '4');
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  assert.deepEqual(errors.filter((e) => !e.includes('worker_bg.wasm')), []);
+  await page.close();
+});
+
 test('drop and paste upload too; the upload survives a reload, and its absence is explained', async () => {
   const { page, errors } = await openCleanLab();
   const bytes = [...testPng()];
@@ -132,10 +173,17 @@ test('drop and paste upload too; the upload survives a reload, and its absence i
   await page.waitForFunction(() => document.querySelector('[data-testid="input-canvas"]').dataset.rows === '12');
   await page.getByTestId('upload-info').filter({ hasText: '→ 12×12' }).waitFor();
   await page.getByTestId('input-source').selectOption('lecture');
-  // Resizing the kept image does not switch the input back to it.
+  // Resizing the kept image does not switch the input back to it. The info says 16×16 at
+  // once (the kept pixels are resampled); the worker's re-decode arrives later: await its
+  // reply (the panel counts them), then look.
+  await page.getByText('decoding in the web worker').waitFor({ state: 'detached' });
+  const replies = Number(await page.getByTestId('upload-panel').getAttribute('data-replies'));
   await page.getByTestId('upload-size').selectOption('16');
   await page.getByTestId('upload-info').filter({ hasText: '→ 16×16' }).waitFor();
-  await page.waitForTimeout(200);
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid="upload-panel"]').dataset.replies) > n,
+    replies,
+  );
   assert.equal(await page.getByTestId('input-source').inputValue(), 'lecture');
   await page.getByTestId('upload-size').selectOption('12');
   await page.evaluate((bytes) => {
@@ -165,6 +213,28 @@ test('drop and paste upload too; the upload survives a reload, and its absence i
   await page.getByTestId('upload-missing').waitFor();
   assert.equal(await page.getByTestId('input-canvas').getAttribute('data-rows'), '5');
   assert.equal(await text(page, 'output-value'), '4');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a stored upload that cannot be read is explained once, then forgotten', async () => {
+  const { page, errors } = await openCleanLab();
+  // Reload only once the worker has loaded both models (a reload would abort a fetch).
+  const loaded = () => page.waitForFunction(
+    () => !document.querySelector('option[value="lenet-mnist-0"]')?.disabled
+      && !document.querySelector('option[value="lenet-fashion-0"]')?.disabled,
+  );
+  await loaded();
+  await page.evaluate(() => localStorage.setItem('convscope.lab.upload', 'v0;not an upload'));
+  await page.reload();
+  await page.getByTestId('stage').waitFor();
+  assert.match(await text(page, 'upload-storage-note'), /could not be restored: the stored upload is not in the v1 format/);
+  assert.equal(await page.evaluate(() => localStorage.getItem('convscope.lab.upload')), null);
+  // The next visit starts clean: the notice is drawn with the first render, or not at all.
+  await loaded();
+  await page.reload();
+  await page.getByTestId('stage').waitFor();
+  assert.equal(await page.getByTestId('upload-storage-note').count(), 0);
   assert.deepEqual(errors, []);
   await page.close();
 });

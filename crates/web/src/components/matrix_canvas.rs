@@ -1,6 +1,7 @@
 //! A feature map drawn on a canvas: one `fillRect` per cell, the padding ring hatched, the
 //! current window's taps outlined, a focused cell, a hover readout, and click-to-select.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
@@ -74,6 +75,8 @@ pub fn MatrixCanvas(props: &MatrixCanvasProps) -> Html {
     let hover = use_state(|| None::<[usize; 2]>);
     // While painting: the value being painted and the last cell painted.
     let stroke = use_mut_ref(|| None::<(bool, [usize; 2])>);
+    // The off-screen canvas small cells are drawn through, made once per component.
+    let scratch = use_mut_ref(|| None::<Scratch>);
     let cell = cell_size(props);
     let (prows, pcols) = (props.rows + 2 * props.pad, props.cols + 2 * props.pad);
     let (width, height) = (pcols as f64 * cell, prows as f64 * cell);
@@ -82,7 +85,7 @@ pub fn MatrixCanvas(props: &MatrixCanvasProps) -> Html {
         let canvas = canvas.clone();
         use_effect_with(props.clone(), move |p| {
             if let Some(el) = canvas.cast::<HtmlCanvasElement>() {
-                draw(&el, p, cell_size(p));
+                draw(&el, p, cell_size(p), &scratch);
             }
         });
     }
@@ -197,7 +200,12 @@ pub fn MatrixCanvas(props: &MatrixCanvasProps) -> Html {
     }
 }
 
-fn draw(el: &HtmlCanvasElement, p: &MatrixCanvasProps, cell: f64) {
+fn draw(
+    el: &HtmlCanvasElement,
+    p: &MatrixCanvasProps,
+    cell: f64,
+    scratch: &RefCell<Option<Scratch>>,
+) {
     let dpr = web_sys::window()
         .map_or(1.0, |w| w.device_pixel_ratio())
         .max(1.0);
@@ -219,7 +227,7 @@ fn draw(el: &HtmlCanvasElement, p: &MatrixCanvasProps, cell: f64) {
     // Small cells (large maps, e.g. an upsampled 64×64 input): one ImageData pixel per
     // cell, scaled up in one drawImage, instead of one fillRect per cell (255k of them
     // for 505×505 took half a second a frame).
-    if cell < SMALL_CELL && draw_cells_as_image(&ctx, p, cell).is_ok() {
+    if cell < SMALL_CELL && draw_cells_as_image(&ctx, p, cell, scratch).is_ok() {
         draw_overlay(&ctx, p, cell);
         return;
     }
@@ -272,12 +280,47 @@ fn draw(el: &HtmlCanvasElement, p: &MatrixCanvasProps, cell: f64) {
 /// Cells smaller than this (CSS px) are drawn through an `ImageData`.
 const SMALL_CELL: f64 = 6.0;
 
-/// Every cell as one pixel of an `ImageData`, put on a scratch canvas and drawn scaled
-/// (no smoothing) onto `ctx`: padding grey, unfilled cells white, others in the scale.
+/// An off-screen canvas and its context, kept between draws (a stepper that plays redraws
+/// 60 times a second; a new canvas each time was garbage for the browser to collect).
+struct Scratch {
+    canvas: HtmlCanvasElement,
+    ctx: CanvasRenderingContext2d,
+}
+
+impl Scratch {
+    fn new() -> Result<Self, wasm_bindgen::JsValue> {
+        let canvas: HtmlCanvasElement = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or("no document")?
+            .create_element("canvas")?
+            .dyn_into()?;
+        let ctx = canvas
+            .get_context("2d")?
+            .ok_or("no 2d context")?
+            .dyn_into()?;
+        Ok(Self { canvas, ctx })
+    }
+
+    /// Resizes the canvas, only when the size changes (a resize clears it and costs a new
+    /// backing store).
+    fn fit(&self, width: u32, height: u32) {
+        if self.canvas.width() != width {
+            self.canvas.set_width(width);
+        }
+        if self.canvas.height() != height {
+            self.canvas.set_height(height);
+        }
+    }
+}
+
+/// Every cell as one pixel of an `ImageData`, put on the scratch canvas (made on first use)
+/// and drawn scaled (no smoothing) onto `ctx`: padding grey, unfilled cells white, others
+/// in the scale.
 fn draw_cells_as_image(
     ctx: &CanvasRenderingContext2d,
     p: &MatrixCanvasProps,
     cell: f64,
+    scratch: &RefCell<Option<Scratch>>,
 ) -> Result<(), wasm_bindgen::JsValue> {
     let (prows, pcols) = (p.rows + 2 * p.pad, p.cols + 2 * p.pad);
     let mut rgba = Vec::with_capacity(prows * pcols * 4);
@@ -302,21 +345,17 @@ fn draw_cells_as_image(
         pcols as u32,
         prows as u32,
     )?;
-    let scratch: HtmlCanvasElement = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?
-        .create_element("canvas")?
-        .dyn_into()?;
-    scratch.set_width(pcols as u32);
-    scratch.set_height(prows as u32);
-    let sctx: CanvasRenderingContext2d = scratch
-        .get_context("2d")?
-        .ok_or("no 2d context")?
-        .dyn_into()?;
-    sctx.put_image_data(&image, 0.0, 0.0)?;
+    let mut scratch = scratch.borrow_mut();
+    let scratch = match &mut *scratch {
+        Some(s) => s,
+        empty => empty.insert(Scratch::new()?),
+    };
+    scratch.fit(pcols as u32, prows as u32);
+    // Every pixel is overwritten: no clear needed when the size is unchanged.
+    scratch.ctx.put_image_data(&image, 0.0, 0.0)?;
     ctx.set_image_smoothing_enabled(false);
     ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
-        &scratch,
+        &scratch.canvas,
         0.0,
         0.0,
         pcols as f64 * cell,

@@ -7,9 +7,10 @@
 //! resamples those instead ([`crate::lab::upload::Upload::resampled`]).
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, HtmlInputElement, HtmlSelectElement};
 use yew::platform::spawn_local;
@@ -18,6 +19,7 @@ use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
 
 use crate::agent::{CoreReply, CoreRequest, CoreTask, Decoded};
 use crate::fetch::blob_bytes;
+use crate::lab::classify::view::{MAX_FILE_BYTES, too_large};
 use crate::lab::upload::UPLOAD_SIZES;
 
 /// Props of [`UploadPanel`].
@@ -36,6 +38,11 @@ pub struct UploadPanelProps {
     pub on_size: Callback<usize>,
 }
 
+/// How long a decode may take before the worker is declared unresponsive. A 32 MiB file
+/// decodes in about a second; the worker handles one request at a time, so a model load
+/// queued before it adds to the wait.
+const WORKER_TIMEOUT_MS: u32 = 10_000;
+
 /// What the panel remembers between renders (not drawn).
 #[derive(Debug, Default)]
 struct Kept {
@@ -45,6 +52,11 @@ struct Kept {
     pending: Option<(Rc<Vec<u8>>, bool)>,
     /// Increases with every request: an older reply is ignored.
     generation: u64,
+    /// Replies applied so far (shown as `data-replies`, so a test can await a round trip).
+    replies: u64,
+    /// Fires when the worker has not answered the pending request in time; dropped (so
+    /// cancelled) when it answers or another request replaces it.
+    watchdog: Option<Timeout>,
 }
 
 /// Everything a decode needs, cheap to clone into event handlers.
@@ -54,6 +66,7 @@ struct Decoder {
     kept: Rc<RefCell<Kept>>,
     error: UseStateHandle<Option<String>>,
     busy: UseStateHandle<bool>,
+    replies: UseStateHandle<u64>,
     on_decoded: Callback<Decoded>,
     on_resized: Callback<Decoded>,
 }
@@ -69,6 +82,8 @@ impl Decoder {
             kept.pending = Some((bytes.clone(), fresh));
             kept.generation
         };
+        let watchdog = self.watchdog(generation);
+        self.kept.borrow_mut().watchdog = Some(watchdog);
         self.busy.set(true);
         let this = self.clone();
         spawn_local(async move {
@@ -79,11 +94,18 @@ impl Decoder {
                     size,
                 })
                 .await;
-            if this.kept.borrow().generation != generation {
-                return;
-            }
-            this.kept.borrow_mut().pending = None;
+            let replies = {
+                let mut kept = this.kept.borrow_mut();
+                if kept.generation != generation {
+                    return;
+                }
+                kept.pending = None;
+                kept.watchdog = None;
+                kept.replies += 1;
+                kept.replies
+            };
             this.busy.set(false);
+            this.replies.set(replies);
             match reply {
                 CoreReply::Decoded(Ok(decoded)) => {
                     this.kept.borrow_mut().bytes = Some(bytes);
@@ -102,8 +124,41 @@ impl Decoder {
         });
     }
 
-    /// Reads a file (or pasted blob), then decodes it.
+    /// A timer that, unless cancelled first, ends request `generation`'s wait: the panel
+    /// stops saying "decoding" and says why. A late reply is still applied. It holds the
+    /// kept state weakly (the state owns it).
+    fn watchdog(&self, generation: u64) -> Timeout {
+        let kept = Rc::downgrade(&self.kept);
+        let (busy, error) = (self.busy.clone(), self.error.clone());
+        Timeout::new(WORKER_TIMEOUT_MS, move || {
+            let Some(kept) = Weak::upgrade(&kept) else {
+                return;
+            };
+            let mut kept = kept.borrow_mut();
+            if kept.generation != generation || kept.pending.is_none() {
+                return;
+            }
+            // A new size now re-decodes the last good file, not this one.
+            kept.pending = None;
+            busy.set(false);
+            error.set(Some(format!(
+                "the web worker stopped responding (no answer in {} s); reload the page to restart it",
+                WORKER_TIMEOUT_MS / 1000
+            )));
+        })
+    }
+
+    /// Reads a file (or pasted blob), then decodes it. A file over [`MAX_FILE_BYTES`] is
+    /// refused before it is read: a huge file would be copied into wasm memory, then again
+    /// to the worker.
     fn read(&self, blob: web_sys::Blob, size: usize) {
+        if blob.size() > MAX_FILE_BYTES {
+            let name = blob
+                .dyn_ref::<web_sys::File>()
+                .map_or_else(|| "the pasted data".into(), web_sys::File::name);
+            self.error.set(Some(too_large(&name, blob.size())));
+            return;
+        }
         let this = self.clone();
         self.busy.set(true);
         spawn_local(async move {
@@ -130,12 +185,14 @@ pub fn UploadPanel(props: &UploadPanelProps) -> Html {
     let kept = use_mut_ref(Kept::default);
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
+    let replies = use_state(|| 0u64);
     let over = use_state(|| false);
     let decoder = Decoder {
         runner,
         kept: kept.clone(),
         error: error.clone(),
         busy: busy.clone(),
+        replies: replies.clone(),
         on_decoded: props.on_decoded.clone(),
         on_resized: props.on_resized.clone(),
     };
@@ -217,7 +274,7 @@ pub fn UploadPanel(props: &UploadPanelProps) -> Html {
     };
     html! {
         <div class={classes!("upload-panel", over.then_some("drag-over"))} data-testid="upload-panel"
-            {ondragover} {ondragleave} {ondrop}>
+            data-replies={replies.to_string()} {ondragover} {ondragleave} {ondrop}>
             <label class="field">
                 <span class="field-label"><strong>{"your image"}</strong><span class="muted">{" choose, drop here, or paste"}</span></span>
                 <input type="file" accept="image/*" data-testid="upload-file" {onchange} />

@@ -3,7 +3,7 @@
 use convscope_core::{
     Activation, Conv2dGeometry, Conv2dParams, ConvStep, ConvTap, ConvTrace,
     ConvTranspose2dGeometry, ConvTranspose2dParams, ConvTransposeStep, ConvTransposeTrace,
-    CoreError, ShapeError, Stepper, conv2d_reference,
+    CoreError, ShapeError, Stepper, conv_transpose2d_reference, conv2d_reference,
 };
 use ndarray::{Array3, Array4, Axis};
 
@@ -27,6 +27,14 @@ pub const MAX_KERNEL: usize = 11;
 pub const DRAW_SIZES: [usize; 6] = [5, 7, 8, 12, 16, 28];
 /// The largest value of stride, padding, dilation, K and groups the controls accept.
 pub const MAX_HYPER: usize = 16;
+/// The most values transposed mode computes and draws, over all output maps (and again
+/// over all upsampled input maps). The largest settings the controls accept would give
+/// 16 maps of 1169×1169 (64×64 upload, S = D = K = 16, F = 11): about 22 million values,
+/// seconds of work on the page's thread and a canvas too large to read.
+///
+/// The forward mode needs no such cap: its output shrinks. At most 16 maps of
+/// (64 + 2·16)² = 96² cells (an upload, P = 16, F = 1), 147,456 values.
+pub const MAX_TRANSPOSED_VALUES: usize = 1_000_000;
 
 /// Where the lab's input comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -678,13 +686,15 @@ impl ConvSettings {
         self.input == InputSource::Upload && self.upload.is_none()
     }
 
-    /// Steps of the stepper (0 when the settings are invalid).
+    /// Steps of the stepper (0 when the settings are invalid, or too large to draw in
+    /// transposed mode).
     pub fn step_count(&self) -> usize {
         if self.transposed {
             return self
                 .transposed_geometry()
-                .map(|g| g.output_shape()[1..].iter().product())
-                .unwrap_or(0);
+                .ok()
+                .filter(|g| transposed_size_check(g).is_ok())
+                .map_or(0, |g| g.output_shape()[1..].iter().product());
         }
         self.geometry()
             .map(|g| g.output_shape()[1..].iter().product())
@@ -774,12 +784,20 @@ impl ConvSettings {
     /// The transposed convolution of the input with the same kernel: the core's trace (the
     /// stepper in transposed mode), the upsampled input and the output `[K, H2, W2]`.
     ///
+    /// The output comes from the core's reference loop, not from the trace's per-step
+    /// sums: the same numbers (the trace sums in the reference's order, so every step's
+    /// value equals its output cell bitwise) at a fraction of the cost.
+    ///
     /// # Errors
-    /// The core's error when the settings are invalid.
-    pub fn build_transposed(&self) -> Result<TransposedLab, CoreError> {
+    /// The core's error when the settings are invalid; [`TransposedError::TooLarge`] when
+    /// the output or the upsampled input would hold more than [`MAX_TRANSPOSED_VALUES`].
+    pub fn build_transposed(&self) -> Result<TransposedLab, TransposedError> {
         let (input, weight, params) = self.transposed_parts()?;
+        // The trace only validates and keeps copies of the (small) input and weight.
         let trace = ConvTransposeTrace::new(input.view(), 0, weight.view(), None, params)?;
-        let output = trace.output();
+        transposed_size_check(trace.geometry())?;
+        let output = conv_transpose2d_reference(input.view(), weight.view(), None, params)?
+            .index_axis_move(Axis(0), 0);
         let upsampled = trace.upsampled();
         Ok(TransposedLab {
             input: input.index_axis_move(Axis(0), 0),
@@ -788,6 +806,95 @@ impl ConvSettings {
             trace,
         })
     }
+}
+
+/// Why transposed mode shows no stage.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransposedError {
+    /// The core refuses the settings.
+    Core(CoreError),
+    /// Valid settings whose pictures would be too large to compute and draw.
+    TooLarge {
+        /// "output" or "upsampled input".
+        what: &'static str,
+        /// How many maps.
+        maps: usize,
+        /// `[H, W]` of each map.
+        size: [usize; 2],
+        /// What to lower.
+        advice: &'static str,
+    },
+}
+
+impl From<CoreError> for TransposedError {
+    fn from(e: CoreError) -> Self {
+        Self::Core(e)
+    }
+}
+
+impl std::fmt::Display for TransposedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Core(e) => e.fmt(f),
+            Self::TooLarge {
+                what,
+                maps,
+                size: [h, w],
+                advice,
+            } => write!(
+                f,
+                "the {what} would be {maps} map{} of {h}×{w} = {} values; at most {} are drawn — {advice}",
+                if *maps == 1 { "" } else { "s" },
+                grouped(maps.saturating_mul(*h).saturating_mul(*w)),
+                grouped(MAX_TRANSPOSED_VALUES),
+            ),
+        }
+    }
+}
+
+/// `n` with thousands separated by commas: 21,865,776.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Refuses a transposed layer whose output or upsampled input would hold more than
+/// [`MAX_TRANSPOSED_VALUES`] values (both are computed and drawn).
+///
+/// # Errors
+/// [`TransposedError::TooLarge`], naming the picture and its size.
+pub fn transposed_size_check(g: &ConvTranspose2dGeometry) -> Result<(), TransposedError> {
+    let check = |what, maps: usize, [h, w]: [usize; 2], advice| {
+        if maps.saturating_mul(h).saturating_mul(w) > MAX_TRANSPOSED_VALUES {
+            Err(TransposedError::TooLarge {
+                what,
+                maps,
+                size: [h, w],
+                advice,
+            })
+        } else {
+            Ok(())
+        }
+    };
+    let [_, k, h2, w2] = g.output_shape();
+    check("output", k, [h2, w2], "lower the stride, dilation or K")?;
+    let [h, w] = g.input_size();
+    let s = g.params().stride;
+    // (H − 1)·S + 1, as `ConvTransposeTrace::upsampled_size`.
+    let up = |n: usize, s: usize| n.saturating_sub(1).saturating_mul(s).saturating_add(1);
+    check(
+        "upsampled input",
+        g.in_channels(),
+        [up(h, s[0]), up(w, s[1])],
+        "lower the stride or use a smaller image",
+    )
 }
 
 /// A transposed step in the forward stepper's shape, for the products grid and the written
@@ -1096,6 +1203,101 @@ mod tests {
         assert_eq!(s.player.step, 120);
         s.apply(ConvAction::Transposed(false));
         assert_eq!(s.player.step, 3, "back on the 2×2 forward stepper (S = 2)");
+    }
+
+    #[test]
+    fn transposed_steps_equal_the_output_bitwise_on_fractional_values() {
+        // An upload (thirds, quantised to bytes) and a fractional kernel: sums that round,
+        // so the output must add in the trace's order to match every step exactly.
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::Uploaded(upload(7)));
+        s.apply(ConvAction::Preset(Preset::Gaussian));
+        s.apply(ConvAction::Transposed(true));
+        s.apply(ConvAction::Stride(2));
+        s.apply(ConvAction::Dilation(2));
+        s.apply(ConvAction::Padding(1));
+        s.apply(ConvAction::Filters(2));
+        let lab = s.build_transposed().expect("valid");
+        assert_eq!(lab.output.dim(), (2, 15, 15));
+        for i in 0..lab.trace.len() {
+            let step = lab.trace.step(i).expect("step");
+            let [k, y, x] = step.output;
+            assert_eq!(
+                step.value.to_bits(),
+                lab.output[[k, y, x]].to_bits(),
+                "step {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn transposed_mode_refuses_pictures_too_large_to_draw() {
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::Uploaded(upload(64)));
+        s.apply(ConvAction::Transposed(true));
+        s.apply(ConvAction::Kernel(Preset::Identity.kernel().resized(11)));
+        for a in [
+            ConvAction::Stride(16),
+            ConvAction::Dilation(16),
+            ConvAction::Filters(16),
+        ] {
+            s.apply(a);
+        }
+        let e = s.build_transposed().expect_err("too large");
+        assert_eq!(
+            e.to_string(),
+            "the output would be 16 maps of 1169×1169 = 21,864,976 values; at most 1,000,000 are drawn — lower the stride, dilation or K"
+        );
+        assert_eq!(s.step_count(), 0, "no stepper without a stage");
+        // One map of 1169² is still over; the upsampled input alone can be too.
+        s.apply(ConvAction::Filters(1));
+        assert!(matches!(
+            s.build_transposed(),
+            Err(TransposedError::TooLarge {
+                what: "output",
+                maps: 1,
+                ..
+            })
+        ));
+        s.apply(ConvAction::Kernel(Preset::Identity.kernel().resized(1)));
+        s.apply(ConvAction::Padding(16));
+        let e = s.build_transposed().expect_err("upsampled too large");
+        assert_eq!(
+            e.to_string(),
+            "the upsampled input would be 1 map of 1009×1009 = 1,018,081 values; at most 1,000,000 are drawn — lower the stride or use a smaller image"
+        );
+        s.apply(ConvAction::Stride(15));
+        let lab = s
+            .build_transposed()
+            .expect("946² upsampled, 914² out: both fit");
+        assert_eq!(lab.output.dim(), (1, 914, 914));
+        assert_eq!(s.step_count(), 914 * 914);
+        // The core's own errors pass through unchanged.
+        s.apply(ConvAction::Stride(0));
+        assert!(matches!(
+            s.build_transposed(),
+            Err(TransposedError::Core(_))
+        ));
+    }
+
+    #[test]
+    fn forward_mode_is_bounded_by_its_controls() {
+        // The largest forward output the controls allow: a 64² upload, P = 16, F = 1, K = 16.
+        let mut s = ConvSettings::default();
+        s.apply(ConvAction::Uploaded(upload(64)));
+        s.apply(ConvAction::Kernel(Preset::Identity.kernel().resized(1)));
+        s.apply(ConvAction::Padding(MAX_HYPER));
+        s.apply(ConvAction::Filters(MAX_HYPER));
+        assert_eq!(s.step_count(), 16 * 96 * 96);
+        assert!(s.step_count() < MAX_TRANSPOSED_VALUES);
+    }
+
+    #[test]
+    fn grouped_numbers() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(21_865_776), "21,865,776");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::fetch::fetch_bytes;
 use crate::hooks::{
     LabKey, initial_query, use_hash_query, use_interval, use_lab_keys, use_query_sync,
 };
-use crate::lab::conv::{DRAW_SIZES, transposed_display_step};
+use crate::lab::conv::{DRAW_SIZES, TransposedError, transposed_display_step};
 use crate::lab::lenet::{Conv1Filters, LenetLoad, LenetModel, LenetPresets};
 use crate::lab::samples::Dataset;
 use crate::lab::upload::{STORAGE_KEY, Upload};
@@ -69,6 +69,17 @@ fn storage() -> Option<web_sys::Storage> {
 fn stored_upload() -> Option<Result<Upload, String>> {
     let text = storage()?.get_item(STORAGE_KEY).ok().flatten()?;
     Some(Upload::from_storage(&text))
+}
+
+/// Why the stored upload cannot be read, if it cannot; the entry is then removed, so the
+/// notice is shown on this visit only.
+fn forget_bad_upload() -> Option<String> {
+    let e = stored_upload()?.err()?;
+    // Nothing to do if the browser refuses: the notice simply shows again next time.
+    if let Some(st) = storage() {
+        st.remove_item(STORAGE_KEY).ok();
+    }
+    Some(e)
 }
 
 /// Keeps the upload for the next visit.
@@ -141,7 +152,7 @@ struct TViews {
     out_scale: ColorScale,
 }
 
-fn tviews(s: &ConvSettings) -> Result<TViews, CoreError> {
+fn tviews(s: &ConvSettings) -> Result<TViews, TransposedError> {
     let lab = s.build_transposed()?;
     Ok(TViews {
         inputs: planes(&lab.input),
@@ -174,8 +185,7 @@ pub fn ConvolutionPage() -> Html {
         ConvState(s)
     });
     let storage_note = use_state(|| {
-        stored_upload()
-            .and_then(Result::err)
+        forget_bad_upload()
             .map(|e| format!("The image uploaded earlier could not be restored: {e}."))
     });
     let s = &state.0;
@@ -512,24 +522,14 @@ fn stage(state: &UseReducerHandle<ConvState>, v: &Views) -> Html {
             </div>
         }
     });
-    let outputs = v.pre.iter().enumerate().map(|(kk, values)| {
-        let filled = match kk.cmp(&k) {
-            std::cmp::Ordering::Less => h2 * w2,
-            std::cmp::Ordering::Equal => oy * w2 + ox + 1,
-            std::cmp::Ordering::Greater => 0,
-        };
-        let state = state.clone();
-        let on_cell = Callback::from(move |[y, x]: [usize; 2]| state.dispatch(ConvAction::JumpTo([kk, y, x])));
-        html! {
-            <div class={classes!("map", (kk == k).then_some("current"))}>
-                <MatrixCanvas values={values.clone()} rows={h2} cols={w2} filled={Some(filled)}
-                    focus={(kk == k).then_some([oy, ox])} scale={v.pre_scale}
-                    label={format!("convolved feature {kk}, {h2}×{w2}: click a cell to jump to its step")}
-                    testid={format!("output-canvas-{kk}")} on_cell={on_cell} max_size={260.0} />
-                <p class="map-caption">{ if v.pre.len() > 1 { format!("filter {kk}") } else { "convolved feature".into() } }</p>
-            </div>
-        }
-    });
+    let outputs = output_maps(
+        state,
+        &FORWARD_MAPS,
+        &v.pre,
+        v.pre_scale,
+        [h2, w2],
+        step.output,
+    );
     html! {
         <>
             <section class="panel stage" aria-label="Convolution, step by step" data-testid="stage">
@@ -549,7 +549,7 @@ fn stage(state: &UseReducerHandle<ConvState>, v: &Views) -> Html {
                     </div>
                     <div class="stage-col">
                         <h3>{ format!("Convolved feature {w2}×{h2}×{}", v.pre.len()) }</h3>
-                        <div class="maps stack">{ for outputs }</div>
+                        <div class="maps stack">{ outputs }</div>
                         <Legend scale={v.pre_scale} />
                     </div>
                 </div>
@@ -560,6 +560,71 @@ fn stage(state: &UseReducerHandle<ConvState>, v: &Views) -> Html {
             </section>
             { activation_panel(s, v, &step) }
         </>
+    }
+}
+
+/// How a stack of output maps is named and sized (forward and transposed mode differ only
+/// in these).
+struct MapStack {
+    /// The canvas label's noun: "convolved feature 2, 3×3: …".
+    label: &'static str,
+    /// Map k's test id is `{testid}-{k}`.
+    testid: &'static str,
+    /// The caption of a lone map.
+    single: &'static str,
+    /// The caption of map k in a stack: "{each} {k}".
+    each: &'static str,
+    /// Largest side of a canvas, CSS px.
+    max_size: f64,
+}
+
+const FORWARD_MAPS: MapStack = MapStack {
+    label: "convolved feature",
+    testid: "output-canvas",
+    single: "convolved feature",
+    each: "filter",
+    max_size: 260.0,
+};
+
+const TRANSPOSED_MAPS: MapStack = MapStack {
+    label: "output map",
+    testid: "t-output",
+    single: "output",
+    each: "map",
+    max_size: 320.0,
+};
+
+/// The output maps `[h2, w2]` as the stepper fills them: maps before the current cell's
+/// `[k, y, x]` whole, map k up to the cell (focused), later maps empty. Clicking a cell jumps
+/// to its step.
+fn output_maps(
+    state: &UseReducerHandle<ConvState>,
+    names: &MapStack,
+    maps: &[Rc<Vec<f32>>],
+    scale: ColorScale,
+    [h2, w2]: [usize; 2],
+    [k, oy, ox]: [usize; 3],
+) -> Html {
+    let many = maps.len() > 1;
+    html! {
+        { for maps.iter().enumerate().map(|(kk, values)| {
+            let filled = match kk.cmp(&k) {
+                std::cmp::Ordering::Less => h2 * w2,
+                std::cmp::Ordering::Equal => oy * w2 + ox + 1,
+                std::cmp::Ordering::Greater => 0,
+            };
+            let state = state.clone();
+            let on_cell = Callback::from(move |[y, x]: [usize; 2]| state.dispatch(ConvAction::JumpTo([kk, y, x])));
+            html! {
+                <div class={classes!("map", (kk == k).then_some("current"))}>
+                    <MatrixCanvas values={values.clone()} rows={h2} cols={w2} filled={Some(filled)}
+                        focus={(kk == k).then_some([oy, ox])} scale={scale}
+                        label={format!("{} {kk}, {h2}×{w2}: click a cell to jump to its step", names.label)}
+                        testid={format!("{}-{kk}", names.testid)} on_cell={on_cell} max_size={names.max_size} />
+                    <p class="map-caption">{ if many { format!("{} {kk}", names.each) } else { names.single.into() } }</p>
+                </div>
+            }
+        }) }
     }
 }
 
@@ -606,7 +671,10 @@ fn activation_panel(s: &ConvSettings, v: &Views, step: &ConvStep) -> Html {
     }
 }
 
-fn transposed_stage(state: &UseReducerHandle<ConvState>, r: &Result<TViews, CoreError>) -> Html {
+fn transposed_stage(
+    state: &UseReducerHandle<ConvState>,
+    r: &Result<TViews, TransposedError>,
+) -> Html {
     let v = match r {
         Err(e) => {
             return html! {
@@ -674,24 +742,14 @@ fn transposed_stage(state: &UseReducerHandle<ConvState>, r: &Result<TViews, Core
             <p class="map-caption">{ format!("input{}", name(c)) }</p>
         </div>
     });
-    let outputs = v.outputs.iter().enumerate().map(|(kk, values)| {
-        let filled = match kk.cmp(&k) {
-            std::cmp::Ordering::Less => h2 * w2,
-            std::cmp::Ordering::Equal => oy * w2 + ox + 1,
-            std::cmp::Ordering::Greater => 0,
-        };
-        let state = state.clone();
-        let on_cell = Callback::from(move |[y, x]: [usize; 2]| state.dispatch(ConvAction::JumpTo([kk, y, x])));
-        html! {
-            <div class={classes!("map", (kk == k).then_some("current"))}>
-                <MatrixCanvas values={values.clone()} rows={h2} cols={w2} filled={Some(filled)}
-                    focus={(kk == k).then_some([oy, ox])} scale={v.out_scale}
-                    label={format!("output map {kk}, {h2}×{w2}: click a cell to jump to its step")}
-                    testid={format!("t-output-{kk}")} on_cell={on_cell} max_size={320.0} />
-                <p class="map-caption">{ if v.outputs.len() > 1 { format!("map {kk}") } else { "output".into() } }</p>
-            </div>
-        }
-    });
+    let outputs = output_maps(
+        state,
+        &TRANSPOSED_MAPS,
+        &v.outputs,
+        v.out_scale,
+        [h2, w2],
+        step.output,
+    );
     html! {
         <section class="panel stage" aria-label="Transposed convolution, step by step" data-testid="transposed-stage">
             <h3>{"Transposed convolution"}</h3>
@@ -715,7 +773,7 @@ fn transposed_stage(state: &UseReducerHandle<ConvState>, r: &Result<TViews, Core
                 </div>
                 <div class="stage-col">
                     <h3 data-testid="transposed-dims">{ format!("Output {w2}×{h2}×{}", v.outputs.len()) }</h3>
-                    <div class="maps stack">{ for outputs }</div>
+                    <div class="maps stack">{ outputs }</div>
                     <Legend scale={v.out_scale} />
                 </div>
             </div>
