@@ -8,8 +8,10 @@ use crate::agent::{CoreReply, CoreRequest, CoreTask, SpeedReport};
 
 /// Timed runs per measurement.
 pub const RUNS: usize = 200;
-/// Untimed runs first.
-pub const WARMUP: usize = 20;
+/// Untimed runs first: enough for the browser to finish optimising the hot wasm functions
+/// (Chromium starts wasm in its baseline compiler and tiers up in the background; with
+/// 20 warm-up runs the first measurement of a page was twice as slow as the next ones).
+pub const WARMUP: usize = 1000;
 
 /// Props of [`SpeedCheck`].
 #[derive(Debug, Clone, Properties, PartialEq)]
