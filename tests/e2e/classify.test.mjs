@@ -392,3 +392,36 @@ test('the worker measures one-image inference: 200 runs after warm-up, the media
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('touch and pen strokes draw too (Pointer Events with pointerType touch and pen)', async () => {
+  const { page, errors } = await openClassify();
+  const pad = page.getByTestId('draw-pad');
+  const box = await pad.boundingBox();
+  // A pen draws a 1, then, after clear, a finger draws a 7: each must change the prediction.
+  const one = [[0.5, 0.15], [0.5, 0.85]];
+  const seven = [[0.2, 0.15], [0.8, 0.15], [0.45, 0.9]];
+  for (const [pointerType, pointerId, path, label] of [['pen', 21, one, '1'], ['touch', 22, seven, '7']]) {
+    await page.getByTestId('clear-pad').click();
+    const at = ([x, y], buttons = 1) => ({
+      pointerType,
+      pointerId,
+      isPrimary: true,
+      bubbles: true,
+      buttons,
+      clientX: box.x + x * box.width,
+      clientY: box.y + y * box.height,
+    });
+    await pad.dispatchEvent('pointerdown', at(path[0]));
+    for (let seg = 0; seg + 1 < path.length; seg++) {
+      const [[x0, y0], [x1, y1]] = [path[seg], path[seg + 1]];
+      for (let i = 1; i <= 12; i++) {
+        await pad.dispatchEvent('pointermove', at([x0 + ((x1 - x0) * i) / 12, y0 + ((y1 - y0) * i) / 12]));
+      }
+    }
+    await pad.dispatchEvent('pointerup', at(path[path.length - 1], 0));
+    await waitForSource(page, 'your drawing');
+    await waitForLabel(page, label);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod app;
+pub mod canvas;
 pub mod components;
 pub mod fetch;
 pub mod hooks;

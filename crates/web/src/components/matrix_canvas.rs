@@ -213,12 +213,7 @@ fn draw(
     let (w, h) = (pcols as f64 * cell, prows as f64 * cell);
     el.set_width((w * dpr).round() as u32);
     el.set_height((h * dpr).round() as u32);
-    let Some(ctx) = el
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
+    let Some(ctx) = crate::canvas::context_2d(el) else {
         return;
     };
     let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);

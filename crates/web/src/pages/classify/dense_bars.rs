@@ -2,8 +2,7 @@
 
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
 use crate::lab::fmt_num;
@@ -27,12 +26,7 @@ fn draw(el: &HtmlCanvasElement, values: &[f32], width: f64) -> Result<(), String
         .max(1.0);
     el.set_width((width * dpr).round() as u32);
     el.set_height((HEIGHT * dpr).round() as u32);
-    let ctx = el
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-        .ok_or("no 2d context")?;
+    let ctx = crate::canvas::context_2d(el).ok_or("no 2d context")?;
     ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0)
         .map_err(|e| format!("{e:?}"))?;
     ctx.set_fill_style_str("#f7f8fa");

@@ -5,8 +5,7 @@
 use std::rc::Rc;
 
 use gloo_render::{AnimationFrame, request_animation_frame};
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlSelectElement, PointerEvent};
+use web_sys::{HtmlCanvasElement, HtmlSelectElement, PointerEvent};
 use yew::prelude::*;
 
 use crate::lab::classify::Drawing;
@@ -21,12 +20,7 @@ pub struct DrawPadProps {
     pub on_change: Callback<(Rc<Drawing>, bool)>,
 }
 
-fn context(el: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    el.get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-}
+use crate::canvas::context_2d as context;
 
 /// Draws every stroke (a few hundred points: cheap enough to redo on each move).
 fn paint(el: &HtmlCanvasElement, d: &Drawing) {

@@ -9,8 +9,8 @@
 
 use std::rc::Rc;
 
-use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData, KeyboardEvent, MouseEvent};
+use wasm_bindgen::Clamped;
+use web_sys::{HtmlCanvasElement, ImageData, KeyboardEvent, MouseEvent};
 use yew::prelude::*;
 
 use crate::lab::classify::layers::{gray_rgba, rgba};
@@ -85,12 +85,7 @@ fn draw(el: &HtmlCanvasElement, p: &PlaneCanvasProps) -> Result<(), String> {
     }
     el.set_width(w);
     el.set_height(h);
-    let ctx = el
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-        .ok_or("no 2d context")?;
+    let ctx = crate::canvas::context_2d(el).ok_or("no 2d context")?;
     let data = match &p.scale {
         Some(s) => rgba(&p.values, s),
         None => gray_rgba(&p.values),
