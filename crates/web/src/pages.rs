@@ -39,30 +39,15 @@ pub fn Page(props: &PageProps) -> Html {
 pub fn Placeholder(props: &PageProps) -> Html {
     let route = props.route;
     let (lead, items): (&str, &[&str]) = match route {
-        Route::Convolution | Route::Pooling => ("", &[]),
-        Route::Architectures => (
-            "LeNet, AlexNet, VGG and ResNet, layer by layer.",
-            &[
-                "output volumes, parameters, multiply-accumulates and receptive fields per layer",
-                "the lecture's AlexNet table ([227×227×3] → [55×55×96] CONV1 …), computed live for any input size",
-                "AlexNet → VGG → ResNet compared, as on the ImageNet winners slide",
-            ],
-        ),
-        Route::Classify => (
-            "A LeNet running live in your browser classifies what you draw, pick or upload.",
-            &[
-                "a drawing pad, MNIST and Fashion-MNIST samples, and file upload",
-                "every feature map, every filter, and the class probabilities",
-                "click any feature-map pixel to see the convolution that produced it",
-            ],
-        ),
         Route::Train => (
-            "Train that LeNet here, live.",
+            "Train that LeNet here, live. Until then, `convscope train` trains it from the command line (crates/cli/README.md).",
             &[
                 "loss and accuracy plotted as training runs in a web worker",
                 "the filters changing as they learn",
             ],
         ),
+        // Every other route has its page.
+        _ => ("", &[]),
     };
     html! {
         <section class="page" aria-labelledby="page-title">
