@@ -1,11 +1,14 @@
-//! Custom hooks: the route, a timer, the lab's keyboard shortcuts, and URL-query state.
+//! Custom hooks: the route, a timer, the lab's keyboard shortcuts, a stepper's player
+//! driven by both, and URL-query state.
 
 mod use_interval;
 mod use_lab_keys;
+mod use_player_drive;
 mod use_query_state;
 
 pub use use_interval::use_interval;
 pub use use_lab_keys::{LabKey, use_lab_keys};
+pub use use_player_drive::use_player_drive;
 pub use use_query_state::{initial_query, use_hash_query, use_query_sync};
 
 use gloo_events::EventListener;

@@ -22,9 +22,7 @@ use crate::components::{
     ProductsGrid, UploadPanel, VolumeFormula, channel_name,
 };
 use crate::fetch::fetch_bytes;
-use crate::hooks::{
-    LabKey, initial_query, use_hash_query, use_interval, use_lab_keys, use_query_sync,
-};
+use crate::hooks::{initial_query, use_hash_query, use_player_drive, use_query_sync};
 use crate::lab::conv::{DRAW_SIZES, TransposedError, transposed_display_step};
 use crate::lab::lenet::{Conv1Filters, LenetLoad, LenetModel, LenetPresets};
 use crate::lab::samples::Dataset;
@@ -235,26 +233,7 @@ pub fn ConvolutionPage() -> Html {
         let state = state.clone();
         Callback::from(move |a: PlayerAction| state.dispatch(ConvAction::Player(a)))
     };
-    {
-        let on_player = on_player.clone();
-        use_lab_keys(Callback::from(move |k: LabKey| {
-            on_player.emit(match k {
-                LabKey::Back => PlayerAction::Back,
-                LabKey::Forward => PlayerAction::Forward,
-                LabKey::TogglePlay => PlayerAction::TogglePlay,
-                LabKey::First => PlayerAction::First,
-                LabKey::Last => PlayerAction::Last,
-            })
-        }));
-    }
-    {
-        let on_player = on_player.clone();
-        use_interval(
-            s.player.playing,
-            s.player.period_ms(),
-            Callback::from(move |()| on_player.emit(PlayerAction::Tick)),
-        );
-    }
+    use_player_drive(s.player, on_player.clone());
 
     let controls = controls(&state, &lenet.0, storage_note.as_deref());
     let stage = match (&*views, &*transposed) {

@@ -12,9 +12,7 @@ use yew::prelude::*;
 use crate::components::{
     ActivationPlot, Legend, MatrixCanvas, NumberField, PlayerControls, channel_name,
 };
-use crate::hooks::{
-    LabKey, initial_query, use_hash_query, use_interval, use_lab_keys, use_query_sync,
-};
+use crate::hooks::{initial_query, use_hash_query, use_player_drive, use_query_sync};
 use crate::lab::pool::KINDS;
 use crate::lab::{
     ActivationChoice, ColorScale, PlayerAction, PoolAction, PoolLab, PoolSettings, PoolSource,
@@ -97,26 +95,7 @@ pub fn PoolingPage() -> Html {
         let state = state.clone();
         Callback::from(move |a: PlayerAction| state.dispatch(PoolAction::Player(a)))
     };
-    {
-        let on_player = on_player.clone();
-        use_lab_keys(Callback::from(move |k: LabKey| {
-            on_player.emit(match k {
-                LabKey::Back => PlayerAction::Back,
-                LabKey::Forward => PlayerAction::Forward,
-                LabKey::TogglePlay => PlayerAction::TogglePlay,
-                LabKey::First => PlayerAction::First,
-                LabKey::Last => PlayerAction::Last,
-            })
-        }));
-    }
-    {
-        let on_player = on_player.clone();
-        use_interval(
-            s.player.playing,
-            s.player.period_ms(),
-            Callback::from(move |()| on_player.emit(PlayerAction::Tick)),
-        );
-    }
+    use_player_drive(s.player, on_player.clone());
     let num = |label: &'static str,
                hint: &'static str,
                value: usize,
