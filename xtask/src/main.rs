@@ -6,10 +6,12 @@
 //! cargo xtask setup              only install what is missing
 //! cargo xtask build              install what is missing, build the release app into dist/
 //! cargo xtask screenshot         build, serve on a free port, write docs/*.png
+//! cargo xtask bench              convscope beside PyTorch, TF.js and ONNX Runtime Web
 //! ```
 //!
 //! Every step prints what it does; a failing step says what failed and what to do about it.
 
+mod bench;
 mod cmd;
 mod server;
 mod setup;
@@ -30,6 +32,11 @@ commands:
                      npm packages, Chromium) and nothing else
   build              install what is missing and build the release app into dist/
   screenshot         build, serve on a free port, and write the README's screenshots
+  bench [--with-torch] [--quick]
+                     LeNet-5 natively against PyTorch and in headless Chromium against
+                     TensorFlow.js and ONNX Runtime Web, same weights; writes
+                     bench/results.json and BENCHMARKS.md (--with-torch installs PyTorch
+                     into a venv when missing)
   bench-wasm         build and time the core's kernels in headless Chromium
 ";
 
@@ -41,6 +48,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::all().map(|_| ()),
         Some("build") => setup::all().and_then(|tools| tasks::build(&tools)),
         Some("screenshot") => tasks::screenshot(),
+        Some("bench") => bench::Options::parse(&args[1..]).and_then(|o| bench::bench(&o)),
         Some("bench-wasm") => tasks::bench_wasm(),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");

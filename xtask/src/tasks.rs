@@ -8,9 +8,13 @@ use crate::cmd::{self, run, step};
 use crate::server;
 use crate::setup::{self, CHROMEDRIVER, CHROMIUM, Tools};
 
-/// `PATH` with cargo's bin directory first, so Trunk finds the pinned `wasm-bindgen`.
+/// `PATH` with cargo's bin directory and npm's `node_modules/.bin` first, so Trunk finds the
+/// pinned `wasm-bindgen` and `wasm-opt`.
 fn path_with(tools: &Tools) -> OsString {
-    let mut paths = vec![tools.cargo_bin.clone()];
+    let mut paths = vec![
+        tools.cargo_bin.clone(),
+        cmd::root().join("node_modules/.bin"),
+    ];
     if let Some(path) = std::env::var_os("PATH") {
         paths.extend(std::env::split_paths(&path));
     }
@@ -88,6 +92,8 @@ pub fn test() -> Result<(), String> {
             "convscope-core",
             "-p",
             "convscope-web",
+            "-p",
+            "convscope-bench",
             "--target",
             "wasm32-unknown-unknown",
             "--lib",
@@ -132,7 +138,12 @@ pub fn test() -> Result<(), String> {
             }
             let port = server::spawn(cmd::root().join("dist"), 0)?;
             run(Command::new("node")
-                .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+                .args([
+                    "--test",
+                    "--test-concurrency=1",
+                    "tests/e2e/",
+                    "bench/onnx.test.mjs",
+                ])
                 .env("BASE_URL", format!("http://127.0.0.1:{port}/"))
                 .env("CHROMIUM", CHROMIUM))
         },

@@ -16,6 +16,7 @@ macro_rules! out {
 }
 
 mod arch;
+mod bench;
 mod classify;
 mod eval;
 mod model_file;
@@ -82,6 +83,9 @@ enum Command {
     Classify(classify::ClassifyArgs),
     /// Write the web app's gallery: the first images of each class of the test split.
     Samples(samples::SamplesArgs),
+    /// Time LeNet-5 inference and training on this machine (seeded weights; see
+    /// BENCHMARKS.md for the comparison with other engines).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => report(eval::run(&args)),
         Command::Classify(args) => report(classify::run(&args)),
         Command::Samples(args) => report(samples::run(&args)),
+        Command::Bench(args) => report(bench::run(&args)),
     }
 }
 

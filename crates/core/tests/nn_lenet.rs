@@ -318,3 +318,27 @@ fn one_image_at_a_time_agrees_with_a_batch() {
         }
     }
 }
+
+/// `logits_with` (the benchmarks' inference path) gives `forward`'s logits in a kept
+/// workspace across batch sizes, and refuses an empty batch or a wrong length.
+#[test]
+fn logits_with_a_kept_workspace_equal_forward() {
+    let mut rng = Rng::seed_from_u64(5);
+    let net = LeNetConfig::default().init(&mut rng).unwrap();
+    let mut ws = convscope_core::nn::Workspace::new();
+    for n in [1usize, 5, 2] {
+        let images: Vec<f32> = (0..n * 784).map(|_| rng.next_f32()).collect();
+        let x = ndarray::ArrayView4::from_shape((n, 1, 28, 28), &images).unwrap();
+        let expected = net.forward(x).unwrap();
+        let got = net.logits_with(&images, n, &mut ws).unwrap();
+        assert_eq!(got, expected.as_slice().unwrap(), "batch {n}");
+    }
+    assert!(matches!(
+        net.logits_with(&[], 0, &mut ws),
+        Err(NnError::EmptyBatch { .. })
+    ));
+    assert!(matches!(
+        net.logits_with(&[0.0; 783], 1, &mut ws),
+        Err(NnError::Shape { .. })
+    ));
+}

@@ -11,4 +11,5 @@ pub mod fetch;
 pub mod hooks;
 pub mod lab;
 pub mod pages;
+pub mod perf;
 pub mod route;

@@ -337,6 +337,32 @@ impl LeNet {
         ws.logits_array()
     }
 
+    /// Logits for `n` images in a caller-kept [`Workspace`], returned as a view of its
+    /// buffer: nothing is allocated once the workspace has seen a batch this large. The
+    /// inference path the benchmarks time.
+    ///
+    /// # Shapes
+    /// images: `n · 784` values (`[n, 1, 28, 28]` row-major) → `n · 10` logits (`[n, 10]`).
+    ///
+    /// # Errors
+    /// [`NnError::Shape`] when `images` is not `n · 784` long, [`NnError::EmptyBatch`] for
+    /// `n = 0`.
+    pub fn logits_with<'w>(
+        &self,
+        images: &[f32],
+        n: usize,
+        ws: &'w mut Workspace,
+    ) -> Result<&'w [f32], NnError> {
+        if n == 0 {
+            return Err(NnError::EmptyBatch {
+                op: "LeNet::logits_with",
+            });
+        }
+        ws.load_input(images, n)?;
+        ws.forward(self)?;
+        Ok(ws.logits())
+    }
+
     /// The forward pass keeping every intermediate tensor.
     ///
     /// # Shapes

@@ -86,6 +86,7 @@ pub fn MatrixCanvas(props: &MatrixCanvasProps) -> Html {
         use_effect_with(props.clone(), move |p| {
             if let Some(el) = canvas.cast::<HtmlCanvasElement>() {
                 draw(&el, p, cell_size(p), &scratch);
+                crate::perf::mark_once(crate::perf::FIRST_CANVAS);
             }
         });
     }

@@ -142,6 +142,7 @@ async fn pump(runner: Runner, session: Rc<RefCell<Session>>, dispatch: Dispatch,
         match reply {
             Some(CoreReply::Classified(Ok(c))) if current => {
                 dispatch.dispatch(ClassifyAction::Classified(job.source.clone(), Rc::new(*c)));
+                crate::perf::mark_once(crate::perf::FIRST_PREDICTION);
             }
             Some(CoreReply::Classified(Err(e))) if current => {
                 let what = job.source.what();

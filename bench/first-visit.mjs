@@ -1,0 +1,89 @@
+// First visits of the built app (Trunk's dist/, served cross-origin isolated by `cargo xtask
+// bench`): each trial is a fresh Chromium profile, so nothing is cached.
+//   - `#/convolution`: time from navigation to the lab's first canvas (the app's performance
+//     mark `convscope:first-canvas`);
+//   - `#/classify`: time from navigation to the first prediction (`convscope:first-prediction`),
+//     and the worker's forward pass for that first image against warm ones (the page shows
+//     each classification's forward time in `forward-micros`).
+// Writes JSON to $OUT. By hand: BASE_URL=http://127.0.0.1:PORT/ OUT=f.json node bench/first-visit.mjs
+import { writeFileSync } from 'node:fs';
+import { BASE_URL, openBrowser, openPage } from '../tests/e2e/browser.mjs';
+
+const trials = Number(process.env.TRIALS ?? 5);
+const warmRuns = Number(process.env.WARM_RUNS ?? 40);
+const out = process.env.OUT ?? 'first-visit.json';
+
+async function markTime(page, name) {
+  await page.waitForFunction((n) => performance.getEntriesByName(n).length > 0, name, {
+    timeout: 30000,
+    polling: 'raf',
+  });
+  return page.evaluate((n) => performance.getEntriesByName(n)[0].startTime, name);
+}
+
+const micros = async (page) =>
+  Number((await page.getByTestId('forward-micros').textContent()).match(/([\d.]+) µs/)?.[1]);
+
+async function visit(hash, f) {
+  const browser = await openBrowser();
+  try {
+    const { page, errors } = await openPage(browser.context);
+    await page.goto(`${BASE_URL}${hash}`);
+    const result = await f(page);
+    const wasm = await page.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .filter((e) => e.name.endsWith('.wasm'))
+        .map((e) => ({ name: e.name.split('/').pop(), bytes: e.encodedBodySize })),
+    );
+    if (errors.length) throw new Error(`${hash}: ${errors.join('\n')}`);
+    return { ...result, wasm };
+  } finally {
+    await browser.close();
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const convolution = [];
+const classify = [];
+for (let t = 0; t < trials; t++) {
+  convolution.push(
+    await visit('#/convolution', async (page) => ({ first_canvas_ms: await markTime(page, 'convscope:first-canvas') })),
+  );
+  classify.push(
+    await visit('#/classify', async (page) => {
+      const first_prediction_ms = await markTime(page, 'convscope:first-prediction');
+      await page.getByTestId('forward-micros').waitFor();
+      const first_forward_us = await micros(page);
+      // Warm: gallery images one after another, each waited for.
+      const warm = [];
+      for (let i = 0; i < warmRuns; i++) {
+        const before = await page.getByTestId('top-class').textContent();
+        await page.getByTestId(`sample-${(i * 37 + 1) % 100}`).click();
+        await page.waitForFunction(
+          (b) => document.querySelector('[data-testid="top-class"]').textContent !== b,
+          before,
+        );
+        warm.push(await micros(page));
+      }
+      return { first_prediction_ms, first_forward_us, warm_forward_us: median(warm.slice(warmRuns / 2)) };
+    }),
+  );
+  console.log(
+    `trial ${t + 1}: convolution first canvas ${convolution[t].first_canvas_ms.toFixed(0)} ms; ` +
+      `classify first prediction ${classify[t].first_prediction_ms.toFixed(0)} ms ` +
+      `(forward ${classify[t].first_forward_us} µs first, ${classify[t].warm_forward_us} µs warm)`,
+  );
+}
+const summary = {
+  trials,
+  convolution_first_canvas_ms: median(convolution.map((c) => c.first_canvas_ms)),
+  classify_first_prediction_ms: median(classify.map((c) => c.first_prediction_ms)),
+  first_forward_us: median(classify.map((c) => c.first_forward_us)),
+  warm_forward_us: median(classify.map((c) => c.warm_forward_us)),
+  wasm: classify[0].wasm,
+  convolution,
+  classify,
+};
+writeFileSync(out, JSON.stringify(summary, null, 2));
+console.log(`wrote ${out}`);

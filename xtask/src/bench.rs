@@ -1,0 +1,628 @@
+//! `cargo xtask bench`: LeNet-5 in convscope beside the engines a user would pick instead —
+//! natively against PyTorch, in Chromium against TensorFlow.js and ONNX Runtime Web — with
+//! the same seeded weights, in one run on one machine. Prints a table, writes
+//! `bench/results.json` and `BENCHMARKS.md`. Asserts nothing about speed; it stops only when
+//! an engine's logits differ from convscope's (each engine checks them before timing).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::cmd::{self, output, run, step};
+use crate::server;
+use crate::setup::{self, CHROMIUM};
+
+/// Where `--with-torch` creates its venv, and where the bench looks for one.
+fn torch_venv() -> PathBuf {
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".cache/convscope/torch-venv")
+}
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// Create a venv and pip-install PyTorch when no Python with torch is found.
+    pub with_torch: bool,
+    /// Shorter runs (for trying the harness; the figures are noisier).
+    pub quick: bool,
+}
+
+impl Options {
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut o = Self::default();
+        for a in args {
+            match a.as_str() {
+                "--with-torch" => o.with_torch = true,
+                "--quick" => o.quick = true,
+                other => {
+                    return Err(format!(
+                        "bench takes `--with-torch` and `--quick`, got `{other}`"
+                    ));
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// Runs the whole benchmark.
+pub fn bench(options: &Options) -> Result<(), String> {
+    let started = Instant::now();
+    let tools = setup::all()?;
+    let root = cmd::root();
+    let work = root.join("target/bench");
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let seconds = if options.quick { "1" } else { "3" };
+    let runs = if options.quick { "500" } else { "1000" };
+
+    step("native: convscope (release CLI, one thread)");
+    run(Command::new("cargo").args(["build", "--release", "-p", "convscope-cli"]))?;
+    let fixture = work.join("fixture.safetensors");
+    let native_json = work.join("native.json");
+    run(Command::new(root.join("target/release/convscope")).args([
+        "bench",
+        "--runs",
+        "2000",
+        "--seconds",
+        seconds,
+        "--export",
+        &path_str(&fixture)?,
+        "--json",
+        &path_str(&native_json)?,
+    ]))?;
+    let convscope_native = read_json(&native_json)?;
+
+    step("native: PyTorch (bench/torch_lenet.py), 1 and 2 threads");
+    let torch = torch_python(options.with_torch)?;
+    let mut pytorch = Vec::new();
+    match &torch {
+        Torch::Missing(why) => println!("{why}"),
+        Torch::Found { python, install } => {
+            for threads in ["1", "2"] {
+                let out = work.join(format!("pytorch-{threads}.json"));
+                run(Command::new(python)
+                    .args(["bench/torch_lenet.py", "--data"])
+                    .arg(&fixture)
+                    .args(["--threads", threads, "--runs", runs, "--seconds", seconds])
+                    .arg("--json")
+                    .arg(&out))
+                .map_err(|e| {
+                    format!("{e}\n  (exit status 2 means PyTorch's logits differ from convscope's)")
+                })?;
+                let mut v = read_json(&out)?;
+                if let Some(s) = install {
+                    v["install_seconds"] = json!(s);
+                }
+                pytorch.push(v);
+            }
+        }
+    }
+
+    step("browser: the benchmark page (convscope wasm, TF.js, ONNX Runtime Web)");
+    let site = build_site(&tools.cargo_bin, &work)?;
+    let port = server::spawn(site, 0)?;
+    let browser_json = work.join("browser.json");
+    let query = format!("runs={runs}&seconds={seconds}");
+    run(Command::new("node")
+        .args(["bench/run.mjs", &query])
+        .env("BASE_URL", format!("http://127.0.0.1:{port}/"))
+        .env("CHROMIUM", CHROMIUM)
+        .env("OUT", &browser_json))?;
+    let browser = read_json(&browser_json)?;
+
+    step("first visit: the release app (Trunk) in fresh Chromium profiles");
+    crate::tasks::build(&tools)?;
+    let dist = root.join("dist");
+    let size = wasm_sizes(&dist)?;
+    let port = server::spawn(dist, 0)?;
+    let first_json = work.join("first-visit.json");
+    run(Command::new("node")
+        .arg("bench/first-visit.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{port}/"))
+        .env("CHROMIUM", CHROMIUM)
+        .env("TRIALS", if options.quick { "2" } else { "5" })
+        .env("OUT", &first_json))?;
+    let first_visit = read_json(&first_json)?;
+
+    let results = json!({
+        "date": output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        "machine": convscope_native["machine"],
+        "rustc": output("rustc", &["--version"]),
+        "native": { "convscope": convscope_native, "pytorch": pytorch,
+                    "pytorch_missing": match &torch { Torch::Missing(w) => Some(w.clone()), Torch::Found { .. } => None } },
+        "browser": browser,
+        "first_visit": first_visit,
+        "size": size,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    let results_path = root.join("bench/results.json");
+    let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+    std::fs::write(&results_path, text + "\n")
+        .map_err(|e| format!("cannot write {}: {e}", results_path.display()))?;
+    let table = table(&results);
+    step("results");
+    println!("{table}");
+    let md = root.join("BENCHMARKS.md");
+    std::fs::write(&md, benchmarks_md(&results, &table))
+        .map_err(|e| format!("cannot write {}: {e}", md.display()))?;
+    println!(
+        "wrote {} and {} in {:.0} s",
+        results_path.display(),
+        md.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn path_str(p: &Path) -> Result<String, String> {
+    p.to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("path is not UTF-8: {}", p.display()))
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+}
+
+enum Torch {
+    Found {
+        python: PathBuf,
+        /// Seconds `--with-torch` spent creating the venv and installing, this run.
+        install: Option<f64>,
+    },
+    Missing(String),
+}
+
+fn has_torch(python: &Path) -> bool {
+    python
+        .to_str()
+        .and_then(|p| output(p, &["-c", "import torch"]))
+        .is_some()
+}
+
+/// A Python that imports torch: the bench's venv, then `python3`; with `--with-torch`,
+/// creates the venv and pip-installs torch from PyPI (several GB: CUDA libraries come along).
+fn torch_python(install: bool) -> Result<Torch, String> {
+    let venv = torch_venv();
+    let venv_python = venv.join("bin/python");
+    if has_torch(&venv_python) {
+        return Ok(Torch::Found {
+            python: venv_python,
+            install: None,
+        });
+    }
+    if has_torch(Path::new("python3")) {
+        return Ok(Torch::Found {
+            python: PathBuf::from("python3"),
+            install: None,
+        });
+    }
+    if !install {
+        return Ok(Torch::Missing(format!(
+            "PyTorch not installed (neither {} nor python3 imports torch); `cargo xtask bench --with-torch` installs it into that venv",
+            venv_python.display()
+        )));
+    }
+    println!(
+        "installing PyTorch into {} (pip, from PyPI; about 3 GB)",
+        venv.display()
+    );
+    let t = Instant::now();
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "torch"]))
+        .map_err(|e| format!("{e}\n  pip could not install torch from PyPI"))?;
+    let seconds = t.elapsed().as_secs_f64();
+    println!("PyTorch installed in {seconds:.0} s");
+    Ok(Torch::Found {
+        python: venv_python,
+        install: Some(seconds),
+    })
+}
+
+/// Builds the wasm binding and assembles the page: `target/bench/site/` with the page, the
+/// ONNX writer, wasm-bindgen's output in `pkg/`, and a link to `node_modules/` (the peers'
+/// scripts and `.wasm` files are served from there, never fetched from elsewhere).
+fn build_site(cargo_bin: &Path, work: &Path) -> Result<PathBuf, String> {
+    let root = cmd::root();
+    run(Command::new("cargo").args([
+        "build",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "convscope-bench",
+        "--lib",
+    ]))?;
+    let site = work.join("site");
+    let _ = std::fs::remove_dir_all(&site);
+    std::fs::create_dir_all(&site).map_err(|e| format!("cannot create {}: {e}", site.display()))?;
+    run(Command::new(cargo_bin.join("wasm-bindgen"))
+        .args(["--target", "web", "--out-dir"])
+        .arg(site.join("pkg"))
+        .arg(root.join("target/wasm32-unknown-unknown/release/convscope_bench.wasm")))?;
+    // Optimised as the app is: the same wasm-opt level and flags as index.html gives Trunk.
+    let wasm = site.join("pkg/convscope_bench_bg.wasm");
+    let (level, params) = wasm_opt_settings()?;
+    run(Command::new(setup::wasm_opt())
+        .arg(format!("-O{level}"))
+        .args(params.split_whitespace())
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm))?;
+    for (from, to) in [
+        ("bench/page/index.html", "index.html"),
+        ("bench/page/bench.mjs", "bench.mjs"),
+        ("bench/onnx.mjs", "onnx.mjs"),
+    ] {
+        std::fs::copy(root.join(from), site.join(to))
+            .map_err(|e| format!("cannot copy {from}: {e}"))?;
+    }
+    std::os::unix::fs::symlink(root.join("node_modules"), site.join("node_modules"))
+        .map_err(|e| format!("cannot link node_modules into {}: {e}", site.display()))?;
+    Ok(site)
+}
+
+/// Raw and `gzip -9` sizes of the app's `.wasm` files in `dist`.
+fn wasm_sizes(dist: &Path) -> Result<Value, String> {
+    let entries =
+        std::fs::read_dir(dist).map_err(|e| format!("cannot read {}: {e}", dist.display()))?;
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            let raw = std::fs::metadata(&path).map_or(0, |m| m.len());
+            let gz = Command::new("gzip")
+                .args(["-9", "-c"])
+                .arg(&path)
+                .output()
+                .map_err(|e| format!("cannot run gzip: {e}"))?
+                .stdout
+                .len();
+            files.push(json!({
+                "file": entry.file_name().to_string_lossy(),
+                "bytes": raw,
+                "gzip_bytes": gz,
+            }));
+        }
+    }
+    files.sort_by(|a, b| a["file"].as_str().cmp(&b["file"].as_str()));
+    let total: u64 = files.iter().filter_map(|f| f["gzip_bytes"].as_u64()).sum();
+    Ok(json!({ "wasm": files, "gzip_total_bytes": total }))
+}
+
+/// The app's `data-wasm-opt` level and `data-wasm-opt-params` from `index.html`.
+fn wasm_opt_settings() -> Result<(String, String), String> {
+    let path = cmd::root().join("index.html");
+    let html = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let attr = |name: &str| {
+        let start = html.find(&format!("{name}=\""))? + name.len() + 2;
+        let len = html[start..].find('"')?;
+        Some(html[start..start + len].to_owned())
+    };
+    match (attr("data-wasm-opt"), attr("data-wasm-opt-params")) {
+        (Some(level), Some(params)) => Ok((level, params)),
+        _ => Err(format!(
+            "{} has no data-wasm-opt / data-wasm-opt-params on its rust links",
+            path.display()
+        )),
+    }
+}
+
+// --- the table ---------------------------------------------------------------------------
+
+fn num(v: &Value, path: &[&str]) -> Option<f64> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_f64()
+}
+
+/// `ours / theirs` as "n.n×" where larger is better for convscope.
+fn ratio(speed_ours: Option<f64>, speed_theirs: Option<f64>) -> String {
+    match (speed_ours, speed_theirs) {
+        (Some(a), Some(b)) if b > 0.0 => format!("**{:.2}×**", a / b),
+        _ => "–".to_owned(),
+    }
+}
+
+fn latency_cell(e: &Value) -> Option<String> {
+    Some(format!(
+        "{:.1} µs (p90 {:.1}, mean {:.1})",
+        num(e, &["infer1", "median_us"])?,
+        num(e, &["infer1", "p90_us"])?,
+        num(e, &["infer1", "mean_us"])?
+    ))
+}
+
+fn rate_cell(e: &Value, key: &str) -> String {
+    match num(e, &[key, "images_per_s"]) {
+        Some(r) => format!("{} images/s", thousands(r)),
+        None => e
+            .get(key)
+            .and_then(|v| v.get("unsupported"))
+            .and_then(Value::as_str)
+            .map_or_else(|| "–".to_owned(), |w| format!("cannot: {w}")),
+    }
+}
+
+fn thousands(x: f64) -> String {
+    let s = format!("{:.0}", x.round());
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Speeds (higher is better) of an engine's three figures: 1/latency, images/s, images/s.
+fn speeds(e: &Value) -> [Option<f64>; 3] {
+    [
+        num(e, &["infer1", "median_us"]).map(|us| 1.0 / us),
+        num(e, &["infer_batch", "images_per_s"]),
+        num(e, &["train64", "images_per_s"]),
+    ]
+}
+
+/// One engine's cell for figure `i` (0 one image, 1 batch inference, 2 training).
+fn cell(e: &Value, i: usize) -> String {
+    match i {
+        0 => latency_cell(e).unwrap_or_else(|| "–".into()),
+        1 => rate_cell(e, "infer_batch"),
+        _ => rate_cell(e, "train64"),
+    }
+}
+
+/// A Markdown table: convscope's column, then each peer's figure and ratio; a peer that
+/// could not run at all is one column saying why.
+fn section(ours: &Value, peers: &[(String, Value)], missing: Option<&str>, batch: u64) -> String {
+    let mut s = String::from("| figure | convscope |");
+    let mut rule = String::from("|---|---|");
+    for (name, _) in peers {
+        s += &format!(" {name} | ratio |");
+        rule += "---|---|";
+    }
+    if missing.is_some() {
+        s += " peer |";
+        rule += "---|";
+    }
+    s += "\n";
+    s += &rule;
+    s += "\n";
+    let labels = [
+        "one image (median)".to_owned(),
+        format!("batch inference, batch {batch}"),
+        "training, batch 64, Adam".to_owned(),
+    ];
+    let ours_speed = speeds(ours);
+    for (i, label) in labels.iter().enumerate() {
+        s += &format!("| {label} | {} |", cell(ours, i));
+        for (_, p) in peers {
+            s += &format!(" {} | {} |", cell(p, i), ratio(ours_speed[i], speeds(p)[i]));
+        }
+        if let Some(why) = missing {
+            s += &format!(" {why} |");
+        }
+        s += "\n";
+    }
+    s
+}
+
+/// Markdown: one table for the browser, one natively; every peer cell with its ratio.
+pub fn table(r: &Value) -> String {
+    let machine = &r["machine"];
+    let mut s = format!(
+        "Machine: {} ({} threads; SIMD {}; convscope's native GEMM {}). {}\n\n",
+        machine["cpu"].as_str().unwrap_or("?"),
+        machine["threads"],
+        machine["simd"].as_str().unwrap_or("?"),
+        machine["gemm_simd"].as_str().unwrap_or("?"),
+        r["date"].as_str().unwrap_or("")
+    );
+    let engines = r["browser"]["engines"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let batch = r["browser"]["config"]["batch"].as_u64().unwrap_or(256);
+    if let Some(ours) = engines.iter().find(|e| e["id"] == "convscope") {
+        s += &format!(
+            "**In Chromium {}** (one page, one run; ratio = convscope's speed ÷ the peer's: above 1, convscope is faster)\n\n",
+            r["browser"]["chromium"].as_str().unwrap_or("?")
+        );
+        let peers: Vec<(String, Value)> = engines
+            .iter()
+            .filter(|e| e["id"] != "convscope")
+            .map(|e| {
+                let name = format!(
+                    "{} {}",
+                    e["name"].as_str().unwrap_or("?"),
+                    e["version"].as_str().unwrap_or("")
+                );
+                (name, e.clone())
+            })
+            .collect();
+        s += &section(ours, &peers, None, batch);
+        s += "\n";
+    }
+    let native = &r["native"];
+    s += "**Natively** (release `convscope bench`; convscope runs on one thread)\n\n";
+    let peers: Vec<(String, Value)> = native["pytorch"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| {
+            let n = t["threads"].as_u64().unwrap_or(0);
+            let name = format!(
+                "PyTorch {} ({n} thread{})",
+                t["version"].as_str().unwrap_or("?"),
+                if n == 1 { "" } else { "s" }
+            );
+            (name, t)
+        })
+        .collect();
+    let missing = if peers.is_empty() {
+        Some(
+            native["pytorch_missing"]
+                .as_str()
+                .unwrap_or("PyTorch not installed"),
+        )
+    } else {
+        None
+    };
+    s += &section(&native["convscope"], &peers, missing, 256);
+    s += &first_visit(r);
+    s
+}
+
+/// The first-visit figures and the wasm sizes, if this run measured them.
+fn first_visit(r: &Value) -> String {
+    let f = &r["first_visit"];
+    let Some(conv) = num(f, &["convolution_first_canvas_ms"]) else {
+        return String::new();
+    };
+    let mut s = format!(
+        "\n**First visit** (release build, loopback, fresh profile each time; median of {} visits)\n\n\
+| figure | value |\n|---|---|\n\
+| navigation → the Convolution lab's first canvas | {conv:.0} ms |\n",
+        f["trials"]
+    );
+    if let (Some(p), Some(first), Some(warm)) = (
+        num(f, &["classify_first_prediction_ms"]),
+        num(f, &["first_forward_us"]),
+        num(f, &["warm_forward_us"]),
+    ) {
+        s += &format!(
+            "| navigation → the Classify page's first prediction | {p:.0} ms |\n\
+| that first forward pass in the worker ÷ a warm one | {first:.0} µs ÷ {warm:.0} µs = {:.1}× |\n",
+            first / warm
+        );
+    }
+    for w in r["size"]["wasm"].as_array().into_iter().flatten() {
+        s += &format!(
+            "| {} | {} B ({} B gzip -9) |\n",
+            w["file"].as_str().unwrap_or("?"),
+            thousands(w["bytes"].as_f64().unwrap_or(0.0)),
+            thousands(w["gzip_bytes"].as_f64().unwrap_or(0.0))
+        );
+    }
+    if let Some(t) = num(&r["size"], &["gzip_total_bytes"]) {
+        s += &format!("| app + worker wasm, gzip -9 | {} B |\n", thousands(t));
+    }
+    s
+}
+
+fn benchmarks_md(r: &Value, table: &str) -> String {
+    let torch_install = r["native"]["pytorch"]
+        .as_array()
+        .and_then(|a| a.first())
+        .and_then(|t| t["install_seconds"].as_f64())
+        .map(|s| format!(" (this run installed it in {s:.0} s)"))
+        .unwrap_or_default();
+    format!(
+        "# Benchmarks\n\n\
+*Written by `cargo xtask bench` on {date}; the raw figures are in [bench/results.json](bench/results.json).\n\
+Nothing here is asserted by a test: machines of this kind differ by up to 3×, so only ratios\n\
+measured in one run on one machine are comparable.*\n\n\
+{table}\n\
+## What is measured\n\n\
+LeNet-5 (ReLU, max pooling, 61,706 parameters) with the same weights in every engine: the\n\
+seeded fixture of `crates/bench` (seed 0). Before anything is timed, each engine's logits\n\
+for the fixture's check image must equal convscope's within 1e-4, or the bench stops and\n\
+names the engine and the logit.\n\n\
+- **one image**: logits of one 28×28 image; untimed warm-up runs (1,000 in the browser, so\n\
+  Chromium's optimising tier is in), then each run timed alone (the page is cross-origin\n\
+  isolated, so `performance.now()` resolves 5 µs; the mean over the whole loop is not\n\
+  limited by that). Every engine copies the input in and the logits out on each run;\n\
+  ONNX Runtime's `run` is asynchronous, and awaiting it is part of its cost.\n\
+- **batch inference**: logits of 256 images per call, repeated for about 3 s.\n\
+- **training**: one Adam step (lr 1e-3; forward, softmax cross-entropy, backward, update)\n\
+  on a batch of 64, repeated for about 3 s after a warm-up.\n\
+- **first visit**: the release app (`trunk build --release`, wasm-opt on) served on\n\
+  loopback without compression, each visit in a fresh Chromium profile (nothing cached):\n\
+  the time from navigation to the app's performance marks `convscope:first-canvas` (the\n\
+  Convolution lab's first drawn canvas) and `convscope:first-prediction` (the Classify\n\
+  page's first prediction), and the worker's forward pass for that first image beside the\n\
+  median of warm ones (`bench/first-visit.mjs`). Sizes are of `dist/*.wasm`, raw and\n\
+  `gzip -9`.\n\n\
+The engines:\n\n\
+- convscope: `crates/bench`'s wasm binding (release, simd128) in the browser; natively the\n\
+  release `convscope bench` (one thread; the GEMM is matrixmultiply, which dispatches at\n\
+  run time to AVX2/FMA at most).\n\
+- TensorFlow.js {tfjs} from npm: the wasm backend with SIMD on one thread\n\
+  (`WASM_HAS_MULTITHREAD_SUPPORT` off), and the cpu backend (plain JavaScript). Inference\n\
+  uses `tf.fused` conv2d/matMul with bias and ReLU; training uses `optimizer.minimize`. The\n\
+  wasm backend cannot train a convolution (it has no `Conv2DBackpropFilter`): its training\n\
+  cell shows the error it gives, and training is compared with the cpu backend.\n\
+- ONNX Runtime Web {ort} from npm (wasm, one thread, graph optimisations on); the model is\n\
+  written by `bench/onnx.mjs` from the same weights. It runs inference only.\n\
+- PyTorch (`bench/torch_lenet.py`, CPU, `torch.set_num_threads(1)` and `(2)`) loads the\n\
+  fixture that `convscope bench --export` writes, with `load_state_dict(strict=True)`.\n\
+  `cargo xtask bench --with-torch` creates `~/.cache/convscope/torch-venv` and\n\
+  pip-installs torch there when no Python with torch is found{torch_install}; without it\n\
+  the table says PyTorch is not installed.\n\n\
+## Reproduce\n\n\
+```sh\n\
+cargo xtask setup               # tools, npm packages (TF.js, ONNX Runtime Web), Chromium\n\
+cargo xtask bench --with-torch  # about 5 minutes after the builds\n\
+```\n\n\
+`cargo xtask bench --quick` runs shorter loops. The pieces alone:\n\
+`convscope bench` (native figures), `bench/torch_lenet.py --data FILE --threads N`, and\n\
+`node bench/run.mjs` against a served `target/bench/site/`.\n\n\
+Versions in this run: {rustc}; Chromium {chromium}.\n",
+        date = r["date"].as_str().unwrap_or("?"),
+        tfjs = engine_version(r, "tfjs-wasm"),
+        ort = engine_version(r, "ort-wasm"),
+        rustc = r["rustc"].as_str().unwrap_or("?"),
+        chromium = r["browser"]["chromium"].as_str().unwrap_or("?"),
+    )
+}
+
+fn engine_version(r: &Value, id: &str) -> String {
+    r["browser"]["engines"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["id"] == id))
+        .and_then(|e| e["version"].as_str())
+        .unwrap_or("?")
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(1234567.4), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+    }
+
+    #[test]
+    fn the_table_puts_a_ratio_beside_every_peer_figure() {
+        let r = json!({
+            "machine": {"cpu": "Test CPU", "threads": 2, "simd": "avx2+fma", "gemm_simd": "avx2+fma"},
+            "browser": {"chromium": "1.0", "config": {"batch": 256}, "engines": [
+                {"id": "convscope", "name": "convscope", "version": "x",
+                 "infer1": {"median_us": 20.0, "p90_us": 25.0, "mean_us": 21.0},
+                 "infer_batch": {"images_per_s": 40000.0}, "train64": {"images_per_s": 10000.0}},
+                {"id": "ort-wasm", "name": "ORT", "version": "1",
+                 "infer1": {"median_us": 100.0, "p90_us": 120.0, "mean_us": 101.0},
+                 "infer_batch": {"images_per_s": 10000.0}, "train64": {"unsupported": "inference only"}}
+            ]},
+            "native": {"convscope": {"infer1": {"median_us": 10.0, "p90_us": 11.0, "mean_us": 10.0},
+                       "infer_batch": {"images_per_s": 50000.0}, "train64": {"images_per_s": 12000.0}},
+                       "pytorch": [], "pytorch_missing": "PyTorch not installed"}
+        });
+        let t = table(&r);
+        assert!(t.contains("Test CPU"), "{t}");
+        assert!(t.contains("**5.00×**"), "{t}");
+        assert!(t.contains("**4.00×**"), "{t}");
+        assert!(t.contains("cannot: inference only"), "{t}");
+        assert!(t.contains("PyTorch not installed"), "{t}");
+    }
+}
