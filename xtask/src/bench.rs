@@ -57,47 +57,49 @@ pub fn bench(options: &Options) -> Result<(), String> {
     let seconds = if options.quick { "1" } else { "3" };
     let runs = if options.quick { "500" } else { "1000" };
 
-    step("native: convscope (release CLI, one thread)");
+    step("native: convscope (release CLI) and PyTorch (bench/torch_lenet.py), 1 and 2 threads");
     run(Command::new("cargo").args(["build", "--release", "-p", "convscope-cli"]))?;
     let fixture = work.join("fixture.safetensors");
-    let native_json = work.join("native.json");
-    run(Command::new(root.join("target/release/convscope")).args([
-        "bench",
-        "--runs",
-        "2000",
-        "--seconds",
-        seconds,
-        "--export",
-        &path_str(&fixture)?,
-        "--json",
-        &path_str(&native_json)?,
-    ]))?;
-    let convscope_native = read_json(&native_json)?;
-
-    step("native: PyTorch (bench/torch_lenet.py), 1 and 2 threads");
     let torch = torch_python(options.with_torch)?;
+    let mut convscope_native = Vec::new();
     let mut pytorch = Vec::new();
-    match &torch {
-        Torch::Missing(why) => println!("{why}"),
-        Torch::Found { python, install } => {
-            for threads in ["1", "2"] {
-                let out = work.join(format!("pytorch-{threads}.json"));
-                run(Command::new(python)
-                    .args(["bench/torch_lenet.py", "--data"])
-                    .arg(&fixture)
-                    .args(["--threads", threads, "--runs", runs, "--seconds", seconds])
-                    .arg("--json")
-                    .arg(&out))
-                .map_err(|e| {
-                    format!("{e}\n  (exit status 2 means PyTorch's logits differ from convscope's)")
-                })?;
-                let mut v = read_json(&out)?;
-                if let Some(s) = install {
-                    v["install_seconds"] = json!(s);
-                }
-                pytorch.push(v);
+    for threads in ["1", "2"] {
+        let out = work.join(format!("convscope-{threads}.json"));
+        run(Command::new(root.join("target/release/convscope"))
+            .args([
+                "bench",
+                "--threads",
+                threads,
+                "--runs",
+                "2000",
+                "--seconds",
+                seconds,
+            ])
+            .arg("--export")
+            .arg(&fixture)
+            .arg("--json")
+            .arg(&out))?;
+        convscope_native.push(read_json(&out)?);
+        if let Torch::Found { python, install } = &torch {
+            let out = work.join(format!("pytorch-{threads}.json"));
+            run(Command::new(python)
+                .args(["bench/torch_lenet.py", "--data"])
+                .arg(&fixture)
+                .args(["--threads", threads, "--runs", runs, "--seconds", seconds])
+                .arg("--json")
+                .arg(&out))
+            .map_err(|e| {
+                format!("{e}\n  (exit status 2 means PyTorch's logits differ from convscope's)")
+            })?;
+            let mut v = read_json(&out)?;
+            if let Some(s) = install {
+                v["install_seconds"] = json!(s);
             }
+            pytorch.push(v);
         }
+    }
+    if let Torch::Missing(why) = &torch {
+        println!("{why}");
     }
 
     step("browser: the benchmark page (convscope wasm, TF.js, ONNX Runtime Web)");
@@ -128,7 +130,7 @@ pub fn bench(options: &Options) -> Result<(), String> {
 
     let results = json!({
         "date": output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
-        "machine": convscope_native["machine"],
+        "machine": convscope_native[0]["machine"],
         "rustc": output("rustc", &["--version"]),
         "native": { "convscope": convscope_native, "pytorch": pytorch,
                     "pytorch_missing": match &torch { Torch::Missing(w) => Some(w.clone()), Torch::Found { .. } => None } },
@@ -154,12 +156,6 @@ pub fn bench(options: &Options) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-fn path_str(p: &Path) -> Result<String, String> {
-    p.to_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("path is not UTF-8: {}", p.display()))
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
@@ -449,32 +445,35 @@ pub fn table(r: &Value) -> String {
         s += "\n";
     }
     let native = &r["native"];
-    s += "**Natively** (release `convscope bench`; convscope runs on one thread)\n\n";
-    let peers: Vec<(String, Value)> = native["pytorch"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| {
-            let n = t["threads"].as_u64().unwrap_or(0);
-            let name = format!(
-                "PyTorch {} ({n} thread{})",
-                t["version"].as_str().unwrap_or("?"),
-                if n == 1 { "" } else { "s" }
-            );
-            (name, t)
-        })
-        .collect();
-    let missing = if peers.is_empty() {
-        Some(
-            native["pytorch_missing"]
-                .as_str()
-                .unwrap_or("PyTorch not installed"),
-        )
-    } else {
-        None
-    };
-    s += &section(&native["convscope"], &peers, missing, 256);
+    let missing = native["pytorch_missing"].as_str();
+    for ours in native["convscope"].as_array().into_iter().flatten() {
+        let n = ours["threads"].as_u64().unwrap_or(1);
+        let threads = if n == 1 {
+            "one thread".to_owned()
+        } else {
+            format!("{n} threads")
+        };
+        s += &format!(
+            "**Natively, {threads}** (release `convscope bench --threads {n}`: training splits each batch over the threads; inference runs on one)\n\n"
+        );
+        let peers: Vec<(String, Value)> = native["pytorch"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["threads"].as_u64() == Some(n))
+            .map(|t| {
+                let name = format!("PyTorch {}", t["version"].as_str().unwrap_or("?"));
+                (name, t.clone())
+            })
+            .collect();
+        let missing = if peers.is_empty() {
+            Some(missing.unwrap_or("PyTorch not installed"))
+        } else {
+            None
+        };
+        s += &section(ours, &peers, missing, 256);
+        s += "\n";
+    }
     s += &first_visit(r);
     s
 }
@@ -614,8 +613,8 @@ mod tests {
                  "infer1": {"median_us": 100.0, "p90_us": 120.0, "mean_us": 101.0},
                  "infer_batch": {"images_per_s": 10000.0}, "train64": {"unsupported": "inference only"}}
             ]},
-            "native": {"convscope": {"infer1": {"median_us": 10.0, "p90_us": 11.0, "mean_us": 10.0},
-                       "infer_batch": {"images_per_s": 50000.0}, "train64": {"images_per_s": 12000.0}},
+            "native": {"convscope": [{"threads": 1, "infer1": {"median_us": 10.0, "p90_us": 11.0, "mean_us": 10.0},
+                       "infer_batch": {"images_per_s": 50000.0}, "train64": {"images_per_s": 12000.0}}],
                        "pytorch": [], "pytorch_missing": "PyTorch not installed"}
         });
         let t = table(&r);

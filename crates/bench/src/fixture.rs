@@ -67,15 +67,16 @@ impl Fixture {
             .to_vec())
     }
 
-    /// A fresh training state on a copy of the model: the trainer, Adam at
-    /// [`LEARNING_RATE`], and the model it updates.
+    /// A fresh training state on a copy of the model: the trainer (each batch split over
+    /// `threads` threads, see [`Trainer::with_threads`]), Adam at [`LEARNING_RATE`], and the
+    /// model it updates.
     ///
     /// # Errors
     /// [`BenchError::Nn`] if Adam refuses the learning rate (it does not).
-    pub fn training(&self) -> Result<Training, BenchError> {
+    pub fn training(&self, threads: usize) -> Result<Training, BenchError> {
         Ok(Training {
             model: self.model.clone(),
-            trainer: Trainer::new(),
+            trainer: Trainer::with_threads(threads),
             optimizer: AdamConfig::new(LEARNING_RATE).init()?,
         })
     }
@@ -124,7 +125,7 @@ mod tests {
     #[test]
     fn training_steps_lower_the_loss_on_the_fixed_batch() {
         let f = Fixture::new(1).unwrap();
-        let mut t = f.training().unwrap();
+        let mut t = f.training(1).unwrap();
         let first = t.step(&f.train_images, &f.train_labels).unwrap();
         let mut last = first;
         for _ in 0..30 {

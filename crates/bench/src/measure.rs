@@ -127,13 +127,13 @@ pub fn infer_batch(
     })
 }
 
-/// Training throughput: Adam steps on the fixture's batch of [`TRAIN_BATCH`], for about
-/// `seconds` after 10 warm-up steps.
+/// Training throughput: Adam steps on the fixture's batch of [`TRAIN_BATCH`], each split
+/// over `threads` threads, for about `seconds` after 10 warm-up steps.
 ///
 /// # Errors
 /// From the core, e.g. a diverging loss.
-pub fn train(fixture: &Fixture, seconds: f64) -> Result<Throughput, BenchError> {
-    let mut training = fixture.training()?;
+pub fn train(fixture: &Fixture, seconds: f64, threads: usize) -> Result<Throughput, BenchError> {
+    let mut training = fixture.training(threads)?;
     throughput(TRAIN_BATCH, 10, seconds, || {
         std::hint::black_box(training.step(&fixture.train_images, &fixture.train_labels)?);
         Ok(())
@@ -222,7 +222,7 @@ mod tests {
         assert!(l.median_us > 0.0 && l.median_us <= l.p90_us);
         let t = infer_batch(&f, 5, 0.0).unwrap();
         assert_eq!((t.batch, t.batches), (5, 1));
-        let t = train(&f, 0.0).unwrap();
+        let t = train(&f, 0.0, 2).unwrap();
         assert_eq!(t.batch, TRAIN_BATCH);
         assert!(t.images_per_s > 0.0);
     }

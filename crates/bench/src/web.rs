@@ -30,7 +30,7 @@ impl Bench {
     #[wasm_bindgen(constructor)]
     pub fn new(seed: u64) -> Result<Bench, JsError> {
         let fixture = Fixture::new(seed).map_err(js)?;
-        let training = fixture.training().map_err(js)?;
+        let training = fixture.training(1).map_err(js)?;
         Ok(Self {
             fixture,
             ws: Workspace::new(),

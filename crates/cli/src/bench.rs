@@ -24,6 +24,9 @@ pub struct BenchArgs {
     /// Images per batch for the inference throughput.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
     batch: u32,
+    /// Threads a training batch is split over (inference runs on one). 0: every core.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
     /// Seconds each throughput figure runs for.
     #[arg(long, default_value_t = 3.0)]
     seconds: f64,
@@ -63,13 +66,18 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         outln!("fixture (seed {}) → {}", args.seed, path.display());
     }
     let machine = Machine::detect();
+    let threads = match args.threads {
+        0 => machine.threads,
+        n => n,
+    };
     outln!(
-        "convscope {} on {} ({} threads; SIMD {}, GEMM {}); one thread",
+        "convscope {} on {} ({} threads; SIMD {}, GEMM {}); training on {threads} thread{}, inference on one",
         env!("CARGO_PKG_VERSION"),
         machine.cpu,
         machine.threads,
         machine.simd,
-        machine.gemm_simd
+        machine.gemm_simd,
+        if threads == 1 { "" } else { "s" }
     );
     let e = |e: convscope_bench::BenchError| e.to_string();
     let infer1 = measure::infer_one(&fixture, args.warmup, args.runs as usize).map_err(e)?;
@@ -88,7 +96,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         infer_batch.images_per_s,
         infer_batch.median_ms
     );
-    let train64 = measure::train(&fixture, args.seconds).map_err(e)?;
+    let train64 = measure::train(&fixture, args.seconds, threads).map_err(e)?;
     outln!(
         "train batch {TRAIN_BATCH}: {:.0} images/s (median step {:.2} ms)",
         train64.images_per_s,
@@ -98,7 +106,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         let report = Report {
             engine: "convscope",
             version: env!("CARGO_PKG_VERSION"),
-            threads: 1,
+            threads,
             machine,
             infer1,
             infer_batch,

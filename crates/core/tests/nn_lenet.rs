@@ -342,3 +342,68 @@ fn logits_with_a_kept_workspace_equal_forward() {
         Err(NnError::Shape { .. })
     ));
 }
+
+/// Data-parallel training: the batch's gradient from two threads' shares equals one
+/// thread's up to float rounding, for even, odd and small batches (a batch too small to
+/// share runs on one thread, bit for bit).
+#[test]
+fn two_threads_compute_the_gradients_of_one() {
+    let mut rng = Rng::seed_from_u64(6);
+    let net = LeNetConfig::default().init(&mut rng).unwrap();
+    for n in [64usize, 37, 9] {
+        let (images, labels) = synthetic(n, 10 + n as u64);
+        let mut one = Trainer::new();
+        let mut two = Trainer::with_threads(2);
+        let a = one.compute_gradients(&net, &images, &labels).unwrap();
+        let b = two.compute_gradients(&net, &images, &labels).unwrap();
+        assert_eq!((a.correct, a.count), (b.correct, b.count), "batch {n}");
+        assert!(
+            (a.loss - b.loss).abs() <= 1e-6 * (1.0 + a.loss.abs()),
+            "batch {n}: {} vs {}",
+            a.loss,
+            b.loss
+        );
+        for (name, (ga, gb)) in PARAMETER_NAMES.iter().zip(
+            one.gradients()
+                .tensors()
+                .iter()
+                .zip(two.gradients().tensors()),
+        ) {
+            let scale = ga.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+            for (i, (x, y)) in ga.iter().zip(gb).enumerate() {
+                assert!(
+                    (x - y).abs() <= 1e-5 * scale,
+                    "batch {n}, {name}[{i}]: {x} vs {y}"
+                );
+            }
+            if n < 16 {
+                assert_eq!(*ga, gb, "batch {n} is too small to share: one thread");
+            }
+        }
+    }
+    let expected = if cfg!(target_arch = "wasm32") { 1 } else { 2 };
+    assert_eq!(Trainer::with_threads(2).threads(), expected);
+    assert_eq!(Trainer::with_threads(0).threads(), 1);
+}
+
+/// Two threads train: the loss on a fixed batch falls as with one.
+#[test]
+fn two_threads_train_lenet() {
+    let mut rng = Rng::seed_from_u64(7);
+    let mut net = LeNetConfig::default().init(&mut rng).unwrap();
+    let (images, labels) = synthetic(64, 8);
+    let mut opt = AdamConfig::new(1e-3).init().unwrap();
+    let mut trainer = Trainer::with_threads(2);
+    let first = trainer
+        .train_batch(&mut net, &mut opt, &images, &labels)
+        .unwrap()
+        .loss;
+    let mut last = first;
+    for _ in 0..40 {
+        last = trainer
+            .train_batch(&mut net, &mut opt, &images, &labels)
+            .unwrap()
+            .loss;
+    }
+    assert!(last < 0.5 * first, "loss {first} → {last}");
+}

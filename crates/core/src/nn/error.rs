@@ -29,6 +29,9 @@ pub enum NnError {
     /// An operation received an empty batch.
     #[error("{op}: the batch is empty")]
     EmptyBatch { op: &'static str },
+    /// A training thread stopped without a result (it panicked).
+    #[error("{op}: a training thread stopped without a result")]
+    Thread { op: &'static str },
     /// The optimizer was given another number of parameter tensors than it was built for.
     #[error("{op}: {got} parameter tensors given, {expected} expected")]
     ParamCount {

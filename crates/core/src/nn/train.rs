@@ -4,6 +4,12 @@
 //! gradients, so after the first batch the hot path (gather → forward → loss → backward →
 //! optimizer step) allocates nothing. An epoch visits the training set in a seeded random
 //! order ([`Rng::shuffle`]), optionally through an [`Augment`]ation.
+//!
+//! Data-parallel training: [`Trainer::with_threads`] splits each batch into one share per
+//! thread; every share runs forward and backward in its own workspace against the same
+//! model, and the shares' gradients are averaged (weighted by their sizes) before the one
+//! optimizer step — the gradient of the whole batch's mean loss, up to float rounding.
+//! WebAssembly has no threads here: there a trainer always uses one.
 
 use super::error::{NnError, check_shape};
 use super::lenet::{CLASSES, INPUT_PIXELS, LeNet};
@@ -68,7 +74,19 @@ pub struct Trainer {
     gradients: LeNetGradients,
     order: Vec<usize>,
     steps: u64,
+    /// One per extra thread: the buffers and gradients of its share of a batch.
+    helpers: Vec<Share>,
 }
+
+/// A thread's share of a batch: its buffers and its gradients.
+#[derive(Debug, Clone, Default)]
+struct Share {
+    workspace: Workspace,
+    gradients: LeNetGradients,
+}
+
+/// Images a thread's share should at least hold; smaller batches use fewer threads.
+const MIN_SHARE: usize = 8;
 
 fn check_data(op: &'static str, images: &[f32], labels: &[u8]) -> Result<usize, NnError> {
     let n = labels.len();
@@ -99,9 +117,28 @@ fn arg_max(row: &[f32]) -> usize {
 }
 
 impl Trainer {
-    /// A trainer with empty buffers (sized by the first batch).
+    /// A trainer with empty buffers (sized by the first batch), on this thread alone.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A trainer that splits each batch over `threads` threads (see the module docs); 0 and
+    /// 1 mean this thread alone, and so does any number on WebAssembly.
+    pub fn with_threads(threads: usize) -> Self {
+        let extra = if cfg!(target_arch = "wasm32") {
+            0
+        } else {
+            threads.saturating_sub(1)
+        };
+        Self {
+            helpers: vec![Share::default(); extra],
+            ..Self::default()
+        }
+    }
+
+    /// The threads a large enough batch is split over.
+    pub fn threads(&self) -> usize {
+        1 + self.helpers.len()
     }
 
     /// The parameter gradients of the last batch (mean loss), in
@@ -142,22 +179,71 @@ impl Trainer {
         self.forward_backward(model)
     }
 
+    /// Forward, loss and backward of the batch in `self.workspace`, split over the helpers
+    /// when the batch is large enough; the gradients end up in `self.gradients`.
     fn forward_backward(&mut self, model: &LeNet) -> Result<BatchStats, NnError> {
-        let ws = &mut self.workspace;
-        ws.forward(model)?;
-        let loss = ws.loss()?;
-        let correct = ws
-            .logits()
-            .chunks_exact(CLASSES)
-            .zip(&ws.labels)
-            .filter(|(row, l)| arg_max(row) == **l)
-            .count();
-        ws.backward(model, &mut self.gradients)?;
-        Ok(BatchStats {
-            loss,
-            correct,
-            count: ws.batch(),
-        })
+        let n = self.workspace.batch();
+        let shares = (n / MIN_SHARE).clamp(1, self.threads());
+        if shares == 1 {
+            return forward_backward(&mut self.workspace, &mut self.gradients, model);
+        }
+        // Share i holds images [bounds[i], bounds[i + 1]); share 0 stays in this workspace.
+        let bounds: Vec<usize> = (0..=shares).map(|i| i * n / shares).collect();
+        for (i, h) in self.helpers[..shares - 1].iter_mut().enumerate() {
+            let (a, b) = (bounds[i + 1], bounds[i + 2]);
+            let ws = &self.workspace;
+            h.workspace
+                .load_input(&ws.x[a * INPUT_PIXELS..b * INPUT_PIXELS], b - a)?;
+            h.workspace.labels.copy_from_slice(&ws.labels[a..b]);
+        }
+        self.workspace.resize(bounds[1]);
+        let (main, rest) = (&mut self.workspace, &mut self.helpers[..shares - 1]);
+        let main_grads = &mut self.gradients;
+        let results: Vec<Result<BatchStats, NnError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = rest
+                .iter_mut()
+                .map(|h| {
+                    scope.spawn(move || forward_backward(&mut h.workspace, &mut h.gradients, model))
+                })
+                .collect();
+            let mut results = vec![forward_backward(main, main_grads, model)];
+            for handle in handles {
+                results.push(handle.join().unwrap_or(Err(NnError::Thread {
+                    op: "Trainer::forward_backward",
+                })));
+            }
+            results
+        });
+        // The whole batch's mean loss and its gradient: each share's, weighted by its size.
+        let mut total = BatchStats {
+            loss: 0.0,
+            correct: 0,
+            count: 0,
+        };
+        let weights: Vec<f32> = bounds
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as f32 / n as f32)
+            .collect();
+        for (r, &w) in results.into_iter().zip(&weights) {
+            let r = r?;
+            total.loss += w * r.loss;
+            total.correct += r.correct;
+            total.count += r.count;
+        }
+        let grads = self.gradients.tensors_mut();
+        for g in grads.iter_mut() {
+            for v in g.iter_mut() {
+                *v *= weights[0];
+            }
+        }
+        for (h, &w) in self.helpers.iter().zip(&weights[1..]) {
+            for (g, hg) in grads.iter_mut().zip(h.gradients.tensors()) {
+                for (v, &x) in g.iter_mut().zip(hg) {
+                    *v += w * x;
+                }
+            }
+        }
+        Ok(total)
     }
 
     fn update(
@@ -299,6 +385,29 @@ impl Trainer {
         }
         Ok(eval)
     }
+}
+
+/// Forward, loss and backward of the batch in `ws`; the gradients (of the batch's mean
+/// loss) go to `grads`.
+fn forward_backward(
+    ws: &mut Workspace,
+    grads: &mut LeNetGradients,
+    model: &LeNet,
+) -> Result<BatchStats, NnError> {
+    ws.forward(model)?;
+    let loss = ws.loss()?;
+    let correct = ws
+        .logits()
+        .chunks_exact(CLASSES)
+        .zip(&ws.labels)
+        .filter(|(row, l)| arg_max(row) == **l)
+        .count();
+    ws.backward(model, grads)?;
+    Ok(BatchStats {
+        loss,
+        correct,
+        count: ws.batch(),
+    })
 }
 
 /// Predicted class (arg-max) of each row of row-major `[n, 10]` logits.

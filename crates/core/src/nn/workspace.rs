@@ -132,6 +132,10 @@ impl LeNetGradients {
             &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9],
         ]
     }
+    /// The gradient tensors, mutable (the data-parallel trainer combines its shares here).
+    pub(crate) fn tensors_mut(&mut self) -> &mut [Vec<f32>; 10] {
+        &mut self.tensors
+    }
     /// The gradient of the parameter called `name` (e.g. `"conv1.weight"`).
     pub fn get(&self, name: &str) -> Option<&[f32]> {
         PARAMETER_NAMES
