@@ -343,16 +343,9 @@ fn rate_cell(e: &Value, key: &str) -> String {
     }
 }
 
+/// A non-negative figure rounded to an integer, with thousands separated by commas.
 fn thousands(x: f64) -> String {
-    let s = format!("{:.0}", x.round());
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    convscope_core::arch::thousands(x.round().max(0.0) as u64)
 }
 
 /// Speeds (higher is better) of an engine's three figures: 1/latency, images/s, images/s.
