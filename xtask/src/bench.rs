@@ -543,8 +543,10 @@ names the engine and the logit.\n\n\
   `gzip -9`.\n\n\
 The engines:\n\n\
 - convscope: `crates/bench`'s wasm binding (release, simd128) in the browser; natively the\n\
-  release `convscope bench` (one thread; the GEMM is matrixmultiply, which dispatches at\n\
-  run time to AVX2/FMA at most).\n\
+  release `convscope bench` (training split over `--threads`; the GEMMs of the dense layers\n\
+  and the backward passes are matrixmultiply's, which dispatches at run time up to\n\
+  AVX-512; the convolution's forward micro-kernel is portable code (the workspace forbids\n\
+  `unsafe`, so it has no run-time dispatch of its own) built for x86-64's baseline SSE2).\n\
 - TensorFlow.js {tfjs} from npm: the wasm backend with SIMD on one thread\n\
   (`WASM_HAS_MULTITHREAD_SUPPORT` off), and the cpu backend (plain JavaScript). Inference\n\
   uses `tf.fused` conv2d/matMul with bias and ReLU; training uses `optimizer.minimize`. The\n\

@@ -149,7 +149,7 @@ pub struct Machine {
     pub threads: usize,
     /// The widest x86 SIMD this CPU has (`avx512f`, `avx2+fma`, `sse2`), or the architecture.
     pub simd: String,
-    /// The widest SIMD the native GEMM (matrixmultiply 0.3) uses on this CPU.
+    /// The widest SIMD the native GEMM (matrixmultiply 0.3.11) uses on this CPU.
     pub gemm_simd: String,
 }
 
@@ -183,12 +183,16 @@ fn simd_levels() -> (String, String) {
         "avx512f"
     } else if avx2_fma {
         "avx2+fma"
+    } else if is_x86_feature_detected!("avx") {
+        "avx"
     } else {
         "sse2"
     };
-    // matrixmultiply 0.3 dispatches at run time to FMA/AVX2 kernels at most.
-    let gemm = if avx2_fma { "avx2+fma" } else { "sse2" };
-    (widest.to_owned(), gemm.to_owned())
+    // matrixmultiply 0.3.11 dispatches at run time to the same ladder (its AVX-512 kernel
+    // is compiled in by rustc ≥ 1.89, which this workspace requires); the convolution's
+    // forward micro-kernel is portable code, vectorised for the build's target (x86-64's
+    // baseline SSE2: without `unsafe` it cannot dispatch at run time).
+    (widest.to_owned(), widest.to_owned())
 }
 
 #[cfg(not(target_arch = "x86_64"))]

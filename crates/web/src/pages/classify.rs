@@ -261,8 +261,13 @@ pub fn ClassifyPage() -> Html {
         });
     }
 
-    // The gallery of the model's dataset.
-    let dataset = v.summary.as_ref().map(|s| dataset_of(s));
+    // The gallery of the model's dataset: a shipped model's is known at once, so the first
+    // visit fetches the gallery while the worker starts and loads the model.
+    let dataset = v
+        .summary
+        .as_ref()
+        .map(|s| dataset_of(s))
+        .or_else(|| choice.dataset());
     {
         let dispatch = view.dispatcher();
         let have = v.gallery.as_ref().map(|g| g.kind);

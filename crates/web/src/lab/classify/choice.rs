@@ -48,6 +48,17 @@ impl ModelChoice {
         }
     }
 
+    /// The dataset a shipped model was trained on, known before its file arrives (so the
+    /// page fetches the gallery while the model loads); a user's file says it in its
+    /// metadata ([`dataset_of`] its summary).
+    pub fn dataset(&self) -> Option<DatasetKind> {
+        match self {
+            Self::Mnist => Some(DatasetKind::Mnist),
+            Self::Fashion => Some(DatasetKind::Fashion),
+            Self::File(_) => None,
+        }
+    }
+
     /// The name the worker keeps it under.
     pub fn worker_name(&self) -> String {
         match self {
@@ -142,6 +153,17 @@ mod tests {
             ModelChoice::Mnist
         );
         assert_eq!(ModelChoice::File("a".into()).worker_name(), "file:a");
+    }
+
+    #[test]
+    fn a_shipped_models_dataset_is_known_before_it_loads() -> Result<(), String> {
+        assert_eq!(ModelChoice::Mnist.dataset(), Some(DatasetKind::Mnist));
+        assert_eq!(ModelChoice::File("a.safetensors".into()).dataset(), None);
+        // The same as the file's own metadata says once loaded.
+        let bytes = include_bytes!("../../../../../www/models/lenet-fashion.safetensors");
+        let s = crate::agent::model::load("dataset-fashion".into(), bytes)?;
+        assert_eq!(ModelChoice::Fashion.dataset(), Some(dataset_of(&s)));
+        Ok(())
     }
 
     #[test]
