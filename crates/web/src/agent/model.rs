@@ -63,6 +63,7 @@ pub fn load(name: String, bytes: &[u8]) -> Result<ModelSummary, String> {
         return Err("the model file is empty".into());
     }
     let (net, meta) = weights::from_safetensors(bytes).map_err(|e| e.to_string())?;
+    super::classify::warm_up(&net);
     let summary = summarize(&name, &net, &meta);
     let style = match meta.dataset {
         Some(DatasetKind::Fashion) => Style::Object,
