@@ -240,6 +240,35 @@ async function ortEngine(weights) {
   };
 }
 
+// --- convscope's kernels against the machine's simd128 peak --------------------------------
+
+/** Median of `samples` timings of `f()` (milliseconds), after `warmup` calls. */
+function medianMs(f, warmup, samples) {
+  for (let i = 0; i < warmup; i++) f();
+  const times = [];
+  for (let i = 0; i < samples; i++) {
+    const t = performance.now();
+    f();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return quantile(times, 0.5);
+}
+
+function measureKernels(bench) {
+  const conv2Ms = medianMs(() => bench.conv2Batch64(), 50, 300);
+  const iterations = 200000;
+  const peakMs = medianMs(() => Bench.simdPeak(iterations), 5, 30);
+  const conv2 = Bench.conv2Flops() / (conv2Ms * 1e-3) / 1e9;
+  const peak = (Bench.simdPeakFlopsPerIteration() * iterations) / (peakMs * 1e-3) / 1e9;
+  return {
+    conv2_batch64_ms: conv2Ms,
+    conv2_gflops: conv2,
+    simd128_peak_gflops: peak,
+    conv2_fraction_of_peak: conv2 / peak,
+  };
+}
+
 // --- the run -------------------------------------------------------------------------------
 
 function compare(engine, got, want) {
@@ -304,8 +333,14 @@ async function main() {
     e.dispose?.();
     results.push(r);
   }
+  const kernels = measureKernels(bench);
+  log(
+    `kernels: LeNet conv2 at batch 64 ${kernels.conv2_gflops.toFixed(1)} GFLOP/s; ` +
+      `simd128 peak ${kernels.simd128_peak_gflops.toFixed(1)} GFLOP/s`,
+  );
   return {
     config,
+    kernels,
     user_agent: navigator.userAgent,
     cross_origin_isolated: crossOriginIsolated,
     seconds: (performance.now() - started) / 1e3,

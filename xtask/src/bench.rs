@@ -435,6 +435,17 @@ pub fn table(r: &Value) -> String {
             })
             .collect();
         s += &section(ours, &peers, None, batch);
+        let k = &r["browser"]["kernels"];
+        if let (Some(conv2), Some(peak), Some(f)) = (
+            num(k, &["conv2_gflops"]),
+            num(k, &["simd128_peak_gflops"]),
+            num(k, &["conv2_fraction_of_peak"]),
+        ) {
+            s += &format!(
+                "\nconvscope's convolution in wasm: LeNet conv2 at batch 64 runs at {conv2:.1} GFLOP/s, {:.0} % of this machine's simd128 peak for its arithmetic ({peak:.1} GFLOP/s: independent `f32x4` multiply-then-add chains, `crates/bench/src/peak.rs`).\n",
+                100.0 * f
+            );
+        }
         s += "\n";
     }
     let native = &r["native"];
@@ -534,6 +545,10 @@ names the engine and the logit.\n\n\
 - **batch inference**: logits of 256 images per call, repeated for about 3 s.\n\
 - **training**: one Adam step (lr 1e-3; forward, softmax cross-entropy, backward, update)\n\
   on a batch of 64, repeated for about 3 s after a warm-up.\n\
+- **convolution in wasm**: LeNet conv2 on a batch of 64 through the core's fast path\n\
+  (`conv2d_into`, median of 300 calls) in GFLOP/s, beside this machine's simd128 peak for\n\
+  the same arithmetic (16 independent chains of `f32x4` multiply-then-add, median of 30\n\
+  calls of 200,000 iterations).\n\
 - **first visit**: the release app (`trunk build --release`, wasm-opt on) served on\n\
   loopback without compression, each visit in a fresh Chromium profile (nothing cached):\n\
   the time from navigation to the app's performance marks `convscope:first-canvas` (the\n\

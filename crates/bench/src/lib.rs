@@ -7,7 +7,9 @@ pub mod export;
 pub mod fixture;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod measure;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod peak;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod web;
 
 pub use fixture::{BenchError, Fixture, LEARNING_RATE, TRAIN_BATCH};

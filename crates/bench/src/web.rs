@@ -4,9 +4,12 @@
 
 use convscope_core::nn::Workspace;
 use convscope_core::nn::lenet::{PARAMETER_NAMES, parameter_shapes};
+use convscope_core::{Conv2dParams, ConvScratch, conv2d_into};
+use ndarray::{Array1, Array4};
 use wasm_bindgen::prelude::*;
 
 use crate::fixture::{Fixture, Training};
+use crate::peak;
 
 fn js(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
@@ -19,6 +22,44 @@ pub struct Bench {
     fixture: Fixture,
     ws: Workspace,
     training: Training,
+    conv2: Conv2Case,
+}
+
+/// LeNet's conv2 on a batch of 64 (`[64, 6, 14, 14]` ∗ `[16, 6, 5, 5]` → `[64, 16, 10, 10]`),
+/// with its buffers: the convolution the GFLOP/s figure is about.
+#[derive(Debug)]
+struct Conv2Case {
+    input: Array4<f32>,
+    weight: Array4<f32>,
+    bias: Array1<f32>,
+    output: Array4<f32>,
+    scratch: ConvScratch,
+}
+
+impl Conv2Case {
+    const BATCH: usize = 64;
+
+    fn new() -> Self {
+        let v = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| ((i * 7919) % 997) as f32 / 997.0 - 0.5)
+                .collect()
+        };
+        let shape_in = (Self::BATCH, 6, 14, 14);
+        let shape_w = (16, 6, 5, 5);
+        Self {
+            input: Array4::from_shape_vec(shape_in, v(Self::BATCH * 6 * 14 * 14))
+                .unwrap_or_else(|_| Array4::zeros(shape_in)),
+            weight: Array4::from_shape_vec(shape_w, v(16 * 150))
+                .unwrap_or_else(|_| Array4::zeros(shape_w)),
+            bias: Array1::zeros(16),
+            output: Array4::zeros((Self::BATCH, 16, 10, 10)),
+            scratch: ConvScratch::default(),
+        }
+    }
+
+    /// Multiply-accumulates of one call.
+    const MACS: usize = Self::BATCH * 16 * 10 * 10 * 6 * 25;
 }
 
 #[wasm_bindgen]
@@ -35,7 +76,46 @@ impl Bench {
             fixture,
             ws: Workspace::new(),
             training,
+            conv2: Conv2Case::new(),
         })
+    }
+
+    /// LeNet's conv2 on a batch of 64, once, through the core's fast path (`conv2d_into`).
+    ///
+    /// # Errors
+    /// If the core refuses the shapes (it does not).
+    #[wasm_bindgen(js_name = conv2Batch64)]
+    pub fn conv2_batch64(&mut self) -> Result<(), JsError> {
+        let c = &mut self.conv2;
+        conv2d_into(
+            c.input.view(),
+            c.weight.view(),
+            Some(c.bias.view()),
+            Conv2dParams::default(),
+            c.output.view_mut(),
+            &mut c.scratch,
+        )
+        .map(|_| ())
+        .map_err(js)
+    }
+
+    /// Floating-point operations of one [`Bench::conv2_batch64`] (2 per multiply-add).
+    #[wasm_bindgen(js_name = conv2Flops)]
+    pub fn conv2_flops() -> f64 {
+        2.0 * Conv2Case::MACS as f64
+    }
+
+    /// Runs the simd128 peak kernel ([`peak::mul_add_chains`]) `iterations` times; returns
+    /// its checksum.
+    #[wasm_bindgen(js_name = simdPeak)]
+    pub fn simd_peak(iterations: u32) -> f32 {
+        peak::mul_add_chains(iterations)
+    }
+
+    /// Floating-point operations per iteration of [`Bench::simd_peak`].
+    #[wasm_bindgen(js_name = simdPeakFlopsPerIteration)]
+    pub fn simd_peak_flops_per_iteration() -> f64 {
+        peak::FLOPS_PER_ITERATION
     }
 
     /// The parameter names, in PyTorch's `state_dict` order.
