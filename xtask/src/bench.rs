@@ -25,7 +25,8 @@ fn torch_venv() -> PathBuf {
 pub struct Options {
     /// Create a venv and pip-install PyTorch when no Python with torch is found.
     pub with_torch: bool,
-    /// Shorter runs (for trying the harness; the figures are noisier).
+    /// Shorter runs (for trying the harness; the figures are noisier, so they are written
+    /// to `target/bench/`, not to `BENCHMARKS.md`).
     pub quick: bool,
 }
 
@@ -139,14 +140,18 @@ pub fn bench(options: &Options) -> Result<(), String> {
         "size": size,
         "seconds": started.elapsed().as_secs_f64(),
     });
-    let results_path = root.join("bench/results.json");
+    // A quick run's noisier figures stay in target/bench; a full run updates the repository's.
+    let (results_path, md) = if options.quick {
+        (work.join("results.json"), work.join("BENCHMARKS.md"))
+    } else {
+        (root.join("bench/results.json"), root.join("BENCHMARKS.md"))
+    };
     let text = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
     std::fs::write(&results_path, text + "\n")
         .map_err(|e| format!("cannot write {}: {e}", results_path.display()))?;
     let table = table(&results);
     step("results");
     println!("{table}");
-    let md = root.join("BENCHMARKS.md");
     std::fs::write(&md, benchmarks_md(&results, &table))
         .map_err(|e| format!("cannot write {}: {e}", md.display()))?;
     println!(
@@ -579,7 +584,8 @@ The engines:\n\n\
 cargo xtask setup               # tools, npm packages (TF.js, ONNX Runtime Web), Chromium\n\
 cargo xtask bench --with-torch  # about 5 minutes after the builds\n\
 ```\n\n\
-`cargo xtask bench --quick` runs shorter loops. The pieces alone:\n\
+`cargo xtask bench --quick` runs shorter loops and writes to `target/bench/` only. The pieces\n\
+alone:\n\
 `convscope bench` (native figures), `bench/torch_lenet.py --data FILE --threads N`, and\n\
 `node bench/run.mjs` against a served `target/bench/site/`.\n\n\
 Versions in this run: {rustc}; Chromium {chromium}.\n",

@@ -36,7 +36,8 @@ commands:
                      LeNet-5 natively against PyTorch and in headless Chromium against
                      TensorFlow.js and ONNX Runtime Web, same weights; writes
                      bench/results.json and BENCHMARKS.md (--with-torch installs PyTorch
-                     into a venv when missing)
+                     into a venv when missing; --quick: shorter runs, written to
+                     target/bench/ only)
   bench-wasm         build and time the core's kernels in headless Chromium
 ";
 
