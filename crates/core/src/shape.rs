@@ -121,8 +121,15 @@ pub(crate) fn mul(a: usize, b: usize, what: &'static str) -> Result<usize, Shape
 }
 
 /// Product of `dims`, failing on overflow or when above [`MAX_ELEMENTS`].
+///
+/// The limit applies to the product of the non-zero axes: ndarray refuses (panics on) a
+/// shape whose non-zero axes overflow even when another axis is 0, so an empty batch with
+/// absurd spatial sizes is refused here too.
 pub(crate) fn elements(dims: &[usize], what: &'static str) -> Result<usize, ShapeError> {
-    let n = dims.iter().try_fold(1usize, |acc, &d| mul(acc, d, what))?;
+    let n = dims
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |acc, &d| mul(acc, d, what))?;
     if n > MAX_ELEMENTS {
         return Err(ShapeError::TooLarge {
             what,
@@ -130,7 +137,7 @@ pub(crate) fn elements(dims: &[usize], what: &'static str) -> Result<usize, Shap
             limit: MAX_ELEMENTS,
         });
     }
-    Ok(n)
+    Ok(if dims.contains(&0) { 0 } else { n })
 }
 
 /// Output size along one axis, as PyTorch computes it:

@@ -328,3 +328,28 @@ fn regression_empty_batch_with_an_overflowing_output_area_is_an_error() {
     );
     assert!(g.is_err(), "{g:?}");
 }
+
+/// Shrunk from `no_parameters_make_anything_panic` (a fresh-clone run): an empty batch whose
+/// transposed output would be 6 × 6,442,450,945 × 4,294,967,302 made ndarray panic (the
+/// product of the non-zero axes overflows), where it must be refused with the numbers.
+#[test]
+fn regression_empty_batch_with_an_overflowing_transposed_output_is_an_error() {
+    let x = Array4::<f32>::zeros((0, 1, 2, 2));
+    let w = Array4::<f32>::zeros((1, 6, 1, 1));
+    let p = ConvTranspose2dParams {
+        stride: [6_442_450_944, 4_294_967_301],
+        ..ConvTranspose2dParams::default()
+    };
+    for result in [
+        conv_transpose2d(x.view(), w.view(), None, p),
+        conv_transpose2d_reference(x.view(), w.view(), None, p),
+    ] {
+        let e = result
+            .expect_err("an output this large is refused")
+            .to_string();
+        assert!(e.contains("the output"), "{e}");
+    }
+    // An empty batch of sensible sizes is still fine: an empty output.
+    let ok = conv_transpose2d(x.view(), w.view(), None, ConvTranspose2dParams::default()).unwrap();
+    assert_eq!(ok.shape(), [0, 6, 2, 2]);
+}
