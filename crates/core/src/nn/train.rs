@@ -2,7 +2,8 @@
 //!
 //! [`Trainer`] owns a [`Workspace`] (activations and their gradients) and the parameter
 //! gradients, so after the first batch the hot path (gather → forward → loss → backward →
-//! optimizer step) allocates nothing. An epoch visits the training set in a seeded random
+//! optimizer step) allocates nothing on one thread (with several, each batch spawns scoped
+//! threads and keeps a few share-sized lists, small beside the batch's work). An epoch visits the training set in a seeded random
 //! order ([`Rng::shuffle`]), optionally through an [`Augment`]ation.
 //!
 //! Data-parallel training: [`Trainer::with_threads`] splits each batch into one share per
