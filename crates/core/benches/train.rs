@@ -9,8 +9,22 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
+    use convscope_core::arch::Architecture;
+    use convscope_core::nn::network::{self, Mode, Network};
     use convscope_core::nn::{AdamConfig, LeNetConfig, Rng, Trainer};
     use criterion::{Criterion, Throughput};
+
+    /// LeNet-5 in its two classic forms, as descriptions.
+    const NETWORKS: [(&str, &str); 2] = [
+        (
+            "relu_max",
+            "conv 6 5x5 pad 2, relu, maxpool 2, conv 16 5x5, relu, maxpool 2, flatten, linear 120, relu, linear 84, relu, linear 10",
+        ),
+        (
+            "tanh_average",
+            "conv 6 5x5 pad 2, tanh, avgpool 2, conv 16 5x5, tanh, avgpool 2, flatten, linear 120, tanh, linear 84, tanh, linear 10",
+        ),
+    ];
 
     pub fn train_step(c: &mut Criterion) {
         const BATCH: usize = 64;
@@ -32,6 +46,23 @@ mod native {
                 b.iter(|| {
                     trainer
                         .train_batch(&mut model, &mut opt, &images, &labels)
+                        .unwrap_or_else(|e| panic!("{e}"))
+                });
+            });
+        }
+        // The same network built from its description.
+        for (name, text) in NETWORKS {
+            let arch = Architecture::from_text(text).unwrap_or_else(|e| panic!("{e}"));
+            let mut net = Network::build(&arch, &mut rng).unwrap_or_else(|e| panic!("{e}"));
+            let mut opt = AdamConfig::new(1e-4)
+                .init()
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut trainer = network::Trainer::new();
+            let mut step_rng = Rng::seed_from_u64(9);
+            group.bench_function(format!("batch64_network_{name}"), |b| {
+                b.iter(|| {
+                    trainer
+                        .train_batch(&mut net, &mut opt, &images, &labels, &mut step_rng)
                         .unwrap_or_else(|e| panic!("{e}"))
                 });
             });
@@ -60,6 +91,27 @@ mod native {
                 b.iter(|| {
                     model
                         .forward_trace_with(x, &mut ws)
+                        .unwrap_or_else(|e| panic!("{e}"))
+                });
+            });
+            group.bench_function(format!("one_image_logits_{name}"), |b| {
+                b.iter(|| {
+                    model
+                        .logits_with(&image, 1, &mut ws)
+                        .map(|l| l[0])
+                        .unwrap_or_else(|e| panic!("{e}"))
+                });
+            });
+        }
+        for (name, text) in NETWORKS {
+            let arch = Architecture::from_text(text).unwrap_or_else(|e| panic!("{e}"));
+            let net = Network::build(&arch, &mut rng).unwrap_or_else(|e| panic!("{e}"));
+            let mut ws = network::Workspace::new();
+            let mut r = Rng::seed_from_u64(0);
+            group.bench_function(format!("one_image_logits_network_{name}"), |b| {
+                b.iter(|| {
+                    net.forward(&image, 1, Mode::Eval, &mut ws, &mut r)
+                        .map(|l| l[0])
                         .unwrap_or_else(|e| panic!("{e}"))
                 });
             });

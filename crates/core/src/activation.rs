@@ -11,7 +11,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::CoreError;
 
 /// An elementwise activation.
+///
+/// One spelling everywhere (text form, JSON, weights metadata, the CLI), through
+/// [`std::fmt::Display`] and [`std::str::FromStr`]: `identity`, `relu`, `leaky_relu:<slope>`
+/// (`leaky_relu` alone is PyTorch's slope 0.01), `sigmoid`, `tanh`. Serde uses the same
+/// string (`{"function": "relu"}`).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Activation {
     /// f(x) = x (no activation).
     #[default]
@@ -43,6 +49,15 @@ impl Activation {
         }
         Ok(Self::LeakyRelu { slope })
     }
+
+    /// Every kind with its default parameters, in the order menus list them.
+    pub const ALL: [Self; 5] = [
+        Self::Identity,
+        Self::Relu,
+        Self::LeakyRelu { slope: 0.01 },
+        Self::Sigmoid,
+        Self::Tanh,
+    ];
 
     /// A short name for display ("ReLU", "sigmoid", …).
     pub fn name(&self) -> &'static str {
@@ -88,6 +103,66 @@ impl Activation {
     /// f' applied to every element (of the pre-activation input).
     pub fn derivative_array<D: Dimension>(&self, x: ArrayView<'_, f32, D>) -> Array<f32, D> {
         x.mapv(|v| self.derivative(v))
+    }
+}
+
+impl std::fmt::Display for Activation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Identity => f.write_str("identity"),
+            Self::Relu => f.write_str("relu"),
+            Self::LeakyRelu { slope } => write!(f, "leaky_relu:{slope}"),
+            Self::Sigmoid => f.write_str("sigmoid"),
+            Self::Tanh => f.write_str("tanh"),
+        }
+    }
+}
+
+/// Why a string is not an activation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{input}' is not an activation: expected {EXPECTED_ACTIVATIONS}")]
+pub struct ActivationParseError {
+    /// The string given.
+    pub input: String,
+}
+
+/// What [`Activation`]'s parser accepts, for messages.
+pub const EXPECTED_ACTIVATIONS: &str =
+    "relu, tanh, sigmoid, identity, leaky_relu or leaky_relu:<slope>";
+
+impl std::str::FromStr for Activation {
+    type Err = ActivationParseError;
+
+    /// Parses [`Activation`]'s `Display` output (case-insensitive; `ReLU` works).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ActivationParseError {
+            input: s.to_owned(),
+        };
+        match s.to_ascii_lowercase().as_str() {
+            "identity" => Ok(Self::Identity),
+            "relu" => Ok(Self::Relu),
+            "sigmoid" => Ok(Self::Sigmoid),
+            "tanh" => Ok(Self::Tanh),
+            "leaky_relu" => Ok(Self::LeakyRelu { slope: 0.01 }),
+            other => {
+                let slope = other.strip_prefix("leaky_relu:").ok_or_else(err)?;
+                let slope: f32 = slope.parse().map_err(|_| err())?;
+                Self::leaky_relu(slope).map_err(|_| err())
+            }
+        }
+    }
+}
+
+impl TryFrom<String> for Activation {
+    type Error = ActivationParseError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Activation> for String {
+    fn from(a: Activation) -> Self {
+        a.to_string()
     }
 }
 

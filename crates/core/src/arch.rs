@@ -1,6 +1,6 @@
 //! Declarative network architectures and their layer-by-layer arithmetic.
 //!
-//! An [`Architecture`] is a list of [`Layer`]s — convolution, max/average pooling, local
+//! An [`Architecture`] is a list of [`Layer`]s — convolution, max/average/sum pooling, local
 //! response normalisation, activation, batch norm, adaptive average pooling, flatten, linear,
 //! dropout and residual blocks (basic and bottleneck, with identity or projection shortcuts).
 //! [`Architecture::evaluate`] walks it from an input [`Volume`] and returns a
@@ -32,6 +32,7 @@ mod eval;
 mod formula;
 mod layer;
 mod published;
+mod text;
 mod volume;
 pub mod zoo;
 
@@ -39,7 +40,9 @@ pub use error::{ArchError, LayerError};
 pub use eval::{LayerReport, NetworkReport, ReceptiveField, Totals, Window};
 pub use formula::{LayerFormulas, formulas, thousands};
 pub use layer::{
-    Activation, Architecture, BlockKind, Conv, Layer, LayerKind, Linear, Op, Pool, Residual,
+    Activation, Architecture, BlockKind, Conv, Layer, LayerKind, Linear, Op, Pool, PoolKind,
+    Residual,
 };
 pub use published::{PublishedError, ResultKind, published_top5_errors};
+pub use text::{DEFAULT_INPUT, DescriptionError, TextError};
 pub use volume::{Volume, VolumeParseError};

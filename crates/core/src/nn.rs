@@ -22,6 +22,7 @@ pub mod init;
 pub mod lenet;
 pub mod linear;
 pub mod loss;
+pub mod network;
 pub mod optim;
 pub mod pool;
 pub mod rng;
@@ -40,7 +41,8 @@ pub use linear::{
     Linear, LinearConfig, linear_bias_backward, linear_bias_backward_into, linear_forward_into,
     linear_weight_backward, linear_weight_backward_into, linear_x_backward, linear_x_backward_into,
 };
-pub use loss::{softmax_cross_entropy, softmax_cross_entropy_into};
+pub use loss::{softmax_cross_entropy, softmax_cross_entropy_into, softmax_cross_entropy_slices};
+pub use network::{Gradients, Mode, Network};
 pub use optim::{Adam, AdamConfig, AnyOptimizer, Optimizer, OptimizerConfig, Sgd, SgdConfig};
 pub use pool::{
     Pool2d, Pool2dConfig, PoolOutput, avg_pool2d_x_backward, max_pool2d_x_backward,

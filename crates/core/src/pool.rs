@@ -18,7 +18,11 @@ use crate::shape::{Pool2dGeometry, Pool2dParams};
 use crate::tensor::{check_out, dims4};
 
 /// Which summary a pooling window computes.
+///
+/// One spelling everywhere through `Display`/`FromStr` and serde: `max`, `average` (`avg`
+/// also parses), `sum`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum PoolKind {
     /// Largest value (padding = −∞).
     Max,
@@ -26,6 +30,56 @@ pub enum PoolKind {
     Average,
     /// Sum over the real cells.
     Sum,
+}
+
+impl PoolKind {
+    /// The three kinds, in the order menus list them.
+    pub const ALL: [Self; 3] = [Self::Max, Self::Average, Self::Sum];
+}
+
+impl std::fmt::Display for PoolKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Max => "max",
+            Self::Average => "average",
+            Self::Sum => "sum",
+        })
+    }
+}
+
+/// Why a string is not a pooling kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{input}' is not a pooling kind: expected max, average (or avg) or sum")]
+pub struct PoolKindParseError {
+    /// The string given.
+    pub input: String,
+}
+
+impl std::str::FromStr for PoolKind {
+    type Err = PoolKindParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "max" => Ok(Self::Max),
+            "average" | "avg" => Ok(Self::Average),
+            "sum" => Ok(Self::Sum),
+            _ => Err(PoolKindParseError {
+                input: s.to_owned(),
+            }),
+        }
+    }
+}
+
+impl TryFrom<String> for PoolKind {
+    type Error = PoolKindParseError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<PoolKind> for String {
+    fn from(k: PoolKind) -> Self {
+        k.to_string()
+    }
 }
 
 /// One cell of a pooling window.

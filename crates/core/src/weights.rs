@@ -97,68 +97,15 @@ impl ModelMetadata {
     }
 }
 
-/// The metadata name of an activation.
-pub fn activation_name(a: Activation) -> String {
-    match a {
-        Activation::Identity => "identity".into(),
-        Activation::Relu => "relu".into(),
-        Activation::LeakyRelu { slope } => format!("leaky_relu:{slope}"),
-        Activation::Sigmoid => "sigmoid".into(),
-        Activation::Tanh => "tanh".into(),
-    }
-}
-
-/// Parses [`activation_name`]'s output.
-///
-/// # Errors
-/// [`WeightsError::Metadata`] for an unknown name or a bad slope.
-pub fn parse_activation(s: &str) -> Result<Activation, WeightsError> {
-    let err = |message: &str| WeightsError::Metadata {
-        key: "activation",
+fn parse_meta<T: std::str::FromStr>(key: &'static str, s: &str) -> Result<T, WeightsError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e: T::Err| WeightsError::Metadata {
+        key,
         value: s.to_owned(),
-        message: message.to_owned(),
-    };
-    match s {
-        "identity" => Ok(Activation::Identity),
-        "relu" => Ok(Activation::Relu),
-        "sigmoid" => Ok(Activation::Sigmoid),
-        "tanh" => Ok(Activation::Tanh),
-        _ => {
-            let slope = s.strip_prefix("leaky_relu:").ok_or_else(|| {
-                err("expected relu, tanh, sigmoid, identity or leaky_relu:<slope>")
-            })?;
-            let slope: f32 = slope
-                .parse()
-                .map_err(|_| err("the slope is not a number"))?;
-            Activation::leaky_relu(slope).map_err(|e| err(&e.to_string()))
-        }
-    }
-}
-
-/// The metadata name of a pooling kind.
-pub fn pool_name(p: PoolKind) -> &'static str {
-    match p {
-        PoolKind::Max => "max",
-        PoolKind::Average => "average",
-        PoolKind::Sum => "sum",
-    }
-}
-
-/// Parses [`pool_name`]'s output (`avg` is accepted for `average`).
-///
-/// # Errors
-/// [`WeightsError::Metadata`] for an unknown name.
-pub fn parse_pool(s: &str) -> Result<PoolKind, WeightsError> {
-    match s {
-        "max" => Ok(PoolKind::Max),
-        "average" | "avg" => Ok(PoolKind::Average),
-        "sum" => Ok(PoolKind::Sum),
-        _ => Err(WeightsError::Metadata {
-            key: "pooling",
-            value: s.to_owned(),
-            message: "expected max, average or sum".into(),
-        }),
-    }
+        message: e.to_string(),
+    })
 }
 
 /// Serialises `model` and `meta` as safetensors bytes.
@@ -184,11 +131,8 @@ pub fn to_safetensors(model: &LeNet, meta: &ModelMetadata) -> Result<Vec<u8>, We
     let mut info = HashMap::new();
     info.insert("format".to_owned(), "pt".to_owned());
     info.insert("architecture".to_owned(), "lenet5".to_owned());
-    info.insert(
-        "activation".to_owned(),
-        activation_name(meta.config.activation),
-    );
-    info.insert("pooling".to_owned(), pool_name(meta.config.pool).to_owned());
+    info.insert("activation".to_owned(), meta.config.activation.to_string());
+    info.insert("pooling".to_owned(), meta.config.pool.to_string());
     if let Some(d) = meta.dataset {
         info.insert("dataset".to_owned(), d.name().to_owned());
     }
@@ -251,10 +195,10 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<(LeNet, ModelMetadata), WeightsE
     let info = header.metadata().as_ref().unwrap_or(&empty);
     let activation = info
         .get("activation")
-        .map_or(Ok(Activation::Relu), |s| parse_activation(s))?;
+        .map_or(Ok(Activation::Relu), |s| parse_meta("activation", s))?;
     let pool = info
         .get("pooling")
-        .map_or(Ok(PoolKind::Max), |s| parse_pool(s))?;
+        .map_or(Ok(PoolKind::Max), |s| parse_meta("pooling", s))?;
     let dataset = match info.get("dataset") {
         None => None,
         Some(s) => Some(

@@ -197,7 +197,7 @@ fn steps_serialize_to_json() {
     .unwrap();
     let json = serde_json::to_string(&trace.step(5).unwrap()).unwrap();
     assert!(
-        json.contains("\"taps\"") && json.contains("\"Sigmoid\""),
+        json.contains("\"taps\"") && json.contains("\"activation\":\"sigmoid\""),
         "{json}"
     );
     let back: convscope_core::ConvStep = serde_json::from_str(&json).unwrap();

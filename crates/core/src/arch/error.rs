@@ -50,6 +50,18 @@ pub enum LayerError {
         /// Which size.
         what: &'static str,
     },
+    /// The channel groups do not divide the input or output channels.
+    #[error(
+        "{groups} groups must divide both the {in_channels} input channels and the {out_channels} filters"
+    )]
+    Groups {
+        /// G.
+        groups: usize,
+        /// D1.
+        in_channels: usize,
+        /// K.
+        out_channels: usize,
+    },
     /// A dropout probability outside `[0, 1)`.
     #[error("dropout probability must be in [0, 1) (got {p})")]
     Probability {

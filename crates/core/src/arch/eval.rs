@@ -257,13 +257,13 @@ fn eval_layer(
     };
     let result = match &layer.op {
         Op::Conv(c) => conv(&mut r, c),
-        Op::MaxPool(p) | Op::AvgPool(p) => pool(&mut r, p),
+        Op::MaxPool(p) | Op::AvgPool(p) | Op::SumPool(p) => pool(&mut r, p),
         Op::LocalResponseNorm { size } => {
             r.description = format!("Normalization layer (local response, size {size})");
             nonzero(*size, "the LRN size")
         }
         Op::Activation { function } => {
-            r.description = function.label().to_owned();
+            r.description = function.name().to_owned();
             Ok(())
         }
         Op::BatchNorm => {
@@ -353,7 +353,7 @@ fn conv(r: &mut LayerReport, c: &Conv) -> Result<(), LayerError> {
         dilation: c.dilation,
     };
     r.description = format!(
-        "{k} {f}x{f} filters at stride {s}, pad {p}{d}{b}",
+        "{k} {f}x{f} filters at stride {s}, pad {p}{d}{g}{b}",
         f = c.kernel,
         s = c.stride,
         p = c.padding,
@@ -362,14 +362,27 @@ fn conv(r: &mut LayerReport, c: &Conv) -> Result<(), LayerError> {
         } else {
             format!(", dilation {}", c.dilation)
         },
+        g = if c.groups == 1 {
+            String::new()
+        } else {
+            format!(", {} groups", c.groups)
+        },
         b = if c.bias { "" } else { ", no bias" },
     );
     r.window = Some(window);
     r.filters = Some(k);
     nonzero(k, "the number of filters K")?;
+    nonzero(c.groups, "the number of groups")?;
+    if !r.input.c.is_multiple_of(c.groups) || !k.is_multiple_of(c.groups) {
+        return Err(LayerError::Groups {
+            groups: c.groups,
+            in_channels: r.input.c,
+            out_channels: k,
+        });
+    }
     let (h, w) = spatial(r.input, window, false)?;
     r.output = Volume::new(h, w, k);
-    let per_output = product(&[c.kernel, c.kernel, r.input.c], "weight count")?;
+    let per_output = product(&[c.kernel, c.kernel, r.input.c / c.groups], "weight count")?;
     r.weights = per_output
         .checked_mul(wide(k))
         .ok_or(LayerError::Overflow {

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Volume;
+pub use crate::activation::Activation;
+pub use crate::pool::PoolKind;
 
 /// A network: a name, its usual input volume and its layers in order.
 ///
@@ -48,6 +50,8 @@ pub enum Op {
     MaxPool(Pool),
     /// Average pooling, each depth slice separately.
     AvgPool(Pool),
+    /// Sum pooling (the window's sum), each depth slice separately.
+    SumPool(Pool),
     /// Local response normalisation across `size` neighbouring channels (no parameters).
     LocalResponseNorm {
         /// Number of neighbouring channels summed over.
@@ -82,6 +86,27 @@ pub enum Op {
 }
 
 impl Op {
+    /// A pooling layer of `kind`.
+    #[must_use]
+    pub const fn pool(kind: PoolKind, window: Pool) -> Self {
+        match kind {
+            PoolKind::Max => Self::MaxPool(window),
+            PoolKind::Average => Self::AvgPool(window),
+            PoolKind::Sum => Self::SumPool(window),
+        }
+    }
+
+    /// For a pooling layer, its kind and window.
+    #[must_use]
+    pub const fn as_pool(&self) -> Option<(PoolKind, Pool)> {
+        match *self {
+            Self::MaxPool(p) => Some((PoolKind::Max, p)),
+            Self::AvgPool(p) => Some((PoolKind::Average, p)),
+            Self::SumPool(p) => Some((PoolKind::Sum, p)),
+            _ => None,
+        }
+    }
+
     /// The kind of layer, as reported in [`super::LayerReport::kind`].
     #[must_use]
     pub fn kind(&self) -> LayerKind {
@@ -89,6 +114,7 @@ impl Op {
             Self::Conv(_) => LayerKind::Conv,
             Self::MaxPool(_) => LayerKind::MaxPool,
             Self::AvgPool(_) => LayerKind::AvgPool,
+            Self::SumPool(_) => LayerKind::SumPool,
             Self::LocalResponseNorm { .. } => LayerKind::LocalResponseNorm,
             Self::Activation { .. } => LayerKind::Activation,
             Self::BatchNorm => LayerKind::BatchNorm,
@@ -114,6 +140,8 @@ pub enum LayerKind {
     MaxPool,
     /// Average pooling.
     AvgPool,
+    /// Sum pooling.
+    SumPool,
     /// Local response normalisation.
     LocalResponseNorm,
     /// Activation function.
@@ -135,7 +163,8 @@ pub enum LayerKind {
 }
 
 /// A convolution's hyper-parameters: K filters of F×F (depth D1 comes from the input),
-/// stride S, zero padding P, dilation D.
+/// stride S, zero padding P, dilation D, and G channel groups (each filter sees D1/G input
+/// channels; G = D1 = K is a depthwise convolution).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conv {
     /// Number of filters K (output depth).
@@ -148,8 +177,20 @@ pub struct Conv {
     pub padding: usize,
     /// Dilation D (1 = ordinary convolution).
     pub dilation: usize,
+    /// Channel groups G (1 = ordinary convolution); must divide D1 and K.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub groups: usize,
     /// Whether each filter has a bias.
     pub bias: bool,
+}
+
+const fn one() -> usize {
+    1
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+const fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 impl Conv {
@@ -162,6 +203,7 @@ impl Conv {
             stride: 1,
             padding: 0,
             dilation: 1,
+            groups: 1,
             bias: true,
         }
     }
@@ -184,6 +226,13 @@ impl Conv {
     #[must_use]
     pub const fn with_dilation(mut self, dilation: usize) -> Self {
         self.dilation = dilation;
+        self
+    }
+
+    /// With `groups` channel groups.
+    #[must_use]
+    pub const fn with_groups(mut self, groups: usize) -> Self {
+        self.groups = groups;
         self
     }
 
@@ -254,30 +303,6 @@ impl Linear {
 impl From<Linear> for Op {
     fn from(l: Linear) -> Self {
         Self::Linear(l)
-    }
-}
-
-/// Element-wise activation functions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Activation {
-    /// max(0, x).
-    Relu,
-    /// tanh(x).
-    Tanh,
-    /// 1 / (1 + e^−x).
-    Sigmoid,
-}
-
-impl Activation {
-    /// The usual name: `ReLU`, `tanh`, `sigmoid`.
-    #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            Self::Relu => "ReLU",
-            Self::Tanh => "tanh",
-            Self::Sigmoid => "sigmoid",
-        }
     }
 }
 

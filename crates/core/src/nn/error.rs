@@ -52,6 +52,23 @@ pub enum NnError {
         op: &'static str,
         what: &'static str,
     },
+    /// The network description cannot be built (the explorer's message, naming the layer).
+    #[error(transparent)]
+    Description(#[from] crate::arch::ArchError),
+    /// A layer cannot do what was asked (train a local response normalisation, …).
+    #[error("{layer}: {reason}")]
+    Layer {
+        /// The layer's path (`conv1`, `block1.bn2`).
+        layer: String,
+        /// Why, with the values involved.
+        reason: String,
+    },
+    /// A network or batch too large to run here, with the numbers.
+    #[error("{message}")]
+    TooLarge {
+        /// What is too large, how large it is and what is allowed.
+        message: String,
+    },
     /// Training diverged: the loss became NaN or infinite.
     #[error("the loss became {loss} at step {step}; lower the learning rate")]
     Diverged { step: u64, loss: f32 },

@@ -80,3 +80,31 @@ pub fn softmax_cross_entropy_into(
     }
     Ok((total / n as f64) as f32)
 }
+
+/// [`softmax_cross_entropy_into`] over flat row-major slices: `logits`, `probs` and `grad`
+/// hold `labels.len()` rows of equal length (the classes).
+///
+/// # Errors
+/// [`NnError::EmptyBatch`] for no labels, [`NnError::Shape`] when the lengths disagree,
+/// [`NnError::Label`] for a label outside the classes.
+pub fn softmax_cross_entropy_slices(
+    logits: &[f32],
+    labels: &[usize],
+    probs: &mut [f32],
+    grad: &mut [f32],
+) -> Result<f32, NnError> {
+    const OP: &str = "softmax_cross_entropy";
+    let n = labels.len();
+    if n == 0 {
+        return Err(NnError::EmptyBatch { op: OP });
+    }
+    let classes = logits.len() / n;
+    super::error::check_shape(OP, "the logits", &[logits.len()], &[n * classes])?;
+    let layout = |e: ndarray::ShapeError| NnError::from(crate::tensor::layout(OP, &e));
+    softmax_cross_entropy_into(
+        ndarray::ArrayView2::from_shape((n, classes), logits).map_err(layout)?,
+        labels,
+        ndarray::ArrayViewMut2::from_shape((n, classes), probs).map_err(layout)?,
+        ndarray::ArrayViewMut2::from_shape((n, classes), grad).map_err(layout)?,
+    )
+}

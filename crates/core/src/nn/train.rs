@@ -51,7 +51,7 @@ impl EpochStats {
         }
     }
 
-    fn add(&mut self, b: &BatchStats) {
+    pub(crate) fn add(&mut self, b: &BatchStats) {
         let total = self.loss * self.count as f64 + f64::from(b.loss) * b.count as f64;
         self.count += b.count;
         self.correct += b.correct;
@@ -64,8 +64,29 @@ impl EpochStats {
 pub struct Evaluation {
     /// Loss and accuracy.
     pub stats: EpochStats,
-    /// `confusion[true][predicted]` counts.
-    pub confusion: [[usize; CLASSES]; CLASSES],
+    /// `confusion[true][predicted]` counts, one row and column per class.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+impl Evaluation {
+    /// No samples yet, for `classes` classes.
+    pub fn new(classes: usize) -> Self {
+        Self {
+            stats: EpochStats::default(),
+            confusion: vec![vec![0; classes]; classes],
+        }
+    }
+
+    /// Counts one sample of class `truth` predicted as `predicted`.
+    pub(crate) fn record(&mut self, truth: usize, predicted: usize) {
+        if let Some(c) = self
+            .confusion
+            .get_mut(truth)
+            .and_then(|r| r.get_mut(predicted))
+        {
+            *c += 1;
+        }
+    }
 }
 
 /// Training state that persists across batches: buffers and gradients.
@@ -107,7 +128,7 @@ fn check_data(op: &'static str, images: &[f32], labels: &[u8]) -> Result<usize, 
     Ok(n)
 }
 
-fn arg_max(row: &[f32]) -> usize {
+pub(crate) fn arg_max(row: &[f32]) -> usize {
     let mut best = 0;
     for (i, &v) in row.iter().enumerate() {
         if v > row[best] {
@@ -354,10 +375,7 @@ impl Trainer {
                 value: 0.0,
             });
         }
-        let mut eval = Evaluation {
-            stats: EpochStats::default(),
-            confusion: [[0; CLASSES]; CLASSES],
-        };
+        let mut eval = Evaluation::new(CLASSES);
         let mut start = 0;
         while start < n {
             let end = (start + batch_size).min(n);
@@ -374,7 +392,7 @@ impl Trainer {
             let mut correct = 0;
             for (row, &t) in ws.logits().chunks_exact(CLASSES).zip(&ws.labels) {
                 let p = arg_max(row);
-                eval.confusion[t][p] += 1;
+                eval.record(t, p);
                 correct += usize::from(p == t);
             }
             eval.stats.add(&BatchStats {

@@ -33,10 +33,10 @@ pub struct ModelSummary {
     pub class_names: Vec<String>,
     /// Dataset it was trained on ("MNIST", "Fashion-MNIST"), if the file says.
     pub dataset: Option<String>,
-    /// Activation after conv1, conv2, fc1, fc2, as [`weights::activation_name`] writes it
-    /// (parse it back with [`weights::parse_activation`]).
+    /// Activation after conv1, conv2, fc1, fc2, in [`convscope_core::Activation`]'s
+    /// one spelling (`Display`, parsed back with `FromStr`).
     pub activation: String,
-    /// Pooling, as [`weights::pool_name`] writes it.
+    /// Pooling, in [`convscope_core::PoolKind`]'s one spelling.
     pub pool: String,
     /// Accuracy recorded in the file, in `[0, 1]`.
     pub accuracy: Option<f64>,
@@ -95,8 +95,8 @@ pub fn summarize(name: &str, net: &LeNet, meta: &ModelMetadata) -> ModelSummary 
         name: name.to_owned(),
         class_names: meta.class_names.clone(),
         dataset: meta.dataset.map(|d| d.name().to_owned()),
-        activation: weights::activation_name(net.config().activation),
-        pool: weights::pool_name(net.config().pool).to_owned(),
+        activation: net.config().activation.to_string(),
+        pool: net.config().pool.to_string(),
         accuracy: meta.accuracy,
         accuracy_on: meta.accuracy_on.clone(),
         parameters: net.parameter_count(),

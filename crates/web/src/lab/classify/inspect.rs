@@ -7,7 +7,6 @@
 
 use std::rc::Rc;
 
-use convscope_core::weights::parse_activation;
 use convscope_core::{Conv2dParams, ConvStep, ConvTrace};
 use ndarray::{ArrayView1, ArrayView4};
 
@@ -89,7 +88,10 @@ pub fn inspect(
             c.model, model.name
         ));
     }
-    let activation = parse_activation(&model.activation).map_err(|e| e.to_string())?;
+    let activation = model
+        .activation
+        .parse::<convscope_core::Activation>()
+        .map_err(|e| e.to_string())?;
     let (input, side, in_ch, weight, bias, padding, pre, post) = match layer {
         ConvLayer::Conv1 => (
             &c.input,

@@ -68,6 +68,9 @@ pub fn LayerDetail(props: &LayerDetailProps) -> Html {
         LayerKind::AvgPool | LayerKind::AdaptiveAvgPool => {
             "Average pooling has no parameters: it averages each window, in each depth slice."
         }
+        LayerKind::SumPool => {
+            "Sum pooling has no parameters: it adds up each window, in each depth slice."
+        }
         LayerKind::LocalResponseNorm => "Local response normalisation has no learned parameters.",
         LayerKind::Activation => "An activation has no parameters: it is applied to every value.",
         LayerKind::Dropout => {

@@ -45,9 +45,10 @@ impl BlockClass {
     fn of(kind: LayerKind) -> Option<Self> {
         match kind {
             LayerKind::Conv => Some(Self::Conv),
-            LayerKind::MaxPool | LayerKind::AvgPool | LayerKind::AdaptiveAvgPool => {
-                Some(Self::Pool)
-            }
+            LayerKind::MaxPool
+            | LayerKind::AvgPool
+            | LayerKind::SumPool
+            | LayerKind::AdaptiveAvgPool => Some(Self::Pool),
             LayerKind::LocalResponseNorm => Some(Self::Norm),
             LayerKind::Linear => Some(Self::Linear),
             LayerKind::BasicBlock | LayerKind::Bottleneck => Some(Self::Residual),

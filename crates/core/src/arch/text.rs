@@ -1,0 +1,674 @@
+//! The one-line text form of an [`Architecture`], for people to type.
+//!
+//! ```text
+//! input 28x28x1, conv 6 5x5 pad 2, relu, maxpool 2, conv 16 5x5, relu, maxpool 2,
+//! flatten, linear 120, relu, linear 84, relu, linear 10
+//! ```
+//!
+//! Layers are separated by commas; the optional first item `input HxWxC` sets the input
+//! volume (28x28x1 when absent). Each layer is one of:
+//!
+//! | text | layer |
+//! |---|---|
+//! | `conv K FxF [stride S] [pad P] [dilation D] [groups G] [nobias]` | convolution (`F` alone works too) |
+//! | `maxpool F [stride S] [pad P]`, `avgpool …`, `sumpool …` | pooling (stride defaults to F) |
+//! | `relu`, `tanh`, `sigmoid`, `identity`, `leaky_relu`, `leaky_relu:0.1` | activation |
+//! | `bn` (or `batchnorm`) | batch normalisation |
+//! | `dropout P` | dropout with probability P |
+//! | `lrn N` | local response normalisation over N channels |
+//! | `flatten` | flatten |
+//! | `linear N [nobias]` | fully connected |
+//! | `adaptiveavgpool HxW` (or `N`) | adaptive average pooling |
+//! | `basic(layers)`, `basic(layers | shortcut)`, `bottleneck(…)` | residual block (identity shortcut when none is given) |
+//!
+//! Every layer has a name. Unnamed layers get PyTorch-style names by kind and position:
+//! `conv1`, `conv2`, `bn1`, `fc1` for linear layers, `pool1` for pooling, `relu1` (an
+//! activation's name and its count among activations), `dropout1`, `lrn1`, `flatten`
+//! (`flatten2` for a second), `avgpool` for adaptive pooling, `block1` for residual blocks,
+//! and `downsample.0`, `downsample.1` … inside a shortcut. Another name is written before the
+//! layer with `=`: `classifier=linear 10`, in double quotes when it holds other characters
+//! than letters, digits, `_`, `-` and `.` (`"MAX POOL1"=maxpool 3 stride 2`). Names become the weights' tensor names
+//! (`conv1.weight`, `block1.conv1.weight`).
+//!
+//! [`Architecture::to_text`] writes this form (omitting the names the parser would give
+//! anyway) and [`Architecture::from_text`] reads it: the two round-trip. A malformed line
+//! gives a [`TextError`] with the column (counted in characters from 1) and what was expected
+//! there. [`Architecture::parse_description`] also takes the JSON (serde) form.
+
+use std::fmt::Write as _;
+
+use thiserror::Error;
+
+use super::{Activation, Architecture, BlockKind, Conv, Layer, Linear, Op, Pool, Residual, Volume};
+use crate::activation::EXPECTED_ACTIVATIONS;
+use crate::pool::PoolKind;
+
+/// The input volume assumed when the text names none: a 28×28 grayscale image.
+pub const DEFAULT_INPUT: Volume = Volume::new(28, 28, 1);
+
+/// Why a line is not a network description. Displays as
+/// `column 14: expected a filter size such as 5x5, found 'relu'`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("column {column}: expected {expected}, found {found}")]
+pub struct TextError {
+    /// Where, in characters from 1.
+    pub column: usize,
+    /// What the parser expected there.
+    pub expected: String,
+    /// What it found (`'word'`, or `the end of the line`).
+    pub found: String,
+}
+
+/// Why a description (text or JSON) cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DescriptionError {
+    /// The text form is malformed.
+    #[error("{0}")]
+    Text(#[from] TextError),
+    /// The JSON form is malformed.
+    #[error("not a valid network description in JSON: {0}")]
+    Json(String),
+}
+
+impl Architecture {
+    /// Parses the text form (see the module documentation). The result is named `custom`.
+    ///
+    /// # Errors
+    /// A [`TextError`] with the column and what was expected there.
+    pub fn from_text(line: &str) -> Result<Self, TextError> {
+        let tokens = tokenize(line);
+        let mut p = Parser {
+            tokens,
+            pos: 0,
+            end: line.chars().count() + 1,
+        };
+        let input = if p.peek_word() == Some("input") {
+            p.bump();
+            let t = p.expect_any("an input volume such as 28x28x1")?;
+            let v = t
+                .text
+                .parse::<Volume>()
+                .map_err(|_| p.error_at(&t, "an input volume such as 28x28x1"))?;
+            if !p.at_end() {
+                p.expect_punct(',', "',' after the input volume")?;
+            }
+            v
+        } else {
+            DEFAULT_INPUT
+        };
+        let layers = if p.at_end() {
+            Vec::new()
+        } else {
+            p.sequence(Scope::Top)?
+        };
+        if let Some(t) = p.tokens.get(p.pos).cloned() {
+            return Err(p.error_at(&t, "',' between layers"));
+        }
+        Ok(Self {
+            name: "custom".to_owned(),
+            title: "Your network".to_owned(),
+            input,
+            layers,
+        })
+    }
+
+    /// The text form: one line that [`Architecture::from_text`] reads back to the same
+    /// input and layers.
+    #[must_use]
+    pub fn to_text(&self) -> String {
+        let mut out = format!("input {}", self.input);
+        if !self.layers.is_empty() {
+            out.push_str(", ");
+            write_sequence(&mut out, &self.layers, Scope::Top);
+        }
+        out
+    }
+
+    /// Reads a description in either form: JSON when it starts with `{`, the text form
+    /// otherwise.
+    ///
+    /// # Errors
+    /// [`DescriptionError`] saying what is wrong, with the column for the text form.
+    pub fn parse_description(s: &str) -> Result<Self, DescriptionError> {
+        if s.trim_start().starts_with('{') {
+            serde_json::from_str(s).map_err(|e| DescriptionError::Json(e.to_string()))
+        } else {
+            Ok(Self::from_text(s)?)
+        }
+    }
+}
+
+// ---------------------------------------------------------------- names
+
+/// Where a sequence sits: names inside a shortcut follow torchvision (`downsample.0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Top,
+    Main,
+    Shortcut,
+}
+
+/// Counts layers by kind along one sequence and gives each its automatic name.
+#[derive(Debug, Default)]
+struct Namer {
+    conv: usize,
+    pool: usize,
+    act: usize,
+    bn: usize,
+    dropout: usize,
+    lrn: usize,
+    flatten: usize,
+    fc: usize,
+    adaptive: usize,
+    block: usize,
+    index: usize,
+}
+
+impl Namer {
+    fn next(&mut self, op: &Op, scope: Scope) -> String {
+        let i = self.index;
+        self.index += 1;
+        let numbered = |n: &mut usize, base: &str| {
+            *n += 1;
+            format!("{base}{n}")
+        };
+        let first_plain = |n: &mut usize, base: &str| {
+            *n += 1;
+            if *n == 1 {
+                base.to_owned()
+            } else {
+                format!("{base}{n}")
+            }
+        };
+        let name = match op {
+            Op::Conv(_) => numbered(&mut self.conv, "conv"),
+            Op::MaxPool(_) | Op::AvgPool(_) | Op::SumPool(_) => numbered(&mut self.pool, "pool"),
+            Op::Activation { function } => {
+                let base = match function {
+                    Activation::LeakyRelu { .. } => "leaky_relu".to_owned(),
+                    f => f.to_string(),
+                };
+                numbered(&mut self.act, &base)
+            }
+            Op::BatchNorm => numbered(&mut self.bn, "bn"),
+            Op::Dropout { .. } => numbered(&mut self.dropout, "dropout"),
+            Op::LocalResponseNorm { .. } => numbered(&mut self.lrn, "lrn"),
+            Op::Flatten => first_plain(&mut self.flatten, "flatten"),
+            Op::Linear(_) => numbered(&mut self.fc, "fc"),
+            Op::AdaptiveAvgPool { .. } => first_plain(&mut self.adaptive, "avgpool"),
+            Op::Residual(_) => numbered(&mut self.block, "block"),
+        };
+        if scope == Scope::Shortcut {
+            format!("downsample.{i}")
+        } else {
+            name
+        }
+    }
+}
+
+fn valid_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+        && !s.ends_with('.')
+        && !s.contains("..")
+}
+
+// ---------------------------------------------------------------- printing
+
+fn write_sequence(out: &mut String, layers: &[Layer], scope: Scope) {
+    let mut namer = Namer::default();
+    for (i, layer) in layers.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        if namer.next(&layer.op, scope) != layer.name {
+            if valid_name(&layer.name) {
+                let _ = write!(out, "{}=", layer.name);
+            } else {
+                let _ = write!(out, "\"{}\"=", layer.name);
+            }
+        }
+        write_op(out, &layer.op);
+    }
+}
+
+fn write_op(out: &mut String, op: &Op) {
+    match op {
+        Op::Conv(c) => {
+            let _ = write!(out, "conv {} {}x{}", c.out_channels, c.kernel, c.kernel);
+            for (word, value, default) in [
+                ("stride", c.stride, 1),
+                ("pad", c.padding, 0),
+                ("dilation", c.dilation, 1),
+                ("groups", c.groups, 1),
+            ] {
+                if value != default {
+                    let _ = write!(out, " {word} {value}");
+                }
+            }
+            if !c.bias {
+                out.push_str(" nobias");
+            }
+        }
+        Op::MaxPool(p) | Op::AvgPool(p) | Op::SumPool(p) => {
+            let word = match op {
+                Op::MaxPool(_) => "maxpool",
+                Op::AvgPool(_) => "avgpool",
+                _ => "sumpool",
+            };
+            let _ = write!(out, "{word} {}", p.kernel);
+            if p.stride != p.kernel {
+                let _ = write!(out, " stride {}", p.stride);
+            }
+            if p.padding != 0 {
+                let _ = write!(out, " pad {}", p.padding);
+            }
+        }
+        Op::Activation { function } => {
+            let _ = write!(out, "{function}");
+        }
+        Op::BatchNorm => out.push_str("bn"),
+        Op::Dropout { p } => {
+            let _ = write!(out, "dropout {p}");
+        }
+        Op::LocalResponseNorm { size } => {
+            let _ = write!(out, "lrn {size}");
+        }
+        Op::Flatten => out.push_str("flatten"),
+        Op::Linear(l) => {
+            let _ = write!(out, "linear {}", l.out_features);
+            if !l.bias {
+                out.push_str(" nobias");
+            }
+        }
+        Op::AdaptiveAvgPool { h, w } => {
+            let _ = write!(out, "adaptiveavgpool {h}x{w}");
+        }
+        Op::Residual(r) => {
+            out.push_str(match r.block {
+                BlockKind::Basic => "basic(",
+                BlockKind::Bottleneck => "bottleneck(",
+            });
+            write_sequence(out, &r.main, Scope::Main);
+            if !r.shortcut.is_empty() {
+                out.push_str(" | ");
+                write_sequence(out, &r.shortcut, Scope::Shortcut);
+            }
+            out.push(')');
+        }
+    }
+}
+
+// ---------------------------------------------------------------- tokens
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    text: String,
+    /// Column of the first character, from 1.
+    column: usize,
+    /// Written in double quotes (a name): never punctuation or a keyword.
+    quoted: bool,
+}
+
+const PUNCT: [char; 5] = [',', '(', ')', '|', '='];
+
+fn tokenize(line: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut current: Option<Token> = None;
+    let mut quote: Option<Token> = None;
+    for (i, ch) in line.chars().enumerate() {
+        let column = i + 1;
+        if let Some(q) = quote.as_mut() {
+            if ch == '"' {
+                tokens.extend(quote.take());
+            } else {
+                q.text.push(ch);
+            }
+            continue;
+        }
+        if ch == '"' {
+            if let Some(t) = current.take() {
+                tokens.push(t);
+            }
+            quote = Some(Token {
+                text: String::new(),
+                column,
+                quoted: true,
+            });
+            continue;
+        }
+        if ch.is_whitespace() || PUNCT.contains(&ch) {
+            if let Some(t) = current.take() {
+                tokens.push(t);
+            }
+            if PUNCT.contains(&ch) {
+                tokens.push(Token {
+                    text: ch.to_string(),
+                    column,
+                    quoted: false,
+                });
+            }
+        } else {
+            current
+                .get_or_insert_with(|| Token {
+                    text: String::new(),
+                    column,
+                    quoted: false,
+                })
+                .text
+                .push(ch);
+        }
+    }
+    tokens.extend(current);
+    // An unclosed quote keeps its text; the parser then finds no '=' after it.
+    tokens.extend(quote);
+    tokens
+}
+
+// ---------------------------------------------------------------- parsing
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+    /// The column just past the line, for "found the end of the line".
+    end: usize,
+}
+
+fn describe(t: Option<&Token>) -> String {
+    t.map_or_else(
+        || "the end of the line".to_owned(),
+        |t| format!("'{}'", t.text),
+    )
+}
+
+const LAYER_WORDS: &str = "a layer (conv, maxpool, avgpool, sumpool, relu, tanh, sigmoid, leaky_relu, batchnorm, dropout, lrn, flatten, linear, adaptiveavgpool, basic, bottleneck)";
+
+impl Parser {
+    fn at_end(&self) -> bool {
+        self.pos >= self.tokens.len()
+    }
+
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn peek_word(&self) -> Option<&str> {
+        self.peek().map(|t| t.text.as_str())
+    }
+
+    fn bump(&mut self) {
+        self.pos += 1;
+    }
+
+    fn error_at(&self, t: &Token, expected: &str) -> TextError {
+        TextError {
+            column: t.column,
+            expected: expected.to_owned(),
+            found: describe(Some(t)),
+        }
+    }
+
+    fn error_here(&self, expected: &str) -> TextError {
+        TextError {
+            column: self.peek().map_or(self.end, |t| t.column),
+            expected: expected.to_owned(),
+            found: describe(self.peek()),
+        }
+    }
+
+    fn expect_any(&mut self, expected: &str) -> Result<Token, TextError> {
+        match self.peek().cloned() {
+            Some(t) if !is_punct(&t) => {
+                self.pos += 1;
+                Ok(t)
+            }
+            _ => Err(self.error_here(expected)),
+        }
+    }
+
+    fn expect_punct(&mut self, p: char, expected: &str) -> Result<(), TextError> {
+        if self.is_punct_here(p) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error_here(expected))
+        }
+    }
+
+    fn is_punct_here(&self, p: char) -> bool {
+        self.peek()
+            .is_some_and(|t| is_punct(t) && t.text.starts_with(p))
+    }
+
+    fn number(&mut self, expected: &str) -> Result<usize, TextError> {
+        let t = self.expect_any(expected)?;
+        t.text.parse().map_err(|_| self.error_at(&t, expected))
+    }
+
+    /// `F`, `FxF` (square only) or, for adaptive pooling, `HxW`.
+    fn size(&mut self, expected: &str, square: bool) -> Result<(usize, usize), TextError> {
+        let t = self.expect_any(expected)?;
+        let parts: Vec<&str> = t.text.split(['x', 'X', '×']).collect();
+        let parsed: Option<Vec<usize>> = parts.iter().map(|p| p.parse().ok()).collect();
+        match parsed.as_deref() {
+            Some([f]) => Ok((*f, *f)),
+            Some([h, w]) if !square || h == w => Ok((*h, *w)),
+            Some([_, _]) => Err(self.error_at(&t, "a square size (FxF with the same F twice)")),
+            _ => Err(self.error_at(&t, expected)),
+        }
+    }
+
+    fn sequence(&mut self, scope: Scope) -> Result<Vec<Layer>, TextError> {
+        let mut layers: Vec<Layer> = Vec::new();
+        let mut namer = Namer::default();
+        loop {
+            let start = self.peek().cloned();
+            let explicit = self.name()?;
+            let op = self.op()?;
+            let auto = namer.next(&op, scope);
+            let name = explicit.clone().unwrap_or(auto);
+            if let Some(prev) = layers.iter().position(|l| l.name == name) {
+                let column = start.map_or(self.end, |t| t.column);
+                return Err(TextError {
+                    column,
+                    expected: format!(
+                        "a name not used by another layer here (layer {} is already '{name}'; write another with name=…)",
+                        prev + 1
+                    ),
+                    found: format!("'{name}'"),
+                });
+            }
+            layers.push(Layer { name, op });
+            if self.is_punct_here(',') {
+                self.pos += 1;
+                continue;
+            }
+            return Ok(layers);
+        }
+    }
+
+    /// A block's path: empty when `)` or `|` follows at once.
+    fn block_sequence(&mut self, scope: Scope) -> Result<Vec<Layer>, TextError> {
+        if self.is_punct_here(')') || self.is_punct_here('|') {
+            Ok(Vec::new())
+        } else {
+            self.sequence(scope)
+        }
+    }
+
+    /// `name=` before a layer, if present.
+    fn name(&mut self) -> Result<Option<String>, TextError> {
+        let is_named = self
+            .tokens
+            .get(self.pos + 1)
+            .is_some_and(|t| is_punct(t) && t.text == "=");
+        if !is_named {
+            return Ok(None);
+        }
+        let t = self.expect_any("a layer name")?;
+        if t.quoted {
+            if t.text.is_empty() {
+                return Err(self.error_at(&t, "a layer name inside the quotes"));
+            }
+        } else if !valid_name(&t.text) {
+            return Err(self.error_at(
+                &t,
+                "a layer name made of letters, digits, '_', '-' and '.', starting with a letter",
+            ));
+        }
+        self.pos += 1; // '='
+        Ok(Some(t.text))
+    }
+
+    fn op(&mut self) -> Result<Op, TextError> {
+        let Some(t) = self.peek().cloned() else {
+            return Err(self.error_here(LAYER_WORDS));
+        };
+        if is_punct(&t) {
+            return Err(self.error_here(LAYER_WORDS));
+        }
+        self.pos += 1;
+        let word = t.text.to_ascii_lowercase();
+        match word.as_str() {
+            "conv" => self.conv(),
+            "maxpool" | "avgpool" | "sumpool" => {
+                let kind = match word.as_str() {
+                    "maxpool" => PoolKind::Max,
+                    "avgpool" => PoolKind::Average,
+                    _ => PoolKind::Sum,
+                };
+                let (f, _) = self.size("a window size such as 2 or 2x2", true)?;
+                let mut pool = Pool::new(f, f);
+                while let Some(w) = self.peek_word() {
+                    match w {
+                        "stride" => {
+                            self.pos += 1;
+                            pool.stride = self.number("a stride (a whole number)")?;
+                        }
+                        "pad" | "padding" => {
+                            self.pos += 1;
+                            pool.padding = self.number("a padding (a whole number)")?;
+                        }
+                        _ => break,
+                    }
+                }
+                self.end_of_layer("stride, pad, ',' or the end")?;
+                Ok(Op::pool(kind, pool))
+            }
+            "batchnorm" | "bn" => self
+                .end_of_layer("',' after batchnorm")
+                .map(|()| Op::BatchNorm),
+            "flatten" => self.end_of_layer("',' after flatten").map(|()| Op::Flatten),
+            "dropout" => {
+                let t = self.expect_any("a dropout probability such as 0.5")?;
+                let p: f64 = t
+                    .text
+                    .parse()
+                    .ok()
+                    .filter(|p: &f64| p.is_finite())
+                    .ok_or_else(|| self.error_at(&t, "a dropout probability such as 0.5"))?;
+                self.end_of_layer("',' after the probability")?;
+                Ok(Op::Dropout { p })
+            }
+            "lrn" => {
+                let size = self.number("the number of channels (a whole number)")?;
+                self.end_of_layer("',' after the size")?;
+                Ok(Op::LocalResponseNorm { size })
+            }
+            "linear" | "fc" => {
+                let n = self.number("the number of neurons (a whole number)")?;
+                let mut l = Linear::new(n);
+                if self.peek_word() == Some("nobias") {
+                    self.pos += 1;
+                    l.bias = false;
+                }
+                self.end_of_layer("nobias, ',' or the end")?;
+                Ok(Op::Linear(l))
+            }
+            "adaptiveavgpool" => {
+                let (h, w) = self.size("an output size such as 1x1", false)?;
+                self.end_of_layer("',' after the output size")?;
+                Ok(Op::AdaptiveAvgPool { h, w })
+            }
+            "basic" | "bottleneck" => {
+                let block = if word == "basic" {
+                    BlockKind::Basic
+                } else {
+                    BlockKind::Bottleneck
+                };
+                self.expect_punct('(', "'(' and the block's layers")?;
+                let main = self.block_sequence(Scope::Main)?;
+                let shortcut = if self.is_punct_here('|') {
+                    self.pos += 1;
+                    self.block_sequence(Scope::Shortcut)?
+                } else {
+                    Vec::new()
+                };
+                self.expect_punct(')', "',', '|' or ')' closing the block")?;
+                self.end_of_layer("',' after the block")?;
+                Ok(Op::Residual(Residual {
+                    block,
+                    main,
+                    shortcut,
+                }))
+            }
+            _ => match t.text.parse::<Activation>() {
+                Ok(function) => {
+                    self.end_of_layer("',' after the activation")?;
+                    Ok(Op::Activation { function })
+                }
+                Err(_) if word.starts_with("leaky_relu") => {
+                    Err(self.error_at(&t, EXPECTED_ACTIVATIONS))
+                }
+                Err(_) => Err(self.error_at(&t, LAYER_WORDS)),
+            },
+        }
+    }
+
+    fn conv(&mut self) -> Result<Op, TextError> {
+        let k = self.number("the number of filters K (a whole number)")?;
+        let (f, _) = self.size("a filter size such as 5x5", true)?;
+        let mut c = Conv::new(k, f);
+        while let Some(w) = self.peek_word() {
+            let slot = match w {
+                "stride" => &mut c.stride,
+                "pad" | "padding" => &mut c.padding,
+                "dilation" => &mut c.dilation,
+                "groups" => &mut c.groups,
+                "nobias" => {
+                    self.pos += 1;
+                    c.bias = false;
+                    continue;
+                }
+                _ => break,
+            };
+            let what = format!("a value for {w} (a whole number)");
+            self.pos += 1;
+            let t = self.expect_any(&what)?;
+            *slot = t.text.parse().map_err(|_| TextError {
+                column: t.column,
+                expected: what,
+                found: describe(Some(&t)),
+            })?;
+        }
+        self.end_of_layer("stride, pad, dilation, groups, nobias, ',' or the end")?;
+        Ok(Op::Conv(c))
+    }
+
+    /// After a layer: a separator, a block's `|` or `)`, or the end.
+    fn end_of_layer(&self, expected: &str) -> Result<(), TextError> {
+        match self.peek() {
+            None => Ok(()),
+            Some(t) if matches!(t.text.as_str(), "," | "|" | ")") => Ok(()),
+            Some(_) => Err(self.error_here(expected)),
+        }
+    }
+}
+
+fn is_punct(t: &Token) -> bool {
+    !t.quoted && t.text.chars().count() == 1 && t.text.chars().all(|c| PUNCT.contains(&c))
+}

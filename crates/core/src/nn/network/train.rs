@@ -1,0 +1,418 @@
+//! Mini-batch training and evaluation of any [`Network`].
+//!
+//! [`Trainer`] owns a [`Workspace`] (activations and their gradients) and the parameter
+//! [`Gradients`], so after the first batch the hot path (gather → forward → loss → backward →
+//! optimizer step) allocates nothing on one thread. An epoch visits the training set in a
+//! seeded random order ([`Rng::shuffle`]), optionally through an [`Augment`]ation.
+//!
+//! Data-parallel training: [`Trainer::with_threads`] splits each batch into one share per
+//! thread; every share runs forward and backward in its own workspace against the same
+//! network, and the shares' gradients are averaged (weighted by their sizes) before the one
+//! optimizer step — the gradient of the whole batch's mean loss, up to float rounding (batch
+//! norm then normalises each share by its own statistics, as PyTorch's `DataParallel`
+//! does). WebAssembly has no threads here: there a trainer always uses one.
+
+use super::{Gradients, Mode, Network, Workspace};
+use crate::data::augment::Augment;
+use crate::nn::error::{NnError, check_shape};
+use crate::nn::loss::softmax_cross_entropy_slices;
+use crate::nn::optim::Optimizer;
+use crate::nn::rng::Rng;
+use crate::nn::train::{BatchStats, EpochStats, Evaluation, arg_max};
+
+/// Training state that persists across batches: buffers, gradients, the shuffled order.
+#[derive(Debug, Clone, Default)]
+pub struct Trainer {
+    main: Share,
+    /// Shares the last batch was split over (1 = the main share alone).
+    active: usize,
+    order: Vec<usize>,
+    steps: u64,
+    /// One per extra thread.
+    helpers: Vec<Share>,
+}
+
+/// A thread's share of a batch: its buffers, labels, gradients and dropout stream.
+#[derive(Debug, Clone, Default)]
+struct Share {
+    workspace: Workspace,
+    labels: Vec<usize>,
+    probs: Vec<f32>,
+    gradients: Gradients,
+    rng: Option<Rng>,
+}
+
+/// Images a thread's share should at least hold; smaller batches use fewer threads.
+const MIN_SHARE: usize = 8;
+
+fn check_data(
+    op: &'static str,
+    net: &Network,
+    images: &[f32],
+    labels: &[u8],
+) -> Result<usize, NnError> {
+    let n = labels.len();
+    let classes = net.output_len();
+    check_shape(
+        op,
+        "the images",
+        &[images.len()],
+        &[n.saturating_mul(net.input_len())],
+    )?;
+    if let Some((index, &label)) = labels
+        .iter()
+        .enumerate()
+        .find(|&(_, &l)| usize::from(l) >= classes)
+    {
+        return Err(NnError::Label {
+            op,
+            index,
+            label: usize::from(label),
+            classes,
+        });
+    }
+    Ok(n)
+}
+
+/// Refuses a network whose output cannot be scored against `classes` labels.
+///
+/// # Errors
+/// [`NnError::Layer`] naming the output volume and what to add.
+pub fn check_classifier(net: &Network, classes: usize) -> Result<(), NnError> {
+    let out = net.output();
+    if net.output_len() != classes {
+        return Err(NnError::Layer {
+            layer: net
+                .description()
+                .layers
+                .last()
+                .map_or_else(|| "INPUT".to_owned(), |l| l.name.clone()),
+            reason: format!(
+                "the network ends in {out} = {} values, but the data have {classes} classes; end it with 'linear {classes}'",
+                net.output_len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+impl Trainer {
+    /// A trainer on this thread alone.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A trainer that splits each batch over `threads` threads; 0 and 1 mean this thread
+    /// alone, and so does any number on WebAssembly.
+    pub fn with_threads(threads: usize) -> Self {
+        let extra = if cfg!(target_arch = "wasm32") {
+            0
+        } else {
+            threads.saturating_sub(1)
+        };
+        Self {
+            helpers: vec![Share::default(); extra],
+            ..Self::default()
+        }
+    }
+
+    /// The threads a large enough batch is split over.
+    pub fn threads(&self) -> usize {
+        1 + self.helpers.len()
+    }
+
+    /// The parameter gradients of the last batch (mean loss).
+    pub fn gradients(&self) -> &Gradients {
+        &self.main.gradients
+    }
+
+    /// Optimizer steps taken.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The workspace of the last batch (this thread's share).
+    pub fn workspace(&self) -> &Workspace {
+        &self.main.workspace
+    }
+
+    /// Forward, loss and backward of one batch in training mode without updating the
+    /// network; the gradients are then in [`Trainer::gradients`].
+    ///
+    /// # Errors
+    /// [`NnError::Shape`] / [`NnError::Label`] / [`NnError::EmptyBatch`] for bad data,
+    /// [`NnError::Layer`] for a network that cannot be trained on these labels.
+    pub fn compute_gradients(
+        &mut self,
+        net: &Network,
+        images: &[f32],
+        labels: &[u8],
+        rng: &mut Rng,
+    ) -> Result<BatchStats, NnError> {
+        const OP: &str = "Trainer::compute_gradients";
+        let n = check_data(OP, net, images, labels)?;
+        net.check_trainable()?;
+        self.main.workspace.load(net, images, n)?;
+        self.main.labels.clear();
+        self.main
+            .labels
+            .extend(labels.iter().map(|&l| usize::from(l)));
+        self.forward_backward(net, rng)
+    }
+
+    /// Forward, loss and backward of the batch in the main share, split over the helpers
+    /// when it is large enough; the gradients end up in the main share's.
+    fn forward_backward(&mut self, net: &Network, rng: &mut Rng) -> Result<BatchStats, NnError> {
+        let n = self.main.workspace.batch();
+        let shares = (n / MIN_SHARE).clamp(1, self.threads());
+        self.main.rng = Some(Rng::seed_from_u64(rng.next_u64()));
+        self.active = shares;
+        if shares == 1 {
+            return self.main.forward_backward(net);
+        }
+        let per = net.input_len();
+        // Share i holds images [bounds[i], bounds[i + 1]); share 0 stays in the main one.
+        let bounds: Vec<usize> = (0..=shares).map(|i| i * n / shares).collect();
+        for (i, h) in self.helpers[..shares - 1].iter_mut().enumerate() {
+            let (a, b) = (bounds[i + 1], bounds[i + 2]);
+            h.workspace
+                .load(net, &self.main.workspace.input()[a * per..b * per], b - a)?;
+            h.labels.clear();
+            h.labels.extend_from_slice(&self.main.labels[a..b]);
+            h.rng = Some(Rng::seed_from_u64(rng.next_u64()));
+        }
+        let input: Vec<f32> = self.main.workspace.input()[..bounds[1] * per].to_vec();
+        self.main.workspace.load(net, &input, bounds[1])?;
+        self.main.labels.truncate(bounds[1]);
+        let (main, rest) = (&mut self.main, &mut self.helpers[..shares - 1]);
+        let results: Vec<Result<BatchStats, NnError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = rest
+                .iter_mut()
+                .map(|h| scope.spawn(move || h.forward_backward(net)))
+                .collect();
+            let mut results = vec![main.forward_backward(net)];
+            for handle in handles {
+                results.push(handle.join().unwrap_or(Err(NnError::Thread {
+                    op: "Trainer::forward_backward",
+                })));
+            }
+            results
+        });
+        let weights: Vec<f32> = bounds
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as f32 / n as f32)
+            .collect();
+        let mut total = BatchStats {
+            loss: 0.0,
+            correct: 0,
+            count: 0,
+        };
+        for (r, &w) in results.into_iter().zip(&weights) {
+            let r = r?;
+            total.loss += w * r.loss;
+            total.correct += r.correct;
+            total.count += r.count;
+        }
+        let grads = self.main.gradients.tensors_mut();
+        for g in grads.iter_mut() {
+            for v in g.iter_mut() {
+                *v *= weights[0];
+            }
+        }
+        for (h, &w) in self.helpers[..shares - 1].iter().zip(&weights[1..]) {
+            for (g, hg) in grads.iter_mut().zip(h.gradients.tensors()) {
+                for (v, &x) in g.iter_mut().zip(hg) {
+                    *v += w * x;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    fn update(
+        &mut self,
+        net: &mut Network,
+        optimizer: &mut dyn Optimizer,
+        stats: &BatchStats,
+    ) -> Result<(), NnError> {
+        if !stats.loss.is_finite() {
+            return Err(NnError::Diverged {
+                step: self.steps,
+                loss: stats.loss,
+            });
+        }
+        let n = stats.count.max(1) as f32;
+        let helpers = &self.helpers[..self.active.saturating_sub(1)];
+        let shares: Vec<(&Workspace, f32)> = std::iter::once(&self.main)
+            .chain(helpers)
+            .map(|s| (&s.workspace, s.labels.len() as f32 / n))
+            .collect();
+        net.track_running_stats(&shares);
+        let mut params = net.parameters_mut();
+        optimizer.step(&mut params, &self.main.gradients.tensors())?;
+        self.steps += 1;
+        Ok(())
+    }
+
+    /// One optimizer step on one batch.
+    ///
+    /// # Errors
+    /// As [`Trainer::compute_gradients`], plus [`NnError::Diverged`] for a non-finite loss.
+    pub fn train_batch(
+        &mut self,
+        net: &mut Network,
+        optimizer: &mut dyn Optimizer,
+        images: &[f32],
+        labels: &[u8],
+        rng: &mut Rng,
+    ) -> Result<BatchStats, NnError> {
+        let stats = self.compute_gradients(net, images, labels, rng)?;
+        self.update(net, optimizer, &stats)?;
+        Ok(stats)
+    }
+
+    /// One epoch: the samples in an order shuffled by `rng`, in batches of `batch_size`
+    /// (the last one smaller), each image passed through `augment` if given. Calls
+    /// `on_batch` after every step.
+    ///
+    /// # Errors
+    /// As [`Trainer::train_batch`], plus [`NnError::HyperParameter`] for `batch_size == 0`
+    /// and [`NnError::TooLarge`] for a batch whose buffers would not fit.
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_epoch(
+        &mut self,
+        net: &mut Network,
+        optimizer: &mut dyn Optimizer,
+        images: &[f32],
+        labels: &[u8],
+        batch_size: usize,
+        rng: &mut Rng,
+        augment: Option<&Augment>,
+        mut on_batch: impl FnMut(&BatchStats),
+    ) -> Result<EpochStats, NnError> {
+        let n = check_data("Trainer::train_epoch", net, images, labels)?;
+        if batch_size == 0 {
+            return Err(NnError::HyperParameter {
+                what: "the batch size",
+                requirement: "positive",
+                value: 0.0,
+            });
+        }
+        net.check_trainable()?;
+        net.check_batch(batch_size.min(n.max(1)))?;
+        let per = net.input_len();
+        self.order.clear();
+        self.order.extend(0..n);
+        rng.shuffle(&mut self.order);
+        let mut epoch = EpochStats::default();
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch_size).min(n);
+            let b = end - start;
+            self.main.workspace.prepare(net, b)?;
+            self.main.labels.clear();
+            let input = self.main.workspace.input_mut();
+            for (slot, &i) in self.order[start..end].iter().enumerate() {
+                let src = &images[i * per..(i + 1) * per];
+                let dst = &mut input[slot * per..(slot + 1) * per];
+                match augment {
+                    Some(a) => a.apply(src, dst, rng),
+                    None => dst.copy_from_slice(src),
+                }
+            }
+            self.main.labels.extend(
+                self.order[start..end]
+                    .iter()
+                    .map(|&i| usize::from(labels[i])),
+            );
+            let stats = self.forward_backward(net, rng)?;
+            self.update(net, optimizer, &stats)?;
+            epoch.add(&stats);
+            on_batch(&stats);
+            start = end;
+        }
+        Ok(epoch)
+    }
+
+    /// Loss, accuracy and confusion matrix over a data set in evaluation mode, in batches
+    /// of `batch_size`.
+    ///
+    /// # Errors
+    /// [`NnError::Shape`] / [`NnError::Label`] for bad data, [`NnError::HyperParameter`] for
+    /// `batch_size == 0`.
+    pub fn evaluate(
+        &mut self,
+        net: &Network,
+        images: &[f32],
+        labels: &[u8],
+        batch_size: usize,
+    ) -> Result<Evaluation, NnError> {
+        let n = check_data("Trainer::evaluate", net, images, labels)?;
+        if batch_size == 0 {
+            return Err(NnError::HyperParameter {
+                what: "the batch size",
+                requirement: "positive",
+                value: 0.0,
+            });
+        }
+        let classes = net.output_len();
+        let per = net.input_len();
+        let mut eval = Evaluation::new(classes);
+        let mut rng = Rng::seed_from_u64(0);
+        let mut start = 0;
+        while start < n {
+            let end = (start + batch_size).min(n);
+            let share = &mut self.main;
+            share.labels.clear();
+            share
+                .labels
+                .extend(labels[start..end].iter().map(|&l| usize::from(l)));
+            net.forward(
+                &images[start * per..end * per],
+                end - start,
+                Mode::Eval,
+                &mut share.workspace,
+                &mut rng,
+            )?;
+            let (out, grad) = share.workspace.output_and_grad();
+            share.probs.resize(out.len(), 0.0);
+            let loss = softmax_cross_entropy_slices(out, &share.labels, &mut share.probs, grad)?;
+            let mut correct = 0;
+            for (row, &t) in out.chunks_exact(classes).zip(&share.labels) {
+                let p = arg_max(row);
+                eval.record(t, p);
+                correct += usize::from(p == t);
+            }
+            eval.stats.add(&BatchStats {
+                loss,
+                correct,
+                count: end - start,
+            });
+            start = end;
+        }
+        Ok(eval)
+    }
+}
+
+impl Share {
+    /// Forward (training mode), loss and backward of the batch in this share.
+    fn forward_backward(&mut self, net: &Network) -> Result<BatchStats, NnError> {
+        let mut rng = self.rng.take().unwrap_or_else(|| Rng::seed_from_u64(0));
+        net.forward_loaded(Mode::Train, &mut self.workspace, &mut rng)?;
+        let classes = net.output_len();
+        let (out, grad) = self.workspace.output_and_grad();
+        self.probs.resize(out.len(), 0.0);
+        let loss = softmax_cross_entropy_slices(out, &self.labels, &mut self.probs, grad)?;
+        let correct = out
+            .chunks_exact(classes)
+            .zip(&self.labels)
+            .filter(|(row, l)| arg_max(row) == **l)
+            .count();
+        net.backward(Mode::Train, &mut self.workspace, &mut self.gradients, false)?;
+        Ok(BatchStats {
+            loss,
+            correct,
+            count: self.labels.len(),
+        })
+    }
+}

@@ -1,0 +1,391 @@
+//! The text form of a network description: round trips, the messages of malformed lines,
+//! JSON, and (natively) properties over random descriptions: the text round-trips, and a
+//! network built from any valid description has the explorer's output volume and parameter
+//! count, and a few SGD steps on a fixed batch lower its loss.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use convscope_core::arch::{
+    Activation, Architecture, Conv, DescriptionError, Layer, Linear, Op, Pool, TextError, Volume,
+    zoo,
+};
+
+#[test]
+fn every_zoo_network_round_trips_through_text() {
+    for arch in zoo::all() {
+        let text = arch.to_text();
+        let back = Architecture::from_text(&text).unwrap_or_else(|e| panic!("{text}\n{e}"));
+        assert_eq!(back.layers, arch.layers, "{}: {text}", arch.name);
+        assert_eq!(back.input, arch.input, "{}", arch.name);
+        assert_eq!(back.to_text(), text);
+    }
+}
+
+#[test]
+fn names_are_written_only_when_they_differ_from_the_automatic_ones() {
+    let text = "input 32x32x3, conv 8 3x3 pad 1 nobias, bn, relu, maxpool 3 stride 2 pad 1, basic(conv 8 3x3 pad 1 nobias, bn, relu, conv 8 3x3 pad 1 nobias, bn), basic(conv 16 3x3 stride 2 pad 1 nobias, bn, relu, conv 16 3x3 pad 1 nobias, bn | conv 16 1x1 stride 2 nobias, bn), adaptiveavgpool 1x1, flatten, dropout 0.25, head=linear 10";
+    let arch = Architecture::from_text(text).unwrap();
+    assert_eq!(arch.to_text(), text);
+    let names: Vec<&str> = arch.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "conv1", "bn1", "relu1", "pool1", "block1", "block2", "avgpool", "flatten", "dropout1",
+            "head"
+        ]
+    );
+    let Op::Residual(block) = &arch.layers[5].op else {
+        panic!("not a block");
+    };
+    let short: Vec<&str> = block.shortcut.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(short, ["downsample.0", "downsample.1"]);
+    arch.evaluate().unwrap();
+}
+
+#[test]
+fn every_layer_kind_is_expressible() {
+    let text = "input 16x16x4, conv 8 3x3 stride 2 pad 1 dilation 2 groups 4 nobias, leaky_relu:0.2, sumpool 2 stride 1, avgpool 2, lrn 3, sigmoid, tanh, identity, bottleneck(conv 2 1x1, batchnorm, relu, conv 2 3x3 pad 1, bn, relu, conv 8 1x1, bn), flatten, linear 4 nobias";
+    let arch = Architecture::from_text(text).unwrap();
+    assert_eq!(arch.to_text(), text.replace("batchnorm", "bn"));
+    assert_eq!(
+        arch.layers[0].op,
+        Op::Conv(
+            Conv::new(8, 3)
+                .with_stride(2)
+                .with_padding(1)
+                .with_dilation(2)
+                .with_groups(4)
+                .without_bias()
+        )
+    );
+    assert_eq!(
+        arch.layers[1].op,
+        Op::from(Activation::LeakyRelu { slope: 0.2 })
+    );
+    assert_eq!(arch.layers[2].op, Op::SumPool(Pool::new(2, 1)));
+    arch.evaluate().unwrap();
+}
+
+fn error(text: &str) -> TextError {
+    Architecture::from_text(text).unwrap_err()
+}
+
+#[test]
+fn malformed_lines_say_where_and_what_was_expected() {
+    let e = error("conv 6 5x5, relu, maxpool, linear 10");
+    assert_eq!(
+        (e.column, e.expected.as_str(), e.found.as_str()),
+        (26, "a window size such as 2 or 2x2", "','")
+    );
+    let e = error("conv six 5x5");
+    assert_eq!(e.column, 6);
+    assert_eq!(
+        e.to_string(),
+        "column 6: expected the number of filters K (a whole number), found 'six'"
+    );
+    let e = error("conv 6 5x3");
+    assert_eq!(e.column, 8);
+    assert!(e.expected.contains("square"), "{e}");
+    let e = error("conv 6 5x5 strid 2");
+    assert_eq!((e.column, e.found.as_str()), (12, "'strid'"));
+    assert!(
+        e.expected
+            .starts_with("stride, pad, dilation, groups, nobias"),
+        "{e}"
+    );
+    let e = error("relu, softmaxx");
+    assert_eq!(e.column, 7);
+    assert!(e.expected.starts_with("a layer (conv, maxpool"), "{e}");
+    let e = error("leaky_relu:abc");
+    assert!(e.expected.contains("leaky_relu:<slope>"), "{e}");
+    let e = error("conv 6 5x5,");
+    assert_eq!((e.column, e.found.as_str()), (12, "the end of the line"));
+    let e = error("basic(conv 2 3x3 pad 1, bn");
+    assert_eq!(e.expected, "',', '|' or ')' closing the block");
+    let e = error("input 28x28, conv 6 5x5");
+    assert_eq!(
+        (e.column, e.expected.as_str()),
+        (7, "an input volume such as 28x28x1")
+    );
+    let e = error("x=conv 6 5x5, x=relu");
+    assert_eq!(e.column, 15);
+    assert!(e.expected.contains("layer 1 is already 'x'"), "{e}");
+    let e = error("dropout half");
+    assert_eq!(e.expected, "a dropout probability such as 0.5");
+    let e = error("linear 10 10");
+    assert_eq!(
+        (e.column, e.expected.as_str()),
+        (11, "nobias, ',' or the end")
+    );
+    let e = error("9x=linear 10");
+    assert_eq!(e.column, 1);
+    assert!(e.expected.starts_with("a layer name"), "{e}");
+    let e = error("conv 6 5x5 pad 99999999999999999999999");
+    assert_eq!(e.column, 16);
+}
+
+#[test]
+fn json_and_text_are_both_descriptions() {
+    let lenet = zoo::lenet5();
+    let json = serde_json::to_string(&lenet).unwrap();
+    assert_eq!(Architecture::parse_description(&json).unwrap(), lenet);
+    let text = Architecture::parse_description(&lenet.to_text()).unwrap();
+    assert_eq!(text.layers, lenet.layers);
+    let e = Architecture::parse_description("{\"name\": 3}").unwrap_err();
+    assert!(matches!(e, DescriptionError::Json(_)), "{e}");
+    let e = Architecture::parse_description("conv")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("column 5: expected the number of filters"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_empty_line_is_the_identity_on_the_default_input() {
+    let arch = Architecture::from_text("").unwrap();
+    assert!(arch.layers.is_empty());
+    assert_eq!(arch.input, Volume::new(28, 28, 1));
+    assert_eq!(
+        Architecture {
+            layers: vec![Layer::new("fc1", Linear::new(3))],
+            ..arch
+        }
+        .to_text(),
+        "input 28x28x1, linear 3"
+    );
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod properties {
+    use convscope_core::arch::{
+        Activation, Architecture, BlockKind, Conv, Layer, Linear, Op, Pool, Residual, Volume,
+    };
+    use convscope_core::nn::network::{Mode, Network, Trainer, Workspace};
+    use convscope_core::nn::{Rng, SgdConfig};
+    use proptest::prelude::*;
+
+    fn activation() -> impl Strategy<Value = Activation> {
+        prop_oneof![
+            Just(Activation::Relu),
+            Just(Activation::Tanh),
+            Just(Activation::Sigmoid),
+            Just(Activation::Identity),
+            (1u32..50).prop_map(|s| Activation::LeakyRelu {
+                slope: s as f32 / 100.0
+            }),
+        ]
+    }
+
+    /// Any op, including residual blocks, with small sizes (valid or not: for the text).
+    fn op(depth: u32) -> BoxedStrategy<Op> {
+        let leaf = prop_oneof![
+            (
+                1usize..9,
+                1usize..4,
+                1usize..3,
+                0usize..2,
+                1usize..3,
+                1usize..3,
+                any::<bool>()
+            )
+                .prop_map(|(k, f, s, p, d, g, b)| {
+                    let mut c = Conv::new(k * g, f)
+                        .with_stride(s)
+                        .with_padding(p)
+                        .with_dilation(d)
+                        .with_groups(g);
+                    c.bias = b;
+                    Op::Conv(c)
+                }),
+            (1usize..4, 1usize..3, 0usize..2, 0usize..3).prop_map(|(f, s, p, kind)| {
+                let pool = Pool::new(f, s).with_padding(p.min(f / 2));
+                match kind {
+                    0 => Op::MaxPool(pool),
+                    1 => Op::AvgPool(pool),
+                    _ => Op::SumPool(pool),
+                }
+            }),
+            activation().prop_map(Op::from),
+            Just(Op::BatchNorm),
+            (0u32..9).prop_map(|p| Op::Dropout {
+                p: f64::from(p) / 10.0
+            }),
+            Just(Op::Flatten),
+            (1usize..6, any::<bool>()).prop_map(|(n, b)| Op::Linear(Linear {
+                out_features: n,
+                bias: b
+            })),
+            (1usize..4, 1usize..4).prop_map(|(h, w)| Op::AdaptiveAvgPool { h, w }),
+            (1usize..5).prop_map(|size| Op::LocalResponseNorm { size }),
+        ];
+        if depth == 0 {
+            return leaf.boxed();
+        }
+        prop_oneof![
+            4 => leaf,
+            1 => (
+                any::<bool>(),
+                prop::collection::vec(op(depth - 1), 0..4),
+                prop::collection::vec(op(depth - 1), 0..3)
+            )
+                .prop_map(|(basic, main, shortcut)| Op::Residual(Residual {
+                    block: if basic {
+                        BlockKind::Basic
+                    } else {
+                        BlockKind::Bottleneck
+                    },
+                    main: named(main, "m"),
+                    shortcut: named(shortcut, "s"),
+                })),
+        ]
+        .boxed()
+    }
+
+    /// Distinct names, some of them not the automatic ones.
+    fn named(ops: Vec<Op>, prefix: &str) -> Vec<Layer> {
+        ops.into_iter()
+            .enumerate()
+            .map(|(i, op)| Layer::new(format!("{prefix}_{i}"), op))
+            .collect()
+    }
+
+    fn arch(input: Volume, layers: Vec<Layer>) -> Architecture {
+        Architecture {
+            name: "custom".to_owned(),
+            title: "Your network".to_owned(),
+            input,
+            layers,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn text_round_trips(
+            ops in prop::collection::vec(op(2), 0..8),
+            h in 1usize..40, w in 1usize..40, c in 1usize..5,
+            renamed in any::<bool>(),
+        ) {
+            let layers = if renamed {
+                named(ops, "layer")
+            } else {
+                // Automatic names: parse the printed ops back to get them.
+                let a = arch(Volume::new(h, w, c), named(ops, "x"));
+                let text: String = a.to_text().replace("x_", "y_");
+                Architecture::from_text(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?.layers
+            };
+            let a = arch(Volume::new(h, w, c), layers);
+            let text = a.to_text();
+            let back = Architecture::from_text(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+            prop_assert_eq!(&back.layers, &a.layers, "{}", text);
+            prop_assert_eq!(back.input, a.input);
+            prop_assert_eq!(back.to_text(), text);
+        }
+    }
+
+    /// A small trainable description: a few feature layers then `linear classes`.
+    fn trainable() -> impl Strategy<Value = (Architecture, usize)> {
+        let feature = prop_oneof![
+            3 => (1usize..5, 1usize..4, 1usize..3, 0usize..2, any::<bool>()).prop_map(|(k, f, s, p, b)| {
+                let mut c = Conv::new(k, f).with_stride(s).with_padding(p);
+                c.bias = b;
+                Op::Conv(c)
+            }),
+            1 => (0usize..3).prop_map(|kind| {
+                let pool = Pool::new(2, 2);
+                match kind {
+                    0 => Op::MaxPool(pool),
+                    1 => Op::AvgPool(pool),
+                    _ => Op::SumPool(pool),
+                }
+            }),
+            2 => prop_oneof![Just(Activation::Relu), Just(Activation::Tanh), Just(Activation::Sigmoid)].prop_map(Op::from),
+            1 => Just(Op::BatchNorm),
+            1 => Just(Op::Dropout { p: 0.2 }),
+            1 => (1usize..5).prop_map(|planes| Op::Residual(Residual {
+                block: BlockKind::Basic,
+                main: vec![
+                    Layer::new("conv1", Conv::new(planes, 3).with_padding(1).without_bias()),
+                    Layer::new("bn1", Op::BatchNorm),
+                    Layer::new("relu", Op::from(Activation::Relu)),
+                    Layer::new("conv2", Conv::new(planes, 3).with_padding(1).without_bias()),
+                    Layer::new("bn2", Op::BatchNorm),
+                ],
+                shortcut: vec![
+                    Layer::new("downsample.0", Conv::new(planes, 1).without_bias()),
+                    Layer::new("downsample.1", Op::BatchNorm),
+                ],
+            })),
+        ];
+        (
+            prop::collection::vec(feature, 0..5),
+            4usize..10,
+            1usize..3,
+            2usize..5,
+        )
+            .prop_map(|(ops, size, c, classes)| {
+                let mut layers = named(ops, "f");
+                layers.push(Layer::new("head", Linear::new(classes)));
+                (arch(Volume::new(size, size, c), layers), classes)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(120))]
+
+        #[test]
+        fn networks_match_the_explorer_and_learn((a, classes) in trainable(), seed in 0u64..1000) {
+            let Ok(report) = a.evaluate() else {
+                // The explorer refuses it; so must the network, with the same message.
+                let e = a.evaluate().unwrap_err().to_string();
+                let got = Network::build(&a, &mut Rng::seed_from_u64(seed)).unwrap_err().to_string();
+                prop_assert_eq!(got, e);
+                return Ok(());
+            };
+            let mut net = Network::build(&a, &mut Rng::seed_from_u64(seed)).unwrap();
+            prop_assert_eq!(net.parameter_count(), report.totals.params);
+            let counted: u64 = net.parameters().iter().map(|t| t.data.len() as u64).sum();
+            prop_assert_eq!(counted, report.totals.params);
+            prop_assert_eq!(net.output(), report.totals.output);
+            let n = 6;
+            let mut rng = Rng::seed_from_u64(seed + 1);
+            let x: Vec<f32> = (0..n * net.input_len()).map(|_| rng.uniform(-1.0, 1.0)).collect();
+            let mut ws = Workspace::new();
+            let y = net.forward(&x, n, Mode::Eval, &mut ws, &mut rng).unwrap();
+            prop_assert_eq!(y.len(), n * classes);
+            prop_assert!(y.iter().all(|v| v.is_finite()));
+            // A few SGD steps on one fixed batch lower the loss (measured without dropout).
+            let labels: Vec<u8> = (0..n).map(|i| (i % classes) as u8).collect();
+            let mut trainer = Trainer::new();
+            let before = trainer.evaluate(&net, &x, &labels, n).unwrap().stats.loss;
+            let mut opt = SgdConfig::new(0.02).init().unwrap();
+            for _ in 0..15 {
+                trainer.train_batch(&mut net, &mut opt, &x, &labels, &mut rng).unwrap();
+            }
+            // Batch norm's running statistics lag its batch statistics: compare in
+            // training mode's own terms, the mean loss of the last steps.
+            let mut last = 0.0;
+            for _ in 0..3 {
+                last += trainer.train_batch(&mut net, &mut opt, &x, &labels, &mut rng).unwrap().loss / 3.0;
+            }
+            let first = trainer_loss_at_start(&a, seed, &x, &labels);
+            prop_assert!(last < first, "{}: loss {} → {} (eval before {})", a.to_text(), first, last, before);
+        }
+    }
+
+    /// The training-mode loss of the freshly built network on the batch.
+    fn trainer_loss_at_start(a: &Architecture, seed: u64, x: &[f32], labels: &[u8]) -> f32 {
+        let net = Network::build(a, &mut Rng::seed_from_u64(seed)).unwrap();
+        let mut t = Trainer::new();
+        t.compute_gradients(&net, x, labels, &mut Rng::seed_from_u64(seed + 7))
+            .unwrap()
+            .loss
+    }
+}
