@@ -291,7 +291,7 @@ async function main() {
   await init();
   const bench = new Bench(BigInt(config.seed));
   const weights = Object.fromEntries(
-    Bench.parameterNames().map((n) => [n, bench.parameter(n)]),
+    bench.parameterNames().map((n) => [n, bench.parameter(n)]),
   );
   const check = bench.checkInput();
   const want = bench.infer(check, 1);

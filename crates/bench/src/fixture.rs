@@ -1,7 +1,8 @@
 //! The benchmark's fixture: one seeded LeNet-5, a check image, a training batch.
 
-use convscope_core::nn::lenet::INPUT_PIXELS;
-use convscope_core::nn::{Adam, AdamConfig, LeNet, LeNetConfig, NnError, Rng, Trainer, Workspace};
+use convscope_core::arch::zoo;
+use convscope_core::data::IMAGE_PIXELS;
+use convscope_core::nn::{Adam, AdamConfig, Network, NnError, Rng, Trainer, Workspace};
 
 /// Adam's learning rate in every engine's training loop.
 pub const LEARNING_RATE: f32 = 1e-3;
@@ -25,7 +26,7 @@ pub enum BenchError {
 #[derive(Debug, Clone)]
 pub struct Fixture {
     /// The network every engine runs.
-    pub model: LeNet,
+    pub model: Network,
     /// One image, `[1, 1, 28, 28]` row-major, values in `[0, 1)`.
     pub check_input: Vec<f32>,
     /// `[TRAIN_BATCH, 1, 28, 28]` row-major, values in `[0, 1)`.
@@ -41,9 +42,9 @@ impl Fixture {
     /// [`BenchError::Nn`] if the core cannot build LeNet-5 (an internal inconsistency).
     pub fn new(seed: u64) -> Result<Self, BenchError> {
         let mut rng = Rng::seed_from_u64(seed);
-        let model = LeNetConfig::default().init(&mut rng)?;
-        let check_input = (0..INPUT_PIXELS).map(|_| rng.next_f32()).collect();
-        let train_images = (0..TRAIN_BATCH * INPUT_PIXELS)
+        let model = Network::build(&zoo::lenet5(), &mut rng)?;
+        let check_input = (0..IMAGE_PIXELS).map(|_| rng.next_f32()).collect();
+        let train_images = (0..TRAIN_BATCH * IMAGE_PIXELS)
             .map(|_| rng.next_f32())
             .collect();
         let train_labels = (0..TRAIN_BATCH).map(|i| (i % 10) as u8).collect();
@@ -58,13 +59,10 @@ impl Fixture {
     /// convscope's logits for [`Fixture::check_input`]: what every peer must reproduce.
     ///
     /// # Errors
-    /// As [`LeNet::logits_with`] (never for the fixture's own image).
+    /// As [`Network::infer`] (never for the fixture's own image).
     pub fn check_logits(&self) -> Result<Vec<f32>, BenchError> {
         let mut ws = Workspace::new();
-        Ok(self
-            .model
-            .logits_with(&self.check_input, 1, &mut ws)?
-            .to_vec())
+        Ok(self.model.infer(&self.check_input, 1, &mut ws)?.to_vec())
     }
 
     /// A fresh training state on a copy of the model: the trainer (each batch split over
@@ -78,6 +76,7 @@ impl Fixture {
             model: self.model.clone(),
             trainer: Trainer::with_threads(threads),
             optimizer: AdamConfig::new(LEARNING_RATE).init()?,
+            rng: Rng::seed_from_u64(0),
         })
     }
 }
@@ -85,9 +84,10 @@ impl Fixture {
 /// A model being trained: what one training step needs, kept across steps.
 #[derive(Debug, Clone)]
 pub struct Training {
-    model: LeNet,
+    model: Network,
     trainer: Trainer,
     optimizer: Adam,
+    rng: Rng,
 }
 
 impl Training {
@@ -97,9 +97,13 @@ impl Training {
     /// # Errors
     /// As [`Trainer::train_batch`]: wrong lengths, labels ≥ 10, a non-finite loss.
     pub fn step(&mut self, images: &[f32], labels: &[u8]) -> Result<f32, BenchError> {
-        let stats =
-            self.trainer
-                .train_batch(&mut self.model, &mut self.optimizer, images, labels)?;
+        let stats = self.trainer.train_batch(
+            &mut self.model,
+            &mut self.optimizer,
+            images,
+            labels,
+            &mut self.rng,
+        )?;
         Ok(stats.loss)
     }
 }
@@ -118,7 +122,7 @@ mod tests {
         assert_eq!(a.check_input, b.check_input);
         assert_eq!(a.check_logits().unwrap(), b.check_logits().unwrap());
         assert_ne!(a.check_input, c.check_input);
-        assert_eq!(a.train_images.len(), TRAIN_BATCH * INPUT_PIXELS);
+        assert_eq!(a.train_images.len(), TRAIN_BATCH * IMAGE_PIXELS);
         assert_eq!(a.train_labels[13], 3);
     }
 

@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+use convscope_core::data::IMAGE_PIXELS;
 use convscope_core::nn::Workspace;
-use convscope_core::nn::lenet::INPUT_PIXELS;
 use serde::Serialize;
 
 use crate::fixture::{BenchError, Fixture, TRAIN_BATCH};
@@ -92,12 +92,12 @@ pub fn infer_one(fixture: &Fixture, warmup: usize, runs: usize) -> Result<Latenc
     let mut ws = Workspace::new();
     let x = &fixture.check_input;
     for _ in 0..warmup {
-        std::hint::black_box(fixture.model.logits_with(x, 1, &mut ws)?);
+        std::hint::black_box(fixture.model.infer(x, 1, &mut ws)?);
     }
     let mut samples = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
-        std::hint::black_box(fixture.model.logits_with(x, 1, &mut ws)?);
+        std::hint::black_box(fixture.model.infer(x, 1, &mut ws)?);
         samples.push(t.elapsed().as_secs_f64() * 1e6);
     }
     Ok(latency(samples))
@@ -118,11 +118,11 @@ pub fn infer_batch(
         .iter()
         .copied()
         .cycle()
-        .take(batch * INPUT_PIXELS)
+        .take(batch * IMAGE_PIXELS)
         .collect();
     let mut ws = Workspace::new();
     throughput(batch, 3, seconds, || {
-        std::hint::black_box(fixture.model.logits_with(&images, batch, &mut ws)?);
+        std::hint::black_box(fixture.model.infer(&images, batch, &mut ws)?);
         Ok(())
     })
 }

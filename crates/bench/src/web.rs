@@ -3,7 +3,6 @@
 //! page does all timing, the same way for every engine.
 
 use convscope_core::nn::Workspace;
-use convscope_core::nn::lenet::{PARAMETER_NAMES, parameter_shapes};
 use convscope_core::{Conv2dParams, ConvScratch, conv2d_into};
 use ndarray::{Array1, Array4};
 use wasm_bindgen::prelude::*;
@@ -120,8 +119,13 @@ impl Bench {
 
     /// The parameter names, in PyTorch's `state_dict` order.
     #[wasm_bindgen(js_name = parameterNames)]
-    pub fn parameter_names() -> Vec<String> {
-        PARAMETER_NAMES.iter().map(|s| (*s).to_owned()).collect()
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.fixture
+            .model
+            .parameters()
+            .iter()
+            .map(|t| t.name.clone())
+            .collect()
     }
 
     /// The shape of parameter `name` (PyTorch layout).
@@ -129,9 +133,10 @@ impl Bench {
     /// # Errors
     /// For a name that is not one of [`Bench::parameter_names`].
     #[wasm_bindgen(js_name = parameterShape)]
-    pub fn parameter_shape(name: &str) -> Result<Vec<u32>, JsError> {
-        let i = index(name)?;
-        Ok(parameter_shapes()[i]
+    pub fn parameter_shape(&self, name: &str) -> Result<Vec<u32>, JsError> {
+        Ok(self
+            .tensor(name)?
+            .shape
             .iter()
             .map(|&d| u32::try_from(d).unwrap_or(u32::MAX))
             .collect())
@@ -142,9 +147,7 @@ impl Bench {
     /// # Errors
     /// For an unknown name.
     pub fn parameter(&self, name: &str) -> Result<Vec<f32>, JsError> {
-        let i = index(name)?;
-        let params = self.fixture.model.parameters().map_err(js)?;
-        Ok(params[i].to_vec())
+        Ok(self.tensor(name)?.data.clone())
     }
 
     /// The check image, `[1, 1, 28, 28]` row-major.
@@ -172,9 +175,23 @@ impl Bench {
     pub fn infer(&mut self, images: &[f32], n: usize) -> Result<Vec<f32>, JsError> {
         self.fixture
             .model
-            .logits_with(images, n, &mut self.ws)
+            .infer(images, n, &mut self.ws)
             .map(<[f32]>::to_vec)
             .map_err(js)
+    }
+
+    fn tensor(&self, name: &str) -> Result<&convscope_core::nn::Tensor, JsError> {
+        let net = &self.fixture.model;
+        net.parameters()
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = net.parameters().iter().map(|t| t.name.as_str()).collect();
+                JsError::new(&format!(
+                    "no parameter `{name}`; LeNet-5 has {}",
+                    names.join(", ")
+                ))
+            })
     }
 
     /// One Adam step on `images` / `labels` (a copy of the model trains; inference keeps
@@ -186,16 +203,4 @@ impl Bench {
     pub fn train_step(&mut self, images: &[f32], labels: &[u8]) -> Result<f32, JsError> {
         self.training.step(images, labels).map_err(js)
     }
-}
-
-fn index(name: &str) -> Result<usize, JsError> {
-    PARAMETER_NAMES
-        .iter()
-        .position(|n| *n == name)
-        .ok_or_else(|| {
-            JsError::new(&format!(
-                "no parameter `{name}`; LeNet-5 has {}",
-                PARAMETER_NAMES.join(", ")
-            ))
-        })
 }

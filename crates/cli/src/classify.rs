@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use convscope_core::data::DatasetKind;
+use convscope_core::data::{DatasetKind, IMAGE_PIXELS};
+use convscope_core::nn::{Mode, Rng, Workspace};
 use convscope_core::preprocess::{Style, preprocess};
 use convscope_core::softmax;
-use ndarray::Array4;
 use serde::Serialize;
 
 use crate::model_file::load_model;
@@ -39,6 +39,14 @@ struct Classification {
 /// Runs `classify`. Every image is attempted; the first failure is reported at the end.
 pub fn run(args: &ClassifyArgs) -> Result<(), String> {
     let (model, meta) = load_model(&args.model)?;
+    if model.input_len() != IMAGE_PIXELS {
+        return Err(format!(
+            "the model takes {} inputs; images are classified as 28x28x1",
+            model.input()
+        ));
+    }
+    let mut ws = Workspace::new();
+    let mut rng = Rng::seed_from_u64(0);
     let style = match meta.dataset {
         Some(DatasetKind::Fashion) => Style::Object,
         _ => Style::Digit,
@@ -50,10 +58,11 @@ pub fn run(args: &ClassifyArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot read {file}: {e}"))
             .and_then(|bytes| preprocess(&bytes, style).map_err(|e| format!("{file}: {e}")))
             .and_then(|p| {
-                let x = Array4::from_shape_vec([1, 1, 28, 28], p.input.clone())
-                    .map_err(|e| e.to_string())?;
-                let logits = model.forward(x.view()).map_err(|e| e.to_string())?;
-                Ok((p, logits.iter().copied().collect::<Vec<f32>>()))
+                let logits = model
+                    .forward(&p.input, 1, Mode::Eval, &mut ws, &mut rng)
+                    .map_err(|e| e.to_string())?
+                    .to_vec();
+                Ok((p, logits))
             });
         let (pre, logits) = match result {
             Ok(r) => r,

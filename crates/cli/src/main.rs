@@ -63,8 +63,12 @@ enum Command {
     /// A network's layers: output volume, parameters, MACs and receptive field of each.
     Arch {
         /// Network name, for example alexnet_lecture, vgg16, resnet50 (see --list).
-        #[arg(required_unless_present = "list")]
+        #[arg(required_unless_present_any = ["list", "net"], conflicts_with = "net")]
         name: Option<String>,
+        /// Any network: its text form ("conv 6 5x5 pad 2, relu, maxpool 2, …"), a .json or
+        /// text file holding a description, or a .safetensors file (the network it carries).
+        #[arg(long, value_name = "DESCRIPTION|FILE")]
+        net: Option<String>,
         /// Input volume HxWxC (default: the network's own, e.g. 227x227x3).
         #[arg(long, value_name = "HxWxC", allow_hyphen_values = true)]
         input: Option<Volume>,
@@ -72,7 +76,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// List the networks.
-        #[arg(long, conflicts_with_all = ["name", "input", "json"])]
+        #[arg(long, conflicts_with_all = ["name", "net", "input", "json"])]
         list: bool,
     },
     /// Train LeNet-5 on MNIST or Fashion-MNIST and write the weights as safetensors.
@@ -109,10 +113,11 @@ fn main() -> ExitCode {
         },
         Command::Arch {
             name,
+            net,
             input,
             json,
             list,
-        } => run_arch(name.as_deref(), input, json, list),
+        } => run_arch(name.as_deref(), net.as_deref(), input, json, list),
         Command::Train(args) => report(train::run(&args)),
         Command::Eval(args) => report(eval::run(&args)),
         Command::Classify(args) => report(classify::run(&args)),
@@ -134,12 +139,26 @@ fn report(result: Result<(), String>) -> ExitCode {
 
 /// Exit codes: 0 success, 1 the network cannot take the input, 2 usage (unknown name;
 /// clap itself exits with 2 for a malformed `--input`).
-fn run_arch(name: Option<&str>, input: Option<Volume>, json: bool, list: bool) -> ExitCode {
+fn run_arch(
+    name: Option<&str>,
+    net: Option<&str>,
+    input: Option<Volume>,
+    json: bool,
+    list: bool,
+) -> ExitCode {
     if list {
         out!("{}", arch::list());
         return ExitCode::SUCCESS;
     }
-    let Some(network) = name.and_then(zoo::by_name) else {
+    let described = match net.map(model_file::read_description) {
+        Some(Ok(a)) => Some(a),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        None => None,
+    };
+    let Some(network) = described.or_else(|| name.and_then(zoo::by_name)) else {
         eprintln!(
             "error: unknown network '{}'; known: {}",
             name.unwrap_or_default(),

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
+use convscope_core::arch::{Architecture, zoo};
 use convscope_core::data::{self, DatasetKind, Split};
-use convscope_core::nn::LeNet;
+use convscope_core::nn::Network;
 use convscope_core::weights::{ModelMetadata, from_safetensors};
 
 /// `--dataset`.
@@ -54,9 +55,53 @@ pub fn model_path(name: &str) -> PathBuf {
 }
 
 /// Reads and parses a model file.
-pub fn load_model(name: &str) -> Result<(LeNet, ModelMetadata), String> {
+pub fn load_model(name: &str) -> Result<(Network, ModelMetadata), String> {
     let path = model_path(name);
     let bytes =
         std::fs::read(&path).map_err(|e| format!("cannot read model {}: {e}", path.display()))?;
     from_safetensors(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The largest description file `--net` reads (a description is a few kilobytes).
+const MAX_DESCRIPTION_FILE: u64 = 1 << 20;
+
+/// A network description from `--net`: a zoo name (`lenet5`, `resnet18`), a file (`.json`
+/// or the text form; a `.safetensors` weights file gives the network it carries), or the
+/// text form itself (`"conv 6 5x5 pad 2, relu, …"`).
+pub fn read_description(arg: &str) -> Result<Architecture, String> {
+    let path = Path::new(arg);
+    if path.is_file() {
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        if path.extension().is_some_and(|e| e == "safetensors") {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let (net, _) =
+                from_safetensors(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            return Ok(net.description().clone());
+        }
+        if size > MAX_DESCRIPTION_FILE {
+            return Err(format!(
+                "{} has {size} bytes; a network description may have at most {MAX_DESCRIPTION_FILE}",
+                path.display()
+            ));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        return Architecture::parse_description(text.trim())
+            .map_err(|e| format!("{}: {e}", path.display()));
+    }
+    if let Some(arch) = zoo::by_name(arg) {
+        return Ok(arch);
+    }
+    Architecture::parse_description(arg).map_err(|e| {
+        let mut msg = format!("--net: {e}");
+        if let convscope_core::arch::DescriptionError::Text(t) = &e {
+            // Point at the column under the line, as compilers do.
+            msg.push_str(&format!(
+                "\n  {arg}\n  {}^",
+                " ".repeat(t.column.saturating_sub(1))
+            ));
+        }
+        msg
+    })
 }

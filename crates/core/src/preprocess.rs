@@ -22,7 +22,7 @@ use image::imageops::FilterType;
 use image::{ImageBuffer, ImageError, ImageReader, Limits, Luma};
 use thiserror::Error;
 
-use crate::nn::lenet::{INPUT_PIXELS, INPUT_SIZE};
+use crate::data::{IMAGE_PIXELS, IMAGE_SIZE};
 
 /// Largest accepted width or height.
 pub const MAX_SIDE: u32 = 8192;
@@ -284,7 +284,7 @@ pub fn preprocess_luma(gray: GrayImage, style: Style) -> Result<Preprocessed, Pr
     // Fit the longer side into `fit` pixels.
     let fit = match style {
         Style::Digit => 20.0,
-        Style::Object => INPUT_SIZE as f64,
+        Style::Object => IMAGE_SIZE as f64,
     };
     let s = fit / f64::from(cw.max(ch));
     let sw = ((f64::from(cw) * s).round() as u32).clamp(1, fit as u32);
@@ -306,18 +306,18 @@ pub fn preprocess_luma(gray: GrayImage, style: Style) -> Result<Preprocessed, Pr
             } else {
                 (sw as f64 / 2.0, sh as f64 / 2.0)
             };
-            let half = INPUT_SIZE as f64 / 2.0;
+            let half = IMAGE_SIZE as f64 / 2.0;
             let place = |c: f64, len: usize| {
-                ((half - c).round() as i64).clamp(0, (INPUT_SIZE - len) as i64) as usize
+                ((half - c).round() as i64).clamp(0, (IMAGE_SIZE - len) as i64) as usize
             };
             (place(cx, sw), place(cy, sh))
         }
-        Style::Object => ((INPUT_SIZE - sw) / 2, (INPUT_SIZE - sh) / 2),
+        Style::Object => ((IMAGE_SIZE - sw) / 2, (IMAGE_SIZE - sh) / 2),
     };
-    let mut input = vec![0.0f32; INPUT_PIXELS];
+    let mut input = vec![0.0f32; IMAGE_PIXELS];
     for y in 0..sh {
         for x in 0..sw {
-            input[(oy + y) * INPUT_SIZE + ox + x] = sp[y * sw + x].clamp(0.0, 1.0);
+            input[(oy + y) * IMAGE_SIZE + ox + x] = sp[y * sw + x].clamp(0.0, 1.0);
         }
     }
     Ok(Preprocessed {

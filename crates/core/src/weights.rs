@@ -1,31 +1,41 @@
-//! LeNet-5 weights as safetensors, with PyTorch `state_dict` names and layouts.
+//! Weights files: any [`Network`] as safetensors, with PyTorch `state_dict` names and
+//! layouts, and its description in the metadata so that a file alone rebuilds its network.
 //!
-//! Tensors: `conv1.weight` `[6, 1, 5, 5]`, `conv1.bias` `[6]`, `conv2.weight`
-//! `[16, 6, 5, 5]`, `conv2.bias` `[16]`, `fc1.weight` `[120, 400]`, `fc1.bias` `[120]`,
-//! `fc2.weight` `[84, 120]`, `fc2.bias` `[84]`, `fc3.weight` `[10, 84]`, `fc3.bias` `[10]`,
-//! all `F32` little-endian — the file `torch.save`-free PyTorch code reads with
-//! `safetensors.torch.load_file` into `LeNet5().load_state_dict(...)`.
+//! Tensors: every parameter and buffer under its name (`conv1.weight` `[6, 1, 5, 5]`,
+//! `fc1.bias` `[120]`, `block1.bn1.running_mean` `[16]`), `F32` little-endian, and batch
+//! norm's `num_batches_tracked` as a 0-dimensional `I64`, exactly what
+//! `safetensors.torch.load_file` gives `module.load_state_dict(..., strict=True)`.
 //!
-//! `__metadata__` (all strings): `format` = `pt`, `architecture` = `lenet5`,
-//! `activation` (`relu`, `tanh`, `sigmoid`, `identity`, `leaky_relu:<slope>`),
-//! `pooling` (`max`, `average`, `sum`), `dataset` (`mnist`, `fashion`), `class_names`
-//! (a JSON array of ten strings), and optionally `accuracy` (fraction in `[0, 1]`) with
-//! `accuracy_on` describing the test set. A file without our metadata (e.g. exported from
-//! PyTorch) loads as ReLU + max pooling with digit class names.
+//! `__metadata__` (all strings): `format` = `pt`; `network` = the description as JSON (the
+//! serde form of [`Architecture`]); `architecture` = its name; `dataset` (`mnist`,
+//! `fashion`), `class_names` (a JSON array, one name per output), and optionally `accuracy`
+//! (fraction in `[0, 1]`) with `accuracy_on` describing the test set.
+//!
+//! Files written before descriptions travelled (the shipped LeNet-5 files of earlier
+//! releases) have no `network` key: they load as [`zoo::lenet5_with`] the `activation` and
+//! `pooling` they record (ReLU and max pooling when absent, as for a file exported from
+//! PyTorch).
 //!
 //! [`from_safetensors`] takes bytes (`&[u8]`), so the web app can load a fetched file; it
-//! never panics: a malformed file, a missing tensor, a wrong shape or dtype, or a NaN/∞
-//! value is a [`WeightsError`] naming the tensor.
+//! never panics: a malformed file, a description that cannot be built, a missing or
+//! unexpected tensor, a wrong shape or dtype, or a NaN/∞ value is a [`WeightsError`] naming
+//! the tensor.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use thiserror::Error;
 
 use crate::activation::Activation;
+use crate::arch::{Architecture, zoo};
 use crate::data::DatasetKind;
-use crate::nn::lenet::{LeNet, LeNetConfig, PARAMETER_NAMES, parameter_shapes};
+use crate::nn::{Network, NnError};
 use crate::pool::PoolKind;
+use crate::rng::Rng;
+
+/// The largest description (JSON bytes) a file may carry: far above any network this
+/// crate can train, far below what would strain a browser tab.
+pub const MAX_DESCRIPTION_BYTES: usize = 1 << 20;
 
 /// Why weights cannot be read or written.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -33,25 +43,35 @@ pub enum WeightsError {
     /// Not a safetensors file (bad header, truncated data, …).
     #[error("not a valid safetensors file: {message}")]
     Malformed { message: String },
-    /// A LeNet-5 tensor is absent.
+    /// The description in the file cannot be built into a network.
+    #[error("the network described in the file cannot be built: {0}")]
+    Network(NnError),
+    /// A tensor of the network is absent.
     #[error("tensor '{name}' is missing")]
-    MissingTensor { name: &'static str },
+    MissingTensor { name: String },
+    /// The file holds a tensor the network does not have.
+    #[error("tensor '{name}' is not part of the network {network}")]
+    UnexpectedTensor { name: String, network: String },
     /// A tensor has another shape.
-    #[error("tensor '{name}' has shape {got:?} but LeNet-5 needs {expected:?}")]
+    #[error("tensor '{name}' has shape {got:?} but the network needs {expected:?}")]
     WrongShape {
-        name: &'static str,
+        name: String,
         got: Vec<usize>,
         expected: Vec<usize>,
     },
-    /// A tensor is not F32.
-    #[error("tensor '{name}' has dtype {got} but F32 is needed")]
-    WrongDtype { name: &'static str, got: String },
-    /// A tensor holds NaN or ±∞.
-    #[error("tensor '{name}' holds the non-finite value {value} at flat index {index}")]
+    /// A tensor has another dtype.
+    #[error("tensor '{name}' has dtype {got} but {expected} is needed")]
+    WrongDtype {
+        name: String,
+        got: String,
+        expected: &'static str,
+    },
+    /// A tensor holds NaN or ±∞ (or a negative count).
+    #[error("tensor '{name}' holds the invalid value {value} at flat index {index}")]
     NonFinite {
-        name: &'static str,
+        name: String,
         index: usize,
-        value: f32,
+        value: f64,
     },
     /// A metadata entry cannot be understood.
     #[error("metadata '{key}' = '{value}': {message}")]
@@ -65,14 +85,12 @@ pub enum WeightsError {
     Serialize { message: String },
 }
 
-/// What a weights file records besides the tensors.
+/// What a weights file records besides the network.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelMetadata {
-    /// Activation and pooling.
-    pub config: LeNetConfig,
     /// The dataset it was trained on, if known.
     pub dataset: Option<DatasetKind>,
-    /// The ten class names in label order.
+    /// The class names in label order, one per output.
     pub class_names: Vec<String>,
     /// Measured accuracy in `[0, 1]`, if any.
     pub accuracy: Option<f64>,
@@ -81,10 +99,9 @@ pub struct ModelMetadata {
 }
 
 impl ModelMetadata {
-    /// Metadata for a model of `config` trained on `dataset` (its class names), no accuracy.
-    pub fn new(config: LeNetConfig, dataset: DatasetKind) -> Self {
+    /// Metadata for a model trained on `dataset` (its class names), no accuracy.
+    pub fn new(dataset: DatasetKind) -> Self {
         Self {
-            config,
             dataset: Some(dataset),
             class_names: dataset
                 .class_names()
@@ -108,31 +125,46 @@ where
     })
 }
 
-/// Serialises `model` and `meta` as safetensors bytes.
+/// Serialises `net` and `meta` as safetensors bytes.
 ///
 /// # Errors
-/// [`WeightsError::Serialize`] if the safetensors writer fails (it does not for LeNet-5).
-pub fn to_safetensors(model: &LeNet, meta: &ModelMetadata) -> Result<Vec<u8>, WeightsError> {
+/// [`WeightsError::Serialize`] if the description cannot be written as JSON or the
+/// safetensors writer fails.
+pub fn to_safetensors(net: &Network, meta: &ModelMetadata) -> Result<Vec<u8>, WeightsError> {
     let ser = |e: &dyn std::fmt::Display| WeightsError::Serialize {
         message: e.to_string(),
     };
-    let params = model.parameters().map_err(|e| ser(&e))?;
-    let bytes: Vec<Vec<u8>> = params
-        .iter()
-        .map(|p| p.iter().flat_map(|v| v.to_le_bytes()).collect())
+    let floats = net.parameters().iter().chain(net.buffers());
+    let mut data: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = floats
+        .map(|t| {
+            let bytes = t.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+            (t.name.clone(), Dtype::F32, t.shape.clone(), bytes)
+        })
         .collect();
-    let mut views = Vec::with_capacity(PARAMETER_NAMES.len());
-    for ((name, shape), data) in PARAMETER_NAMES.iter().zip(parameter_shapes()).zip(&bytes) {
-        views.push((
-            *name,
-            TensorView::new(Dtype::F32, shape, data).map_err(|e| ser(&e))?,
+    for (name, count) in net.batches_tracked() {
+        let count = i64::try_from(*count).unwrap_or(i64::MAX);
+        data.push((
+            name.clone(),
+            Dtype::I64,
+            Vec::new(),
+            count.to_le_bytes().to_vec(),
         ));
     }
+    let mut views = Vec::with_capacity(data.len());
+    for (name, dtype, shape, bytes) in &data {
+        views.push((
+            name.as_str(),
+            TensorView::new(*dtype, shape.clone(), bytes).map_err(|e| ser(&e))?,
+        ));
+    }
+    let description = net.description();
     let mut info = HashMap::new();
     info.insert("format".to_owned(), "pt".to_owned());
-    info.insert("architecture".to_owned(), "lenet5".to_owned());
-    info.insert("activation".to_owned(), meta.config.activation.to_string());
-    info.insert("pooling".to_owned(), meta.config.pool.to_string());
+    info.insert(
+        "network".to_owned(),
+        serde_json::to_string(description).map_err(|e| ser(&e))?,
+    );
+    info.insert("architecture".to_owned(), description.name.clone());
     if let Some(d) = meta.dataset {
         info.insert("dataset".to_owned(), d.name().to_owned());
     }
@@ -149,23 +181,35 @@ pub fn to_safetensors(model: &LeNet, meta: &ModelMetadata) -> Result<Vec<u8>, We
     safetensors::serialize(views, Some(info)).map_err(|e| ser(&e))
 }
 
-fn read_tensor(
+fn check_dtype(
+    name: &str,
+    t: &TensorView<'_>,
+    dtype: Dtype,
+    expected: &'static str,
+) -> Result<(), WeightsError> {
+    if t.dtype() == dtype {
+        Ok(())
+    } else {
+        Err(WeightsError::WrongDtype {
+            name: name.to_owned(),
+            got: format!("{:?}", t.dtype()),
+            expected,
+        })
+    }
+}
+
+fn read_f32(
     st: &SafeTensors<'_>,
-    name: &'static str,
+    name: &str,
     expected: &[usize],
 ) -> Result<Vec<f32>, WeightsError> {
-    let t = st
-        .tensor(name)
-        .map_err(|_| WeightsError::MissingTensor { name })?;
-    if t.dtype() != Dtype::F32 {
-        return Err(WeightsError::WrongDtype {
-            name,
-            got: format!("{:?}", t.dtype()),
-        });
-    }
+    let t = st.tensor(name).map_err(|_| WeightsError::MissingTensor {
+        name: name.to_owned(),
+    })?;
+    check_dtype(name, &t, Dtype::F32, "F32")?;
     if t.shape() != expected {
         return Err(WeightsError::WrongShape {
-            name,
+            name: name.to_owned(),
             got: t.shape().to_vec(),
             expected: expected.to_vec(),
         });
@@ -176,16 +220,82 @@ fn read_tensor(
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
     if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(WeightsError::NonFinite { name, index, value });
+        return Err(WeightsError::NonFinite {
+            name: name.to_owned(),
+            index,
+            value: f64::from(value),
+        });
     }
     Ok(values)
 }
 
-/// Reads a model and its metadata from safetensors bytes.
+fn read_count(st: &SafeTensors<'_>, name: &str) -> Result<u64, WeightsError> {
+    let t = st.tensor(name).map_err(|_| WeightsError::MissingTensor {
+        name: name.to_owned(),
+    })?;
+    check_dtype(name, &t, Dtype::I64, "I64")?;
+    if !(t.shape().is_empty() || t.shape() == [1]) {
+        return Err(WeightsError::WrongShape {
+            name: name.to_owned(),
+            got: t.shape().to_vec(),
+            expected: Vec::new(),
+        });
+    }
+    let b = t.data();
+    let v = b
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, i64::from_le_bytes);
+    u64::try_from(v).map_err(|_| WeightsError::NonFinite {
+        name: name.to_owned(),
+        index: 0,
+        value: v as f64,
+    })
+}
+
+/// The description a file carries, or for a file without one LeNet-5 with the activation
+/// and pooling it records.
+fn description(info: &HashMap<String, String>) -> Result<Architecture, WeightsError> {
+    if let Some(json) = info.get("network") {
+        if json.len() > MAX_DESCRIPTION_BYTES {
+            return Err(WeightsError::Metadata {
+                key: "network",
+                value: format!("{} bytes of JSON", json.len()),
+                message: format!("a description may take at most {MAX_DESCRIPTION_BYTES} bytes"),
+            });
+        }
+        return serde_json::from_str(json).map_err(|e| WeightsError::Metadata {
+            key: "network",
+            value: json.chars().take(80).collect(),
+            message: e.to_string(),
+        });
+    }
+    if let Some(name) = info
+        .get("architecture")
+        .filter(|n| !n.starts_with("lenet5"))
+    {
+        return Err(WeightsError::Metadata {
+            key: "architecture",
+            value: name.clone(),
+            message: "the file has no 'network' description; only LeNet-5 files may omit it"
+                .to_owned(),
+        });
+    }
+    let activation = info
+        .get("activation")
+        .map_or(Ok(Activation::Relu), |s| parse_meta("activation", s))?;
+    let pool = info
+        .get("pooling")
+        .map_or(Ok(PoolKind::Max), |s| parse_meta("pooling", s))?;
+    Ok(zoo::lenet5_with(activation, pool))
+}
+
+/// Reads a network and its metadata from safetensors bytes, strictly: every tensor of the
+/// network must be present with its shape, and no other tensor may be.
 ///
 /// # Errors
 /// [`WeightsError`] naming the problem and, for tensors, the tensor.
-pub fn from_safetensors(bytes: &[u8]) -> Result<(LeNet, ModelMetadata), WeightsError> {
+pub fn from_safetensors(bytes: &[u8]) -> Result<(Network, ModelMetadata), WeightsError> {
     let malformed = |e: &dyn std::fmt::Display| WeightsError::Malformed {
         message: e.to_string(),
     };
@@ -193,23 +303,15 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<(LeNet, ModelMetadata), WeightsE
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| malformed(&e))?;
     let empty = HashMap::new();
     let info = header.metadata().as_ref().unwrap_or(&empty);
-    let activation = info
-        .get("activation")
-        .map_or(Ok(Activation::Relu), |s| parse_meta("activation", s))?;
-    let pool = info
-        .get("pooling")
-        .map_or(Ok(PoolKind::Max), |s| parse_meta("pooling", s))?;
+    let arch = description(info)?;
+    // Initialisation is overwritten tensor by tensor; the seed does not matter.
+    let mut net =
+        Network::build(&arch, &mut Rng::seed_from_u64(0)).map_err(WeightsError::Network)?;
     let dataset = match info.get("dataset") {
         None => None,
-        Some(s) => Some(
-            s.parse::<DatasetKind>()
-                .map_err(|e| WeightsError::Metadata {
-                    key: "dataset",
-                    value: s.clone(),
-                    message: e.to_string(),
-                })?,
-        ),
+        Some(s) => Some(parse_meta::<DatasetKind>("dataset", s)?),
     };
+    let classes = net.output_len();
     let class_names: Vec<String> = match info.get("class_names") {
         Some(s) => {
             let names: Vec<String> =
@@ -218,21 +320,29 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<(LeNet, ModelMetadata), WeightsE
                     value: s.clone(),
                     message: e.to_string(),
                 })?;
-            if names.len() != 10 {
+            if names.len() != classes {
                 return Err(WeightsError::Metadata {
                     key: "class_names",
                     value: s.clone(),
-                    message: format!("{} names, 10 expected", names.len()),
+                    message: format!(
+                        "{} names, but the network has {classes} outputs",
+                        names.len()
+                    ),
                 });
             }
             names
         }
-        None => dataset
-            .unwrap_or(DatasetKind::Mnist)
-            .class_names()
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        None => match dataset {
+            Some(d) if d.class_names().len() == classes => {
+                d.class_names().iter().map(|s| (*s).to_owned()).collect()
+            }
+            _ if classes == 10 && dataset.is_none() => DatasetKind::Mnist
+                .class_names()
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            _ => (0..classes).map(|i| format!("class {i}")).collect(),
+        },
     };
     let accuracy = match info.get("accuracy") {
         None => None,
@@ -247,16 +357,43 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<(LeNet, ModelMetadata), WeightsE
                 })?,
         ),
     };
-    let mut tensors = Vec::with_capacity(PARAMETER_NAMES.len());
-    for (name, shape) in PARAMETER_NAMES.iter().zip(parameter_shapes()) {
-        tensors.push(read_tensor(&st, name, &shape)?);
+    let expected: Vec<(String, Vec<usize>)> = net
+        .parameters()
+        .iter()
+        .chain(net.buffers())
+        .map(|t| (t.name.clone(), t.shape.clone()))
+        .collect();
+    let counters: Vec<String> = net
+        .batches_tracked()
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
+    let known: HashSet<&str> = expected
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .chain(counters.iter().map(String::as_str))
+        .collect();
+    let mut names: Vec<&str> = st.names();
+    names.sort_unstable();
+    if let Some(extra) = names.iter().find(|n| !known.contains(*n)) {
+        return Err(WeightsError::UnexpectedTensor {
+            name: (*extra).to_owned(),
+            network: arch.name.clone(),
+        });
     }
-    let config = LeNetConfig { activation, pool };
-    let model = config.init_with(tensors).map_err(|e| malformed(&e))?;
+    for (name, shape) in &expected {
+        let values = read_f32(&st, name, shape)?;
+        net.set_tensor(name, &values)
+            .map_err(WeightsError::Network)?;
+    }
+    for name in &counters {
+        let count = read_count(&st, name)?;
+        net.set_batches_tracked(name, count)
+            .map_err(WeightsError::Network)?;
+    }
     Ok((
-        model,
+        net,
         ModelMetadata {
-            config,
             dataset,
             class_names,
             accuracy,

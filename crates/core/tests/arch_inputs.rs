@@ -201,7 +201,7 @@ mod arch {
                 "L1: kernel size must be at least 1 (got F = 0)",
             ),
             (
-                one(Op::MaxPool(Pool::new(2, 0))),
+                one(Op::max_pool(Pool::new(2, 0))),
                 "L1: stride must be at least 1 (got S = 0)",
             ),
             (
@@ -229,7 +229,7 @@ mod arch {
                 "L1: 3×3 window (dilation 5, spanning 11×11) is larger than its 8×8 input",
             ),
             (
-                one(Op::MaxPool(Pool::new(2, 2).with_padding(2))),
+                one(Op::max_pool(Pool::new(2, 2).with_padding(2))),
                 "L1: pooling padding 2 must be at most half the window 2",
             ),
         ];

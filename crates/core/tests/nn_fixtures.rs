@@ -11,12 +11,14 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use convscope_core::nn::{
-    ActivationLayer, AdamConfig, Optimizer, Pool2dConfig, SgdConfig, conv2d_bias_backward,
+    AdamConfig, Optimizer, SgdConfig, activation_x_backward, conv2d_bias_backward,
     conv2d_weight_backward, conv2d_x_backward, linear_bias_backward, linear_forward_into,
     linear_weight_backward, linear_x_backward, softmax_cross_entropy,
 };
-use convscope_core::{Activation, Conv2dParams, conv2d};
-use ndarray::{Array1, Array2};
+use convscope_core::pool::pool2d_x_backward_into;
+use convscope_core::shape::Pool2dParams;
+use convscope_core::{Activation, Conv2dParams, PoolKind, conv2d, max_pool2d_with_indices, pool2d};
+use ndarray::{Array1, Array2, Array4};
 use serde::Deserialize;
 
 #[path = "fixtures/compare.rs"]
@@ -204,34 +206,41 @@ fn linear_forward_and_backward_match_numpy() {
 #[test]
 fn pooling_backward_matches_numpy() {
     for c in fixtures().pool2d {
-        let config = match c.kind.as_str() {
-            "max" => Pool2dConfig::max(c.kernel),
-            _ => Pool2dConfig::average(c.kernel),
+        let kind = match c.kind.as_str() {
+            "max" => PoolKind::Max,
+            _ => PoolKind::Average,
         };
-        let layer = config.init();
+        let params = Pool2dParams::new(c.kernel);
         let x = tensor(c.input_shape, &c.input);
-        let out = layer.forward(x.view()).unwrap();
+        let (output, argmax) = if kind == PoolKind::Max {
+            let (y, a) = max_pool2d_with_indices(x.view(), params).unwrap();
+            (y, Some(a))
+        } else {
+            (pool2d(x.view(), kind, params).unwrap(), None)
+        };
         close(
             &format!("{} pool y", c.kind),
-            out.output.as_slice().unwrap(),
+            output.as_slice().unwrap(),
             &c.output,
         );
         let dy = tensor(
             [
                 c.input_shape[0],
                 c.input_shape[1],
-                out.output.dim().2,
-                out.output.dim().3,
+                output.dim().2,
+                output.dim().3,
             ],
             &c.dy,
         );
-        let dx = layer
-            .backward(
-                dy.view(),
-                out.argmax.as_ref().map(|a| a.view()),
-                c.input_shape,
-            )
-            .unwrap();
+        let mut dx = Array4::zeros(c.input_shape);
+        pool2d_x_backward_into(
+            kind,
+            params,
+            dy.view(),
+            argmax.as_ref().map(|a| a.view()),
+            dx.view_mut(),
+        )
+        .unwrap();
         close(
             &format!("{} pool dx", c.kind),
             dx.as_slice().unwrap(),
@@ -243,15 +252,15 @@ fn pooling_backward_matches_numpy() {
 #[test]
 fn activation_backward_matches_numpy() {
     for c in fixtures().activations {
-        let layer = ActivationLayer::new(match c.name.as_str() {
+        let activation = match c.name.as_str() {
             "relu" => Activation::Relu,
             _ => Activation::Tanh,
-        });
+        };
         let x = Array1::from(c.x.clone());
         let dy = Array1::from(c.dy.clone());
-        let y = layer.forward(x.view());
+        let y = activation.forward(x.view());
         close(&format!("{} y", c.name), y.as_slice().unwrap(), &c.y);
-        let dx = layer.backward(dy.view(), x.view()).unwrap();
+        let dx = activation_x_backward(activation, dy.view(), x.view()).unwrap();
         close(&format!("{} dx", c.name), dx.as_slice().unwrap(), &c.dx);
     }
 }

@@ -1,4 +1,5 @@
-//! Networks built from descriptions: the text form, LeNet-5 as a description, finite-
+//! Networks built from descriptions: the text form, LeNet-5 as a description (against the
+//! same network by hand and the draws of the hand-wired LeNet it replaced), finite-
 //! difference gradient checks of every layer kind (training and evaluation modes), and the
 //! messages for descriptions that cannot run.
 //!
@@ -16,7 +17,10 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use convscope_core::arch::{Architecture, zoo};
 use convscope_core::nn::network::{Gradients, Mode, Network, Trainer, Workspace};
-use convscope_core::nn::{LeNetConfig, NnError, Rng, SgdConfig};
+use convscope_core::nn::{NnError, Rng, SgdConfig, linear_forward_into};
+use convscope_core::shape::Pool2dParams;
+use convscope_core::{Activation, Conv2dParams, PoolKind, conv2d, pool2d};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayView4};
 
 const TOL: f64 = 1e-3;
 
@@ -240,28 +244,228 @@ fn lenet5_text_is_the_zoo_description() {
     assert_eq!(zoo.to_text(), format!("input 28x28x1, {text}"));
 }
 
-#[test]
-fn lenet5_from_its_description_equals_the_hand_wired_lenet() {
-    let net = Network::build(&zoo::lenet5(), &mut Rng::seed_from_u64(42)).unwrap();
-    let old = LeNetConfig::default()
-        .init(&mut Rng::seed_from_u64(42))
-        .unwrap();
-    let names: Vec<&str> = net.parameters().iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, convscope_core::nn::lenet::PARAMETER_NAMES);
-    for (t, p) in net.parameters().iter().zip(old.parameters().unwrap()) {
-        assert_eq!(t.data, p, "{}", t.name);
-    }
-    assert_eq!(net.parameter_count(), 61_706);
-    let mut rng = Rng::seed_from_u64(3);
-    let x = random(5 * 784, &mut rng, 1.0);
-    let mut ws = Workspace::new();
-    let y = net
-        .forward(&x, 5, Mode::Eval, &mut ws, &mut rng)
+/// LeNet-5 by hand from the core's own kernels (`conv2d`, `pool2d`, `Activation::forward`,
+/// `linear_forward_into`) on `net`'s weights, read by their PyTorch names and shapes.
+fn lenet5_by_hand(net: &Network, x: &[f32], n: usize, act: Activation, pool: PoolKind) -> Vec<f32> {
+    let tensor = |name: &str| net.tensor(name).unwrap_or_else(|| panic!("no {name}"));
+    let conv = |x: ArrayView4<'_, f32>, name: &str, padding: usize| {
+        let w = tensor(&format!("{name}.weight"));
+        let shape: [usize; 4] = w.shape.clone().try_into().unwrap();
+        let b = tensor(&format!("{name}.bias"));
+        conv2d(
+            x,
+            ArrayView4::from_shape(shape, &w.data).unwrap(),
+            Some(ArrayView1::from(&b.data[..])),
+            Conv2dParams::default().with_padding(padding),
+        )
         .unwrap()
-        .to_vec();
-    let mut old_ws = convscope_core::nn::Workspace::new();
-    let z = old.logits_with(&x, 5, &mut old_ws).unwrap();
-    assert_eq!(y, z);
+    };
+    let dense = |x: ArrayView2<'_, f32>, name: &str| {
+        let w = tensor(&format!("{name}.weight"));
+        let b = tensor(&format!("{name}.bias"));
+        let (o, i) = (w.shape[0], w.shape[1]);
+        let mut y = Array2::zeros((x.nrows(), o));
+        linear_forward_into(
+            x,
+            ArrayView2::from_shape((o, i), &w.data).unwrap(),
+            Some(ArrayView1::from(&b.data[..])),
+            y.view_mut(),
+        )
+        .unwrap();
+        y
+    };
+    let window = Pool2dParams::new(2);
+    let x = ArrayView4::from_shape([n, 1, 28, 28], x).unwrap();
+    let h = act.forward(conv(x, "conv1", 2).view());
+    let h = pool2d(h.view(), pool, window).unwrap();
+    let h = act.forward(conv(h.view(), "conv2", 0).view());
+    let h = pool2d(h.view(), pool, window).unwrap();
+    assert_eq!(h.shape(), [n, 16, 5, 5]);
+    let h = h.into_shape_with_order((n, 400)).unwrap();
+    let h = act.forward(dense(h.view(), "fc1").view());
+    let h = act.forward(dense(h.view(), "fc2").view());
+    dense(h.view(), "fc3").into_raw_vec_and_offset().0
+}
+
+/// What the removed hand-wired LeNet (`LeNetConfig::default()` / `::lecun()`, seed 42)
+/// drew, recorded before its removal: per tensor the first three values, the last, and the
+/// f64 sum; and its logits for two images (`Rng::seed_from_u64(3)`, `uniform(-1, 1)`).
+struct OldLeNet {
+    tensors: [(&'static str, [f32; 3], f32, f64); 10],
+    logits: [f32; 20],
+}
+
+const OLD_INIT: [(&str, [f32; 3], f32, f64); 10] = [
+    (
+        "conv1.weight",
+        [-0.16645482, -0.048407912, 0.07201736],
+        -0.13596857,
+        1.297326222062111,
+    ),
+    (
+        "conv1.bias",
+        [0.15779619, -0.11578119, 0.02042368],
+        0.08697511,
+        -0.114258773624897,
+    ),
+    (
+        "conv2.weight",
+        [-0.009166494, 0.032214046, -0.04991419],
+        0.022484258,
+        -1.9001530930399895,
+    ),
+    (
+        "conv2.bias",
+        [0.014988661, 0.0018139556, -0.0596549],
+        -0.0071607754,
+        -0.01495041698217392,
+    ),
+    (
+        "fc1.weight",
+        [0.026554238, -0.043636303, 0.033868108],
+        -0.03158924,
+        0.8200639076530933,
+    ),
+    (
+        "fc1.bias",
+        [0.046920005, -0.031204522, 0.0069889724],
+        0.009614937,
+        -0.2763687130063772,
+    ),
+    (
+        "fc2.weight",
+        [-0.08811813, 0.09029558, -0.032943275],
+        0.05649644,
+        11.947120800614357,
+    ),
+    (
+        "fc2.bias",
+        [0.061146885, -0.07418454, 0.0017776638],
+        0.071150005,
+        0.06997992843389511,
+    ),
+    (
+        "fc3.weight",
+        [-0.021218523, 0.03468796, 0.0731057],
+        -0.08293194,
+        -1.5429678708314896,
+    ),
+    (
+        "fc3.bias",
+        [0.09836047, -0.013639659, -0.1056277],
+        0.074436836,
+        0.18113048747181892,
+    ),
+];
+
+const OLD_RELU_MAX: OldLeNet = OldLeNet {
+    tensors: OLD_INIT,
+    logits: [
+        0.08749105,
+        -0.0019979132,
+        -0.1243756,
+        0.071711384,
+        -0.017182894,
+        0.08599452,
+        0.01887589,
+        0.0043066368,
+        0.007154513,
+        0.04177627,
+        0.09278409,
+        0.0031484049,
+        -0.11902978,
+        0.06870177,
+        -0.037723903,
+        0.08160586,
+        0.026939195,
+        -0.008160297,
+        0.010300629,
+        0.04829985,
+    ],
+};
+
+const OLD_TANH_AVERAGE: OldLeNet = OldLeNet {
+    tensors: OLD_INIT,
+    logits: [
+        0.06830182,
+        -0.0018924177,
+        -0.13615736,
+        0.049987987,
+        0.010036748,
+        0.116522186,
+        0.05981218,
+        -0.05144679,
+        0.024074716,
+        0.07222099,
+        0.0827046,
+        0.005089447,
+        -0.13354951,
+        0.059523605,
+        0.019902226,
+        0.12510878,
+        0.04688733,
+        -0.063137904,
+        0.0010588579,
+        0.07293622,
+    ],
+};
+
+#[test]
+fn lenet5_from_its_description_matches_lenet5_by_hand_and_the_old_draws() {
+    let shapes: [(&str, &[usize]); 10] = [
+        ("conv1.weight", &[6, 1, 5, 5]),
+        ("conv1.bias", &[6]),
+        ("conv2.weight", &[16, 6, 5, 5]),
+        ("conv2.bias", &[16]),
+        ("fc1.weight", &[120, 400]),
+        ("fc1.bias", &[120]),
+        ("fc2.weight", &[84, 120]),
+        ("fc2.bias", &[84]),
+        ("fc3.weight", &[10, 84]),
+        ("fc3.bias", &[10]),
+    ];
+    for (act, pool, old) in [
+        (Activation::Relu, PoolKind::Max, OLD_RELU_MAX),
+        (Activation::Tanh, PoolKind::Average, OLD_TANH_AVERAGE),
+    ] {
+        let arch = zoo::lenet5_with(act, pool);
+        let net = Network::build(&arch, &mut Rng::seed_from_u64(42)).unwrap();
+        let got: Vec<(&str, &[usize])> = net
+            .parameters()
+            .iter()
+            .map(|t| (t.name.as_str(), &t.shape[..]))
+            .collect();
+        assert_eq!(got, shapes, "{}", arch.name);
+        assert_eq!(net.parameter_count(), 61_706);
+        // The same draws, in the same order, as the hand-wired LeNet it replaced.
+        for (t, (name, first, last, sum)) in net.parameters().iter().zip(old.tensors) {
+            assert_eq!(t.name, name);
+            assert_eq!(t.data[..3], first, "{name}");
+            assert_eq!(t.data.last(), Some(&last), "{name}");
+            let s: f64 = t.data.iter().map(|&v| f64::from(v)).sum();
+            assert!((s - sum).abs() < 1e-9, "{name}: sum {s} vs {sum}");
+        }
+        // Five images: the dense layers take their GEMM path (two: their dot products).
+        let mut rng = Rng::seed_from_u64(3);
+        let x = random(5 * 784, &mut rng, 1.0);
+        let mut ws = Workspace::new();
+        for n in [5, 2] {
+            let y = net
+                .forward(&x[..n * 784], n, Mode::Eval, &mut ws, &mut rng)
+                .unwrap()
+                .to_vec();
+            let by_hand = lenet5_by_hand(&net, &x[..n * 784], n, act, pool);
+            assert_eq!(y.len(), n * 10);
+            assert_eq!(y, by_hand, "{} batch {n}", arch.name);
+            for (i, (a, b)) in y.iter().zip(old.logits).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-6,
+                    "{} batch {n}, logit {i}: {a} vs the old LeNet's {b}",
+                    arch.name
+                );
+            }
+        }
+    }
 }
 
 #[test]

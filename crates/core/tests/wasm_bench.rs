@@ -211,15 +211,15 @@ fn median_micros(mut f: impl FnMut(), samples: usize, calls: usize) -> (f64, f64
 #[wasm_bindgen_test]
 #[ignore = "benchmark: run with `cargo xtask bench-wasm`"]
 fn lenet_single_image_latency_in_chromium() {
-    use convscope_core::nn::lenet::{INPUT_PIXELS, INPUT_SIZE};
-    use convscope_core::nn::{LeNetConfig, Rng};
-    use ndarray::ArrayView4;
+    use convscope_core::arch::zoo;
+    use convscope_core::data::{CLASSES, IMAGE_PIXELS};
+    use convscope_core::nn::{Mode, Network, Rng, Workspace};
+    use convscope_core::{Activation, PoolKind};
 
-    let image = fill(INPUT_PIXELS, 7)
+    let image = fill(IMAGE_PIXELS, 7)
         .into_iter()
         .map(|v| v.max(0.0))
         .collect::<Vec<f32>>();
-    let x = ArrayView4::from_shape((1, 1, INPUT_SIZE, INPUT_SIZE), &image).unwrap();
     console_log!(
         "{:<46} {:>8} {:>8} {:>8}  (µs per image: 10th percentile, median, 90th; 300 samples × 20 calls after warm-up)",
         "LeNet-5, one 28×28 image",
@@ -227,54 +227,50 @@ fn lenet_single_image_latency_in_chromium() {
         "median",
         "p90"
     );
-    for (name, config) in [
-        ("ReLU + max", LeNetConfig::default()),
-        ("tanh + average", LeNetConfig::lecun()),
+    for (name, arch) in [
+        ("ReLU + max", zoo::lenet5()),
+        (
+            "tanh + average",
+            zoo::lenet5_with(Activation::Tanh, PoolKind::Average),
+        ),
     ] {
-        let net = config.init(&mut Rng::seed_from_u64(1)).unwrap();
+        let net = Network::build(&arch, &mut Rng::seed_from_u64(1)).unwrap();
+        let mut rng = Rng::seed_from_u64(0);
         let (p10, med, p90) = median_micros(
             || {
-                let probs = net.forward_trace(x).unwrap().probabilities;
-                assert_eq!(probs.len(), 10);
+                let mut ws = Workspace::new();
+                let logits = net
+                    .forward(&image, 1, Mode::Eval, &mut ws, &mut rng)
+                    .unwrap();
+                let p = convscope_core::softmax(logits);
+                assert_eq!(p.len(), CLASSES);
             },
             300,
             20,
         );
         console_log!(
             "{:<46} {:>8.1} {:>8.1} {:>8.1}",
-            format!("{name}: input → probabilities, every layer kept"),
+            format!("{name}: input → probabilities, fresh workspace"),
             p10,
             med,
             p90
         );
-        let mut ws = convscope_core::nn::Workspace::new();
+        let mut ws = Workspace::new();
         let (p10, med, p90) = median_micros(
             || {
-                let probs = net.forward_trace_with(x, &mut ws).unwrap().probabilities;
-                assert_eq!(probs.len(), 10);
+                let logits = net
+                    .forward(&image, 1, Mode::Eval, &mut ws, &mut rng)
+                    .unwrap();
+                let p = convscope_core::softmax(logits);
+                assert_eq!(p.len(), CLASSES);
+                assert_eq!(ws.outputs(&net).len(), arch.layers.len());
             },
             300,
             20,
         );
         console_log!(
             "{:<46} {:>8.1} {:>8.1} {:>8.1}",
-            format!("{name}: the same, workspace kept (the worker)"),
-            p10,
-            med,
-            p90
-        );
-        let (p10, med, p90) = median_micros(
-            || {
-                let logits = net.forward(x).unwrap();
-                let p = convscope_core::softmax(logits.as_slice().unwrap());
-                assert_eq!(p.len(), 10);
-            },
-            300,
-            20,
-        );
-        console_log!(
-            "{:<46} {:>8.1} {:>8.1} {:>8.1}",
-            format!("{name}: input → logits → softmax"),
+            format!("{name}: every layer kept, workspace kept (the worker)"),
             p10,
             med,
             p90

@@ -257,7 +257,7 @@ fn eval_layer(
     };
     let result = match &layer.op {
         Op::Conv(c) => conv(&mut r, c),
-        Op::MaxPool(p) | Op::AvgPool(p) | Op::SumPool(p) => pool(&mut r, p),
+        Op::Pool { window, .. } => pool(&mut r, window),
         Op::LocalResponseNorm { size } => {
             r.description = format!("Normalization layer (local response, size {size})");
             nonzero(*size, "the LRN size")

@@ -40,18 +40,20 @@ impl Layer {
     }
 }
 
-/// What a layer does. Serialised with a `kind` tag (`{"kind": "conv", "out_channels": 96, …}`).
+/// What a layer does. Serialised with a `kind` tag (`{"kind": "conv", "out_channels": 96, …}`;
+/// pooling as `max_pool`, `avg_pool` or `sum_pool`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(from = "OpRepr", into = "OpRepr")]
 pub enum Op {
     /// Convolution with K filters of F×F×D1.
     Conv(Conv),
-    /// Max pooling, each depth slice separately.
-    MaxPool(Pool),
-    /// Average pooling, each depth slice separately.
-    AvgPool(Pool),
-    /// Sum pooling (the window's sum), each depth slice separately.
-    SumPool(Pool),
+    /// Pooling (max, average or sum over each window), each depth slice separately.
+    Pool {
+        /// Which summary of the window.
+        kind: PoolKind,
+        /// The window.
+        window: Pool,
+    },
     /// Local response normalisation across `size` neighbouring channels (no parameters).
     LocalResponseNorm {
         /// Number of neighbouring channels summed over.
@@ -85,24 +87,95 @@ pub enum Op {
     Residual(Residual),
 }
 
+/// [`Op`]'s serde form: one tag per pooling kind (`max_pool`, as the files have always had).
+/// A new pooling kind adds its variant here and in [`PoolKind`].
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum OpRepr {
+    Conv(Conv),
+    MaxPool(Pool),
+    AvgPool(Pool),
+    SumPool(Pool),
+    LocalResponseNorm { size: usize },
+    Activation { function: Activation },
+    BatchNorm,
+    AdaptiveAvgPool { h: usize, w: usize },
+    Flatten,
+    Linear(Linear),
+    Dropout { p: f64 },
+    Residual(Residual),
+}
+
+impl From<OpRepr> for Op {
+    fn from(r: OpRepr) -> Self {
+        match r {
+            OpRepr::Conv(c) => Self::Conv(c),
+            OpRepr::MaxPool(window) => Self::pool(PoolKind::Max, window),
+            OpRepr::AvgPool(window) => Self::pool(PoolKind::Average, window),
+            OpRepr::SumPool(window) => Self::pool(PoolKind::Sum, window),
+            OpRepr::LocalResponseNorm { size } => Self::LocalResponseNorm { size },
+            OpRepr::Activation { function } => Self::Activation { function },
+            OpRepr::BatchNorm => Self::BatchNorm,
+            OpRepr::AdaptiveAvgPool { h, w } => Self::AdaptiveAvgPool { h, w },
+            OpRepr::Flatten => Self::Flatten,
+            OpRepr::Linear(l) => Self::Linear(l),
+            OpRepr::Dropout { p } => Self::Dropout { p },
+            OpRepr::Residual(r) => Self::Residual(r),
+        }
+    }
+}
+
+impl From<Op> for OpRepr {
+    fn from(op: Op) -> Self {
+        match op {
+            Op::Conv(c) => Self::Conv(c),
+            Op::Pool { kind, window } => match kind {
+                PoolKind::Max => Self::MaxPool(window),
+                PoolKind::Average => Self::AvgPool(window),
+                PoolKind::Sum => Self::SumPool(window),
+            },
+            Op::LocalResponseNorm { size } => Self::LocalResponseNorm { size },
+            Op::Activation { function } => Self::Activation { function },
+            Op::BatchNorm => Self::BatchNorm,
+            Op::AdaptiveAvgPool { h, w } => Self::AdaptiveAvgPool { h, w },
+            Op::Flatten => Self::Flatten,
+            Op::Linear(l) => Self::Linear(l),
+            Op::Dropout { p } => Self::Dropout { p },
+            Op::Residual(r) => Self::Residual(r),
+        }
+    }
+}
+
 impl Op {
     /// A pooling layer of `kind`.
     #[must_use]
     pub const fn pool(kind: PoolKind, window: Pool) -> Self {
-        match kind {
-            PoolKind::Max => Self::MaxPool(window),
-            PoolKind::Average => Self::AvgPool(window),
-            PoolKind::Sum => Self::SumPool(window),
-        }
+        Self::Pool { kind, window }
+    }
+
+    /// Max pooling over `window`.
+    #[must_use]
+    pub const fn max_pool(window: Pool) -> Self {
+        Self::pool(PoolKind::Max, window)
+    }
+
+    /// Average pooling over `window`.
+    #[must_use]
+    pub const fn avg_pool(window: Pool) -> Self {
+        Self::pool(PoolKind::Average, window)
+    }
+
+    /// Sum pooling over `window`.
+    #[must_use]
+    pub const fn sum_pool(window: Pool) -> Self {
+        Self::pool(PoolKind::Sum, window)
     }
 
     /// For a pooling layer, its kind and window.
     #[must_use]
     pub const fn as_pool(&self) -> Option<(PoolKind, Pool)> {
         match *self {
-            Self::MaxPool(p) => Some((PoolKind::Max, p)),
-            Self::AvgPool(p) => Some((PoolKind::Average, p)),
-            Self::SumPool(p) => Some((PoolKind::Sum, p)),
+            Self::Pool { kind, window } => Some((kind, window)),
             _ => None,
         }
     }
@@ -112,9 +185,11 @@ impl Op {
     pub fn kind(&self) -> LayerKind {
         match self {
             Self::Conv(_) => LayerKind::Conv,
-            Self::MaxPool(_) => LayerKind::MaxPool,
-            Self::AvgPool(_) => LayerKind::AvgPool,
-            Self::SumPool(_) => LayerKind::SumPool,
+            Self::Pool { kind, .. } => match kind {
+                PoolKind::Max => LayerKind::MaxPool,
+                PoolKind::Average => LayerKind::AvgPool,
+                PoolKind::Sum => LayerKind::SumPool,
+            },
             Self::LocalResponseNorm { .. } => LayerKind::LocalResponseNorm,
             Self::Activation { .. } => LayerKind::Activation,
             Self::BatchNorm => LayerKind::BatchNorm,

@@ -182,7 +182,7 @@ impl Namer {
         };
         let name = match op {
             Op::Conv(_) => numbered(&mut self.conv, "conv"),
-            Op::MaxPool(_) | Op::AvgPool(_) | Op::SumPool(_) => numbered(&mut self.pool, "pool"),
+            Op::Pool { .. } => numbered(&mut self.pool, "pool"),
             Op::Activation { function } => {
                 let base = match function {
                     Activation::LeakyRelu { .. } => "leaky_relu".to_owned(),
@@ -254,13 +254,11 @@ fn write_op(out: &mut String, op: &Op) {
                 out.push_str(" nobias");
             }
         }
-        Op::MaxPool(p) | Op::AvgPool(p) | Op::SumPool(p) => {
-            let word = match op {
-                Op::MaxPool(_) => "maxpool",
-                Op::AvgPool(_) => "avgpool",
-                _ => "sumpool",
+        Op::Pool { .. } => {
+            let Some((kind, p)) = op.as_pool() else {
+                return;
             };
-            let _ = write!(out, "{word} {}", p.kernel);
+            let _ = write!(out, "{}pool {}", kind.short(), p.kernel);
             if p.stride != p.kernel {
                 let _ = write!(out, " stride {}", p.stride);
             }
@@ -533,14 +531,13 @@ impl Parser {
         }
         self.pos += 1;
         let word = t.text.to_ascii_lowercase();
+        let pool_kind = word
+            .strip_suffix("pool")
+            .and_then(|k| k.parse::<PoolKind>().ok());
         match word.as_str() {
             "conv" => self.conv(),
-            "maxpool" | "avgpool" | "sumpool" => {
-                let kind = match word.as_str() {
-                    "maxpool" => PoolKind::Max,
-                    "avgpool" => PoolKind::Average,
-                    _ => PoolKind::Sum,
-                };
+            _ if pool_kind.is_some() => {
+                let kind = pool_kind.unwrap_or(PoolKind::Max);
                 let (f, _) = self.size("a window size such as 2 or 2x2", true)?;
                 let mut pool = Pool::new(f, f);
                 while let Some(w) = self.peek_word() {

@@ -3,7 +3,7 @@
 //! Parameter totals match torchvision's `sum(p.numel() for p in model.parameters())`; the
 //! tests in `tests/arch_zoo.rs` assert every one.
 
-use super::{Activation, Architecture, Conv, Layer, Linear, Op, Pool, Residual, Volume};
+use super::{Activation, Architecture, Conv, Layer, Linear, Op, Pool, PoolKind, Residual, Volume};
 
 /// Every name [`by_name`] accepts, in the order a listing shows them.
 pub const NAMES: &[&str] = &[
@@ -69,27 +69,58 @@ fn relu() -> Op {
     Activation::Relu.into()
 }
 
-/// LeNet-5 in its modern form for 28×28×1 MNIST digits: conv 6@5×5 pad 2 → ReLU → max pool
-/// 2 → conv 16@5×5 → ReLU → max pool 2 → fc 120 → fc 84 → fc 10. 61,706 parameters.
+/// LeNet-5 for 28×28 grayscale images (PyTorch's usual adaptation of LeCun et al. 1998):
+/// conv1 6 5×5 pad 2 → activation → 2×2 pooling → conv2 16 5×5 → activation → 2×2 pooling
+/// → flatten → fc1 120 → activation → fc2 84 → activation → fc3 10; 61,706 parameters.
+/// ReLU and max pooling, the modern variant ([`lenet5_with`] for others).
 #[must_use]
 pub fn lenet5() -> Architecture {
+    lenet5_with(Activation::Relu, PoolKind::Max)
+}
+
+/// LeNet-5 with another activation and pooling: `lenet5_with(Tanh, Average)` is LeCun's.
+/// Layer names follow the activation (`relu1` … `relu4`, `tanh1` …).
+#[must_use]
+pub fn lenet5_with(activation: Activation, pool: PoolKind) -> Architecture {
+    let base = match activation {
+        Activation::LeakyRelu { .. } => "leaky_relu".to_owned(),
+        a => a.to_string(),
+    };
+    let act = |i: usize| Layer::new(format!("{base}{i}"), Op::from(activation));
+    let pooling = |i: usize| Layer::new(format!("pool{i}"), Op::pool(pool, Pool::new(2, 2)));
+    let (name, title) = if (activation, pool) == (Activation::Relu, PoolKind::Max) {
+        (
+            "lenet5".to_owned(),
+            "LeNet-5, modern variant with ReLU and max pooling (after LeCun et al. 1998)"
+                .to_owned(),
+        )
+    } else if (activation, pool) == (Activation::Tanh, PoolKind::Average) {
+        (
+            "lenet5_lecun".to_owned(),
+            "LeNet-5 with tanh and average pooling, as LeCun et al. (1998)".to_owned(),
+        )
+    } else {
+        (
+            format!("lenet5_{base}_{pool}"),
+            format!("LeNet-5 with {} and {pool} pooling", activation.name()),
+        )
+    };
     Architecture {
-        name: "lenet5".to_owned(),
-        title: "LeNet-5, modern variant with ReLU and max pooling (after LeCun et al. 1998)"
-            .to_owned(),
+        name,
+        title,
         input: Volume::new(28, 28, 1),
         layers: vec![
             Layer::new("conv1", Conv::new(6, 5).with_padding(2)),
-            Layer::new("relu1", relu()),
-            Layer::new("pool1", Op::MaxPool(Pool::new(2, 2))),
+            act(1),
+            pooling(1),
             Layer::new("conv2", Conv::new(16, 5)),
-            Layer::new("relu2", relu()),
-            Layer::new("pool2", Op::MaxPool(Pool::new(2, 2))),
+            act(2),
+            pooling(2),
             Layer::new("flatten", Op::Flatten),
             Layer::new("fc1", Linear::new(120)),
-            Layer::new("relu3", relu()),
+            act(3),
             Layer::new("fc2", Linear::new(84)),
-            Layer::new("relu4", relu()),
+            act(4),
             Layer::new("fc3", Linear::new(10)),
         ],
     }
@@ -100,7 +131,7 @@ pub fn lenet5() -> Architecture {
 /// lists no ReLU or dropout rows; they change no count.
 #[must_use]
 pub fn alexnet_lecture() -> Architecture {
-    let max_pool = || Op::MaxPool(Pool::new(3, 2));
+    let max_pool = || Op::max_pool(Pool::new(3, 2));
     let norm = || Op::LocalResponseNorm { size: 5 };
     Architecture {
         name: "alexnet_lecture".to_owned(),
@@ -129,7 +160,7 @@ pub fn alexnet_lecture() -> Architecture {
 /// 64/192/384/256/256 filters, no LRN. 61,100,840 parameters.
 #[must_use]
 pub fn alexnet() -> Architecture {
-    let max_pool = || Op::MaxPool(Pool::new(3, 2));
+    let max_pool = || Op::max_pool(Pool::new(3, 2));
     let dropout = || Op::Dropout { p: 0.5 };
     Architecture {
         name: "alexnet".to_owned(),
@@ -219,7 +250,10 @@ pub fn vgg(config: Vgg, batch_norm: bool) -> Architecture {
             }
             layers.push(Layer::new(format!("relu{s}_{i}"), relu()));
         }
-        layers.push(Layer::new(format!("pool{s}"), Op::MaxPool(Pool::new(2, 2))));
+        layers.push(Layer::new(
+            format!("pool{s}"),
+            Op::max_pool(Pool::new(2, 2)),
+        ));
     }
     layers.push(Layer::new("avgpool", Op::AdaptiveAvgPool { h: 7, w: 7 }));
     for (n, width) in [(6, 4096), (7, 4096)] {
@@ -297,7 +331,7 @@ pub fn resnet(config: ResNet) -> Architecture {
         ),
         Layer::new("bn1", Op::BatchNorm),
         Layer::new("relu", relu()),
-        Layer::new("maxpool", Op::MaxPool(Pool::new(3, 2).with_padding(1))),
+        Layer::new("maxpool", Op::max_pool(Pool::new(3, 2).with_padding(1))),
     ];
     let expansion = if config.bottleneck() { 4 } else { 1 };
     let mut channels = 64;

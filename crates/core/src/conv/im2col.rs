@@ -24,45 +24,30 @@ const OP: &str = "conv2d";
 /// `plane` (`H × W`) sees at every output position (0 for padding): one row of the im2col
 /// matrix.
 fn im2col_row(g: &Conv2dGeometry, plane: &[f32], [ky, kx]: [usize; 2], dst: &mut [f32]) {
-    let p = g.params();
-    let [h, w] = g.input_size();
+    let [rows, cols] = g.window_axes();
+    let w = cols.size;
     let ow = g.output_size()[1];
-    // Column offset of this tap in unpadded coordinates: ix = ox·S + off.
-    // i128: exact for any usize hyper-parameters that passed validation.
-    let off = (kx * p.dilation[1]) as i128 - p.padding[1] as i128;
-    let sw = p.stride[1] as i128;
-    // Valid ox: 0 ≤ ox·S + off < W, i.e. lo ≤ ox < hi.
-    let lo = if off >= 0 { 0 } else { (-off + sw - 1) / sw };
-    let hi = if (w as i128) <= off {
-        0
-    } else {
-        (w as i128 - off + sw - 1) / sw
-    };
-    let lo = lo.min(ow as i128) as usize;
-    let hi = (hi.min(ow as i128) as usize).max(lo);
+    // The output columns whose input column (ox·S + kx·D − P) is a cell, not padding.
+    let valid = cols.valid_outputs(kx, ow);
+    let (lo, hi) = (valid.start, valid.end);
     for (oy, dst) in dst.chunks_exact_mut(ow.max(1)).enumerate() {
-        let py = oy * p.stride[0] + ky * p.dilation[0];
-        let src = py
-            .checked_sub(p.padding[0])
-            .filter(|&y| y < h)
-            .map(|y| &plane[y * w..(y + 1) * w]);
-        let Some(src) = src else {
+        let Some(y) = rows.inside(oy, ky) else {
             dst.fill(0.0);
             continue;
         };
+        let src = &plane[y * w..(y + 1) * w];
         dst[..lo].fill(0.0);
         dst[hi..].fill(0.0);
         if hi == lo {
-            continue; // every column of this row is padding (`start` may be < 0)
+            continue; // every column of this row is padding
         }
-        let start = (lo as i128 * sw + off) as usize;
-        if p.stride[1] == 1 {
+        let start = cols.padded(lo, kx) - cols.padding;
+        if cols.stride == 1 {
             dst[lo..hi].copy_from_slice(&src[start..start + (hi - lo)]);
         } else {
-            let step = p.stride[1];
             for (d, s) in dst[lo..hi]
                 .iter_mut()
-                .zip(src[start..].iter().step_by(step))
+                .zip(src[start..].iter().step_by(cols.stride))
             {
                 *d = *s;
             }
@@ -71,8 +56,9 @@ fn im2col_row(g: &Conv2dGeometry, plane: &[f32], [ky, kx]: [usize; 2], dst: &mut
 }
 
 /// Fills `cols` (`rows × H2·W2`, row-major) from one sample's channel planes. `planes` holds
-/// this group's `C_in/groups` channel planes back to back.
-fn im2col(g: &Conv2dGeometry, planes: &[f32], cols: &mut [f32]) {
+/// this group's `C_in/groups` channel planes back to back. The convolution's backward
+/// passes use it too.
+pub(crate) fn im2col(g: &Conv2dGeometry, planes: &[f32], cols: &mut [f32]) {
     let [kh, kw] = g.kernel();
     let ohw = g.cols_shape()[1];
     let area = g.input_size()[0] * g.input_size()[1];

@@ -31,25 +31,20 @@ pub(crate) fn window_taps(
     ox: usize,
     mut f: impl FnMut(Tap),
 ) {
-    let p = g.params();
+    let [rows, cols] = g.window_axes();
     let [kh, kw] = g.kernel();
-    let [h, w] = g.input_size();
     let cg = g.in_channels_per_group();
     let group = k / g.out_channels_per_group();
     for c in group * cg..(group + 1) * cg {
         for ky in 0..kh {
-            // Position in the padded input (≤ padded − 1 after validation, no overflow).
-            let py = oy * p.stride[0] + ky * p.dilation[0];
-            let y = py.checked_sub(p.padding[0]).filter(|&y| y < h);
+            let y = rows.inside(oy, ky);
             for kx in 0..kw {
-                let px = ox * p.stride[1] + kx * p.dilation[1];
-                let x = px.checked_sub(p.padding[1]).filter(|&x| x < w);
-                let inside = y.zip(x).map(|(y, x)| [y, x]);
+                let x = cols.inside(ox, kx);
                 f(Tap {
                     channel: c,
                     kernel: [ky, kx],
-                    position: [signed(py, p.padding[0]), signed(px, p.padding[1])],
-                    inside,
+                    position: [rows.position(oy, ky), cols.position(ox, kx)],
+                    inside: y.zip(x).map(|(y, x)| [y, x]),
                 });
             }
         }

@@ -17,7 +17,7 @@
 use serde::Deserialize;
 
 use super::DataError;
-use crate::nn::lenet::INPUT_PIXELS;
+use crate::data::IMAGE_PIXELS;
 
 /// Test images per class.
 pub const TEST_PER_CLASS: usize = 1_000;
@@ -57,16 +57,16 @@ pub fn parse_class_file(json: &[u8], file: &str) -> Result<ParsedClass, DataErro
         message: e.to_string(),
     })?;
     let mut out = ParsedClass::default();
-    out.images.reserve(parsed.data.len() * INPUT_PIXELS);
+    out.images.reserve(parsed.data.len() * IMAGE_PIXELS);
     for (index, entry) in parsed.data.iter().enumerate() {
-        if entry.len() != INPUT_PIXELS {
+        if entry.len() != IMAGE_PIXELS {
             out.skipped.push(Skipped {
                 index,
                 len: entry.len(),
             });
             continue;
         }
-        let image = out.images.len() / INPUT_PIXELS;
+        let image = out.images.len() / IMAGE_PIXELS;
         for (pixel, &v) in entry.iter().enumerate() {
             if !(0.0..=255.0).contains(&v) {
                 return Err(DataError::Value {
@@ -89,7 +89,7 @@ pub fn parse_class_file(json: &[u8], file: &str) -> Result<ParsedClass, DataErro
 /// # Errors
 /// [`DataError::TooFew`] when the class has at most 1,000 images.
 pub fn split_class<'a>(images: &'a [f32], file: &str) -> Result<(&'a [f32], &'a [f32]), DataError> {
-    let k = images.len() / INPUT_PIXELS;
+    let k = images.len() / IMAGE_PIXELS;
     if k <= TEST_PER_CLASS {
         return Err(DataError::TooFew {
             file: file.to_owned(),
@@ -97,7 +97,7 @@ pub fn split_class<'a>(images: &'a [f32], file: &str) -> Result<(&'a [f32], &'a 
             needed: TEST_PER_CLASS + 1,
         });
     }
-    let (test, train) = images.split_at(TEST_PER_CLASS * INPUT_PIXELS);
+    let (test, train) = images.split_at(TEST_PER_CLASS * IMAGE_PIXELS);
     Ok((train, test))
 }
 
@@ -110,16 +110,16 @@ mod tests {
     use super::*;
 
     fn entry(v: u32) -> String {
-        format!("[{}]", vec![v.to_string(); INPUT_PIXELS].join(","))
+        format!("[{}]", vec![v.to_string(); IMAGE_PIXELS].join(","))
     }
 
     #[test]
     fn empty_entries_are_skipped_and_reported() {
         let json = format!("{{\"data\":[{},[],{},[1,2,3]]}}", entry(255), entry(51));
         let p = parse_class_file(json.as_bytes(), "0.json").unwrap();
-        assert_eq!(p.images.len(), 2 * INPUT_PIXELS);
+        assert_eq!(p.images.len(), 2 * IMAGE_PIXELS);
         assert_eq!(p.images[0], 1.0);
-        assert!((p.images[INPUT_PIXELS] - 0.2).abs() < 1e-6);
+        assert!((p.images[IMAGE_PIXELS] - 0.2).abs() < 1e-6);
         assert_eq!(
             p.skipped,
             vec![Skipped { index: 1, len: 0 }, Skipped { index: 3, len: 3 }]
@@ -146,14 +146,14 @@ mod tests {
     #[test]
     fn split_puts_the_first_thousand_in_test() {
         let images: Vec<f32> = (0..1_003)
-            .flat_map(|i| std::iter::repeat_n(i as f32, INPUT_PIXELS))
+            .flat_map(|i| std::iter::repeat_n(i as f32, IMAGE_PIXELS))
             .collect();
         let (train, test) = split_class(&images, "f").unwrap();
-        assert_eq!(test.len(), 1_000 * INPUT_PIXELS);
-        assert_eq!(train.len(), 3 * INPUT_PIXELS);
+        assert_eq!(test.len(), 1_000 * IMAGE_PIXELS);
+        assert_eq!(train.len(), 3 * IMAGE_PIXELS);
         assert_eq!(train[0], 1_000.0);
         assert!(matches!(
-            split_class(&images[..1_000 * INPUT_PIXELS], "f"),
+            split_class(&images[..1_000 * IMAGE_PIXELS], "f"),
             Err(DataError::TooFew { .. })
         ));
     }

@@ -10,7 +10,7 @@
 use serde::Deserialize;
 
 use super::DataError;
-use crate::nn::lenet::INPUT_PIXELS;
+use crate::data::IMAGE_PIXELS;
 
 #[derive(Deserialize)]
 struct DigitFile {
@@ -28,7 +28,7 @@ pub fn parse_digit_file(json: &[u8], file: &str) -> Result<Vec<f32>, DataError> 
         message: e.to_string(),
     })?;
     let data = parsed.data;
-    if !data.len().is_multiple_of(INPUT_PIXELS) {
+    if !data.len().is_multiple_of(IMAGE_PIXELS) {
         return Err(DataError::Ragged {
             file: file.to_owned(),
             len: data.len(),
@@ -41,8 +41,8 @@ pub fn parse_digit_file(json: &[u8], file: &str) -> Result<Vec<f32>, DataError> 
     {
         return Err(DataError::Value {
             file: file.to_owned(),
-            image: i / INPUT_PIXELS,
-            pixel: i % INPUT_PIXELS,
+            image: i / IMAGE_PIXELS,
+            pixel: i % IMAGE_PIXELS,
             value: v.to_string(),
             range: "[0, 1]",
         });
@@ -57,8 +57,8 @@ pub fn train_count(count: usize) -> usize {
 
 /// Splits one digit's images (`k · 784` values) into (train, test) as documented above.
 pub fn split_class(images: &[f32]) -> (&[f32], &[f32]) {
-    let k = images.len() / INPUT_PIXELS;
-    images.split_at(train_count(k) * INPUT_PIXELS)
+    let k = images.len() / IMAGE_PIXELS;
+    images.split_at(train_count(k) * IMAGE_PIXELS)
 }
 
 #[cfg(test)]
@@ -71,12 +71,12 @@ mod tests {
 
     #[test]
     fn parses_flat_floats() {
-        let values: Vec<String> = (0..2 * INPUT_PIXELS)
+        let values: Vec<String> = (0..2 * IMAGE_PIXELS)
             .map(|i| format!("{}", (i % 3) as f32 / 2.0))
             .collect();
         let json = format!("{{\"data\":[{}]}}", values.join(","));
         let images = parse_digit_file(json.as_bytes(), "3.json").unwrap();
-        assert_eq!(images.len(), 2 * INPUT_PIXELS);
+        assert_eq!(images.len(), 2 * IMAGE_PIXELS);
         assert_eq!(images[1], 0.5);
     }
 
@@ -86,7 +86,7 @@ mod tests {
             parse_digit_file(b"{\"data\":[0.5,0.5]}", "f"),
             Err(DataError::Ragged { len: 2, .. })
         ));
-        let mut values = vec!["0".to_owned(); INPUT_PIXELS];
+        let mut values = vec!["0".to_owned(); IMAGE_PIXELS];
         values[7] = "1.5".into();
         let json = format!("{{\"data\":[{}]}}", values.join(","));
         assert!(matches!(

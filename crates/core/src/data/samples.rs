@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use super::{Dataset, DatasetKind};
-use crate::nn::lenet::{INPUT_PIXELS, INPUT_SIZE};
+use crate::data::{IMAGE_PIXELS, IMAGE_SIZE};
 
 /// Labelled images from a test split.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +69,7 @@ impl SampleSet {
     /// Image `i` as network input: 784 values in `[0, 1]`.
     pub fn input(&self, i: usize) -> Option<Vec<f32>> {
         self.images
-            .get(i * INPUT_PIXELS..(i + 1) * INPUT_PIXELS)
+            .get(i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS)
             .map(|p| p.iter().map(|&v| f32::from(v) / 255.0).collect())
     }
 
@@ -83,7 +83,7 @@ impl SampleSet {
         let views = vec![
             (
                 "images",
-                TensorView::new(Dtype::U8, vec![n, INPUT_SIZE, INPUT_SIZE], &self.images)
+                TensorView::new(Dtype::U8, vec![n, IMAGE_SIZE, IMAGE_SIZE], &self.images)
                     .map_err(|e| e.to_string())?,
             ),
             (
@@ -129,7 +129,7 @@ impl SampleSet {
         let labels = tensor("labels", Dtype::U8)?;
         let indices = tensor("indices", Dtype::U32)?;
         let n = labels.shape().first().copied().unwrap_or(0);
-        if images.shape() != [n, INPUT_SIZE, INPUT_SIZE] || indices.shape() != [n] {
+        if images.shape() != [n, IMAGE_SIZE, IMAGE_SIZE] || indices.shape() != [n] {
             return Err(bad(&format!(
                 "images {:?}, labels {:?}, indices {:?} do not agree",
                 images.shape(),
@@ -161,7 +161,7 @@ mod tests {
         let mut d = Dataset::default();
         for i in 0..30u8 {
             d.images
-                .extend(std::iter::repeat_n(f32::from(i) / 29.0, INPUT_PIXELS));
+                .extend(std::iter::repeat_n(f32::from(i) / 29.0, IMAGE_PIXELS));
             d.labels.push(i % 10);
         }
         d

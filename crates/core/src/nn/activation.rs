@@ -1,44 +1,10 @@
-//! Activation layers: the core's [`Activation`] as a layer, and its input gradient
-//! `dx = dy ⊙ f'(x)` with `x` the pre-activation input.
+//! The input gradient of an activation, `dx = dy ⊙ f'(x)` with `x` the pre-activation
+//! input (the forward pass is [`Activation::forward`] / [`Activation::apply`]).
 
 use ndarray::{Array, ArrayView, ArrayViewMut, Dimension};
 
 use super::error::{NnError, check_shape};
 use crate::activation::Activation;
-
-/// An activation layer (no parameters).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct ActivationLayer {
-    /// The function applied elementwise.
-    pub activation: Activation,
-}
-
-impl ActivationLayer {
-    /// A layer applying `activation`.
-    pub fn new(activation: Activation) -> Self {
-        Self { activation }
-    }
-
-    /// `f(x)` elementwise.
-    ///
-    /// # Shapes
-    /// Any shape; the output has the input's shape.
-    pub fn forward<D: Dimension>(&self, x: ArrayView<'_, f32, D>) -> Array<f32, D> {
-        self.activation.forward(x)
-    }
-
-    /// Gradient with respect to the input: `dy ⊙ f'(x)`.
-    ///
-    /// # Errors
-    /// [`NnError::Shape`] when `dy` and `x` differ in shape.
-    pub fn backward<D: Dimension>(
-        &self,
-        dy: ArrayView<'_, f32, D>,
-        x: ArrayView<'_, f32, D>,
-    ) -> Result<Array<f32, D>, NnError> {
-        activation_x_backward(self.activation, dy, x)
-    }
-}
 
 /// `dx = dy ⊙ f'(x)`, `x` the input of the forward pass (PyTorch's conventions at kinks:
 /// ReLU'(0) = 0).

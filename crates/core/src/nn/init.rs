@@ -5,7 +5,7 @@
 //! `1 / √fan_in`. Their bias is `U(−1/√fan_in, 1/√fan_in)` too. `fan_in` is
 //! `in_features` for a linear layer and `C_in / groups · F_h · F_w` for a convolution.
 
-use super::rng::Rng;
+use crate::rng::Rng;
 
 /// `1 / √fan_in`, the bound of PyTorch's default weight and bias initialisation
 /// (0 for `fan_in == 0`).

@@ -26,14 +26,14 @@ mod workspace;
 
 use serde::{Deserialize, Serialize};
 
-pub use train::{Trainer, check_classifier};
+pub use train::{BatchStats, EpochStats, Evaluation, Trainer, check_classifier, predictions};
 pub use workspace::{Workspace, WorkspaceOutput};
 
 use self::node::{Kind, Node};
 use super::error::{NnError, check_shape};
 use super::init::{fill_uniform, pytorch_default_bound};
-use super::rng::Rng;
 use crate::arch::{Architecture, Layer, NetworkReport, Op, Volume};
+use crate::rng::Rng;
 use crate::shape::{Conv2dParams, Pool2dParams};
 
 /// Training (batch statistics, dropout on) or evaluation (running statistics, dropout off),
@@ -246,7 +246,7 @@ impl Network {
                     bias,
                 }
             }
-            Op::MaxPool(_) | Op::AvgPool(_) | Op::SumPool(_) => {
+            Op::Pool { .. } => {
                 let (kind, p) = layer
                     .op
                     .as_pool()
@@ -482,6 +482,20 @@ impl Network {
         ws.load(self, images, n)?;
         self.forward_loaded(mode, ws, rng)?;
         Ok(ws.output())
+    }
+
+    /// [`Network::forward`] in [`Mode::Eval`] (no randomness): the inference path the
+    /// Classify page and the benchmarks take.
+    ///
+    /// # Errors
+    /// As [`Network::forward`].
+    pub fn infer<'w>(
+        &self,
+        images: &[f32],
+        n: usize,
+        ws: &'w mut Workspace,
+    ) -> Result<&'w [f32], NnError> {
+        self.forward(images, n, Mode::Eval, ws, &mut Rng::seed_from_u64(0))
     }
 
     /// The forward pass of the batch already in `ws` (see [`Workspace::load`]).

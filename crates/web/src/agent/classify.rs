@@ -1,9 +1,9 @@
 //! Classification in the worker: preprocess the image, run a kept model, return every layer.
 
-use convscope_core::nn::lenet::{INPUT_PIXELS, INPUT_SIZE};
-use convscope_core::nn::{LeNet, Workspace};
+use convscope_core::arch::Volume;
+use convscope_core::data::IMAGE_PIXELS;
+use convscope_core::nn::{Network, Workspace};
 use convscope_core::preprocess::{self, GrayImage, Preprocessed, Style};
-use ndarray::{ArrayView4, Dimension};
 use serde::{Deserialize, Serialize};
 
 use super::model;
@@ -73,16 +73,17 @@ pub struct LayerOutput {
 }
 
 impl LayerOutput {
-    fn from_array<D: Dimension>(a: ndarray::Array<f32, D>) -> Self {
-        // Drop the batch axis (N = 1); the trace's arrays are fresh and contiguous, so
-        // their buffers move into the reply without a copy.
-        let shape = a.shape()[1..].to_vec();
-        let values = if a.is_standard_layout() {
-            a.into_raw_vec_and_offset().0
+    /// One sample's output of volume `v`: `[C, H, W]`, or `[units]` for a 1×1 volume.
+    fn new(v: Volume, values: &[f32]) -> Self {
+        let shape = if v.h == 1 && v.w == 1 {
+            vec![v.c]
         } else {
-            a.iter().copied().collect()
+            vec![v.c, v.h, v.w]
         };
-        Self { shape, values }
+        Self {
+            shape,
+            values: values.to_vec(),
+        }
     }
 }
 
@@ -161,12 +162,10 @@ thread_local! {
 /// for the whole forward pass), and the workspace sizes its buffers on its first batch:
 /// both then happen while the model loads, not in the visitor's first classification,
 /// whose forward time the page shows.
-pub(crate) fn warm_up(net: &LeNet) {
-    let blank = [0.0f32; INPUT_PIXELS];
-    if let Ok(x) = ArrayView4::from_shape((1, 1, INPUT_SIZE, INPUT_SIZE), &blank[..]) {
-        // A failure here would recur, and be reported, on the first real request.
-        let _ = WORKSPACE.with(|ws| net.forward_trace_with(x, &mut ws.borrow_mut()));
-    }
+pub(crate) fn warm_up(net: &Network) {
+    let blank = [0.0f32; IMAGE_PIXELS];
+    // A failure here would recur, and be reported, on the first real request.
+    let _ = WORKSPACE.with(|ws| net.infer(&blank, 1, &mut ws.borrow_mut()).map(|_| ()));
 }
 
 /// Milliseconds from the worker's (or window's) `performance` clock.
@@ -197,9 +196,9 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
     let (net, style) = (&kept.net, kept.style);
     let (input, stages) = match input {
         ClassifyInput::Ready(v) => {
-            if v.len() != INPUT_PIXELS {
+            if v.len() != IMAGE_PIXELS {
                 return Err(format!(
-                    "a ready input needs {INPUT_PIXELS} values (28×28), got {}",
+                    "a ready input needs {IMAGE_PIXELS} values (28×28), got {}",
                     v.len()
                 ));
             }
@@ -228,15 +227,15 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
             (i, Some(s))
         }
     };
-    let x = ArrayView4::from_shape((1, 1, INPUT_SIZE, INPUT_SIZE), &input)
-        .map_err(|e| e.to_string())?;
     let start = now_ms();
-    let trace = WORKSPACE
-        .with(|ws| net.forward_trace_with(x, &mut ws.borrow_mut()))
-        .map_err(|e| e.to_string())?;
+    let maps = WORKSPACE.with(|ws| {
+        let mut ws = ws.borrow_mut();
+        let logits = net.infer(&input, 1, &mut ws).map_err(|e| e.to_string())?;
+        let probabilities = convscope_core::softmax(logits);
+        lenet_maps(net, &ws, probabilities)
+    })?;
     let forward_micros = start.zip(now_ms()).map(|(a, b)| (b - a) * 1000.0);
-    let probabilities = LayerOutput::from_array(trace.probabilities);
-    let (top, confidence) = probabilities.values.iter().copied().enumerate().fold(
+    let (top, confidence) = maps.probabilities.values.iter().copied().enumerate().fold(
         (0, f32::NEG_INFINITY),
         |best, (i, p)| {
             if p > best.1 { (i, p) } else { best }
@@ -246,23 +245,39 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
         model: model_name.to_owned(),
         stages,
         input,
-        maps: LayerMaps {
-            conv1: LayerOutput::from_array(trace.conv1),
-            act1: LayerOutput::from_array(trace.act1),
-            pool1: LayerOutput::from_array(trace.pool1),
-            conv2: LayerOutput::from_array(trace.conv2),
-            act2: LayerOutput::from_array(trace.act2),
-            pool2: LayerOutput::from_array(trace.pool2),
-            fc1: LayerOutput::from_array(trace.fc1),
-            act3: LayerOutput::from_array(trace.act3),
-            fc2: LayerOutput::from_array(trace.fc2),
-            act4: LayerOutput::from_array(trace.act4),
-            logits: LayerOutput::from_array(trace.logits),
-            probabilities,
-        },
+        maps,
         top,
         confidence,
         forward_micros,
+    })
+}
+
+/// LeNet-5's twelve layer outputs, by position (the model was checked to be LeNet-shaped
+/// when it loaded).
+fn lenet_maps(net: &Network, ws: &Workspace, probabilities: Vec<f32>) -> Result<LayerMaps, String> {
+    let outputs = ws.outputs(net);
+    let layer = |i: usize| {
+        outputs
+            .get(i)
+            .map(|o| LayerOutput::new(o.volume, o.values))
+            .ok_or_else(|| format!("the model has no layer {}", i + 1))
+    };
+    Ok(LayerMaps {
+        conv1: layer(0)?,
+        act1: layer(1)?,
+        pool1: layer(2)?,
+        conv2: layer(3)?,
+        act2: layer(4)?,
+        pool2: layer(5)?,
+        fc1: layer(7)?,
+        act3: layer(8)?,
+        fc2: layer(9)?,
+        act4: layer(10)?,
+        logits: layer(11)?,
+        probabilities: LayerOutput {
+            shape: vec![probabilities.len()],
+            values: probabilities,
+        },
     })
 }
 

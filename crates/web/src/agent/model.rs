@@ -4,8 +4,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use convscope_core::arch::{LayerKind, Op, Volume};
 use convscope_core::data::DatasetKind;
-use convscope_core::nn::LeNet;
+use convscope_core::nn::Network;
 use convscope_core::preprocess::Style;
 use convscope_core::weights::{self, ModelMetadata};
 use serde::{Deserialize, Serialize};
@@ -18,7 +19,7 @@ thread_local! {
 #[derive(Debug)]
 pub struct Kept {
     /// The network.
-    pub net: LeNet,
+    pub net: Network,
     /// Fashion-MNIST models frame an object; others (MNIST, unknown) a digit.
     pub style: Style,
 }
@@ -63,8 +64,9 @@ pub fn load(name: String, bytes: &[u8]) -> Result<ModelSummary, String> {
         return Err("the model file is empty".into());
     }
     let (net, meta) = weights::from_safetensors(bytes).map_err(|e| e.to_string())?;
+    lenet_shaped(&net)?;
     super::classify::warm_up(&net);
-    let summary = summarize(&name, &net, &meta);
+    let summary = summarize(&name, &net, &meta)?;
     let style = match meta.dataset {
         Some(DatasetKind::Fashion) => Style::Object,
         _ => Style::Digit,
@@ -83,28 +85,91 @@ pub fn get(name: &str) -> Result<Rc<Kept>, String> {
         .ok_or_else(|| format!("no model named {name:?} is loaded in the worker"))
 }
 
-fn flat(a: impl IntoIterator<Item = f32>) -> Vec<f32> {
-    a.into_iter().collect()
+/// LeNet-5's layers in order, with each output volume: what this page draws.
+const LENET_SHAPE: [(LayerKind, [usize; 3]); 12] = [
+    (LayerKind::Conv, [28, 28, 6]),
+    (LayerKind::Activation, [28, 28, 6]),
+    (LayerKind::MaxPool, [14, 14, 6]),
+    (LayerKind::Conv, [10, 10, 16]),
+    (LayerKind::Activation, [10, 10, 16]),
+    (LayerKind::MaxPool, [5, 5, 16]),
+    (LayerKind::Flatten, [1, 1, 400]),
+    (LayerKind::Linear, [1, 1, 120]),
+    (LayerKind::Activation, [1, 1, 120]),
+    (LayerKind::Linear, [1, 1, 84]),
+    (LayerKind::Activation, [1, 1, 84]),
+    (LayerKind::Linear, [1, 1, 10]),
+];
+
+/// Refuses a network this page cannot draw layer by layer: it shows LeNet-5's twelve layers
+/// (any activation and pooling).
+pub(crate) fn lenet_shaped(net: &Network) -> Result<(), String> {
+    let report = net.report();
+    let pooling = |k: LayerKind| {
+        matches!(
+            k,
+            LayerKind::MaxPool | LayerKind::AvgPool | LayerKind::SumPool
+        )
+    };
+    let same = report.layers.len() == LENET_SHAPE.len()
+        && report
+            .layers
+            .iter()
+            .zip(LENET_SHAPE)
+            .all(|(l, (kind, [h, w, c]))| {
+                (l.kind == kind || (pooling(l.kind) && pooling(kind)))
+                    && l.output == Volume::new(h, w, c)
+            })
+        && ["conv1.weight", "conv2.weight"]
+            .iter()
+            .all(|n| net.tensor(n).is_some());
+    if same {
+        Ok(())
+    } else {
+        Err(format!(
+            "this page draws LeNet-5-shaped networks (conv1 6 5x5 … fc3 10); the file holds {}: {}",
+            net.description().name,
+            net.description().to_text()
+        ))
+    }
 }
 
-/// Describes a model.
-pub fn summarize(name: &str, net: &LeNet, meta: &ModelMetadata) -> ModelSummary {
-    let bias =
-        |b: Option<&ndarray::Array1<f32>>| b.map(|b| flat(b.iter().copied())).unwrap_or_default();
-    ModelSummary {
+/// Describes a LeNet-shaped model (see [`lenet_shaped`]).
+///
+/// # Errors
+/// When a LeNet-5 tensor is missing.
+pub fn summarize(name: &str, net: &Network, meta: &ModelMetadata) -> Result<ModelSummary, String> {
+    let layers = &net.description().layers;
+    let activation = layers
+        .iter()
+        .find_map(|l| match l.op {
+            Op::Activation { function } => Some(function.to_string()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let pool = layers
+        .iter()
+        .find_map(|l| l.op.as_pool().map(|(k, _)| k.to_string()))
+        .unwrap_or_default();
+    let tensor = |n: &str| {
+        net.tensor(n)
+            .map(|t| t.data.clone())
+            .ok_or_else(|| format!("the model has no tensor {n}"))
+    };
+    Ok(ModelSummary {
         name: name.to_owned(),
         class_names: meta.class_names.clone(),
         dataset: meta.dataset.map(|d| d.name().to_owned()),
-        activation: net.config().activation.to_string(),
-        pool: net.config().pool.to_string(),
+        activation,
+        pool,
         accuracy: meta.accuracy,
         accuracy_on: meta.accuracy_on.clone(),
-        parameters: net.parameter_count(),
-        conv1_weight: flat(net.conv1().weight().iter().copied()),
-        conv1_bias: bias(net.conv1().bias()),
-        conv2_weight: flat(net.conv2().weight().iter().copied()),
-        conv2_bias: bias(net.conv2().bias()),
-    }
+        parameters: usize::try_from(net.parameter_count()).unwrap_or(usize::MAX),
+        conv1_weight: tensor("conv1.weight")?,
+        conv1_bias: tensor("conv1.bias").unwrap_or_default(),
+        conv2_weight: tensor("conv2.weight")?,
+        conv2_bias: tensor("conv2.bias").unwrap_or_default(),
+    })
 }
 
 #[cfg(test)]
@@ -123,6 +188,21 @@ mod tests {
         assert_eq!(s.conv2_weight.len(), 16 * 6 * 25);
         assert_eq!(s.conv2_bias.len(), 16);
         assert!(get("mnist").is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn a_network_this_page_cannot_draw_is_refused_with_its_description() -> Result<(), String> {
+        use convscope_core::arch::Architecture;
+        use convscope_core::nn::Rng;
+        let arch = Architecture::from_text("conv 4 3x3, relu, maxpool 2, flatten, linear 10")
+            .map_err(|e| e.to_string())?;
+        let net = Network::build(&arch, &mut Rng::seed_from_u64(0)).map_err(|e| e.to_string())?;
+        let bytes = weights::to_safetensors(&net, &ModelMetadata::new(DatasetKind::Mnist))
+            .map_err(|e| e.to_string())?;
+        let e = load("small".into(), &bytes).err().unwrap_or_default();
+        assert!(e.contains("LeNet-5-shaped"), "{e}");
+        assert!(e.contains("conv 4 3x3, relu, maxpool 2"), "{e}");
         Ok(())
     }
 

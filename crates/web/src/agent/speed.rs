@@ -6,7 +6,7 @@
 //! COOP/COEP) get a 5 µs clock in Chromium and each run is timed alone; otherwise the clock
 //! is coarse (100 µs) and each timed sample is the mean of 10 consecutive runs.
 
-use convscope_core::nn::lenet::INPUT_PIXELS;
+use convscope_core::data::IMAGE_PIXELS;
 use serde::{Deserialize, Serialize};
 
 use super::classify::{self, ClassifyInput};
@@ -35,7 +35,7 @@ pub struct SpeedReport {
 
 /// A fixed test input: a ring, like a drawn zero (the timing does not depend on the values).
 fn ring() -> Vec<f32> {
-    (0..INPUT_PIXELS)
+    (0..IMAGE_PIXELS)
         .map(|i| {
             let (y, x) = ((i / 28) as f32 - 13.5, (i % 28) as f32 - 13.5);
             let r = (x * x / 49.0 + y * y / 100.0).sqrt();

@@ -23,9 +23,8 @@ use crate::nn::linear::{
     linear_bias_backward_into, linear_forward_into, linear_weight_backward_into,
     linear_x_backward_into,
 };
-use crate::nn::pool::pool2d_x_backward_into;
-use crate::nn::rng::Rng;
-use crate::pool::{PoolKind, pool2d_into};
+use crate::pool::{PoolKind, pool2d_into, pool2d_x_backward_into};
+use crate::rng::Rng;
 use crate::shape::{Conv2dParams, Pool2dParams};
 
 /// A layer of a built network.
@@ -534,7 +533,8 @@ fn activation_backward(act: Activation, dy: &[f32], x: &[f32], y: &[f32], dx: &m
                 *d = g * v * (1.0 - v);
             }
         }
-        a @ Activation::LeakyRelu { .. } => {
+        // Any other activation through its own derivative: a new kind needs no code here.
+        a => {
             for ((d, &g), &v) in dx.iter_mut().zip(dy).zip(x) {
                 *d = g * a.derivative(v);
             }

@@ -17,8 +17,87 @@ use crate::data::augment::Augment;
 use crate::nn::error::{NnError, check_shape};
 use crate::nn::loss::softmax_cross_entropy_slices;
 use crate::nn::optim::Optimizer;
-use crate::nn::rng::Rng;
-use crate::nn::train::{BatchStats, EpochStats, Evaluation, arg_max};
+use crate::rng::Rng;
+
+/// Loss and accuracy of one batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchStats {
+    /// Mean cross-entropy over the batch.
+    pub loss: f32,
+    /// Correctly classified samples (arg-max of the logits, before the update).
+    pub correct: usize,
+    /// Samples in the batch.
+    pub count: usize,
+}
+
+/// Running totals over an epoch or an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct EpochStats {
+    /// Mean cross-entropy over all samples.
+    pub loss: f64,
+    /// Correctly classified samples.
+    pub correct: usize,
+    /// Samples seen.
+    pub count: usize,
+}
+
+impl EpochStats {
+    /// Fraction correct in `[0, 1]` (0 for no samples).
+    pub fn accuracy(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.correct as f64 / self.count as f64
+        }
+    }
+
+    pub(crate) fn add(&mut self, b: &BatchStats) {
+        let total = self.loss * self.count as f64 + f64::from(b.loss) * b.count as f64;
+        self.count += b.count;
+        self.correct += b.correct;
+        self.loss = total / self.count.max(1) as f64;
+    }
+}
+
+/// Result of [`Trainer::evaluate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Loss and accuracy.
+    pub stats: EpochStats,
+    /// `confusion[true][predicted]` counts, one row and column per class.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+impl Evaluation {
+    /// No samples yet, for `classes` classes.
+    pub fn new(classes: usize) -> Self {
+        Self {
+            stats: EpochStats::default(),
+            confusion: vec![vec![0; classes]; classes],
+        }
+    }
+
+    /// Counts one sample of class `truth` predicted as `predicted`.
+    pub(crate) fn record(&mut self, truth: usize, predicted: usize) {
+        if let Some(c) = self
+            .confusion
+            .get_mut(truth)
+            .and_then(|r| r.get_mut(predicted))
+        {
+            *c += 1;
+        }
+    }
+}
+
+pub(crate) fn arg_max(row: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
 
 /// Training state that persists across batches: buffers, gradients, the shuffled order.
 #[derive(Debug, Clone, Default)]
@@ -415,4 +494,9 @@ impl Share {
             count: self.labels.len(),
         })
     }
+}
+
+/// Predicted class (arg-max) of each row of row-major `[n, classes]` logits.
+pub fn predictions(logits: &[f32], classes: usize) -> Vec<usize> {
+    logits.chunks_exact(classes.max(1)).map(arg_max).collect()
 }

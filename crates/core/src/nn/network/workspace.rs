@@ -11,8 +11,8 @@ use super::{Gradients, Mode, Network, volume_len};
 use crate::arch::Volume;
 use crate::conv::ConvScratch;
 use crate::nn::error::{NnError, check_shape};
-use crate::nn::rng::Rng;
 use crate::pool::PoolKind;
+use crate::rng::Rng;
 
 /// A node's buffers.
 #[derive(Debug, Clone, Default)]

