@@ -22,6 +22,8 @@ use convscope_core::shape::Pool2dParams;
 use convscope_core::{Activation, Conv2dParams, PoolKind, conv2d, pool2d};
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayView4};
 
+mod common;
+
 const TOL: f64 = 1e-3;
 
 fn random(len: usize, rng: &mut Rng, scale: f32) -> Vec<f32> {
@@ -412,18 +414,7 @@ const OLD_TANH_AVERAGE: OldLeNet = OldLeNet {
 
 #[test]
 fn lenet5_from_its_description_matches_lenet5_by_hand_and_the_old_draws() {
-    let shapes: [(&str, &[usize]); 10] = [
-        ("conv1.weight", &[6, 1, 5, 5]),
-        ("conv1.bias", &[6]),
-        ("conv2.weight", &[16, 6, 5, 5]),
-        ("conv2.bias", &[16]),
-        ("fc1.weight", &[120, 400]),
-        ("fc1.bias", &[120]),
-        ("fc2.weight", &[84, 120]),
-        ("fc2.bias", &[84]),
-        ("fc3.weight", &[10, 84]),
-        ("fc3.bias", &[10]),
-    ];
+    let shapes = common::LENET5_PARAMETERS;
     for (act, pool, old) in [
         (Activation::Relu, PoolKind::Max, OLD_RELU_MAX),
         (Activation::Tanh, PoolKind::Average, OLD_TANH_AVERAGE),

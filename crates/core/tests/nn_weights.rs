@@ -20,19 +20,8 @@ use convscope_core::weights::{
 use convscope_core::{Activation, PoolKind};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-/// PyTorch's `state_dict` of LeNet-5: names and shapes, in order.
-const PARAMETERS: [(&str, &[usize]); 10] = [
-    ("conv1.weight", &[6, 1, 5, 5]),
-    ("conv1.bias", &[6]),
-    ("conv2.weight", &[16, 6, 5, 5]),
-    ("conv2.bias", &[16]),
-    ("fc1.weight", &[120, 400]),
-    ("fc1.bias", &[120]),
-    ("fc2.weight", &[84, 120]),
-    ("fc2.bias", &[84]),
-    ("fc3.weight", &[10, 84]),
-    ("fc3.bias", &[10]),
-];
+mod common;
+use common::LENET5_PARAMETERS as PARAMETERS;
 
 /// A small network with batch norm (running statistics, `num_batches_tracked`) and a
 /// residual block.

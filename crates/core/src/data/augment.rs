@@ -406,28 +406,33 @@ pub fn gaussian_blur(img: &mut [f32; IMAGE_PIXELS], sigma: f32) {
     }
     let kernel = &kernel[..2 * radius + 1];
     let mut rows = [0.0f32; IMAGE_PIXELS];
+    blur_pass(img, &mut rows, kernel, true);
+    blur_pass(&rows, img, kernel, false);
+}
+
+/// One pass of a separable blur: `dst` = `src` convolved with `kernel` (odd length, centred)
+/// along rows (`horizontal`) or columns, black outside the image.
+fn blur_pass(
+    src: &[f32; IMAGE_PIXELS],
+    dst: &mut [f32; IMAGE_PIXELS],
+    kernel: &[f32],
+    horizontal: bool,
+) {
+    let radius = kernel.len() / 2;
     for y in 0..IMAGE_SIZE {
         for x in 0..IMAGE_SIZE {
             let mut acc = 0.0;
             for (k, w) in kernel.iter().enumerate() {
-                let sx = (x + k).wrapping_sub(radius);
-                if sx < IMAGE_SIZE {
-                    acc += w * img[y * IMAGE_SIZE + sx];
+                let (sy, sx) = if horizontal {
+                    (y, (x + k).wrapping_sub(radius))
+                } else {
+                    ((y + k).wrapping_sub(radius), x)
+                };
+                if sx < IMAGE_SIZE && sy < IMAGE_SIZE {
+                    acc += w * src[sy * IMAGE_SIZE + sx];
                 }
             }
-            rows[y * IMAGE_SIZE + x] = acc;
-        }
-    }
-    for y in 0..IMAGE_SIZE {
-        for x in 0..IMAGE_SIZE {
-            let mut acc = 0.0;
-            for (k, w) in kernel.iter().enumerate() {
-                let sy = (y + k).wrapping_sub(radius);
-                if sy < IMAGE_SIZE {
-                    acc += w * rows[sy * IMAGE_SIZE + x];
-                }
-            }
-            img[y * IMAGE_SIZE + x] = acc;
+            dst[y * IMAGE_SIZE + x] = acc;
         }
     }
 }

@@ -1,0 +1,16 @@
+//! Shared by the core's network tests.
+#![allow(dead_code)]
+
+/// PyTorch's `state_dict` of LeNet-5: names and shapes, in order.
+pub const LENET5_PARAMETERS: [(&str, &[usize]); 10] = [
+    ("conv1.weight", &[6, 1, 5, 5]),
+    ("conv1.bias", &[6]),
+    ("conv2.weight", &[16, 6, 5, 5]),
+    ("conv2.bias", &[16]),
+    ("fc1.weight", &[120, 400]),
+    ("fc1.bias", &[120]),
+    ("fc2.weight", &[84, 120]),
+    ("fc2.bias", &[84]),
+    ("fc3.weight", &[10, 84]),
+    ("fc3.bias", &[10]),
+];
