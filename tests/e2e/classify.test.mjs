@@ -296,15 +296,49 @@ test('every layer is drawn: 6 + 6 + 6 + 16 + 16 + 16 maps, dense bars, filters',
   const { page, errors } = await openClassify();
   const count = (prefix) => page.locator(`canvas[data-testid^="${prefix}-"]`).count();
   assert.equal(await count('map-conv1'), 6);
-  assert.equal(await count('map-act1'), 6);
+  assert.equal(await count('map-relu1'), 6);
   assert.equal(await count('map-pool1'), 6);
   assert.equal(await count('map-conv2'), 16);
-  assert.equal(await count('map-act2'), 16);
+  assert.equal(await count('map-relu2'), 16);
   assert.equal(await count('map-pool2'), 16);
   assert.equal(await page.getByTestId('map-pool1-0').getAttribute('data-rows'), '14');
   assert.equal(await page.getByTestId('map-pool2-0').getAttribute('data-rows'), '5');
-  for (const n of [120, 84, 10]) assert.equal(await page.getByTestId(`dense-${n}`).count(), 1, `dense ${n}`);
-  assert.equal(await page.locator('canvas[data-testid^="filter1-"]').count(), 6);
+  for (const n of ['relu3', 'relu4', 'fc3']) assert.equal(await page.getByTestId(`dense-${n}`).count(), 1, `dense ${n}`);
+  assert.equal(await page.locator('canvas[data-testid^="filter-conv1-"]').count(), 6);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the residual network is drawn layer by layer and its block convolutions explained', async () => {
+  const { page, errors } = await openClassify('#/classify?model=fashion-resnet');
+  await page.waitForFunction(() => document.querySelector('[data-testid="fact-network"]')?.textContent.startsWith('fashion_resnet'), null, {
+    timeout: 20000,
+  });
+  await page.waitForFunction(() => document.querySelectorAll('canvas[data-testid^="map-block1.conv2-"]').length === 32, null, {
+    timeout: 20000,
+  });
+  const count = (prefix) => page.locator(`canvas[data-testid^="${prefix}-"]`).count();
+  assert.equal(await count('map-conv1'), 16);
+  assert.equal(await count('map-block1'), 32, 'the block');
+  assert.equal(await page.locator('canvas[data-testid^="map-block1."]').count(), 32 * 5, 'its five layers');
+  assert.equal(await count('map-relu3'), 64);
+  assert.equal(await page.getByTestId('map-relu3-0').getAttribute('data-rows'), '7');
+  assert.equal(await page.getByTestId('dense-fc1').count(), 1);
+  // A pixel of the block's second convolution: 32 input maps × 3×3 taps.
+  const map = page.getByTestId('map-block1.conv2-4');
+  const box = await map.boundingBox();
+  await map.click({ position: { x: (6.5 * box.width) / 14, y: (3.5 * box.height) / 14 } });
+  await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]')?.dataset.pixel === '4,3,6', null, { timeout: 5000 });
+  assert.equal(await page.getByTestId('inspector').getAttribute('data-layer'), 'block1.conv2');
+  assert.equal(await page.locator('[data-testid^="product-"]').count(), 32 * 9);
+  assert.match(await page.getByTestId('inspect-check').textContent(), /the same/);
+  // Its classification of a Fashion sample is its true label.
+  await page.waitForFunction(() => document.querySelector('[data-testid="sample-10"]')?.dataset.label === 'Trouser', null, {
+    timeout: 20000,
+  });
+  await page.getByTestId('sample-10').click();
+  await waitForSource(page, 'true label Trouser');
+  assert.equal(await topLabel(page), 'Trouser');
   assert.deepEqual(errors, []);
   await page.close();
 });

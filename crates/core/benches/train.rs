@@ -1,11 +1,12 @@
-//! Training throughput of LeNet-5: one optimizer step (forward, loss, backward, Adam) on a
+//! Training throughput of the shipped networks (LeNet-5 in its two classic forms, the
+//! residual Fashion-MNIST network): one optimizer step (forward, loss, backward, Adam) on a
 //! batch of 64 images, single thread. Criterion reports images/s (throughput = 64
 //! elements per iteration); a 60,000-image epoch takes 60,000 / that rate.
 //!
-//! Also the latency of one image through the network (`lenet5_infer`), the Classify page's
-//! unit of work.
+//! Also the latency of one image through each network (`infer`), the Classify page's unit
+//! of work.
 //!
-//! `cargo bench -p convscope-core --bench train` (`-- lenet5_infer` for the latency alone)
+//! `cargo bench -p convscope-core --bench train` (`-- infer` for the latency alone)
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
@@ -15,13 +16,20 @@ mod native {
     use convscope_core::{Activation, PoolKind};
     use criterion::{Criterion, Throughput};
 
-    /// LeNet-5 in its two classic forms.
-    fn networks() -> [(&'static str, Architecture); 2] {
+    /// LeNet-5 in its two classic forms and the shipped residual network.
+    fn networks() -> [(&'static str, Architecture); 3] {
         [
-            ("relu_max", zoo::lenet5()),
+            ("lenet5_relu_max", zoo::lenet5()),
             (
-                "tanh_average",
+                "lenet5_tanh_average",
                 zoo::lenet5_with(Activation::Tanh, PoolKind::Average),
+            ),
+            (
+                "fashion_resnet",
+                Architecture::parse_description(include_str!(
+                    "../../../www/nets/fashion-resnet.json"
+                ))
+                .unwrap_or_else(|e| panic!("{e}")),
             ),
         ]
     }
@@ -31,7 +39,7 @@ mod native {
         let mut rng = Rng::seed_from_u64(0);
         let images: Vec<f32> = (0..BATCH * IMAGE_PIXELS).map(|_| rng.next_f32()).collect();
         let labels: Vec<u8> = (0..BATCH).map(|i| (i % 10) as u8).collect();
-        let mut group = c.benchmark_group("lenet5_train");
+        let mut group = c.benchmark_group("train");
         group.throughput(Throughput::Elements(BATCH as u64));
         for (name, arch) in networks() {
             let mut net = Network::build(&arch, &mut rng).unwrap_or_else(|e| panic!("{e}"));
@@ -56,12 +64,12 @@ mod native {
     pub fn infer_one(c: &mut Criterion) {
         let mut rng = Rng::seed_from_u64(1);
         let image: Vec<f32> = (0..IMAGE_PIXELS).map(|_| rng.next_f32()).collect();
-        let mut group = c.benchmark_group("lenet5_infer");
+        let mut group = c.benchmark_group("infer");
         for (name, arch) in networks() {
             let net = Network::build(&arch, &mut rng).unwrap_or_else(|e| panic!("{e}"));
             let mut ws = Workspace::new();
             let mut r = Rng::seed_from_u64(0);
-            group.bench_function(format!("one_image_kept_workspace_{name}"), |b| {
+            group.bench_function(format!("one_image_{name}"), |b| {
                 b.iter(|| {
                     net.forward(&image, 1, Mode::Eval, &mut ws, &mut r)
                         .map(|l| l[0])

@@ -271,3 +271,22 @@ mod arch {
         Ok(())
     }
 }
+
+#[test]
+#[allow(clippy::unwrap_used)]
+fn a_layer_is_found_by_its_path_inside_blocks() {
+    let report = convscope_core::arch::zoo::by_name("resnet18")
+        .unwrap()
+        .evaluate()
+        .unwrap();
+    let conv = report.find("layer2.0.conv1").unwrap();
+    assert_eq!(conv.output.to_string(), "28x28x128");
+    let projection = report.find("layer2.0.downsample.0").unwrap();
+    assert_eq!(projection.window.unwrap().stride, 2);
+    assert_eq!(
+        report.find("conv1").unwrap().output.to_string(),
+        "112x112x64"
+    );
+    assert!(report.find("layer2.0.conv9").is_none());
+    assert!(report.find("nothing").is_none());
+}

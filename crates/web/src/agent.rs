@@ -20,9 +20,9 @@ pub mod speed;
 use serde::{Deserialize, Serialize};
 use yew_agent::prelude::oneshot;
 
-pub use classify::{Classified, ClassifyInput, LayerMaps, Stage, Stages};
+pub use classify::{Classified, ClassifyInput, LayerOutput, Stage, Stages};
 pub use decode::Decoded;
-pub use model::ModelSummary;
+pub use model::{ConvSummary, ModelSummary};
 pub use speed::SpeedReport;
 
 /// What the page asks the worker to compute.

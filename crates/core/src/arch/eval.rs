@@ -154,6 +154,36 @@ pub struct NetworkReport {
     pub totals: Totals,
 }
 
+impl NetworkReport {
+    /// The layer at `path` (`conv1`, `block1.conv2`, `block1.downsample.0`): a residual
+    /// block's layers are named after it, as the network's parameters are.
+    #[must_use]
+    pub fn find(&self, path: &str) -> Option<&LayerReport> {
+        fn walk<'a>(
+            layers: &'a [LayerReport],
+            prefix: &str,
+            path: &str,
+        ) -> Option<&'a LayerReport> {
+            for l in layers {
+                let full = format!("{prefix}{}", l.name);
+                if full == path {
+                    return Some(l);
+                }
+                if path.strip_prefix(&full).is_some_and(|r| r.starts_with('.')) {
+                    let inner = format!("{full}.");
+                    let found =
+                        walk(&l.main, &inner, path).or_else(|| walk(&l.shortcut, &inner, path));
+                    if found.is_some() {
+                        return found;
+                    }
+                }
+            }
+            None
+        }
+        walk(&self.layers, "", path)
+    }
+}
+
 impl Architecture {
     /// Evaluates the network for its own input volume.
     ///

@@ -440,7 +440,7 @@ impl Residual {
             main: vec![
                 Layer::new("conv1", Conv::new(planes, 1).without_bias()),
                 Layer::new("bn1", Op::BatchNorm),
-                Layer::new("relu1", relu()),
+                Layer::new("relu", relu()),
                 Layer::new("conv2", conv3x3(planes, stride)),
                 Layer::new("bn2", Op::BatchNorm),
                 Layer::new("relu2", relu()),

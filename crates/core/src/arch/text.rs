@@ -23,7 +23,8 @@
 //!
 //! Every layer has a name. Unnamed layers get PyTorch-style names by kind and position:
 //! `conv1`, `conv2`, `bn1`, `fc1` for linear layers, `pool1` for pooling, `relu1` (an
-//! activation's name and its count among activations), `dropout1`, `lrn1`, `flatten`
+//! activation's name and its count among activations; inside a block `relu`, then `relu2`,
+//! as torchvision's blocks name it), `dropout1`, `lrn1`, `flatten`
 //! (`flatten2` for a second), `avgpool` for adaptive pooling, `block1` for residual blocks,
 //! and `downsample.0`, `downsample.1` … inside a shortcut. Another name is written before the
 //! layer with `=`: `classifier=linear 10`, in double quotes when it holds other characters
@@ -188,7 +189,12 @@ impl Namer {
                     Activation::LeakyRelu { .. } => "leaky_relu".to_owned(),
                     f => f.to_string(),
                 };
-                numbered(&mut self.act, &base)
+                // Inside a block, torchvision's name: `relu`, then `relu2` ….
+                if scope == Scope::Top {
+                    numbered(&mut self.act, &base)
+                } else {
+                    first_plain(&mut self.act, &base)
+                }
             }
             Op::BatchNorm => numbered(&mut self.bn, "bn"),
             Op::Dropout { .. } => numbered(&mut self.dropout, "dropout"),

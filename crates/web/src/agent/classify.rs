@@ -1,6 +1,6 @@
 //! Classification in the worker: preprocess the image, run a kept model, return every layer.
 
-use convscope_core::arch::Volume;
+use convscope_core::arch::LayerKind;
 use convscope_core::data::IMAGE_PIXELS;
 use convscope_core::nn::{Network, Workspace};
 use convscope_core::preprocess::{self, GrayImage, Preprocessed, Style};
@@ -63,57 +63,19 @@ pub struct Stages {
     pub style: String,
 }
 
-/// One layer's output: its shape and row-major values.
+/// One layer's output: its name, what it is, its shape and row-major values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerOutput {
-    /// `[C, H, W]` for maps, `[units]` for dense layers.
+    /// The layer's path: `conv1`, `relu1`, `block1.conv2` (a block's layers follow it).
+    pub name: String,
+    /// What kind of layer.
+    pub kind: LayerKind,
+    /// The explorer's description: `6 5x5 filters at stride 1, pad 2`.
+    pub description: String,
+    /// `[C, H, W]` for maps, `[units]` for a 1×1 volume.
     pub shape: Vec<usize>,
     /// Row-major values.
     pub values: Vec<f32>,
-}
-
-impl LayerOutput {
-    /// One sample's output of volume `v`: `[C, H, W]`, or `[units]` for a 1×1 volume.
-    fn new(v: Volume, values: &[f32]) -> Self {
-        let shape = if v.h == 1 && v.w == 1 {
-            vec![v.c]
-        } else {
-            vec![v.c, v.h, v.w]
-        };
-        Self {
-            shape,
-            values: values.to_vec(),
-        }
-    }
-}
-
-/// Every layer of one forward pass through LeNet-5 (batch of one).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LayerMaps {
-    /// `[6, 28, 28]` before the activation.
-    pub conv1: LayerOutput,
-    /// `[6, 28, 28]`.
-    pub act1: LayerOutput,
-    /// `[6, 14, 14]`.
-    pub pool1: LayerOutput,
-    /// `[16, 10, 10]` before the activation.
-    pub conv2: LayerOutput,
-    /// `[16, 10, 10]`.
-    pub act2: LayerOutput,
-    /// `[16, 5, 5]`.
-    pub pool2: LayerOutput,
-    /// `[120]` before the activation.
-    pub fc1: LayerOutput,
-    /// `[120]`.
-    pub act3: LayerOutput,
-    /// `[84]` before the activation.
-    pub fc2: LayerOutput,
-    /// `[84]`.
-    pub act4: LayerOutput,
-    /// `[10]`.
-    pub logits: LayerOutput,
-    /// `[10]`, sums to 1.
-    pub probabilities: LayerOutput,
 }
 
 /// The worker's answer to a classification.
@@ -125,8 +87,10 @@ pub struct Classified {
     pub stages: Option<Stages>,
     /// The network input, 28×28 row-major.
     pub input: Vec<f32>,
-    /// Every layer's output.
-    pub maps: LayerMaps,
+    /// Every layer's output, input to output (a residual block's layers after the block).
+    pub layers: Vec<LayerOutput>,
+    /// Softmax of the last layer's output.
+    pub probabilities: Vec<f32>,
     /// The most probable class.
     pub top: usize,
     /// Its probability.
@@ -228,57 +192,55 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
         }
     };
     let start = now_ms();
-    let maps = WORKSPACE.with(|ws| {
+    let (layers, probabilities) = WORKSPACE.with(|ws| {
         let mut ws = ws.borrow_mut();
         let logits = net.infer(&input, 1, &mut ws).map_err(|e| e.to_string())?;
         let probabilities = convscope_core::softmax(logits);
-        lenet_maps(net, &ws, probabilities)
+        Ok::<_, String>((layer_outputs(net, &ws), probabilities))
     })?;
     let forward_micros = start.zip(now_ms()).map(|(a, b)| (b - a) * 1000.0);
-    let (top, confidence) = maps.probabilities.values.iter().copied().enumerate().fold(
-        (0, f32::NEG_INFINITY),
-        |best, (i, p)| {
-            if p > best.1 { (i, p) } else { best }
-        },
-    );
+    let (top, confidence) =
+        probabilities
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f32::NEG_INFINITY), |best, (i, p)| {
+                if p > best.1 { (i, p) } else { best }
+            });
     Ok(Classified {
         model: model_name.to_owned(),
         stages,
         input,
-        maps,
+        layers,
+        probabilities,
         top,
         confidence,
         forward_micros,
     })
 }
 
-/// LeNet-5's twelve layer outputs, by position (the model was checked to be LeNet-shaped
-/// when it loaded).
-fn lenet_maps(net: &Network, ws: &Workspace, probabilities: Vec<f32>) -> Result<LayerMaps, String> {
-    let outputs = ws.outputs(net);
-    let layer = |i: usize| {
-        outputs
-            .get(i)
-            .map(|o| LayerOutput::new(o.volume, o.values))
-            .ok_or_else(|| format!("the model has no layer {}", i + 1))
-    };
-    Ok(LayerMaps {
-        conv1: layer(0)?,
-        act1: layer(1)?,
-        pool1: layer(2)?,
-        conv2: layer(3)?,
-        act2: layer(4)?,
-        pool2: layer(5)?,
-        fc1: layer(7)?,
-        act3: layer(8)?,
-        fc2: layer(9)?,
-        act4: layer(10)?,
-        logits: layer(11)?,
-        probabilities: LayerOutput {
-            shape: vec![probabilities.len()],
-            values: probabilities,
-        },
-    })
+/// Every layer's output of the batch of one in `ws`, named and described by the explorer's
+/// evaluation.
+fn layer_outputs(net: &Network, ws: &Workspace) -> Vec<LayerOutput> {
+    let report = net.report();
+    ws.outputs(net)
+        .into_iter()
+        .map(|o| {
+            let layer = report.find(o.name);
+            let v = o.volume;
+            LayerOutput {
+                name: o.name.to_owned(),
+                kind: layer.map_or(LayerKind::Activation, |l| l.kind),
+                description: layer.map(|l| l.description.clone()).unwrap_or_default(),
+                shape: if v.h == 1 && v.w == 1 {
+                    vec![v.c]
+                } else {
+                    vec![v.c, v.h, v.w]
+                },
+                values: o.values.to_vec(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -317,14 +279,32 @@ mod tests {
     fn a_drawn_bar_is_a_one_and_every_layer_has_its_shape() -> Result<(), String> {
         model::load("mnist-test".into(), MNIST)?;
         let c = classify("mnist-test", drawn_one())?;
-        assert_eq!(c.top, 1, "probabilities {:?}", c.maps.probabilities.values);
-        assert_eq!(c.maps.conv1.shape, vec![6, 28, 28]);
-        assert_eq!(c.maps.pool1.shape, vec![6, 14, 14]);
-        assert_eq!(c.maps.conv2.shape, vec![16, 10, 10]);
-        assert_eq!(c.maps.pool2.shape, vec![16, 5, 5]);
-        assert_eq!(c.maps.act3.shape, vec![120]);
-        assert_eq!(c.maps.act4.shape, vec![84]);
-        let sum: f32 = c.maps.probabilities.values.iter().sum();
+        assert_eq!(c.top, 1, "probabilities {:?}", c.probabilities);
+        let shapes: Vec<(&str, Vec<usize>)> = c
+            .layers
+            .iter()
+            .map(|l| (l.name.as_str(), l.shape.clone()))
+            .collect();
+        assert_eq!(
+            shapes,
+            vec![
+                ("conv1", vec![6, 28, 28]),
+                ("relu1", vec![6, 28, 28]),
+                ("pool1", vec![6, 14, 14]),
+                ("conv2", vec![16, 10, 10]),
+                ("relu2", vec![16, 10, 10]),
+                ("pool2", vec![16, 5, 5]),
+                ("flatten", vec![400]),
+                ("fc1", vec![120]),
+                ("relu3", vec![120]),
+                ("fc2", vec![84]),
+                ("relu4", vec![84]),
+                ("fc3", vec![10]),
+            ]
+        );
+        assert_eq!(c.layers[0].kind, LayerKind::Conv);
+        assert_eq!(c.layers[0].description, "6 5x5 filters at stride 1, pad 2");
+        let sum: f32 = c.probabilities.iter().sum();
         assert!((sum - 1.0).abs() < 1e-5, "sum {sum}");
         let stages = c.stages.ok_or("a drawing has stages")?;
         assert!(stages.inverted, "a white page is inverted");

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use convscope_core::arch::{LayerKind, Op, Volume};
+use convscope_core::arch::{Layer, Op, Volume};
 use convscope_core::data::DatasetKind;
 use convscope_core::nn::Network;
 use convscope_core::preprocess::Style;
@@ -24,47 +24,77 @@ pub struct Kept {
     pub style: Style,
 }
 
-/// What the page needs to know about a loaded model: its metadata and its convolution
-/// filters (for the filter views and the convolution stepper).
+/// What the page needs to know about a loaded model: its metadata, its layers and its
+/// convolutions' filters (for the filter views, the click-through and the convolution lab).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSummary {
     /// The name it is kept under.
     pub name: String,
-    /// The ten class names in label order.
+    /// The class names in label order.
     pub class_names: Vec<String>,
     /// Dataset it was trained on ("MNIST", "Fashion-MNIST"), if the file says.
     pub dataset: Option<String>,
-    /// Activation after conv1, conv2, fc1, fc2, in [`convscope_core::Activation`]'s
-    /// one spelling (`Display`, parsed back with `FromStr`).
-    pub activation: String,
-    /// Pooling, in [`convscope_core::PoolKind`]'s one spelling.
-    pub pool: String,
     /// Accuracy recorded in the file, in `[0, 1]`.
     pub accuracy: Option<f64>,
     /// What that accuracy was measured on.
     pub accuracy_on: Option<String>,
     /// Trainable parameters (61,706 for LeNet-5).
     pub parameters: usize,
-    /// conv1 weights `[6, 1, 5, 5]`, row-major.
-    pub conv1_weight: Vec<f32>,
-    /// conv1 biases `[6]`.
-    pub conv1_bias: Vec<f32>,
-    /// conv2 weights `[16, 6, 5, 5]`, row-major.
-    pub conv2_weight: Vec<f32>,
-    /// conv2 biases `[16]`.
-    pub conv2_bias: Vec<f32>,
+    /// The network's name and title (`lenet5`, "LeNet-5, …").
+    pub network: String,
+    /// Its one-line text form (`input 28x28x1, conv 6 5x5 pad 2, relu, …`).
+    pub text: String,
+    /// Every convolution, in order.
+    pub convs: Vec<ConvSummary>,
 }
 
-/// Parses `bytes` as a LeNet safetensors file and keeps it under `name`.
+impl ModelSummary {
+    /// The convolution called `name` (`conv1`, `block1.conv2`).
+    pub fn conv(&self, name: &str) -> Option<&ConvSummary> {
+        self.convs.iter().find(|c| c.name == name)
+    }
+}
+
+/// One convolution of a model: its filters, its hyper-parameters, what it reads and the
+/// activation that follows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConvSummary {
+    /// Its path: `conv1`, `block1.conv2`.
+    pub name: String,
+    /// The layer whose output it reads; `None` for the network input.
+    pub input: Option<String>,
+    /// `[C, H, W]` of what it reads.
+    pub input_shape: [usize; 3],
+    /// `[K, C / groups, F, F]`.
+    pub shape: [usize; 4],
+    /// The weights, row-major.
+    pub weight: Vec<f32>,
+    /// The biases (empty without bias).
+    pub bias: Vec<f32>,
+    /// Stride S.
+    pub stride: usize,
+    /// Zero padding P.
+    pub padding: usize,
+    /// Dilation D.
+    pub dilation: usize,
+    /// Channel groups G.
+    pub groups: usize,
+    /// The activation layer right after it, if any: its name and the activation's spelling.
+    pub activation: Option<(String, String)>,
+}
+
+/// Parses `bytes` as a weights file (any network whose input is a 28×28 grayscale image)
+/// and keeps it under `name`.
 ///
 /// # Errors
-/// The core's message for a file that is not a LeNet-5 safetensors file.
+/// The core's message for a file that is not a weights file, or a network this page
+/// cannot feed.
 pub fn load(name: String, bytes: &[u8]) -> Result<ModelSummary, String> {
     if bytes.is_empty() {
         return Err("the model file is empty".into());
     }
     let (net, meta) = weights::from_safetensors(bytes).map_err(|e| e.to_string())?;
-    lenet_shaped(&net)?;
+    takes_images(&net)?;
     super::classify::warm_up(&net);
     let summary = summarize(&name, &net, &meta)?;
     let style = match meta.dataset {
@@ -85,90 +115,101 @@ pub fn get(name: &str) -> Result<Rc<Kept>, String> {
         .ok_or_else(|| format!("no model named {name:?} is loaded in the worker"))
 }
 
-/// LeNet-5's layers in order, with each output volume: what this page draws.
-const LENET_SHAPE: [(LayerKind, [usize; 3]); 12] = [
-    (LayerKind::Conv, [28, 28, 6]),
-    (LayerKind::Activation, [28, 28, 6]),
-    (LayerKind::MaxPool, [14, 14, 6]),
-    (LayerKind::Conv, [10, 10, 16]),
-    (LayerKind::Activation, [10, 10, 16]),
-    (LayerKind::MaxPool, [5, 5, 16]),
-    (LayerKind::Flatten, [1, 1, 400]),
-    (LayerKind::Linear, [1, 1, 120]),
-    (LayerKind::Activation, [1, 1, 120]),
-    (LayerKind::Linear, [1, 1, 84]),
-    (LayerKind::Activation, [1, 1, 84]),
-    (LayerKind::Linear, [1, 1, 10]),
-];
-
-/// Refuses a network this page cannot draw layer by layer: it shows LeNet-5's twelve layers
-/// (any activation and pooling).
-pub(crate) fn lenet_shaped(net: &Network) -> Result<(), String> {
-    let report = net.report();
-    let pooling = |k: LayerKind| {
-        matches!(
-            k,
-            LayerKind::MaxPool | LayerKind::AvgPool | LayerKind::SumPool
-        )
-    };
-    let same = report.layers.len() == LENET_SHAPE.len()
-        && report
-            .layers
-            .iter()
-            .zip(LENET_SHAPE)
-            .all(|(l, (kind, [h, w, c]))| {
-                (l.kind == kind || (pooling(l.kind) && pooling(kind)))
-                    && l.output == Volume::new(h, w, c)
-            })
-        && ["conv1.weight", "conv2.weight"]
-            .iter()
-            .all(|n| net.tensor(n).is_some());
-    if same {
+/// Refuses a network this page cannot feed: its inputs are 28×28 grayscale images.
+pub(crate) fn takes_images(net: &Network) -> Result<(), String> {
+    let images = Volume::new(28, 28, 1);
+    if net.input() == images {
         Ok(())
     } else {
         Err(format!(
-            "this page draws LeNet-5-shaped networks (conv1 6 5x5 … fc3 10); the file holds {}: {}",
+            "this page classifies 28x28x1 images, but the network {} takes {} inputs: {}",
             net.description().name,
+            net.input(),
             net.description().to_text()
         ))
     }
 }
 
-/// Describes a LeNet-shaped model (see [`lenet_shaped`]).
+/// Every convolution of `layers` (which read `input`, of volume `volume`), in order.
+fn convs(
+    net: &Network,
+    layers: &[Layer],
+    prefix: &str,
+    mut input: Option<String>,
+    mut volume: Volume,
+    out: &mut Vec<ConvSummary>,
+) {
+    let report = net.report();
+    for (i, layer) in layers.iter().enumerate() {
+        let path = format!("{prefix}{}", layer.name);
+        let Some(r) = report.find(&path) else {
+            return;
+        };
+        match &layer.op {
+            Op::Conv(c) => {
+                let tensor = |n: &str| net.tensor(&format!("{path}.{n}")).map(|t| t.data.clone());
+                let activation = layers.get(i + 1).and_then(|next| match next.op {
+                    Op::Activation { function } => {
+                        Some((format!("{prefix}{}", next.name), function.to_string()))
+                    }
+                    _ => None,
+                });
+                out.push(ConvSummary {
+                    name: path.clone(),
+                    input: input.clone(),
+                    input_shape: [volume.c, volume.h, volume.w],
+                    shape: [
+                        c.out_channels,
+                        volume.c / c.groups.max(1),
+                        c.kernel,
+                        c.kernel,
+                    ],
+                    weight: tensor("weight").unwrap_or_default(),
+                    bias: tensor("bias").unwrap_or_default(),
+                    stride: c.stride,
+                    padding: c.padding,
+                    dilation: c.dilation,
+                    groups: c.groups,
+                    activation,
+                });
+            }
+            Op::Residual(block) => {
+                let inner = format!("{path}.");
+                convs(net, &block.main, &inner, input.clone(), volume, out);
+                convs(net, &block.shortcut, &inner, input.clone(), volume, out);
+            }
+            _ => {}
+        }
+        input = Some(path);
+        volume = r.output;
+    }
+}
+
+/// Describes a model.
 ///
 /// # Errors
-/// When a LeNet-5 tensor is missing.
+/// Never for a network built by the core; kept fallible for the page's error path.
 pub fn summarize(name: &str, net: &Network, meta: &ModelMetadata) -> Result<ModelSummary, String> {
-    let layers = &net.description().layers;
-    let activation = layers
-        .iter()
-        .find_map(|l| match l.op {
-            Op::Activation { function } => Some(function.to_string()),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let pool = layers
-        .iter()
-        .find_map(|l| l.op.as_pool().map(|(k, _)| k.to_string()))
-        .unwrap_or_default();
-    let tensor = |n: &str| {
-        net.tensor(n)
-            .map(|t| t.data.clone())
-            .ok_or_else(|| format!("the model has no tensor {n}"))
-    };
+    let description = net.description();
+    let mut all = Vec::new();
+    convs(
+        net,
+        &description.layers,
+        "",
+        None,
+        description.input,
+        &mut all,
+    );
     Ok(ModelSummary {
         name: name.to_owned(),
         class_names: meta.class_names.clone(),
         dataset: meta.dataset.map(|d| d.name().to_owned()),
-        activation,
-        pool,
         accuracy: meta.accuracy,
         accuracy_on: meta.accuracy_on.clone(),
         parameters: usize::try_from(net.parameter_count()).unwrap_or(usize::MAX),
-        conv1_weight: tensor("conv1.weight")?,
-        conv1_bias: tensor("conv1.bias").unwrap_or_default(),
-        conv2_weight: tensor("conv2.weight")?,
-        conv2_bias: tensor("conv2.bias").unwrap_or_default(),
+        network: format!("{} — {}", description.name, description.title),
+        text: description.to_text(),
+        convs: all,
     })
 }
 
@@ -183,26 +224,74 @@ mod tests {
         let s = load("mnist".into(), MNIST)?;
         assert_eq!(s.parameters, 61_706);
         assert_eq!(s.class_names.len(), 10);
-        assert_eq!(s.conv1_weight.len(), 6 * 25);
-        assert_eq!(s.conv1_bias.len(), 6);
-        assert_eq!(s.conv2_weight.len(), 16 * 6 * 25);
-        assert_eq!(s.conv2_bias.len(), 16);
+        let c1 = s.conv("conv1").ok_or("conv1")?;
+        assert_eq!((c1.weight.len(), c1.bias.len()), (6 * 25, 6));
+        assert_eq!(
+            (c1.input.clone(), c1.input_shape, c1.padding),
+            (None, [1, 28, 28], 2)
+        );
+        assert_eq!(c1.activation, Some(("relu1".to_owned(), "relu".to_owned())));
+        let c2 = s.conv("conv2").ok_or("conv2")?;
+        assert_eq!((c2.weight.len(), c2.bias.len()), (16 * 6 * 25, 16));
+        assert_eq!(
+            (c2.input.as_deref(), c2.input_shape),
+            (Some("pool1"), [6, 14, 14])
+        );
+        assert!(
+            s.text
+                .starts_with("input 28x28x1, conv 6 5x5 pad 2, relu, maxpool 2")
+        );
         assert!(get("mnist").is_ok());
         Ok(())
     }
 
-    #[test]
-    fn a_network_this_page_cannot_draw_is_refused_with_its_description() -> Result<(), String> {
+    fn file(text: &str) -> Result<Vec<u8>, String> {
         use convscope_core::arch::Architecture;
         use convscope_core::nn::Rng;
-        let arch = Architecture::from_text("conv 4 3x3, relu, maxpool 2, flatten, linear 10")
-            .map_err(|e| e.to_string())?;
+        let arch = Architecture::from_text(text).map_err(|e| e.to_string())?;
         let net = Network::build(&arch, &mut Rng::seed_from_u64(0)).map_err(|e| e.to_string())?;
-        let bytes = weights::to_safetensors(&net, &ModelMetadata::new(DatasetKind::Mnist))
-            .map_err(|e| e.to_string())?;
-        let e = load("small".into(), &bytes).err().unwrap_or_default();
-        assert!(e.contains("LeNet-5-shaped"), "{e}");
-        assert!(e.contains("conv 4 3x3, relu, maxpool 2"), "{e}");
+        weights::to_safetensors(&net, &ModelMetadata::new(DatasetKind::Mnist))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn any_network_on_28x28_images_loads_with_its_convolutions() -> Result<(), String> {
+        let s = load(
+            "residual".into(),
+            &file(
+                "conv 4 3x3 pad 1, relu, basic(conv 4 3x3 pad 1 nobias, bn, relu, conv 4 3x3 pad 1 nobias, bn | conv 4 1x1 nobias, bn), maxpool 2, flatten, linear 10",
+            )?,
+        )?;
+        let names: Vec<&str> = s.convs.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "conv1",
+                "block1.conv1",
+                "block1.conv2",
+                "block1.downsample.0"
+            ]
+        );
+        let inputs: Vec<Option<&str>> = s.convs.iter().map(|c| c.input.as_deref()).collect();
+        assert_eq!(
+            inputs,
+            [None, Some("relu1"), Some("block1.relu"), Some("relu1")]
+        );
+        assert!(s.convs[1].bias.is_empty());
+        assert_eq!(s.convs[1].activation, None);
+        Ok(())
+    }
+
+    #[test]
+    fn a_network_this_page_cannot_feed_is_refused_with_its_description() -> Result<(), String> {
+        let e = load(
+            "rgb".into(),
+            &file("input 32x32x3, conv 4 3x3, flatten, linear 10")?,
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(e.contains("28x28x1 images"), "{e}");
+        assert!(e.contains("input 32x32x3, conv 4 3x3"), "{e}");
         Ok(())
     }
 

@@ -14,7 +14,7 @@ pub mod view;
 pub use choice::{ModelChoice, facts};
 pub use drawing::{Drawing, Stroke};
 pub use gallery::{Gallery, GallerySample};
-pub use inspect::{ConvLayer, Inspection, inspect};
+pub use inspect::{Inspection, inspect};
 pub use layers::{MapLayer, NamedMaps, NetworkViews, rgba};
 pub use session::{Job, SampleRef, Session, Source};
 pub use view::{ClassifyAction, ClassifyView, Shown};

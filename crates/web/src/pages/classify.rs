@@ -1,4 +1,4 @@
-//! The Classify page (`#/classify`): a LeNet running in the web worker on a drawing, a
+//! The Classify page (`#/classify`): a network running in the web worker on a drawing, a
 //! test-set sample or an uploaded image, with every layer shown and the convolution behind
 //! any feature-map pixel one click away.
 //!
@@ -40,8 +40,8 @@ use crate::lab::classify::choice::{dataset_of, samples_url};
 use crate::lab::classify::drawing::RASTER_SIDE;
 use crate::lab::classify::view::{MAX_FILE_BYTES, too_large};
 use crate::lab::classify::{
-    ClassifyAction, ClassifyView, ConvLayer, Drawing, Gallery, Job, ModelChoice, NetworkViews,
-    Session, Source, inspect,
+    ClassifyAction, ClassifyView, Drawing, Gallery, Job, ModelChoice, NetworkViews, Session,
+    Source, inspect,
 };
 use crate::route::Route;
 
@@ -419,22 +419,24 @@ pub fn ClassifyPage() -> Html {
             });
         })
     };
-    let on_inspect = |layer: ConvLayer| {
+    let on_inspect = |layer: &String| {
         let dispatch = view.dispatcher();
+        let layer = layer.clone();
         Callback::from(move |p: [usize; 3]| {
-            dispatch.dispatch(ClassifyAction::Inspect(Some((layer, p))));
+            dispatch.dispatch(ClassifyAction::Inspect(Some((layer.clone(), p))));
         })
     };
 
     let shown = v.shown.clone();
-    let views = use_memo(shown.clone(), |s| {
-        s.as_ref().map(|s| NetworkViews::new(&s.result))
+    let views = use_memo((shown.clone(), v.summary.clone()), |(s, m)| {
+        s.as_ref()
+            .map(|s| NetworkViews::new(&s.result, m.as_deref()))
     });
     let inspection = use_memo(
-        (v.inspect, shown.clone(), v.summary.clone()),
+        (v.inspect.clone(), shown.clone(), v.summary.clone()),
         |(pixel, shown, summary)| match (pixel, shown, summary) {
             (Some((layer, p)), Some(s), Some(m)) => {
-                Some(inspect(m, &s.result, *layer, *p).map(Rc::new))
+                Some(inspect(m, &s.result, layer, *p).map(Rc::new))
             }
             _ => None,
         },
@@ -528,7 +530,7 @@ pub fn ClassifyPage() -> Html {
         </section>
     };
 
-    let focus = v.inspect;
+    let focus = v.inspect.clone();
     let maps = (*views).as_ref().and_then(|r| r.as_ref().ok()).map(|w| {
         let layers = w.maps.iter().map(|m| {
             let l = &m.maps;
@@ -539,7 +541,9 @@ pub fn ClassifyPage() -> Html {
             } else {
                 50.0
             };
-            let f = focus.and_then(|(fl, p)| (Some(fl) == m.explains).then_some(p));
+            let f = focus
+                .as_ref()
+                .and_then(|(fl, p)| (Some(fl) == m.explains.as_ref()).then_some(*p));
             let note = if m.explains.is_some() {
                 "click a pixel to see the convolution that produced it. Keyboard: Tab to the layer's maps, Enter explains the outlined pixel (the centre when none), the arrows move it, Page Up / Page Down (or [ / ]) switch maps"
             } else {
@@ -547,11 +551,11 @@ pub fn ClassifyPage() -> Html {
             };
             html! {
                 <FeatureMaps title={m.title()} layer={l.clone()} testid={format!("map-{}", m.name)}
-                    size={size} on_pixel={m.explains.map(&on_inspect)} focus={f} note={note} />
+                    size={size} on_pixel={m.explains.as_ref().map(&on_inspect)} focus={f} note={note} />
             }
         });
-        let dense = w.dense.iter().map(|(title, values)| {
-            html! { <DenseBars title={*title} values={values.clone()} testid={format!("dense-{}", values.len())} /> }
+        let dense = w.dense.iter().map(|d| {
+            html! { <DenseBars title={d.title.clone()} values={d.values.clone()} testid={format!("dense-{}", d.name)} /> }
         });
         html! {
             <>
@@ -571,14 +575,14 @@ pub fn ClassifyPage() -> Html {
         html! {
             <section class="panel" aria-labelledby="filters-title">
                 <h3 id="filters-title">{"Learned filters"}</h3>
-                <Filters conv1={Rc::new(s.conv1_weight.clone())} conv2={Rc::new(s.conv2_weight.clone())} />
+                <Filters convs={Rc::new(s.convs.clone())} />
             </section>
         }
     });
     html! {
         <section class="page lab classify" aria-labelledby="page-title">
             <h2 id="page-title">{ Route::Classify.title() }</h2>
-            <p class="lead">{"A LeNet-5 running in a web worker classifies what you draw, pick or upload. Every layer is shown; click a feature-map pixel to see the convolution that produced it."}</p>
+            <p class="lead">{"A network running in a web worker (LeNet-5, a residual network, or any weights file convscope wrote) classifies what you draw, pick or upload. Every layer is shown; click a feature-map pixel of a convolution to see how it was computed."}</p>
             { model_panel }
             { input_panel }
             { preprocessing }

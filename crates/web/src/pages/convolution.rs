@@ -103,7 +103,11 @@ async fn load_lenet(
     let name = format!("lab-lenet-{}", model.key());
     match runner.run(CoreRequest::LoadModel { name, bytes }).await {
         CoreReply::ModelLoaded(Ok(summary)) => {
-            match Conv1Filters::new(summary.conv1_weight, summary.conv1_bias) {
+            let filters = summary
+                .conv("conv1")
+                .ok_or_else(|| format!("{} has no conv1", model.url()))
+                .and_then(|c| Conv1Filters::new(c.weight.clone(), c.bias.clone()));
+            match filters {
                 Ok(f) => LenetLoad::Ready(Rc::new(f)),
                 Err(e) => LenetLoad::Failed(e),
             }

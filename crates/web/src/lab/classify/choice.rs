@@ -1,4 +1,4 @@
-//! The model the page runs: one of the shipped LeNets, or a file the user loaded; kept in
+//! The model the page runs: one of the shipped networks, or a file the user loaded; kept in
 //! the URL's query (`#/classify?model=fashion`) so a reload keeps it.
 
 use convscope_core::data::DatasetKind;
@@ -13,19 +13,26 @@ pub enum ModelChoice {
     Mnist,
     /// The shipped LeNet trained on Fashion-MNIST.
     Fashion,
+    /// The shipped residual network with batch norm, trained on Fashion-MNIST.
+    FashionResnet,
     /// A safetensors file the user loaded (its file name).
     File(String),
 }
 
 impl ModelChoice {
     /// The shipped models, in menu order.
-    pub const SHIPPED: [ModelChoice; 2] = [ModelChoice::Mnist, ModelChoice::Fashion];
+    pub const SHIPPED: [ModelChoice; 3] = [
+        ModelChoice::Mnist,
+        ModelChoice::Fashion,
+        ModelChoice::FashionResnet,
+    ];
 
     /// The key in the URL and the menu (`mnist`, `fashion`, `file`).
     pub fn key(&self) -> &'static str {
         match self {
             Self::Mnist => "mnist",
             Self::Fashion => "fashion",
+            Self::FashionResnet => "fashion-resnet",
             Self::File(_) => "file",
         }
     }
@@ -35,6 +42,9 @@ impl ModelChoice {
         match self {
             Self::Mnist => "LeNet-5 trained on MNIST (digits)".into(),
             Self::Fashion => "LeNet-5 trained on Fashion-MNIST (clothes)".into(),
+            Self::FashionResnet => {
+                "A residual network with batch norm, on Fashion-MNIST (clothes)".into()
+            }
             Self::File(name) => format!("your file: {name}"),
         }
     }
@@ -44,6 +54,7 @@ impl ModelChoice {
         match self {
             Self::Mnist => Some("models/lenet-mnist.safetensors"),
             Self::Fashion => Some("models/lenet-fashion.safetensors"),
+            Self::FashionResnet => Some("models/fashion-resnet.safetensors"),
             Self::File(_) => None,
         }
     }
@@ -54,7 +65,7 @@ impl ModelChoice {
     pub fn dataset(&self) -> Option<DatasetKind> {
         match self {
             Self::Mnist => Some(DatasetKind::Mnist),
-            Self::Fashion => Some(DatasetKind::Fashion),
+            Self::Fashion | Self::FashionResnet => Some(DatasetKind::Fashion),
             Self::File(_) => None,
         }
     }
@@ -68,19 +79,23 @@ impl ModelChoice {
     }
 
     /// The choice a URL query names; a user's file cannot survive a reload, so anything
-    /// but `fashion` opens the MNIST model.
+    /// but another shipped model opens the MNIST model.
     pub fn from_query(query: &str) -> Self {
-        match pairs(query).into_iter().find(|(k, _)| *k == "model") {
-            Some((_, "fashion")) => Self::Fashion,
-            _ => Self::Mnist,
-        }
+        let key = pairs(query)
+            .into_iter()
+            .find(|(k, _)| *k == "model")
+            .map(|(_, v)| v);
+        Self::SHIPPED
+            .into_iter()
+            .find(|c| Some(c.key()) == key)
+            .unwrap_or(Self::Mnist)
     }
 
     /// The URL query for this choice ("" for the default).
     pub fn to_query(&self) -> String {
         match self {
-            Self::Fashion => "model=fashion".into(),
-            _ => String::new(),
+            Self::Mnist | Self::File(_) => String::new(),
+            shipped => format!("model={}", shipped.key()),
         }
     }
 }
@@ -129,9 +144,9 @@ pub fn facts(summary: &ModelSummary) -> Vec<(&'static str, String)> {
         (None, _) => "not recorded".to_owned(),
     };
     vec![
+        ("network", summary.network.clone()),
+        ("layers", summary.text.clone()),
         ("dataset", dataset),
-        ("activation", summary.activation.clone()),
-        ("pooling", summary.pool.clone()),
         ("parameters", thousands(summary.parameters)),
         ("recorded accuracy", accuracy),
         ("classes", summary.class_names.join(", ")),

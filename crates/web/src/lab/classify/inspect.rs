@@ -1,59 +1,48 @@
 //! The convolution behind a clicked feature-map pixel, computed by the core's
-//! [`ConvTrace`]: the input window over every input channel, the kernel slices, the products,
-//! their sum, the bias, and the activation.
+//! [`ConvTrace`]: the input window over every input channel the filter reads, the kernel
+//! slices, the products, their sum, the bias, and the activation that follows.
 //!
-//! conv1 reads the 28×28 network input (1 channel, padding 2); conv2 reads the six 14×14
-//! maps after the first pooling (no padding).
+//! Any convolution of any network: the model's summary says what each convolution reads
+//! (the network input or another layer's maps), its hyper-parameters and its filters.
 
 use std::rc::Rc;
 
-use convscope_core::{Conv2dParams, ConvStep, ConvTrace};
+use convscope_core::{Activation, Conv2dParams, ConvStep, ConvTrace};
 use ndarray::{ArrayView1, ArrayView4};
 
 use crate::agent::{Classified, ModelSummary};
 
-/// Kernel side of both LeNet convolutions.
-pub const KERNEL: usize = 5;
-
-/// Which convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConvLayer {
-    /// 1 → 6 channels, 28×28, padding 2.
-    Conv1,
-    /// 6 → 16 channels, 14×14 → 10×10.
-    Conv2,
-}
-
-impl ConvLayer {
-    /// Short name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Conv1 => "conv1",
-            Self::Conv2 => "conv2",
-        }
-    }
-}
-
 /// One explained pixel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inspection {
-    /// Which convolution.
-    pub layer: ConvLayer,
+    /// Which convolution (`conv1`, `block1.conv2`).
+    pub layer: String,
+    /// What it reads: "the 28×28 network input" or "the 6 maps of pool1 (14×14)".
+    pub input_name: String,
     /// The step: taps, products, sum, bias, activation (from the core's trace).
     pub step: Rc<ConvStep>,
-    /// The input maps the window reads, one plane per input channel.
+    /// The input maps the window reads, one plane per input channel of the filter's group.
     pub inputs: Vec<Rc<Vec<f32>>>,
-    /// Side of an input map.
-    pub input_side: usize,
+    /// The input channel of each plane.
+    pub channels: Vec<usize>,
+    /// Rows of an input map.
+    pub input_rows: usize,
+    /// Columns of an input map.
+    pub input_cols: usize,
     /// Zero padding around the input.
     pub padding: usize,
-    /// The window's taps on each input channel, `[y, x]` unpadded.
+    /// Kernel side F.
+    pub kernel: usize,
+    /// The window's taps on each input plane, `[y, x]` unpadded.
     pub taps: Vec<Rc<Vec<[isize; 2]>>>,
-    /// The kernel's slice for each input channel, 5×5 row-major.
+    /// The kernel's slice for each input plane, F×F row-major.
     pub kernels: Vec<Rc<Vec<f32>>>,
     /// The clicked map's value at the pixel, from the forward pass (before the activation).
     pub map_value: f32,
-    /// The activated map's value at the pixel, from the forward pass.
+    /// The activation layer after the convolution, if any.
+    pub activation_layer: Option<String>,
+    /// The activated map's value at the pixel, from the forward pass (the map value when no
+    /// activation follows).
     pub activated: f32,
 }
 
@@ -70,16 +59,25 @@ fn at(values: &[f32], shape: [usize; 3], [k, y, x]: [usize; 3]) -> Result<f32, S
         .ok_or_else(|| format!("the maps hold {} values, not {}", values.len(), c * h * w))
 }
 
-/// Explains output pixel `[k, y, x]` of `layer` for the forward pass `c` of `model`.
+fn layer<'a>(c: &'a Classified, name: &str) -> Result<&'a [f32], String> {
+    c.layers
+        .iter()
+        .find(|l| l.name == name)
+        .map(|l| &l.values[..])
+        .ok_or_else(|| format!("the result has no layer {name}"))
+}
+
+/// Explains output pixel `[k, y, x]` of convolution `conv` for the forward pass `c` of
+/// `model`.
 ///
 /// # Errors
 /// When `c` was computed by another model than `model` (a new model's kernels never meet
-/// an old result's maps), the model's activation cannot be parsed, the shapes do not fit
-/// LeNet-5, or the pixel is outside the map.
+/// an old result's maps), the model has no such convolution, or the pixel is outside the
+/// map.
 pub fn inspect(
     model: &ModelSummary,
     c: &Classified,
-    layer: ConvLayer,
+    conv: &str,
     pixel: [usize; 3],
 ) -> Result<Inspection, String> {
     if model.name != c.model {
@@ -88,62 +86,69 @@ pub fn inspect(
             c.model, model.name
         ));
     }
-    let activation = model
-        .activation
-        .parse::<convscope_core::Activation>()
-        .map_err(|e| e.to_string())?;
-    let (input, side, in_ch, weight, bias, padding, pre, post) = match layer {
-        ConvLayer::Conv1 => (
-            &c.input,
-            28,
-            1,
-            &model.conv1_weight,
-            &model.conv1_bias,
-            2,
-            &c.maps.conv1,
-            &c.maps.act1,
-        ),
-        ConvLayer::Conv2 => (
-            &c.maps.pool1.values,
-            14,
-            6,
-            &model.conv2_weight,
-            &model.conv2_bias,
-            0,
-            &c.maps.conv2,
-            &c.maps.act2,
-        ),
+    let s = model
+        .conv(conv)
+        .ok_or_else(|| format!("the model has no convolution {conv}"))?;
+    let activation = match &s.activation {
+        Some((_, spelling)) => spelling.parse::<Activation>().map_err(|e| e.to_string())?,
+        None => Activation::Identity,
     };
-    let out_ch = bias.len();
-    let x = ArrayView4::from_shape((1, in_ch, side, side), input.as_slice())
-        .map_err(|e| e.to_string())?;
-    let w = ArrayView4::from_shape((out_ch, in_ch, KERNEL, KERNEL), weight.as_slice())
-        .map_err(|e| e.to_string())?;
-    let b = ArrayView1::from(bias.as_slice());
-    let trace = ConvTrace::new(
-        x,
-        0,
-        w,
-        Some(b),
-        Conv2dParams::default().with_padding(padding),
-        activation,
-    )
-    .map_err(|e| e.to_string())?;
+    let input = match &s.input {
+        None => &c.input[..],
+        Some(name) => layer(c, name)?,
+    };
+    let [in_ch, rows, cols] = s.input_shape;
+    let [out_ch, cg, f, _] = s.shape;
+    let x = ArrayView4::from_shape((1, in_ch, rows, cols), input).map_err(|e| e.to_string())?;
+    let w = ArrayView4::from_shape((out_ch, cg, f, f), &s.weight[..]).map_err(|e| e.to_string())?;
+    let b = (!s.bias.is_empty()).then(|| ArrayView1::from(&s.bias[..]));
+    let params = Conv2dParams::default()
+        .with_stride(s.stride)
+        .with_padding(s.padding)
+        .with_dilation(s.dilation)
+        .with_groups(s.groups);
+    let trace = ConvTrace::new(x, 0, w, b, params, activation).map_err(|e| e.to_string())?;
     let dims = trace.output_dims();
     let index = trace
         .index_of(pixel)
         .ok_or_else(|| format!("pixel {pixel:?} is outside the {dims:?} maps"))?;
     let step = convscope_core::Stepper::step(&trace, index).map_err(|e| e.to_string())?;
     let [k, _, _] = pixel;
-    let plane = side * side;
-    let kk = KERNEL * KERNEL;
+    let plane = rows * cols;
+    let kk = f * f;
+    // The channels of the filter's group.
+    let group = k / (out_ch / s.groups.max(1)).max(1);
+    let channels: Vec<usize> = (group * cg..(group + 1) * cg).collect();
+    let input_name = match &s.input {
+        None => format!("the {rows}×{cols} network input"),
+        Some(name) => format!("the {in_ch} maps of {name} ({rows}×{cols})"),
+    };
+    let pre = layer(c, &s.name)?;
+    let post = match &s.activation {
+        Some((name, _)) => layer(c, name)?,
+        None => pre,
+    };
     Ok(Inspection {
-        layer,
-        inputs: input.chunks(plane).map(|p| Rc::new(p.to_vec())).collect(),
-        input_side: side,
-        padding,
-        taps: (0..in_ch)
-            .map(|ch| {
+        layer: s.name.clone(),
+        input_name,
+        inputs: channels
+            .iter()
+            .map(|&ch| {
+                Rc::new(
+                    input
+                        .get(ch * plane..(ch + 1) * plane)
+                        .map(<[f32]>::to_vec)
+                        .unwrap_or_default(),
+                )
+            })
+            .collect(),
+        input_rows: rows,
+        input_cols: cols,
+        padding: s.padding,
+        kernel: f,
+        taps: channels
+            .iter()
+            .map(|&ch| {
                 Rc::new(
                     step.taps
                         .iter()
@@ -153,19 +158,21 @@ pub fn inspect(
                 )
             })
             .collect(),
-        kernels: (0..in_ch)
-            .map(|ch| {
-                let start = (k * in_ch + ch) * kk;
+        kernels: (0..cg)
+            .map(|j| {
+                let start = (k * cg + j) * kk;
                 Rc::new(
-                    weight
+                    s.weight
                         .get(start..start + kk)
                         .map(<[f32]>::to_vec)
                         .unwrap_or_default(),
                 )
             })
             .collect(),
-        map_value: at(&pre.values, dims, pixel)?,
-        activated: at(&post.values, dims, pixel)?,
+        channels,
+        map_value: at(pre, dims, pixel)?,
+        activation_layer: s.activation.as_ref().map(|(n, _)| n.clone()),
+        activated: at(post, dims, pixel)?,
         step: Rc::new(step),
     })
 }
@@ -194,7 +201,7 @@ mod tests {
     fn a_conv1_pixel_is_its_window_sum_plus_bias() -> Result<(), String> {
         let (m, c) = forward()?;
         for pixel in [[0, 0, 0], [3, 14, 9], [5, 27, 27]] {
-            let i = inspect(&m, &c, ConvLayer::Conv1, pixel)?;
+            let i = inspect(&m, &c, "conv1", pixel)?;
             assert_eq!(i.step.taps.len(), 25);
             assert_eq!(i.inputs.len(), 1);
             assert_eq!(i.kernels.len(), 1);
@@ -204,7 +211,7 @@ mod tests {
             assert!((i.step.value - i.activated).abs() < 1e-4, "{pixel:?}");
         }
         // The corner's window lies partly in the padding.
-        let corner = inspect(&m, &c, ConvLayer::Conv1, [0, 0, 0])?;
+        let corner = inspect(&m, &c, "conv1", [0, 0, 0])?;
         assert_eq!(corner.step.taps.iter().filter(|t| t.padding).count(), 16);
         Ok(())
     }
@@ -212,13 +219,13 @@ mod tests {
     #[test]
     fn a_conv2_pixel_reads_all_six_pooled_maps() -> Result<(), String> {
         let (m, c) = forward()?;
-        let i = inspect(&m, &c, ConvLayer::Conv2, [15, 4, 6])?;
+        let i = inspect(&m, &c, "conv2", [15, 4, 6])?;
         assert_eq!(i.step.taps.len(), 6 * 25);
         assert_eq!(i.inputs.len(), 6);
         assert_eq!(i.kernels.len(), 6);
         assert_eq!(
             i.kernels[5].as_slice(),
-            &m.conv2_weight[(15 * 6 + 5) * 25..(15 * 6 + 6) * 25]
+            &m.conv("conv2").ok_or("conv2")?.weight[(15 * 6 + 5) * 25..(15 * 6 + 6) * 25]
         );
         assert!((i.step.pre_activation - i.map_value).abs() < 1e-4);
         assert!((i.step.value - i.activated).abs() < 1e-4);
@@ -226,10 +233,46 @@ mod tests {
     }
 
     #[test]
+    fn any_convolution_of_the_residual_network_is_explained() -> Result<(), String> {
+        let m = model::load(
+            "inspect-resnet".into(),
+            include_bytes!("../../../../../www/models/fashion-resnet.safetensors"),
+        )?;
+        let g = Gallery::from_safetensors(include_bytes!(
+            "../../../../../www/samples/fashion-test.safetensors"
+        ))?;
+        let c = classify::classify(
+            "inspect-resnet",
+            ClassifyInput::Ready(g.samples[12].pixels.to_vec()),
+        )?;
+        for (conv, pixel, taps) in [
+            ("conv1", [3, 10, 11], 9),
+            ("conv2", [31, 0, 27], 16 * 9),
+            ("block1.conv2", [5, 7, 3], 32 * 9),
+            ("conv3", [60, 6, 6], 32 * 9),
+        ] {
+            let i = inspect(&m, &c, conv, pixel)?;
+            assert_eq!(i.step.taps.len(), taps, "{conv}");
+            assert_eq!(i.step.bias, None, "{conv} has no bias: batch norm follows");
+            assert!(
+                (i.step.pre_activation - i.map_value).abs() <= 1e-4 * i.map_value.abs().max(1.0),
+                "{conv}: {} vs {}",
+                i.step.pre_activation,
+                i.map_value
+            );
+            // Batch norm, not an activation, follows each of them.
+            assert_eq!(i.activation_layer, None, "{conv}");
+        }
+        let inner = inspect(&m, &c, "block1.conv2", [0, 0, 0])?;
+        assert_eq!(inner.input_name, "the 32 maps of block1.relu (14×14)");
+        Ok(())
+    }
+
+    #[test]
     fn another_models_result_is_not_inspected() -> Result<(), String> {
         let (mut m, c) = forward()?;
         m.name = "another".into();
-        let e = inspect(&m, &c, ConvLayer::Conv1, [0, 0, 0])
+        let e = inspect(&m, &c, "conv1", [0, 0, 0])
             .err()
             .ok_or("inspected with another model's kernels")?;
         assert!(e.contains("another"), "{e}");
@@ -239,8 +282,9 @@ mod tests {
     #[test]
     fn pixels_outside_the_maps_are_errors() -> Result<(), String> {
         let (m, c) = forward()?;
-        assert!(inspect(&m, &c, ConvLayer::Conv1, [6, 0, 0]).is_err());
-        assert!(inspect(&m, &c, ConvLayer::Conv2, [0, 10, 0]).is_err());
+        assert!(inspect(&m, &c, "conv1", [6, 0, 0]).is_err());
+        assert!(inspect(&m, &c, "conv2", [0, 10, 0]).is_err());
+        assert!(inspect(&m, &c, "conv9", [0, 0, 0]).is_err());
         Ok(())
     }
 }

@@ -3,11 +3,11 @@
 
 use std::rc::Rc;
 
-use crate::agent::classify::LayerOutput;
-use crate::agent::{Classified, Stages};
-use crate::lab::ColorScale;
+use convscope_core::arch::LayerKind;
 
-use super::inspect::ConvLayer;
+use crate::agent::classify::LayerOutput;
+use crate::agent::{Classified, ModelSummary, Stages};
+use crate::lab::ColorScale;
 
 /// The maps of a `[C, H, W]` layer output.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,12 +61,13 @@ impl MapLayer {
 /// One map layer of the network as the page shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamedMaps {
-    /// `conv1`, `act1`, `pool1`, `conv2`, `act2`, `pool2`.
-    pub name: &'static str,
-    /// What the layer is.
-    pub what: &'static str,
-    /// The convolution a pixel of this layer can be explained by (conv and its activation).
-    pub explains: Option<ConvLayer>,
+    /// The layer's path: `conv1`, `relu1`, `pool1`, `block1.conv2`.
+    pub name: String,
+    /// What the layer is (the explorer's description).
+    pub what: String,
+    /// The convolution a pixel of this layer can be explained by (a convolution, and the
+    /// activation right after it).
+    pub explains: Option<String>,
     /// The maps.
     pub maps: Rc<MapLayer>,
 }
@@ -86,13 +87,25 @@ impl NamedMaps {
     }
 }
 
+/// One vector layer (a 1×1 volume) as the page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedVector {
+    /// The layer's path (`relu3`, `fc3`).
+    pub name: String,
+    /// "relu3: 120 values — ReLU".
+    pub title: String,
+    /// The values.
+    pub values: Rc<Vec<f32>>,
+}
+
 /// Every layer of one forward pass, ready to draw; built once per result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkViews {
-    /// The six map layers, input to output.
+    /// The map layers (every output with more than one pixel per map), input to output.
     pub maps: Vec<NamedMaps>,
-    /// The dense layers after their activations, and the logits: `(title, values)`.
-    pub dense: Vec<(&'static str, Rc<Vec<f32>>)>,
+    /// The vector layers worth a bar chart: each one not followed by its activation
+    /// (which is shown instead), not a flatten or a dropout (a copy of the layer before).
+    pub dense: Vec<NamedVector>,
     /// Softmax probabilities.
     pub probabilities: Rc<Vec<f32>>,
     /// The 28×28 network input.
@@ -102,56 +115,52 @@ pub struct NetworkViews {
 }
 
 impl NetworkViews {
-    /// Splits a classification's layers.
+    /// Splits a classification's layers; `model` (the summary of the network that computed
+    /// it) says which maps a click can explain.
     ///
     /// # Errors
     /// When a map layer's shape does not match its values.
-    pub fn new(c: &Classified) -> Result<Self, String> {
-        let m = &c.maps;
-        let named = |name, what, explains, out: &LayerOutput| -> Result<NamedMaps, String> {
-            Ok(NamedMaps {
-                name,
-                what,
-                explains,
-                maps: Rc::new(MapLayer::from_output(out)?),
+    pub fn new(c: &Classified, model: Option<&ModelSummary>) -> Result<Self, String> {
+        let explains = |name: &str| {
+            model.and_then(|m| {
+                m.convs
+                    .iter()
+                    .find(|conv| {
+                        conv.name == name
+                            || conv.activation.as_ref().is_some_and(|(a, _)| a == name)
+                    })
+                    .map(|conv| conv.name.clone())
             })
         };
-        let pool = "after pooling 2×2, stride 2";
+        let mut maps = Vec::new();
+        let mut dense = Vec::new();
+        for (i, l) in c.layers.iter().enumerate() {
+            if l.shape.len() == 3 && l.shape[1] * l.shape[2] > 1 {
+                maps.push(NamedMaps {
+                    name: l.name.clone(),
+                    what: l.description.clone(),
+                    explains: explains(&l.name),
+                    maps: Rc::new(MapLayer::from_output(l)?),
+                });
+                continue;
+            }
+            let activated_next = c
+                .layers
+                .get(i + 1)
+                .is_some_and(|n| n.kind == LayerKind::Activation && n.shape == l.shape);
+            if matches!(l.kind, LayerKind::Flatten | LayerKind::Dropout) || activated_next {
+                continue;
+            }
+            dense.push(NamedVector {
+                name: l.name.clone(),
+                title: format!("{}: {} values — {}", l.name, l.values.len(), l.description),
+                values: Rc::new(l.values.clone()),
+            });
+        }
         Ok(Self {
-            maps: vec![
-                named(
-                    "conv1",
-                    "the first convolution (5×5, padding 2), before the activation",
-                    Some(ConvLayer::Conv1),
-                    &m.conv1,
-                )?,
-                named(
-                    "act1",
-                    "conv1 after the activation",
-                    Some(ConvLayer::Conv1),
-                    &m.act1,
-                )?,
-                named("pool1", pool, None, &m.pool1)?,
-                named(
-                    "conv2",
-                    "the second convolution (5×5 over the 6 pooled maps), before the activation",
-                    Some(ConvLayer::Conv2),
-                    &m.conv2,
-                )?,
-                named(
-                    "act2",
-                    "conv2 after the activation",
-                    Some(ConvLayer::Conv2),
-                    &m.act2,
-                )?,
-                named("pool2", pool, None, &m.pool2)?,
-            ],
-            dense: vec![
-                ("fc1 → activation", Rc::new(m.act3.values.clone())),
-                ("fc2 → activation", Rc::new(m.act4.values.clone())),
-                ("fc3: logits", Rc::new(m.logits.values.clone())),
-            ],
-            probabilities: Rc::new(m.probabilities.values.clone()),
+            maps,
+            dense,
+            probabilities: Rc::new(c.probabilities.clone()),
             input: Rc::new(c.input.clone()),
             stages: c.stages.clone().map(Rc::new),
         })
@@ -189,6 +198,9 @@ mod tests {
     #[test]
     fn a_layer_splits_into_planes_with_one_scale() -> Result<(), String> {
         let out = LayerOutput {
+            name: "test".into(),
+            kind: LayerKind::Conv,
+            description: String::new(),
             shape: vec![2, 2, 3],
             values: vec![
                 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, -6.0, 7.0, 8.0, 9.0, 10.0, 11.0,
@@ -209,11 +221,17 @@ mod tests {
     #[test]
     fn bad_shapes_are_errors() {
         let flat = LayerOutput {
+            name: "test".into(),
+            kind: LayerKind::Conv,
+            description: String::new(),
             shape: vec![10],
             values: vec![0.0; 10],
         };
         assert!(MapLayer::from_output(&flat).is_err());
         let short = LayerOutput {
+            name: "test".into(),
+            kind: LayerKind::Conv,
+            description: String::new(),
             shape: vec![1, 2, 2],
             values: vec![0.0; 3],
         };
@@ -223,12 +241,12 @@ mod tests {
     #[test]
     fn a_forward_pass_gives_six_map_layers_and_three_dense_ones() -> Result<(), String> {
         use crate::agent::{ClassifyInput, classify, model};
-        model::load(
+        let summary = model::load(
             "layers-mnist".into(),
             include_bytes!("../../../../../www/models/lenet-mnist.safetensors"),
         )?;
         let c = classify::classify("layers-mnist", ClassifyInput::Ready(vec![0.5; 784]))?;
-        let v = NetworkViews::new(&c)?;
+        let v = NetworkViews::new(&c, Some(&summary))?;
         let dims: Vec<(usize, usize)> = v
             .maps
             .iter()
@@ -238,24 +256,78 @@ mod tests {
             dims,
             vec![(6, 28), (6, 28), (6, 14), (16, 10), (16, 10), (16, 5)]
         );
-        let explained: Vec<_> = v.maps.iter().map(|m| m.explains).collect();
+        let explained: Vec<Option<&str>> = v.maps.iter().map(|m| m.explains.as_deref()).collect();
         assert_eq!(
             explained,
             vec![
-                Some(ConvLayer::Conv1),
-                Some(ConvLayer::Conv1),
+                Some("conv1"),
+                Some("conv1"),
                 None,
-                Some(ConvLayer::Conv2),
-                Some(ConvLayer::Conv2),
+                Some("conv2"),
+                Some("conv2"),
                 None
             ]
         );
-        let units: Vec<usize> = v.dense.iter().map(|(_, d)| d.len()).collect();
-        assert_eq!(units, vec![120, 84, 10]);
+        let dense: Vec<(&str, usize)> = v
+            .dense
+            .iter()
+            .map(|d| (d.name.as_str(), d.values.len()))
+            .collect();
+        assert_eq!(dense, vec![("relu3", 120), ("relu4", 84), ("fc3", 10)]);
         assert_eq!(v.probabilities.len(), 10);
         assert!(v.maps[0].title().starts_with("conv1: 6 maps of 28×28 — "));
         // act1 is never negative: a sequential scale.
         assert!(!v.maps[1].maps.scale.diverging);
+        Ok(())
+    }
+
+    #[test]
+    fn a_residual_network_shows_its_block_and_one_dense_layer() -> Result<(), String> {
+        use crate::agent::{ClassifyInput, classify, model};
+        let summary = model::load(
+            "layers-resnet".into(),
+            include_bytes!("../../../../../www/models/fashion-resnet.safetensors"),
+        )?;
+        let c = classify::classify("layers-resnet", ClassifyInput::Ready(vec![0.5; 784]))?;
+        let v = NetworkViews::new(&c, Some(&summary))?;
+        let names: Vec<&str> = v.maps.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "conv1",
+                "bn1",
+                "relu1",
+                "conv2",
+                "bn2",
+                "relu2",
+                "pool1",
+                "block1",
+                "block1.conv1",
+                "block1.bn1",
+                "block1.relu",
+                "block1.conv2",
+                "block1.bn2",
+                "pool2",
+                "conv3",
+                "bn3",
+                "relu3"
+            ]
+        );
+        let explained: Vec<&str> = v
+            .maps
+            .iter()
+            .filter_map(|m| m.explains.as_deref())
+            .collect();
+        assert_eq!(
+            explained,
+            ["conv1", "conv2", "block1.conv1", "block1.conv2", "conv3"]
+        );
+        let dense: Vec<(&str, usize)> = v
+            .dense
+            .iter()
+            .map(|d| (d.name.as_str(), d.values.len()))
+            .collect();
+        assert_eq!(dense, [("fc1", 10)]);
         Ok(())
     }
 

@@ -8,7 +8,6 @@ use crate::agent::{Classified, ModelSummary};
 
 use super::choice::dataset_of;
 use super::gallery::Gallery;
-use super::inspect::ConvLayer;
 use super::session::Source;
 
 /// Largest file read from the user's disk (the core refuses larger images anyway; this
@@ -51,7 +50,7 @@ pub struct ClassifyView {
     /// Why the latest input was refused.
     pub input_error: Option<String>,
     /// The feature-map pixel whose convolution is open.
-    pub inspect: Option<(ConvLayer, [usize; 3])>,
+    pub inspect: Option<(String, [usize; 3])>,
 }
 
 /// What happens on the page.
@@ -72,7 +71,7 @@ pub enum ClassifyAction {
     /// An input was refused (the worker's or the browser's message).
     InputFailed(String),
     /// Open (or close, `None`) a pixel's convolution.
-    Inspect(Option<(ConvLayer, [usize; 3])>),
+    Inspect(Option<(String, [usize; 3])>),
 }
 
 impl ClassifyView {

@@ -9,8 +9,7 @@ use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use crate::components::{Legend, MatrixCanvas, ProductsGrid};
-use crate::lab::classify::inspect::KERNEL;
-use crate::lab::classify::{ConvLayer, Inspection};
+use crate::lab::classify::Inspection;
 use crate::lab::{ColorScale, fmt_num};
 
 /// Props of [`Inspector`].
@@ -42,15 +41,17 @@ pub fn Inspector(props: &InspectorProps) -> Html {
     let depth = i.inputs.len();
     let in_scale = ColorScale::fit(i.inputs.iter().flat_map(|p| p.iter()));
     let k_scale = ColorScale::fit(i.kernels.iter().flat_map(|p| p.iter()));
-    let input_name = match i.layer {
-        ConvLayer::Conv1 => "the 28×28 network input (padding 2)".to_string(),
-        ConvLayer::Conv2 => format!("the {depth} maps after the first pooling, 14×14"),
+    let input_name = if i.padding > 0 {
+        format!("{} (padding {})", i.input_name, i.padding)
+    } else {
+        i.input_name.clone()
     };
-    let inputs = i.inputs.iter().enumerate().map(|(c, plane)| {
+    let f = i.kernel;
+    let inputs = i.inputs.iter().zip(&i.channels).enumerate().map(|(j, (plane, &c))| {
         html! {
             <div class="map">
-                <MatrixCanvas values={plane.clone()} rows={i.input_side} cols={i.input_side} pad={i.padding}
-                    taps={i.taps.get(c).cloned().unwrap_or_default()} scale={in_scale}
+                <MatrixCanvas values={plane.clone()} rows={i.input_rows} cols={i.input_cols} pad={i.padding}
+                    taps={i.taps.get(j).cloned().unwrap_or_default()} scale={in_scale}
                     max_size={if depth > 1 { 140.0 } else { 224.0 }}
                     label={format!("input channel {c} with the window outlined")}
                     testid={format!("inspect-input-{c}")} />
@@ -58,10 +59,10 @@ pub fn Inspector(props: &InspectorProps) -> Html {
             </div>
         }
     });
-    let kernels = i.kernels.iter().enumerate().map(|(c, w)| {
+    let kernels = i.kernels.iter().zip(&i.channels).map(|(w, &c)| {
         html! {
             <div class="map">
-                <MatrixCanvas values={w.clone()} rows={KERNEL} cols={KERNEL} scale={k_scale}
+                <MatrixCanvas values={w.clone()} rows={f} cols={f} scale={k_scale}
                     max_size={if depth > 1 { 110.0 } else { 150.0 }}
                     label={format!("kernel {k}, slice for input channel {c}")}
                     testid={format!("inspect-kernel-{c}")} />
@@ -74,9 +75,9 @@ pub fn Inspector(props: &InspectorProps) -> Html {
     let act = step.activation.name();
     html! {
         <section class="panel inspector" aria-labelledby="inspect-title" data-testid="inspector"
-            data-layer={i.layer.name()} data-pixel={format!("{k},{y},{x}")}>
+            data-layer={i.layer.clone()} data-pixel={format!("{k},{y},{x}")}>
             <div class="inspector-head">
-                <h3 id="inspect-title" ref={heading} tabindex="-1" data-testid="inspect-title">{ format!("{} map {k}, pixel ({y}, {x}): the convolution that produced it", i.layer.name()) }</h3>
+                <h3 id="inspect-title" ref={heading} tabindex="-1" data-testid="inspect-title">{ format!("{} map {k}, pixel ({y}, {x}): the convolution that produced it", i.layer) }</h3>
                 <button type="button" data-testid="inspect-close" onclick={props.on_close.reform(|_| ())}>{"close"}</button>
             </div>
             <div class="inspector-grid">
@@ -86,13 +87,13 @@ pub fn Inspector(props: &InspectorProps) -> Html {
                     <Legend scale={in_scale} />
                 </div>
                 <div>
-                    <h4>{ format!("kernel {k}: {depth} slice{} of 5×5", if depth > 1 { "s" } else { "" }) }</h4>
+                    <h4>{ format!("kernel {k}: {depth} slice{} of {f}×{f}", if depth > 1 { "s" } else { "" }) }</h4>
                     <div class="maps">{ for kernels }</div>
                     <Legend scale={k_scale} />
                 </div>
             </div>
             <h4>{"window × kernel"}</h4>
-            <ProductsGrid step={step.clone()} kernel={KERNEL} depth={depth} />
+            <ProductsGrid step={step.clone()} kernel={f} depth={depth} />
             <p class="output-cell inspect-eq">
                 {"sum "}<output data-testid="inspect-sum">{ fmt_num(step.sum) }</output>
                 {" + bias "}<output data-testid="inspect-bias">{ fmt_num(bias) }</output>
@@ -102,14 +103,17 @@ pub fn Inspector(props: &InspectorProps) -> Html {
                 { format!("to four decimals: {:.4} + ({:.4}) = {:.4}; the map holds {:.4}", step.sum, bias, step.pre_activation, i.map_value) }
             </p>
             <p class={classes!("inspect-check", if matches { "ok" } else { "error" })} data-testid="inspect-check">
-                { format!("the {} map's value at ({y}, {x}) from the forward pass: ", i.layer.name()) }
+                { format!("the {} map's value at ({y}, {x}) from the forward pass: ", i.layer) }
                 <output data-testid="inspect-map-value">{ fmt_num(i.map_value) }</output>
                 { if matches { " ✓ the same" } else { " ✗ differs" } }
             </p>
             <p class="activation-eq">
                 { format!("{act}({}) = ", fmt_num(step.pre_activation)) }
                 <output data-testid="inspect-activated">{ fmt_num(step.value) }</output>
-                <span class="muted small">{ format!(" (the activated map holds {})", fmt_num(i.activated)) }</span>
+                <span class="muted small">{ match &i.activation_layer {
+                    Some(name) => format!(" (the {name} map holds {})", fmt_num(i.activated)),
+                    None => " (no activation follows this convolution directly)".to_owned(),
+                } }</span>
             </p>
         </section>
     }

@@ -1,5 +1,6 @@
-//! The model: the shipped MNIST or Fashion-MNIST LeNet, or a `.safetensors` file the user
-//! loads; its facts; why a file was refused.
+//! The model: a shipped network (LeNet-5 on MNIST or Fashion-MNIST, the residual
+//! Fashion-MNIST network) or a `.safetensors` file the user loads; its facts; why a file was
+//! refused.
 
 use std::rc::Rc;
 
@@ -79,7 +80,7 @@ pub fn ModelPicker(props: &ModelPickerProps) -> Html {
             </label>
             <label class="field">
                 <span class="field-label"><strong>{"or your own"}</strong>
-                    <span class="muted">{" a LeNet-5 .safetensors file (convscope train writes one)"}</span></span>
+                    <span class="muted">{" any .safetensors file convscope train writes (its network travels in the file)"}</span></span>
                 <input type="file" accept=".safetensors,application/octet-stream" data-testid="model-file"
                     onchange={on_model_file} />
             </label>
