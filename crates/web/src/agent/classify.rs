@@ -313,6 +313,18 @@ mod tests {
     }
 
     #[test]
+    fn the_residual_digit_model_reads_the_drawn_bar_too() -> Result<(), String> {
+        model::load(
+            "digit-resnet-test".into(),
+            include_bytes!("../../../../www/models/digit-resnet.safetensors"),
+        )?;
+        let c = classify("digit-resnet-test", drawn_one())?;
+        assert_eq!(c.top, 1, "probabilities {:?}", c.probabilities);
+        assert!(c.layers.iter().any(|l| l.name == "block1.conv2"));
+        Ok(())
+    }
+
+    #[test]
     fn bad_inputs_are_messages() -> Result<(), String> {
         model::load("mnist-bad".into(), MNIST)?;
         let err = |i| classify("mnist-bad", i).err().unwrap_or_default();

@@ -11,6 +11,9 @@ use crate::lab::query::pairs;
 pub enum ModelChoice {
     /// The shipped LeNet trained on MNIST.
     Mnist,
+    /// The shipped residual network with batch norm, trained on MNIST with the robust
+    /// augmentation (photos and scans).
+    MnistResnet,
     /// The shipped LeNet trained on Fashion-MNIST.
     Fashion,
     /// The shipped residual network with batch norm, trained on Fashion-MNIST.
@@ -21,8 +24,9 @@ pub enum ModelChoice {
 
 impl ModelChoice {
     /// The shipped models, in menu order.
-    pub const SHIPPED: [ModelChoice; 3] = [
+    pub const SHIPPED: [ModelChoice; 4] = [
         ModelChoice::Mnist,
+        ModelChoice::MnistResnet,
         ModelChoice::Fashion,
         ModelChoice::FashionResnet,
     ];
@@ -31,6 +35,7 @@ impl ModelChoice {
     pub fn key(&self) -> &'static str {
         match self {
             Self::Mnist => "mnist",
+            Self::MnistResnet => "mnist-resnet",
             Self::Fashion => "fashion",
             Self::FashionResnet => "fashion-resnet",
             Self::File(_) => "file",
@@ -41,6 +46,10 @@ impl ModelChoice {
     pub fn label(&self) -> String {
         match self {
             Self::Mnist => "LeNet-5 trained on MNIST (digits)".into(),
+            Self::MnistResnet => {
+                "A residual network with batch norm, on MNIST (digits; holds up on photos and scans)"
+                    .into()
+            }
             Self::Fashion => "LeNet-5 trained on Fashion-MNIST (clothes)".into(),
             Self::FashionResnet => {
                 "A residual network with batch norm, on Fashion-MNIST (clothes)".into()
@@ -53,6 +62,7 @@ impl ModelChoice {
     pub fn url(&self) -> Option<&'static str> {
         match self {
             Self::Mnist => Some("models/lenet-mnist.safetensors"),
+            Self::MnistResnet => Some("models/digit-resnet.safetensors"),
             Self::Fashion => Some("models/lenet-fashion.safetensors"),
             Self::FashionResnet => Some("models/fashion-resnet.safetensors"),
             Self::File(_) => None,
@@ -64,7 +74,7 @@ impl ModelChoice {
     /// metadata ([`dataset_of`] its summary).
     pub fn dataset(&self) -> Option<DatasetKind> {
         match self {
-            Self::Mnist => Some(DatasetKind::Mnist),
+            Self::Mnist | Self::MnistResnet => Some(DatasetKind::Mnist),
             Self::Fashion | Self::FashionResnet => Some(DatasetKind::Fashion),
             Self::File(_) => None,
         }
