@@ -12,6 +12,8 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
+mod common;
+
 use convscope_core::arch::{Architecture, zoo};
 use convscope_core::nn::init::{fill_uniform, pytorch_default_bound};
 use convscope_core::nn::{
@@ -54,24 +56,8 @@ fn numeric(theta: &[f32], eps: f32, loss: impl Fn(&[f32]) -> f64) -> Vec<f64> {
 
 fn assert_close(what: &str, analytic: &[f32], numeric: &[f64]) {
     assert_eq!(analytic.len(), numeric.len(), "{what}: lengths");
-    let diff: f64 = analytic
-        .iter()
-        .zip(numeric)
-        .map(|(&a, &n)| (f64::from(a) - n).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    let na = analytic
-        .iter()
-        .map(|&a| f64::from(a).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    let nn = numeric.iter().map(|n| n.powi(2)).sum::<f64>().sqrt();
-    let scale = na.max(nn);
-    assert!(
-        scale > 1e-6,
-        "{what}: gradient is zero, the check would be vacuous"
-    );
-    let rel = diff / scale;
+    let rel = common::rel_error(analytic, numeric)
+        .unwrap_or_else(|| panic!("{what}: gradient is zero, the check would be vacuous"));
     assert!(
         rel <= TOL,
         "{what}: relative error {rel:e} > {TOL:e}\nanalytic {analytic:?}\nnumeric {numeric:?}"

@@ -48,24 +48,8 @@ fn loss(net: &Network, x: &[f32], n: usize, r: &[f32], mode: Mode, seed: u64) ->
 }
 
 fn rel_error(analytic: &[f32], numeric: &[f64]) -> f64 {
-    let diff: f64 = analytic
-        .iter()
-        .zip(numeric)
-        .map(|(&a, &n)| (f64::from(a) - n).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    let na = analytic
-        .iter()
-        .map(|&a| f64::from(a).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    let nn = numeric.iter().map(|n| n.powi(2)).sum::<f64>().sqrt();
-    let scale = na.max(nn);
-    assert!(
-        scale > 1e-6,
-        "the gradient is zero, the check would be vacuous"
-    );
-    diff / scale
+    common::rel_error(analytic, numeric)
+        .unwrap_or_else(|| panic!("the gradient is zero, the check would be vacuous"))
 }
 
 /// Checks the input gradient and every parameter's gradient of `text` in `mode`, with

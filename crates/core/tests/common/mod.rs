@@ -14,3 +14,22 @@ pub const LENET5_PARAMETERS: [(&str, &[usize]); 10] = [
     ("fc3.weight", &[10, 84]),
     ("fc3.bias", &[10]),
 ];
+
+/// `‖a − n‖₂ / max(‖a‖₂, ‖n‖₂)` of an analytic gradient against a numeric one, or `None`
+/// when both are (nearly) zero and the comparison would be vacuous.
+pub fn rel_error(analytic: &[f32], numeric: &[f64]) -> Option<f64> {
+    let diff: f64 = analytic
+        .iter()
+        .zip(numeric)
+        .map(|(&a, &n)| (f64::from(a) - n).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let na = analytic
+        .iter()
+        .map(|&a| f64::from(a).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let nn = numeric.iter().map(|n| n.powi(2)).sum::<f64>().sqrt();
+    let scale = na.max(nn);
+    (scale > 1e-6).then(|| diff / scale)
+}

@@ -184,6 +184,7 @@ pub(crate) fn forward(
                 batch_var,
                 inv_std,
                 xhat,
+                ..
             } = aux
             else {
                 return Err(aux_error(node));
@@ -379,14 +380,20 @@ pub(crate) fn backward(
             }
         }
         Kind::BatchNorm { gamma, beta, .. } => {
-            let Aux::BatchNorm { inv_std, xhat, .. } = aux else {
+            let Aux::BatchNorm {
+                inv_std,
+                xhat,
+                sums,
+                ..
+            } = aux
+            else {
                 return Err(aux_error(node));
             };
             let c = node.input.c;
             let hw = node.input.h * node.input.w;
             let m = (n * hw) as f32;
             let g = net.param(*gamma);
-            let mut sums = vec![(0.0f32, 0.0f32); c];
+            sums.fill((0.0, 0.0));
             for s in 0..n {
                 for (ch, sum) in sums.iter_mut().enumerate() {
                     let o = (s * c + ch) * hw;

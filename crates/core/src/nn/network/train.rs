@@ -260,8 +260,8 @@ impl Trainer {
             h.labels.extend_from_slice(&self.main.labels[a..b]);
             h.rng = Some(Rng::seed_from_u64(rng.next_u64()));
         }
-        let input: Vec<f32> = self.main.workspace.input()[..bounds[1] * per].to_vec();
-        self.main.workspace.load(net, &input, bounds[1])?;
+        // The main share keeps the batch's first images: shrinking keeps them in place.
+        self.main.workspace.prepare(net, bounds[1])?;
         self.main.labels.truncate(bounds[1]);
         let (main, rest) = (&mut self.main, &mut self.helpers[..shares - 1]);
         let results: Vec<Result<BatchStats, NnError>> = std::thread::scope(|scope| {

@@ -41,6 +41,8 @@ pub(crate) enum Aux {
         inv_std: Vec<f32>,
         /// The normalised input, like the output.
         xhat: Vec<f32>,
+        /// The backward pass's per-channel sums (Σ dy, Σ dy·x̂), `[c]`.
+        sums: Vec<(f32, f32)>,
     },
     Mask(Vec<f32>),
     Block {
@@ -68,6 +70,7 @@ fn new_states(nodes: &[Node]) -> Vec<State> {
                     batch_var: vec![0.0; node.input.c],
                     inv_std: vec![0.0; node.input.c],
                     xhat: Vec::new(),
+                    sums: vec![(0.0, 0.0); node.input.c],
                 },
                 Kind::Dropout { .. } => Aux::Mask(Vec::new()),
                 Kind::Residual { main, shortcut } => Aux::Block {
@@ -232,7 +235,8 @@ impl Workspace {
     }
 
     /// Sizes the buffers for `n` samples of `net` (rebuilding them for another network),
-    /// leaving the input to be written through [`Workspace::input_mut`].
+    /// leaving the input to be written through [`Workspace::input_mut`]; the first `n`
+    /// samples already there stay.
     ///
     /// # Errors
     /// [`NnError::EmptyBatch`] for `n = 0`, [`NnError::TooLarge`] when the buffers would
