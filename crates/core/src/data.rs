@@ -10,6 +10,8 @@
 //! - [`augment`]: random shifts, rotations, scalings (and flips) for training, optionally
 //!   elastic distortion, stroke width, low resolution, blur and faint ink.
 //! - [`robust`]: the robustness set, the test images degraded by those transforms.
+//! - [`pack`]: both sets as compact binary chunks and a JSON manifest, in a class-balanced
+//!   order, for the browser to download as far as it needs (written by `cargo xtask build`).
 //!
 //! The parsers take JSON text (they work in wasm too); [`load`] reads the files from a
 //! directory (`node_modules/`) with `std::fs` and is meant for native code.
@@ -17,6 +19,7 @@
 pub mod augment;
 pub mod fashion;
 pub mod mnist;
+pub mod pack;
 pub mod robust;
 pub mod samples;
 
@@ -123,6 +126,9 @@ pub enum DataError {
     /// An unknown dataset name.
     #[error("unknown dataset '{name}' (expected mnist or fashion)")]
     UnknownDataset { name: String },
+    /// A data chunk or manifest for the browser that cannot be written or read ([`pack`]).
+    #[error(transparent)]
+    Pack(#[from] pack::PackError),
 }
 
 /// Images and labels.

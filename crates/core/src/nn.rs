@@ -14,6 +14,8 @@
 //! - [`loss`]: softmax cross-entropy. [`optim`]: SGD with momentum, Adam.
 //! - [`network`]: [`Network`] built from a description (LeNet-5 is `arch::zoo::lenet5()`),
 //!   its [`Workspace`] and the allocation-free, data-parallel [`Trainer`].
+//! - [`run`]: a training run that pauses after any batch and resumes from a checkpoint
+//!   (the CLI's `train` and the browser's Train page).
 //! - [`NnError`] (in [`error`]): the error type.
 
 pub mod activation;
@@ -24,6 +26,7 @@ pub mod linear;
 pub mod loss;
 pub mod network;
 pub mod optim;
+pub mod run;
 
 pub use crate::rng::Rng;
 pub use activation::{activation_x_backward, activation_x_backward_in_place};

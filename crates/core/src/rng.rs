@@ -41,6 +41,22 @@ impl Rng {
         Self { s }
     }
 
+    /// The generator's whole state, to save it (a paused training run) and resume it
+    /// with [`Rng::from_state`].
+    pub fn state(&self) -> [u64; 4] {
+        self.s
+    }
+
+    /// The generator [`Rng::state`] returned. An all-zero state (which xoshiro cannot
+    /// leave) gives `Rng::seed_from_u64(0)` instead.
+    pub fn from_state(s: [u64; 4]) -> Self {
+        if s == [0; 4] {
+            Self::seed_from_u64(0)
+        } else {
+            Self { s }
+        }
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
@@ -106,6 +122,15 @@ mod tests {
         let mut sm = SplitMix64::new(0);
         assert_eq!(sm.next_u64(), 0xE220_A839_7B1D_CDAF);
         assert_eq!(sm.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+    }
+
+    #[test]
+    fn a_saved_state_continues_the_stream() {
+        let mut a = Rng::seed_from_u64(7);
+        a.next_u64();
+        let mut b = Rng::from_state(a.state());
+        assert_eq!(a.next_u64(), b.next_u64());
+        assert_eq!(Rng::from_state([0; 4]), Rng::seed_from_u64(0));
     }
 
     #[test]

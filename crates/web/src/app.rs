@@ -2,11 +2,13 @@
 
 use yew::prelude::*;
 use yew_agent::oneshot::OneshotProvider;
+use yew_agent::reactor::ReactorProvider;
 
 use crate::agent::CoreTask;
 use crate::hooks::use_hash_route;
 use crate::pages::Page;
 use crate::route::Route;
+use crate::trainer::{TRAINER_PATH, TrainAgent};
 
 /// Where Trunk emits the worker's JavaScript (see `index.html`).
 pub const WORKER_PATH: &str = "/worker.js";
@@ -16,7 +18,11 @@ pub const WORKER_PATH: &str = "/worker.js";
 pub fn App() -> Html {
     html! {
         <OneshotProvider<CoreTask> path={WORKER_PATH}>
-            <Shell />
+            // The training worker starts when the Train page first connects and lives as
+            // long as the tab: a run goes on while the visitor looks at other pages.
+            <ReactorProvider<TrainAgent> path={TRAINER_PATH}>
+                <Shell />
+            </ReactorProvider<TrainAgent>>
         </OneshotProvider<CoreTask>>
     }
 }

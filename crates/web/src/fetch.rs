@@ -4,7 +4,8 @@ use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-fn js_message(e: &wasm_bindgen::JsValue) -> String {
+/// A JS exception's message, for error text.
+pub(crate) fn js_message(e: &wasm_bindgen::JsValue) -> String {
     e.as_string()
         .or_else(|| {
             e.dyn_ref::<js_sys::Error>()
@@ -15,11 +16,30 @@ fn js_message(e: &wasm_bindgen::JsValue) -> String {
 
 /// Fetches `url` (relative to the page) and returns its body.
 ///
+/// Works in the window and in a web worker (there `url` is relative to the worker's script).
+///
 /// # Errors
 /// A message naming the URL and the HTTP status or network error.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url))
+    let response = fetch_ok(url).await?;
+    response_bytes(url, &response).await
+}
+
+/// GETs `url` from the window or, in a web worker, from the worker's global scope, and checks
+/// that the answer is a success (`ok`).
+///
+/// # Errors
+/// A message naming the URL and the HTTP status or network error.
+pub(crate) async fn fetch_ok(url: &str) -> Result<web_sys::Response, String> {
+    let global = js_sys::global();
+    let promise = if let Some(window) = global.dyn_ref::<web_sys::Window>() {
+        window.fetch_with_str(url)
+    } else if let Some(worker) = global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+        worker.fetch_with_str(url)
+    } else {
+        return Err(format!("cannot fetch {url}: no window or worker"));
+    };
+    let response = JsFuture::from(promise)
         .await
         .map_err(|e| format!("cannot fetch {url}: {}", js_message(&e)))?;
     let response: web_sys::Response = response
@@ -32,6 +52,17 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
             response.status_text()
         ));
     }
+    Ok(response)
+}
+
+/// Reads a response's whole body (`url` names it in errors).
+///
+/// # Errors
+/// A message naming the URL when the body cannot be read.
+pub(crate) async fn response_bytes(
+    url: &str,
+    response: &web_sys::Response,
+) -> Result<Vec<u8>, String> {
     let buffer = response
         .array_buffer()
         .map_err(|e| format!("cannot read {url}: {}", js_message(&e)))?;

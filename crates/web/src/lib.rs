@@ -13,3 +13,5 @@ pub mod lab;
 pub mod pages;
 pub mod perf;
 pub mod route;
+pub mod storage;
+pub mod trainer;

@@ -365,6 +365,84 @@ impl Optimizer for AnyOptimizer {
     }
 }
 
+/// One slot of an optimizer's state: its PyTorch name and one vector per parameter.
+pub type StateSlot<'a> = (&'static str, &'a [Vec<f32>]);
+
+impl AnyOptimizer {
+    /// The optimizer's state, to save a training run: the steps taken and its per-parameter
+    /// slots under PyTorch's names (`momentum_buffer` for SGD; `exp_avg` and `exp_avg_sq`
+    /// for Adam), each one vector per parameter in step order (none before the first step).
+    pub fn state(&self) -> (u64, Vec<StateSlot<'_>>) {
+        match self {
+            Self::Sgd(o) => (
+                u64::from(!o.velocity.is_empty()),
+                vec![("momentum_buffer", o.velocity.as_slice())],
+            ),
+            Self::Adam(o) => (
+                u64::try_from(o.step).unwrap_or(0),
+                vec![("exp_avg", o.m.as_slice()), ("exp_avg_sq", o.v.as_slice())],
+            ),
+        }
+    }
+
+    /// Restores a state [`AnyOptimizer::state`] gave: `slots` holds, for each slot name
+    /// that `state` lists, one vector per parameter with `lengths[i]` values (or no
+    /// vectors at all before the first step).
+    ///
+    /// # Errors
+    /// [`NnError::ParamCount`] / [`NnError::Shape`] when a slot is missing or its vectors
+    /// do not match the parameters.
+    pub fn restore(
+        &mut self,
+        steps: u64,
+        mut slots: Vec<(String, Vec<Vec<f32>>)>,
+        lengths: &[usize],
+    ) -> Result<(), NnError> {
+        const OP: &str = "AnyOptimizer::restore";
+        let mut take = |name: &str| -> Result<Vec<Vec<f32>>, NnError> {
+            let i = slots
+                .iter()
+                .position(|(n, _)| n == name)
+                .ok_or(NnError::ParamCount {
+                    op: OP,
+                    got: 0,
+                    expected: lengths.len(),
+                })?;
+            let (_, vectors) = slots.swap_remove(i);
+            if vectors.is_empty() {
+                return Ok(vectors);
+            }
+            if vectors.len() != lengths.len() {
+                return Err(NnError::ParamCount {
+                    op: OP,
+                    got: vectors.len(),
+                    expected: lengths.len(),
+                });
+            }
+            for (v, &len) in vectors.iter().zip(lengths) {
+                super::error::check_shape(OP, "a state vector", &[v.len()], &[len])?;
+            }
+            Ok(vectors)
+        };
+        match self {
+            Self::Sgd(o) => o.velocity = take("momentum_buffer")?,
+            Self::Adam(o) => {
+                o.m = take("exp_avg")?;
+                o.v = take("exp_avg_sq")?;
+                if o.m.len() != o.v.len() {
+                    return Err(NnError::ParamCount {
+                        op: OP,
+                        got: o.v.len(),
+                        expected: o.m.len(),
+                    });
+                }
+                o.step = i32::try_from(steps).unwrap_or(i32::MAX);
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

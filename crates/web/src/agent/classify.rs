@@ -221,7 +221,7 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
 
 /// Every layer's output of the batch of one in `ws`, named and described by the explorer's
 /// evaluation.
-fn layer_outputs(net: &Network, ws: &Workspace) -> Vec<LayerOutput> {
+pub(crate) fn layer_outputs(net: &Network, ws: &Workspace) -> Vec<LayerOutput> {
     let report = net.report();
     ws.outputs(net)
         .into_iter()

@@ -8,12 +8,12 @@
 
 mod dense_bars;
 mod draw_pad;
-mod feature_maps;
-mod filters;
+pub(crate) mod feature_maps;
+pub(crate) mod filters;
 mod gallery;
 mod inspector;
 mod model_picker;
-mod plane_canvas;
+pub(crate) mod plane_canvas;
 mod prediction;
 mod preprocess_view;
 mod probability_chart;

@@ -379,38 +379,93 @@ impl Trainer {
         }
         net.check_trainable()?;
         net.check_batch(batch_size.min(n.max(1)))?;
-        let per = net.input_len();
-        self.order.clear();
-        self.order.extend(0..n);
-        rng.shuffle(&mut self.order);
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        order.extend(0..n);
+        rng.shuffle(&mut order);
         let mut epoch = EpochStats::default();
-        let mut start = 0;
-        while start < n {
-            let end = (start + batch_size).min(n);
-            let b = end - start;
-            self.main.workspace.prepare(net, b)?;
-            self.main.labels.clear();
-            let input = self.main.workspace.input_mut();
-            for (slot, &i) in self.order[start..end].iter().enumerate() {
-                let src = &images[i * per..(i + 1) * per];
-                let dst = &mut input[slot * per..(slot + 1) * per];
-                match augment {
-                    Some(a) => a.apply(src, dst, rng),
-                    None => dst.copy_from_slice(src),
+        for batch in order.chunks(batch_size) {
+            let stats = self.train_indices(net, optimizer, images, labels, batch, rng, augment);
+            let stats = match stats {
+                Ok(s) => s,
+                Err(e) => {
+                    self.order = order;
+                    return Err(e);
                 }
-            }
-            self.main.labels.extend(
-                self.order[start..end]
-                    .iter()
-                    .map(|&i| usize::from(labels[i])),
-            );
-            let stats = self.forward_backward(net, rng)?;
-            self.update(net, optimizer, &stats)?;
+            };
             epoch.add(&stats);
             on_batch(&stats);
-            start = end;
         }
+        self.order = order;
         Ok(epoch)
+    }
+
+    /// One optimizer step on the samples `indices` of a data set (`images`: `len · input`
+    /// values, `labels`: one per image), each image passed through `augment` if given:
+    /// the step [`Trainer::train_epoch`] takes for every batch, for callers that keep their
+    /// own place in an epoch (a training run that pauses, [`crate::nn::run`]). Draws from
+    /// `rng` exactly as `train_epoch` does for the batch.
+    ///
+    /// # Errors
+    /// [`NnError::EmptyBatch`] for no indices, [`NnError::Shape`] for an index past the
+    /// data or images that are not `len · input` values, [`NnError::Label`] for a label
+    /// past the network's outputs, [`NnError::TooLarge`] for a batch that would not fit,
+    /// [`NnError::Diverged`] for a non-finite loss.
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_indices(
+        &mut self,
+        net: &mut Network,
+        optimizer: &mut dyn Optimizer,
+        images: &[f32],
+        labels: &[u8],
+        indices: &[usize],
+        rng: &mut Rng,
+        augment: Option<&Augment>,
+    ) -> Result<BatchStats, NnError> {
+        const OP: &str = "Trainer::train_indices";
+        if indices.is_empty() {
+            return Err(NnError::EmptyBatch { op: OP });
+        }
+        let per = net.input_len();
+        let n = labels.len();
+        check_shape(OP, "the images", &[images.len()], &[n.saturating_mul(per)])?;
+        let classes = net.output_len();
+        for (slot, &i) in indices.iter().enumerate() {
+            let Some(&label) = labels.get(i) else {
+                return Err(NnError::Shape {
+                    op: OP,
+                    what: "a sample index",
+                    got: vec![i],
+                    expected: vec![n],
+                });
+            };
+            if usize::from(label) >= classes {
+                return Err(NnError::Label {
+                    op: OP,
+                    index: slot,
+                    label: usize::from(label),
+                    classes,
+                });
+            }
+        }
+        net.check_trainable()?;
+        self.main.workspace.prepare(net, indices.len())?;
+        self.main.labels.clear();
+        let input = self.main.workspace.input_mut();
+        for (slot, &i) in indices.iter().enumerate() {
+            let src = &images[i * per..(i + 1) * per];
+            let dst = &mut input[slot * per..(slot + 1) * per];
+            match augment {
+                Some(a) => a.apply(src, dst, rng),
+                None => dst.copy_from_slice(src),
+            }
+        }
+        self.main
+            .labels
+            .extend(indices.iter().map(|&i| usize::from(labels[i])));
+        let stats = self.forward_backward(net, rng)?;
+        self.update(net, optimizer, &stats)?;
+        Ok(stats)
     }
 
     /// Loss, accuracy and confusion matrix over a data set in evaluation mode, in batches

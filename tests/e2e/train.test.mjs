@@ -1,0 +1,159 @@
+// The Train page: a network trained live in its own worker, its history saved in the
+// browser, its weights downloaded and taken by the Classify page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { BASE_URL, openBrowser, openPage } from './browser.mjs';
+
+let browser;
+before(async () => {
+  browser = await openBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function trainPage() {
+  const { page, errors } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}#/train`);
+  await page.getByTestId('train-text').waitFor({ timeout: 30000 });
+  return { page, errors };
+}
+
+const status = async (page) => (await page.getByTestId('train-status').textContent()).trim();
+
+async function waitStatus(page, prefix, timeout = 180000) {
+  await page.waitForFunction(
+    (p) => document.querySelector('[data-testid="train-status"]')?.textContent.trim().startsWith(p),
+    prefix,
+    { timeout },
+  );
+}
+
+async function setField(page, id, value) {
+  await page.getByTestId(id).fill(String(value));
+}
+
+/** A fresh page with LeNet-5 (ReLU, max) and a small MNIST run set up. */
+async function setUp(page, { epochs, train = 2000, test = 1000, batch = 64, lr = 0.001 }) {
+  if ((await page.getByTestId('train-reset').isEnabled())) {
+    await page.getByTestId('train-reset').click();
+    await waitStatus(page, 'Ready');
+  }
+  await page.getByTestId('train-preset').selectOption('lenet5-relu');
+  await page.getByTestId('train-dataset').selectOption('mnist');
+  await setField(page, 'train-subset', train);
+  await setField(page, 'train-test-images', test);
+  await setField(page, 'train-epochs', epochs);
+  await setField(page, 'train-batch', batch);
+  await page.getByTestId('train-optimizer').selectOption('adam');
+  await setField(page, 'train-lr', lr);
+}
+
+test('LeNet-5 trains for one epoch on 2,000 digits: the loss falls and the test accuracy passes 80 %', async () => {
+  const { page, errors } = await trainPage();
+  // 2,000 images in batches of 16: 125 steps.
+  await setUp(page, { epochs: 1, batch: 16, lr: 0.002 });
+  assert.equal(await page.getByTestId('train-params').textContent(), '61,706');
+  await page.getByTestId('train-start').click();
+  await waitStatus(page, 'Finished');
+  const accuracy = parseFloat(await page.getByTestId('train-test-accuracy').first().textContent());
+  assert.ok(accuracy > 80, `test accuracy ${accuracy} %`);
+  const row = await page.getByTestId('train-epoch-row').first().locator('td').allTextContents();
+  const testLoss = parseFloat(row[3]);
+  assert.ok(testLoss < 1.0, `test loss ${testLoss} (ln 10 = 2.30 before training)`);
+  // What the page shows while and after it learns.
+  for (const id of ['loss-chart', 'accuracy-chart', 'confusion', 'train-snapshot']) {
+    assert.equal(await page.getByTestId(id).count(), 1, id);
+  }
+  assert.equal(await page.getByTestId('recall-0').count(), 1);
+  assert.ok((await page.getByTestId('train-wrong').count()) > 0);
+  assert.ok((await page.getByTestId('filters').count()) > 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an invalid network gets the explorer\'s message and Start is disabled', async () => {
+  const { page, errors } = await trainPage();
+  await page.getByTestId('train-text').fill('conv 6 5x5, relu, maxpool 2, conv 16 30x30, flatten, linear 10');
+  await page.getByTestId('train-error').waitFor();
+  const message = await page.getByTestId('train-error').textContent();
+  assert.match(message, /conv2/);
+  assert.equal(await page.getByTestId('train-start').isDisabled(), true);
+  await page.getByTestId('train-text').fill('conv 6 5x5, relu, flatten, linear 7');
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-error"]')?.textContent.includes('linear 10'));
+  assert.equal(await page.getByTestId('train-start').isDisabled(), true);
+  await page.getByTestId('train-text').fill('conv 4 5x5, relu, maxpool 2, flatten, linear 10');
+  await page.getByTestId('train-layers').waitFor();
+  assert.equal(await page.getByTestId('train-start').isDisabled(), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('pause, reload, resume: the run comes back from the browser and its history goes on', async () => {
+  const { page, errors } = await trainPage();
+  await setUp(page, { epochs: 2 });
+  await page.getByTestId('train-start').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="train-epoch-row"]').length === 1, null, { timeout: 180000 });
+  await page.getByTestId('train-pause').click();
+  await waitStatus(page, 'Paused');
+  const firstEpoch = await page.getByTestId('train-epoch-row').first().textContent();
+  // Let the save land, then reload: a new worker restores it.
+  await page.waitForTimeout(500);
+  await page.reload();
+  await page.getByTestId('train-notice').waitFor({ timeout: 30000 });
+  assert.match(await page.getByTestId('train-notice').textContent(), /Restored the paused run/);
+  assert.match(await status(page), /^Paused/);
+  assert.equal(await page.getByTestId('train-epoch-row').count(), 1);
+  assert.equal(await page.getByTestId('train-epoch-row').first().textContent(), firstEpoch);
+  await page.getByTestId('train-resume').click();
+  await waitStatus(page, 'Finished');
+  assert.equal(await page.getByTestId('train-epoch-row').count(), 2);
+  assert.equal(await page.getByTestId('train-epoch-row').first().textContent(), firstEpoch);
+
+  // Download the weights; the Classify page takes the file.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('train-download').click(),
+  ]);
+  const bytes = readFileSync(await download.path());
+  assert.ok(bytes.length > 61706 * 4, `${bytes.length} bytes`);
+  await page.goto(`${BASE_URL}#/classify`);
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  await page.getByTestId('model-file').setInputFiles({ name: 'trained.safetensors', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.waitForFunction(() => document.body.textContent.includes('test images after epoch 2 in convscope'), null, { timeout: 30000 });
+  assert.equal(await page.getByTestId('model-error').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a file that is not a weights file gets a message naming what is wrong', async () => {
+  const { page, errors } = await trainPage();
+  await page.getByTestId('train-load').setInputFiles({ name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
+  await waitStatus(page, 'The run failed', 30000);
+  assert.match(await status(page), /safetensors/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the Classify page keeps answering while a network trains', async () => {
+  const { page, errors } = await trainPage();
+  await setUp(page, { epochs: 3, train: 8000, test: 2000 });
+  await page.getByTestId('train-start').click();
+  await waitStatus(page, 'Training', 60000);
+  await page.goto(`${BASE_URL}#/classify`);
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  const t0 = Date.now();
+  await page.getByTestId('sample-25').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="sample-25"]')?.getAttribute('aria-pressed') === 'true');
+  await page.getByTestId('top-class').waitFor();
+  assert.ok(Date.now() - t0 < 5000, `classifying took ${Date.now() - t0} ms while training`);
+  // The run went on meanwhile.
+  await page.goto(`${BASE_URL}#/train`);
+  await page.getByTestId('train-status').waitFor();
+  await page.waitForFunction(() => /^(Training|Finished)/.test(document.querySelector('[data-testid="train-status"]')?.textContent.trim()));
+  await page.getByTestId('train-reset').click();
+  await waitStatus(page, 'Ready');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
