@@ -15,6 +15,7 @@ const SHOTS = [
   ['screenshot-classify.png', '#/classify', '[data-testid="top-class"]'],
   // Mid-training: LeNet-5 on 8,000 digits, shot once the first epoch is scored.
   ['screenshot-train.png', '#/train', '[data-testid="train-epoch-row"]', async (page) => {
+    await page.locator('[data-testid="train-page"][data-connected="true"]').waitFor({ timeout: 30000 });
     await page.getByTestId('train-preset').selectOption('lenet5-relu');
     await page.getByTestId('train-subset').fill('8000');
     await page.getByTestId('train-epochs').fill('3');
@@ -28,11 +29,7 @@ try {
   for (const [file, hash, ready, act] of only ?? SHOTS) {
     const { page, errors } = await openPage(browser.context);
     await page.goto(`${BASE_URL}${hash}`);
-    if (act) {
-      await page.locator('main').waitFor();
-      await page.waitForTimeout(500);
-      await act(page);
-    }
+    if (act) await act(page);
     await page.locator(ready).first().waitFor({ timeout: 120000 });
     await page.waitForTimeout(300);
     const path = join(outDir, file);

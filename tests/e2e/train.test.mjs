@@ -16,7 +16,7 @@ after(async () => {
 async function trainPage() {
   const { page, errors } = await openPage(browser.context);
   await page.goto(`${BASE_URL}#/train`);
-  await page.getByTestId('train-text').waitFor({ timeout: 30000 });
+  await page.locator('[data-testid="train-page"][data-connected="true"]').waitFor({ timeout: 30000 });
   return { page, errors };
 }
 
@@ -101,6 +101,7 @@ test('pause, reload, resume: the run comes back from the browser and its history
   // Let the save land, then reload: a new worker restores it.
   await page.waitForTimeout(500);
   await page.reload();
+  await page.locator('[data-testid="train-page"][data-connected="true"]').waitFor({ timeout: 30000 });
   await page.getByTestId('train-notice').waitFor({ timeout: 30000 });
   assert.match(await page.getByTestId('train-notice').textContent(), /Restored the paused run/);
   assert.match(await status(page), /^Paused/);

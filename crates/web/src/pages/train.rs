@@ -95,11 +95,18 @@ pub fn TrainPage() -> Html {
     let settings = use_state(saved_settings);
     let view = use_state(|| Rc::new(TrainView::default()));
     let file_error = use_state(|| None::<String>);
+    // The worker answered (after reading any saved run): until then Start waits, so that a
+    // run restored after a reload is not replaced unseen.
+    let connected = use_state(|| false);
     let bridge = {
         let view = view.clone();
         let file_error = file_error.clone();
+        let connected = connected.clone();
         use_reactor_bridge::<TrainAgent, _>(move |event| match event {
-            ReactorEvent::Output(TrainOutput::View(v)) => view.set(Rc::new(*v)),
+            ReactorEvent::Output(TrainOutput::View(v)) => {
+                view.set(Rc::new(*v));
+                connected.set(true);
+            }
             ReactorEvent::Output(TrainOutput::Tick(t)) => {
                 let mut v = (**view).clone();
                 v.history.points.extend_from_slice(&t.points);
@@ -221,7 +228,7 @@ pub fn TrainPage() -> Html {
 
     let controls = {
         let valid = checked.is_ok();
-        let can_start = valid && !busy;
+        let can_start = valid && !busy && *connected;
         html! {
             <div class="train-controls" role="group" aria-label="Training">
                 <button type="button" class="primary" onclick={on_start} disabled={!can_start}
@@ -246,7 +253,8 @@ pub fn TrainPage() -> Html {
     };
 
     html! {
-        <section class="page train-page" aria-labelledby="page-title">
+        <section class="page train-page" aria-labelledby="page-title" data-testid="train-page"
+            data-connected={if *connected { "true" } else { "false" }}>
             <h2 id="page-title">{"Train"}</h2>
             <p class="lead">
                 {"Write a network, train it here — in a web worker of its own, by the same Rust core as the command line — and watch it learn. \
@@ -461,7 +469,7 @@ fn progress_view(v: &TrainView) -> Html {
             </tr>
         });
         html! {
-            <table class="train-epochs" data-testid="train-epochs">
+            <table class="train-epochs" data-testid="train-epoch-table">
                 <caption>{"Every epoch: training figures over its batches, test figures after it"}</caption>
                 <thead><tr><th scope="col">{"Epoch"}</th><th scope="col" class="num">{"Train loss"}</th><th scope="col" class="num">{"Train acc."}</th>
                     <th scope="col" class="num">{"Test loss"}</th><th scope="col" class="num">{"Test acc."}</th><th scope="col" class="num">{"Time"}</th><th scope="col" class="num">{"Images/s"}</th></tr></thead>

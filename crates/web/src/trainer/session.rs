@@ -64,6 +64,8 @@ struct Session {
     generation: u64,
     looping: bool,
     restore_started: bool,
+    /// The save is being read: connections get the view once it is restored (or not).
+    restoring: bool,
     subscribers: Vec<(usize, UnboundedSender<TrainOutput>)>,
     next_id: usize,
     /// History points already sent in ticks.
@@ -126,6 +128,7 @@ pub fn subscribe(tx: UnboundedSender<TrainOutput>) -> usize {
         s.subscribers.push((s.next_id, tx));
         let restore = !s.restore_started;
         s.restore_started = true;
+        s.restoring |= restore;
         (s.next_id, restore)
     });
     if restore {
@@ -142,7 +145,12 @@ pub fn unsubscribe(id: usize) {
 /// Answers one input.
 pub fn handle(input: TrainInput) {
     match input {
-        TrainInput::Connect => with(Session::send_view),
+        TrainInput::Connect => with(|s| {
+            // While the save is read, the restore sends the view when it is done.
+            if !s.restoring {
+                s.send_view();
+            }
+        }),
         TrainInput::Start { network, settings } => start(&network, None, settings),
         TrainInput::Continue { bytes, settings } => start("", Some(bytes), settings),
         TrainInput::Pause => with(|s| {
@@ -545,11 +553,13 @@ async fn restore_save() {
     }
     .await;
     with(|s| {
+        s.restoring = false;
         if s.generation != generation || s.run.is_some() {
+            s.send_view();
             return;
         }
         match read {
-            Ok(None) => {}
+            Ok(None) => s.send_view(),
             Ok(Some((page, run))) => {
                 let where_ = if run.position() == 0 {
                     format!("after epoch {}", run.epochs_done())
