@@ -1,5 +1,6 @@
-//! Saving in the browser: a key–value [`Store`] in IndexedDB (checkpoints, settings) and
-//! [`cached_fetch`], downloads kept in the Cache API (data sets, models).
+//! Saving in the browser: a key–value [`Store`] in IndexedDB (checkpoints, settings),
+//! [`cached_fetch`], downloads kept in the Cache API (data sets, models), and [`local`], the
+//! window's `localStorage` for a page's small state (an upload, a drawing, the editor's text).
 //!
 //! Both work in the window and in a dedicated web worker: they look up `indexedDB`, `caches`
 //! and `fetch` on whichever global scope the code runs in. Every failure is a
@@ -36,6 +37,12 @@ const UNAVAILABLE: &str = "this browser does not allow saving (a private window?
                            training continues, but a reload starts over";
 const QUOTA: &str =
     "the browser's storage quota is full; training continues, but progress is not saved";
+
+/// The window's `localStorage`, when the browser allows it (not in a worker, and not when
+/// storage is blocked).
+pub fn local() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
 
 /// Why storage failed; the `Display` messages are written for a visitor.
 #[derive(Debug, Clone, PartialEq, Eq)]

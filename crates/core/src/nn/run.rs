@@ -340,6 +340,19 @@ pub struct Step {
     pub epoch_done: bool,
 }
 
+/// Checks the settings and that the network takes the data sets' 28×28×1 images.
+fn check_input(config: &RunConfig, description: &Architecture) -> Result<(), RunError> {
+    config.check()?;
+    let images = crate::arch::Volume::new(IMAGE_SIZE, IMAGE_SIZE, 1);
+    if description.input != images {
+        return Err(RunError::Config(format!(
+            "the network takes {} inputs but the images are {images}; begin the description with 'input {images}'",
+            description.input
+        )));
+    }
+    Ok(())
+}
+
 /// A training run in progress.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -380,16 +393,20 @@ impl Run {
         train_len: usize,
         threads: usize,
     ) -> Result<Self, RunError> {
-        config.check()?;
-        let images = crate::arch::Volume::new(IMAGE_SIZE, IMAGE_SIZE, 1);
-        if description.input != images {
-            return Err(RunError::Config(format!(
-                "the network takes {} inputs but the images are {images}; begin the description with 'input {images}'",
-                description.input
-            )));
-        }
+        check_input(&config, description)?;
         let mut rng = Rng::seed_from_u64(config.seed);
         let net = Network::build(description, &mut rng)?;
+        Self::assemble(net, rng, config, train_len, threads)
+    }
+
+    /// The run of a built network: checks it, then creates the optimizer and the state.
+    fn assemble(
+        net: Network,
+        rng: Rng,
+        config: RunConfig,
+        train_len: usize,
+        threads: usize,
+    ) -> Result<Self, RunError> {
         check_classifier(&net, CLASSES)?;
         net.check_trainable()?;
         net.check_batch(config.batch.min(train_len.max(1)))?;
@@ -427,9 +444,8 @@ impl Run {
         config: RunConfig,
         train_len: usize,
     ) -> Result<Self, RunError> {
-        let mut run = Self::new(net.description(), config, train_len)?;
-        run.net = net;
-        Ok(run)
+        check_input(&config, net.description())?;
+        Self::assemble(net, Rng::seed_from_u64(config.seed), config, train_len, 1)
     }
 
     /// The configuration.
@@ -739,8 +755,7 @@ impl Run {
         let saved: SavedRun = serde_json::from_str(&checkpoint.run).map_err(|e| bad(&e))?;
         saved.config.check()?;
         let (net, _) = from_safetensors(&checkpoint.weights)?;
-        let mut run = Self::new(net.description(), saved.config, saved.progress.train_len)?;
-        run.net = net;
+        let mut run = Self::with_network(net, saved.config, saved.progress.train_len)?;
         let lengths: Vec<usize> = run.net.parameters().iter().map(|t| t.data.len()).collect();
         let names: Vec<String> = run
             .net

@@ -88,6 +88,19 @@ impl fmt::Display for DivisibilityNote {
 /// How far above the stride [`DivisibilityNote::larger_stride`] is searched.
 const STRIDE_SEARCH: usize = 4096;
 
+/// Refuses a zero stride, kernel or dilation: the checks every window along an axis needs.
+fn check_window(kernel: usize, stride: usize, dilation: usize) -> Result<(), ShapeError> {
+    if stride == 0 {
+        Err(ShapeError::ZeroStride { stride })
+    } else if kernel == 0 {
+        Err(ShapeError::ZeroKernel { kernel })
+    } else if dilation == 0 {
+        Err(ShapeError::ZeroDilation { dilation })
+    } else {
+        Ok(())
+    }
+}
+
 /// [`conv_output_size`] with the arithmetic and, when S does not divide evenly, a
 /// [`DivisibilityNote`]. The size is always PyTorch's floor result.
 ///
@@ -100,15 +113,7 @@ pub fn conv_output_size_explained(
     padding: usize,
     dilation: usize,
 ) -> Result<OutputSize, ShapeError> {
-    if stride == 0 {
-        return Err(ShapeError::ZeroStride { stride });
-    }
-    if kernel == 0 {
-        return Err(ShapeError::ZeroKernel { kernel });
-    }
-    if dilation == 0 {
-        return Err(ShapeError::ZeroDilation { dilation });
-    }
+    check_window(kernel, stride, dilation)?;
     let span = dilation
         .checked_mul(kernel - 1)
         .and_then(|v| v.checked_add(1))
@@ -185,15 +190,7 @@ pub fn conv_transpose_output_size(
     output_padding: usize,
     dilation: usize,
 ) -> Result<usize, ShapeError> {
-    if stride == 0 {
-        return Err(ShapeError::ZeroStride { stride });
-    }
-    if kernel == 0 {
-        return Err(ShapeError::ZeroKernel { kernel });
-    }
-    if dilation == 0 {
-        return Err(ShapeError::ZeroDilation { dilation });
-    }
+    check_window(kernel, stride, dilation)?;
     if output_padding >= stride && output_padding >= dilation {
         return Err(ShapeError::OutputPaddingTooLarge {
             output_padding,

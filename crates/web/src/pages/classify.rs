@@ -44,6 +44,7 @@ use crate::lab::classify::{
     Source, inspect,
 };
 use crate::route::Route;
+use crate::storage::local;
 
 use dense_bars::DenseBars;
 use draw_pad::DrawPad;
@@ -77,19 +78,15 @@ type Runner = UseOneshotRunnerHandle<CoreTask>;
 /// `localStorage` key of the last drawing.
 const DRAWING_KEY: &str = "convscope.classify.drawing";
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
 fn load_drawing() -> Drawing {
-    storage()
+    local()
         .and_then(|s| s.get_item(DRAWING_KEY).ok().flatten())
         .and_then(|t| Drawing::decode(&t))
         .unwrap_or_default()
 }
 
 fn save_drawing(d: &Drawing) {
-    if let Some(s) = storage() {
+    if let Some(s) = local() {
         let _ = s.set_item(DRAWING_KEY, &d.encode());
     }
 }

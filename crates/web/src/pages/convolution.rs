@@ -32,6 +32,7 @@ use crate::lab::{
     TransposedLab, fmt_num, planes,
 };
 use crate::route::Route;
+use crate::storage::local;
 
 /// The reducer state: the lab's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,13 +60,9 @@ impl Reducible for LenetState {
     }
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
 /// The upload kept in `localStorage`, if any (or why it cannot be read).
 fn stored_upload() -> Option<Result<Upload, String>> {
-    let text = storage()?.get_item(STORAGE_KEY).ok().flatten()?;
+    let text = local()?.get_item(STORAGE_KEY).ok().flatten()?;
     Some(Upload::from_storage(&text))
 }
 
@@ -74,7 +71,7 @@ fn stored_upload() -> Option<Result<Upload, String>> {
 fn forget_bad_upload() -> Option<String> {
     let e = stored_upload()?.err()?;
     // Nothing to do if the browser refuses: the notice simply shows again next time.
-    if let Some(st) = storage() {
+    if let Some(st) = local() {
         st.remove_item(STORAGE_KEY).ok();
     }
     Some(e)
@@ -85,7 +82,7 @@ fn forget_bad_upload() -> Option<String> {
 /// # Errors
 /// When the browser refuses (no storage, quota exceeded).
 fn store_upload(u: &Upload) -> Result<(), String> {
-    storage()
+    local()
         .ok_or("this browser offers no localStorage")?
         .set_item(STORAGE_KEY, &u.to_storage())
         .map_err(|e| format!("the browser refused to store it ({e:?})"))

@@ -24,6 +24,7 @@ use super::classify::filters::Filters;
 use super::classify::plane_canvas::PlaneCanvas;
 use crate::fetch::blob_bytes;
 use crate::lab::classify::layers::MapLayer;
+use crate::storage::local;
 use crate::trainer::{Status, TrainAgent, TrainInput, TrainOutput, TrainSettings, TrainView};
 use charts::{HistoryChart, Metric};
 use confusion::Confusion;
@@ -32,19 +33,15 @@ use presets::presets;
 const KEY_NETWORK: &str = "convscope.train.network";
 const KEY_SETTINGS: &str = "convscope.train.settings";
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
 fn saved_network() -> String {
-    storage()
+    local()
         .and_then(|s| s.get_item(KEY_NETWORK).ok().flatten())
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| presets()[0].text.clone())
 }
 
 fn saved_settings() -> TrainSettings {
-    storage()
+    local()
         .and_then(|s| s.get_item(KEY_SETTINGS).ok().flatten())
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default()
@@ -133,7 +130,7 @@ pub fn TrainPage() -> Html {
     }
     {
         use_effect_with(((*text).clone(), *settings), |(t, s)| {
-            if let Some(st) = storage() {
+            if let Some(st) = local() {
                 let _ = st.set_item(KEY_NETWORK, t);
                 if let Ok(json) = serde_json::to_string(s) {
                     let _ = st.set_item(KEY_SETTINGS, &json);

@@ -89,22 +89,18 @@ pub async fn load(
     let base = format!("{}/data/{}", origin(), kind.name());
     let manifest = fetch_bytes(&format!("{base}/manifest.json")).await?;
     let manifest = Manifest::from_json(&manifest).map_err(|e| e.to_string())?;
-    if train_images == 0 || train_images > manifest.train_images {
-        return Err(format!(
-            "{} has {} training images; choose between 1 and {}",
-            kind.name(),
-            manifest.train_images,
-            manifest.train_images
-        ));
-    }
-    if test_images == 0 || test_images > manifest.test_images {
-        return Err(format!(
-            "{} has {} test images; choose between 1 and {}",
-            kind.name(),
-            manifest.test_images,
-            manifest.test_images
-        ));
-    }
+    let within = |asked: usize, have: usize, what: &str| {
+        if asked == 0 || asked > have {
+            Err(format!(
+                "{} has {have} {what} images; choose between 1 and {have}",
+                kind.name()
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    within(train_images, manifest.train_images, "training")?;
+    within(test_images, manifest.test_images, "test")?;
     let total = chunks_for(&manifest.train, train_images) + chunks_for(&manifest.test, test_images);
     progress(0, total);
     let (mut done, mut from_cache) = (0, 0);

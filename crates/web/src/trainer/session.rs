@@ -151,8 +151,8 @@ pub fn handle(input: TrainInput) {
                 s.send_view();
             }
         }),
-        TrainInput::Start { network, settings } => start(&network, None, settings),
-        TrainInput::Continue { bytes, settings } => start("", Some(bytes), settings),
+        TrainInput::Start { network, settings } => start(Source::Text(&network), settings),
+        TrainInput::Continue { bytes, settings } => start(Source::File(&bytes), settings),
         TrainInput::Pause => with(|s| {
             if s.view.status == Status::Running {
                 // The loop saves as it stops.
@@ -213,7 +213,13 @@ fn fail(generation: u64, message: String) {
     });
 }
 
-fn start(network: &str, file: Option<Vec<u8>>, settings: TrainSettings) {
+/// What a new run trains: a description, or the network and weights of a file.
+enum Source<'a> {
+    Text(&'a str),
+    File(&'a [u8]),
+}
+
+fn start(source: Source<'_>, settings: TrainSettings) {
     let generation = with(|s| {
         s.generation += 1;
         s.run = None;
@@ -224,14 +230,16 @@ fn start(network: &str, file: Option<Vec<u8>>, settings: TrainSettings) {
         s.generation
     });
     // The network and the settings are checked before any data is fetched.
-    let built = match file {
-        Some(bytes) => from_safetensors(&bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|(net, _)| {
-                Run::with_network(net, settings.run, settings.train_images)
-                    .map_err(|e| e.to_string())
-            }),
-        None => Architecture::parse_description(network)
+    let built = match source {
+        Source::File(bytes) => {
+            from_safetensors(bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|(net, _)| {
+                    Run::with_network(net, settings.run, settings.train_images)
+                        .map_err(|e| e.to_string())
+                })
+        }
+        Source::Text(network) => Architecture::parse_description(network)
             .map_err(|e| e.to_string())
             .and_then(|arch| {
                 Run::new(&arch, settings.run, settings.train_images).map_err(|e| e.to_string())
