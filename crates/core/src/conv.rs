@@ -2,8 +2,9 @@
 //! convolution, all validated through [`Conv2dGeometry`] /
 //! [`ConvTranspose2dGeometry`](crate::shape::ConvTranspose2dGeometry).
 //!
-//! - [`conv2d`] / [`conv2d_into`]: the fast path (im2col, then `ndarray`'s GEMM, i.e.
-//!   matrixmultiply with its wasm simd128 kernel).
+//! - [`conv2d`] / [`conv2d_into`]: the fast path, im2col + GEMM: natively matrixmultiply's
+//!   AVX2/FMA kernel; on wasm our own packed simd128 GEMM (`gemm`), fed for stride 1 by the
+//!   branch-free wide layout of `wide` (`im2col` has both paths).
 //! - [`conv2d_reference`]: the plain loop, the definition every other path is tested against
 //!   and whose summation order the trace ([`crate::trace::ConvTrace`]) reproduces bitwise.
 //! - [`conv_transpose2d`] and [`conv_transpose2d_reference`]: PyTorch's `ConvTranspose2d`.
@@ -16,6 +17,7 @@ pub(crate) use gemm::dot;
 pub(crate) mod im2col;
 mod reference;
 mod transposed;
+mod wide;
 
 use ndarray::{Array4, ArrayView1, ArrayView4, ArrayViewMut4};
 
@@ -41,6 +43,14 @@ pub struct ConvScratch {
     pub(crate) packed_w: Vec<f32>,
     /// The im2col matrix of one sample, packed for the forward GEMM.
     pub(crate) packed_cols: Vec<gemm::lanes::F32x4>,
+    /// One sample's output gradient, packed over output positions (the backward passes).
+    pub(crate) packed_dy: Vec<gemm::lanes::F32x4>,
+    /// The weight gradient's lane-wise partial sums over the batch.
+    pub(crate) sums: Vec<gemm::lanes::F32x4>,
+    /// One sample's padded input planes (stride 1: the wide layout of `conv::wide`).
+    pub(crate) padded: Vec<f32>,
+    /// One sample's output (forward) or output gradient (backward) in the wide layout.
+    pub(crate) wide: Vec<f32>,
 }
 
 /// Validates tensors against each other for a forward convolution.

@@ -44,11 +44,24 @@ pub(super) fn pack_a(a: &[f32], m: usize, k: usize, packed: &mut [f32]) {
     }
 }
 
+/// [`pack_a`] of `A` given as its transpose `at` (`k × m`, row-major, contiguous): each
+/// panel's `MR` values for a `kk` are a contiguous run of row `kk` of `at`. The input
+/// gradient of a convolution multiplies by `Wᵀ`, and `W` is exactly that transpose.
+pub(super) fn pack_a_transposed(at: &[f32], m: usize, k: usize, packed: &mut [f32]) {
+    packed.fill(0.0);
+    for (p, panel) in packed.chunks_exact_mut((k * MR).max(1)).enumerate() {
+        let rows = MR.min(m - p * MR);
+        for (kk, dst) in panel.chunks_exact_mut(MR).enumerate() {
+            dst[..rows].copy_from_slice(&at[kk * m + p * MR..][..rows]);
+        }
+    }
+}
+
 /// Packs `b` (`k × n`, row-major, contiguous) into `⌈n / NR⌉` panels of `k × NV` vectors.
-/// (The convolution packs its `B` directly from the input; this is the general form.)
-#[cfg(test)]
+/// (The forward convolution packs its `B` directly from the input; the backward passes pack
+/// `dY` with this general form.)
 pub(super) fn pack_b(b: &[f32], k: usize, n: usize, packed: &mut Vec<F32x4>) {
-    packed.clear();
+    // Every vector is written below (a partial last panel is zero-filled).
     packed.resize(n.div_ceil(NR) * k * NV, lanes::splat(0.0));
     if k == 0 {
         return;
@@ -102,7 +115,12 @@ pub(super) fn gemm_packed(
                             *d = v + bk;
                         }
                     }
-                    None => row.copy_from_slice(&acc[..nc]),
+                    // A whole tile row is a fixed-size copy (vector stores); on wasm a
+                    // variable-length `copy_from_slice` is a `memory.copy` call.
+                    None => match row.first_chunk_mut::<NR>() {
+                        Some(full) => *full = *acc,
+                        None => row.copy_from_slice(&acc[..nc]),
+                    },
                 }
             }
         }
@@ -112,30 +130,24 @@ pub(super) fn gemm_packed(
 /// Four `f32` lanes: `v128` on wasm32 + simd128, `[f32; 4]` elsewhere (where LLVM
 /// vectorises the array arithmetic itself), behind the same few functions.
 ///
-/// Why packed `B` is stored as vectors rather than `f32`s: `unsafe` is forbidden, so the
-/// kernel cannot use `v128_load` on a `&[f32]`, and the safe `f32x4(b[0], b[1], b[2],
-/// b[3])` compiles to `v128.load32_zero` + three `v128.load32_lane` (4 loads instead of 1 in
-/// the innermost loop — measured about 3× slower than matrixmultiply's kernel). Indexing a
-/// `&[v128]` is a plain `v128.load`; the lane-by-lane construction moves to the packing,
-/// which runs once per `B` value instead of once per row panel of `A`.
+/// Loads from `&[f32]` go through `bytemuck` (`unsafe` is forbidden here): reading the
+/// slice's bytes as a `v128` is one unaligned `v128.load`, where the safe
+/// `f32x4(s[0], s[1], s[2], s[3])` is `v128.load32_zero` + three `v128.load32_lane`. Packed
+/// `B` is still stored as vectors: the kernel's innermost loop then indexes a `&[v128]`.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(super) mod lanes {
-    use core::arch::wasm32::{f32x4, f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat};
+    use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat};
 
     pub(in crate::conv) type F32x4 = core::arch::wasm32::v128;
 
+    /// The first four values of `s` (panics if shorter).
     #[inline(always)]
     pub(in crate::conv) fn from_slice(s: &[f32]) -> F32x4 {
-        f32x4(s[0], s[1], s[2], s[3])
+        bytemuck::pod_read_unaligned(bytemuck::cast_slice(&s[..4]))
     }
     #[inline(always)]
     pub(in crate::conv) fn to_array(v: F32x4) -> [f32; 4] {
-        [
-            f32x4_extract_lane::<0>(v),
-            f32x4_extract_lane::<1>(v),
-            f32x4_extract_lane::<2>(v),
-            f32x4_extract_lane::<3>(v),
-        ]
+        bytemuck::cast(v)
     }
     #[inline(always)]
     pub(in crate::conv) fn splat(a: f32) -> F32x4 {
@@ -147,6 +159,10 @@ pub(super) mod lanes {
     #[inline(always)]
     pub(in crate::conv) fn mul_add(acc: F32x4, a: F32x4, b: F32x4) -> F32x4 {
         f32x4_add(acc, f32x4_mul(a, b))
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn add(a: F32x4, b: F32x4) -> F32x4 {
+        f32x4_add(a, b)
     }
 }
 
@@ -170,6 +186,10 @@ pub(super) mod lanes {
     #[inline(always)]
     pub(in crate::conv) fn mul_add(acc: F32x4, a: F32x4, b: F32x4) -> F32x4 {
         [0, 1, 2, 3].map(|i| acc[i] + a[i] * b[i])
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn add(a: F32x4, b: F32x4) -> F32x4 {
+        [0, 1, 2, 3].map(|i| a[i] + b[i])
     }
 }
 
@@ -201,6 +221,96 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
         total += x * y;
     }
     total
+}
+
+/// Lane-wise partial sums of `X · Yᵀ` over the positions of two operands in the packed-`B`
+/// layout of [`pack_b`] (`panels` panels of [`NR`] positions; `nx` rows of `X`, `ny` rows of
+/// `Y` per panel): `sums[i·ny + j] += Σ_p X[p, i] ⊙ Y[p, j]`, each lane summing a quarter of
+/// the positions. [`reduce_sums`] adds the lanes. The weight gradient of a convolution is
+/// this with `X = dY` (channels) and `Y` = the im2col matrix (taps), summed over samples
+/// without leaving vector registers but for one add per tile and sample.
+///
+/// Tiles of [`XB`] × [`YB`] rows keep `XB·YB` accumulators in registers (8 of V8's 16 xmm)
+/// while `XB·NV + YB·NV` vectors are loaded per panel for `XB·YB·NV` multiply-adds.
+pub(super) fn accumulate_xyt(
+    panels: usize,
+    (x, nx): (&[F32x4], usize),
+    (y, ny): (&[F32x4], usize),
+    sums: &mut [F32x4],
+) {
+    // Blocks of `Y` outside: one block's panels stay in L1 while all of `X` (the few
+    // output channels' gradients) streams past them.
+    for j0 in (0..ny).step_by(YB) {
+        for i0 in (0..nx).step_by(XB) {
+            let t = Tile {
+                panels,
+                nx,
+                ny,
+                i0,
+                j0,
+            };
+            match (XB.min(nx - i0), YB.min(ny - j0)) {
+                (2, 4) => t.run::<2, 4>(x, y, sums),
+                (2, 3) => t.run::<2, 3>(x, y, sums),
+                (2, 2) => t.run::<2, 2>(x, y, sums),
+                (2, _) => t.run::<2, 1>(x, y, sums),
+                (_, 4) => t.run::<1, 4>(x, y, sums),
+                (_, 3) => t.run::<1, 3>(x, y, sums),
+                (_, 2) => t.run::<1, 2>(x, y, sums),
+                _ => t.run::<1, 1>(x, y, sums),
+            }
+        }
+    }
+}
+
+/// Rows of `X` per tile of [`accumulate_xyt`].
+const XB: usize = 2;
+/// Rows of `Y` per tile of [`accumulate_xyt`].
+const YB: usize = 4;
+
+/// One tile of [`accumulate_xyt`]: rows `i0..i0+I` of `X` against `j0..j0+J` of `Y`.
+struct Tile {
+    panels: usize,
+    nx: usize,
+    ny: usize,
+    i0: usize,
+    j0: usize,
+}
+
+impl Tile {
+    #[inline(always)]
+    fn run<const I: usize, const J: usize>(&self, x: &[F32x4], y: &[F32x4], sums: &mut [F32x4]) {
+        let mut acc = [[lanes::splat(0.0); J]; I];
+        for p in 0..self.panels {
+            let xs = &x[(p * self.nx + self.i0) * NV..][..I * NV];
+            let ys = &y[(p * self.ny + self.j0) * NV..][..J * NV];
+            // One vector of the panel at a time: `I + J` loads live beside the accumulators.
+            for v in 0..NV {
+                let xv: [F32x4; I] = core::array::from_fn(|i| xs[i * NV + v]);
+                let yv: [F32x4; J] = core::array::from_fn(|j| ys[j * NV + v]);
+                for (acc, &xl) in acc.iter_mut().zip(&xv) {
+                    for (a, &yl) in acc.iter_mut().zip(&yv) {
+                        *a = lanes::mul_add(*a, xl, yl);
+                    }
+                }
+            }
+        }
+        for (i, acc) in acc.iter().enumerate() {
+            let row = &mut sums[(self.i0 + i) * self.ny + self.j0..][..J];
+            for (s, &a) in row.iter_mut().zip(acc) {
+                *s = lanes::add(*s, a);
+            }
+        }
+    }
+}
+
+/// Adds the four lanes of every partial sum of [`accumulate_xyt`] into `out` (`out[i] += Σ
+/// lanes of sums[i]`).
+pub(super) fn reduce_sums(sums: &[F32x4], out: &mut [f32]) {
+    for (o, &s) in out.iter_mut().zip(sums) {
+        let [a, b, c, d] = lanes::to_array(s);
+        *o += (a + b) + (c + d);
+    }
 }
 
 /// Vectors per packed `B` row of a panel.
@@ -292,6 +402,11 @@ mod tests {
         let (mut ap, mut bp) = (vec![0.0; packed_a_len(m, k)], Vec::new());
         pack_a(&a, m, k, &mut ap);
         pack_b(&b, k, n, &mut bp);
+        // Packing A from its transpose gives the same panels.
+        let at: Vec<f32> = (0..k * m).map(|t| a[(t % m) * k + t / m]).collect();
+        let mut ap_t = vec![f32::NAN; packed_a_len(m, k)];
+        pack_a_transposed(&at, m, k, &mut ap_t);
+        assert_eq!(ap_t, ap, "m={m} k={k}");
         // A wider leading dimension, pre-filled: cells outside the m × n block untouched.
         let ldc = n + 3;
         let mut c = vec![f32::NAN; m * ldc];
@@ -312,6 +427,36 @@ mod tests {
             for &n in &[1, 3, 7, 8, 9, 15, 16, 17, 100] {
                 for &k in &[1, 2, 5, 25, 27] {
                     check(m, n, k, (m + n + k) % 2 == 0);
+                }
+            }
+        }
+    }
+
+    /// `X · Yᵀ` from two operands packed over their positions equals the triple loop
+    /// (small integers: exact in any order), for row counts that leave partial tiles and
+    /// position counts that leave a partial panel; summed twice (accumulates).
+    #[test]
+    fn accumulated_products_of_packed_operands_match_the_triple_loop() {
+        for &nx in &[1, 2, 3, 6, 16] {
+            for &ny in &[1, 3, 4, 5, 25] {
+                for &n in &[1, 7, 8, 9, 100] {
+                    let x = ints(nx * n, (nx * 13 + n) as u32);
+                    let y = ints(ny * n, (ny * 29 + n) as u32);
+                    let (mut xp, mut yp) = (Vec::new(), Vec::new());
+                    pack_b(&x, nx, n, &mut xp);
+                    pack_b(&y, ny, n, &mut yp);
+                    let mut sums = vec![lanes::splat(0.0); nx * ny];
+                    for _ in 0..2 {
+                        accumulate_xyt(n.div_ceil(NR), (&xp, nx), (&yp, ny), &mut sums);
+                    }
+                    let mut got = vec![1.0; nx * ny];
+                    reduce_sums(&sums, &mut got);
+                    for i in 0..nx {
+                        for j in 0..ny {
+                            let dot: f32 = (0..n).map(|p| x[i * n + p] * y[j * n + p]).sum();
+                            assert_eq!(got[i * ny + j], 1.0 + 2.0 * dot, "nx={nx} ny={ny} n={n}");
+                        }
+                    }
                 }
             }
         }

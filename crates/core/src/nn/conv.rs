@@ -1,8 +1,10 @@
 //! The three backward passes of 2-D convolution.
 //!
 //! The forward pass is the core's fast path ([`crate::conv2d_into`], im2col + GEMM). The
-//! backward passes use the same im2col idea per sample and group, with `ndarray`'s GEMM
-//! (matrixmultiply), each also in an `_into` form writing into a caller-owned buffer:
+//! backward passes use the same im2col idea per sample and group — natively with
+//! `ndarray`'s GEMM (matrixmultiply), on wasm with the packed simd128 kernels of
+//! `crate::conv::im2col` (both paths tested equal on both targets) — each also in an
+//! `_into` form writing into a caller-owned buffer:
 //! - [`conv2d_weight_backward`]: `dW_g += dY_g · colsᵀ`, cols = im2col(x) `[C/g·F_h·F_w, H2·W2]`.
 //! - [`conv2d_x_backward`]: `dcols = W_gᵀ · dY_g`, then col2im scatters every column back
 //!   onto the input cells it came from (summing overlaps; padding cells are dropped).
@@ -15,37 +17,9 @@ use ndarray::{
 
 use super::error::{NnError, check_shape};
 use crate::conv::ConvScratch;
-use crate::conv::im2col::im2col;
+use crate::conv::im2col::{self, col2im_add, im2col};
 use crate::shape::{Conv2dGeometry, Conv2dParams};
 use crate::tensor::dims4;
-
-/// The inverse scatter of im2col ([`crate::conv::im2col::im2col`]): adds every column entry onto the input cell it was
-/// read from (padding entries are dropped). `planes` must be zeroed by the caller.
-fn col2im_add(g: &Conv2dGeometry, cols: &[f32], planes: &mut [f32]) {
-    let [kh, kw] = g.kernel();
-    let [rows_axis, cols_axis] = g.window_axes();
-    let (h, w) = (rows_axis.size, cols_axis.size);
-    let [oh, ow] = g.output_size();
-    let area = h * w;
-    let mut rows = cols.chunks_exact((oh * ow).max(1));
-    for c in 0..g.in_channels_per_group() {
-        let plane = &mut planes[c * area..(c + 1) * area];
-        for ky in 0..kh {
-            for kx in 0..kw {
-                let Some(row) = rows.next() else { return };
-                let valid = cols_axis.valid_outputs(kx, ow);
-                for (oy, src) in row.chunks_exact(ow.max(1)).enumerate() {
-                    if let Some(y) = rows_axis.inside(oy, ky) {
-                        let dst = &mut plane[y * w..(y + 1) * w];
-                        for ox in valid.clone() {
-                            dst[cols_axis.padded(ox, kx) - cols_axis.padding] += src[ox];
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
 
 fn slice_of<'a>(
     op: &'static str,
@@ -100,17 +74,34 @@ pub fn conv2d_x_backward_into(
     let dy = dy.view();
     let weight = weight.as_standard_layout();
     let weight = weight.view();
-    let [rows, ohw] = g.cols_shape();
-    let wmat = ArrayView2::from_shape(
-        (g.out_channels(), rows),
-        slice_of(OP, "the weight", &weight)?,
-    )
-    .map_err(|e| crate::tensor::layout(OP, &e))?;
+    let w_s = slice_of(OP, "the weight", &weight)?;
     let dy_s = slice_of(OP, "dy", &dy)?;
     let dx_s = dx
         .as_slice_mut()
         .ok_or(NnError::NotContiguous { op: OP, what: "dx" })?;
+    if cfg!(target_arch = "wasm32") {
+        im2col::input_grad_packed(&g, w_s, dy_s, dx_s, scratch);
+    } else {
+        x_grad_matrixmultiply(&g, w_s, dy_s, dx_s, scratch)?;
+    }
+    Ok(())
+}
+
+/// The native path of [`conv2d_x_backward_into`] (as the forward, matrixmultiply's
+/// runtime-detected AVX2/FMA kernel is the fastest there): per sample and group
+/// `dcols = W_gᵀ · dY_g` with `general_mat_mul`, then col2im. Slices are contiguous and of
+/// the geometry's sizes (checked by the caller).
+fn x_grad_matrixmultiply(
+    g: &Conv2dGeometry,
+    w_s: &[f32],
+    dy_s: &[f32],
+    dx_s: &mut [f32],
+    scratch: &mut ConvScratch,
+) -> Result<(), NnError> {
+    const OP: &str = "conv2d_x_backward";
+    let layout = |e: ndarray::ShapeError| NnError::from(crate::tensor::layout(OP, &e));
     dx_s.fill(0.0);
+    let [rows, ohw] = g.cols_shape();
     let [batch, c_in, h, w] = g.input_shape();
     let (kg, cg, k) = (
         g.out_channels_per_group(),
@@ -120,6 +111,7 @@ pub fn conv2d_x_backward_into(
     if ohw == 0 || batch == 0 {
         return Ok(());
     }
+    let wmat = ArrayView2::from_shape((k, rows), w_s).map_err(layout)?;
     scratch.cols.resize(rows * ohw, 0.0);
     for n in 0..batch {
         for group in 0..g.params().groups {
@@ -128,13 +120,13 @@ pub fn conv2d_x_backward_into(
                 ndarray::Slice::from(group * kg..(group + 1) * kg),
             );
             let d0 = (n * k + group * kg) * ohw;
-            let dy_g = ArrayView2::from_shape((kg, ohw), &dy_s[d0..d0 + kg * ohw])
-                .map_err(|e| crate::tensor::layout(OP, &e))?;
-            let mut dcols = ArrayViewMut2::from_shape((rows, ohw), &mut scratch.cols[..])
-                .map_err(|e| crate::tensor::layout(OP, &e))?;
+            let dy_g =
+                ArrayView2::from_shape((kg, ohw), &dy_s[d0..d0 + kg * ohw]).map_err(layout)?;
+            let mut dcols =
+                ArrayViewMut2::from_shape((rows, ohw), &mut scratch.cols[..]).map_err(layout)?;
             general_mat_mul(1.0, &w_g.t(), &dy_g, 0.0, &mut dcols);
             let x0 = (n * c_in + group * cg) * h * w;
-            col2im_add(&g, &scratch.cols, &mut dx_s[x0..x0 + cg * h * w]);
+            col2im_add(g, &scratch.cols, &mut dx_s[x0..x0 + cg * h * w]);
         }
     }
     Ok(())
@@ -177,13 +169,32 @@ pub fn conv2d_weight_backward_into(
     let x = x.view();
     let dy = dy.as_standard_layout();
     let dy = dy.view();
-    let [rows, ohw] = g.cols_shape();
     let x_s = slice_of(OP, "x", &x)?;
     let dy_s = slice_of(OP, "dy", &dy)?;
     let dw_s = dw
         .as_slice_mut()
         .ok_or(NnError::NotContiguous { op: OP, what: "dW" })?;
+    if cfg!(target_arch = "wasm32") {
+        im2col::weight_grad_packed(&g, x_s, dy_s, dw_s, scratch);
+        Ok(())
+    } else {
+        weight_grad_matrixmultiply(&g, x_s, dy_s, dw_s, scratch)
+    }
+}
+
+/// The native path of [`conv2d_weight_backward_into`]: per sample and group
+/// `dW_g += dY_g · colsᵀ` with `general_mat_mul` (β = 1 accumulates over the batch).
+fn weight_grad_matrixmultiply(
+    g: &Conv2dGeometry,
+    x_s: &[f32],
+    dy_s: &[f32],
+    dw_s: &mut [f32],
+    scratch: &mut ConvScratch,
+) -> Result<(), NnError> {
+    const OP: &str = "conv2d_weight_backward";
+    let layout = |e: ndarray::ShapeError| NnError::from(crate::tensor::layout(OP, &e));
     dw_s.fill(0.0);
+    let [rows, ohw] = g.cols_shape();
     let [batch, c_in, h, w] = g.input_shape();
     let (kg, cg, k) = (
         g.out_channels_per_group(),
@@ -193,23 +204,20 @@ pub fn conv2d_weight_backward_into(
     if ohw == 0 || batch == 0 {
         return Ok(());
     }
-    let mut dwmat =
-        ArrayViewMut2::from_shape((k, rows), dw_s).map_err(|e| crate::tensor::layout(OP, &e))?;
+    let mut dwmat = ArrayViewMut2::from_shape((k, rows), dw_s).map_err(layout)?;
     scratch.cols.resize(rows * ohw, 0.0);
     for n in 0..batch {
         for group in 0..g.params().groups {
             let x0 = (n * c_in + group * cg) * h * w;
-            im2col(&g, &x_s[x0..x0 + cg * h * w], &mut scratch.cols);
-            let cols = ArrayView2::from_shape((rows, ohw), &scratch.cols[..])
-                .map_err(|e| crate::tensor::layout(OP, &e))?;
+            im2col(g, &x_s[x0..x0 + cg * h * w], &mut scratch.cols);
+            let cols = ArrayView2::from_shape((rows, ohw), &scratch.cols[..]).map_err(layout)?;
             let d0 = (n * k + group * kg) * ohw;
-            let dy_g = ArrayView2::from_shape((kg, ohw), &dy_s[d0..d0 + kg * ohw])
-                .map_err(|e| crate::tensor::layout(OP, &e))?;
+            let dy_g =
+                ArrayView2::from_shape((kg, ohw), &dy_s[d0..d0 + kg * ohw]).map_err(layout)?;
             let mut dw_g = dwmat.slice_axis_mut(
                 ndarray::Axis(0),
                 ndarray::Slice::from(group * kg..(group + 1) * kg),
             );
-            // Accumulate over the batch: β = 1.
             general_mat_mul(1.0, &dy_g, &cols.t(), 1.0, &mut dw_g);
         }
     }
@@ -246,4 +254,59 @@ pub fn conv2d_bias_backward_into(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    /// The packed backward passes (wasm's) equal the matrixmultiply ones (native) exactly on
+    /// small integers (every partial sum exact), over strides, paddings, dilations, groups
+    /// and sizes that leave partial tiles and panels; on both targets.
+    #[test]
+    fn packed_backward_passes_equal_the_matrixmultiply_ones() {
+        let mut seed = 0x9e37_79b9u32;
+        let mut next = |m: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed % m
+        };
+        let mut scratch = ConvScratch::default();
+        let mut checked = 0;
+        for case in 0..300 {
+            let groups = 1 + next(3) as usize;
+            let (cg, kg) = (1 + next(3) as usize, 1 + next(9) as usize);
+            let size = [1 + next(11) as usize, 1 + next(11) as usize];
+            let kernel = [1 + next(4) as usize, 1 + next(4) as usize];
+            let p = Conv2dParams {
+                stride: [1 + next(3) as usize, 1 + next(3) as usize],
+                padding: [next(3) as usize, next(3) as usize],
+                dilation: [1 + next(2) as usize, 1 + next(2) as usize],
+                groups,
+            };
+            let input = [1 + next(3) as usize, cg * groups, size[0], size[1]];
+            let Ok(g) = Conv2dGeometry::new(input, kg * groups, kernel, p) else {
+                continue;
+            };
+            let mut ints = |n: usize| (0..n).map(|_| next(7) as f32 - 3.0).collect::<Vec<_>>();
+            let x = ints(input.iter().product());
+            let w = ints(g.weight_shape().iter().product());
+            let dy = ints(g.output_shape().iter().product());
+            let (mut want, mut got) = (vec![0.0; w.len()], vec![f32::NAN; w.len()]);
+            weight_grad_matrixmultiply(&g, &x, &dy, &mut want, &mut scratch).unwrap();
+            im2col::weight_grad_packed(&g, &x, &dy, &mut got, &mut scratch);
+            assert_eq!(got, want, "dW, case {case} {g:?}");
+            let (mut want, mut got) = (vec![0.0; x.len()], vec![f32::NAN; x.len()]);
+            x_grad_matrixmultiply(&g, &w, &dy, &mut want, &mut scratch).unwrap();
+            im2col::input_grad_packed(&g, &w, &dy, &mut got, &mut scratch);
+            assert_eq!(got, want, "dx, case {case} {g:?}");
+            checked += 1;
+        }
+        assert!(checked > 100, "only {checked} valid geometries");
+    }
 }
