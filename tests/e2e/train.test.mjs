@@ -57,6 +57,8 @@ test('LeNet-5 trains for one epoch on 2,000 digits: the loss falls and the test 
   assert.equal(await page.getByTestId('train-params').textContent(), '61,706');
   await page.getByTestId('train-start').click();
   await waitStatus(page, 'Finished');
+  // A fresh profile: the data came over the network (and went into the Cache API).
+  assert.match(await page.getByTestId('train-data-source').textContent(), /^MNIST: (\d+) of \1 data files downloaded, 0 read/);
   const accuracy = parseFloat(await page.getByTestId('train-test-accuracy').first().textContent());
   assert.ok(accuracy > 80, `test accuracy ${accuracy} %`);
   const row = await page.getByTestId('train-epoch-row').first().locator('td').allTextContents();
@@ -69,6 +71,43 @@ test('LeNet-5 trains for one epoch on 2,000 digits: the loss falls and the test 
   assert.equal(await page.getByTestId('recall-0').count(), 1);
   assert.ok((await page.getByTestId('train-wrong').count()) > 0);
   assert.ok((await page.getByTestId('filters').count()) > 0);
+
+  // The network goes to the Classify page two ways — downloaded as a file, and handed over
+  // with one of its mistakes — and the Classify worker's prediction for that test image
+  // equals the training worker's, both ways.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('train-download').click(),
+  ]);
+  const weights = readFileSync(await download.path());
+  const wrong = page.getByTestId('train-wrong').first();
+  const predicted = await wrong.getAttribute('data-predicted');
+  const confidence = parseFloat(await wrong.getAttribute('data-confidence'));
+  const samePrediction = async (how) => {
+    const top = page.getByTestId('top-class');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="top-class"]')?.textContent.includes('from the Train page'),
+      null,
+      { timeout: 30000 },
+    );
+    assert.equal(await top.getAttribute('data-label'), predicted, how);
+    const got = parseFloat(await top.getAttribute('data-confidence'));
+    assert.ok(Math.abs(got - confidence) <= 2e-4, `${how}: confidence ${got}, the training worker's ${confidence}`);
+  };
+  await wrong.getByTestId('train-wrong-classify').click();
+  await page.waitForFunction(() => location.hash === '#/classify?model=trained');
+  await samePrediction('handed over');
+  assert.equal(await page.getByTestId('model').inputValue(), 'trained');
+  // The same image with the downloaded file: the last input runs again on the new model.
+  await page.getByTestId('model-file').setInputFiles({ name: 'trained.safetensors', mimeType: 'application/octet-stream', buffer: weights });
+  await page.waitForFunction(() => document.querySelector('[data-testid="model"]')?.value === 'file', null, { timeout: 30000 });
+  await samePrediction('from the downloaded file');
+  // A reload keeps the trained network: the Classify page reads the run saved in the browser.
+  await page.reload();
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  assert.equal(await page.getByTestId('model').inputValue(), 'trained');
+  assert.equal(await page.getByTestId('model-error').count(), 0);
+  assert.equal(await page.getByTestId('fact-dataset').textContent(), 'MNIST');
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -109,6 +148,8 @@ test('pause, reload, resume: the run comes back from the browser and its history
   assert.equal(await page.getByTestId('train-epoch-row').first().textContent(), firstEpoch);
   await page.getByTestId('train-resume').click();
   await waitStatus(page, 'Finished');
+  // The new worker read the images again — from the browser's cache, not the network.
+  assert.match(await page.getByTestId('train-data-source').textContent(), /^MNIST: all \d+ data files read from this browser's cache/);
   assert.equal(await page.getByTestId('train-epoch-row').count(), 2);
   assert.equal(await page.getByTestId('train-epoch-row').first().textContent(), firstEpoch);
 
@@ -124,6 +165,49 @@ test('pause, reload, resume: the run comes back from the browser and its history
   await page.getByTestId('model-file').setInputFiles({ name: 'trained.safetensors', mimeType: 'application/octet-stream', buffer: bytes });
   await page.waitForFunction(() => document.body.textContent.includes('test images after epoch 2 in convscope'), null, { timeout: 30000 });
   assert.equal(await page.getByTestId('model-error').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a reload while a run trains: it comes back paused from its last save, with a notice saying so', async () => {
+  const { page, errors } = await trainPage();
+  // 8,000 images in batches of 16: an epoch takes seconds, so the reload lands mid-epoch.
+  await setUp(page, { epochs: 3, train: 8000, batch: 16 });
+  await page.getByTestId('train-start').click();
+  // Mid-epoch 2: epoch 1 was saved, and the run went on.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="train-epoch-row"]').length === 1, null, { timeout: 180000 });
+  await waitStatus(page, 'Training · epoch 2');
+  const firstEpoch = await page.getByTestId('train-epoch-row').first().textContent();
+  await page.waitForTimeout(300);
+  await page.reload();
+  await page.locator('[data-testid="train-page"][data-connected="true"]').waitFor({ timeout: 30000 });
+  await page.getByTestId('train-notice').waitFor({ timeout: 30000 });
+  assert.match(await page.getByTestId('train-notice').textContent(), /interrupted/);
+  assert.match(await status(page), /^Paused/);
+  assert.ok((await page.getByTestId('train-epoch-row').count()) >= 1);
+  assert.equal(await page.getByTestId('train-epoch-row').first().textContent(), firstEpoch);
+  await page.getByTestId('train-reset').click();
+  await waitStatus(page, 'Ready');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('no room in the browser\'s storage: a message says progress is not saved, and training still works', async () => {
+  const { page, errors } = await trainPage();
+  // Chromium's own quota override (DevTools protocol): 10 kB for this origin, far less than
+  // one save of LeNet-5's weights and optimizer state.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(BASE_URL).origin, quotaSize: 10000 });
+  await setUp(page, { epochs: 1 });
+  await page.getByTestId('train-start').click();
+  await waitStatus(page, 'Finished');
+  await page.getByTestId('train-notice').waitFor({ timeout: 30000 });
+  assert.match(await page.getByTestId('train-notice').textContent(), /not saved/);
+  assert.match(await page.getByTestId('train-notice').textContent(), /quota|room|space/i);
+  assert.equal(await page.getByTestId('train-epoch-row').count(), 1);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(BASE_URL).origin });
+  await page.getByTestId('train-reset').click();
+  await waitStatus(page, 'Ready');
   assert.deepEqual(errors, []);
   await page.close();
 });

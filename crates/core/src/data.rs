@@ -68,6 +68,13 @@ impl DatasetKind {
             Self::Fashion => "fashion",
         }
     }
+    /// `"MNIST"` or `"Fashion-MNIST"`, as people write them.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::Mnist => "MNIST",
+            Self::Fashion => "Fashion-MNIST",
+        }
+    }
     /// The ten class names in label order.
     pub fn class_names(&self) -> [&'static str; 10] {
         match self {

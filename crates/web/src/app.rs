@@ -5,6 +5,7 @@ use yew_agent::oneshot::OneshotProvider;
 use yew_agent::reactor::ReactorProvider;
 
 use crate::agent::CoreTask;
+use crate::handoff::Handoff;
 use crate::hooks::use_hash_route;
 use crate::pages::Page;
 use crate::route::Route;
@@ -16,13 +17,16 @@ pub const WORKER_PATH: &str = "/worker.js";
 /// The root component.
 #[component]
 pub fn App() -> Html {
+    let handoff = use_memo((), |()| Handoff::default());
     html! {
         <OneshotProvider<CoreTask> path={WORKER_PATH}>
+          <ContextProvider<Handoff> context={(*handoff).clone()}>
             // The training worker starts when the Train page first connects and lives as
             // long as the tab: a run goes on while the visitor looks at other pages.
             <ReactorProvider<TrainAgent> path={TRAINER_PATH}>
                 <Shell />
             </ReactorProvider<TrainAgent>>
+          </ContextProvider<Handoff>>
         </OneshotProvider<CoreTask>>
     }
 }

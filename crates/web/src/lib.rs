@@ -8,6 +8,7 @@ pub mod app;
 pub mod canvas;
 pub mod components;
 pub mod fetch;
+pub mod handoff;
 pub mod hooks;
 pub mod lab;
 pub mod pages;

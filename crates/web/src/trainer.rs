@@ -14,6 +14,8 @@
 pub mod data;
 pub mod session;
 
+pub use session::saved_weights;
+
 use convscope_core::nn::run::{History, Mistake, Point, RunConfig};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -185,6 +187,9 @@ pub struct TrainView {
     pub wrong: Vec<WrongImage>,
     /// Something the visitor should know (restored after a reload, saving unavailable).
     pub notice: Option<String>,
+    /// Where the data files came from (the network or this browser's cache).
+    #[serde(default)]
+    pub data_source: Option<String>,
 }
 
 impl Default for TrainView {
@@ -200,6 +205,7 @@ impl Default for TrainView {
             snapshot: None,
             wrong: Vec::new(),
             notice: None,
+            data_source: None,
         }
     }
 }

@@ -35,6 +35,7 @@ use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
 
 use crate::agent::{ClassifyInput, CoreReply, CoreRequest, CoreTask};
 use crate::fetch::{blob_bytes, fetch_bytes};
+use crate::handoff::Handoff;
 use crate::hooks::{initial_query, use_query_sync};
 use crate::lab::classify::choice::{dataset_of, samples_url};
 use crate::lab::classify::drawing::RASTER_SIDE;
@@ -238,20 +239,42 @@ pub fn ClassifyPage() -> Html {
         })
     };
 
-    // A shipped model: fetch it and load it in the worker.
+    // What the Train page handed over: its network (below) and a test image to start with.
+    let handoff = use_context::<Handoff>().unwrap_or_default();
+    {
+        let ask = ask.clone();
+        let handoff = handoff.clone();
+        use_effect_with((), move |()| {
+            if let Some(image) = handoff.take_image() {
+                let source = Source::Handed {
+                    kind: image.dataset,
+                    label: image.label,
+                };
+                ask.emit((source, ClassifyInput::Ready(image.pixels)));
+            }
+        });
+    }
+
+    // A shipped model (fetched) or the trained network (handed over, else the saved run):
+    // loaded in the worker.
     {
         let runner = runner.clone();
         let session = session.clone();
         let dispatch = view.dispatcher();
         let wanted = wanted_load.clone();
         use_effect_with((*choice).clone(), move |choice| {
-            if let Some(url) = choice.url() {
+            let url = choice.url();
+            if url.is_some() || *choice == ModelChoice::Trained {
                 let name = choice.worker_name();
                 let load = *wanted.borrow() + 1;
                 *wanted.borrow_mut() = load;
                 dispatch.dispatch(ClassifyAction::ModelLoading);
                 spawn_local(async move {
-                    let bytes = fetch_bytes(url).await;
+                    let bytes = match (url, handoff.take_weights()) {
+                        (Some(url), _) => fetch_bytes(url).await,
+                        (None, Some(bytes)) => Ok(bytes),
+                        (None, None) => crate::trainer::saved_weights().await,
+                    };
                     load_model(runner, session, dispatch, (load, wanted), name, bytes).await;
                 });
             }
@@ -467,7 +490,7 @@ pub fn ClassifyPage() -> Html {
                     .clone()
                     .map_or(Original::Sample, |u| Original::Url(AttrValue::from(u))),
                 Source::Drawing => Original::Pad,
-                Source::Sample(_) => Original::Sample,
+                Source::Sample(_) | Source::Handed { .. } => Original::Sample,
             };
             let classes = Rc::new(
                 (0..w.probabilities.len())

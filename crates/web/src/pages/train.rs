@@ -23,7 +23,10 @@ use super::classify::feature_maps::FeatureMaps;
 use super::classify::filters::Filters;
 use super::classify::plane_canvas::PlaneCanvas;
 use crate::fetch::blob_bytes;
+use crate::handoff::{HandedImage, Handoff};
+use crate::lab::classify::ModelChoice;
 use crate::lab::classify::layers::MapLayer;
+use crate::route::Route;
 use crate::storage::local;
 use crate::trainer::{Status, TrainAgent, TrainInput, TrainOutput, TrainSettings, TrainView};
 use charts::{HistoryChart, Metric};
@@ -85,9 +88,34 @@ fn download(bytes: &[u8], name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What the weights asked from the worker are for.
+#[derive(Debug, Default)]
+enum ExportFor {
+    /// A `.safetensors` download.
+    #[default]
+    Download,
+    /// The Classify page, with a test image to classify first or not.
+    Classify(Option<HandedImage>),
+}
+
+/// Hands the weights (and an image) to the Classify page and opens it on them.
+fn open_in_classify(handoff: &Handoff, bytes: Vec<u8>, image: Option<HandedImage>) {
+    handoff.give(bytes, image);
+    let href = format!(
+        "{}?{}",
+        Route::Classify.href(),
+        ModelChoice::Trained.to_query()
+    );
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_hash(&href);
+    }
+}
+
 /// The Train page.
 #[component]
 pub fn TrainPage() -> Html {
+    let handoff = use_context::<Handoff>().unwrap_or_default();
+    let export_for = use_mut_ref(ExportFor::default);
     let text = use_state(saved_network);
     let settings = use_state(saved_settings);
     let view = use_state(|| Rc::new(TrainView::default()));
@@ -99,6 +127,7 @@ pub fn TrainPage() -> Html {
         let view = view.clone();
         let file_error = file_error.clone();
         let connected = connected.clone();
+        let export_for = export_for.clone();
         use_reactor_bridge::<TrainAgent, _>(move |event| match event {
             ReactorEvent::Output(TrainOutput::View(v)) => {
                 view.set(Rc::new(*v));
@@ -116,8 +145,13 @@ pub fn TrainPage() -> Html {
                 view.set(Rc::new(v));
             }
             ReactorEvent::Output(TrainOutput::Weights(Ok(bytes))) => {
-                if let Err(e) = download(&bytes, "convscope-trained.safetensors") {
-                    file_error.set(Some(format!("the download failed: {e}")));
+                match std::mem::take(&mut *export_for.borrow_mut()) {
+                    ExportFor::Download => {
+                        if let Err(e) = download(&bytes, "convscope-trained.safetensors") {
+                            file_error.set(Some(format!("the download failed: {e}")));
+                        }
+                    }
+                    ExportFor::Classify(image) => open_in_classify(&handoff, bytes, image),
                 }
             }
             ReactorEvent::Output(TrainOutput::Weights(Err(e))) => file_error.set(Some(e)),
@@ -189,13 +223,18 @@ pub fn TrainPage() -> Html {
             });
         })
     };
-    let on_export = {
-        let (bridge, file_error) = (bridge.clone(), file_error.clone());
-        Callback::from(move |_: MouseEvent| {
+    // Asks the worker for the weights as they stand, for a download or the Classify page.
+    let export = {
+        let (bridge, file_error, export_for) =
+            (bridge.clone(), file_error.clone(), export_for.clone());
+        Callback::from(move |purpose: ExportFor| {
             file_error.set(None);
+            *export_for.borrow_mut() = purpose;
             bridge.send(TrainInput::Export);
         })
     };
+    let on_export = export.reform(|_: MouseEvent| ExportFor::Download);
+    let on_classify = export.reform(|_: MouseEvent| ExportFor::Classify(None));
 
     let editor = html! {
         <section class="panel train-network" aria-labelledby="train-network-title">
@@ -238,6 +277,10 @@ pub fn TrainPage() -> Html {
                 <button type="button" onclick={send(TrainInput::Stop)} disabled={!matches!(v.status, Status::Running | Status::Paused)} data-testid="train-stop">{"Stop"}</button>
                 <button type="button" onclick={send(TrainInput::Reset)} disabled={v.status == Status::Idle} data-testid="train-reset">{"Reset"}</button>
                 <button type="button" onclick={on_export} disabled={!v.status.has_run()} data-testid="train-download">{"Download .safetensors"}</button>
+                <button type="button" onclick={on_classify} disabled={!v.status.has_run()} data-testid="train-classify"
+                    title="Open the Classify page on this network: draw, upload or pick images and see its feature maps">
+                    {"Classify with this network"}
+                </button>
                 <label class="file-button">
                     <span>{"Continue from a .safetensors file…"}</span>
                     <input type="file" accept=".safetensors" onchange={on_continue_file} disabled={busy} data-testid="train-load" />
@@ -266,7 +309,7 @@ pub fn TrainPage() -> Html {
             </div>
             { controls }
             <StatusLine view={view.clone()} />
-            { progress_view(v) }
+            { progress_view(v, &export) }
         </section>
     }
 }
@@ -409,16 +452,27 @@ fn StatusLine(props: &StatusLineProps) -> Html {
                 Some(t) => {
                     let epoch =
                         (t.epochs_done + u32::from(t.position > 0)).clamp(1, t.epochs.max(1));
+                    // Between epochs (and when finished) the running figures restart at
+                    // zero: the last whole epoch's are shown instead.
+                    let (position, loss, accuracy, speed) = match v.history.epochs.last() {
+                        Some(e) if t.position == 0 => (
+                            t.train_len,
+                            e.train_loss,
+                            e.train_accuracy,
+                            e.images_per_second,
+                        ),
+                        _ => (t.position, t.loss, t.accuracy, t.images_per_second),
+                    };
                     (
                         format!(
                             "{word} · epoch {epoch} of {} · step {} · image {} of {} · loss {:.4} · accuracy {:.2} % · {} images/s · lr {:.2e}",
                             t.epochs,
                             thousands(t.step),
-                            thousands(t.position as u64),
+                            thousands(position as u64),
                             thousands(t.train_len as u64),
-                            t.loss,
-                            t.accuracy * 100.0,
-                            thousands(t.images_per_second.round() as u64),
+                            loss,
+                            accuracy * 100.0,
+                            thousands(speed.round() as u64),
                             t.lr
                         ),
                         Some((
@@ -442,11 +496,14 @@ fn StatusLine(props: &StatusLineProps) -> Html {
             if let Some((done, total)) = bar {
                 <progress max={total.to_string()} value={done.to_string()} data-testid="train-progress" />
             }
+            if let Some(d) = &v.data_source {
+                <p class="muted small" data-testid="train-data-source">{ d.clone() }</p>
+            }
         </div>
     }
 }
 
-fn progress_view(v: &TrainView) -> Html {
+fn progress_view(v: &TrainView, export: &Callback<ExportFor>) -> Html {
     if v.history.points.is_empty() && v.snapshot.is_none() {
         return html! {};
     }
@@ -509,16 +566,28 @@ fn progress_view(v: &TrainView) -> Html {
         let items = v.wrong.iter().map(|w| {
             let m = w.mistake;
             let caption = format!("{} taken for {} ({:.0} %)", name(m.truth), name(m.predicted), m.confidence * 100.0);
+            let image = HandedImage {
+                pixels: w.pixels.clone(),
+                label: m.truth,
+                dataset: v.settings.run.dataset,
+            };
+            let on_classify = export.reform(move |_: MouseEvent| ExportFor::Classify(Some(image.clone())));
             html! {
-                <figure class="fmap" data-testid="train-wrong">
+                <figure class="fmap" data-testid="train-wrong"
+                    data-predicted={name(m.predicted)} data-confidence={format!("{:.4}", m.confidence)}>
                     <PlaneCanvas values={Rc::new(w.pixels.clone())} rows={28} cols={28} size={64.0} label={AttrValue::from(caption.clone())} />
                     <figcaption>{ caption }</figcaption>
+                    <button type="button" class="link-button" onclick={on_classify} data-testid="train-wrong-classify"
+                        aria-label={format!("Classify this {} with the trained network", name(m.truth))}>
+                        {"Classify it"}
+                    </button>
                 </figure>
             }
         });
         html! {
             <section class="panel" aria-labelledby="train-wrong-title">
                 <h3 id="train-wrong-title">{"The test images it gets most wrong"}</h3>
+                <p class="muted">{"As the network stood at the end of the last epoch. \"Classify it\" opens the image on the Classify page with the network as it stands now: its feature maps and the convolution behind every pixel show why."}</p>
                 <div class="train-wrong">{ for items }</div>
             </section>
         }

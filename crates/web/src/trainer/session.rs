@@ -280,6 +280,12 @@ async fn load_data(generation: u64) -> bool {
         })
     });
     if have {
+        with(|s| {
+            s.view.data_source = Some(format!(
+                "{}: the images of the last run, still in memory",
+                kind.title()
+            ));
+        });
         return true;
     }
     let what = format!(
@@ -305,6 +311,7 @@ async fn load_data(generation: u64) -> bool {
                 return false;
             }
             s.view.class_names = loaded.classes.clone();
+            s.view.data_source = Some(data_source(kind.title(), &loaded));
             s.data = Some(Rc::new(loaded));
             true
         }),
@@ -312,6 +319,21 @@ async fn load_data(generation: u64) -> bool {
             fail(generation, format!("the data could not be loaded: {e}"));
             false
         }
+    }
+}
+
+/// Where the data files came from, for the page.
+fn data_source(dataset: &str, loaded: &data::Loaded) -> String {
+    let (cached, all) = (loaded.from_cache, loaded.chunks);
+    if cached == all {
+        format!(
+            "{dataset}: all {all} data files read from this browser's cache (nothing downloaded)"
+        )
+    } else {
+        format!(
+            "{dataset}: {} of {all} data files downloaded, {cached} read from this browser's cache",
+            all - cached
+        )
     }
 }
 
@@ -526,6 +548,25 @@ async fn save_run() {
             s.view.notice = Some(format!("Progress is not saved: {e}"));
             s.send_view();
         });
+    }
+}
+
+/// The weights file of the run saved in this browser (the Classify page's "the network you
+/// trained" after a reload), or why there is none.
+///
+/// # Errors
+/// When storage is unavailable or holds no run.
+pub async fn saved_weights() -> Result<Vec<u8>, String> {
+    let store = Store::open().await.map_err(|e| {
+        format!("the trained network cannot be read from this browser's storage: {e}")
+    })?;
+    match store.get_bytes(KEY_WEIGHTS).await {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(
+            "no trained network is saved in this browser: train one on the Train page (it is saved after every epoch and on pause)"
+                .to_owned(),
+        ),
+        Err(e) => Err(format!("the trained network cannot be read: {e}")),
     }
 }
 

@@ -1,5 +1,6 @@
-//! The model the page runs: one of the shipped networks, or a file the user loaded; kept in
-//! the URL's query (`#/classify?model=fashion`) so a reload keeps it.
+//! The model the page runs: one of the shipped networks, the network trained on the Train
+//! page, or a file the user loaded; kept in the URL's query (`#/classify?model=fashion`)
+//! so a reload keeps it.
 
 use convscope_core::data::DatasetKind;
 
@@ -18,6 +19,9 @@ pub enum ModelChoice {
     Fashion,
     /// The shipped residual network with batch norm, trained on Fashion-MNIST.
     FashionResnet,
+    /// The network trained on the Train page (handed over by its "Classify with this
+    /// network", or after a reload the run saved in the browser).
+    Trained,
     /// A safetensors file the user loaded (its file name).
     File(String),
 }
@@ -38,6 +42,7 @@ impl ModelChoice {
             Self::MnistResnet => "mnist-resnet",
             Self::Fashion => "fashion",
             Self::FashionResnet => "fashion-resnet",
+            Self::Trained => "trained",
             Self::File(_) => "file",
         }
     }
@@ -54,6 +59,7 @@ impl ModelChoice {
             Self::FashionResnet => {
                 "A residual network with batch norm, on Fashion-MNIST (clothes)".into()
             }
+            Self::Trained => "the network you trained (Train page)".into(),
             Self::File(name) => format!("your file: {name}"),
         }
     }
@@ -65,7 +71,7 @@ impl ModelChoice {
             Self::MnistResnet => Some("models/digit-resnet.safetensors"),
             Self::Fashion => Some("models/lenet-fashion.safetensors"),
             Self::FashionResnet => Some("models/fashion-resnet.safetensors"),
-            Self::File(_) => None,
+            Self::Trained | Self::File(_) => None,
         }
     }
 
@@ -76,7 +82,7 @@ impl ModelChoice {
         match self {
             Self::Mnist | Self::MnistResnet => Some(DatasetKind::Mnist),
             Self::Fashion | Self::FashionResnet => Some(DatasetKind::Fashion),
-            Self::File(_) => None,
+            Self::Trained | Self::File(_) => None,
         }
     }
 
@@ -89,7 +95,7 @@ impl ModelChoice {
     }
 
     /// The choice a URL query names; a user's file cannot survive a reload, so anything
-    /// but another shipped model opens the MNIST model.
+    /// but another shipped model or the trained network opens the MNIST model.
     pub fn from_query(query: &str) -> Self {
         let key = pairs(query)
             .into_iter()
@@ -97,6 +103,7 @@ impl ModelChoice {
             .map(|(_, v)| v);
         Self::SHIPPED
             .into_iter()
+            .chain([Self::Trained])
             .find(|c| Some(c.key()) == key)
             .unwrap_or(Self::Mnist)
     }
@@ -143,8 +150,7 @@ pub fn thousands(n: usize) -> String {
 /// The model's facts as `(name, value)` rows.
 pub fn facts(summary: &ModelSummary) -> Vec<(&'static str, String)> {
     let dataset = match summary.dataset.as_deref().map(str::parse::<DatasetKind>) {
-        Some(Ok(DatasetKind::Mnist)) => "MNIST".to_owned(),
-        Some(Ok(DatasetKind::Fashion)) => "Fashion-MNIST".to_owned(),
+        Some(Ok(kind)) => kind.title().to_owned(),
         Some(Err(_)) => summary.dataset.clone().unwrap_or_default(),
         None => "not recorded".to_owned(),
     };
@@ -178,6 +184,12 @@ mod tests {
             ModelChoice::Mnist
         );
         assert_eq!(ModelChoice::File("a".into()).worker_name(), "file:a");
+        // The trained network survives a reload (the run is saved in the browser).
+        assert_eq!(
+            ModelChoice::from_query(&ModelChoice::Trained.to_query()),
+            ModelChoice::Trained
+        );
+        assert_eq!(ModelChoice::Trained.to_query(), "model=trained");
     }
 
     #[test]

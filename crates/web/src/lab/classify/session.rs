@@ -28,6 +28,13 @@ pub enum Source {
     Drawing,
     /// A gallery sample.
     Sample(SampleRef),
+    /// A test image the Train page handed over (one its network gets wrong).
+    Handed {
+        /// The dataset it belongs to.
+        kind: DatasetKind,
+        /// Its true label.
+        label: usize,
+    },
     /// An uploaded, dropped or pasted file.
     File {
         /// Its name.
@@ -56,7 +63,20 @@ impl Source {
                 let name = s.kind.class_names().get(s.label).copied().unwrap_or("?");
                 format!("test image #{}, true label {name}", s.test_index)
             }
+            Self::Handed { kind, label } => {
+                let name = kind.class_names().get(*label).copied().unwrap_or("?");
+                format!("a test image from the Train page, true label {name}")
+            }
             Self::File { name, .. } => name.clone(),
+        }
+    }
+
+    /// The dataset a test image belongs to (`None` for a drawing or a file).
+    pub fn dataset(&self) -> Option<DatasetKind> {
+        match self {
+            Self::Sample(s) => Some(s.kind),
+            Self::Handed { kind, .. } => Some(*kind),
+            Self::Drawing | Self::File { .. } => None,
         }
     }
 
@@ -65,6 +85,7 @@ impl Source {
         match self {
             Self::Drawing => "the drawing".into(),
             Self::Sample(s) => format!("test image #{}", s.test_index),
+            Self::Handed { .. } => "the test image from the Train page".into(),
             Self::File { name, .. } => name.clone(),
         }
     }
@@ -123,8 +144,7 @@ impl Session {
     pub fn wants_sample_of(&self, kind: DatasetKind) -> bool {
         match self.last_source() {
             None => true,
-            Some(Source::Sample(s)) => s.kind != kind,
-            Some(_) => false,
+            Some(s) => s.dataset().is_some_and(|d| d != kind),
         }
     }
 
@@ -169,7 +189,11 @@ impl Session {
     /// [`Session::wants_sample_of`]).
     pub fn loaded(&mut self, name: String, dataset: DatasetKind) -> Option<Job> {
         self.model = Some(name);
-        if matches!(self.last_source(), Some(Source::Sample(s)) if s.kind != dataset) {
+        if self
+            .last_source()
+            .and_then(Source::dataset)
+            .is_some_and(|d| d != dataset)
+        {
             return None;
         }
         self.job_for_last()
@@ -266,6 +290,36 @@ mod tests {
         assert_eq!(s.loaded("fashion".into(), DatasetKind::Fashion), None);
         assert!(s.wants_sample_of(DatasetKind::Fashion));
         assert!(!s.wants_sample_of(MNIST));
+    }
+
+    /// The Train page's test image waits for the trained network (asked before it loads),
+    /// runs again on another model of its dataset, and gives way on another dataset.
+    #[test]
+    fn a_handed_image_waits_for_the_model_and_keeps_to_its_dataset() {
+        let mut s = Session::default();
+        let handed = Source::Handed {
+            kind: MNIST,
+            label: 3,
+        };
+        assert_eq!(s.ask(handed.clone(), ready(0.2)), None);
+        assert!(!s.wants_sample_of(MNIST));
+        let first = s.loaded("trained".into(), MNIST);
+        assert_eq!(
+            first.map(|j| (j.model, j.source)),
+            Some(("trained".into(), handed.clone()))
+        );
+        assert_eq!(s.settled(), None);
+        assert_eq!(
+            s.loaded("file:t".into(), MNIST).map(|j| j.source),
+            Some(handed.clone())
+        );
+        assert_eq!(s.settled(), None);
+        assert_eq!(s.loaded("fashion".into(), DatasetKind::Fashion), None);
+        assert!(s.wants_sample_of(DatasetKind::Fashion));
+        assert_eq!(
+            handed.describe(),
+            "a test image from the Train page, true label 3"
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub fn ModelPicker(props: &ModelPickerProps) -> Html {
         })
     };
     let mut options: Vec<ModelChoice> = ModelChoice::SHIPPED.to_vec();
-    if let ModelChoice::File(_) = &props.choice {
+    if matches!(&props.choice, ModelChoice::File(_) | ModelChoice::Trained) {
         options.push(props.choice.clone());
     }
     let facts = props.summary.as_ref().map(|s| {
