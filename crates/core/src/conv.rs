@@ -13,7 +13,7 @@
 //! layer of an [`crate::nn::Network`].
 
 mod gemm;
-pub(crate) use gemm::dot;
+pub(crate) use gemm::{dot, matmul};
 pub(crate) mod im2col;
 mod reference;
 mod transposed;
@@ -39,14 +39,15 @@ pub struct ConvScratch {
     pub(crate) cols: Vec<f32>,
     /// One im2col row (the forward fast path packs the im2col matrix row by row).
     pub(crate) row: Vec<f32>,
-    /// The weight packed for the forward GEMM.
+    /// The GEMM's packed `A`: the weight (forward, input gradient) or one sample's im2col
+    /// matrix (weight gradient).
     pub(crate) packed_w: Vec<f32>,
     /// The im2col matrix of one sample, packed for the forward GEMM.
     pub(crate) packed_cols: Vec<gemm::lanes::F32x4>,
     /// One sample's output gradient, packed over output positions (the backward passes).
     pub(crate) packed_dy: Vec<gemm::lanes::F32x4>,
-    /// The weight gradient's lane-wise partial sums over the batch.
-    pub(crate) sums: Vec<gemm::lanes::F32x4>,
+    /// The weight gradient's transpose, summed over the batch.
+    pub(crate) grad: Vec<f32>,
     /// One sample's padded input planes (stride 1: the wide layout of `conv::wide`).
     pub(crate) padded: Vec<f32>,
     /// One sample's output (forward) or output gradient (backward) in the wide layout.

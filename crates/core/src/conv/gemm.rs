@@ -1,4 +1,6 @@
-//! A small packed sgemm for the convolution fast path: `C = A·B (+ bias per row of C)`.
+//! A small packed sgemm for wasm's fast paths: `C = A·B` (stored, plus a bias per row, or
+//! accumulated) — the convolutions' three products and, through [`matmul`], the dense
+//! layers'.
 //!
 //! Built for convolution shapes: `A` is the weight (`M` = output channels of a group, a
 //! handful to a few dozen), `K` = taps per window (25 … 600), `B` the im2col matrix with
@@ -73,16 +75,28 @@ pub(super) fn pack_b(b: &[f32], k: usize, n: usize, packed: &mut Vec<F32x4>) {
     }
 }
 
-/// `c[i·ldc + j] = Σ_kk A[i, kk]·B[kk, j] (+ bias[i])` for `i < m`, `j < n`, from the
-/// packed operands of [`pack_a`] / [`pack_b`]. Only those cells of `c` are written.
+/// What [`gemm_packed`] does with each sum `A·B[i, j]` of `C`.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Epilogue<'a> {
+    /// `C[i, j] = sum`.
+    Store,
+    /// `C[i, j] = sum + bias[i]` (after the sum, as the reference loop adds it).
+    Bias(&'a [f32]),
+    /// `C[i, j] += sum` (a gradient summed over a batch).
+    Accumulate,
+}
+
+/// `C[i, j] = Σ_kk A[i, kk]·B[kk, j]` (stored, biased or accumulated as `epilogue` says)
+/// for `i < m`, `j < n`, with `C[i, j]` at `c[i·ldc + j]`, from the packed operands of
+/// [`pack_a`] / [`pack_b`]. Only those cells of `c` are written.
 ///
-/// Requires `ap.len() ≥ ⌈m/MR⌉·k·MR`, `bp.len() ≥ ⌈n/NR⌉·k·NV`, `bias.len() ≥ m` and
+/// Requires `ap.len() ≥ ⌈m/MR⌉·k·MR`, `bp.len() ≥ ⌈n/NR⌉·k·NV`, a bias of `≥ m` values and
 /// `c.len() ≥ (m-1)·ldc + n` with `ldc ≥ n` (internal invariant, checked by slicing).
 pub(super) fn gemm_packed(
     [m, n, k]: [usize; 3],
     ap: &[f32],
     bp: &[F32x4],
-    bias: Option<&[f32]>,
+    epilogue: Epilogue<'_>,
     c: &mut [f32],
     ldc: usize,
 ) {
@@ -92,7 +106,11 @@ pub(super) fn gemm_packed(
     if k == 0 {
         // Empty sums (and `chunks_exact(0)` below would panic).
         for (i, row) in c.chunks_mut(ldc.max(1)).take(m).enumerate() {
-            row[..n].fill(bias.map_or(0.0, |b| b[i]));
+            match epilogue {
+                Epilogue::Store => row[..n].fill(0.0),
+                Epilogue::Bias(b) => row[..n].fill(b[i]),
+                Epilogue::Accumulate => {}
+            }
         }
         return;
     }
@@ -107,9 +125,8 @@ pub(super) fn gemm_packed(
             let tile = kernel(ap, bp);
             for (r, acc) in tile.iter().enumerate().take(MR.min(m - i0)) {
                 let row = &mut c[(i0 + r) * ldc + j0..][..nc];
-                match bias {
-                    // Bias added after the sum, as the reference loop does.
-                    Some(b) => {
+                match epilogue {
+                    Epilogue::Bias(b) => {
                         let bk = b[i0 + r];
                         for (d, &v) in row.iter_mut().zip(acc) {
                             *d = v + bk;
@@ -117,10 +134,15 @@ pub(super) fn gemm_packed(
                     }
                     // A whole tile row is a fixed-size copy (vector stores); on wasm a
                     // variable-length `copy_from_slice` is a `memory.copy` call.
-                    None => match row.first_chunk_mut::<NR>() {
+                    Epilogue::Store => match row.first_chunk_mut::<NR>() {
                         Some(full) => *full = *acc,
                         None => row.copy_from_slice(&acc[..nc]),
                     },
+                    Epilogue::Accumulate => {
+                        for (d, &v) in row.iter_mut().zip(acc) {
+                            *d += v;
+                        }
+                    }
                 }
             }
         }
@@ -160,9 +182,25 @@ pub(super) mod lanes {
     pub(in crate::conv) fn mul_add(acc: F32x4, a: F32x4, b: F32x4) -> F32x4 {
         f32x4_add(acc, f32x4_mul(a, b))
     }
+    /// Writes the four lanes to `d[..4]` (panics if shorter).
     #[inline(always)]
-    pub(in crate::conv) fn add(a: F32x4, b: F32x4) -> F32x4 {
-        f32x4_add(a, b)
+    pub(in crate::conv) fn store(v: F32x4, d: &mut [f32]) {
+        d[..4].copy_from_slice(&to_array(v));
+    }
+    /// The 4×4 transpose: lane `j` of vector `i` becomes lane `i` of vector `j`.
+    #[inline(always)]
+    pub(in crate::conv) fn transpose4([a, b, c, d]: [F32x4; 4]) -> [F32x4; 4] {
+        use core::arch::wasm32::{i32x4_shuffle, i64x2_shuffle};
+        let ab_lo = i32x4_shuffle::<0, 4, 1, 5>(a, b);
+        let cd_lo = i32x4_shuffle::<0, 4, 1, 5>(c, d);
+        let ab_hi = i32x4_shuffle::<2, 6, 3, 7>(a, b);
+        let cd_hi = i32x4_shuffle::<2, 6, 3, 7>(c, d);
+        [
+            i64x2_shuffle::<0, 2>(ab_lo, cd_lo),
+            i64x2_shuffle::<1, 3>(ab_lo, cd_lo),
+            i64x2_shuffle::<0, 2>(ab_hi, cd_hi),
+            i64x2_shuffle::<1, 3>(ab_hi, cd_hi),
+        ]
     }
 }
 
@@ -188,8 +226,12 @@ pub(super) mod lanes {
         [0, 1, 2, 3].map(|i| acc[i] + a[i] * b[i])
     }
     #[inline(always)]
-    pub(in crate::conv) fn add(a: F32x4, b: F32x4) -> F32x4 {
-        [0, 1, 2, 3].map(|i| a[i] + b[i])
+    pub(in crate::conv) fn store(v: F32x4, d: &mut [f32]) {
+        d[..4].copy_from_slice(&v);
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn transpose4(v: [F32x4; 4]) -> [F32x4; 4] {
+        [0, 1, 2, 3].map(|j| [v[0][j], v[1][j], v[2][j], v[3][j]])
     }
 }
 
@@ -223,94 +265,81 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     total
 }
 
-/// Lane-wise partial sums of `X · Yᵀ` over the positions of two operands in the packed-`B`
-/// layout of [`pack_b`] (`panels` panels of [`NR`] positions; `nx` rows of `X`, `ny` rows of
-/// `Y` per panel): `sums[i·ny + j] += Σ_p X[p, i] ⊙ Y[p, j]`, each lane summing a quarter of
-/// the positions. [`reduce_sums`] adds the lanes. The weight gradient of a convolution is
-/// this with `X = dY` (channels) and `Y` = the im2col matrix (taps), summed over samples
-/// without leaving vector registers but for one add per tile and sample.
+/// [`pack_b`] of `B` given as its transpose `bt` (`n × k`, row-major, contiguous): for
+/// every `kk` the [`NR`] values `bt[j0.., kk]`, gathered. The weight gradient multiplies by
+/// `dYᵀ`, and `dY` is exactly that transpose.
+pub(super) fn pack_b_transposed(bt: &[f32], k: usize, n: usize, packed: &mut Vec<F32x4>) {
+    packed.resize(n.div_ceil(NR) * k * NV, lanes::splat(0.0));
+    for (jp, panel) in packed.chunks_exact_mut((k * NV).max(1)).enumerate() {
+        let j0 = jp * NR;
+        let cols = NR.min(n - j0);
+        for (kk, dst) in panel.chunks_exact_mut(NV).enumerate() {
+            let mut v = [0.0f32; NR];
+            for (j, v) in v.iter_mut().enumerate().take(cols) {
+                *v = bt[(j0 + j) * k + kk];
+            }
+            pack_b_chunk(&v, dst);
+        }
+    }
+}
+
+/// `c = a · b` for 2-D views: the dense layers' GEMM (batch × features). On wasm the
+/// packed kernel of this module runs when each operand is contiguous row-major or the
+/// transpose of one (packed with [`pack_a`] / [`pack_a_transposed`], [`pack_b`] /
+/// [`pack_b_transposed`]) and `c` is contiguous; otherwise — and natively, where
+/// matrixmultiply's AVX2/FMA kernel is faster — `ndarray`'s `general_mat_mul`.
 ///
-/// Tiles of [`XB`] × [`YB`] rows keep `XB·YB` accumulators in registers (8 of V8's 16 xmm)
-/// while `XB·NV + YB·NV` vectors are loaded per panel for `XB·YB·NV` multiply-adds.
-pub(super) fn accumulate_xyt(
-    panels: usize,
-    (x, nx): (&[F32x4], usize),
-    (y, ny): (&[F32x4], usize),
-    sums: &mut [F32x4],
+/// Shapes: `a` `[m, k]`, `b` `[k, n]`, `c` `[m, n]` (the caller checked them).
+pub(crate) fn matmul(
+    a: &ndarray::ArrayView2<'_, f32>,
+    b: &ndarray::ArrayView2<'_, f32>,
+    c: &mut ndarray::ArrayViewMut2<'_, f32>,
 ) {
-    // Blocks of `Y` outside: one block's panels stay in L1 while all of `X` (the few
-    // output channels' gradients) streams past them.
-    for j0 in (0..ny).step_by(YB) {
-        for i0 in (0..nx).step_by(XB) {
-            let t = Tile {
-                panels,
-                nx,
-                ny,
-                i0,
-                j0,
-            };
-            match (XB.min(nx - i0), YB.min(ny - j0)) {
-                (2, 4) => t.run::<2, 4>(x, y, sums),
-                (2, 3) => t.run::<2, 3>(x, y, sums),
-                (2, 2) => t.run::<2, 2>(x, y, sums),
-                (2, _) => t.run::<2, 1>(x, y, sums),
-                (_, 4) => t.run::<1, 4>(x, y, sums),
-                (_, 3) => t.run::<1, 3>(x, y, sums),
-                (_, 2) => t.run::<1, 2>(x, y, sums),
-                _ => t.run::<1, 1>(x, y, sums),
-            }
-        }
+    if cfg!(target_arch = "wasm32") && matmul_packed(a, b, c) {
+        return;
     }
+    ndarray::linalg::general_mat_mul(1.0, a, b, 0.0, c);
 }
 
-/// Rows of `X` per tile of [`accumulate_xyt`].
-const XB: usize = 2;
-/// Rows of `Y` per tile of [`accumulate_xyt`].
-const YB: usize = 4;
-
-/// One tile of [`accumulate_xyt`]: rows `i0..i0+I` of `X` against `j0..j0+J` of `Y`.
-struct Tile {
-    panels: usize,
-    nx: usize,
-    ny: usize,
-    i0: usize,
-    j0: usize,
+thread_local! {
+    /// The packed operands of [`matmul`], kept between calls (one training step makes
+    /// several products of the same sizes).
+    static MATMUL_SCRATCH: core::cell::RefCell<(Vec<f32>, Vec<F32x4>)> =
+        const { core::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-impl Tile {
-    #[inline(always)]
-    fn run<const I: usize, const J: usize>(&self, x: &[F32x4], y: &[F32x4], sums: &mut [F32x4]) {
-        let mut acc = [[lanes::splat(0.0); J]; I];
-        for p in 0..self.panels {
-            let xs = &x[(p * self.nx + self.i0) * NV..][..I * NV];
-            let ys = &y[(p * self.ny + self.j0) * NV..][..J * NV];
-            // One vector of the panel at a time: `I + J` loads live beside the accumulators.
-            for v in 0..NV {
-                let xv: [F32x4; I] = core::array::from_fn(|i| xs[i * NV + v]);
-                let yv: [F32x4; J] = core::array::from_fn(|j| ys[j * NV + v]);
-                for (acc, &xl) in acc.iter_mut().zip(&xv) {
-                    for (a, &yl) in acc.iter_mut().zip(&yv) {
-                        *a = lanes::mul_add(*a, xl, yl);
-                    }
-                }
-            }
-        }
-        for (i, acc) in acc.iter().enumerate() {
-            let row = &mut sums[(self.i0 + i) * self.ny + self.j0..][..J];
-            for (s, &a) in row.iter_mut().zip(acc) {
-                *s = lanes::add(*s, a);
-            }
-        }
+/// [`matmul`] through the packed kernel; `false` (nothing written) when a layout does not
+/// suit it.
+fn matmul_packed(
+    a: &ndarray::ArrayView2<'_, f32>,
+    b: &ndarray::ArrayView2<'_, f32>,
+    c: &mut ndarray::ArrayViewMut2<'_, f32>,
+) -> bool {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    let Some(c) = c.as_slice_mut() else {
+        return false;
+    };
+    let (a_t, b_t) = (a.t(), b.t());
+    let (a_rows, a_cols, b_rows, b_cols) =
+        (a.as_slice(), a_t.as_slice(), b.as_slice(), b_t.as_slice());
+    if (a_rows.is_none() && a_cols.is_none()) || (b_rows.is_none() && b_cols.is_none()) {
+        return false;
     }
-}
-
-/// Adds the four lanes of every partial sum of [`accumulate_xyt`] into `out` (`out[i] += Σ
-/// lanes of sums[i]`).
-pub(super) fn reduce_sums(sums: &[F32x4], out: &mut [f32]) {
-    for (o, &s) in out.iter_mut().zip(sums) {
-        let [a, b, c, d] = lanes::to_array(s);
-        *o += (a + b) + (c + d);
-    }
+    MATMUL_SCRATCH.with_borrow_mut(|(ap, bp)| {
+        ap.resize(packed_a_len(m, k), 0.0);
+        match (a_rows, a_cols) {
+            (Some(a), _) => pack_a(a, m, k, ap),
+            (None, Some(at)) => pack_a_transposed(at, m, k, ap),
+            (None, None) => {}
+        }
+        match (b_rows, b_cols) {
+            (Some(b), _) => pack_b(b, k, n, bp),
+            (None, Some(bt)) => pack_b_transposed(bt, k, n, bp),
+            (None, None) => {}
+        }
+        gemm_packed([m, n, k], ap, bp, Epilogue::Store, c, n);
+    });
+    true
 }
 
 /// Vectors per packed `B` row of a panel.
@@ -361,6 +390,7 @@ fn kernel(ap: &[f32], bp: &[F32x4]) -> [[f32; NR]; MR] {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -410,7 +440,14 @@ mod tests {
         // A wider leading dimension, pre-filled: cells outside the m × n block untouched.
         let ldc = n + 3;
         let mut c = vec![f32::NAN; m * ldc];
-        gemm_packed([m, n, k], &ap, &bp, bias.as_deref(), &mut c, ldc);
+        gemm_packed(
+            [m, n, k],
+            &ap,
+            &bp,
+            bias.as_deref().map_or(Epilogue::Store, Epilogue::Bias),
+            &mut c,
+            ldc,
+        );
         for i in 0..m {
             assert_eq!(
                 &c[i * ldc..i * ldc + n],
@@ -432,34 +469,67 @@ mod tests {
         }
     }
 
-    /// `X · Yᵀ` from two operands packed over their positions equals the triple loop
-    /// (small integers: exact in any order), for row counts that leave partial tiles and
-    /// position counts that leave a partial panel; summed twice (accumulates).
+    /// `B` packed from its transpose equals `B` packed, and the accumulating epilogue adds
+    /// to what `C` held.
     #[test]
-    fn accumulated_products_of_packed_operands_match_the_triple_loop() {
-        for &nx in &[1, 2, 3, 6, 16] {
-            for &ny in &[1, 3, 4, 5, 25] {
-                for &n in &[1, 7, 8, 9, 100] {
-                    let x = ints(nx * n, (nx * 13 + n) as u32);
-                    let y = ints(ny * n, (ny * 29 + n) as u32);
-                    let (mut xp, mut yp) = (Vec::new(), Vec::new());
-                    pack_b(&x, nx, n, &mut xp);
-                    pack_b(&y, ny, n, &mut yp);
-                    let mut sums = vec![lanes::splat(0.0); nx * ny];
-                    for _ in 0..2 {
-                        accumulate_xyt(n.div_ceil(NR), (&xp, nx), (&yp, ny), &mut sums);
-                    }
-                    let mut got = vec![1.0; nx * ny];
-                    reduce_sums(&sums, &mut got);
-                    for i in 0..nx {
-                        for j in 0..ny {
-                            let dot: f32 = (0..n).map(|p| x[i * n + p] * y[j * n + p]).sum();
-                            assert_eq!(got[i * ny + j], 1.0 + 2.0 * dot, "nx={nx} ny={ny} n={n}");
-                        }
-                    }
-                }
+    fn packing_from_the_transpose_and_accumulating() {
+        for &(m, n, k) in &[(1, 1, 1), (5, 3, 7), (4, 8, 16), (9, 17, 25), (6, 16, 120)] {
+            let a = ints(m * k, (m * 3 + k) as u32);
+            let b = ints(k * n, (n * 5 + k) as u32);
+            let bt: Vec<f32> = (0..n * k).map(|t| b[(t % k) * n + t / k]).collect();
+            let (mut bp, mut bp_t) = (Vec::new(), Vec::new());
+            pack_b(&b, k, n, &mut bp);
+            pack_b_transposed(&bt, k, n, &mut bp_t);
+            assert_eq!(
+                bp.iter().map(|v| lanes::to_array(*v)).collect::<Vec<_>>(),
+                bp_t.iter().map(|v| lanes::to_array(*v)).collect::<Vec<_>>(),
+                "m={m} n={n} k={k}"
+            );
+            let mut ap = vec![0.0; packed_a_len(m, k)];
+            pack_a(&a, m, k, &mut ap);
+            let want = naive(m, n, k, &a, &b, None);
+            let mut c = vec![1.0; m * n];
+            for _ in 0..2 {
+                gemm_packed([m, n, k], &ap, &bp_t, Epilogue::Accumulate, &mut c, n);
+            }
+            let twice: Vec<f32> = want.iter().map(|w| 1.0 + 2.0 * w).collect();
+            assert_eq!(c, twice, "m={m} n={n} k={k}");
+        }
+    }
+
+    /// `matmul` equals the triple loop for every layout the dense layers use (row-major,
+    /// transposed views) and for one it cannot pack (a strided view).
+    #[test]
+    fn matmul_takes_rows_and_transposes() {
+        use ndarray::{Array2, Axis, Slice};
+        for &(m, n, k) in &[(1, 1, 1), (64, 120, 400), (64, 10, 84), (7, 9, 13)] {
+            let a = Array2::from_shape_vec((m, k), ints(m * k, 3)).unwrap();
+            let b = Array2::from_shape_vec((k, n), ints(k * n, 4)).unwrap();
+            let want = naive(m, n, k, a.as_slice().unwrap(), b.as_slice().unwrap(), None);
+            let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+            for (av, bv) in [
+                (a.view(), b.view()),
+                (at.t(), b.view()),
+                (a.view(), bt.t()),
+                (at.t(), bt.t()),
+            ] {
+                // The packed path itself (wasm's), and `matmul` (natively matrixmultiply).
+                let mut c = Array2::from_elem((m, n), f32::NAN);
+                assert!(matmul_packed(&av, &bv, &mut c.view_mut()));
+                assert_eq!(c.as_slice().unwrap(), &want[..], "m={m} n={n} k={k}");
+                let mut c = Array2::from_elem((m, n), f32::NAN);
+                matmul(&av, &bv, &mut c.view_mut());
+                assert_eq!(c.as_slice().unwrap(), &want[..], "m={m} n={n} k={k}");
             }
         }
+        // Every other column of a wider matrix: not packable, still right.
+        let wide = Array2::from_shape_vec((3, 8), ints(24, 5)).unwrap();
+        let a = wide.slice_axis(Axis(1), Slice::new(0, None, 2));
+        let b = Array2::from_shape_vec((4, 2), ints(8, 6)).unwrap();
+        let mut c = Array2::zeros((3, 2));
+        assert!(!matmul_packed(&a, &b.view(), &mut c.view_mut()));
+        matmul(&a, &b.view(), &mut c.view_mut());
+        assert_eq!(c, a.dot(&b));
     }
 
     #[test]
@@ -473,15 +543,15 @@ mod tests {
     #[test]
     fn empty_sizes_write_nothing_or_the_bias() {
         let mut c = vec![f32::NAN; 4];
-        gemm_packed([0, 4, 3], &[], &[], None, &mut c, 4);
-        gemm_packed([1, 0, 3], &[0.0; 12], &[], None, &mut c, 4);
+        gemm_packed([0, 4, 3], &[], &[], Epilogue::Store, &mut c, 4);
+        gemm_packed([1, 0, 3], &[0.0; 12], &[], Epilogue::Store, &mut c, 4);
         assert!(c.iter().all(|v| v.is_nan()));
         // k = 0: empty sums, so C = bias (or 0).
         let (mut ap, mut bp) = (vec![0.0; packed_a_len(2, 0)], Vec::new());
         pack_a(&[], 2, 0, &mut ap);
         pack_b(&[], 0, 2, &mut bp);
         let mut c = vec![f32::NAN; 4];
-        gemm_packed([2, 2, 0], &ap, &bp, Some(&[1.0, 2.0]), &mut c, 2);
+        gemm_packed([2, 2, 0], &ap, &bp, Epilogue::Bias(&[1.0, 2.0]), &mut c, 2);
         assert_eq!(c, vec![1.0, 1.0, 2.0, 2.0]);
     }
 }

@@ -11,16 +11,16 @@
 //! The product sums in another order than the reference loop, so results agree exactly
 //! only for exactly representable sums (the proptests use small integers).
 //!
-//! Measured in Chromium (LeNet-5, batch 64, Adam; `cargo xtask bench`, AMD EPYC): training
-//! went from 5,051 to 6,064 images/s when the backward passes left matrixmultiply's
-//! simd128 kernel and the forward's packing took the wide layout.
+//! Why not matrixmultiply on wasm too: its simd128 kernel behind `general_mat_mul` packs
+//! per call and per sample what is packed here once, and LeNet-5's training in Chromium ran
+//! at 5,051 images/s with it against 8,000 and more with these paths (BENCHMARKS.md).
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut4, Axis, Slice};
 
 use super::ConvScratch;
 use super::gemm::lanes::{self, F32x4};
-use super::gemm::{self, NR, NV};
+use super::gemm::{self, Epilogue, NR, NV};
 use super::wide::Wide;
 use crate::error::CoreError;
 use crate::shape::Conv2dGeometry;
@@ -228,7 +228,9 @@ fn conv2d_packed(
                 let base = (n * c_in + group * cg) * plane;
                 let planes = &x[base..base + cg * plane];
                 let a = &packed_w[group * a_len..][..a_len];
-                let bias = bias.as_ref().map(|b| &b[group * kg..(group + 1) * kg]);
+                let epilogue = bias.as_ref().map_or(Epilogue::Store, |b| {
+                    Epilogue::Bias(&b[group * kg..(group + 1) * kg])
+                });
                 let o = &mut o[(n * c_out + group * kg) * ohw..][..kg * ohw];
                 match &wide {
                     Some(wide) => {
@@ -236,12 +238,12 @@ fn conv2d_packed(
                         wide.pad(planes, padded);
                         wide.pack_cols(padded, cols);
                         wide_out.resize(kg * q, 0.0);
-                        gemm::gemm_packed([kg, q, rows], a, cols, bias, wide_out, q);
+                        gemm::gemm_packed([kg, q, rows], a, cols, epilogue, wide_out, q);
                         wide.narrow(wide_out, kg, o);
                     }
                     None => {
                         pack_cols(g, planes, row, cols);
-                        gemm::gemm_packed([kg, ohw, rows], a, cols, bias, o, ohw);
+                        gemm::gemm_packed([kg, ohw, rows], a, cols, epilogue, o, ohw);
                     }
                 }
             }
@@ -264,10 +266,10 @@ fn conv2d_packed(
 
 /// Gradient of the weight (`dw`, `[C_out, C_in/groups·F_h·F_w]`, overwritten) of a
 /// validated geometry from the input `x` and the output gradient `dy` (both contiguous,
-/// standard layout): `dW_g = Σ_n dY_{n,g} · cols_{n,g}ᵀ`. Per sample and group, `dY` and the
-/// im2col matrix are packed over output positions (the forward's packing, [`pack_cols`]) and
-/// [`gemm::accumulate_xyt`] sums their products lane-wise across the whole batch; the
-/// lanes are added once at the end. The wasm path of
+/// standard layout), as its transpose `dW_gᵀ = Σ_n cols_{n,g} · dY_{n,g}ᵀ`: per sample and
+/// group the im2col matrix is packed as [`gemm`]'s `A` (through the wide layout for stride
+/// 1, [`Wide::pack_cols_a`]), `dYᵀ` as its `B`, and the GEMM accumulates over the batch
+/// into `rows × C_out/groups` sums, transposed into `dw` at the end. The wasm path of
 /// [`crate::nn::conv2d_weight_backward_into`].
 pub(crate) fn weight_grad_packed(
     g: &Conv2dGeometry,
@@ -289,16 +291,16 @@ pub(crate) fn weight_grad_packed(
         return;
     }
     let ConvScratch {
-        packed_cols,
+        cols,
+        packed_w: packed_cols,
         packed_dy,
-        row,
-        sums,
         padded,
         wide: dy_wide,
+        grad,
         ..
     } = scratch;
-    sums.clear();
-    sums.resize(groups * kg * rows, lanes::splat(0.0));
+    grad.clear();
+    grad.resize(groups * rows * kg, 0.0);
     let plane = h * w;
     let wide = Wide::of(g);
     for n in 0..batch {
@@ -310,26 +312,41 @@ pub(crate) fn weight_grad_packed(
             let positions = match &wide {
                 Some(wide) => {
                     wide.pad(planes, padded);
-                    wide.pack_cols(padded, packed_cols);
+                    wide.pack_cols_a(padded, packed_cols);
                     wide.widen(dy, kg, dy_wide);
-                    gemm::pack_b(dy_wide, kg, wide.positions(), packed_dy);
+                    gemm::pack_b_transposed(dy_wide, wide.positions(), kg, packed_dy);
                     wide.positions()
                 }
                 None => {
-                    pack_cols(g, planes, row, packed_cols);
-                    gemm::pack_b(dy, kg, ohw, packed_dy);
+                    cols.resize(rows * ohw, 0.0);
+                    im2col(g, planes, cols);
+                    packed_cols.resize(gemm::packed_a_len(rows, ohw), 0.0);
+                    gemm::pack_a(cols, rows, ohw, packed_cols);
+                    gemm::pack_b_transposed(dy, ohw, kg, packed_dy);
                     ohw
                 }
             };
-            gemm::accumulate_xyt(
-                positions.div_ceil(NR),
-                (packed_dy, kg),
-                (packed_cols, rows),
-                &mut sums[group * kg * rows..][..kg * rows],
+            gemm::gemm_packed(
+                [rows, kg, positions],
+                packed_cols,
+                packed_dy,
+                Epilogue::Accumulate,
+                &mut grad[group * rows * kg..][..rows * kg],
+                kg,
             );
         }
     }
-    gemm::reduce_sums(sums, dw);
+    // grad[group][t][i] → dw[group·kg + i][t].
+    for (dw, grad) in dw
+        .chunks_exact_mut(kg * rows)
+        .zip(grad.chunks_exact(rows * kg))
+    {
+        for (t, sums) in grad.chunks_exact(kg).enumerate() {
+            for (i, &v) in sums.iter().enumerate() {
+                dw[i * rows + t] = v;
+            }
+        }
+    }
 }
 
 /// Gradient of the input (`dx`, `[N, C_in, H, W]`, overwritten) of a validated geometry
@@ -384,7 +401,7 @@ pub(crate) fn input_grad_packed(
                 [rows, ohw, kg],
                 &packed_w[group * a_len..][..a_len],
                 packed_dy,
-                None,
+                Epilogue::Store,
                 cols,
                 ohw,
             );

@@ -4,7 +4,7 @@
 //! per gradient: [`linear_x_backward`], [`linear_weight_backward`], [`linear_bias_backward`],
 //! each with an `_into` form writing into a caller-owned buffer.
 
-use ndarray::linalg::general_mat_mul;
+use crate::conv::matmul;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
 use super::error::{NnError, check_shape};
@@ -48,7 +48,7 @@ pub fn linear_forward_into(
         }
         return Ok(());
     }
-    general_mat_mul(1.0, &x, &weight.t(), 0.0, &mut out);
+    matmul(&x, &weight.t(), &mut out);
     if let Some(b) = bias {
         for mut row in out.outer_iter_mut() {
             row += &b;
@@ -86,7 +86,7 @@ pub fn linear_x_backward_into(
     let (o, i) = weight.dim();
     check_shape(OP, "dy", &[dy.ncols()], &[o])?;
     check_shape(OP, "dx", dx.shape(), &[dy.nrows(), i])?;
-    general_mat_mul(1.0, &dy, &weight, 0.0, &mut dx);
+    matmul(&dy, &weight, &mut dx);
     Ok(())
 }
 
@@ -118,7 +118,7 @@ pub fn linear_weight_backward_into(
     const OP: &str = "linear_weight_backward";
     check_shape(OP, "dy", &[dy.nrows()], &[x.nrows()])?;
     check_shape(OP, "dW", dw.shape(), &[dy.ncols(), x.ncols()])?;
-    general_mat_mul(1.0, &dy.t(), &x, 0.0, &mut dw);
+    matmul(&dy.t(), &x, &mut dw);
     Ok(())
 }
 
