@@ -197,7 +197,13 @@ test('no room in the browser\'s storage: a message says progress is not saved, a
   // Chromium's own quota override (DevTools protocol): 10 kB for this origin, far less than
   // one save of LeNet-5's weights and optimizer state.
   const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(BASE_URL).origin, quotaSize: 10000 });
+  const origin = new URL(BASE_URL).origin;
+  // From empty storage (what earlier tests saved would otherwise be counted against the
+  // quota only as Chromium's cached usage allows).
+  await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' });
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 10000 });
+  await page.reload();
+  await page.locator('[data-testid="train-page"][data-connected="true"]').waitFor({ timeout: 30000 });
   await setUp(page, { epochs: 1 });
   await page.getByTestId('train-start').click();
   await waitStatus(page, 'Finished');
@@ -205,7 +211,7 @@ test('no room in the browser\'s storage: a message says progress is not saved, a
   assert.match(await page.getByTestId('train-notice').textContent(), /not saved/);
   assert.match(await page.getByTestId('train-notice').textContent(), /quota|room|space/i);
   assert.equal(await page.getByTestId('train-epoch-row').count(), 1);
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(BASE_URL).origin });
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
   await page.getByTestId('train-reset').click();
   await waitStatus(page, 'Ready');
   assert.deepEqual(errors, []);

@@ -129,6 +129,16 @@ pub fn bench(options: &Options) -> Result<(), String> {
         .env("OUT", &first_json))?;
     let first_visit = read_json(&first_json)?;
 
+    step("training in the Train page's worker (same app) and natively (convscope train)");
+    let worker_json = work.join("train-worker.json");
+    run(Command::new("node")
+        .arg("bench/train-worker.mjs")
+        .env("BASE_URL", format!("http://127.0.0.1:{port}/"))
+        .env("CHROMIUM", CHROMIUM)
+        .env("OUT", &worker_json))?;
+    let mut train_worker = read_json(&worker_json)?;
+    native_training(&root, &mut train_worker)?;
+
     let results = json!({
         "date": output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         "machine": convscope_native[0]["machine"],
@@ -137,6 +147,7 @@ pub fn bench(options: &Options) -> Result<(), String> {
                     "pytorch_missing": match &torch { Torch::Missing(w) => Some(w.clone()), Torch::Found { .. } => None } },
         "browser": browser,
         "first_visit": first_visit,
+        "train_worker": train_worker,
         "size": size,
         "seconds": started.elapsed().as_secs_f64(),
     });
@@ -222,6 +233,60 @@ fn torch_python(install: bool) -> Result<Torch, String> {
         python: venv_python,
         install: Some(seconds),
     })
+}
+
+/// The same training natively for each preset the worker trained: release `convscope train`
+/// on one thread, same data, epochs, batch and optimizer; each epoch's images/s from its log
+/// line (`… | 3.3 s, 2422 img/s, lr …`) goes into the preset's `native_images_per_s`.
+fn native_training(root: &Path, worker: &mut Value) -> Result<(), String> {
+    let epochs = worker["epochs"].as_u64().unwrap_or(2).to_string();
+    for preset in worker["presets"].as_array_mut().into_iter().flatten() {
+        let network = preset["network"].as_str().unwrap_or_default().to_owned();
+        let out = Command::new(root.join("target/release/convscope"))
+            .args([
+                "train",
+                "--dataset",
+                "mnist",
+                "--epochs",
+                &epochs,
+                "--batch",
+                "64",
+            ])
+            .args([
+                "--lr",
+                "0.001",
+                "--optimizer",
+                "adam",
+                "--threads",
+                "1",
+                "--seed",
+                "0",
+            ])
+            .arg("--net")
+            .arg(&network)
+            .arg("--out")
+            .arg(std::env::temp_dir().join("convscope-bench-train.safetensors"))
+            .output()
+            .map_err(|e| format!("cannot run convscope train: {e}"))?;
+        let log = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(format!(
+                "convscope train --net '{network}' failed: {}{log}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let rates: Vec<f64> = log
+            .lines()
+            .filter(|l| l.starts_with("epoch "))
+            .filter_map(|l| {
+                let before = &l[..l.find(" img/s")?];
+                before.rsplit([' ', ',']).next()?.parse().ok()
+            })
+            .collect();
+        println!("native convscope train: {network}: {rates:?} images/s");
+        preset["native_images_per_s"] = json!(rates);
+    }
+    Ok(())
 }
 
 /// Builds the wasm binding and assembles the page: `target/bench/site/` with the page, the
@@ -484,6 +549,43 @@ pub fn table(r: &Value) -> String {
         s += "\n";
     }
     s += &first_visit(r);
+    s += &train_worker(r);
+    s
+}
+
+/// The Train page's worker against the native CLI, if this run measured it.
+fn train_worker(r: &Value) -> String {
+    let w = &r["train_worker"];
+    let Some(presets) = w["presets"].as_array() else {
+        return String::new();
+    };
+    let mut s = format!(
+        "\n**Training in the Train page's web worker** (the release app in Chromium; MNIST, {} images, batch {}, Adam, epoch {} of {}; wall-clock, the worker's yields and progress messages included) **against the native CLI** (release `convscope train --threads 1`, the same settings)\n\n\
+| network | worker | native, one thread | worker ÷ native |\n|---|---|---|---|\n",
+        thousands(w["train_images"].as_f64().unwrap_or(0.0)),
+        w["batch"],
+        w["epochs"],
+        w["epochs"]
+    );
+    for p in presets {
+        let last = |key: &str| {
+            p[key]
+                .as_array()
+                .and_then(|a| a.last())
+                .and_then(Value::as_f64)
+        };
+        let (worker, native) = (last("images_per_s"), last("native_images_per_s"));
+        s += &format!(
+            "| `{}` | {} | {} | {} |\n",
+            p["network"].as_str().unwrap_or("?"),
+            worker.map_or("–".into(), |x| format!("{} images/s", thousands(x))),
+            native.map_or("–".into(), |x| format!("{} images/s", thousands(x))),
+            match (worker, native) {
+                (Some(a), Some(b)) if b > 0.0 => format!("**{:.0} %**", 100.0 * a / b),
+                _ => "–".into(),
+            }
+        );
+    }
     s
 }
 
@@ -560,7 +662,12 @@ names the engine and the logit.\n\n\
   Convolution lab's first drawn canvas) and `convscope:first-prediction` (the Classify\n\
   page's first prediction), and the worker's forward pass for that first image beside the\n\
   median of warm ones (`bench/first-visit.mjs`). Sizes are of `dist/*.wasm`, raw and\n\
-  `gzip -9`.\n\n\
+  `gzip -9`.\n\
+- **training in the Train page's worker**: the same release app, a fresh profile per\n\
+  network: the Train page's presets (LeNet-5 with ReLU and max pooling; the small\n\
+  batch-norm residual network) trained two epochs on 8,000 MNIST digits, each epoch's\n\
+  images/s read from the page's epoch table (`bench/train-worker.mjs`); natively the\n\
+  release `convscope train --net TEXT --threads 1` with the same settings, from its log.\n\n\
 The engines:\n\n\
 - convscope: `crates/bench`'s wasm binding (release, simd128) in the browser; natively the\n\
   release `convscope bench` (training split over `--threads`; the GEMMs of the dense layers\n\

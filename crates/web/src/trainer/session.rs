@@ -63,6 +63,10 @@ struct Session {
     /// Bumped by every start and reset: loops and loads of an older run stop.
     generation: u64,
     looping: bool,
+    /// When the last slice ended (`performance.now()` ms), while the loop runs: a slice's
+    /// time counts from there, so the epochs' seconds and images/s are wall-clock figures
+    /// (the yield between slices, the ticks and snapshots included).
+    slice_end: Option<f64>,
     restore_started: bool,
     /// The save is being read: connections get the view once it is restored (or not).
     restoring: bool,
@@ -404,7 +408,7 @@ fn slice(s: &mut Session, generation: u64) -> Slice {
     let (Some(run), Some(data)) = (s.run.as_mut(), s.data.clone()) else {
         return Slice::Exit;
     };
-    let start = now_ms().unwrap_or(0.0);
+    let start = s.slice_end.or_else(now_ms).unwrap_or(0.0);
     let mut images = 0usize;
     let mut epoch_done = false;
     let mut snapshot_due = false;
@@ -427,7 +431,9 @@ fn slice(s: &mut Session, generation: u64) -> Slice {
             break;
         }
     }
-    let seconds = (now_ms().unwrap_or(start) - start) / 1000.0;
+    let end = now_ms().unwrap_or(start);
+    s.slice_end = Some(end);
+    let seconds = (end - start) / 1000.0;
     run.spent(seconds);
     let rate = images as f64 / seconds.max(1e-6);
     let points = run.history().points[s.points_sent.min(run.history().points.len())..].to_vec();
@@ -435,6 +441,8 @@ fn slice(s: &mut Session, generation: u64) -> Slice {
     let t = tick(run, rate, points);
     s.view.tick = Some(t.clone());
     if epoch_done {
+        // The test pass and the save are not training time.
+        s.slice_end = None;
         if let Err(e) = run.finish_epoch(&data.test) {
             s.set_status(Status::Failed(e.to_string()));
             return Slice::SaveAndExit;
@@ -468,6 +476,7 @@ async fn train_loop(generation: u64) {
     if already {
         return;
     }
+    with(|s| s.slice_end = None);
     loop {
         yield_now().await;
         match with(|s| slice(s, generation)) {
