@@ -268,12 +268,10 @@ fn native_training(root: &Path, worker: &mut Value) -> Result<(), String> {
             .arg(std::env::temp_dir().join("convscope-bench-train.safetensors"))
             .output()
             .map_err(|e| format!("cannot run convscope train: {e}"))?;
-        let log = String::from_utf8_lossy(&out.stdout);
+        // The epochs' lines go to stderr (stdout has the result line).
+        let log = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
-            return Err(format!(
-                "convscope train --net '{network}' failed: {}{log}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
+            return Err(format!("convscope train --net '{network}' failed: {log}"));
         }
         let rates: Vec<f64> = log
             .lines()
@@ -283,6 +281,11 @@ fn native_training(root: &Path, worker: &mut Value) -> Result<(), String> {
                 before.rsplit([' ', ',']).next()?.parse().ok()
             })
             .collect();
+        if rates.is_empty() {
+            return Err(format!(
+                "convscope train --net '{network}' printed no epoch line with images/s:\n{log}"
+            ));
+        }
         println!("native convscope train: {network}: {rates:?} images/s");
         preset["native_images_per_s"] = json!(rates);
     }
@@ -621,7 +624,10 @@ fn first_visit(r: &Value) -> String {
         );
     }
     if let Some(t) = num(&r["size"], &["gzip_total_bytes"]) {
-        s += &format!("| app + worker wasm, gzip -9 | {} B |\n", thousands(t));
+        s += &format!(
+            "| all wasm (app and workers), gzip -9 | {} B |\n",
+            thousands(t)
+        );
     }
     s
 }
@@ -669,11 +675,11 @@ names the engine and the logit.\n\n\
   images/s read from the page's epoch table (`bench/train-worker.mjs`); natively the\n\
   release `convscope train --net TEXT --threads 1` with the same settings, from its log.\n\n\
 The engines:\n\n\
-- convscope: `crates/bench`'s wasm binding (release, simd128) in the browser; natively the\n\
-  release `convscope bench` (training split over `--threads`; the GEMMs of the dense layers\n\
-  and the backward passes are matrixmultiply's, which dispatches at run time up to\n\
-  AVX-512; the convolution's forward micro-kernel is portable code (the workspace forbids\n\
-  `unsafe`, so it has no run-time dispatch of its own) built for x86-64's baseline SSE2).\n\
+- convscope: `crates/bench`'s wasm binding (release, simd128) in the browser, where every\n\
+  product (the convolution's forward pass and gradients, the dense layers) runs through the\n\
+  core's own packed simd128 GEMM; natively the release `convscope bench` (training split over\n\
+  `--threads`), whose products are matrixmultiply's, which dispatches at run time up to\n\
+  AVX-512.\n\
 - TensorFlow.js {tfjs} from npm: the wasm backend with SIMD on one thread\n\
   (`WASM_HAS_MULTITHREAD_SUPPORT` off), and the cpu backend (plain JavaScript). Inference\n\
   uses `tf.fused` conv2d/matMul with bias and ReLU; training uses `optimizer.minimize`. The\n\

@@ -11,8 +11,8 @@
 //! weight's gradient): at most three columns of waste per row buy a packing without
 //! branches, copies of short runs or padding checks.
 //!
-//! A plane buffer holds `C_in/groups` padded planes and [`Wide::slack`] floats more, so the
-//! reads of the last columns stay in bounds.
+//! A plane buffer holds `C_in/groups` padded planes and four floats more, so the reads of
+//! the last columns stay in bounds.
 
 use super::gemm::lanes::{self, F32x4};
 use super::gemm::{self, MR, NV};
