@@ -54,6 +54,46 @@ pub struct ConvScratch {
     pub(crate) wide: Vec<f32>,
 }
 
+/// Random small geometries for the tests that hold the fast paths to the reference.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::shape::{Conv2dGeometry, Conv2dParams};
+
+    /// A xorshift stream: `next(m)` is uniform enough in `0..m` for drawing test cases.
+    pub(crate) fn xorshift(mut seed: u32) -> impl FnMut(u32) -> u32 {
+        move |m| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed % m
+        }
+    }
+
+    /// A geometry drawn from `next`: 1–3 groups of 1–3 input and 1–9 output channels,
+    /// planes up to 11 × 11, kernels up to 4 × 4, strides up to 3, paddings up to 2,
+    /// dilations up to 2 and batches up to `max_batch` — partial tiles and panels of every
+    /// kind. `None` when the draw is not a valid convolution (a window larger than its
+    /// input).
+    pub(crate) fn random_geometry(
+        next: &mut impl FnMut(u32) -> u32,
+        max_batch: u32,
+    ) -> Option<Conv2dGeometry> {
+        let mut draw = |m: u32| next(m) as usize;
+        let groups = 1 + draw(3);
+        let (cg, kg) = (1 + draw(3), 1 + draw(9));
+        let size = [1 + draw(11), 1 + draw(11)];
+        let kernel = [1 + draw(4), 1 + draw(4)];
+        let p = Conv2dParams {
+            stride: [1 + draw(3), 1 + draw(3)],
+            padding: [draw(3), draw(3)],
+            dilation: [1 + draw(2), 1 + draw(2)],
+            groups,
+        };
+        let input = [1 + draw(max_batch), cg * groups, size[0], size[1]];
+        Conv2dGeometry::new(input, kg * groups, kernel, p).ok()
+    }
+}
+
 /// Validates tensors against each other for a forward convolution.
 fn geometry(
     op: &'static str,

@@ -124,6 +124,38 @@ pub(crate) fn col2im_add(g: &Conv2dGeometry, cols: &[f32], planes: &mut [f32]) {
     }
 }
 
+/// One sample's one group: its group index, and where its input planes (`C_in/groups` of
+/// `H × W`) and its output planes (`C_out/groups` of `H2 × W2`) lie in the batch's buffers.
+struct Block {
+    group: usize,
+    input: std::ops::Range<usize>,
+    output: std::ops::Range<usize>,
+}
+
+/// Every (sample, group) block of `g`, sample by sample: the loop of the packed paths.
+fn blocks(g: &Conv2dGeometry) -> impl Iterator<Item = Block> {
+    let [batch, c_in, h, w] = g.input_shape();
+    let (cg, kg, c_out) = (
+        g.in_channels_per_group(),
+        g.out_channels_per_group(),
+        g.out_channels(),
+    );
+    let (plane, ohw) = (h * w, g.cols_shape()[1]);
+    (0..batch).flat_map(move |n| {
+        (0..g.params().groups).map(move |group| {
+            let (x0, y0) = (
+                (n * c_in + group * cg) * plane,
+                (n * c_out + group * kg) * ohw,
+            );
+            Block {
+                group,
+                input: x0..x0 + cg * plane,
+                output: y0..y0 + kg * ohw,
+            }
+        })
+    })
+}
+
 /// Writes one sample's im2col matrix (`rows = C_in/groups · F_h · F_w` by `H2·W2`) straight
 /// into the packed-`B` layout of [`gemm`]: panels of [`NR`] output positions, each holding
 /// for every tap the `NR` input cells side by side. `planes` holds this group's `C_in/groups`
@@ -187,13 +219,9 @@ fn conv2d_packed(
     out: &mut ArrayViewMut4<'_, f32>,
     scratch: &mut ConvScratch,
 ) -> Result<(), CoreError> {
-    let [batch, c_in, h, w] = g.input_shape();
+    let batch = g.input_shape()[0];
     let [rows, ohw] = g.cols_shape();
-    let (kg, cg, c_out) = (
-        g.out_channels_per_group(),
-        g.in_channels_per_group(),
-        g.out_channels(),
-    );
+    let kg = g.out_channels_per_group();
     if batch == 0 || ohw == 0 || kg == 0 {
         return Ok(());
     }
@@ -220,31 +248,32 @@ fn conv2d_packed(
         wide: wide_out,
         ..
     } = scratch;
-    let plane = h * w;
     let wide = Wide::of(g);
     let mut run = |o: &mut [f32]| {
-        for n in 0..batch {
-            for group in 0..g.params().groups {
-                let base = (n * c_in + group * cg) * plane;
-                let planes = &x[base..base + cg * plane];
-                let a = &packed_w[group * a_len..][..a_len];
-                let epilogue = bias.as_ref().map_or(Epilogue::Store, |b| {
-                    Epilogue::Bias(&b[group * kg..(group + 1) * kg])
-                });
-                let o = &mut o[(n * c_out + group * kg) * ohw..][..kg * ohw];
-                match &wide {
-                    Some(wide) => {
-                        let q = wide.positions();
-                        wide.pad(planes, padded);
-                        wide.pack_cols(padded, cols);
-                        wide_out.resize(kg * q, 0.0);
-                        gemm::gemm_packed([kg, q, rows], a, cols, epilogue, wide_out, q);
-                        wide.narrow(wide_out, kg, o);
-                    }
-                    None => {
-                        pack_cols(g, planes, row, cols);
-                        gemm::gemm_packed([kg, ohw, rows], a, cols, epilogue, o, ohw);
-                    }
+        for Block {
+            group,
+            input,
+            output,
+        } in blocks(g)
+        {
+            let planes = &x[input];
+            let a = &packed_w[group * a_len..][..a_len];
+            let epilogue = bias.as_ref().map_or(Epilogue::Store, |b| {
+                Epilogue::Bias(&b[group * kg..(group + 1) * kg])
+            });
+            let o = &mut o[output];
+            match &wide {
+                Some(wide) => {
+                    let q = wide.positions();
+                    wide.pad(planes, padded);
+                    wide.pack_cols(padded, cols);
+                    wide_out.resize(kg * q, 0.0);
+                    gemm::gemm_packed([kg, q, rows], a, cols, epilogue, wide_out, q);
+                    wide.narrow(wide_out, kg, o);
+                }
+                None => {
+                    pack_cols(g, planes, row, cols);
+                    gemm::gemm_packed([kg, ohw, rows], a, cols, epilogue, o, ohw);
                 }
             }
         }
@@ -278,14 +307,9 @@ pub(crate) fn weight_grad_packed(
     dw: &mut [f32],
     scratch: &mut ConvScratch,
 ) {
-    let [batch, c_in, h, w] = g.input_shape();
+    let batch = g.input_shape()[0];
     let [rows, ohw] = g.cols_shape();
-    let (kg, cg, k, groups) = (
-        g.out_channels_per_group(),
-        g.in_channels_per_group(),
-        g.out_channels(),
-        g.params().groups,
-    );
+    let (kg, groups) = (g.out_channels_per_group(), g.params().groups);
     dw.fill(0.0);
     if batch == 0 || ohw == 0 || kg == 0 {
         return;
@@ -301,40 +325,40 @@ pub(crate) fn weight_grad_packed(
     } = scratch;
     grad.clear();
     grad.resize(groups * rows * kg, 0.0);
-    let plane = h * w;
     let wide = Wide::of(g);
-    for n in 0..batch {
-        for group in 0..groups {
-            let base = (n * c_in + group * cg) * plane;
-            let planes = &x[base..base + cg * plane];
-            let dy = &dy[(n * k + group * kg) * ohw..][..kg * ohw];
-            // Both operands packed over the same positions (wide ones for stride 1).
-            let positions = match &wide {
-                Some(wide) => {
-                    wide.pad(planes, padded);
-                    wide.pack_cols_a(padded, packed_cols);
-                    wide.widen(dy, kg, dy_wide);
-                    gemm::pack_b_transposed(dy_wide, wide.positions(), kg, packed_dy);
-                    wide.positions()
-                }
-                None => {
-                    cols.resize(rows * ohw, 0.0);
-                    im2col(g, planes, cols);
-                    packed_cols.resize(gemm::packed_a_len(rows, ohw), 0.0);
-                    gemm::pack_a(cols, rows, ohw, packed_cols);
-                    gemm::pack_b_transposed(dy, ohw, kg, packed_dy);
-                    ohw
-                }
-            };
-            gemm::gemm_packed(
-                [rows, kg, positions],
-                packed_cols,
-                packed_dy,
-                Epilogue::Accumulate,
-                &mut grad[group * rows * kg..][..rows * kg],
-                kg,
-            );
-        }
+    for Block {
+        group,
+        input,
+        output,
+    } in blocks(g)
+    {
+        let (planes, dy) = (&x[input], &dy[output]);
+        // Both operands packed over the same positions (wide ones for stride 1).
+        let positions = match &wide {
+            Some(wide) => {
+                wide.pad(planes, padded);
+                wide.pack_cols_a(padded, packed_cols);
+                wide.widen(dy, kg, dy_wide);
+                gemm::pack_b_transposed(dy_wide, wide.positions(), kg, packed_dy);
+                wide.positions()
+            }
+            None => {
+                cols.resize(rows * ohw, 0.0);
+                im2col(g, planes, cols);
+                packed_cols.resize(gemm::packed_a_len(rows, ohw), 0.0);
+                gemm::pack_a(cols, rows, ohw, packed_cols);
+                gemm::pack_b_transposed(dy, ohw, kg, packed_dy);
+                ohw
+            }
+        };
+        gemm::gemm_packed(
+            [rows, kg, positions],
+            packed_cols,
+            packed_dy,
+            Epilogue::Accumulate,
+            &mut grad[group * rows * kg..][..rows * kg],
+            kg,
+        );
     }
     // grad[group][t][i] → dw[group·kg + i][t].
     for (dw, grad) in dw
@@ -361,14 +385,9 @@ pub(crate) fn input_grad_packed(
     dx: &mut [f32],
     scratch: &mut ConvScratch,
 ) {
-    let [batch, c_in, h, wd] = g.input_shape();
+    let batch = g.input_shape()[0];
     let [rows, ohw] = g.cols_shape();
-    let (kg, cg, k, groups) = (
-        g.out_channels_per_group(),
-        g.in_channels_per_group(),
-        g.out_channels(),
-        g.params().groups,
-    );
+    let (kg, groups) = (g.out_channels_per_group(), g.params().groups);
     dx.fill(0.0);
     if batch == 0 || ohw == 0 || kg == 0 {
         return;
@@ -388,26 +407,16 @@ pub(crate) fn input_grad_packed(
         ..
     } = scratch;
     cols.resize(rows * ohw, 0.0);
-    let plane = h * wd;
-    for n in 0..batch {
-        for group in 0..groups {
-            gemm::pack_b(
-                &dy[(n * k + group * kg) * ohw..][..kg * ohw],
-                kg,
-                ohw,
-                packed_dy,
-            );
-            gemm::gemm_packed(
-                [rows, ohw, kg],
-                &packed_w[group * a_len..][..a_len],
-                packed_dy,
-                Epilogue::Store,
-                cols,
-                ohw,
-            );
-            let base = (n * c_in + group * cg) * plane;
-            col2im_add(g, cols, &mut dx[base..base + cg * plane]);
-        }
+    for Block {
+        group,
+        input,
+        output,
+    } in blocks(g)
+    {
+        gemm::pack_b(&dy[output], kg, ohw, packed_dy);
+        let a = &packed_w[group * a_len..][..a_len];
+        gemm::gemm_packed([rows, ohw, kg], a, packed_dy, Epilogue::Store, cols, ohw);
+        col2im_add(g, cols, &mut dx[input]);
     }
 }
 
@@ -480,38 +489,22 @@ mod tests {
 
     use super::*;
     use crate::conv::reference::conv2d_loop;
-    use crate::shape::Conv2dParams;
+    use crate::conv::testing::{random_geometry, xorshift};
 
     /// Both fast paths equal the reference loop exactly (small integers) over strides,
     /// paddings, dilations, groups and sizes that leave partial tiles; on both targets.
     #[test]
     fn packed_and_matrixmultiply_paths_equal_the_reference() {
-        let mut seed = 0x1234_5678u32;
-        let mut next = |m: u32| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed % m
-        };
+        let mut next = xorshift(0x1234_5678);
         let mut scratch = ConvScratch::default();
         for case in 0..300 {
-            let groups = 1 + next(3) as usize;
-            let (cg, kg) = (1 + next(3) as usize, 1 + next(9) as usize);
-            let size = [1 + next(11) as usize, 1 + next(11) as usize];
-            let kernel = [1 + next(4) as usize, 1 + next(4) as usize];
-            let p = Conv2dParams {
-                stride: [1 + next(3) as usize, 1 + next(3) as usize],
-                padding: [next(3) as usize, next(3) as usize],
-                dilation: [1 + next(2) as usize, 1 + next(2) as usize],
-                groups,
-            };
-            let input = [1 + next(2) as usize, cg * groups, size[0], size[1]];
-            let Ok(g) = Conv2dGeometry::new(input, kg * groups, kernel, p) else {
+            let Some(g) = random_geometry(&mut next, 2) else {
                 continue;
             };
+            let (input, kg) = (g.input_shape(), g.out_channels());
             let x = ndarray::Array4::from_shape_fn(input, |_| next(7) as f32 - 3.0);
             let w = ndarray::Array4::from_shape_fn(g.weight_shape(), |_| next(7) as f32 - 3.0);
-            let b = Array1::from_shape_fn(kg * groups, |k| k as f32 - 2.0);
+            let b = Array1::from_shape_fn(kg, |k| k as f32 - 2.0);
             let bias = (case % 2 == 0).then(|| b.view());
             let mut want = Array4::zeros(g.output_shape());
             conv2d_loop(

@@ -263,36 +263,21 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+    use crate::conv::testing::{random_geometry, xorshift};
 
     /// The packed backward passes (wasm's) equal the matrixmultiply ones (native) exactly on
     /// small integers (every partial sum exact), over strides, paddings, dilations, groups
     /// and sizes that leave partial tiles and panels; on both targets.
     #[test]
     fn packed_backward_passes_equal_the_matrixmultiply_ones() {
-        let mut seed = 0x9e37_79b9u32;
-        let mut next = |m: u32| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed % m
-        };
+        let mut next = xorshift(0x9e37_79b9);
         let mut scratch = ConvScratch::default();
         let mut checked = 0;
         for case in 0..300 {
-            let groups = 1 + next(3) as usize;
-            let (cg, kg) = (1 + next(3) as usize, 1 + next(9) as usize);
-            let size = [1 + next(11) as usize, 1 + next(11) as usize];
-            let kernel = [1 + next(4) as usize, 1 + next(4) as usize];
-            let p = Conv2dParams {
-                stride: [1 + next(3) as usize, 1 + next(3) as usize],
-                padding: [next(3) as usize, next(3) as usize],
-                dilation: [1 + next(2) as usize, 1 + next(2) as usize],
-                groups,
-            };
-            let input = [1 + next(3) as usize, cg * groups, size[0], size[1]];
-            let Ok(g) = Conv2dGeometry::new(input, kg * groups, kernel, p) else {
+            let Some(g) = random_geometry(&mut next, 3) else {
                 continue;
             };
+            let input = g.input_shape();
             let mut ints = |n: usize| (0..n).map(|_| next(7) as f32 - 3.0).collect::<Vec<_>>();
             let x = ints(input.iter().product());
             let w = ints(g.weight_shape().iter().product());
