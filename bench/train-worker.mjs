@@ -3,7 +3,10 @@
 // digits (batch 64, Adam, lr 1e-3, no augmentation) and reads each epoch's images/s from the
 // page's epoch table — wall-clock time of the worker's training slices, its yields, ticks
 // and snapshots included (the test pass and the saves after an epoch are not).
-// Writes JSON to $OUT: { presets: [{ key, network, images_per_s: [epoch 1, epoch 2] }] }.
+// Meanwhile it times the page's frames (requestAnimationFrame, 2 s during epoch 2): the
+// page must keep drawing while the worker trains.
+// Writes JSON to $OUT: { presets: [{ key, network, images_per_s: [epoch 1, epoch 2],
+// frame_ms: { median, p95, max, frames } }] }.
 // By hand: BASE_URL=http://127.0.0.1:PORT/ OUT=f.json node bench/train-worker.mjs
 import { writeFileSync } from 'node:fs';
 import { BASE_URL, openBrowser, openPage } from '../tests/e2e/browser.mjs';
@@ -27,6 +30,27 @@ async function train(key) {
     await page.getByTestId('train-augment').selectOption('none');
     const network = await page.getByTestId('train-text').inputValue();
     await page.getByTestId('train-start').click();
+    // While epoch 2 trains, the page's own frames: every requestAnimationFrame for 2 s
+    // (the charts, the status line and the maps redraw as ticks and snapshots arrive).
+    await page.waitForFunction(
+      () => /^Training · epoch 2/.test(document.querySelector('[data-testid="train-status"]')?.textContent.trim() ?? ''),
+      null,
+      { timeout: 600000, polling: 50 },
+    );
+    const frames = await page.evaluate(
+      () =>
+        new Promise((done) => {
+          const times = [];
+          const tick = (t) => {
+            times.push(t);
+            if (t - times[0] < 2000) requestAnimationFrame(tick);
+            else done(times.slice(1).map((x, i) => x - times[i]).sort((a, b) => a - b));
+          };
+          requestAnimationFrame(tick);
+        }),
+    );
+    const at = (q) => frames[Math.min(frames.length - 1, Math.floor(q * frames.length))];
+    const frame_ms = { median: at(0.5), p95: at(0.95), max: frames[frames.length - 1], frames: frames.length };
     await page.waitForFunction(
       () => document.querySelector('[data-testid="train-status"]')?.textContent.trim().startsWith('Finished'),
       null,
@@ -41,8 +65,8 @@ async function train(key) {
     if (images_per_s.length !== EPOCHS || images_per_s.some((x) => !(x > 0))) {
       throw new Error(`${key}: unexpected epoch table ${JSON.stringify(rows)}`);
     }
-    console.log(`[train-worker] ${key}: ${images_per_s.join(', ')} images/s`);
-    return { key, network, images_per_s };
+    console.log(`[train-worker] ${key}: ${images_per_s.join(', ')} images/s; frames ${JSON.stringify(frame_ms)}`);
+    return { key, network, images_per_s, frame_ms };
   } finally {
     await browser.close();
   }

@@ -564,7 +564,7 @@ fn train_worker(r: &Value) -> String {
     };
     let mut s = format!(
         "\n**Training in the Train page's web worker** (the release app in Chromium; MNIST, {} images, batch {}, Adam, epoch {} of {}; wall-clock, the worker's yields and progress messages included) **against the native CLI** (release `convscope train --threads 1`, the same settings)\n\n\
-| network | worker | native, one thread | worker ÷ native |\n|---|---|---|---|\n",
+| network | worker | native, one thread | worker ÷ native | the page's frames meanwhile (median / 95th percentile) |\n|---|---|---|---|---|\n",
         thousands(w["train_images"].as_f64().unwrap_or(0.0)),
         w["batch"],
         w["epochs"],
@@ -578,8 +578,15 @@ fn train_worker(r: &Value) -> String {
                 .and_then(Value::as_f64)
         };
         let (worker, native) = (last("images_per_s"), last("native_images_per_s"));
+        let frames = match (
+            num(&p["frame_ms"], &["median"]),
+            num(&p["frame_ms"], &["p95"]),
+        ) {
+            (Some(m), Some(p95)) => format!("{m:.1} ms / {p95:.1} ms"),
+            _ => "–".into(),
+        };
         s += &format!(
-            "| `{}` | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {frames} |\n",
             p["network"].as_str().unwrap_or("?"),
             worker.map_or("–".into(), |x| format!("{} images/s", thousands(x))),
             native.map_or("–".into(), |x| format!("{} images/s", thousands(x))),
@@ -672,8 +679,10 @@ names the engine and the logit.\n\n\
 - **training in the Train page's worker**: the same release app, a fresh profile per\n\
   network: the Train page's presets (LeNet-5 with ReLU and max pooling; the small\n\
   batch-norm residual network) trained two epochs on 8,000 MNIST digits, each epoch's\n\
-  images/s read from the page's epoch table (`bench/train-worker.mjs`); natively the\n\
-  release `convscope train --net TEXT --threads 1` with the same settings, from its log.\n\n\
+  images/s read from the page's epoch table, and the intervals between the page's frames\n\
+  (`requestAnimationFrame` for 2 s while epoch 2 trains: 16.7 ms is a smooth 60 Hz)\n\
+  (`bench/train-worker.mjs`); natively the release `convscope train --net TEXT --threads 1`\n\
+  with the same settings, from its log.\n\n\
 The engines:\n\n\
 - convscope: `crates/bench`'s wasm binding (release, simd128) in the browser, where every\n\
   product (the convolution's forward pass and gradients, the dense layers) runs through the\n\
