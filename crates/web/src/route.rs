@@ -54,6 +54,16 @@ impl Route {
         format!("#/{}", self.slug())
     }
 
+    /// The page's hash link with a query (`#/classify?model=trained`); a bare `#/page` for
+    /// an empty query.
+    pub fn href_with(self, query: &str) -> String {
+        if query.is_empty() {
+            self.href()
+        } else {
+            format!("{}?{query}", self.href())
+        }
+    }
+
     /// The page's name in the navigation.
     pub fn title(self) -> &'static str {
         match self {
@@ -81,6 +91,19 @@ mod tests {
         for route in Route::ALL {
             assert_eq!(Route::from_hash(&route.href()), route);
         }
+    }
+
+    #[test]
+    fn a_query_joins_the_href_and_an_empty_one_leaves_it_bare() {
+        assert_eq!(
+            Route::Classify.href_with("model=trained"),
+            "#/classify?model=trained"
+        );
+        assert_eq!(Route::Classify.href_with(""), "#/classify");
+        assert_eq!(
+            Route::from_hash(&Route::Train.href_with("a=1")),
+            Route::Train
+        );
     }
 
     #[test]

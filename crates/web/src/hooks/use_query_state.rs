@@ -22,11 +22,7 @@ pub fn initial_query() -> String {
 }
 
 fn write(route: Route, query: &str) {
-    let href = if query.is_empty() {
-        route.href()
-    } else {
-        format!("{}?{query}", route.href())
-    };
+    let href = route.href_with(query);
     if let Some(window) = web_sys::window() {
         let current = window.location().hash().unwrap_or_default();
         // Only our own page's URL, only when it changes, and a bare `#/page` stays bare.

@@ -46,7 +46,7 @@ fn write_query(query: &str) {
     if query_of(&hash).is_empty() && query == ArchLab::default().to_query() {
         return;
     }
-    let url = format!("{}?{query}", Route::Architectures.href());
+    let url = Route::Architectures.href_with(query);
     if hash == url {
         return;
     }

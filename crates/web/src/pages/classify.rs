@@ -270,10 +270,12 @@ pub fn ClassifyPage() -> Html {
                 *wanted.borrow_mut() = load;
                 dispatch.dispatch(ClassifyAction::ModelLoading);
                 spawn_local(async move {
-                    let bytes = match (url, handoff.take_weights()) {
-                        (Some(url), _) => fetch_bytes(url).await,
-                        (None, Some(bytes)) => Ok(bytes),
-                        (None, None) => crate::trainer::saved_weights().await,
+                    let bytes = match url {
+                        Some(url) => fetch_bytes(url).await,
+                        None => match handoff.take_weights() {
+                            Some(bytes) => Ok(bytes),
+                            None => crate::trainer::saved_weights().await,
+                        },
                     };
                     load_model(runner, session, dispatch, (load, wanted), name, bytes).await;
                 });
