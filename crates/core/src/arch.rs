@@ -36,9 +36,10 @@ mod text;
 mod volume;
 pub mod zoo;
 
+pub use crate::format::thousands;
 pub use error::{ArchError, LayerError};
 pub use eval::{LayerReport, NetworkReport, ReceptiveField, Totals, Window};
-pub use formula::{LayerFormulas, formulas, thousands};
+pub use formula::{LayerFormulas, formulas};
 pub use layer::{
     Activation, Architecture, BlockKind, Conv, Layer, LayerKind, Linear, Op, Pool, PoolKind,
     Residual,

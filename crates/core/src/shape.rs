@@ -8,7 +8,7 @@
 //! The 2-D geometries ([`Conv2dGeometry`], [`ConvTranspose2dGeometry`], [`Pool2dGeometry`])
 //! validate a whole layer once; the kernels index only after that validation.
 //!
-//! One concern per file: [`error`] (the error type), [`axis`] (one axis: output sizes and
+//! One concern per file: [`error`] (the error type), [`advice`] (what to change), [`axis`] (one axis: output sizes and
 //! the window's positions), [`conv`], [`transposed`] and [`pool`] (the 2-D geometries).
 
 use std::fmt;
@@ -21,12 +21,14 @@ use thiserror::Error;
 /// aborting on allocation failure (a wasm32 page holds at most 4 GiB).
 pub const MAX_ELEMENTS: usize = 1 << 28;
 
+mod advice;
 mod axis;
 mod conv;
 mod error;
 mod pool;
 mod transposed;
 
+pub use advice::min_padding_to_fit;
 pub use axis::{
     DivisibilityNote, OutputSize, WindowAxis, conv_output_size, conv_output_size_explained,
     conv_transpose_output_size, pool_output_size,

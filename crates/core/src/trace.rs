@@ -176,6 +176,20 @@ impl ConvTrace {
         Array3::from_shape_fn((c, h, w), |(k, y, x)| self.cell(k, y, x).1)
     }
 
+    /// Every cell before and after the activation, `([K, H2, W2], [K, H2, W2])`, each sum
+    /// computed once and exactly as the stepper's (bitwise the values its steps show).
+    pub fn feature_maps(&self) -> (Array3<f32>, Array3<f32>) {
+        let [c, h, w] = self.output_dims();
+        let mut pre = Array3::zeros((c, h, w));
+        let mut post = Array3::zeros((c, h, w));
+        for ((k, y, x), p) in pre.indexed_iter_mut() {
+            let (a, b) = self.cell(k, y, x);
+            *p = a;
+            post[[k, y, x]] = b;
+        }
+        (pre, post)
+    }
+
     /// `(pre_activation, value)` of one cell, exactly as the reference loop.
     fn cell(&self, k: usize, oy: usize, ox: usize) -> (f32, f32) {
         let x = self.input.view();

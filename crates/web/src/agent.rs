@@ -11,6 +11,8 @@
 //! - [`CoreRequest::Speed`]: time a kept model on one image in the worker ([`speed`]).
 //! - [`CoreRequest::DecodeImage`]: decode an image file to grayscale at a chosen size (the
 //!   convolution lab's upload, [`decode`]).
+//! - [`CoreRequest::ConvMaps`]: the convolution lab's full feature maps
+//!   ([`crate::lab::conv::MapsJob`]).
 
 pub mod classify;
 pub mod decode;
@@ -24,6 +26,8 @@ pub use classify::{Classified, ClassifyInput, LayerOutput, Stage, Stages};
 pub use decode::Decoded;
 pub use model::{ConvSummary, ModelSummary};
 pub use speed::SpeedReport;
+
+use crate::lab::conv::{ConvMaps, MapsJob};
 
 /// What the page asks the worker to compute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +53,8 @@ pub enum CoreRequest {
         runs: usize,
         warmup: usize,
     },
+    /// Every map of the convolution lab's layer.
+    ConvMaps(Box<MapsJob>),
 }
 
 /// The worker's answer: the result, or the core's error message.
@@ -64,6 +70,8 @@ pub enum CoreReply {
     Decoded(Result<Decoded, String>),
     /// The timing, or why it could not run.
     Speed(Result<SpeedReport, String>),
+    /// The lab's maps, or why the layer cannot run.
+    ConvMaps(Result<Box<ConvMaps>, String>),
 }
 
 /// Answers one request.
@@ -93,6 +101,7 @@ pub fn answer(request: CoreRequest) -> CoreReply {
         CoreRequest::DecodeImage { bytes, size } => {
             CoreReply::Decoded(decode::decode(&bytes, size))
         }
+        CoreRequest::ConvMaps(job) => CoreReply::ConvMaps(job.run().map(Box::new)),
     }
 }
 

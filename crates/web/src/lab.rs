@@ -4,6 +4,9 @@
 
 pub mod classify;
 pub mod conv;
+pub mod hex;
+pub mod images;
+pub mod kernel;
 pub mod lenet;
 pub mod player;
 pub mod pool;
@@ -14,11 +17,13 @@ pub mod upload;
 
 pub use conv::{
     ActivationChoice, CALC_NAMES, CalcInputs, CalcResult, ConvAction, ConvLab, ConvSettings,
-    InputSource, Kernel, Preset, TransposedLab,
+    InputSource, TransposedLab,
 };
+pub use convscope_core::format::fmt_num;
+pub use kernel::{Kernel, Preset};
 pub use player::{Player, PlayerAction};
 pub use pool::{PoolAction, PoolLab, PoolSettings, PoolSource};
-pub use scale::{ColorScale, fmt_num};
+pub use scale::ColorScale;
 
 use std::rc::Rc;
 

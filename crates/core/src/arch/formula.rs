@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{LayerKind, LayerReport, Window};
+use crate::format::thousands;
 
 /// The two formulas of a layer with values substituted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,36 +118,5 @@ fn with_bias(weights: &str, biases: u64, total: &str) -> String {
         format!("params = {weights} = {total}")
     } else {
         format!("params = {weights} + {biases} = {total}")
-    }
-}
-
-/// `34944` → `"34,944"`.
-#[must_use]
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    use super::*;
-
-    #[test]
-    fn groups_thousands() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(34_944), "34,944");
-        assert_eq!(thousands(61_100_840), "61,100,840");
-        assert_eq!(thousands(u64::MAX), "18,446,744,073,709,551,615");
     }
 }

@@ -134,6 +134,17 @@ impl ConvTranspose2dGeometry {
         Ok(g)
     }
 
+    /// `[(H − 1)·S + 1, (W − 1)·S + 1]`: the input with S − 1 zeros between neighbouring
+    /// cells (what the transposed convolution slides its kernel over), saturating.
+    pub fn upsampled_size(&self) -> [usize; 2] {
+        let [h, w] = self.input_size();
+        let s = self.params().stride;
+        [
+            h.saturating_sub(1).saturating_mul(s[0]).saturating_add(1),
+            w.saturating_sub(1).saturating_mul(s[1]).saturating_add(1),
+        ]
+    }
+
     /// Batch size N.
     pub fn batch(&self) -> usize {
         self.batch

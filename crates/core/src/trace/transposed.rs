@@ -122,12 +122,7 @@ impl ConvTransposeTrace {
 
     /// `[(H − 1)·S + 1, (W − 1)·S + 1]`: the upsampled input's size.
     pub fn upsampled_size(&self) -> [usize; 2] {
-        let [h, w] = self.geometry.input_size();
-        let s = self.geometry.params().stride;
-        [
-            h.saturating_sub(1).saturating_mul(s[0]).saturating_add(1),
-            w.saturating_sub(1).saturating_mul(s[1]).saturating_add(1),
-        ]
+        self.geometry.upsampled_size()
     }
 
     /// `D·(F − 1) − P` per axis: the padding around the upsampled input that makes every

@@ -27,37 +27,118 @@ const CURVES: [(ActivationChoice, RGBColor); 4] = [
     (ActivationChoice::Tanh, RGBColor(131, 56, 236)),
 ];
 
-/// The four activations, the chosen one bold, `x` marked.
+/// The x ranges the plot snaps to: the axes (whose labels plotters lays out through the
+/// page, a forced layout each) are redrawn only when the marked value leaves its range.
+const RANGES: [f32; 9] = [6.0, 12.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 1e4];
+
+/// The half-width of the x axis for the marked value `x`.
+fn range_for(x: Option<f32>) -> f32 {
+    let need = x.map_or(0.0, |x| x.abs() * 1.25);
+    RANGES
+        .into_iter()
+        .find(|&r| r >= need)
+        .unwrap_or(RANGES[RANGES.len() - 1])
+}
+
+/// Where the base plot put its axes: value → canvas pixel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Mapping {
+    /// The plotting area, canvas pixels: `[left, right)`, `[top, bottom)`.
+    px: [i32; 2],
+    py: [i32; 2],
+    /// The x axis `[-r, r]` and the y axis `[lo, hi]`.
+    r: f32,
+    lo: f32,
+    hi: f32,
+}
+
+impl Mapping {
+    fn at(&self, x: f32, y: f32) -> (f64, f64) {
+        let fx = f64::from((x + self.r) / (2.0 * self.r));
+        let fy = f64::from((self.hi - y) / (self.hi - self.lo));
+        (
+            f64::from(self.px[0]) + fx * f64::from(self.px[1] - self.px[0]),
+            f64::from(self.py[0]) + fy * f64::from(self.py[1] - self.py[0]),
+        )
+    }
+}
+
+/// The four activations, the chosen one bold, `x` marked. The curves and axes are drawn
+/// when the activation or the range changes; the marker on a canvas of its own above them,
+/// whenever `x` moves (every step of a playing stepper).
 #[component]
 pub fn ActivationPlot(props: &ActivationPlotProps) -> Html {
-    let canvas = use_node_ref();
+    let base = use_node_ref();
+    let marker = use_node_ref();
+    let mapping = use_mut_ref(|| None::<Mapping>);
+    let x = props.x.filter(|v| v.is_finite());
+    let r = range_for(x);
     {
-        let canvas = canvas.clone();
-        use_effect_with(props.clone(), move |p| {
-            if let Some(el) = canvas.cast::<HtmlCanvasElement>()
-                && let Err(e) = draw(el, p)
-            {
-                web_sys::console::warn_1(&format!("activation plot: {e}").into());
+        let base = base.clone();
+        let mapping = mapping.clone();
+        use_effect_with((props.activation, r.to_bits()), move |&(activation, _)| {
+            if let Some(el) = base.cast::<HtmlCanvasElement>() {
+                match draw(el, activation, r) {
+                    Ok(m) => *mapping.borrow_mut() = Some(m),
+                    Err(e) => web_sys::console::warn_1(&format!("activation plot: {e}").into()),
+                }
             }
         });
+    }
+    {
+        let marker = marker.clone();
+        use_effect_with(
+            (props.activation, r.to_bits(), x.map(f32::to_bits)),
+            move |&(activation, _, _)| {
+                if let (Some(el), Some(m)) = (marker.cast::<HtmlCanvasElement>(), *mapping.borrow())
+                {
+                    draw_marker(&el, &m, x.map(|x| (x, activation.activation().apply(x))));
+                }
+            },
+        );
     }
     let label = format!(
         "{} plotted with ReLU, leaky ReLU, sigmoid and tanh",
         props.activation.label()
     );
     html! {
-        <canvas ref={canvas} class="activation-plot" width={WIDTH.to_string()} height={HEIGHT.to_string()}
-            role="img" aria-label={label} data-testid="activation-plot" />
+        <div class="activation-plot-wrap">
+            <canvas ref={base} class="activation-plot" width={WIDTH.to_string()} height={HEIGHT.to_string()}
+                role="img" aria-label={label} data-testid="activation-plot" />
+            <canvas ref={marker} class="activation-marker" width={WIDTH.to_string()} height={HEIGHT.to_string()}
+                aria-hidden="true" />
+        </div>
     }
 }
 
-fn draw(el: HtmlCanvasElement, p: &ActivationPlotProps) -> Result<(), String> {
+/// The marker: a dot on the curve at `(x, y)` and a line down to the x axis.
+fn draw_marker(el: &HtmlCanvasElement, m: &Mapping, point: Option<(f32, f32)>) {
+    let Some(ctx) = crate::canvas::context_2d(el) else {
+        return;
+    };
+    ctx.clear_rect(0.0, 0.0, f64::from(WIDTH), f64::from(HEIGHT));
+    let Some((x, y)) = point else {
+        return;
+    };
+    let (cx, cy) = m.at(x, y);
+    let (_, bottom) = m.at(x, m.lo);
+    ctx.set_stroke_style_str("rgba(230, 57, 70, 0.5)");
+    ctx.set_line_width(1.0);
+    ctx.begin_path();
+    ctx.move_to(cx, bottom);
+    ctx.line_to(cx, cy);
+    ctx.stroke();
+    ctx.set_fill_style_str("rgb(230, 57, 70)");
+    ctx.begin_path();
+    let _ = ctx.arc(cx, cy, 7.0, 0.0, std::f64::consts::TAU);
+    ctx.fill();
+}
+
+fn draw(el: HtmlCanvasElement, activation: ActivationChoice, r: f32) -> Result<Mapping, String> {
     let backend = CanvasBackend::with_canvas_object(el).ok_or("no 2d context")?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let x = p.x.filter(|v| v.is_finite());
-    let r = x.map_or(6.0, |x| (x.abs() * 1.25).max(6.0)).min(1000.0);
-    let chosen = p.activation.activation();
+    let chosen = activation.activation();
     let (mut lo, mut hi) = (-1.2f32, 1.2f32);
     for i in 0..=200 {
         let v = chosen.apply(-r + 2.0 * r * i as f32 / 200.0);
@@ -81,7 +162,7 @@ fn draw(el: HtmlCanvasElement, p: &ActivationPlotProps) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     for (choice, color) in CURVES {
         let f = choice.activation();
-        let bold = choice == p.activation;
+        let bold = choice == activation;
         let points: Vec<(f32, f32)> = (0..=400)
             .map(|i| {
                 let x = -r + 2.0 * r * i as f32 / 400.0;
@@ -102,19 +183,6 @@ fn draw(el: HtmlCanvasElement, p: &ActivationPlotProps) -> Result<(), String> {
                 PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
             });
     }
-    if let Some(x) = x {
-        let y = chosen.apply(x);
-        let red = RGBColor(230, 57, 70);
-        chart
-            .draw_series(std::iter::once(Circle::new((x, y), 7, red.filled())))
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(x, lo), (x, y)],
-                red.mix(0.5).stroke_width(1),
-            )))
-            .map_err(|e| e.to_string())?;
-    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -122,6 +190,36 @@ fn draw(el: HtmlCanvasElement, p: &ActivationPlotProps) -> Result<(), String> {
         .border_style(RGBColor(221, 225, 230))
         .draw()
         .map_err(|e| e.to_string())?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
     root.present().map_err(|e| e.to_string())?;
-    Ok(())
+    Ok(Mapping {
+        px: [px.start, px.end],
+        py: [py.start, py.end],
+        r,
+        lo,
+        hi,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_snap_and_cover_the_value() {
+        assert_eq!(range_for(None), 6.0);
+        assert_eq!(range_for(Some(4.0)), 6.0);
+        assert_eq!(range_for(Some(-9.0)), 12.0);
+        assert_eq!(range_for(Some(700.0)), 1000.0);
+        assert_eq!(range_for(Some(f32::MAX)), 1e4);
+        let m = Mapping {
+            px: [40, 440],
+            py: [10, 250],
+            r: 6.0,
+            lo: -1.0,
+            hi: 1.0,
+        };
+        assert_eq!(m.at(-6.0, 1.0), (40.0, 10.0));
+        assert_eq!(m.at(6.0, -1.0), (440.0, 250.0));
+    }
 }

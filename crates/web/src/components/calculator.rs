@@ -9,7 +9,6 @@ use yew::prelude::*;
 use yew_agent::oneshot::use_oneshot_runner;
 
 use crate::agent::{CoreReply, CoreRequest, CoreTask};
-use crate::lab::conv::shape_advice;
 use crate::lab::{CALC_NAMES, CalcInputs, CalcResult};
 
 /// Props of [`Calculator`].
@@ -113,7 +112,7 @@ pub fn Calculator(props: &CalculatorProps) -> Html {
         CalcResult::Invalid(e) => html! {
             <div class="calc-invalid" role="alert" data-testid="calc-error">
                 <p class="error">{ format!("Invalid: {e}.") }</p>
-                if let Some(a) = shape_advice(&e) { <p>{ a }</p> }
+                if let Some(a) = e.advice() { <p>{ a }</p> }
             </div>
         },
         CalcResult::Size(o) => {

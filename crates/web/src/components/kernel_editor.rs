@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use crate::lab::Kernel;
 use crate::lab::Preset;
-use crate::lab::conv::MAX_KERNEL;
+use crate::lab::kernel::MAX_KERNEL;
 use crate::lab::lenet::{FILTERS, LenetChoice, LenetLoad, LenetModel};
 
 /// Props of [`KernelEditor`].

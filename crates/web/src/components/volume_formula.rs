@@ -7,8 +7,6 @@ use convscope_core::{
 };
 use yew::prelude::*;
 
-use crate::lab::conv::shape_advice;
-
 /// Props of [`VolumeFormula`].
 #[derive(Debug, Clone, Properties, PartialEq)]
 pub struct VolumeFormulaProps {
@@ -107,7 +105,7 @@ pub fn VolumeFormula(props: &VolumeFormulaProps) -> Html {
             html! {
                 <div role="alert" data-testid="volume-error">
                     <p class="error">{ format!("This layer cannot run: {e}.") }</p>
-                    if let Some(a) = shape_advice(&e) { <p data-testid="volume-advice">{ a }</p> }
+                    if let Some(a) = e.advice() { <p data-testid="volume-advice">{ a }</p> }
                     if let Err(axis) = axis {
                         if axis != e { <p>{ format!("Along the width: {axis}.") }</p> }
                     }

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use super::conv::Kernel;
+use super::kernel::Kernel;
 
 /// Filters in LeNet's conv1.
 pub const FILTERS: usize = 6;

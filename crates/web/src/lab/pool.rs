@@ -5,8 +5,10 @@ use convscope_core::{
 };
 use ndarray::{Array3, Array4, Axis};
 
-use super::conv::{LECTURE_IMAGE, Preset, rgb_pattern};
-use super::player::{Player, PlayerAction};
+use super::images::{LECTURE_IMAGE, rgb_pattern};
+use super::kernel::Preset;
+use super::player::{Player, PlayerAction, SPEEDS};
+use super::query::{join, pairs, small};
 
 /// A 4×4 feature map with distinct values (the classic max-pooling example).
 pub const EXAMPLE: [[f32; 4]; 4] = [
@@ -215,12 +217,93 @@ impl PoolSettings {
     }
 }
 
+impl PoolSettings {
+    /// The query that restores these settings ("" for the defaults).
+    pub fn to_query(&self) -> String {
+        let d = PoolSettings::default();
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if self.source != d.source {
+            q.push(("in", self.source.key().into()));
+        }
+        if self.kind != d.kind {
+            let key = KINDS
+                .iter()
+                .find(|(k, _, _)| *k == self.kind)
+                .map_or("max", |(_, key, _)| *key);
+            q.push(("op", key.into()));
+        }
+        for (k, v, dv) in [
+            ("f", self.window, d.window),
+            ("s", self.stride, d.stride),
+            ("p", self.padding, d.padding),
+            ("i", self.player.step, d.player.step),
+        ] {
+            if v != dv {
+                q.push((k, v.to_string()));
+            }
+        }
+        if self.player.speed != d.player.speed {
+            q.push(("v", self.player.speed.to_string()));
+        }
+        join(q)
+    }
+
+    /// Settings from a query; anything missing or malformed keeps its default.
+    pub fn from_query(query: &str) -> Self {
+        let mut s = PoolSettings::default();
+        let pairs = pairs(query);
+        let get = |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        if let Some(src) = get("in").and_then(PoolSource::from_key) {
+            s.source = src;
+        }
+        if let Some((kind, _, _)) =
+            get("op").and_then(|v| KINDS.iter().find(|(_, key, _)| *key == v))
+        {
+            s.kind = *kind;
+        }
+        let num =
+            |key: &str, default: usize| get(key).and_then(|v| small(v, 16)).unwrap_or(default);
+        s.window = num("f", s.window);
+        s.stride = num("s", s.stride);
+        s.padding = num("p", s.padding);
+        if let Some(v) = get("v")
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|v| SPEEDS.contains(v))
+        {
+            s.player.speed = v;
+        }
+        let len = s.step_count();
+        s.player.step = get("i").and_then(|v| v.parse().ok()).unwrap_or(0);
+        s.player.clamp(len);
+        s
+    }
+}
+
+/// Whether `kind` is max pooling (for the argmax highlight).
+pub fn is_max(kind: PoolKind) -> bool {
+    kind == PoolKind::Max
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::expect_used)]
 
     use super::*;
     use convscope_core::Stepper;
+
+    #[test]
+    fn pool_settings_round_trip_and_garbage_is_ignored() {
+        assert_eq!(PoolSettings::default().to_query(), "");
+        let mut s = PoolSettings::default();
+        s.apply(PoolAction::Kind(PoolKind::Average));
+        s.apply(PoolAction::Window(3));
+        s.apply(PoolAction::Stride(1));
+        assert_eq!(PoolSettings::from_query(&s.to_query()), s);
+        assert_eq!(
+            PoolSettings::from_query("f=x&s=&op=zzz&i=-1"),
+            PoolSettings::default()
+        );
+    }
 
     #[test]
     fn default_max_pool_picks_six_first() {

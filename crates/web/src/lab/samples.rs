@@ -76,16 +76,7 @@ impl Dataset {
     /// The 28·28 pixels of sample `i` (black when out of range).
     pub fn pixels(self, i: usize) -> Vec<u8> {
         let hex = self.table().get(i).copied().unwrap_or("");
-        let mut px: Vec<u8> = hex
-            .as_bytes()
-            .chunks(2)
-            .map(|p| {
-                std::str::from_utf8(p)
-                    .ok()
-                    .and_then(|s| u8::from_str_radix(s, 16).ok())
-                    .unwrap_or(0)
-            })
-            .collect();
+        let mut px = super::hex::decode(hex).unwrap_or_default();
         px.resize(SIDE * SIDE, 0);
         px
     }

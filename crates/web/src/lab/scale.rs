@@ -1,9 +1,9 @@
 //! Colour scales for feature maps (sequential for non-negative data, diverging around 0 for
-//! signed data) and the number format every panel uses.
+//! signed data). Numbers are written by the core's [`convscope_core::format`].
 
 /// Maps values to colours. Signed data get a diverging blue–white–red scale symmetric
 /// around 0; non-negative data a sequential white-to-navy scale.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ColorScale {
     /// The value drawn with the first colour.
     pub min: f32,
@@ -100,35 +100,9 @@ impl ColorScale {
     }
 }
 
-/// A value as the lecture writes it: whole numbers without decimals, others with at most
-/// two (trailing zeros dropped), and a true minus sign.
-pub fn fmt_num(v: f32) -> String {
-    if !v.is_finite() {
-        return if v.is_nan() {
-            "NaN".into()
-        } else if v > 0.0 {
-            "∞".into()
-        } else {
-            "−∞".into()
-        };
-    }
-    let s = format!("{:.2}", v);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    let s = if s == "-0" { "0" } else { s };
-    s.replace('-', "−")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_read_like_the_lecture() {
-        assert_eq!(fmt_num(4.0), "4");
-        assert_eq!(fmt_num(0.982_013_8), "0.98");
-        assert_eq!(fmt_num(-1.5), "−1.5");
-        assert_eq!(fmt_num(-0.001), "0");
-    }
 
     #[test]
     fn signed_data_get_a_symmetric_diverging_scale() {

@@ -60,39 +60,34 @@ impl Upload {
             .map_or(0.0, |&b| f32::from(b) / 255.0)
     }
 
-    /// The same image at side `n`, each new cell the mean of the old cells it covers (box
-    /// filter; nearest when enlarging). Used when the file's bytes are gone (after a
-    /// reload); with the file at hand the page re-decodes it instead, which is sharper.
+    /// The same image at side `n`, resampled by the core's
+    /// [`convscope_core::preprocess::resize_square`] (the resampler the worker's decoder
+    /// uses). For when the file's bytes are gone (after a reload); with the file at hand the
+    /// page re-decodes it instead, which is sharper. A failure keeps the image as it is.
     pub fn resampled(&self, n: usize) -> Self {
         let n = n.clamp(1, 64);
-        let m = self.size.max(1);
-        let mut pixels = Vec::with_capacity(n * n);
-        for y in 0..n {
-            let (y0, y1) = (y * m / n, ((y + 1) * m).div_ceil(n).max(y * m / n + 1));
-            for x in 0..n {
-                let (x0, x1) = (x * m / n, ((x + 1) * m).div_ceil(n).max(x * m / n + 1));
-                let (mut sum, mut count) = (0u32, 0u32);
-                for yy in y0..y1.min(m) {
-                    for xx in x0..x1.min(m) {
-                        sum += u32::from(self.pixels.get(yy * m + xx).copied().unwrap_or(0));
-                        count += 1;
-                    }
-                }
-                pixels.push((sum as f32 / count.max(1) as f32).round() as u8);
-            }
-        }
-        Self {
-            original: self.original,
-            size: n,
-            pixels: Rc::new(pixels),
-        }
+        let side = self.size as u32;
+        let gray = convscope_core::preprocess::GrayImage {
+            width: side,
+            height: side,
+            pixels: (0..self.size * self.size)
+                .map(|i| self.value(i / self.size.max(1), i % self.size.max(1)))
+                .collect(),
+        };
+        convscope_core::preprocess::resize_square(&gray, n)
+            .ok()
+            .and_then(|px| Self::from_decoded(self.original, n, &px).ok())
+            .unwrap_or_else(|| self.clone())
     }
 
     /// The text kept in `localStorage`: `v1;<w>x<h>;<size>;<hex bytes>`.
     pub fn to_storage(&self) -> String {
         let [w, h] = self.original;
-        let hex: String = self.pixels.iter().map(|b| format!("{b:02x}")).collect();
-        format!("v1;{w}x{h};{};{hex}", self.size)
+        format!(
+            "v1;{w}x{h};{};{}",
+            self.size,
+            super::hex::encode(&self.pixels)
+        )
     }
 
     /// Parses [`Upload::to_storage`].
@@ -126,9 +121,7 @@ impl Upload {
                 2 * size * size
             ));
         }
-        let pixels = (0..size * size)
-            .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("zz"), 16))
-            .collect::<Result<Vec<u8>, _>>()
+        let pixels = super::hex::decode(hex)
             .map_err(|e| format!("the stored upload's pixels are not hex: {e}"))?;
         Ok(Self {
             original: [w, h],
@@ -161,16 +154,18 @@ mod tests {
     }
 
     #[test]
-    fn resampling_averages_and_keeps_the_original_size() {
+    fn resampling_is_the_cores_and_keeps_the_original_size() {
         let u = Upload::from_decoded([4, 4], 2, &[0.0, 1.0, 1.0, 0.0]).expect("valid");
         let up = u.resampled(4);
         assert_eq!(up.size, 4);
-        assert_eq!(up.pixels[..4], [0, 0, 255, 255]);
+        assert_eq!(up.pixels[..4], [0, 0, 255, 255], "enlarging is nearest");
         let down = ramp(4).resampled(2);
         assert_eq!(down.pixels.len(), 4);
         assert_eq!(down.original, [640, 480]);
-        // The top-left 2×2 block of the ramp: bytes 0, 17, 68, 85 → 42.5 → 43 (rounded).
-        assert_eq!(down.pixels[0], 43);
+        // Shrinking filters: the top-left cell lies between the ramp's darkest and its
+        // top-left block's brightest (bytes 0, 17, 68, 85), the bottom-right above it.
+        assert!((1..=85).contains(&down.pixels[0]), "{:?}", down.pixels);
+        assert!(down.pixels[3] > down.pixels[0], "{:?}", down.pixels);
         assert_eq!(ramp(5).resampled(5), ramp(5));
     }
 }

@@ -3,6 +3,7 @@
 //! so a reload keeps it.
 
 use convscope_core::data::DatasetKind;
+use convscope_core::format::thousands;
 
 use crate::agent::ModelSummary;
 use crate::lab::query::pairs;
@@ -134,19 +135,6 @@ pub fn samples_url(kind: DatasetKind) -> &'static str {
     }
 }
 
-/// `61706` → `61,706`.
-pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The model's facts as `(name, value)` rows.
 pub fn facts(summary: &ModelSummary) -> Vec<(&'static str, String)> {
     let dataset = match summary.dataset.as_deref().map(str::parse::<DatasetKind>) {
@@ -163,7 +151,7 @@ pub fn facts(summary: &ModelSummary) -> Vec<(&'static str, String)> {
         ("network", summary.network.clone()),
         ("layers", summary.text.clone()),
         ("dataset", dataset),
-        ("parameters", thousands(summary.parameters)),
+        ("parameters", thousands(summary.parameters as u64)),
         ("recorded accuracy", accuracy),
         ("classes", summary.class_names.join(", ")),
     ]
@@ -211,8 +199,6 @@ mod tests {
         assert!(f.contains(&("dataset", "Fashion-MNIST".into())), "{f:?}");
         assert!(f.contains(&("parameters", "61,706".into())), "{f:?}");
         assert_eq!(dataset_of(&s), DatasetKind::Fashion);
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(12), "12");
         Ok(())
     }
 }

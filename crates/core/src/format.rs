@@ -1,0 +1,134 @@
+//! How every number on screen is written: counts with thousands separators (`34,944`) or
+//! an SI suffix (`34.9 K`), shares (`60.5 %`), and values as the lecture writes them
+//! (`0.98`, `−1.5`). One formatter of each, for the CLI and the web app alike.
+
+/// `34944` → `"34,944"`.
+#[must_use]
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A count with an SI suffix and three significant digits: `34.9 K`, `105 M`, `1.08 G`.
+#[must_use]
+pub fn compact(n: u64) -> String {
+    const UNITS: [(f64, &str); 3] = [(1e9, "G"), (1e6, "M"), (1e3, "K")];
+    let x = n as f64;
+    for (scale, unit) in UNITS {
+        if x >= scale {
+            return format!("{} {unit}", three_digits(x / scale));
+        }
+    }
+    n.to_string()
+}
+
+fn three_digits(x: f64) -> String {
+    if x >= 99.95 {
+        format!("{x:.0}")
+    } else if x >= 9.995 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// `part` as a percentage of `total`: `60.5 %`, `0.06 %`, `0 %` (and `—` for a zero total).
+#[must_use]
+pub fn percent(part: u64, total: u64) -> String {
+    if total == 0 {
+        return "—".to_owned();
+    }
+    if part == 0 {
+        return "0 %".to_owned();
+    }
+    let p = part as f64 / total as f64 * 100.0;
+    if p >= 10.0 {
+        format!("{p:.1} %")
+    } else if p >= 0.01 {
+        format!("{p:.2} %")
+    } else {
+        "< 0.01 %".to_owned()
+    }
+}
+
+/// `part / total` in `[0, 1]`, for bar widths.
+#[must_use]
+pub fn fraction(part: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        (part as f64 / total as f64).clamp(0.0, 1.0)
+    }
+}
+
+/// A value as the lecture writes it: whole numbers without decimals, others with at most
+/// two (trailing zeros dropped), and a true minus sign.
+#[must_use]
+pub fn fmt_num(v: f32) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "NaN".into()
+        } else if v > 0.0 {
+            "∞".into()
+        } else {
+            "−∞".into()
+        };
+    }
+    let s = format!("{:.2}", v);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    let s = if s == "-0" { "0" } else { s };
+    s.replace('-', "−")
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(34_944), "34,944");
+        assert_eq!(thousands(61_100_840), "61,100,840");
+        assert_eq!(thousands(u64::MAX), "18,446,744,073,709,551,615");
+    }
+
+    #[test]
+    fn compact_keeps_three_significant_digits() {
+        assert_eq!(compact(0), "0");
+        assert_eq!(compact(999), "999");
+        assert_eq!(compact(34_944), "34.9 K");
+        assert_eq!(compact(105_415_200), "105 M");
+        assert_eq!(compact(1_135_906_176), "1.14 G");
+        assert_eq!(compact(15_470_264_320), "15.5 G");
+    }
+
+    #[test]
+    fn percentages_scale_their_precision() {
+        assert_eq!(percent(37_752_832, 62_378_344), "60.5 %");
+        assert_eq!(percent(34_944, 62_378_344), "0.06 %");
+        assert_eq!(percent(1, 62_378_344), "< 0.01 %");
+        assert_eq!(percent(0, 10), "0 %");
+        assert_eq!(percent(1, 0), "—");
+        assert!((fraction(1, 4) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn numbers_read_like_the_lecture() {
+        assert_eq!(fmt_num(4.0), "4");
+        assert_eq!(fmt_num(0.982_013_8), "0.98");
+        assert_eq!(fmt_num(-1.5), "−1.5");
+        assert_eq!(fmt_num(-0.001), "0");
+        assert_eq!(fmt_num(f32::NEG_INFINITY), "−∞");
+    }
+}

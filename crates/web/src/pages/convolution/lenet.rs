@@ -1,0 +1,66 @@
+//! The LeNet presets: both shipped model files fetched once and parsed by the worker, their
+//! conv1 filters offered as kernels.
+
+use std::rc::Rc;
+
+use yew::platform::spawn_local;
+use yew::prelude::*;
+use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
+
+use crate::agent::{CoreReply, CoreRequest, CoreTask};
+use crate::fetch::fetch_bytes;
+use crate::lab::lenet::{Conv1Filters, LenetLoad, LenetModel, LenetPresets};
+
+/// The presets' load states.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LenetState(pub LenetPresets);
+
+impl Reducible for LenetState {
+    type Action = (LenetModel, LenetLoad);
+    fn reduce(self: Rc<Self>, (model, load): (LenetModel, LenetLoad)) -> Rc<Self> {
+        let mut s = self.0.clone();
+        s.set(model, load);
+        Rc::new(LenetState(s))
+    }
+}
+
+/// Fetches one model file and has the worker parse it; its conv1 filters, or why not.
+async fn load(runner: &UseOneshotRunnerHandle<CoreTask>, model: LenetModel) -> LenetLoad {
+    let bytes = match fetch_bytes(model.url()).await {
+        Ok(b) => b,
+        Err(e) => return LenetLoad::Failed(e),
+    };
+    let name = format!("lab-lenet-{}", model.key());
+    match runner.run(CoreRequest::LoadModel { name, bytes }).await {
+        CoreReply::ModelLoaded(Ok(summary)) => {
+            let filters = summary
+                .conv("conv1")
+                .ok_or_else(|| format!("{} has no conv1", model.url()))
+                .and_then(|c| Conv1Filters::new(c.weight.clone(), c.bias.clone()));
+            match filters {
+                Ok(f) => LenetLoad::Ready(Rc::new(f)),
+                Err(e) => LenetLoad::Failed(e),
+            }
+        }
+        CoreReply::ModelLoaded(Err(e)) => LenetLoad::Failed(format!("{}: {e}", model.url())),
+        other => LenetLoad::Failed(format!("the worker answered {other:?} to a model load")),
+    }
+}
+
+/// The presets, loading once on mount.
+#[hook]
+pub fn use_lenet_presets() -> UseReducerHandle<LenetState> {
+    let lenet = use_reducer(LenetState::default);
+    let runner = use_oneshot_runner::<CoreTask>();
+    let dispatch = lenet.dispatcher();
+    use_effect_with((), move |_| {
+        for model in LenetModel::ALL {
+            let runner = runner.clone();
+            let dispatch = dispatch.clone();
+            spawn_local(async move {
+                dispatch.dispatch((model, load(&runner, model).await));
+            });
+        }
+    });
+    lenet
+}

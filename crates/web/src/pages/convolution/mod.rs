@@ -1,0 +1,212 @@
+//! The convolution lab (`#/convolution`): a kernel sliding over an image step by step, the
+//! products and their sum, the activation, the output volume and the calculator. Every
+//! frame is drawn from the core's [`convscope_core::ConvTrace`] (in transposed mode, from
+//! its [`convscope_core::ConvTransposeTrace`]).
+//!
+//! The page's thread only steps and draws: a settings change builds the trace (it copies
+//! the input and validates the layer) and sends the whole layer to the web worker, which
+//! answers with every map ([`maps`]). The input may be the user's own image (decoded in the
+//! worker, kept in `localStorage`: [`stored_upload`]), and the kernel one of the shipped
+//! LeNet's learned conv1 filters ([`lenet`]).
+//!
+//! Rooms: [`controls`] (input, kernel, hyper-parameters), [`draw_pad`], [`stage`] (the
+//! forward stepper and the activation), [`transposed`], [`output_maps`] (the maps the
+//! stepper fills, shared by both modes).
+
+mod controls;
+mod draw_pad;
+mod lenet;
+mod maps;
+mod output_maps;
+mod stage;
+mod stored_upload;
+mod transposed;
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use yew::prelude::*;
+
+use crate::components::{Calculator, Shared, VolumeFormula};
+use crate::hooks::{initial_query, use_hash_query, use_player_drive, use_query_sync};
+use crate::lab::conv::{MapsJob, Plane, TransposedError};
+use crate::lab::{
+    ColorScale, ConvAction, ConvLab, ConvSettings, PlayerAction, TransposedLab, planes,
+};
+use crate::route::Route;
+use controls::Controls;
+pub use maps::WorkerMaps;
+use maps::use_worker_maps;
+use stage::ForwardStage;
+use stored_upload::{forget_bad_upload, store_upload, stored_upload};
+use transposed::TransposedStage;
+
+/// The reducer state: the lab's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvState(pub ConvSettings);
+
+impl Reducible for ConvState {
+    type Action = ConvAction;
+    fn reduce(self: Rc<Self>, action: ConvAction) -> Rc<Self> {
+        let mut s = self.0.clone();
+        s.apply(action);
+        Rc::new(ConvState(s))
+    }
+}
+
+/// The dispatcher every room sends its actions through (stable across renders).
+pub type Dispatch = UseReducerDispatcher<ConvState>;
+
+/// Which stepper the settings make.
+#[derive(Debug)]
+pub enum Stepper {
+    /// The forward convolution.
+    Forward(Box<ConvLab>),
+    /// The transposed convolution.
+    Transposed(Box<TransposedLab>),
+}
+
+/// What the page's thread computes when the settings change (not per step): the stepper,
+/// the input's planes and the worker's job. Cheap: no convolution is computed here.
+#[derive(Debug)]
+pub struct Lab {
+    /// Which settings these are: a number new for every settings change on this page
+    /// (`data-job`, so a test can tell the maps of one edit from the last one's).
+    pub id: u64,
+    /// The stepper, or why the layer cannot run.
+    pub stepper: Result<Stepper, TransposedError>,
+    /// The input's planes, one per channel.
+    pub inputs: Vec<Plane>,
+    /// The scale fitted to the input.
+    pub in_scale: ColorScale,
+    /// The whole layer for the worker (none when it cannot run).
+    pub job: Option<Rc<MapsJob>>,
+}
+
+impl Lab {
+    fn new(s: &ConvSettings) -> Self {
+        let input = s.input_tensor().index_axis_move(ndarray::Axis(0), 0);
+        let stepper = if s.transposed {
+            s.build_transposed()
+                .map(|l| Stepper::Transposed(Box::new(l)))
+        } else {
+            s.build()
+                .map(|l| Stepper::Forward(Box::new(l)))
+                .map_err(TransposedError::Core)
+        };
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            job: stepper.is_ok().then(|| Rc::new(s.maps_job())),
+            stepper,
+            in_scale: ColorScale::fit(input.iter()),
+            inputs: planes(&input),
+        }
+    }
+}
+
+/// The settings that change what is computed (not the step or the calculator).
+fn compute_key(s: &ConvSettings) -> ConvSettings {
+    let mut k = s.clone();
+    k.player = Default::default();
+    k.calc = Default::default();
+    k
+}
+
+/// The convolution lab page.
+#[component]
+pub fn ConvolutionPage() -> Html {
+    // Renders of the page, for the end-to-end test of renders per frame (`data-renders`).
+    let renders = use_mut_ref(|| 0u64);
+    *renders.borrow_mut() += 1;
+    // The stored upload first, then the URL (which may choose it as the input).
+    let state = use_reducer(|| {
+        let mut s = ConvSettings::default();
+        if let Some(Ok(u)) = stored_upload() {
+            s.apply(ConvAction::RestoreUpload(u));
+        }
+        s.apply(ConvAction::Query(initial_query()));
+        ConvState(s)
+    });
+    let dispatch = state.dispatcher();
+    let storage_note = use_state(|| {
+        forget_bad_upload()
+            .map(|e| format!("The image uploaded earlier could not be restored: {e}."))
+    });
+    let s = &state.0;
+    use_query_sync(Route::Convolution, s.to_query());
+    {
+        let on_query = use_callback(dispatch.clone(), |q: String, d| {
+            d.dispatch(ConvAction::Query(q))
+        });
+        use_hash_query(Route::Convolution, on_query);
+    }
+    // Every new upload (and every resize of it) is kept for the next visit.
+    {
+        let storage_note = storage_note.clone();
+        use_effect_with(s.upload.clone(), move |u| {
+            if let Some(u) = u
+                && let Err(e) = store_upload(u)
+            {
+                storage_note.set(Some(format!(
+                    "Your image is shown but will not survive a reload: {e}."
+                )));
+            }
+        });
+    }
+    let lenet = lenet::use_lenet_presets();
+    let layer = use_memo(compute_key(s), |k| k.clone());
+    let lab = use_memo(layer.clone(), |k| Lab::new(k));
+    let reply = use_worker_maps(lab.job.clone());
+
+    let on_player = use_callback(dispatch.clone(), |a: PlayerAction, d| {
+        d.dispatch(ConvAction::Player(a))
+    });
+    use_player_drive(s.player, on_player.clone());
+    let on_calc = use_callback(dispatch.clone(), |(i, v): (usize, String), d| {
+        d.dispatch(ConvAction::Calc(i, v));
+    });
+
+    let lab_ref = Shared::from(lab.clone());
+    let reply = reply.map(Shared::from);
+    let stage = match &lab.stepper {
+        Ok(Stepper::Forward(_)) => html! {
+            <ForwardStage lab={lab_ref} maps={reply} player={s.player} kernel={s.kernel.size}
+                padding={s.padding} activation={s.activation} on_player={on_player.clone()}
+                dispatch={dispatch.clone()} />
+        },
+        Ok(Stepper::Transposed(_)) => html! {
+            <TransposedStage lab={lab_ref} maps={reply} player={s.player} kernel={s.kernel.size}
+                stride={s.stride} on_player={on_player.clone()} dispatch={dispatch.clone()} />
+        },
+        Err(e @ TransposedError::Core(_)) if !s.transposed => html! {
+            <section class="panel stage-error" role="alert" data-testid="lab-error">
+                <h3>{"This layer cannot run"}</h3>
+                <p class="error">{ format!("{e}.") }</p>
+                <p>{"The output-volume panel below says which term fails and the nearest values that work."}</p>
+            </section>
+        },
+        Err(e) => html! {
+            <section class="panel stage-error" role="alert" data-testid="lab-error">
+                <h3>{"This transposed convolution cannot run"}</h3>
+                <p class="error">{ format!("{e}.") }</p>
+            </section>
+        },
+    };
+    let [depth, h, w] = s.input_dims();
+    html! {
+        <section class="page lab" aria-labelledby="page-title" data-renders={renders.borrow().to_string()}>
+            <h2 id="page-title">{ Route::Convolution.title() }</h2>
+            <p class="lead">{"Watch a kernel slide over an image, one dot product at a time. Every number is computed by the Rust core."}</p>
+            <Controls settings={Shared::from(layer)} lenet={lenet.0.clone()}
+                storage_note={(*storage_note).clone().map(AttrValue::from)} dispatch={dispatch.clone()} />
+            { stage }
+            <section class="panel" aria-labelledby="volume-title">
+                <h3 id="volume-title">{"Output volume"}</h3>
+                <VolumeFormula input={[w, h, depth]} kernel={s.kernel.size} params={s.params()}
+                    filters={s.filters} transposed={s.transposed} />
+            </section>
+            <Calculator calc={s.calc.clone()} on_change={on_calc} />
+        </section>
+    }
+}
