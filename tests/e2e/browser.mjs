@@ -19,14 +19,18 @@ const ARGS = [
   '--no-first-run',
 ];
 
-/** Opens a browser with a fresh --user-data-dir; `close()` removes the profile. */
-export async function openBrowser({ width = 1280, height = 900 } = {}) {
+/**
+ * Opens a browser with a fresh --user-data-dir; `close()` removes the profile.
+ * `deviceScaleFactor` emulates a high-DPI screen (2: two device pixels per CSS pixel).
+ */
+export async function openBrowser({ width = 1280, height = 900, deviceScaleFactor = 1 } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'convscope-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: ARGS,
     viewport: { width, height },
+    deviceScaleFactor,
   });
   return {
     context,

@@ -8,7 +8,6 @@ mod matrix_canvas;
 mod number_field;
 mod player;
 mod products_grid;
-mod shared;
 mod upload_panel;
 mod volume_formula;
 
@@ -20,6 +19,5 @@ pub use matrix_canvas::MatrixCanvas;
 pub use number_field::NumberField;
 pub use player::PlayerControls;
 pub use products_grid::{ProductsGrid, channel_name};
-pub use shared::Shared;
 pub use upload_panel::UploadPanel;
 pub use volume_formula::VolumeFormula;

@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod app;
+pub mod by_ptr;
 pub mod canvas;
 pub mod components;
 pub mod fetch;

@@ -15,6 +15,6 @@ pub use choice::{ModelChoice, facts};
 pub use drawing::{Drawing, Stroke};
 pub use gallery::{Gallery, GallerySample};
 pub use inspect::{Inspection, inspect};
-pub use layers::{MapLayer, NamedMaps, NetworkViews, rgba};
+pub use layers::{MapLayer, NamedMaps, NetworkViews};
 pub use session::{Job, SampleRef, Session, Source};
 pub use view::{ClassifyAction, ClassifyView, Shown};

@@ -100,9 +100,50 @@ impl ColorScale {
     }
 }
 
+/// A value in `[0, 1]` as gray: 0 black, 1 white (values outside clamped, non-finite
+/// black) — images drawn without a scale (dataset samples, preprocessing stages).
+pub fn gray_rgb(value: f32) -> [u8; 3] {
+    let g = if value.is_finite() {
+        (value.clamp(0.0, 1.0) * 255.0).round() as u8
+    } else {
+        0
+    };
+    [g, g, g]
+}
+
+/// The colour of `value` under `scale`, or gray ([`gray_rgb`]) without one.
+pub fn rgb_of(scale: Option<&ColorScale>, value: f32) -> [u8; 3] {
+    scale.map_or_else(|| gray_rgb(value), |s| s.rgb(value))
+}
+
+/// RGBA bytes of a plane (opaque) under `scale`, or gray without one, for one `ImageData`.
+pub fn rgba(values: &[f32], scale: Option<&ColorScale>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * 4);
+    for &v in values {
+        let [r, g, b] = rgb_of(scale, v);
+        out.extend_from_slice(&[r, g, b, 255]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pixels_are_rgba() {
+        let s = ColorScale::fit(&[0.0, 4.0]);
+        assert_eq!(
+            rgba(&[0.0, 4.0], Some(&s)),
+            vec![255, 255, 255, 255, 29, 53, 87, 255]
+        );
+        assert_eq!(
+            rgba(&[0.0, 1.0, 2.0, f32::NAN], None),
+            vec![
+                0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 255
+            ]
+        );
+    }
 
     #[test]
     fn signed_data_get_a_symmetric_diverging_scale() {

@@ -13,7 +13,6 @@ pub(crate) mod filters;
 mod gallery;
 mod inspector;
 mod model_picker;
-pub(crate) mod plane_canvas;
 mod prediction;
 mod preprocess_view;
 mod probability_chart;
@@ -34,6 +33,7 @@ use yew::prelude::*;
 use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
 
 use crate::agent::{ClassifyInput, CoreReply, CoreRequest, CoreTask};
+use crate::by_ptr::ByPtr;
 use crate::fetch::{blob_bytes, fetch_bytes};
 use crate::handoff::Handoff;
 use crate::hooks::{initial_query, use_query_sync};
@@ -350,16 +350,19 @@ pub fn ClassifyPage() -> Html {
             }
         })
     };
+    // The same callback while the gallery stays: the gallery is not rendered again.
     let on_pick = {
         let ask = ask.clone();
-        let gallery = v.gallery.clone();
-        Callback::from(move |i: usize| {
-            if let Some(g) = &gallery
-                && let (Some(source), Some(s)) = (g.source(i), g.samples.get(i))
-            {
-                ask.emit((source, ClassifyInput::Ready(s.pixels.to_vec())));
-            }
-        })
+        use_callback(
+            v.gallery.as_ref().map(ByPtr::of),
+            move |i: usize, gallery| {
+                if let Some(g) = gallery
+                    && let (Some(source), Some(s)) = (g.source(i), g.samples.get(i))
+                {
+                    ask.emit((source, ClassifyInput::Ready(s.pixels.to_vec())));
+                }
+            },
+        )
     };
     let on_image = {
         let ask = ask.clone();
@@ -441,28 +444,45 @@ pub fn ClassifyPage() -> Html {
             });
         })
     };
-    let on_inspect = |layer: &String| {
-        let dispatch = view.dispatcher();
-        let layer = layer.clone();
-        Callback::from(move |p: [usize; 3]| {
-            dispatch.dispatch(ClassifyAction::Inspect(Some((layer.clone(), p))));
-        })
-    };
 
     let shown = v.shown.clone();
-    let views = use_memo((shown.clone(), v.summary.clone()), |(s, m)| {
-        s.as_ref()
-            .map(|s| NetworkViews::new(&s.result, m.as_deref()))
+    // Keyed on the result and the model by identity (never compared value by value): the
+    // views, and the `Rc`s the canvases get, are made once per result.
+    let result = shown.as_ref().map(|s| ByPtr::of(&s.result));
+    let summary = v.summary.as_ref().map(ByPtr::of);
+    let views = use_memo((result.clone(), summary.clone()), |(r, m)| {
+        r.as_ref()
+            .map(|r| NetworkViews::new(r, m.as_ref().map(|m| &**m)))
     });
     let inspection = use_memo(
-        (v.inspect.clone(), shown.clone(), v.summary.clone()),
-        |(pixel, shown, summary)| match (pixel, shown, summary) {
-            (Some((layer, p)), Some(s), Some(m)) => {
-                Some(inspect(m, &s.result, layer, *p).map(Rc::new))
-            }
+        (v.inspect.clone(), result, summary.clone()),
+        |(pixel, result, summary)| match (pixel, result, summary) {
+            (Some((layer, p)), Some(r), Some(m)) => Some(inspect(m, r, layer, *p).map(Rc::new)),
             _ => None,
         },
     );
+    // One callback per explainable layer, made once per result.
+    let on_inspect = {
+        let dispatch = view.dispatcher();
+        use_memo(ByPtr::of(&views), move |views| {
+            let Some(Ok(w)) = &**views else {
+                return Vec::new();
+            };
+            w.maps
+                .iter()
+                .map(|m| {
+                    m.explains.clone().map(|layer| {
+                        let dispatch = dispatch.clone();
+                        Callback::from(move |p: [usize; 3]| {
+                            dispatch.dispatch(ClassifyAction::Inspect(Some((layer.clone(), p))));
+                        })
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    // The model's convolutions, shared once per model (the Filters panel keys on them).
+    let convs = use_memo(summary, |m| m.as_ref().map(|m| Rc::new(m.convs.clone())));
 
     let model_panel = html! {
         <section class="panel" aria-labelledby="model-title">
@@ -474,7 +494,7 @@ pub fn ClassifyPage() -> Html {
     let selected = v.selected_sample();
     let gallery = match (&v.gallery, &v.gallery_error) {
         (Some(g), _) => html! {
-            <SampleGallery gallery={Rc::new(g.clone())} selected={selected} on_pick={on_pick} />
+            <SampleGallery gallery={g.clone()} selected={selected} on_pick={on_pick} />
         },
         (None, Some(e)) => html! { <p class="error" role="alert">{ e.clone() }</p> },
         (None, None) => html! { <p class="pending">{"loading the test images…"}</p> },
@@ -554,7 +574,7 @@ pub fn ClassifyPage() -> Html {
 
     let focus = v.inspect.clone();
     let maps = (*views).as_ref().and_then(|r| r.as_ref().ok()).map(|w| {
-        let layers = w.maps.iter().map(|m| {
+        let layers = w.maps.iter().enumerate().map(|(i, m)| {
             let l = &m.maps;
             let size = if l.rows >= 28 {
                 112.0
@@ -573,7 +593,7 @@ pub fn ClassifyPage() -> Html {
             };
             html! {
                 <FeatureMaps title={m.title()} layer={l.clone()} testid={format!("map-{}", m.name)}
-                    size={size} on_pixel={m.explains.as_ref().map(&on_inspect)} focus={f} note={note} />
+                    size={size} on_pixel={on_inspect.get(i).cloned().flatten()} focus={f} note={note} />
             }
         });
         let dense = w.dense.iter().map(|d| {
@@ -593,11 +613,11 @@ pub fn ClassifyPage() -> Html {
             </>
         }
     });
-    let filters = v.summary.as_ref().map(|s| {
+    let filters = (*convs).clone().map(|convs| {
         html! {
             <section class="panel" aria-labelledby="filters-title">
                 <h3 id="filters-title">{"Learned filters"}</h3>
-                <Filters convs={Rc::new(s.convs.clone())} />
+                <Filters convs={convs} />
             </section>
         }
     });

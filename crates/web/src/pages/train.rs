@@ -21,14 +21,17 @@ use yew_agent::reactor::{ReactorEvent, use_reactor_bridge};
 
 use super::classify::feature_maps::FeatureMaps;
 use super::classify::filters::Filters;
-use super::classify::plane_canvas::PlaneCanvas;
+use crate::agent::ConvSummary;
+use crate::components::MatrixCanvas;
 use crate::fetch::blob_bytes;
 use crate::handoff::{HandedImage, Handoff};
 use crate::lab::classify::ModelChoice;
 use crate::lab::classify::layers::MapLayer;
 use crate::route::Route;
 use crate::storage::local;
-use crate::trainer::{Status, TrainAgent, TrainInput, TrainOutput, TrainSettings, TrainView};
+use crate::trainer::{
+    Snapshot, Status, TrainAgent, TrainInput, TrainOutput, TrainSettings, TrainView,
+};
 use charts::{HistoryChart, Metric};
 use confusion::Confusion;
 use presets::presets;
@@ -48,6 +51,35 @@ fn saved_settings() -> TrainSettings {
         .and_then(|s| s.get_item(KEY_SETTINGS).ok().flatten())
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default()
+}
+
+/// The snapshot's pictures, made once per snapshot (not on every tick, which copies the
+/// page's view): its canvases keep their `Rc`s and are not drawn again until it changes.
+#[derive(Debug)]
+struct SnapshotPictures {
+    input: Rc<Vec<f32>>,
+    convs: Option<Rc<Vec<ConvSummary>>>,
+    /// Each layer's name and maps.
+    maps: Vec<(String, Rc<MapLayer>)>,
+}
+
+impl SnapshotPictures {
+    fn of(s: &Snapshot) -> Rc<Self> {
+        Rc::new(Self {
+            input: Rc::new(s.input.clone()),
+            convs: s.conv.clone().map(|c| Rc::new(vec![c])),
+            maps: s
+                .maps
+                .iter()
+                .filter_map(|o| Some((o.name.clone(), Rc::new(MapLayer::from_output(o).ok()?))))
+                .collect(),
+        })
+    }
+}
+
+/// The pixels of the images the network gets most wrong, made once per list.
+fn wrong_pictures(v: &TrainView) -> Rc<Vec<Rc<Vec<f32>>>> {
+    Rc::new(v.wrong.iter().map(|w| Rc::new(w.pixels.clone())).collect())
 }
 
 /// The network text checked as the worker will check it: parsed, evaluated, buildable and
@@ -115,17 +147,23 @@ pub fn TrainPage() -> Html {
     let text = use_state(saved_network);
     let settings = use_state(saved_settings);
     let view = use_state(|| Rc::new(TrainView::default()));
+    // Mirrors of the view's snapshot and mistakes, updated with them (never on a tick).
+    let snapshot_pictures = use_state(|| None::<Rc<SnapshotPictures>>);
+    let wrong_pixels = use_state(|| wrong_pictures(&TrainView::default()));
     let file_error = use_state(|| None::<String>);
     // The worker answered (after reading any saved run): until then Start waits, so that a
     // run restored after a reload is not replaced unseen.
     let connected = use_state(|| false);
     let bridge = {
         let view = view.clone();
+        let (snapshot_pictures, wrong_pixels) = (snapshot_pictures.clone(), wrong_pixels.clone());
         let file_error = file_error.clone();
         let connected = connected.clone();
         let export_for = export_for.clone();
         use_reactor_bridge::<TrainAgent, _>(move |event| match event {
             ReactorEvent::Output(TrainOutput::View(v)) => {
+                snapshot_pictures.set(v.snapshot.as_ref().map(SnapshotPictures::of));
+                wrong_pixels.set(wrong_pictures(&v));
                 view.set(Rc::new(*v));
                 connected.set(true);
             }
@@ -136,6 +174,7 @@ pub fn TrainPage() -> Html {
                 view.set(Rc::new(v));
             }
             ReactorEvent::Output(TrainOutput::Snapshot(s)) => {
+                snapshot_pictures.set(Some(SnapshotPictures::of(&s)));
                 let mut v = (**view).clone();
                 v.snapshot = Some(*s);
                 view.set(Rc::new(v));
@@ -305,7 +344,7 @@ pub fn TrainPage() -> Html {
             </div>
             { controls }
             <StatusLine view={view.clone()} />
-            { progress_view(v, &export) }
+            { progress_view(v, (*snapshot_pictures).as_deref(), &wrong_pixels, &export) }
         </section>
     }
 }
@@ -499,7 +538,12 @@ fn StatusLine(props: &StatusLineProps) -> Html {
     }
 }
 
-fn progress_view(v: &TrainView, export: &Callback<ExportFor>) -> Html {
+fn progress_view(
+    v: &TrainView,
+    pictures: Option<&SnapshotPictures>,
+    wrong_pixels: &[Rc<Vec<f32>>],
+    export: &Callback<ExportFor>,
+) -> Html {
     if v.history.points.is_empty() && v.snapshot.is_none() {
         return html! {};
     }
@@ -527,14 +571,13 @@ fn progress_view(v: &TrainView, export: &Callback<ExportFor>) -> Html {
             </table>
         }
     });
-    let snapshot = v.snapshot.as_ref().map(|s| {
-        let filters = s.conv.clone().map(|c| html! { <Filters convs={Rc::new(vec![c])} /> });
-        let maps = s.maps.iter().filter_map(|o| {
-            let layer = MapLayer::from_output(o).ok()?;
-            Some(html! {
-                <FeatureMaps title={AttrValue::from(format!("{}: {} maps of {}×{}", o.name, layer.planes.len(), layer.rows, layer.cols))}
-                    layer={Rc::new(layer)} testid={AttrValue::from(format!("train-map-{}", o.name))} size={64.0} />
-            })
+    let snapshot = v.snapshot.as_ref().zip(pictures).map(|(s, p)| {
+        let filters = p.convs.clone().map(|convs| html! { <Filters convs={convs} /> });
+        let maps = p.maps.iter().map(|(name, layer)| {
+            html! {
+                <FeatureMaps title={AttrValue::from(format!("{name}: {} maps of {}×{}", layer.planes.len(), layer.rows, layer.cols))}
+                    layer={layer.clone()} testid={AttrValue::from(format!("train-map-{name}"))} size={64.0} />
+            }
         });
         html! {
             <section class="panel train-snapshot" aria-labelledby="train-snapshot-title" data-testid="train-snapshot">
@@ -542,7 +585,7 @@ fn progress_view(v: &TrainView, export: &Callback<ExportFor>) -> Html {
                 <p class="hint">{"Redrawn every 200 steps: watch the filters turn into edge and stroke detectors."}</p>
                 <div class="train-snapshot-row">
                     <figure class="fmap">
-                        <PlaneCanvas values={Rc::new(s.input.clone())} rows={28} cols={28} size={84.0} label="the fixed test image" />
+                        <MatrixCanvas values={p.input.clone()} rows={28} cols={28} size={84.0} label="the fixed test image" />
                         <figcaption>{"input"}</figcaption>
                     </figure>
                     { for filters }
@@ -559,7 +602,7 @@ fn progress_view(v: &TrainView, export: &Callback<ExportFor>) -> Html {
     });
     let wrong = (!v.wrong.is_empty()).then(|| {
         let name = |i: usize| v.class_names.get(i).cloned().unwrap_or_else(|| i.to_string());
-        let items = v.wrong.iter().map(|w| {
+        let items = v.wrong.iter().zip(wrong_pixels).map(|(w, pixels)| {
             let m = w.mistake;
             let caption = format!("{} taken for {} ({:.0} %)", name(m.truth), name(m.predicted), m.confidence * 100.0);
             let image = HandedImage {
@@ -571,7 +614,7 @@ fn progress_view(v: &TrainView, export: &Callback<ExportFor>) -> Html {
             html! {
                 <figure class="fmap" data-testid="train-wrong"
                     data-predicted={name(m.predicted)} data-confidence={format!("{:.4}", m.confidence)}>
-                    <PlaneCanvas values={Rc::new(w.pixels.clone())} rows={28} cols={28} size={64.0} label={AttrValue::from(caption.clone())} />
+                    <MatrixCanvas values={pixels.clone()} rows={28} cols={28} size={64.0} label={AttrValue::from(caption.clone())} />
                     <figcaption>{ caption }</figcaption>
                     <button type="button" class="link-button" onclick={on_classify} data-testid="train-wrong-classify"
                         aria-label={format!("Classify this {} with the trained network", name(m.truth))}>

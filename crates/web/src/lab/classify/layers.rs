@@ -1,5 +1,5 @@
 //! A layer's feature maps ready to draw: one plane per channel, one colour scale for the
-//! whole layer (so maps of a layer compare), and the RGBA pixels a canvas `ImageData` takes.
+//! whole layer (so maps of a layer compare).
 
 use std::rc::Rc;
 
@@ -167,30 +167,6 @@ impl NetworkViews {
     }
 }
 
-/// RGBA bytes of a plane under `scale` (opaque), for one `putImageData`.
-pub fn rgba(values: &[f32], scale: &ColorScale) -> Vec<u8> {
-    let mut out = Vec::with_capacity(values.len() * 4);
-    for &v in values {
-        let [r, g, b] = scale.rgb(v);
-        out.extend_from_slice(&[r, g, b, 255]);
-    }
-    out
-}
-
-/// A grayscale image in `[0, 1]` as RGBA: 0 black, 1 white.
-pub fn gray_rgba(values: &[f32]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(values.len() * 4);
-    for &v in values {
-        let g = if v.is_finite() {
-            (v.clamp(0.0, 1.0) * 255.0).round() as u8
-        } else {
-            0
-        };
-        out.extend_from_slice(&[g, g, g, 255]);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,18 +305,5 @@ mod tests {
             .collect();
         assert_eq!(dense, [("fc1", 10)]);
         Ok(())
-    }
-
-    #[test]
-    fn pixels_are_rgba() {
-        let s = ColorScale::fit(&[0.0, 4.0]);
-        assert_eq!(
-            rgba(&[0.0, 4.0], &s),
-            vec![255, 255, 255, 255, 29, 53, 87, 255]
-        );
-        assert_eq!(
-            gray_rgba(&[0.0, 1.0, 2.0]),
-            vec![0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255]
-        );
     }
 }

@@ -41,8 +41,9 @@ pub struct ClassifyView {
     pub loading_model: bool,
     /// Why the last model could not be loaded.
     pub model_error: Option<String>,
-    /// The current dataset's gallery.
-    pub gallery: Option<Gallery>,
+    /// The current dataset's gallery (shared: a new `Rc` only when it changes, so the
+    /// page's canvases keep theirs).
+    pub gallery: Option<Rc<Gallery>>,
     /// Why the gallery could not be loaded.
     pub gallery_error: Option<String>,
     /// The latest classification.
@@ -89,7 +90,7 @@ impl ClassifyView {
                     self.gallery = None;
                 }
                 if let Some(g) = &mut self.gallery {
-                    g.predictions.clear();
+                    Rc::make_mut(g).predictions.clear();
                 }
                 self.summary = Some(s);
             }
@@ -99,12 +100,12 @@ impl ClassifyView {
             }
             ClassifyAction::GalleryLoaded(g) => {
                 self.gallery_error = None;
-                self.gallery = Some(g);
+                self.gallery = Some(Rc::new(g));
             }
             ClassifyAction::GalleryFailed(e) => self.gallery_error = Some(e),
             ClassifyAction::Classified(source, result) => {
                 if let (Source::Sample(sample), Some(g)) = (&source, &mut self.gallery) {
-                    g.record(sample, result.top);
+                    Rc::make_mut(g).record(sample, result.top);
                 }
                 self.input_error = None;
                 self.shown = Some(Shown { source, result });

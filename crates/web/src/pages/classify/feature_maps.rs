@@ -11,12 +11,11 @@ use std::rc::Rc;
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
-use super::plane_canvas::PlaneCanvas;
-use crate::components::Legend;
+use crate::components::{Legend, MatrixCanvas};
 use crate::lab::classify::MapLayer;
 
 /// Props of [`FeatureMaps`].
-#[derive(Debug, Clone, Properties, PartialEq)]
+#[derive(Debug, Clone, Properties)]
 pub struct FeatureMapsProps {
     /// Heading, e.g. "conv1: 6 maps of 28×28".
     pub title: AttrValue,
@@ -38,6 +37,31 @@ pub struct FeatureMapsProps {
     pub focus: Option<[usize; 3]>,
 }
 
+impl PartialEq for FeatureMapsProps {
+    /// The layer by identity: its maps are never compared value by value.
+    fn eq(&self, o: &Self) -> bool {
+        let Self {
+            title,
+            note,
+            layer,
+            testid,
+            size,
+            on_pixel,
+            focus,
+        } = self;
+        Rc::ptr_eq(layer, &o.layer)
+            && *title == o.title
+            && *note == o.note
+            && *testid == o.testid
+            && *size == o.size
+            && *on_pixel == o.on_pixel
+            && *focus == o.focus
+    }
+}
+
+/// A map's callbacks: a pixel chosen, a switch to a neighbouring map.
+type MapCallbacks = (Callback<[usize; 2]>, Callback<isize>);
+
 /// A layer's maps.
 #[component]
 pub fn FeatureMaps(props: &FeatureMapsProps) -> Html {
@@ -50,24 +74,45 @@ pub fn FeatureMaps(props: &FeatureMapsProps) -> Html {
     // The map last reached with Page Up / Page Down (the explained map wins).
     let reached = use_state_eq(|| 0_usize);
     let active = props.focus.map_or(*reached, |[k, _, _]| k);
+    // The explained pixel as of the last render, read by Page Up / Page Down: the callbacks
+    // need not be made again when it changes.
+    let focus_now = use_mut_ref(|| None::<[usize; 3]>);
+    *focus_now.borrow_mut() = props.focus;
+    // Made again only when what they emit changes: the maps' props stay equal otherwise.
+    let callbacks = {
+        let (nodes, reached) = (nodes.clone(), reached.clone());
+        use_memo((props.on_pixel.clone(), count), move |(on_pixel, count)| {
+            let (on_pixel, count) = (on_pixel.clone()?, *count);
+            let callbacks = (0..count).map(|k| {
+                let f = on_pixel.clone();
+                let on_cell = Callback::from(move |[y, x]: [usize; 2]| f.emit([k, y, x]));
+                let (nodes, reached, on_pixel, focus_now) = (
+                    nodes.clone(),
+                    reached.clone(),
+                    on_pixel.clone(),
+                    focus_now.clone(),
+                );
+                let on_switch = Callback::from(move |step: isize| {
+                    let next = k.saturating_add_signed(step).min(count.saturating_sub(1));
+                    reached.set(next);
+                    if let Some([_, y, x]) = *focus_now.borrow() {
+                        on_pixel.emit([next, y, x]);
+                    }
+                    if let Some(el) = nodes.get(next).and_then(NodeRef::cast::<HtmlElement>) {
+                        let _ = el.focus();
+                    }
+                });
+                (on_cell, on_switch)
+            });
+            Some(callbacks.collect::<Vec<MapCallbacks>>())
+        })
+    };
     let maps = l.planes.iter().enumerate().map(|(k, plane)| {
-        let on_cell = props.on_pixel.clone().map(|f| {
-            Callback::from(move |[y, x]: [usize; 2]| f.emit([k, y, x]))
-        });
-        let on_switch = props.on_pixel.as_ref().map(|on_pixel| {
-            let (nodes, reached, on_pixel, focus) =
-                (nodes.clone(), reached.clone(), on_pixel.clone(), props.focus);
-            Callback::from(move |step: isize| {
-                let next = k.saturating_add_signed(step).min(count.saturating_sub(1));
-                reached.set(next);
-                if let Some([_, y, x]) = focus {
-                    on_pixel.emit([next, y, x]);
-                }
-                if let Some(el) = nodes.get(next).and_then(NodeRef::cast::<HtmlElement>) {
-                    let _ = el.focus();
-                }
-            })
-        });
+        let (on_cell, on_switch) = callbacks
+            .as_ref()
+            .as_ref()
+            .and_then(|c| c.get(k).cloned())
+            .unzip();
         let focus = props
             .focus
             .and_then(|[fk, y, x]| (fk == k).then_some([y, x]));
@@ -81,11 +126,11 @@ pub fn FeatureMaps(props: &FeatureMapsProps) -> Html {
         };
         html! {
             <figure class="fmap">
-                <PlaneCanvas values={plane.clone()} rows={l.rows} cols={l.cols} scale={Some(l.scale)}
-                    size={props.size} on_cell={on_cell} focus={focus} on_switch={on_switch}
+                <MatrixCanvas values={plane.clone()} rows={l.rows} cols={l.cols} scale={l.scale}
+                    size={props.size} on_cell={on_cell} follow={true} focus={focus} on_switch={on_switch}
                     tab_stop={k == active} node={nodes.get(k).cloned()}
                     label={label}
-                    testid={Some(AttrValue::from(format!("{}-{k}", props.testid)))} />
+                    testid={format!("{}-{k}", props.testid)} />
                 <figcaption>{ k }</figcaption>
             </figure>
         }

@@ -7,9 +7,9 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::plane_canvas::PlaneCanvas;
 use crate::agent::ConvSummary;
-use crate::components::Legend;
+use crate::by_ptr::ByPtr;
+use crate::components::{Legend, MatrixCanvas};
 use crate::lab::ColorScale;
 
 /// Filters shown per layer, at most.
@@ -18,34 +18,79 @@ const MAX_FILTERS: usize = 16;
 const MAX_MAPS: usize = 8;
 
 /// Props of [`Filters`].
-#[derive(Debug, Clone, Properties, PartialEq)]
+#[derive(Debug, Clone, Properties)]
 pub struct FiltersProps {
     /// The model's convolutions.
     pub convs: Rc<Vec<ConvSummary>>,
 }
 
+impl PartialEq for FiltersProps {
+    /// The convolutions by identity: their weights are never compared.
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.convs, &o.convs)
+    }
+}
+
+/// The slices shown of one convolution's filters, cut once per model.
+#[derive(Debug)]
+struct Slices {
+    scale: ColorScale,
+    /// `[filter][input map]`, at most [`MAX_FILTERS`] × [`MAX_MAPS`].
+    planes: Vec<Vec<Rc<Vec<f32>>>>,
+}
+
+impl Slices {
+    fn of(c: &ConvSummary) -> Self {
+        let [k_all, depth, f, _] = c.shape;
+        let area = f * f;
+        let slice = |k: usize, m: usize| -> Rc<Vec<f32>> {
+            let start = (k * depth + m) * area;
+            Rc::new(
+                c.weight
+                    .get(start..start + area)
+                    .map(<[f32]>::to_vec)
+                    .unwrap_or_default(),
+            )
+        };
+        let (ks, ms) = (k_all.min(MAX_FILTERS), depth.min(MAX_MAPS));
+        Self {
+            scale: ColorScale::fit(c.weight.iter()),
+            planes: (0..ks)
+                .map(|k| (0..ms).map(|m| slice(k, m)).collect())
+                .collect(),
+        }
+    }
+
+    fn get(&self, k: usize, m: usize) -> Rc<Vec<f32>> {
+        self.planes
+            .get(k)
+            .and_then(|p| p.get(m))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
 /// Every convolution's filters.
 #[component]
 pub fn Filters(props: &FiltersProps) -> Html {
-    let layers = props.convs.iter().map(conv_filters);
+    // Cut once per model: the canvases get the same `Rc`s on every render.
+    let slices = use_memo(ByPtr::of(&props.convs), |c| {
+        c.iter().map(Slices::of).collect::<Vec<_>>()
+    });
+    let layers = props
+        .convs
+        .iter()
+        .zip(slices.iter())
+        .map(|(c, s)| conv_filters(c, s));
     html! {
         <div class="filters" data-testid="filters">{ for layers }</div>
     }
 }
 
-fn conv_filters(c: &ConvSummary) -> Html {
+fn conv_filters(c: &ConvSummary, slices: &Slices) -> Html {
     let [k_all, depth, f, _] = c.shape;
-    let area = f * f;
-    let scale = ColorScale::fit(c.weight.iter());
-    let slice = |k: usize, m: usize| -> Rc<Vec<f32>> {
-        let start = (k * depth + m) * area;
-        Rc::new(
-            c.weight
-                .get(start..start + area)
-                .map(<[f32]>::to_vec)
-                .unwrap_or_default(),
-        )
-    };
+    let scale = slices.scale;
+    let slice = |k: usize, m: usize| slices.get(k, m);
     let (ks, ms) = (k_all.min(MAX_FILTERS), depth.min(MAX_MAPS));
     let shown = if ks < k_all || ms < depth {
         format!(" (showing {ks} filters × {ms} input maps)")
@@ -55,12 +100,14 @@ fn conv_filters(c: &ConvSummary) -> Html {
     let title = format!("{}: {k_all} filters of {f}×{f}×{depth}{shown}", c.name);
     let testid = |k: usize| AttrValue::from(format!("filter-{}-{k}", c.name));
     if depth == 1 {
-        let kernels = (0..ks).map(|k| html! {
-            <figure class="fmap">
-                <PlaneCanvas values={slice(k, 0)} rows={f} cols={f} scale={Some(scale)} size={50.0}
-                    label={format!("{} filter {k}", c.name)} testid={Some(testid(k))} />
-                <figcaption>{ k }</figcaption>
-            </figure>
+        let kernels = (0..ks).map(|k| {
+            html! {
+                <figure class="fmap">
+                    <MatrixCanvas values={slice(k, 0)} rows={f} cols={f} scale={scale} size={50.0}
+                        label={format!("{} filter {k}", c.name)} testid={testid(k)} />
+                    <figcaption>{ k }</figcaption>
+                </figure>
+            }
         });
         return html! {
             <section>
@@ -72,14 +119,16 @@ fn conv_filters(c: &ConvSummary) -> Html {
     }
     let input = c.input.clone().unwrap_or_else(|| "the input".to_owned());
     let head = (0..ks).map(|k| html! { <span class="filter-col-label">{ k }</span> });
-    let rows = (0..ms).map(|m| html! {
-        <div class="filter-row">
-            <span class="filter-row-label">{ format!("map {m}") }</span>
-            { for (0..ks).map(|k| html! {
-                <PlaneCanvas values={slice(k, m)} rows={f} cols={f} scale={Some(scale)} size={32.0}
-                    label={format!("{} filter {k}, slice over map {m}", c.name)} />
-            }) }
-        </div>
+    let rows = (0..ms).map(|m| {
+        html! {
+            <div class="filter-row">
+                <span class="filter-row-label">{ format!("map {m}") }</span>
+                { for (0..ks).map(|k| html! {
+                    <MatrixCanvas values={slice(k, m)} rows={f} cols={f} scale={scale} size={32.0}
+                        label={format!("{} filter {k}, slice over map {m}", c.name)} />
+                }) }
+            </div>
+        }
     });
     html! {
         <section>

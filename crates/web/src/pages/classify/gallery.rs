@@ -5,11 +5,11 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::plane_canvas::PlaneCanvas;
+use crate::components::MatrixCanvas;
 use crate::lab::classify::Gallery;
 
 /// Props of [`SampleGallery`].
-#[derive(Debug, Clone, Properties, PartialEq)]
+#[derive(Debug, Clone, Properties)]
 pub struct SampleGalleryProps {
     /// The samples and verdicts.
     pub gallery: Rc<Gallery>,
@@ -18,6 +18,15 @@ pub struct SampleGalleryProps {
     pub selected: Option<usize>,
     /// A sample was picked.
     pub on_pick: Callback<usize>,
+}
+
+impl PartialEq for SampleGalleryProps {
+    /// The gallery by identity: its images are never compared pixel by pixel.
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.gallery, &o.gallery)
+            && self.selected == o.selected
+            && self.on_pick == o.on_pick
+    }
 }
 
 /// The sample buttons.
@@ -42,7 +51,7 @@ pub fn SampleGallery(props: &SampleGalleryProps) -> Html {
                 aria-pressed={selected.to_string()}
                 title={format!("test image #{}, true label: {name} ({said})", s.test_index)}
                 onclick={move |_| on_pick.emit(i)}>
-                <PlaneCanvas values={s.pixels.clone()} rows={28} cols={28} size={42.0}
+                <MatrixCanvas values={s.pixels.clone()} rows={28} cols={28} size={42.0}
                     label={format!("sample {i}: {name}")} />
                 <span class="sample-label">{ name }</span>
                 <span class="sample-mark" aria-hidden="true">{ mark }</span>

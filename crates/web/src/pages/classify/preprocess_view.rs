@@ -5,8 +5,9 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::plane_canvas::PlaneCanvas;
 use crate::agent::{Stage, Stages};
+use crate::by_ptr::{ByPtr, same};
+use crate::components::MatrixCanvas;
 
 /// The original image.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,7 +21,7 @@ pub enum Original {
 }
 
 /// Props of [`PreprocessView`].
-#[derive(Debug, Clone, Properties, PartialEq)]
+#[derive(Debug, Clone, Properties)]
 pub struct PreprocessViewProps {
     /// The original.
     pub original: Original,
@@ -30,9 +31,34 @@ pub struct PreprocessViewProps {
     pub input: Rc<Vec<f32>>,
 }
 
+impl PartialEq for PreprocessViewProps {
+    /// The images by identity, never pixel by pixel.
+    fn eq(&self, o: &Self) -> bool {
+        self.original == o.original
+            && same(&self.stages, &o.stages)
+            && Rc::ptr_eq(&self.input, &o.input)
+    }
+}
+
+/// The pixels of the four stages drawn, shared once per result.
+#[derive(Debug)]
+struct StagePixels([Rc<Vec<f32>>; 4]);
+
+impl StagePixels {
+    fn of(s: &Stages) -> Self {
+        Self([&s.grayscale, &s.cleaned, &s.cropped, &s.scaled].map(|st| Rc::new(st.pixels.clone())))
+    }
+}
+
 const SIZE: f64 = 96.0;
 
-fn stage(title: &str, s: &Stage, frame: Option<[u32; 4]>, testid: &'static str) -> Html {
+fn stage(
+    title: &str,
+    s: &Stage,
+    pixels: &Rc<Vec<f32>>,
+    frame: Option<[u32; 4]>,
+    testid: &'static str,
+) -> Html {
     let w = s.width as usize;
     let h = s.height as usize;
     // Tall images: keep the height at SIZE.
@@ -43,7 +69,7 @@ fn stage(title: &str, s: &Stage, frame: Option<[u32; 4]>, testid: &'static str) 
     };
     html! {
         <figure class="stage-fig" data-testid={testid}>
-            <PlaneCanvas values={Rc::new(s.pixels.clone())} rows={h} cols={w} size={size}
+            <MatrixCanvas values={pixels.clone()} rows={h} cols={w} size={size}
                 frame={frame} label={format!("{title}, {w}×{h}")} />
             <figcaption>{ title.to_string() }<br/><span class="muted">{ format!("{w}×{h}") }</span></figcaption>
         </figure>
@@ -53,6 +79,10 @@ fn stage(title: &str, s: &Stage, frame: Option<[u32; 4]>, testid: &'static str) 
 /// The preprocessing strip.
 #[component]
 pub fn PreprocessView(props: &PreprocessViewProps) -> Html {
+    // Made once per result: the canvases are not drawn again on every render of the page.
+    let pixels = use_memo(props.stages.as_ref().map(ByPtr::of), |s| {
+        s.as_ref().map(|s| StagePixels::of(s))
+    });
     let arrow = html! { <span class="stage-arrow" aria-hidden="true">{"→"}</span> };
     let original = match &props.original {
         Original::Url(url) => html! {
@@ -68,7 +98,7 @@ pub fn PreprocessView(props: &PreprocessViewProps) -> Html {
             <p class="muted small stage-note">{"A test image is already the network's input: 28×28, white ink on black, centred."}</p>
         },
     };
-    let stages = props.stages.as_ref().map(|s| {
+    let stages = props.stages.as_ref().zip((*pixels).as_ref()).map(|(s, StagePixels([gray, clean, crop, scaled]))| {
         let note = if s.inverted {
             "inverted (light background), cleaned"
         } else {
@@ -76,13 +106,13 @@ pub fn PreprocessView(props: &PreprocessViewProps) -> Html {
         };
         html! {
             <>
-                { stage("grayscale", &s.grayscale, None, "stage-grayscale") }
+                { stage("grayscale", &s.grayscale, gray, None, "stage-grayscale") }
                 { arrow.clone() }
-                { stage(note, &s.cleaned, Some(s.bounding_box), "stage-cleaned") }
+                { stage(note, &s.cleaned, clean, Some(s.bounding_box), "stage-cleaned") }
                 { arrow.clone() }
-                { stage("cropped to the ink", &s.cropped, None, "stage-cropped") }
+                { stage("cropped to the ink", &s.cropped, crop, None, "stage-cropped") }
                 { arrow.clone() }
-                { stage(if s.style == "digit" { "scaled to 20×20 box" } else { "scaled to fit 28×28" }, &s.scaled, None, "stage-scaled") }
+                { stage(if s.style == "digit" { "scaled to 20×20 box" } else { "scaled to fit 28×28" }, &s.scaled, scaled, None, "stage-scaled") }
                 { arrow.clone() }
             </>
         }
@@ -94,7 +124,7 @@ pub fn PreprocessView(props: &PreprocessViewProps) -> Html {
             if props.stages.is_some() && props.original != Original::Pad { { arrow.clone() } }
             { stages }
             <figure class="stage-fig" data-testid="stage-input">
-                <PlaneCanvas values={props.input.clone()} rows={28} cols={28} size={SIZE}
+                <MatrixCanvas values={props.input.clone()} rows={28} cols={28} size={SIZE}
                     label="the network's 28×28 input" />
                 <figcaption>{"network input"}<br/><span class="muted">{"28×28"}</span></figcaption>
             </figure>

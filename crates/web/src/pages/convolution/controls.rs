@@ -4,10 +4,12 @@
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
+
 use super::Dispatch;
 use super::draw_pad::DrawPad;
 use crate::agent::Decoded;
-use crate::components::{KernelEditor, NumberField, Shared, UploadPanel};
+use crate::components::{KernelEditor, NumberField, UploadPanel};
 use crate::lab::lenet::{LenetModel, LenetPresets};
 use crate::lab::samples::Dataset;
 use crate::lab::upload::Upload;
@@ -18,7 +20,7 @@ use crate::lab::{ActivationChoice, ConvAction, ConvSettings, InputSource, Kernel
 pub struct ControlsProps {
     /// The settings that change the layer (the step and the calculator left at their
     /// defaults, so the panel does not render while the stepper plays).
-    pub settings: Shared<ConvSettings>,
+    pub settings: ByPtr<ConvSettings>,
     /// The LeNet presets' load states.
     pub lenet: LenetPresets,
     /// A notice about the kept upload, if any.
@@ -167,7 +169,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                         </select>
                     </label>
                     if s.input == InputSource::Drawn {
-                        <DrawPad size={s.draw_size} drawn={Shared::new(s.drawn.clone())} dispatch={d.clone()} />
+                        <DrawPad size={s.draw_size} drawn={ByPtr(std::rc::Rc::new(s.drawn.clone()))} dispatch={d.clone()} />
                     }
                     <UploadPanel size={s.upload_size}
                         description={s.upload.as_ref().map(|u| AttrValue::from(u.describe()))}

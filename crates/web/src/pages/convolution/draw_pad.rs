@@ -5,8 +5,10 @@ use std::rc::Rc;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
+
 use super::Dispatch;
-use crate::components::{MatrixCanvas, Shared};
+use crate::components::MatrixCanvas;
 use crate::lab::conv::DRAW_SIZES;
 use crate::lab::{ColorScale, ConvAction};
 
@@ -16,7 +18,7 @@ pub struct DrawPadProps {
     /// The grid's side.
     pub size: usize,
     /// `size²` cells, row-major.
-    pub drawn: Shared<Vec<bool>>,
+    pub drawn: ByPtr<Vec<bool>>,
     /// Where the strokes go.
     pub dispatch: Dispatch,
 }

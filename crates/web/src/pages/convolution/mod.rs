@@ -27,7 +27,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use yew::prelude::*;
 
-use crate::components::{Calculator, Shared, VolumeFormula};
+use crate::by_ptr::ByPtr;
+
+use crate::components::{Calculator, VolumeFormula};
 use crate::hooks::{initial_query, use_hash_query, use_player_drive, use_query_sync};
 use crate::lab::conv::{MapsJob, Plane, TransposedError};
 use crate::lab::{
@@ -167,8 +169,8 @@ pub fn ConvolutionPage() -> Html {
         d.dispatch(ConvAction::Calc(i, v));
     });
 
-    let lab_ref = Shared::from(lab.clone());
-    let reply = reply.map(Shared::from);
+    let lab_ref = ByPtr(lab.clone());
+    let reply = reply.map(ByPtr);
     let stage = match &lab.stepper {
         Ok(Stepper::Forward(_)) => html! {
             <ForwardStage lab={lab_ref} maps={reply} player={s.player} kernel={s.kernel.size}
@@ -198,7 +200,7 @@ pub fn ConvolutionPage() -> Html {
         <section class="page lab" aria-labelledby="page-title" data-renders={renders.borrow().to_string()}>
             <h2 id="page-title">{ Route::Convolution.title() }</h2>
             <p class="lead">{"Watch a kernel slide over an image, one dot product at a time. Every number is computed by the Rust core."}</p>
-            <Controls settings={Shared::from(layer)} lenet={lenet.0.clone()}
+            <Controls settings={ByPtr(layer)} lenet={lenet.0.clone()}
                 storage_note={(*storage_note).clone().map(AttrValue::from)} dispatch={dispatch.clone()} />
             { stage }
             <section class="panel" aria-labelledby="volume-title">

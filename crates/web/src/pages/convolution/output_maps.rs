@@ -6,8 +6,10 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
+
 use super::{Dispatch, WorkerMaps};
-use crate::components::{MatrixCanvas, Shared};
+use crate::components::MatrixCanvas;
 use crate::lab::conv::{ConvMaps, Plane};
 use crate::lab::{ColorScale, ConvAction};
 
@@ -74,7 +76,7 @@ pub struct OutputMapsProps {
     /// Names and sizes.
     pub names: &'static MapStack,
     /// The worker's latest answer.
-    pub reply: Option<Shared<WorkerMaps>>,
+    pub reply: Option<ByPtr<WorkerMaps>>,
     /// `[K, H2, W2]`.
     pub dims: [usize; 3],
     /// The current cell `[k, y, x]`.
@@ -105,7 +107,7 @@ pub fn OutputMaps(p: &OutputMapsProps) -> Html {
                 None => ((*blank).clone(), ColorScale { min: 0.0, max: 1.0, diverging: false }, 0),
             };
             html! {
-                <OutputMap key={kk} names={p.names} index={kk} many={count > 1} values={Shared::from(values)} scale={scale}
+                <OutputMap key={kk} names={p.names} index={kk} many={count > 1} values={ByPtr(values)} scale={scale}
                     rows={h2} cols={w2} filled={filled} focus={(kk == k).then_some([oy, ox])}
                     dispatch={p.dispatch.clone()} />
             }
@@ -118,7 +120,7 @@ struct OutputMapProps {
     names: &'static MapStack,
     index: usize,
     many: bool,
-    values: Shared<Vec<f32>>,
+    values: ByPtr<Vec<f32>>,
     scale: ColorScale,
     rows: usize,
     cols: usize,

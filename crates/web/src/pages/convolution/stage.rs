@@ -6,10 +6,12 @@ use std::rc::Rc;
 use convscope_core::{ConvStep, Stepper as _};
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
+
 use super::output_maps::{FORWARD_MAPS, OutputMaps, output_planes};
 use super::{Dispatch, Lab, Stepper, WorkerMaps};
 use crate::components::{
-    ActivationPlot, Legend, MatrixCanvas, PlayerControls, ProductsGrid, Shared, channel_name,
+    ActivationPlot, Legend, MatrixCanvas, PlayerControls, ProductsGrid, channel_name,
 };
 use crate::lab::conv::ConvMaps;
 use crate::lab::{ActivationChoice, ColorScale, Player, PlayerAction, fmt_num};
@@ -18,9 +20,9 @@ use crate::lab::{ActivationChoice, ColorScale, Player, PlayerAction, fmt_num};
 #[derive(Properties, PartialEq)]
 pub struct ForwardStageProps {
     /// The stepper and the input (forward mode).
-    pub lab: Shared<Lab>,
+    pub lab: ByPtr<Lab>,
     /// The worker's latest maps.
-    pub maps: Option<Shared<WorkerMaps>>,
+    pub maps: Option<ByPtr<WorkerMaps>>,
     /// The stepper's transport.
     pub player: Player,
     /// F.
@@ -120,7 +122,7 @@ pub fn ForwardStage(p: &ForwardStageProps) -> Html {
 struct ActivationPanelProps {
     activation: ActivationChoice,
     step: Rc<ConvStep>,
-    maps: Option<Shared<WorkerMaps>>,
+    maps: Option<ByPtr<WorkerMaps>>,
     dims: [usize; 3],
 }
 

@@ -6,10 +6,12 @@ use std::rc::Rc;
 use convscope_core::Stepper as _;
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
+
 use super::output_maps::{OutputMaps, TRANSPOSED_MAPS, output_planes};
 use super::stage::freshness;
 use super::{Dispatch, Lab, Stepper, WorkerMaps};
-use crate::components::{Legend, MatrixCanvas, PlayerControls, ProductsGrid, Shared, channel_name};
+use crate::components::{Legend, MatrixCanvas, PlayerControls, ProductsGrid, channel_name};
 use crate::lab::conv::{ConvMaps, transposed_display_step};
 use crate::lab::{Player, PlayerAction, fmt_num};
 
@@ -17,9 +19,9 @@ use crate::lab::{Player, PlayerAction, fmt_num};
 #[derive(Properties, PartialEq)]
 pub struct TransposedStageProps {
     /// The stepper and the input (transposed mode).
-    pub lab: Shared<Lab>,
+    pub lab: ByPtr<Lab>,
     /// The worker's latest maps.
-    pub maps: Option<Shared<WorkerMaps>>,
+    pub maps: Option<ByPtr<WorkerMaps>>,
     /// The stepper's transport.
     pub player: Player,
     /// F.
