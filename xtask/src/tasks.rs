@@ -130,7 +130,7 @@ pub fn test() -> Result<(), String> {
         },
     );
     check(
-        "web storage tests in headless Chromium (window and worker)",
+        "web storage and URL tests in headless Chromium (window and worker)",
         &mut || {
             run(Command::new("cargo")
                 .args([
@@ -143,6 +143,8 @@ pub fn test() -> Result<(), String> {
                     "storage",
                     "--test",
                     "storage_worker",
+                    "--test",
+                    "url",
                 ])
                 .env(
                     "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",

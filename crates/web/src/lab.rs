@@ -10,7 +10,6 @@ pub mod kernel;
 pub mod lenet;
 pub mod player;
 pub mod pool;
-pub mod query;
 pub mod samples;
 pub mod scale;
 pub mod upload;

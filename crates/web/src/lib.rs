@@ -17,3 +17,4 @@ pub mod perf;
 pub mod route;
 pub mod storage;
 pub mod trainer;
+pub mod url;

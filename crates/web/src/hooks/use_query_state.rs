@@ -1,28 +1,34 @@
-//! Lab settings kept in the URL hash's query (`#/convolution?s=2`), so they survive a
-//! reload and can be shared as a link.
+//! Every page's settings kept in the URL hash's query (`#/convolution?s=2`), so they survive
+//! a reload and can be shared as a link: the [`Query`] a page's state writes goes to the URL,
+//! and a followed or pasted link comes back as one.
 
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
-use crate::lab::query::query_of;
 use crate::route::Route;
+use crate::url::{Query, query_of};
 
 /// How long the query must stay unchanged before the URL is rewritten: playing at 60 steps
 /// a second must not call `history.replaceState` 60 times a second (browsers throttle it).
 const DEBOUNCE_MS: u32 = 250;
 
-/// The query of the current location hash ("" when none).
-pub fn initial_query() -> String {
+/// The current location hash.
+fn location_hash() -> String {
     web_sys::window()
         .and_then(|w| w.location().hash().ok())
-        .map(|h| query_of(&h).to_string())
         .unwrap_or_default()
 }
 
-fn write(route: Route, query: &str) {
-    let href = route.href_with(query);
+/// The query of the current location hash (empty when none).
+pub fn initial_query() -> Query {
+    Query::parse(query_of(&location_hash()))
+}
+
+fn write(route: Route, query: &Query) {
+    let query = query.encode();
+    let href = route.href_with(&query);
     if let Some(window) = web_sys::window() {
         let current = window.location().hash().unwrap_or_default();
         // Only our own page's URL, only when it changes, and a bare `#/page` stays bare.
@@ -42,7 +48,7 @@ fn write(route: Route, query: &str) {
 /// for [`DEBOUNCE_MS`]. The pending [`Timeout`] lives in the effect: a newer query or
 /// unmounting drops (cancels) it.
 #[hook]
-pub fn use_query_sync(route: Route, query: String) {
+pub fn use_query_sync(route: Route, query: Query) {
     use_effect_with(query, move |query| {
         let query = query.clone();
         let timer = Timeout::new(DEBOUNCE_MS, move || write(route, &query));
@@ -54,15 +60,13 @@ pub fn use_query_sync(route: Route, query: String) {
 /// the page's own `replaceState` writes fire no `hashchange`). The listener lives in the
 /// effect and is dropped on unmount.
 #[hook]
-pub fn use_hash_query(route: Route, on_query: Callback<String>) {
+pub fn use_hash_query(route: Route, on_query: Callback<Query>) {
     use_effect_with((), move |_| {
         let listener = web_sys::window().map(|window| {
             EventListener::new(&window, "hashchange", move |_| {
-                let hash = web_sys::window()
-                    .and_then(|w| w.location().hash().ok())
-                    .unwrap_or_default();
+                let hash = location_hash();
                 if Route::from_hash(&hash) == route {
-                    on_query.emit(query_of(&hash).to_string());
+                    on_query.emit(Query::parse(query_of(&hash)));
                 }
             })
         });

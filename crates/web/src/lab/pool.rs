@@ -8,7 +8,7 @@ use ndarray::{Array3, Array4, Axis};
 use super::images::{LECTURE_IMAGE, rgb_pattern};
 use super::kernel::Preset;
 use super::player::{Player, PlayerAction, SPEEDS};
-use super::query::{join, pairs, small};
+use crate::url::Query;
 
 /// A 4×4 feature map with distinct values (the classic max-pooling example).
 pub const EXAMPLE: [[f32; 4]; 4] = [
@@ -112,7 +112,7 @@ pub enum PoolAction {
     /// Jump to the step of output cell `[c, y, x]`.
     JumpTo([usize; 3]),
     /// The URL's query changed (a pasted or followed link): every setting is re-read.
-    Query(String),
+    Query(Query),
 }
 
 /// The computed pooling lab.
@@ -219,18 +219,18 @@ impl PoolSettings {
 
 impl PoolSettings {
     /// The query that restores these settings ("" for the defaults).
-    pub fn to_query(&self) -> String {
+    pub fn to_query(&self) -> Query {
         let d = PoolSettings::default();
-        let mut q: Vec<(&str, String)> = Vec::new();
+        let mut q = Query::new();
         if self.source != d.source {
-            q.push(("in", self.source.key().into()));
+            q.push("in", self.source.key());
         }
         if self.kind != d.kind {
             let key = KINDS
                 .iter()
                 .find(|(k, _, _)| *k == self.kind)
                 .map_or("max", |(_, key, _)| *key);
-            q.push(("op", key.into()));
+            q.push("op", key);
         }
         for (k, v, dv) in [
             ("f", self.window, d.window),
@@ -239,20 +239,19 @@ impl PoolSettings {
             ("i", self.player.step, d.player.step),
         ] {
             if v != dv {
-                q.push((k, v.to_string()));
+                q.push(k, v.to_string());
             }
         }
         if self.player.speed != d.player.speed {
-            q.push(("v", self.player.speed.to_string()));
+            q.push("v", self.player.speed.to_string());
         }
-        join(q)
+        q
     }
 
     /// Settings from a query; anything missing or malformed keeps its default.
-    pub fn from_query(query: &str) -> Self {
+    pub fn from_query(query: &Query) -> Self {
         let mut s = PoolSettings::default();
-        let pairs = pairs(query);
-        let get = |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let get = |key: &str| query.get(key);
         if let Some(src) = get("in").and_then(PoolSource::from_key) {
             s.source = src;
         }
@@ -261,8 +260,7 @@ impl PoolSettings {
         {
             s.kind = *kind;
         }
-        let num =
-            |key: &str, default: usize| get(key).and_then(|v| small(v, 16)).unwrap_or(default);
+        let num = |key: &str, default: usize| query.number(key, 16).unwrap_or(default);
         s.window = num("f", s.window);
         s.stride = num("s", s.stride);
         s.padding = num("p", s.padding);
@@ -293,14 +291,14 @@ mod tests {
 
     #[test]
     fn pool_settings_round_trip_and_garbage_is_ignored() {
-        assert_eq!(PoolSettings::default().to_query(), "");
+        assert!(PoolSettings::default().to_query().is_empty());
         let mut s = PoolSettings::default();
         s.apply(PoolAction::Kind(PoolKind::Average));
         s.apply(PoolAction::Window(3));
         s.apply(PoolAction::Stride(1));
         assert_eq!(PoolSettings::from_query(&s.to_query()), s);
         assert_eq!(
-            PoolSettings::from_query("f=x&s=&op=zzz&i=-1"),
+            PoolSettings::from_query(&Query::plain("f=x&s=&op=zzz&i=-1")),
             PoolSettings::default()
         );
     }
@@ -318,7 +316,7 @@ mod tests {
     fn a_new_query_replaces_every_setting() {
         let mut s = PoolSettings::default();
         s.apply(PoolAction::Window(3));
-        s.apply(PoolAction::Query("s=1&i=2".into()));
+        s.apply(PoolAction::Query(Query::plain("s=1&i=2")));
         assert_eq!(s.window, PoolSettings::default().window);
         assert_eq!(s.stride, 1);
         assert_eq!(s.player.step, 2);

@@ -16,71 +16,33 @@ mod state;
 mod table;
 mod totals;
 
-use gloo_events::EventListener;
-use wasm_bindgen::JsValue;
 use web_sys::Element;
 use yew::prelude::*;
 
+use crate::hooks::{initial_query, use_hash_query, use_query_sync};
 use crate::route::Route;
+use crate::url::Query;
 use comparison::Comparison;
 use controls::NetControls;
 use detail::LayerDetail;
 use diagram::BlockDiagram;
-use state::{ArchAction, ArchLab, LayerPath, default_input, query_of};
+use state::{ArchAction, ArchLab, LayerPath, default_input};
 use table::LayerTable;
 use totals::TotalsPanel;
-
-fn location_hash() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default()
-}
-
-/// Rewrites the hash's query without adding a history entry or firing `hashchange`. A plain
-/// `#/architectures` link stays plain while the page shows its defaults.
-fn write_query(query: &str) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let hash = location_hash();
-    if query_of(&hash).is_empty() && query == ArchLab::default().to_query() {
-        return;
-    }
-    let url = Route::Architectures.href_with(query);
-    if hash == url {
-        return;
-    }
-    if let Ok(history) = window.history() {
-        // Failing to update the URL only loses persistence; the page keeps working.
-        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
-    }
-}
 
 /// The architectures page.
 #[component]
 pub fn ArchitecturesPage() -> Html {
-    let lab = use_reducer(|| ArchLab::from_query(query_of(&location_hash())));
+    let lab = use_reducer(|| ArchLab::from_query(&initial_query()));
     let top = use_node_ref();
 
-    // The state → the URL.
+    // The state → the URL, and a followed or pasted link → the state.
+    use_query_sync(Route::Architectures, lab.to_query());
     {
-        let query = lab.to_query();
-        use_effect_with(query, |query| write_query(query));
-    }
-    // A followed or pasted link → the state.
-    {
-        let dispatch = lab.dispatcher();
-        use_effect_with((), move |_| {
-            let listener = web_sys::window().map(|window| {
-                EventListener::new(&window, "hashchange", move |_| {
-                    let hash = location_hash();
-                    if Route::from_hash(&hash) == Route::Architectures {
-                        dispatch.dispatch(ArchAction::Query(query_of(&hash).to_owned()));
-                    }
-                })
-            });
-            move || drop(listener)
+        let on_query = use_callback(lab.dispatcher(), |q: Query, d| {
+            d.dispatch(ArchAction::Query(q))
         });
+        use_hash_query(Route::Architectures, on_query);
     }
 
     let dispatch = lab.dispatcher();

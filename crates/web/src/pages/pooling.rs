@@ -19,6 +19,7 @@ use crate::lab::{
     fmt_num, planes,
 };
 use crate::route::Route;
+use crate::url::Query;
 
 /// The reducer state: the pooling lab's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,11 +83,10 @@ pub fn PoolingPage() -> Html {
     let s = &state.0;
     use_query_sync(Route::Pooling, s.to_query());
     {
-        let state = state.clone();
-        use_hash_query(
-            Route::Pooling,
-            Callback::from(move |q: String| state.dispatch(PoolAction::Query(q))),
-        );
+        let on_query = use_callback(state.dispatcher(), |q: Query, d| {
+            d.dispatch(PoolAction::Query(q))
+        });
+        use_hash_query(Route::Pooling, on_query);
     }
     let mut key = s.clone();
     key.player = Default::default();

@@ -133,7 +133,7 @@ enum ExportFor {
 /// Hands the weights (and an image) to the Classify page and opens it on them.
 fn open_in_classify(handoff: &Handoff, bytes: Vec<u8>, image: Option<HandedImage>) {
     handoff.give(bytes, image);
-    let href = Route::Classify.href_with(&ModelChoice::Trained.to_query());
+    let href = Route::Classify.href_with(&ModelChoice::Trained.to_query().encode());
     if let Some(w) = web_sys::window() {
         let _ = w.location().set_hash(&href);
     }

@@ -6,7 +6,7 @@ use convscope_core::data::DatasetKind;
 use convscope_core::format::thousands;
 
 use crate::agent::ModelSummary;
-use crate::lab::query::pairs;
+use crate::url::Query;
 
 /// Which model the page runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,11 +97,8 @@ impl ModelChoice {
 
     /// The choice a URL query names; a user's file cannot survive a reload, so anything
     /// but another shipped model or the trained network opens the MNIST model.
-    pub fn from_query(query: &str) -> Self {
-        let key = pairs(query)
-            .into_iter()
-            .find(|(k, _)| *k == "model")
-            .map(|(_, v)| v);
+    pub fn from_query(query: &Query) -> Self {
+        let key = query.get("model");
         Self::SHIPPED
             .into_iter()
             .chain([Self::Trained])
@@ -109,11 +106,11 @@ impl ModelChoice {
             .unwrap_or(Self::Mnist)
     }
 
-    /// The URL query for this choice ("" for the default).
-    pub fn to_query(&self) -> String {
+    /// The URL query for this choice (empty for the default).
+    pub fn to_query(&self) -> Query {
         match self {
-            Self::Mnist | Self::File(_) => String::new(),
-            shipped => format!("model={}", shipped.key()),
+            Self::Mnist | Self::File(_) => Query::new(),
+            shipped => Query::from_pairs([("model", shipped.key())]),
         }
     }
 }
@@ -166,7 +163,10 @@ mod tests {
         for c in ModelChoice::SHIPPED {
             assert_eq!(ModelChoice::from_query(&c.to_query()), c);
         }
-        assert_eq!(ModelChoice::from_query("model=nope"), ModelChoice::Mnist);
+        assert_eq!(
+            ModelChoice::from_query(&Query::plain("model=nope")),
+            ModelChoice::Mnist
+        );
         assert_eq!(
             ModelChoice::from_query(&ModelChoice::File("a.safetensors".into()).to_query()),
             ModelChoice::Mnist
@@ -177,7 +177,10 @@ mod tests {
             ModelChoice::from_query(&ModelChoice::Trained.to_query()),
             ModelChoice::Trained
         );
-        assert_eq!(ModelChoice::Trained.to_query(), "model=trained");
+        assert_eq!(
+            ModelChoice::Trained.to_query(),
+            Query::plain("model=trained")
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ use super::lenet::LenetChoice;
 use super::player::{Player, PlayerAction};
 use super::samples;
 use super::upload::{DEFAULT_UPLOAD_SIZE, Upload};
+use crate::url::Query;
 
 /// Sizes offered for the drawing grid.
 pub const DRAW_SIZES: [usize; 6] = [5, 7, 8, 12, 16, 28];
@@ -156,7 +157,7 @@ pub enum ConvAction {
     LenetFilter(LenetChoice, Kernel),
     /// The URL's query changed (a pasted or followed link): every URL setting is re-read;
     /// the upload, which is not in the URL, is kept.
-    Query(String),
+    Query(Query),
 }
 
 /// The lab's stepper: the input and the core's trace (cheap: it copies the input and the
@@ -232,11 +233,7 @@ impl ConvSettings {
                 self.upload = upload;
                 self.upload_size = upload_size;
                 // The step the link asks for, now that the upload (and so the size) is back.
-                let step = super::query::pairs(&q)
-                    .into_iter()
-                    .find(|(k, _)| *k == "i")
-                    .and_then(|(_, v)| v.parse().ok())
-                    .unwrap_or(0);
+                let step = q.number("i", usize::MAX).unwrap_or(0);
                 let len = self.step_count();
                 self.player.apply(PlayerAction::To(step), len);
             }

@@ -9,30 +9,30 @@ use crate::lab::hex;
 use crate::lab::kernel::MAX_KERNEL;
 use crate::lab::lenet::{self, LenetChoice};
 use crate::lab::player::SPEEDS;
-use crate::lab::query::{join, pairs, small};
+use crate::url::Query;
 
 impl ConvSettings {
-    /// The query that restores these settings ("" for the defaults).
-    pub fn to_query(&self) -> String {
+    /// The query that restores these settings (empty for the defaults).
+    pub fn to_query(&self) -> Query {
         let d = ConvSettings::default();
-        let mut q: Vec<(&str, String)> = Vec::new();
+        let mut q = Query::new();
         if self.input != d.input {
-            q.push(("in", self.input.key()));
+            q.push("in", self.input.key());
         }
         if self.draw_size != d.draw_size || self.drawn != d.drawn {
-            q.push(("n", self.draw_size.to_string()));
-            q.push(("draw", hex::from_bits(&self.drawn)));
+            q.push("n", self.draw_size.to_string());
+            q.push("draw", hex::from_bits(&self.drawn));
         }
         match self.preset {
-            Some(p) if p != Preset::Lecture => q.push(("kp", p.key().into())),
+            Some(p) if p != Preset::Lecture => q.push("kp", p.key()),
             Some(_) => {}
             None => {
-                q.push(("f", self.kernel.size.to_string()));
+                q.push("f", self.kernel.size.to_string());
                 let values: Vec<String> = self.kernel.values.iter().map(f32::to_string).collect();
-                q.push(("k", values.join(",")));
+                q.push("k", values.join("_"));
                 if let Some(l) = self.lenet {
-                    q.push(("lk", LenetChoice::key(l.model, l.filter)));
-                    q.push(("lb", l.bias.to_string()));
+                    q.push("lk", LenetChoice::key(l.model, l.filter));
+                    q.push("lb", l.bias.to_string());
                 }
             }
         }
@@ -46,38 +46,35 @@ impl ConvSettings {
         ];
         for (k, v, dv) in nums {
             if v != dv {
-                q.push((k, v.to_string()));
+                q.push(k, v.to_string());
             }
         }
         if self.player.speed != d.player.speed {
-            q.push(("v", self.player.speed.to_string()));
+            q.push("v", self.player.speed.to_string());
         }
         if self.activation != d.activation {
-            q.push(("act", self.activation.key().into()));
+            q.push("act", self.activation.key());
         }
         if self.transposed {
-            q.push(("mode", "transposed".into()));
+            q.push("mode", "transposed");
         }
         let names = ["cw", "cf", "cs", "cp", "cd"];
         for (i, name) in names.into_iter().enumerate() {
             if self.calc.fields[i] != d.calc.fields[i] {
-                q.push((name, self.calc.fields[i].clone()));
+                q.push(name, self.calc.fields[i].clone());
             }
         }
-        join(q)
+        q
     }
 
     /// Settings from a query; anything missing or malformed keeps its default.
-    pub fn from_query(query: &str) -> Self {
+    pub fn from_query(query: &Query) -> Self {
         let mut s = ConvSettings::default();
-        let pairs = pairs(query);
-        let get = |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        let get = |key: &str| query.get(key);
         if let Some(i) = get("in").and_then(InputSource::from_key) {
             s.input = i;
         }
-        if let Some(n) = get("n")
-            .and_then(|v| small(v, 64))
-            .filter(|n| DRAW_SIZES.contains(n))
+        if let Some(n) = query.number("n", 64).filter(|n| DRAW_SIZES.contains(n))
             && let Some(bits) = get("draw").and_then(|h| hex::to_bits(h, n * n))
         {
             s.draw_size = n;
@@ -87,9 +84,11 @@ impl ConvSettings {
             s.preset = Some(p);
             s.kernel = p.kernel();
         }
-        if let (Some(f), Some(k)) = (get("f").and_then(|v| small(v, MAX_KERNEL)), get("k")) {
+        if let (Some(f), Some(k)) = (query.number("f", MAX_KERNEL), get("k")) {
             let values: Option<Vec<f32>> = k
-                .split(',')
+                // `_` since the URL is written by URLSearchParams (which would escape `,`);
+                // links written before with `,` still read.
+                .split(['_', ','])
                 .map(|v| v.parse::<f32>().ok().filter(|x| x.is_finite()))
                 .collect();
             if let Some(values) = values.filter(|v| f > 0 && v.len() == f * f) {
@@ -111,11 +110,7 @@ impl ConvSettings {
                 }
             }
         }
-        let num = |key: &str, default: usize| {
-            get(key)
-                .and_then(|v| small(v, MAX_HYPER))
-                .unwrap_or(default)
-        };
+        let num = |key: &str, default: usize| query.number(key, MAX_HYPER).unwrap_or(default);
         s.stride = num("s", s.stride);
         s.padding = num("p", s.padding);
         s.dilation = num("dil", s.dilation);
@@ -151,8 +146,11 @@ mod tests {
 
     #[test]
     fn defaults_write_an_empty_query() {
-        assert_eq!(ConvSettings::default().to_query(), "");
-        assert_eq!(ConvSettings::from_query(""), ConvSettings::default());
+        assert!(ConvSettings::default().to_query().is_empty());
+        assert_eq!(
+            ConvSettings::from_query(&Query::new()),
+            ConvSettings::default()
+        );
     }
 
     #[test]
@@ -170,7 +168,8 @@ mod tests {
         s.apply(ConvAction::Player(crate::lab::PlayerAction::To(3)));
         s.calc.fields[0] = "32".into();
         let q = s.to_query();
-        assert_eq!(ConvSettings::from_query(&q), s, "{q}");
+        assert_eq!(ConvSettings::from_query(&q), s, "{q:?}");
+        assert_eq!(q.get("k"), Some("1_-0.5_0.11111111_2"));
         let mut s = ConvSettings::default();
         s.apply(ConvAction::Preset(Preset::SobelX));
         s.apply(ConvAction::Transposed(true));

@@ -130,7 +130,7 @@ fn a_restored_upload_keeps_the_input_the_url_chose() {
     s.apply(ConvAction::RestoreUpload(upload(8)));
     assert_eq!(s.input, InputSource::Lecture);
     assert_eq!(s.upload_size, 8);
-    s.apply(ConvAction::Query("in=upload&i=20".into()));
+    s.apply(ConvAction::Query(Query::plain("in=upload&i=20")));
     assert_eq!(s.input, InputSource::Upload);
     assert_eq!(
         s.player.step, 20,
@@ -144,12 +144,12 @@ fn a_new_query_replaces_every_url_setting() {
     let mut s = ConvSettings::default();
     s.apply(ConvAction::Stride(2));
     s.apply(ConvAction::Activation(ActivationChoice::Tanh));
-    s.apply(ConvAction::Query("p=1&kp=sobelx".into()));
+    s.apply(ConvAction::Query(Query::plain("p=1&kp=sobelx")));
     assert_eq!(s.stride, 1);
     assert_eq!(s.padding, 1);
     assert_eq!(s.activation, ActivationChoice::Sigmoid);
     assert_eq!(s.preset, Some(Preset::SobelX));
-    s.apply(ConvAction::Query(String::new()));
+    s.apply(ConvAction::Query(Query::new()));
     assert_eq!(s, ConvSettings::default());
 }
 

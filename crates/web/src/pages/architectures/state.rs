@@ -9,6 +9,8 @@ use std::rc::Rc;
 use convscope_core::arch::{LayerReport, NetworkReport, Volume, zoo};
 use yew::Reducible;
 
+use crate::url::Query;
+
 /// The network the page opens with: the lecture's AlexNet table.
 pub const DEFAULT_NET: &str = "alexnet_lecture";
 
@@ -136,7 +138,7 @@ pub enum ArchAction {
     /// Close every residual block.
     CollapseAll,
     /// The URL's query changed (a pasted or followed link): apply its network and input.
-    Query(String),
+    Query(Query),
 }
 
 /// The zoo's canonical name for `name` (ignoring case, `-`, `_` and spaces).
@@ -199,43 +201,6 @@ pub fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
     groups
 }
 
-/// `key=value` pairs of a query string.
-fn pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-}
-
-/// The query part of a location hash (`#/architectures?net=vgg16` → `net=vgg16`).
-pub fn query_of(hash: &str) -> &str {
-    hash.split_once('?').map_or("", |(_, q)| q)
-}
-
-/// Undoes the percent-encoding a browser may apply to `×` or spaces in a hash.
-fn decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = (bytes[i] == b'%')
-            .then(|| value.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl ArchLab {
     /// The page for `net` (falling back to [`DEFAULT_NET`]) at `input` (falling back to the
     /// network's own size).
@@ -262,18 +227,10 @@ impl ArchLab {
     }
 
     /// The page a URL query describes; unknown networks and missing keys take defaults.
-    pub fn from_query(query: &str) -> Self {
-        let mut net = DEFAULT_NET.to_owned();
-        let (mut input, mut layer) = (None, None);
-        for (key, value) in pairs(query) {
-            match key {
-                "net" => net = decode(value),
-                "input" => input = Some(decode(value)),
-                "layer" => layer = Some(decode(value)),
-                _ => {}
-            }
-        }
-        let lab = Self::new(&net, input.as_deref());
+    pub fn from_query(query: &Query) -> Self {
+        let net = query.get("net").unwrap_or(DEFAULT_NET);
+        let layer = query.get("layer").map(str::to_owned);
+        let lab = Self::new(net, query.get("input"));
         let path = lab
             .report
             .as_deref()
@@ -286,27 +243,31 @@ impl ArchLab {
     }
 
     /// The query that restores the network, input and selected layer
-    /// (`net=vgg16&input=224x224x3&layer=conv1_1`). An input that parses is written even if it
-    /// breaks a layer, so a reload shows the same message.
-    pub fn to_query(&self) -> String {
+    /// (`net=vgg16&input=224x224x3&layer=conv1_1`); empty while the page shows its defaults
+    /// (a plain `#/architectures` link stays plain). An input that parses is written even if
+    /// it breaks a layer, so a reload shows the same message.
+    pub fn to_query(&self) -> Query {
         let input = self
             .input_text
             .parse::<Volume>()
             .ok()
             .or_else(|| self.report.as_ref().map(|r| r.input))
             .or_else(|| default_input(self.net));
-        let mut query = match input {
-            Some(v) => format!("net={}&input={v}", self.net),
-            None => format!("net={}", self.net),
-        };
         let selected = self
             .report
             .as_deref()
             .zip(self.selected)
             .and_then(|(report, path)| path.full_name(report));
+        let mut query = Query::new();
+        if self.net == DEFAULT_NET && input == default_input(self.net) && selected.is_none() {
+            return query;
+        }
+        query.push("net", self.net);
+        if let Some(v) = input {
+            query.push("input", v.to_string());
+        }
         if let Some(name) = selected {
-            query.push_str("&layer=");
-            query.push_str(&name.replace(' ', "%20"));
+            query.push("layer", name);
         }
         query
     }
@@ -456,15 +417,22 @@ mod tests {
         let lab = ArchLab::default()
             .apply(ArchAction::PickNet("ResNet-50".into()))
             .apply(ArchAction::EditInput("320x320x3".into()));
-        assert_eq!(lab.to_query(), "net=resnet50&input=320x320x3");
+        assert_eq!(lab.to_query(), Query::plain("net=resnet50&input=320x320x3"));
+        assert!(
+            ArchLab::default().to_query().is_empty(),
+            "defaults: a bare link"
+        );
         let back = ArchLab::from_query(&lab.to_query());
         assert_eq!(
             (back.net, back.input_text.as_str()),
             ("resnet50", "320x320x3")
         );
         assert_eq!(back.problem, None);
-        // Dashes, percent-encoding and a leading `?` are accepted.
-        let dashed = ArchLab::from_query("?net=alexnet-lecture&input=227%C3%97227%C3%973");
+        // Dashes and `×` are accepted (the browser decodes the percent-encoding).
+        let dashed = ArchLab::from_query(&Query::from_pairs([
+            ("net", "alexnet-lecture"),
+            ("input", "227×227×3"),
+        ]));
         assert_eq!(dashed.net, "alexnet_lecture");
         assert_eq!(dashed.problem, None);
     }
@@ -474,16 +442,20 @@ mod tests {
         let lab = ArchLab::default().apply(ArchAction::Select(LayerPath::top(1)));
         assert_eq!(
             lab.to_query(),
-            "net=alexnet_lecture&input=227x227x3&layer=MAX%20POOL1"
+            Query::from_pairs([
+                ("net", "alexnet_lecture"),
+                ("input", "227x227x3"),
+                ("layer", "MAX POOL1")
+            ])
         );
         assert_eq!(ArchLab::from_query(&lab.to_query()).selected, lab.selected);
-        let inner = ArchLab::from_query("net=resnet50&layer=layer4.0.downsample.1");
+        let inner = ArchLab::from_query(&Query::plain("net=resnet50&layer=layer4.0.downsample.1"));
         assert_eq!(
             inner.selected,
             Some(LayerPath::inner(17, Branch::Shortcut, 1))
         );
         assert!(inner.expanded.contains(&17));
-        let unknown = ArchLab::from_query("net=resnet50&layer=nope");
+        let unknown = ArchLab::from_query(&Query::plain("net=resnet50&layer=nope"));
         assert_eq!(unknown.selected, None);
     }
 
@@ -504,7 +476,10 @@ mod tests {
             Some(Volume::new(227, 227, 3))
         );
         // It survives a reload: the query keeps the breaking size.
-        assert_eq!(lab.to_query(), "net=alexnet_lecture&input=60x60x3");
+        assert_eq!(
+            lab.to_query(),
+            Query::plain("net=alexnet_lecture&input=60x60x3")
+        );
         assert_eq!(ArchLab::from_query(&lab.to_query()).problem, Some(problem));
     }
 
@@ -514,7 +489,7 @@ mod tests {
         let message = lab.problem.map(|p| p.message).unwrap_or_default();
         assert!(message.contains("expected HxWxC"), "{message}");
         assert!(lab.report.is_some());
-        let lab = ArchLab::from_query("net=nonsense&input=banana");
+        let lab = ArchLab::from_query(&Query::plain("net=nonsense&input=banana"));
         assert_eq!(lab.net, DEFAULT_NET);
         assert!(lab.problem.is_some());
     }

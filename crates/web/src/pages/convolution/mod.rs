@@ -33,9 +33,10 @@ use crate::components::{Calculator, VolumeFormula};
 use crate::hooks::{initial_query, use_hash_query, use_player_drive, use_query_sync};
 use crate::lab::conv::{MapsJob, Plane, TransposedError};
 use crate::lab::{
-    ColorScale, ConvAction, ConvLab, ConvSettings, PlayerAction, TransposedLab, planes,
+    ColorScale, ConvAction, ConvLab, ConvSettings, InputSource, PlayerAction, TransposedLab, planes,
 };
 use crate::route::Route;
+use crate::url::Query;
 use controls::Controls;
 pub use maps::WorkerMaps;
 use maps::use_worker_maps;
@@ -77,8 +78,9 @@ pub struct Lab {
     pub id: u64,
     /// The stepper, or why the layer cannot run.
     pub stepper: Result<Stepper, TransposedError>,
-    /// The input's planes, one per channel.
-    pub inputs: Vec<Plane>,
+    /// The input's planes, one per channel (shared with the earlier settings' while the
+    /// input is unchanged, so editing the kernel does not redraw the input).
+    pub inputs: Rc<Vec<Plane>>,
     /// The scale fitted to the input.
     pub in_scale: ColorScale,
     /// The whole layer for the worker (none when it cannot run).
@@ -86,8 +88,7 @@ pub struct Lab {
 }
 
 impl Lab {
-    fn new(s: &ConvSettings) -> Self {
-        let input = s.input_tensor().index_axis_move(ndarray::Axis(0), 0);
+    fn new(s: &ConvSettings, inputs: &Input) -> Self {
         let stepper = if s.transposed {
             s.build_transposed()
                 .map(|l| Stepper::Transposed(Box::new(l)))
@@ -101,10 +102,37 @@ impl Lab {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             job: stepper.is_ok().then(|| Rc::new(s.maps_job())),
             stepper,
-            in_scale: ColorScale::fit(input.iter()),
-            inputs: planes(&input),
+            in_scale: inputs.scale,
+            inputs: inputs.planes.clone(),
         }
     }
+}
+
+/// The input's planes and scale, computed when the input changes.
+#[derive(Debug)]
+struct Input {
+    planes: Rc<Vec<Plane>>,
+    scale: ColorScale,
+}
+
+impl Input {
+    fn new(s: &ConvSettings) -> Self {
+        let input = s.input_tensor().index_axis_move(ndarray::Axis(0), 0);
+        Self {
+            scale: ColorScale::fit(input.iter()),
+            planes: Rc::new(planes(&input)),
+        }
+    }
+}
+
+/// The settings the input depends on (the upload compared by identity).
+fn input_key(s: &ConvSettings) -> (InputSource, usize, Vec<bool>, Option<ByPtr<Vec<u8>>>) {
+    (
+        s.input,
+        s.draw_size,
+        s.drawn.clone(),
+        s.upload.as_ref().map(|u| ByPtr(u.pixels.clone())),
+    )
 }
 
 /// The settings that change what is computed (not the step or the calculator).
@@ -138,7 +166,7 @@ pub fn ConvolutionPage() -> Html {
     let s = &state.0;
     use_query_sync(Route::Convolution, s.to_query());
     {
-        let on_query = use_callback(dispatch.clone(), |q: String, d| {
+        let on_query = use_callback(dispatch.clone(), |q: Query, d| {
             d.dispatch(ConvAction::Query(q))
         });
         use_hash_query(Route::Convolution, on_query);
@@ -158,7 +186,11 @@ pub fn ConvolutionPage() -> Html {
     }
     let lenet = lenet::use_lenet_presets();
     let layer = use_memo(compute_key(s), |k| k.clone());
-    let lab = use_memo(layer.clone(), |k| Lab::new(k));
+    let input = use_memo(input_key(s), |_| Input::new(s));
+    let lab = {
+        let input = input.clone();
+        use_memo(layer.clone(), move |k| Lab::new(k, &input))
+    };
     let reply = use_worker_maps(lab.job.clone());
 
     let on_player = use_callback(dispatch.clone(), |a: PlayerAction, d| {
