@@ -32,6 +32,8 @@ pub const MAX_ALLOC: u64 = 64 * 1024 * 1024;
 pub const INK_THRESHOLD: f32 = 0.1;
 /// Longest side of the intermediate images kept for display.
 pub const STAGE_MAX_SIDE: u32 = 256;
+/// The box a digit's ink is scaled to fit, as MNIST's were (20×20 inside the 28×28 frame).
+pub const DIGIT_BOX: usize = 20;
 
 /// How the object is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,7 +285,7 @@ pub fn preprocess_luma(gray: GrayImage, style: Style) -> Result<Preprocessed, Pr
     let cropped = image::imageops::crop_imm(&cleaned_buf, x0 as u32, y0 as u32, cw, ch).to_image();
     // Fit the longer side into `fit` pixels.
     let fit = match style {
-        Style::Digit => 20.0,
+        Style::Digit => DIGIT_BOX as f64,
         Style::Object => IMAGE_SIZE as f64,
     };
     let s = fit / f64::from(cw.max(ch));

@@ -6,7 +6,7 @@
 //! COOP/COEP) get a 5 µs clock in Chromium and each run is timed alone; otherwise the clock
 //! is coarse (100 µs) and each timed sample is the mean of 10 consecutive runs.
 
-use convscope_core::data::IMAGE_PIXELS;
+use convscope_core::data::{IMAGE_PIXELS, IMAGE_SIZE};
 use serde::{Deserialize, Serialize};
 
 use super::classify::{self, ClassifyInput};
@@ -37,8 +37,11 @@ pub struct SpeedReport {
 fn ring() -> Vec<f32> {
     (0..IMAGE_PIXELS)
         .map(|i| {
-            let (y, x) = ((i / 28) as f32 - 13.5, (i % 28) as f32 - 13.5);
-            let r = (x * x / 49.0 + y * y / 100.0).sqrt();
+            let c = (IMAGE_SIZE as f32 - 1.0) / 2.0;
+            let (y, x) = ((i / IMAGE_SIZE) as f32 - c, (i % IMAGE_SIZE) as f32 - c);
+            // An ellipse a quarter and a third of the side across.
+            let (a, b) = (IMAGE_SIZE as f32 / 4.0, IMAGE_SIZE as f32 / 2.8);
+            let r = (x * x / (a * a) + y * y / (b * b)).sqrt();
             if (0.75..1.0).contains(&r) { 1.0 } else { 0.0 }
         })
         .collect()

@@ -8,7 +8,7 @@ use yew::prelude::*;
 use crate::lab::Kernel;
 use crate::lab::Preset;
 use crate::lab::kernel::MAX_KERNEL;
-use crate::lab::lenet::{FILTERS, LenetChoice, LenetLoad, LenetModel};
+use crate::lab::lenet::{LenetChoice, LenetLoad, LenetModel};
 
 /// Props of [`KernelEditor`].
 #[derive(Debug, Clone, Properties, PartialEq)]
@@ -150,9 +150,15 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
                                 LenetLoad::Ready(_) => "",
                             };
                             let ready = matches!(load, LenetLoad::Ready(_));
+                            // The file says how many filters there are; until it is read,
+                            // one placeholder (disabled) stands for them.
+                            let count = match load {
+                                LenetLoad::Ready(f) => f.count(),
+                                _ => 1,
+                            };
                             html! {
                                 <optgroup label={format!("LeNet conv1, learned on {}{status}", model.dataset())}>
-                                    { for (0..FILTERS).map(|f| {
+                                    { for (0..count).map(|f| {
                                         let selected = props.lenet_choice.is_some_and(|c| c.model == *model && c.filter == f);
                                         html! {
                                             <option value={LenetChoice::key(*model, f)} disabled={!ready} {selected}>

@@ -1,14 +1,10 @@
-//! The shipped LeNet-5 models' learned first-layer filters as kernel presets: six 5×5
-//! filters per model, every value read from `models/lenet-*.safetensors` (by the worker).
+//! The shipped LeNet-5 models' learned first-layer filters as kernel presets: every filter
+//! of conv1 (six 5×5 ones in the shipped files), its shape and values read from
+//! `models/lenet-*.safetensors` by the worker.
 
 use std::rc::Rc;
 
 use super::kernel::Kernel;
-
-/// Filters in LeNet's conv1.
-pub const FILTERS: usize = 6;
-/// Side of a conv1 filter.
-pub const SIDE: usize = 5;
 
 /// A shipped model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,7 +60,7 @@ impl LenetModel {
 pub struct LenetChoice {
     /// The model.
     pub model: LenetModel,
-    /// Filter index 0..6.
+    /// Filter index (0-based).
     pub filter: usize,
     /// conv1's bias for that filter.
     pub bias: f32,
@@ -79,41 +75,59 @@ impl LenetChoice {
     /// Parses [`LenetChoice::key`] into `(model, filter)`.
     pub fn parse_key(key: &str) -> Option<(LenetModel, usize)> {
         let (model, filter) = key.strip_prefix("lenet-")?.rsplit_once('-')?;
-        let filter = filter.parse().ok().filter(|&f| f < FILTERS)?;
-        Some((LenetModel::from_key(model)?, filter))
+        Some((LenetModel::from_key(model)?, filter.parse().ok()?))
     }
 }
 
-/// conv1 of one model: `[6, 1, 5, 5]` weights and `[6]` biases.
+/// conv1 of one model: `[K, 1, F, F]` weights and `[K]` biases, as the file has them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conv1Filters {
+    /// `[K, 1, F, F]`.
+    shape: [usize; 4],
     weight: Vec<f32>,
     bias: Vec<f32>,
 }
 
 impl Conv1Filters {
-    /// From the worker's model summary (`conv1_weight` row-major `[6, 1, 5, 5]`).
+    /// From the worker's model summary (`shape` and row-major `weight` of conv1, its bias).
     ///
     /// # Errors
-    /// When the lengths are not 150 and 6.
-    pub fn new(weight: Vec<f32>, bias: Vec<f32>) -> Result<Self, String> {
-        if weight.len() != FILTERS * SIDE * SIDE || bias.len() != FILTERS {
+    /// When conv1 does not read one channel through square filters, or the lengths do not
+    /// match the shape.
+    pub fn new(shape: [usize; 4], weight: Vec<f32>, bias: Vec<f32>) -> Result<Self, String> {
+        let [k, c, fh, fw] = shape;
+        if c != 1 || fh != fw || k == 0 {
             return Err(format!(
-                "conv1 has {} weights and {} biases, expected {} and {FILTERS}",
-                weight.len(),
-                bias.len(),
-                FILTERS * SIDE * SIDE
+                "conv1's weight is {shape:?}: the lab's kernels are square filters over one channel"
             ));
         }
-        Ok(Self { weight, bias })
+        if weight.len() != k * fh * fw || bias.len() != k {
+            return Err(format!(
+                "conv1 has {} weights and {} biases, expected {} and {k} for {shape:?}",
+                weight.len(),
+                bias.len(),
+                k * fh * fw
+            ));
+        }
+        Ok(Self {
+            shape,
+            weight,
+            bias,
+        })
     }
 
-    /// Filter `i` as a 5×5 kernel with its bias.
+    /// K, the number of filters.
+    pub fn count(&self) -> usize {
+        self.shape[0]
+    }
+
+    /// Filter `i` as an F×F kernel with its bias.
     pub fn filter(&self, i: usize) -> Option<(Kernel, f32)> {
-        let values = self.weight.get(i * SIDE * SIDE..(i + 1) * SIDE * SIDE)?;
+        let side = self.shape[2];
+        let values = self.weight.get(i * side * side..(i + 1) * side * side)?;
         Some((
             Kernel {
-                size: SIDE,
+                size: side,
                 values: values.to_vec(),
             },
             *self.bias.get(i)?,
@@ -182,24 +196,38 @@ mod tests {
     #[test]
     fn keys_round_trip_and_filters_are_sliced_in_order() {
         for m in LenetModel::ALL {
-            for f in 0..FILTERS {
+            for f in 0..6 {
                 assert_eq!(
                     LenetChoice::parse_key(&LenetChoice::key(m, f)),
                     Some((m, f))
                 );
             }
         }
-        assert_eq!(LenetChoice::parse_key("lenet-mnist-6"), None);
+        assert_eq!(LenetChoice::parse_key("lenet-mnist-x"), None);
         assert_eq!(LenetChoice::parse_key("lenet-cifar-0"), None);
         assert_eq!(LenetModel::Mnist.label(2), "LeNet conv1 #3 (MNIST)");
         let w: Vec<f32> = (0..150).map(|i| i as f32).collect();
-        let c = Conv1Filters::new(w, vec![0.5; 6]).expect("valid");
+        let c = Conv1Filters::new([6, 1, 5, 5], w, vec![0.5; 6]).expect("valid");
+        assert_eq!(c.count(), 6);
         let (k, b) = c.filter(1).expect("filter 1");
         assert_eq!(k.size, 5);
         assert_eq!(k.values[0], 25.0);
         assert_eq!(b, 0.5);
         assert!(c.filter(6).is_none());
-        assert!(Conv1Filters::new(vec![0.0; 10], vec![0.0; 6]).is_err_and(|e| e.contains("10")));
+        assert!(
+            Conv1Filters::new([6, 1, 5, 5], vec![0.0; 10], vec![0.0; 6])
+                .is_err_and(|e| e.contains("10"))
+        );
+        assert!(
+            Conv1Filters::new([6, 3, 5, 5], vec![0.0; 450], vec![0.0; 6])
+                .is_err_and(|e| e.contains("one channel"))
+        );
+        // Another network's conv1: 16 filters of 3×3.
+        let c = Conv1Filters::new([16, 1, 3, 3], vec![1.0; 144], vec![0.0; 16]).expect("valid");
+        assert_eq!(
+            (c.count(), c.filter(15).map(|(k, _)| k.size)),
+            (16, Some(3))
+        );
     }
 
     #[test]
@@ -207,7 +235,8 @@ mod tests {
         let mut p = LenetPresets::default();
         assert!(p.choose(LenetModel::Mnist, 0).is_none(), "still loading");
         let w: Vec<f32> = (0..150).map(|i| i as f32 * 0.5).collect();
-        let c = Conv1Filters::new(w, (0..6).map(|i| i as f32).collect()).expect("valid");
+        let c =
+            Conv1Filters::new([6, 1, 5, 5], w, (0..6).map(|i| i as f32).collect()).expect("valid");
         p.set(LenetModel::Mnist, LenetLoad::Ready(Rc::new(c)));
         p.set(LenetModel::Fashion, LenetLoad::Failed("HTTP 404".into()));
         let (choice, k) = p.choose(LenetModel::Mnist, 5).expect("ready");

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::lab::hex;
 use crate::lab::kernel::MAX_KERNEL;
-use crate::lab::lenet::{self, LenetChoice};
+use crate::lab::lenet::LenetChoice;
 use crate::lab::player::SPEEDS;
 use crate::url::Query;
 
@@ -100,8 +100,7 @@ impl ConvSettings {
                     get("lb")
                         .and_then(|v| v.parse::<f32>().ok())
                         .filter(|b| b.is_finite()),
-                ) && f == lenet::SIDE
-                {
+                ) {
                     s.lenet = Some(LenetChoice {
                         model,
                         filter,

@@ -3,6 +3,7 @@
 
 use std::rc::Rc;
 
+use convscope_core::data::IMAGE_SIZE;
 use yew::prelude::*;
 
 use crate::components::MatrixCanvas;
@@ -51,7 +52,7 @@ pub fn SampleGallery(props: &SampleGalleryProps) -> Html {
                 aria-pressed={selected.to_string()}
                 title={format!("test image #{}, true label: {name} ({said})", s.test_index)}
                 onclick={move |_| on_pick.emit(i)}>
-                <MatrixCanvas values={s.pixels.clone()} rows={28} cols={28} size={42.0}
+                <MatrixCanvas values={s.pixels.clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={42.0}
                     label={format!("sample {i}: {name}")} />
                 <span class="sample-label">{ name }</span>
                 <span class="sample-mark" aria-hidden="true">{ mark }</span>

@@ -3,6 +3,8 @@
 
 use std::rc::Rc;
 
+use convscope_core::data::IMAGE_SIZE;
+use convscope_core::preprocess::DIGIT_BOX;
 use yew::prelude::*;
 
 use crate::agent::{Stage, Stages};
@@ -52,6 +54,15 @@ impl StagePixels {
 
 const SIZE: f64 = 96.0;
 
+/// "scaled to 20×20 box" (digits) or "scaled to fit 28×28" (objects), from the core's sizes.
+fn scaled_caption(style: &str) -> String {
+    if style == "digit" {
+        format!("scaled to {DIGIT_BOX}×{DIGIT_BOX} box")
+    } else {
+        format!("scaled to fit {IMAGE_SIZE}×{IMAGE_SIZE}")
+    }
+}
+
 fn stage(
     title: &str,
     s: &Stage,
@@ -98,25 +109,27 @@ pub fn PreprocessView(props: &PreprocessViewProps) -> Html {
             <p class="muted small stage-note">{"A test image is already the network's input: 28×28, white ink on black, centred."}</p>
         },
     };
-    let stages = props.stages.as_ref().zip((*pixels).as_ref()).map(|(s, StagePixels([gray, clean, crop, scaled]))| {
-        let note = if s.inverted {
-            "inverted (light background), cleaned"
-        } else {
-            "cleaned (dark background kept)"
-        };
-        html! {
-            <>
-                { stage("grayscale", &s.grayscale, gray, None, "stage-grayscale") }
-                { arrow.clone() }
-                { stage(note, &s.cleaned, clean, Some(s.bounding_box), "stage-cleaned") }
-                { arrow.clone() }
-                { stage("cropped to the ink", &s.cropped, crop, None, "stage-cropped") }
-                { arrow.clone() }
-                { stage(if s.style == "digit" { "scaled to 20×20 box" } else { "scaled to fit 28×28" }, &s.scaled, scaled, None, "stage-scaled") }
-                { arrow.clone() }
-            </>
-        }
-    });
+    let stages = props.stages.as_ref().zip((*pixels).as_ref()).map(
+        |(s, StagePixels([gray, clean, crop, scaled]))| {
+            let note = if s.inverted {
+                "inverted (light background), cleaned"
+            } else {
+                "cleaned (dark background kept)"
+            };
+            html! {
+                <>
+                    { stage("grayscale", &s.grayscale, gray, None, "stage-grayscale") }
+                    { arrow.clone() }
+                    { stage(note, &s.cleaned, clean, Some(s.bounding_box), "stage-cleaned") }
+                    { arrow.clone() }
+                    { stage("cropped to the ink", &s.cropped, crop, None, "stage-cropped") }
+                    { arrow.clone() }
+                    { stage(&scaled_caption(&s.style), &s.scaled, scaled, None, "stage-scaled") }
+                    { arrow.clone() }
+                </>
+            }
+        },
+    );
     html! {
         <div class="stages" data-testid="stages"
             data-inverted={props.stages.as_ref().map(|s| s.inverted.to_string())}>
@@ -124,9 +137,9 @@ pub fn PreprocessView(props: &PreprocessViewProps) -> Html {
             if props.stages.is_some() && props.original != Original::Pad { { arrow.clone() } }
             { stages }
             <figure class="stage-fig" data-testid="stage-input">
-                <MatrixCanvas values={props.input.clone()} rows={28} cols={28} size={SIZE}
-                    label="the network's 28×28 input" />
-                <figcaption>{"network input"}<br/><span class="muted">{"28×28"}</span></figcaption>
+                <MatrixCanvas values={props.input.clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={SIZE}
+                    label={format!("the network's {IMAGE_SIZE}×{IMAGE_SIZE} input")} />
+                <figcaption>{"network input"}<br/><span class="muted">{ format!("{IMAGE_SIZE}×{IMAGE_SIZE}") }</span></figcaption>
             </figure>
         </div>
     }

@@ -36,7 +36,7 @@ async fn load(runner: &UseOneshotRunnerHandle<CoreTask>, model: LenetModel) -> L
             let filters = summary
                 .conv("conv1")
                 .ok_or_else(|| format!("{} has no conv1", model.url()))
-                .and_then(|c| Conv1Filters::new(c.weight.clone(), c.bias.clone()));
+                .and_then(|c| Conv1Filters::new(c.shape, c.weight.clone(), c.bias.clone()));
             match filters {
                 Ok(f) => LenetLoad::Ready(Rc::new(f)),
                 Err(e) => LenetLoad::Failed(e),
