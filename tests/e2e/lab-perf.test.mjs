@@ -135,3 +135,27 @@ test('while the player runs, the page renders once per step, and the maps are no
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('transposed mode: the worker computes the largest pictures the lab draws; the time is on the page', async () => {
+  const { page, errors } = await openPage(browser.context);
+  // A 28×28 sample spread 16 apart, a 3×3 kernel dilated 16: maps of 465×465.
+  const figures = [];
+  for (const k of [1, 2, 4]) {
+    await page.goto(`${BASE_URL}#/convolution?in=mnist0&mode=transposed&s=16&dil=16&kf=${k}`);
+    await page.reload();
+    const stage = page.getByTestId('transposed-stage');
+    const refused = page.getByTestId('lab-error');
+    await Promise.race([stage.waitFor({ timeout: 20000 }), refused.waitFor({ timeout: 20000 })]);
+    if (await refused.isVisible()) {
+      figures.push(`K = ${k}: refused (${(await refused.textContent()).trim()})`);
+      continue;
+    }
+    await page.waitForFunction(() => document.querySelector('[data-testid="transposed-stage"]')?.dataset.maps === 'fresh', null, { timeout: 20000 });
+    const millis = await page.getByTestId('maps-status').getAttribute('data-millis');
+    assert.match(await page.getByTestId('transposed-dims').textContent(), new RegExp(`465×465×${k}`));
+    figures.push(`K = ${k} (${(k * 465 * 465).toLocaleString('en')} values): ${millis} ms in the worker`);
+  }
+  console.log(`# transposed maps: ${figures.join('; ')}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

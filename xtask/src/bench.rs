@@ -418,7 +418,7 @@ fn rate_cell(e: &Value, key: &str) -> String {
 
 /// A non-negative figure rounded to an integer, with thousands separated by commas.
 fn thousands(x: f64) -> String {
-    convscope_core::arch::thousands(x.round().max(0.0) as u64)
+    convscope_core::format::thousands(x.round().max(0.0) as u64)
 }
 
 /// Speeds (higher is better) of an engine's three figures: 1/latency, images/s, images/s.

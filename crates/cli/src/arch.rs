@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use convscope_core::arch::{LayerReport, NetworkReport, thousands, zoo};
+use convscope_core::arch::{LayerReport, NetworkReport, zoo};
+use convscope_core::format::thousands;
 
 /// One row of the text table before alignment.
 struct Row {

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use convscope_core::arch::{thousands, zoo};
+use convscope_core::arch::zoo;
 use convscope_core::data::DatasetKind;
+use convscope_core::format::thousands;
 use convscope_core::nn::run::{AugmentKind, OptimizerKind, Run, RunConfig, Schedule};
 use convscope_core::weights::{ModelMetadata, to_safetensors};
 use convscope_core::{Activation, PoolKind};

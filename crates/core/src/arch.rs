@@ -36,7 +36,6 @@ mod text;
 mod volume;
 pub mod zoo;
 
-pub use crate::format::thousands;
 pub use error::{ArchError, LayerError};
 pub use eval::{LayerReport, NetworkReport, ReceptiveField, Totals, Window};
 pub use formula::{LayerFormulas, formulas};

@@ -135,7 +135,7 @@ mod arch {
                         l.name
                     );
                 }
-                let total = convscope_core::arch::thousands(l.params);
+                let total = convscope_core::format::thousands(l.params);
                 assert!(
                     f.params.ends_with(&total),
                     "{}/{}: {}",

@@ -70,8 +70,12 @@ pub enum CoreReply {
     Decoded(Result<Decoded, String>),
     /// The timing, or why it could not run.
     Speed(Result<SpeedReport, String>),
-    /// The lab's maps, or why the layer cannot run.
-    ConvMaps(Result<Box<ConvMaps>, String>),
+    /// The lab's maps, or why the layer cannot run, and how long the worker took
+    /// (milliseconds, when it has a clock).
+    ConvMaps {
+        maps: Result<Box<ConvMaps>, String>,
+        millis: Option<f64>,
+    },
 }
 
 /// Answers one request.
@@ -101,7 +105,12 @@ pub fn answer(request: CoreRequest) -> CoreReply {
         CoreRequest::DecodeImage { bytes, size } => {
             CoreReply::Decoded(decode::decode(&bytes, size))
         }
-        CoreRequest::ConvMaps(job) => CoreReply::ConvMaps(job.run().map(Box::new)),
+        CoreRequest::ConvMaps(job) => {
+            let start = classify::now_ms();
+            let maps = job.run().map(Box::new);
+            let millis = start.zip(classify::now_ms()).map(|(a, b)| b - a);
+            CoreReply::ConvMaps { maps, millis }
+        }
     }
 }
 

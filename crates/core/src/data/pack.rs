@@ -158,7 +158,7 @@ fn th<T: Copy>(n: &T) -> String
 where
     u64: TryFrom<T>,
 {
-    u64::try_from(*n).map_or_else(|_| "?".to_owned(), crate::arch::thousands)
+    u64::try_from(*n).map_or_else(|_| "?".to_owned(), crate::format::thousands)
 }
 
 /// Size in bytes of a chunk of `images` images: `16 + 785 · images` (`None` on overflow).

@@ -134,7 +134,7 @@ impl Network {
                 message: format!(
                     "{} has {} learnable parameters; with their gradients and optimizer state that is {}, more than the {} allowed here",
                     description.name,
-                    crate::arch::thousands(report.totals.params),
+                    crate::format::thousands(report.totals.params),
                     human_bytes(params_bytes),
                     human_bytes(MEMORY_LIMIT),
                 ),
@@ -440,15 +440,15 @@ impl Network {
             return Err(NnError::TooLarge {
                 message: format!(
                     "a batch of {} images needs {} for the activations of {} and their gradients ({} per image) plus {} for its {} parameters: {} in all, more than the {} allowed here; use a batch of at most {}",
-                    crate::arch::thousands(batch as u64),
+                    crate::format::thousands(batch as u64),
                     human_bytes(m.activation_bytes),
                     self.description.name,
                     human_bytes(per),
                     human_bytes(m.parameter_bytes),
-                    crate::arch::thousands(m.parameters),
+                    crate::format::thousands(m.parameters),
                     human_bytes(m.total()),
                     human_bytes(MEMORY_LIMIT),
-                    crate::arch::thousands(fits),
+                    crate::format::thousands(fits),
                 ),
             });
         }

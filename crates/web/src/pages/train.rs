@@ -10,8 +10,9 @@ mod presets;
 
 use std::rc::Rc;
 
-use convscope_core::arch::{Architecture, NetworkReport, thousands};
+use convscope_core::arch::{Architecture, NetworkReport};
 use convscope_core::data::DatasetKind;
+use convscope_core::format::thousands;
 use convscope_core::nn::run::{AugmentKind, OptimizerKind, Run, Schedule};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};

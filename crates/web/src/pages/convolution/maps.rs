@@ -19,6 +19,8 @@ pub struct WorkerMaps {
     pub job: Rc<MapsJob>,
     /// The maps, or the core's reason.
     pub maps: Result<Box<ConvMaps>, String>,
+    /// How long the worker computed, in milliseconds.
+    pub millis: Option<f64>,
 }
 
 impl WorkerMaps {
@@ -59,13 +61,17 @@ pub fn use_worker_maps(job: Option<Rc<MapsJob>>) -> Option<Rc<WorkerMaps>> {
                     let reply = runner
                         .run(CoreRequest::ConvMaps(Box::new((*job).clone())))
                         .await;
-                    let maps = match reply {
-                        CoreReply::ConvMaps(r) => r,
-                        other => Err(format!("the worker answered {other:?} to the lab's maps")),
+                    let (maps, millis) = match reply {
+                        CoreReply::ConvMaps { maps, millis } => (maps, millis),
+                        other => (
+                            Err(format!("the worker answered {other:?} to the lab's maps")),
+                            None,
+                        ),
                     };
                     set.set(Some(Rc::new(WorkerMaps {
                         job: job.clone(),
                         maps,
+                        millis,
                     })));
                     let next = queue.borrow_mut().pending.take();
                     match next {

@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use crate::by_ptr::ByPtr;
 
-use super::{Dispatch, WorkerMaps};
+use super::{Dispatch, Lab, WorkerMaps};
 use crate::components::MatrixCanvas;
 use crate::lab::conv::{ConvMaps, Plane};
 use crate::lab::{ColorScale, ConvAction};
@@ -146,5 +146,41 @@ fn OutputMap(p: &OutputMapProps) -> Html {
                 testid={format!("{}-{kk}", names.testid)} on_cell={on_cell} max_size={names.max_size} />
             <p class="map-caption">{ if p.many { format!("{} {kk}", names.each) } else { names.single.into() } }</p>
         </div>
+    }
+}
+
+/// Props of [`MapsStatus`].
+#[derive(Properties, PartialEq)]
+pub struct MapsStatusProps {
+    /// The current settings' lab.
+    pub lab: ByPtr<Lab>,
+    /// The worker's latest answer.
+    pub reply: Option<ByPtr<WorkerMaps>>,
+}
+
+/// Where the maps come from: being computed, computed in so many milliseconds, or the
+/// worker's reason it could not.
+#[component]
+pub fn MapsStatus(p: &MapsStatusProps) -> Html {
+    let current = p
+        .reply
+        .as_ref()
+        .filter(|r| p.lab.job.as_ref().is_some_and(|job| r.answers(job)));
+    match current.map(|r| (&r.maps, r.millis)) {
+        None => html! {
+            <p class="muted small" role="status" data-testid="maps-status">{"Computing the maps in the web worker…"}</p>
+        },
+        Some((Err(e), _)) => html! {
+            <p class="error small" role="alert" data-testid="maps-status">{ format!("The web worker could not compute the maps: {e}.") }</p>
+        },
+        Some((Ok(_), millis)) => html! {
+            <p class="muted small" role="status" data-testid="maps-status"
+                data-millis={millis.map(|m| format!("{m:.1}"))}>
+                { match millis {
+                    Some(m) => format!("Maps computed by the web worker in {m:.1} ms."),
+                    None => "Maps computed by the web worker.".to_owned(),
+                } }
+            </p>
+        },
     }
 }

@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use crate::by_ptr::ByPtr;
 
-use super::output_maps::{FORWARD_MAPS, OutputMaps, output_planes};
+use super::output_maps::{FORWARD_MAPS, MapsStatus, OutputMaps, output_planes};
 use super::{Dispatch, Lab, Stepper, WorkerMaps};
 use crate::components::{
     ActivationPlot, Legend, MatrixCanvas, PlayerControls, ProductsGrid, channel_name,
@@ -111,6 +111,7 @@ pub fn ForwardStage(p: &ForwardStageProps) -> Html {
                     </div>
                 </div>
                 <PlayerControls player={p.player} len={len} noun="output cell" on_action={p.on_player.clone()} />
+                <MapsStatus lab={p.lab.clone()} reply={p.maps.clone()} />
             </section>
             <ActivationPanel activation={p.activation} step={step} maps={p.maps.clone()} dims={dims} />
         </>

@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 use crate::by_ptr::ByPtr;
 
-use super::output_maps::{OutputMaps, TRANSPOSED_MAPS, output_planes};
+use super::output_maps::{MapsStatus, OutputMaps, TRANSPOSED_MAPS, output_planes};
 use super::stage::freshness;
 use super::{Dispatch, Lab, Stepper, WorkerMaps};
 use crate::components::{Legend, MatrixCanvas, PlayerControls, ProductsGrid, channel_name};
@@ -144,6 +144,7 @@ pub fn TransposedStage(p: &TransposedStageProps) -> Html {
                 </div>
             </div>
             <PlayerControls player={p.player} len={len} noun="output cell" on_action={p.on_player.clone()} />
+            <MapsStatus lab={p.lab.clone()} reply={p.maps.clone()} />
         </section>
     }
 }
