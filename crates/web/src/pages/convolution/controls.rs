@@ -8,8 +8,9 @@ use crate::by_ptr::ByPtr;
 
 use super::Dispatch;
 use super::draw_pad::DrawPad;
+use super::upload::LabUpload;
 use crate::agent::Decoded;
-use crate::components::{KernelEditor, NumberField, UploadPanel};
+use crate::components::{KernelEditor, NumberField};
 use crate::lab::lenet::{LenetModel, LenetPresets};
 use crate::lab::samples::Dataset;
 use crate::lab::upload::Upload;
@@ -171,7 +172,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                     if s.input == InputSource::Drawn {
                         <DrawPad size={s.draw_size} drawn={ByPtr(std::rc::Rc::new(s.drawn.clone()))} dispatch={d.clone()} />
                     }
-                    <UploadPanel size={s.upload_size}
+                    <LabUpload size={s.upload_size}
                         description={s.upload.as_ref().map(|u| AttrValue::from(u.describe()))}
                         on_decoded={on_decoded} on_resized={on_resized} on_size={on_upload_size} />
                     if s.upload_missing() {

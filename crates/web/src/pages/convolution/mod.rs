@@ -5,8 +5,8 @@
 //!
 //! The page's thread only steps and draws: a settings change builds the trace (it copies
 //! the input and validates the layer) and sends the whole layer to the web worker, which
-//! answers with every map ([`maps`]). The input may be the user's own image (decoded in the
-//! worker, kept in `localStorage`: [`stored_upload`]), and the kernel one of the shipped
+//! answers with every map ([`maps`]). The input may be the user's own image ([`upload`]:
+//! decoded in the worker, kept in `localStorage`: [`stored_upload`]), and the kernel one of the shipped
 //! LeNet's learned conv1 filters ([`lenet`]).
 //!
 //! Rooms: [`controls`] (input, kernel, hyper-parameters), [`draw_pad`], [`stage`] (the
@@ -21,6 +21,7 @@ mod output_maps;
 mod stage;
 mod stored_upload;
 mod transposed;
+mod upload;
 
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
