@@ -12,7 +12,7 @@ use super::upload::LabUpload;
 use crate::agent::Decoded;
 use crate::components::{KernelEditor, NumberField};
 use crate::lab::lenet::{LenetModel, LenetPresets};
-use crate::lab::samples::Dataset;
+use crate::lab::samples::{Dataset, SampleLoad};
 use crate::lab::upload::Upload;
 use crate::lab::{ActivationChoice, ConvAction, ConvSettings, InputSource, Kernel, Preset};
 
@@ -107,6 +107,23 @@ fn decoded(d: &Decoded, action: fn(Upload) -> ConvAction, dispatch: &Dispatch) {
     }
 }
 
+/// Why a chosen dataset sample is not shown yet (its file is loading, or failed to).
+fn sample_notice(s: &ConvSettings) -> Html {
+    match s.sample_missing() {
+        Some((d, SampleLoad::Failed(e))) => html! {
+            <p class="error small" role="alert" data-testid="sample-error">
+                { format!("The {} samples could not be loaded ({e}), so the lecture's 5×5 image is shown. Reload the page to try again.", d.name()) }
+            </p>
+        },
+        Some((d, _)) => html! {
+            <p class="notice small" role="status" data-testid="sample-loading">
+                { format!("Loading the {} samples ({})… the lecture's 5×5 image is shown until they arrive.", d.name(), d.url()) }
+            </p>
+        },
+        None => html! {},
+    }
+}
+
 /// The settings panel.
 #[component]
 pub fn Controls(p: &ControlsProps) -> Html {
@@ -180,6 +197,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                             {"No uploaded image is kept in this browser, so the lecture's 5×5 image is shown. Choose, drop or paste an image above."}
                         </p>
                     }
+                    { sample_notice(s) }
                     if let Some(note) = &p.storage_note {
                         <p class="notice small" role="status" data-testid="upload-storage-note">{ note.clone() }</p>
                     }

@@ -6,7 +6,8 @@
 //! The page's thread only steps and draws: a settings change builds the trace (it copies
 //! the input and validates the layer) and sends the whole layer to the web worker, which
 //! answers with every map ([`maps`]). The input may be the user's own image ([`upload`]:
-//! decoded in the worker, kept in `localStorage`: [`stored_upload`]), and the kernel one of the shipped
+//! decoded in the worker, kept in `localStorage`: [`stored_upload`]) or a dataset sample
+//! (from the Classify page's gallery files: [`samples`]), and the kernel one of the shipped
 //! LeNet's learned conv1 filters ([`lenet`]).
 //!
 //! Rooms: [`controls`] (input, kernel, hyper-parameters), [`draw_pad`], [`stage`] (the
@@ -18,6 +19,7 @@ mod draw_pad;
 mod lenet;
 mod maps;
 mod output_maps;
+mod samples;
 mod stage;
 mod stored_upload;
 mod transposed;
@@ -113,6 +115,7 @@ fn compute_key(s: &ConvSettings) -> ConvSettings {
     let mut k = s.clone();
     k.player = Default::default();
     k.calc = Default::default();
+    k.link_step = None;
     k
 }
 
@@ -157,6 +160,7 @@ pub fn ConvolutionPage() -> Html {
             }
         });
     }
+    samples::use_samples(s.samples_to_fetch(), dispatch.clone());
     let lenet = lenet::use_lenet_presets();
     let layer = use_memo(compute_key(s), |k| k.clone());
     let lab = use_memo(layer.clone(), |k| Lab::new(k));
