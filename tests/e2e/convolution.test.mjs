@@ -231,13 +231,51 @@ test('drawn and dataset inputs', async () => {
   await input.hover({ position: { x: c * 6.5, y: c * 7.5 } });
   assert.equal(await input.getAttribute('title'), '(7, 6) = 0');
   await page.getByTestId('input-source').selectOption('mnist3');
+  // The sample file arrives (the lecture's image stands in, with a notice, until then).
+  await page.waitForFunction(() => document.querySelector('[data-testid="input-canvas"]')?.dataset.rows === '28');
   assert.match(await text(page, 'volume-dims'), /26 × 26 × 1/);
   assert.deepEqual(errors, []);
   await page.close();
 });
 
+test('a sample comes from the gallery file: the lecture image stands in while it loads; a failed load is explained', async () => {
+  const { page, errors } = await openPage(browser.context);
+  // The file is held back until the notice has been seen.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/samples/fashion-test.safetensors', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(`${BASE_URL}#/convolution?in=fashion3&i=100`);
+  await page.getByTestId('stage').waitFor({ timeout: 20000 });
+  assert.match(await text(page, 'sample-loading'), /Loading the Fashion-MNIST samples \(samples\/fashion-test\.safetensors\)/);
+  assert.equal(await page.getByTestId('sample-loading').getAttribute('role'), 'status');
+  assert.equal(await page.getByTestId('input-canvas').getAttribute('data-rows'), '5');
+  assert.equal(await page.getByTestId('input-source').inputValue(), 'fashion3');
+  release();
+  await page.waitForFunction(() => document.querySelector('[data-testid="input-canvas"]')?.dataset.rows === '28');
+  assert.equal(await page.getByTestId('sample-loading').count(), 0);
+  assert.match(await text(page, 'volume-dims'), /26 × 26 × 1/);
+  // The link's step, kept while the file loaded.
+  assert.equal(await page.getByTestId('scrubber').inputValue(), '100');
+  // The file fails to load: the page says so, and keeps working on the lecture image.
+  await page.unrouteAll({ behavior: 'wait' });
+  await page.route('**/samples/mnist-test.safetensors', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await page.getByTestId('input-source').selectOption('mnist5');
+  await page.getByTestId('sample-error').waitFor();
+  assert.equal(await page.getByTestId('sample-error').getAttribute('role'), 'alert');
+  assert.match(await text(page, 'sample-error'), /The MNIST samples could not be loaded \(cannot fetch samples\/mnist-test\.safetensors: HTTP 404/);
+  assert.equal(await page.getByTestId('input-canvas').getAttribute('data-rows'), '5');
+  assert.match(await text(page, 'volume-dims'), /3 × 3 × 1/);
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  assert.deepEqual(errors.filter((e) => !e.includes('404')), []);
+  await page.close();
+});
+
 test('hovering a cell reads its value; play advances a 28×28 input', async () => {
   const { page, errors } = await openLab('#/convolution?in=mnist0&v=60');
+  await page.waitForFunction(() => document.querySelector('[data-testid="input-canvas"]')?.dataset.rows === '28');
   const input = page.getByTestId('input-canvas');
   const cell = Number(await input.getAttribute('data-cell'));
   assert.equal(await input.getAttribute('data-rows'), '28');

@@ -105,6 +105,7 @@ test('while the player runs, the page renders once per step, and the maps are no
   // A 28×28 sample, 26×26 = 676 steps at 60 a second.
   await page.goto(`${BASE_URL}#/convolution?in=mnist0&v=60`);
   await page.getByTestId('stage').waitFor({ timeout: 20000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid="input-canvas"]')?.dataset.rows === '28');
   await settled(page);
   const renders = async () => Number(await page.locator('section.page').getAttribute('data-renders'));
   const step = async () => Number(await page.getByTestId('scrubber').inputValue());

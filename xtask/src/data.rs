@@ -12,9 +12,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use convscope_core::format::thousands;
 use convscope_core::data::pack::{self, CHUNK_IMAGES, FORMAT_VERSION, Manifest, ORDER_SEED};
 use convscope_core::data::{self, DatasetKind};
+use convscope_core::format::thousands;
 
 use crate::cmd::{self, step};
 

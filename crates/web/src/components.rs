@@ -2,22 +2,22 @@
 
 mod activation_plot;
 mod calculator;
+mod image_input;
 mod kernel_editor;
 mod legend;
 mod matrix_canvas;
 mod number_field;
 mod player;
 mod products_grid;
-mod upload_panel;
 mod volume_formula;
 
 pub use activation_plot::ActivationPlot;
 pub use calculator::Calculator;
+pub use image_input::ImageInput;
 pub use kernel_editor::KernelEditor;
 pub use legend::Legend;
 pub use matrix_canvas::MatrixCanvas;
 pub use number_field::NumberField;
 pub use player::PlayerControls;
 pub use products_grid::{ProductsGrid, channel_name};
-pub use upload_panel::UploadPanel;
 pub use volume_formula::VolumeFormula;

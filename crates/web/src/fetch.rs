@@ -72,6 +72,19 @@ pub(crate) async fn response_bytes(
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
+/// Largest file read from the user's disk (the core refuses larger images anyway; this
+/// keeps a huge file from being copied into memory at all).
+pub const MAX_FILE_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
+
+/// The message for a file over [`MAX_FILE_BYTES`].
+pub fn too_large(name: &str, bytes: f64) -> String {
+    format!(
+        "{name} is {:.1} MiB: files over {:.0} MiB are refused",
+        bytes / 1024.0 / 1024.0,
+        MAX_FILE_BYTES / 1024.0 / 1024.0
+    )
+}
+
 /// Reads a file (or any blob) the user chose, dropped or pasted.
 ///
 /// # Errors
@@ -85,4 +98,17 @@ pub async fn blob_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, String> {
         .await
         .map_err(|e| format!("cannot read {name}: {}", js_message(&e)))?;
     Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_files_are_named() {
+        assert_eq!(
+            too_large("big.png", 48.0 * 1024.0 * 1024.0),
+            "big.png is 48.0 MiB: files over 32 MiB are refused"
+        );
+    }
 }

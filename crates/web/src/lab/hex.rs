@@ -1,6 +1,6 @@
 //! Hex, the one encoding of bytes and bit grids as text: the kept upload's pixels (two
 //! digits a byte), the drawing in the URL (one digit per four cells, least significant
-//! bit first) and the built-in dataset samples.
+//! bit first).
 
 /// Two lowercase digits per byte.
 pub fn encode(bytes: &[u8]) -> String {

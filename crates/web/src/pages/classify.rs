@@ -17,7 +17,6 @@ mod prediction;
 mod preprocess_view;
 mod probability_chart;
 mod speed;
-mod upload;
 
 use std::cell::RefCell;
 use std::pin::pin;
@@ -34,12 +33,12 @@ use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
 
 use crate::agent::{ClassifyInput, CoreReply, CoreRequest, CoreTask};
 use crate::by_ptr::ByPtr;
-use crate::fetch::{blob_bytes, fetch_bytes};
+use crate::components::ImageInput;
+use crate::fetch::{MAX_FILE_BYTES, blob_bytes, fetch_bytes, too_large};
 use crate::handoff::Handoff;
 use crate::hooks::{initial_query, use_query_sync};
 use crate::lab::classify::choice::{dataset_of, samples_url};
 use crate::lab::classify::drawing::RASTER_SIDE;
-use crate::lab::classify::view::{MAX_FILE_BYTES, too_large};
 use crate::lab::classify::{
     ClassifyAction, ClassifyView, Drawing, Gallery, Job, ModelChoice, NetworkViews, Session,
     Source, inspect,
@@ -58,7 +57,6 @@ use prediction::Prediction;
 use preprocess_view::{Original, PreprocessView};
 use probability_chart::ProbabilityChart;
 use speed::SpeedCheck;
-use upload::ImageInput;
 
 /// The reducer around the pure view state.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -228,15 +226,16 @@ pub fn ClassifyPage() -> Html {
 
     // Asks for a classification; sends it now if nothing is in flight.
     let ask = {
-        let runner = runner.clone();
         let session = session.clone();
-        let dispatch = view.dispatcher();
-        Callback::from(move |(source, input): (Source, ClassifyInput)| {
-            let job = session.borrow_mut().ask(source, input);
-            if let Some(job) = job {
-                spawn_local(pump(runner.clone(), session.clone(), dispatch.clone(), job));
-            }
-        })
+        use_callback(
+            (runner.clone(), view.dispatcher()),
+            move |(source, input): (Source, ClassifyInput), (runner, dispatch)| {
+                let job = session.borrow_mut().ask(source, input);
+                if let Some(job) = job {
+                    spawn_local(pump(runner.clone(), session.clone(), dispatch.clone(), job));
+                }
+            },
+        )
     };
 
     // What the Train page handed over: its network (below) and a test image to start with.
@@ -364,51 +363,54 @@ pub fn ClassifyPage() -> Html {
             },
         )
     };
+    // A file from the upload (its size already checked): read, then classified.
     let on_image = {
-        let ask = ask.clone();
         let session = session.clone();
-        let dispatch = view.dispatcher();
         let file_urls = file_urls.clone();
         let shown_url = match v.shown.as_ref().map(|s| &s.source) {
             Some(Source::File { url, .. }) => url.clone(),
             _ => None,
         };
-        Callback::from(move |(name, blob): (String, Blob)| {
-            if blob.size() > MAX_FILE_BYTES {
-                dispatch.dispatch(ClassifyAction::InputFailed(too_large(&name, blob.size())));
-                return;
-            }
-            // The file's URL travels with its request, so the original shown is always
-            // the file of the result beside it; older URLs no longer needed are revoked.
-            let url = ObjectUrl::new(&blob);
-            let source = Source::File {
-                name,
-                url: url.as_ref().map(|u| u.0.clone()),
-            };
-            {
-                let mut urls = file_urls.borrow_mut();
-                // Kept: the shown file's and the newest before this one (it may be in
-                // flight and shown next).
-                let newest = urls.last().map(|u| u.0.clone());
-                urls.retain(|u| shown_url.as_ref() == Some(&u.0) || newest.as_ref() == Some(&u.0));
-                urls.extend(url);
-            }
-            // An input asked for while the file is read (a sample, a stroke) is newer:
-            // the file then gives way.
-            let asked = session.borrow().generation();
-            let (ask, session, dispatch) = (ask.clone(), session.clone(), dispatch.clone());
-            spawn_local(async move {
-                let bytes = blob_bytes(&blob).await;
-                if session.borrow().generation() != asked {
-                    return;
+        use_callback(
+            (ask.clone(), view.dispatcher(), shown_url),
+            move |(name, blob): (String, Blob), (ask, dispatch, shown_url)| {
+                // The file's URL travels with its request, so the original shown is always
+                // the file of the result beside it; older URLs no longer needed are revoked.
+                let url = ObjectUrl::new(&blob);
+                let source = Source::File {
+                    name,
+                    url: url.as_ref().map(|u| u.0.clone()),
+                };
+                {
+                    let mut urls = file_urls.borrow_mut();
+                    // Kept: the shown file's and the newest before this one (it may be in
+                    // flight and shown next).
+                    let newest = urls.last().map(|u| u.0.clone());
+                    urls.retain(|u| {
+                        shown_url.as_ref() == Some(&u.0) || newest.as_ref() == Some(&u.0)
+                    });
+                    urls.extend(url);
                 }
-                match bytes {
-                    Ok(bytes) => ask.emit((source, ClassifyInput::File(bytes))),
-                    Err(e) => dispatch.dispatch(ClassifyAction::InputFailed(e)),
-                }
-            });
-        })
+                // An input asked for while the file is read (a sample, a stroke) is newer:
+                // the file then gives way.
+                let asked = session.borrow().generation();
+                let (ask, session, dispatch) = (ask.clone(), session.clone(), dispatch.clone());
+                spawn_local(async move {
+                    let bytes = blob_bytes(&blob).await;
+                    if session.borrow().generation() != asked {
+                        return;
+                    }
+                    match bytes {
+                        Ok(bytes) => ask.emit((source, ClassifyInput::File(bytes))),
+                        Err(e) => dispatch.dispatch(ClassifyAction::InputFailed(e)),
+                    }
+                });
+            },
+        )
     };
+    let on_refused = use_callback(view.dispatcher(), |message: String, dispatch| {
+        dispatch.dispatch(ClassifyAction::InputFailed(message));
+    });
     let on_choose = {
         let choice = choice.clone();
         Callback::from(move |c: ModelChoice| choice.set(c))
@@ -555,7 +557,8 @@ pub fn ClassifyPage() -> Html {
                     <DrawPad initial={initial_drawing.clone()} on_change={on_draw} />
                     <p class="muted small">{"Classified live while you draw, once per frame."}</p>
                     <h4>{"Upload"}</h4>
-                    <ImageInput on_file={on_image} />
+                    <ImageInput testid="drop-zone" file_testid="image-file" label="an image file"
+                        on_file={on_image} on_refused={on_refused} />
                 </div>
                 <div>
                     <h4>{ gallery_title }<span class="muted small">{" — true labels; ✓/✗ once classified"}</span></h4>

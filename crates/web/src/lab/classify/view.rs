@@ -10,19 +10,6 @@ use super::choice::dataset_of;
 use super::gallery::Gallery;
 use super::session::Source;
 
-/// Largest file read from the user's disk (the core refuses larger images anyway; this
-/// keeps a huge file from being copied into memory at all).
-pub const MAX_FILE_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
-
-/// The message for a file over [`MAX_FILE_BYTES`].
-pub fn too_large(name: &str, bytes: f64) -> String {
-    format!(
-        "{name} is {:.1} MiB: files over {:.0} MiB are refused",
-        bytes / 1024.0 / 1024.0,
-        MAX_FILE_BYTES / 1024.0 / 1024.0
-    )
-}
-
 /// A classification on screen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shown {
@@ -230,13 +217,5 @@ mod tests {
         assert_eq!(v.gallery.as_ref().and_then(|g| g.verdict(0)), None);
         assert_eq!(v.selected_sample(), None);
         Ok(())
-    }
-
-    #[test]
-    fn oversized_files_are_named() {
-        assert_eq!(
-            too_large("big.png", 48.0 * 1024.0 * 1024.0),
-            "big.png is 48.0 MiB: files over 32 MiB are refused"
-        );
     }
 }

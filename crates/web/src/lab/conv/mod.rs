@@ -31,7 +31,7 @@ use super::images::{LECTURE_IMAGE, rgb_pattern};
 use super::kernel::{Kernel, Preset};
 use super::lenet::LenetChoice;
 use super::player::{Player, PlayerAction};
-use super::samples;
+use super::samples::{self, Dataset, LabSamples, SampleLoad};
 use super::upload::{DEFAULT_UPLOAD_SIZE, Upload};
 use crate::url::Query;
 
@@ -59,6 +59,11 @@ pub struct ConvSettings {
     pub upload: Option<Upload>,
     /// The side an upload is resized to.
     pub upload_size: usize,
+    /// The dataset samples, as far as they are loaded on this visit (not in the URL).
+    pub samples: LabSamples,
+    /// The step a link asked for, kept while the sample it counts in is loading (the
+    /// lecture's image standing in has fewer steps).
+    pub link_step: Option<usize>,
     /// S.
     pub stride: usize,
     /// P.
@@ -97,6 +102,8 @@ impl Default for ConvSettings {
             lenet: None,
             upload: None,
             upload_size: DEFAULT_UPLOAD_SIZE,
+            samples: LabSamples::default(),
+            link_step: None,
             stride: 1,
             padding: 0,
             dilation: 1,
@@ -155,8 +162,10 @@ pub enum ConvAction {
     UploadSize(usize),
     /// A LeNet conv1 filter as the kernel (values read from the model file).
     LenetFilter(LenetChoice, Kernel),
+    /// How loading a dataset's samples goes (the page fetches the file).
+    Samples(Dataset, SampleLoad),
     /// The URL's query changed (a pasted or followed link): every URL setting is re-read;
-    /// the upload, which is not in the URL, is kept.
+    /// the upload and the samples, which are not in the URL, are kept.
     Query(Query),
 }
 
@@ -171,9 +180,17 @@ pub struct ConvLab {
     pub trace: ConvTrace,
 }
 
+/// The lecture's 5×5 image as an input `[1, 1, 5, 5]` (also the stand-in for an upload or
+/// a sample that is not there).
+fn lecture() -> Array4<f32> {
+    Array4::from_shape_fn((1, 1, 5, 5), |(_, _, y, x)| LECTURE_IMAGE[y][x])
+}
+
 impl ConvSettings {
     /// Applies an action, keeping the step inside the (possibly new) stepper.
     pub fn apply(&mut self, action: ConvAction) {
+        // A link's step waits for its sample, unless something else happens first.
+        let link_step = self.link_step.take();
         match action {
             ConvAction::Input(i) => self.input = i,
             ConvAction::DrawSize(n) => {
@@ -226,16 +243,23 @@ impl ConvSettings {
                     *u = u.resampled(n);
                 }
             }
+            ConvAction::Samples(d, load) => {
+                self.samples.set(d, load);
+                if let Some(step) = link_step {
+                    self.take_link_step(step);
+                }
+            }
             ConvAction::Query(q) => {
                 let upload = self.upload.take();
                 let upload_size = self.upload_size;
+                let samples = std::mem::take(&mut self.samples);
                 *self = ConvSettings::from_query(&q);
                 self.upload = upload;
                 self.upload_size = upload_size;
+                self.samples = samples;
                 // The step the link asks for, now that the upload (and so the size) is back.
                 let step = q.number("i", usize::MAX).unwrap_or(0);
-                let len = self.step_count();
-                self.player.apply(PlayerAction::To(step), len);
+                self.take_link_step(step);
             }
             ConvAction::Stride(v) => self.stride = v.min(MAX_HYPER),
             ConvAction::Padding(v) => self.padding = v.min(MAX_HYPER),
@@ -270,12 +294,23 @@ impl ConvSettings {
         self.player.clamp(len);
     }
 
+    /// Goes to a link's step, or keeps it for later while the link's sample is loading.
+    fn take_link_step(&mut self, step: usize) {
+        if matches!(
+            self.sample_missing(),
+            Some((_, SampleLoad::Idle | SampleLoad::Loading))
+        ) {
+            self.link_step = Some(step);
+        } else {
+            let len = self.step_count();
+            self.player.apply(PlayerAction::To(step), len);
+        }
+    }
+
     /// The input tensor `[1, D1, H, W]`.
     pub fn input_tensor(&self) -> Array4<f32> {
         match self.input {
-            InputSource::Lecture => {
-                Array4::from_shape_fn((1, 1, 5, 5), |(_, _, y, x)| LECTURE_IMAGE[y][x])
-            }
+            InputSource::Lecture => lecture(),
             InputSource::Drawn => {
                 let n = self.draw_size;
                 Array4::from_shape_fn((1, 1, n, n), |(_, _, y, x)| {
@@ -287,17 +322,19 @@ impl ConvSettings {
                 })
             }
             InputSource::Rgb => rgb_pattern(),
-            InputSource::Sample(d, i) => {
-                let px = d.pixels(i);
-                Array4::from_shape_fn((1, 1, samples::SIDE, samples::SIDE), |(_, _, y, x)| {
-                    f32::from(px[y * samples::SIDE + x]) / 255.0
-                })
-            }
+            InputSource::Sample(d, i) => match self.samples.ready(d) {
+                Some(s) => {
+                    Array4::from_shape_fn((1, 1, samples::SIDE, samples::SIDE), |(_, _, y, x)| {
+                        s.value(i, y, x)
+                    })
+                }
+                None => lecture(),
+            },
             InputSource::Upload => match &self.upload {
                 Some(u) => {
                     Array4::from_shape_fn((1, 1, u.size, u.size), |(_, _, y, x)| u.value(y, x))
                 }
-                None => Array4::from_shape_fn((1, 1, 5, 5), |(_, _, y, x)| LECTURE_IMAGE[y][x]),
+                None => lecture(),
             },
         }
     }
@@ -308,6 +345,7 @@ impl ConvSettings {
             (InputSource::Lecture, _) | (InputSource::Upload, None) => [1, 5, 5],
             (InputSource::Drawn, _) => [1, self.draw_size, self.draw_size],
             (InputSource::Rgb, _) => [3, 8, 8],
+            (InputSource::Sample(d, _), _) if self.samples.ready(*d).is_none() => [1, 5, 5],
             (InputSource::Sample(..), _) => [1, samples::SIDE, samples::SIDE],
             (InputSource::Upload, Some(u)) => [1, u.size, u.size],
         }
@@ -360,6 +398,27 @@ impl ConvSettings {
     /// in, and the page says so).
     pub fn upload_missing(&self) -> bool {
         self.input == InputSource::Upload && self.upload.is_none()
+    }
+
+    /// The dataset whose samples the input wants, when they are not ready (the lecture's
+    /// image stands in, and the page says why), with how their load goes.
+    pub fn sample_missing(&self) -> Option<(Dataset, &SampleLoad)> {
+        match self.input {
+            InputSource::Sample(d, _) if self.samples.ready(d).is_none() => {
+                Some((d, self.samples.load(d)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The dataset whose sample file the page must fetch now (a sample of it is the input,
+    /// and it was not asked for yet on this visit).
+    pub fn samples_to_fetch(&self) -> Option<Dataset> {
+        let wanted = match self.input {
+            InputSource::Sample(d, _) => Some(d),
+            _ => None,
+        };
+        self.samples.to_fetch(wanted)
     }
 
     /// Steps of the stepper (0 when the settings are invalid, or too large to draw in

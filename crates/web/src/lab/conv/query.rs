@@ -42,7 +42,11 @@ impl ConvSettings {
             ("dil", self.dilation, d.dilation),
             ("kf", self.filters, d.filters),
             ("g", self.groups, d.groups),
-            ("i", self.player.step, d.player.step),
+            (
+                "i",
+                self.link_step.unwrap_or(self.player.step),
+                d.player.step,
+            ),
         ];
         for (k, v, dv) in nums {
             if v != dv {

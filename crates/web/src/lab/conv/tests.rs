@@ -3,6 +3,7 @@
 //! The convolution lab's settings, end to end through the core.
 
 use super::*;
+use crate::lab::samples::{Dataset, SampleLoad};
 use convscope_core::Stepper;
 
 /// The forward maps the worker computes: `(dims, pre, post)`.
@@ -344,4 +345,84 @@ fn input_dims_are_the_input_tensors_without_building_it() {
     }
     s.apply(ConvAction::Uploaded(upload(12)));
     assert_eq!(s.input_dims(), [1, 12, 12]);
+}
+
+/// The shipped MNIST samples, as the page loads them.
+fn mnist_samples() -> SampleLoad {
+    let file = include_bytes!("../../../../../www/samples/mnist-test.safetensors");
+    SampleLoad::Ready(std::rc::Rc::new(
+        samples::ClassSamples::from_safetensors(Dataset::Mnist, file).expect("the shipped file"),
+    ))
+}
+
+#[test]
+fn a_sample_stands_in_with_the_lecture_image_until_its_file_arrives() {
+    let mut s = ConvSettings::from_query(&Query::plain("in=mnist3"));
+    assert_eq!(s.samples_to_fetch(), Some(Dataset::Mnist));
+    assert_eq!(s.input_dims(), [1, 5, 5]);
+    assert_eq!(s.input_tensor().dim(), (1, 1, 5, 5));
+    assert_eq!(
+        s.sample_missing(),
+        Some((Dataset::Mnist, &SampleLoad::Idle))
+    );
+    s.apply(ConvAction::Samples(Dataset::Mnist, SampleLoad::Loading));
+    assert_eq!(s.samples_to_fetch(), None);
+    assert_eq!(
+        s.sample_missing(),
+        Some((Dataset::Mnist, &SampleLoad::Loading))
+    );
+    s.apply(ConvAction::Samples(Dataset::Mnist, mnist_samples()));
+    assert_eq!(s.sample_missing(), None);
+    assert_eq!(s.input_dims(), [1, 28, 28]);
+    assert_eq!(s.input_tensor().dim(), (1, 1, 28, 28));
+    assert_eq!(s.geometry().expect("valid").output_shape(), [1, 1, 26, 26]);
+    // The 3 is drawn in white on black.
+    let input = s.input_tensor();
+    assert_eq!(input[[0, 0, 0, 0]], 0.0);
+    assert!(input.iter().any(|&v| v > 0.9));
+    // The samples are not in the URL, and a new link keeps them.
+    assert_eq!(s.to_query(), Query::plain("in=mnist3"));
+    s.apply(ConvAction::Query(Query::plain("in=mnist0&s=2")));
+    assert_eq!(s.input_dims(), [1, 28, 28]);
+    // Another dataset is fetched when one of its samples is chosen; a failure is kept.
+    s.apply(ConvAction::Input(InputSource::Sample(Dataset::Fashion, 1)));
+    assert_eq!(s.samples_to_fetch(), Some(Dataset::Fashion));
+    s.apply(ConvAction::Samples(
+        Dataset::Fashion,
+        SampleLoad::Failed("offline".into()),
+    ));
+    assert_eq!(s.samples_to_fetch(), None);
+    assert_eq!(
+        s.sample_missing(),
+        Some((Dataset::Fashion, &SampleLoad::Failed("offline".into())))
+    );
+    assert_eq!(s.input_dims(), [1, 5, 5]);
+}
+
+#[test]
+fn a_links_step_waits_for_its_sample() {
+    let mut s = ConvSettings::from_query(&Query::plain(""));
+    s.apply(ConvAction::Query(Query::plain("in=mnist0&i=300")));
+    // The lecture's image has 9 steps: the link's step is kept, and stays in the URL.
+    assert!(s.player.step < 9);
+    assert_eq!(s.link_step, Some(300));
+    assert_eq!(s.to_query(), Query::plain("in=mnist0&i=300"));
+    s.apply(ConvAction::Samples(Dataset::Mnist, SampleLoad::Loading));
+    s.apply(ConvAction::Samples(Dataset::Fashion, SampleLoad::Loading));
+    assert_eq!(s.link_step, Some(300));
+    s.apply(ConvAction::Samples(Dataset::Mnist, mnist_samples()));
+    assert_eq!((s.player.step, s.link_step), (300, None));
+    // Ready samples: a link's step is taken at once.
+    s.apply(ConvAction::Query(Query::plain("in=mnist0&i=5")));
+    assert_eq!((s.player.step, s.link_step), (5, None));
+    // Anything the user does first drops the waiting step.
+    let mut s = ConvSettings::from_query(&Query::plain(""));
+    s.apply(ConvAction::Query(Query::plain("in=fashion2&i=300")));
+    s.apply(ConvAction::Player(PlayerAction::Forward));
+    assert_eq!(s.link_step, None);
+    s.apply(ConvAction::Samples(
+        Dataset::Fashion,
+        SampleLoad::Failed("offline".into()),
+    ));
+    assert!(s.player.step < 9);
 }

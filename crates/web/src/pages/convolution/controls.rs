@@ -8,10 +8,11 @@ use crate::by_ptr::ByPtr;
 
 use super::Dispatch;
 use super::draw_pad::DrawPad;
+use super::upload::LabUpload;
 use crate::agent::Decoded;
-use crate::components::{KernelEditor, NumberField, UploadPanel};
+use crate::components::{KernelEditor, NumberField};
 use crate::lab::lenet::{LenetModel, LenetPresets};
-use crate::lab::samples::Dataset;
+use crate::lab::samples::{Dataset, SampleLoad};
 use crate::lab::upload::Upload;
 use crate::lab::{ActivationChoice, ConvAction, ConvSettings, InputSource, Kernel, Preset};
 
@@ -106,6 +107,23 @@ fn decoded(d: &Decoded, action: fn(Upload) -> ConvAction, dispatch: &Dispatch) {
     }
 }
 
+/// Why a chosen dataset sample is not shown yet (its file is loading, or failed to).
+fn sample_notice(s: &ConvSettings) -> Html {
+    match s.sample_missing() {
+        Some((d, SampleLoad::Failed(e))) => html! {
+            <p class="error small" role="alert" data-testid="sample-error">
+                { format!("The {} samples could not be loaded ({e}), so the lecture's 5×5 image is shown. Reload the page to try again.", d.name()) }
+            </p>
+        },
+        Some((d, _)) => html! {
+            <p class="notice small" role="status" data-testid="sample-loading">
+                { format!("Loading the {} samples ({})… the lecture's 5×5 image is shown until they arrive.", d.name(), d.url()) }
+            </p>
+        },
+        None => html! {},
+    }
+}
+
 /// The settings panel.
 #[component]
 pub fn Controls(p: &ControlsProps) -> Html {
@@ -171,7 +189,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                     if s.input == InputSource::Drawn {
                         <DrawPad size={s.draw_size} drawn={ByPtr(std::rc::Rc::new(s.drawn.clone()))} dispatch={d.clone()} />
                     }
-                    <UploadPanel size={s.upload_size}
+                    <LabUpload size={s.upload_size}
                         description={s.upload.as_ref().map(|u| AttrValue::from(u.describe()))}
                         on_decoded={on_decoded} on_resized={on_resized} on_size={on_upload_size} />
                     if s.upload_missing() {
@@ -179,6 +197,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                             {"No uploaded image is kept in this browser, so the lecture's 5×5 image is shown. Choose, drop or paste an image above."}
                         </p>
                     }
+                    { sample_notice(s) }
                     if let Some(note) = &p.storage_note {
                         <p class="notice small" role="status" data-testid="upload-storage-note">{ note.clone() }</p>
                     }

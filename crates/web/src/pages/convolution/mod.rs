@@ -5,8 +5,9 @@
 //!
 //! The page's thread only steps and draws: a settings change builds the trace (it copies
 //! the input and validates the layer) and sends the whole layer to the web worker, which
-//! answers with every map ([`maps`]). The input may be the user's own image (decoded in the
-//! worker, kept in `localStorage`: [`stored_upload`]), and the kernel one of the shipped
+//! answers with every map ([`maps`]). The input may be the user's own image ([`upload`]:
+//! decoded in the worker, kept in `localStorage`: [`stored_upload`]) or a dataset sample
+//! (from the Classify page's gallery files: [`samples`]), and the kernel one of the shipped
 //! LeNet's learned conv1 filters ([`lenet`]).
 //!
 //! Rooms: [`controls`] (input, kernel, hyper-parameters), [`draw_pad`], [`stage`] (the
@@ -18,9 +19,11 @@ mod draw_pad;
 mod lenet;
 mod maps;
 mod output_maps;
+mod samples;
 mod stage;
 mod stored_upload;
 mod transposed;
+mod upload;
 
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +35,7 @@ use crate::by_ptr::ByPtr;
 use crate::components::{Calculator, VolumeFormula};
 use crate::hooks::{initial_query, use_hash_query, use_player_drive, use_query_sync};
 use crate::lab::conv::{MapsJob, Plane, TransposedError};
+use crate::lab::samples::LabSamples;
 use crate::lab::{
     ColorScale, ConvAction, ConvLab, ConvSettings, InputSource, PlayerAction, TransposedLab, planes,
 };
@@ -125,14 +129,25 @@ impl Input {
     }
 }
 
-/// The settings the input depends on (the upload compared by identity).
-fn input_key(s: &ConvSettings) -> (InputSource, usize, Vec<bool>, Option<ByPtr<Vec<u8>>>) {
-    (
-        s.input,
-        s.draw_size,
-        s.drawn.clone(),
-        s.upload.as_ref().map(|u| ByPtr(u.pixels.clone())),
-    )
+/// The settings the input depends on (the upload compared by identity; the samples as far
+/// as they are loaded: a sample arriving replaces the stand-in).
+#[derive(PartialEq)]
+struct InputKey {
+    source: InputSource,
+    draw_size: usize,
+    drawn: Vec<bool>,
+    upload: Option<ByPtr<Vec<u8>>>,
+    samples: LabSamples,
+}
+
+fn input_key(s: &ConvSettings) -> InputKey {
+    InputKey {
+        source: s.input,
+        draw_size: s.draw_size,
+        drawn: s.drawn.clone(),
+        upload: s.upload.as_ref().map(|u| ByPtr(u.pixels.clone())),
+        samples: s.samples.clone(),
+    }
 }
 
 /// The settings that change what is computed (not the step or the calculator).
@@ -140,6 +155,7 @@ fn compute_key(s: &ConvSettings) -> ConvSettings {
     let mut k = s.clone();
     k.player = Default::default();
     k.calc = Default::default();
+    k.link_step = None;
     k
 }
 
@@ -184,6 +200,7 @@ pub fn ConvolutionPage() -> Html {
             }
         });
     }
+    samples::use_samples(s.samples_to_fetch(), dispatch.clone());
     let lenet = lenet::use_lenet_presets();
     let layer = use_memo(compute_key(s), |k| k.clone());
     let input = use_memo(input_key(s), |_| Input::new(s));

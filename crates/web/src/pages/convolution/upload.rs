@@ -1,6 +1,7 @@
-//! The lab's image upload: a file button, drag-and-drop onto the panel, and paste anywhere
-//! on the page. The file is decoded and resized in the web worker ([`CoreRequest::DecodeImage`]);
-//! a refused file shows the worker's message in an alert and the page keeps its image.
+//! The lab's upload: the shared [`ImageInput`] (file button, drop zone, paste anywhere on the
+//! page) with the size the file is resized to. The file is decoded and resized in the web
+//! worker ([`CoreRequest::DecodeImage`]); a refused file shows the message in an alert and
+//! the page keeps its image.
 //!
 //! The file's bytes are kept (in this component, for this visit) so that a new size
 //! re-decodes the file itself. After a reload only the stored pixels remain, and the page
@@ -9,22 +10,20 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
-use wasm_bindgen::JsCast;
-use web_sys::{DragEvent, HtmlInputElement, HtmlSelectElement};
+use web_sys::{Blob, HtmlSelectElement};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
 
 use crate::agent::{CoreReply, CoreRequest, CoreTask, Decoded};
+use crate::components::ImageInput;
 use crate::fetch::blob_bytes;
-use crate::lab::classify::view::{MAX_FILE_BYTES, too_large};
 use crate::lab::upload::UPLOAD_SIZES;
 
-/// Props of [`UploadPanel`].
+/// Props of [`LabUpload`].
 #[derive(Debug, Clone, Properties, PartialEq)]
-pub struct UploadPanelProps {
+pub struct LabUploadProps {
     /// The side uploads are resized to.
     pub size: usize,
     /// "uploaded 640×480 → 28×28", when an image is kept.
@@ -148,17 +147,9 @@ impl Decoder {
         })
     }
 
-    /// Reads a file (or pasted blob), then decodes it. A file over [`MAX_FILE_BYTES`] is
-    /// refused before it is read: a huge file would be copied into wasm memory, then again
-    /// to the worker.
-    fn read(&self, blob: web_sys::Blob, size: usize) {
-        if blob.size() > MAX_FILE_BYTES {
-            let name = blob
-                .dyn_ref::<web_sys::File>()
-                .map_or_else(|| "the pasted data".into(), web_sys::File::name);
-            self.error.set(Some(too_large(&name, blob.size())));
-            return;
-        }
+    /// Reads a file (or pasted blob), then decodes it. (A file too large to read was
+    /// refused by [`ImageInput`].)
+    fn read(&self, blob: Blob, size: usize) {
         let this = self.clone();
         self.busy.set(true);
         spawn_local(async move {
@@ -173,23 +164,17 @@ impl Decoder {
     }
 }
 
-/// The first file of a file list, if any.
-fn first_file(files: Option<web_sys::FileList>) -> Option<web_sys::Blob> {
-    files.and_then(|f| f.get(0)).map(Into::into)
-}
-
-/// The upload panel.
+/// The lab's upload panel.
 #[component]
-pub fn UploadPanel(props: &UploadPanelProps) -> Html {
+pub fn LabUpload(props: &LabUploadProps) -> Html {
     let runner = use_oneshot_runner::<CoreTask>();
     let kept = use_mut_ref(Kept::default);
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let replies = use_state(|| 0u64);
-    let over = use_state(|| false);
     let decoder = Decoder {
         runner,
-        kept: kept.clone(),
+        kept,
         error: error.clone(),
         busy: busy.clone(),
         replies: replies.clone(),
@@ -198,62 +183,24 @@ pub fn UploadPanel(props: &UploadPanelProps) -> Html {
     };
     let size = props.size;
 
-    // Paste anywhere on the page: an image on the clipboard is uploaded. The listener is
-    // re-made when the size changes (it decodes at the current size) and dropped on unmount.
-    {
-        let decoder = decoder.clone();
-        use_effect_with(size, move |&size| {
-            let listener = web_sys::window().map(|window| {
-                EventListener::new(&window, "paste", move |event| {
-                    let Some(event) = event.dyn_ref::<web_sys::ClipboardEvent>() else {
-                        return;
-                    };
-                    if let Some(blob) = first_file(event.clipboard_data().and_then(|d| d.files())) {
-                        decoder.read(blob, size);
-                    }
-                })
-            });
-            move || drop(listener)
-        });
-    }
-
-    let onchange = {
-        let decoder = decoder.clone();
-        Callback::from(move |e: Event| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            if let Some(blob) = first_file(input.files()) {
-                decoder.read(blob, size);
-            }
-            // The same file chosen again must fire `change` again.
-            input.set_value("");
-        })
-    };
-    let ondragover = {
-        let over = over.clone();
-        Callback::from(move |e: DragEvent| {
-            e.prevent_default();
-            over.set(true);
-        })
-    };
-    let ondragleave = {
-        let over = over.clone();
-        Callback::from(move |_: DragEvent| over.set(false))
-    };
-    let ondrop = {
-        let decoder = decoder.clone();
-        let over = over.clone();
-        Callback::from(move |e: DragEvent| {
-            e.prevent_default();
-            over.set(false);
-            if let Some(blob) = first_file(e.data_transfer().and_then(|d| d.files())) {
-                decoder.read(blob, size);
-            }
-        })
-    };
-    let on_size = {
-        let decoder = decoder.clone();
-        let on_size = props.on_size.clone();
-        Callback::from(move |e: Event| {
+    // A new file is decoded at the current size.
+    let on_file = use_callback(
+        (size, props.on_decoded.clone(), props.on_resized.clone()),
+        {
+            let decoder = decoder.clone();
+            move |(_, blob): (String, Blob), (size, _, _)| decoder.read(blob, *size)
+        },
+    );
+    let on_refused = use_callback(error.setter(), |message: String, error| {
+        error.set(Some(message));
+    });
+    let on_size = use_callback(
+        (
+            props.on_size.clone(),
+            props.on_decoded.clone(),
+            props.on_resized.clone(),
+        ),
+        move |e: Event, (on_size, _, _)| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             let Ok(n) = select.value().parse::<usize>() else {
                 return;
@@ -270,15 +217,11 @@ pub fn UploadPanel(props: &UploadPanelProps) -> Html {
             if let Some((bytes, fresh)) = next {
                 decoder.start(bytes, n, fresh);
             }
-        })
-    };
+        },
+    );
     html! {
-        <div class={classes!("upload-panel", over.then_some("drag-over"))} data-testid="upload-panel"
-            data-replies={replies.to_string()} {ondragover} {ondragleave} {ondrop}>
-            <label class="field">
-                <span class="field-label"><strong>{"your image"}</strong><span class="muted">{" choose, drop here, or paste"}</span></span>
-                <input type="file" accept="image/*" data-testid="upload-file" {onchange} />
-            </label>
+        <ImageInput testid="upload-panel" file_testid="upload-file" label="your image"
+            replies={Some(*replies)} {on_file} {on_refused}>
             <label class="field">
                 <span class="field-label"><strong>{"resize to"}</strong></span>
                 <select data-testid="upload-size" onchange={on_size}>
@@ -296,6 +239,6 @@ pub fn UploadPanel(props: &UploadPanelProps) -> Html {
             if let Some(message) = &*error {
                 <p class="error" role="alert" data-testid="upload-error">{ format!("This file cannot be used: {message}.") }</p>
             }
-        </div>
+        </ImageInput>
     }
 }
