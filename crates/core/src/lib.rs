@@ -25,6 +25,7 @@ pub mod arch;
 pub mod conv;
 pub mod data;
 pub mod error;
+pub mod explain;
 pub mod format;
 pub mod nn;
 pub mod pool;

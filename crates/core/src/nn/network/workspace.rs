@@ -211,6 +211,9 @@ pub struct WorkspaceOutput<'a> {
     pub volume: Volume,
     /// `[n, c, h, w]` row-major for the whole batch.
     pub values: &'a [f32],
+    /// The gradient with respect to `values` after a backward pass (as long as `values`;
+    /// stale or empty before one).
+    pub grad: &'a [f32],
 }
 
 /// The buffers of one batch through a [`Network`] (see the module documentation).
@@ -317,6 +320,7 @@ impl Workspace {
                     name: &node.path,
                     volume: node.output,
                     values: &state.out,
+                    grad: &state.grad,
                 });
                 if let (
                     Kind::Residual { main, shortcut },

@@ -11,9 +11,9 @@ use ndarray::Array3;
 /// The most values transposed mode computes and draws, over all output maps (and again
 /// over all upsampled input maps). The largest settings the controls accept would give
 /// 16 maps of 1169×1169 (64×64 upload, S = D = K = 16, F = 11): about 22 million values,
-/// seconds of work and canvases too large to read. The web worker computes a million in
-/// about 80 ms (865,000 values, measured in Chromium by `tests/e2e/lab-perf.test.mjs`;
-/// 1.7 million took 130 ms), so the cap stays where the worker answers within 100 ms.
+/// seconds of work and canvases too large to read. The web worker computes 865,000 values in
+/// 60–75 ms (measured in Chromium by `tests/e2e/lab-perf.test.mjs`; 1.7 million took 130 ms),
+/// so the cap stays where the worker answers within 100 ms.
 ///
 /// The forward mode needs no such cap: its output shrinks. At most 16 maps of
 /// (64 + 2·16)² = 96² cells (an upload, P = 16, F = 1), 147,456 values.

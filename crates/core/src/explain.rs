@@ -1,0 +1,402 @@
+//! Why did the network say "3"? Explanations of one prediction, for any [`Network`] the core
+//! can run, each made of the lecture's own ideas:
+//!
+//! - [`input_gradient`]: how each input pixel moves a chosen combination of the scores —
+//!   the **saliency** of one class ([`saliency`]), or of the difference of two ("why 3 and
+//!   not 8?"); [`smooth_grad`] averages it over noisy copies of the image.
+//! - [`occlusion`]: a gray patch slides over the image like a kernel (its positions follow
+//!   the output-size formula, [`crate::conv_output_size`]), and each position's drop in the
+//!   class probability becomes a map.
+//! - [`grad_cam`]: a convolution layer's maps weighted by how much the class score grows
+//!   with each (the mean of its gradient), summed and rectified; [`upsample_bilinear`]
+//!   puts it onto the input.
+//!
+//! Scores are the network's outputs before any softmax (the logits); probabilities are
+//! their softmax. Every function runs the network in evaluation mode on one image.
+
+use crate::nn::{Gradients, Mode, Network, NnError, Rng, Workspace};
+
+/// The network's scores for one image and their softmax.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    /// The logits.
+    pub logits: Vec<f32>,
+    /// Their softmax.
+    pub probabilities: Vec<f32>,
+}
+
+/// The softmax of `logits` (shifted by the largest, in f64).
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f64> = logits.iter().map(|&z| f64::from(z - max).exp()).collect();
+    let sum: f64 = e.iter().sum();
+    e.iter().map(|&v| (v / sum) as f32).collect()
+}
+
+fn check_image(net: &Network, image: &[f32]) -> Result<(), NnError> {
+    if image.len() == net.input_len() {
+        Ok(())
+    } else {
+        let v = net.input();
+        Err(NnError::Shape {
+            op: "explain",
+            what: "image",
+            got: vec![image.len()],
+            expected: vec![v.c, v.h, v.w],
+        })
+    }
+}
+
+fn check_class(net: &Network, class: usize) -> Result<(), NnError> {
+    if class < net.output_len() {
+        Ok(())
+    } else {
+        Err(NnError::Label {
+            op: "explain",
+            index: 0,
+            label: class,
+            classes: net.output_len(),
+        })
+    }
+}
+
+/// The scores of each of `images` (`n` images, one after the other), in one batch.
+///
+/// # Errors
+/// As [`Network::infer`].
+pub fn scores(
+    net: &Network,
+    images: &[f32],
+    n: usize,
+    ws: &mut Workspace,
+) -> Result<Vec<Scores>, NnError> {
+    let out = net.infer(images, n, ws)?;
+    Ok(out
+        .chunks(net.output_len())
+        .map(|logits| Scores {
+            logits: logits.to_vec(),
+            probabilities: softmax(logits),
+        })
+        .collect())
+}
+
+/// The gradient of `Σ weights[k] · score_k` with respect to every input pixel (NCHW, as
+/// long as the image). `weights` one-hot on a class gives that class's saliency; `+1` and
+/// `−1` on two classes, the saliency of their difference.
+///
+/// # Errors
+/// [`NnError::Shape`] for an image or weights of the wrong length; [`NnError::Layer`] for
+/// a layer without a backward pass.
+pub fn input_gradient(
+    net: &Network,
+    image: &[f32],
+    weights: &[f32],
+    ws: &mut Workspace,
+) -> Result<Vec<f32>, NnError> {
+    check_image(net, image)?;
+    if weights.len() != net.output_len() {
+        return Err(NnError::Shape {
+            op: "explain",
+            what: "score weights",
+            got: vec![weights.len()],
+            expected: vec![net.output_len()],
+        });
+    }
+    net.forward(image, 1, Mode::Eval, ws, &mut Rng::seed_from_u64(0))?;
+    ws.output_grad_mut().copy_from_slice(weights);
+    net.backward(Mode::Eval, ws, &mut Gradients::new(net), true)?;
+    Ok(ws.input_grad().to_vec())
+}
+
+/// One-hot weights on `class` (for [`input_gradient`]), or `+1` on `class` and `−1` on
+/// `versus`: "why `class` and not `versus`?".
+///
+/// # Errors
+/// [`NnError::Label`] for a class the network does not have.
+pub fn class_weights(
+    net: &Network,
+    class: usize,
+    versus: Option<usize>,
+) -> Result<Vec<f32>, NnError> {
+    check_class(net, class)?;
+    let mut w = vec![0.0; net.output_len()];
+    w[class] = 1.0;
+    if let Some(b) = versus {
+        check_class(net, b)?;
+        w[b] -= 1.0;
+    }
+    Ok(w)
+}
+
+/// The saliency of `class`: the gradient of its score with respect to the input.
+///
+/// # Errors
+/// As [`input_gradient`] and [`class_weights`].
+pub fn saliency(
+    net: &Network,
+    image: &[f32],
+    class: usize,
+    ws: &mut Workspace,
+) -> Result<Vec<f32>, NnError> {
+    input_gradient(net, image, &class_weights(net, class, None)?, ws)
+}
+
+/// A standard normal draw (Box–Muller).
+fn normal(rng: &mut Rng) -> f32 {
+    let u1 = rng.next_f64().max(f64::MIN_POSITIVE);
+    let u2 = rng.next_f64();
+    ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+}
+
+/// SmoothGrad: the mean of [`input_gradient`] over `count` copies of the image with
+/// Gaussian noise of standard deviation `sigma` added to every pixel (seeded by `seed`).
+///
+/// # Errors
+/// As [`input_gradient`]; [`NnError::HyperParameter`] for `count` 0 or a negative or
+/// non-finite `sigma`.
+pub fn smooth_grad(
+    net: &Network,
+    image: &[f32],
+    weights: &[f32],
+    sigma: f32,
+    count: usize,
+    seed: u64,
+    ws: &mut Workspace,
+) -> Result<Vec<f32>, NnError> {
+    if count == 0 {
+        return Err(NnError::HyperParameter {
+            what: "the number of noisy copies",
+            requirement: "at least 1",
+            value: 0.0,
+        });
+    }
+    if !(sigma.is_finite() && sigma >= 0.0) {
+        return Err(NnError::HyperParameter {
+            what: "the noise level σ",
+            requirement: "finite and at least 0",
+            value: f64::from(sigma),
+        });
+    }
+    check_image(net, image)?;
+    let mut rng = Rng::seed_from_u64(seed);
+    let mut sum = vec![0.0f64; image.len()];
+    let mut noisy = vec![0.0f32; image.len()];
+    for _ in 0..count {
+        for (n, &x) in noisy.iter_mut().zip(image) {
+            *n = x + sigma * normal(&mut rng);
+        }
+        for (s, g) in sum
+            .iter_mut()
+            .zip(input_gradient(net, &noisy, weights, ws)?)
+        {
+            *s += f64::from(g);
+        }
+    }
+    Ok(sum.iter().map(|&s| (s / count as f64) as f32).collect())
+}
+
+/// The occluding patch: a `patch`×`patch` square of `fill` moved `stride` pixels a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OcclusionConfig {
+    /// The patch's side.
+    pub patch: usize,
+    /// Its step.
+    pub stride: usize,
+    /// The value it paints (0.5: gray on images in `[0, 1]`).
+    pub fill: f32,
+}
+
+impl Default for OcclusionConfig {
+    /// An 8×8 gray patch moved 2 pixels a step: 11×11 positions on 28×28.
+    fn default() -> Self {
+        Self {
+            patch: 8,
+            stride: 2,
+            fill: 0.5,
+        }
+    }
+}
+
+/// Occlusion sensitivity of one class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Occlusion {
+    /// `[rows, cols]` of positions: `(H − patch)/stride + 1` each way, the lecture's formula
+    /// with P = 0.
+    pub dims: [usize; 2],
+    /// The patch's side.
+    pub patch: usize,
+    /// Its step.
+    pub stride: usize,
+    /// The class probability of the image as it is.
+    pub baseline: f32,
+    /// Per position (row-major): the baseline minus the class probability with the patch
+    /// there (positive: the patch hid evidence for the class).
+    pub drops: Vec<f32>,
+}
+
+impl Occlusion {
+    /// The top-left pixel `[y, x]` of the patch at position `index`.
+    pub fn origin(&self, index: usize) -> [usize; 2] {
+        let cols = self.dims[1].max(1);
+        [index / cols * self.stride, index % cols * self.stride]
+    }
+}
+
+/// `image` with a `patch`×`patch` square at `[y, x]` set to `fill` in every channel.
+///
+/// # Errors
+/// [`NnError::Shape`] for an image of the wrong length.
+pub fn occluded(
+    net: &Network,
+    image: &[f32],
+    [y, x]: [usize; 2],
+    patch: usize,
+    fill: f32,
+) -> Result<Vec<f32>, NnError> {
+    check_image(net, image)?;
+    let v = net.input();
+    let mut out = image.to_vec();
+    for c in 0..v.c {
+        for yy in y..(y + patch).min(v.h) {
+            for xx in x..(x + patch).min(v.w) {
+                out[(c * v.h + yy) * v.w + xx] = fill;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Slides the patch of `config` over the image and records, at each position, how much the
+/// probability of `class` drops. The occluded images run in
+/// batches of `batch`; `progress(done, total)` is called after each.
+///
+/// # Errors
+/// The core's message for a patch larger than the image or a zero stride (the output-size
+/// formula's), [`NnError::Label`], [`NnError::Shape`], or the network's.
+pub fn occlusion(
+    net: &Network,
+    image: &[f32],
+    class: usize,
+    config: OcclusionConfig,
+    ws: &mut Workspace,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Occlusion, NnError> {
+    let OcclusionConfig {
+        patch,
+        stride,
+        fill,
+    } = config;
+    check_image(net, image)?;
+    check_class(net, class)?;
+    let v = net.input();
+    let rows = crate::conv_output_size(v.h, patch, stride, 0, 1).map_err(crate::CoreError::from)?;
+    let cols = crate::conv_output_size(v.w, patch, stride, 0, 1).map_err(crate::CoreError::from)?;
+    let baseline = scores(net, image, 1, ws)?[0].probabilities[class];
+    let total = rows * cols;
+    let batch = 32.min(total).max(1);
+    let mut drops = Vec::with_capacity(total);
+    let mut images = Vec::with_capacity(batch * image.len());
+    let mut start = 0;
+    while start < total {
+        let end = (start + batch).min(total);
+        images.clear();
+        for i in start..end {
+            let origin = [i / cols * stride, i % cols * stride];
+            images.extend(occluded(net, image, origin, patch, fill)?);
+        }
+        for s in scores(net, &images, end - start, ws)? {
+            drops.push(baseline - s.probabilities[class]);
+        }
+        start = end;
+        progress(start, total);
+    }
+    Ok(Occlusion {
+        dims: [rows, cols],
+        patch,
+        stride,
+        baseline,
+        drops,
+    })
+}
+
+/// Grad-CAM at one layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradCam {
+    /// The layer's path.
+    pub layer: String,
+    /// `[h, w]` of its maps.
+    pub dims: [usize; 2],
+    /// Per map: the mean over its pixels of the score's gradient (its weight).
+    pub weights: Vec<f32>,
+    /// `ReLU(Σ_k weight_k · map_k)`, row-major `h·w`.
+    pub map: Vec<f32>,
+}
+
+/// Grad-CAM of the scores weighted by `weights` (see [`class_weights`]) at `layer` (a layer
+/// path, `conv2` or `block1.conv2`).
+///
+/// # Errors
+/// [`NnError::Layer`] for a layer the network does not have; as [`input_gradient`].
+pub fn grad_cam(
+    net: &Network,
+    image: &[f32],
+    weights: &[f32],
+    layer: &str,
+    ws: &mut Workspace,
+) -> Result<GradCam, NnError> {
+    input_gradient(net, image, weights, ws)?;
+    let outputs = ws.outputs(net);
+    let Some(out) = outputs.iter().find(|o| o.name == layer) else {
+        let names: Vec<&str> = outputs.iter().map(|o| o.name).collect();
+        return Err(NnError::Layer {
+            layer: layer.to_owned(),
+            reason: format!("no such layer; the network has {}", names.join(", ")),
+        });
+    };
+    let v = out.volume;
+    let hw = v.h * v.w;
+    let (values, grad) = (&out.values[..v.c * hw], &out.grad[..v.c * hw]);
+    let alphas: Vec<f32> = grad
+        .chunks(hw)
+        .map(|g| (g.iter().map(|&x| f64::from(x)).sum::<f64>() / hw as f64) as f32)
+        .collect();
+    let mut map = vec![0.0f32; hw];
+    for (a, plane) in alphas.iter().zip(values.chunks(hw)) {
+        for (m, &x) in map.iter_mut().zip(plane) {
+            *m += a * x;
+        }
+    }
+    map.iter_mut().for_each(|m| *m = m.max(0.0));
+    Ok(GradCam {
+        layer: layer.to_owned(),
+        dims: [v.h, v.w],
+        weights: alphas,
+        map,
+    })
+}
+
+/// `map` (`h×w`) resized to `out_h×out_w` by bilinear interpolation with aligned centres
+/// (PyTorch's `align_corners=False`), for drawing a coarse map over the input.
+pub fn upsample_bilinear(map: &[f32], [h, w]: [usize; 2], [out_h, out_w]: [usize; 2]) -> Vec<f32> {
+    if h == 0 || w == 0 || map.len() < h * w {
+        return vec![0.0; out_h * out_w];
+    }
+    let axis = |i: usize, n_in: usize, n_out: usize| -> (usize, usize, f32) {
+        let s = (i as f32 + 0.5) * n_in as f32 / n_out as f32 - 0.5;
+        let s = s.clamp(0.0, (n_in - 1) as f32);
+        let i0 = s.floor() as usize;
+        let i1 = (i0 + 1).min(n_in - 1);
+        (i0, i1, s - i0 as f32)
+    };
+    let mut out = Vec::with_capacity(out_h * out_w);
+    for y in 0..out_h {
+        let (y0, y1, fy) = axis(y, h, out_h);
+        for x in 0..out_w {
+            let (x0, x1, fx) = axis(x, w, out_w);
+            let top = map[y0 * w + x0] * (1.0 - fx) + map[y0 * w + x1] * fx;
+            let bottom = map[y1 * w + x0] * (1.0 - fx) + map[y1 * w + x1] * fx;
+            out.push(top * (1.0 - fy) + bottom * fy);
+        }
+    }
+    out
+}
