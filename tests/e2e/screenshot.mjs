@@ -13,6 +13,12 @@ const SHOTS = [
   ['screenshot-pooling.png', '#/pooling', '[data-testid="pool-value"]'],
   ['screenshot-architectures.png', '#/architectures?net=alexnet_lecture&input=227x227x3&layer=CONV1', '[data-testid="formula-width"]'],
   ['screenshot-classify.png', '#/classify', '[data-testid="top-class"]'],
+  // "Why did it say 3?": the Explain panel alone, Grad-CAM at conv2 for the first 3.
+  ['screenshot-explain.png', '#/classify', '[data-testid="explain-result"][data-rows="10"]', async (page) => {
+    await page.locator('[data-testid^="sample-"][data-label="3"]').first().click({ timeout: 60000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="top-label"]')?.textContent.trim() === '3');
+    await page.getByTestId('explain-method').selectOption('gradcam');
+  }, '[data-testid="explain-panel"]'],
   // Mid-training: LeNet-5 on 8,000 digits, shot once the first epoch is scored.
   ['screenshot-train.png', '#/train', '[data-testid="train-epoch-row"]', async (page) => {
     await page.locator('[data-testid="train-page"][data-connected="true"]').waitFor({ timeout: 30000 });
@@ -26,14 +32,15 @@ const only = process.env.SHOTS ? JSON.parse(process.env.SHOTS) : null;
 
 const browser = await openBrowser({ width: 1440, height: 900 });
 try {
-  for (const [file, hash, ready, act] of only ?? SHOTS) {
+  for (const [file, hash, ready, act, clip] of only ?? SHOTS) {
     const { page, errors } = await openPage(browser.context);
     await page.goto(`${BASE_URL}${hash}`);
     if (act) await act(page);
     await page.locator(ready).first().waitFor({ timeout: 120000 });
     await page.waitForTimeout(300);
     const path = join(outDir, file);
-    await page.screenshot({ path, fullPage: true });
+    if (clip) await page.locator(clip).screenshot({ path });
+    else await page.screenshot({ path, fullPage: true });
     if (errors.length) throw new Error(`errors on ${hash}:\n${errors.join('\n')}`);
     console.log(`wrote ${path}`);
     await page.close();

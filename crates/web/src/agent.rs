@@ -11,11 +11,14 @@
 //! - [`CoreRequest::Speed`]: time a kept model on one image in the worker ([`speed`]).
 //! - [`CoreRequest::DecodeImage`]: decode an image file to grayscale at a chosen size (the
 //!   convolution lab's upload, [`decode`]).
+//! - [`CoreRequest::Explain`]: saliency, occlusion or Grad-CAM of a kept model's
+//!   prediction ([`explain`]).
 //! - [`CoreRequest::ConvMaps`]: the convolution lab's full feature maps
 //!   ([`crate::lab::conv::MapsJob`]).
 
 pub mod classify;
 pub mod decode;
+pub mod explain;
 pub mod model;
 pub mod speed;
 
@@ -24,6 +27,7 @@ use yew_agent::prelude::oneshot;
 
 pub use classify::{Classified, ClassifyInput, LayerOutput, Stage, Stages};
 pub use decode::Decoded;
+pub use explain::{ExplainRequest, Explained};
 pub use model::{ConvSummary, ModelSummary};
 pub use speed::SpeedReport;
 
@@ -55,6 +59,12 @@ pub enum CoreRequest {
     },
     /// Every map of the convolution lab's layer.
     ConvMaps(Box<MapsJob>),
+    /// An explanation of the kept model's prediction on a network input.
+    Explain {
+        model: String,
+        image: Vec<f32>,
+        request: ExplainRequest,
+    },
 }
 
 /// The worker's answer: the result, or the core's error message.
@@ -76,6 +86,8 @@ pub enum CoreReply {
         maps: Result<Box<ConvMaps>, String>,
         millis: Option<f64>,
     },
+    /// The explanation, or why it could not be computed.
+    Explained(Result<Box<Explained>, String>),
 }
 
 /// Answers one request.
@@ -111,6 +123,11 @@ pub fn answer(request: CoreRequest) -> CoreReply {
             let millis = start.zip(classify::now_ms()).map(|(a, b)| b - a);
             CoreReply::ConvMaps { maps, millis }
         }
+        CoreRequest::Explain {
+            model,
+            image,
+            request,
+        } => CoreReply::Explained(explain::explain(&model, &image, request).map(Box::new)),
     }
 }
 

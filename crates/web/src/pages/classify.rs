@@ -8,6 +8,7 @@
 
 mod dense_bars;
 mod draw_pad;
+mod explain;
 pub(crate) mod feature_maps;
 pub(crate) mod filters;
 mod gallery;
@@ -48,6 +49,7 @@ use crate::storage::local;
 
 use dense_bars::DenseBars;
 use draw_pad::DrawPad;
+use explain::ExplainPanel;
 use feature_maps::FeatureMaps;
 use filters::Filters;
 use gallery::SampleGallery;
@@ -483,8 +485,17 @@ pub fn ClassifyPage() -> Html {
                 .collect::<Vec<_>>()
         })
     };
-    // The model's convolutions, shared once per model (the Filters panel keys on them).
+    // The model's convolutions, shared once per model (the Filters panel keys on them), and
+    // their names (the Explain panel's Grad-CAM layers).
     let convs = use_memo(summary, |m| m.as_ref().map(|m| Rc::new(m.convs.clone())));
+    let conv_names = use_memo(ByPtr::of(&convs), |c| {
+        Rc::new(
+            (**c)
+                .as_ref()
+                .map(|c| c.iter().map(|c| c.name.clone()).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        )
+    });
 
     let model_panel = html! {
         <section class="panel" aria-labelledby="model-title">
@@ -505,6 +516,7 @@ pub fn ClassifyPage() -> Html {
         Some(DatasetKind::Fashion) => "Fashion-MNIST test images",
         _ => "MNIST test images",
     };
+    let mut explain = html! {};
     let (prediction, preprocessing) = match (&shown, &*views) {
         (Some(s), Some(Ok(w))) => {
             let c = &s.result;
@@ -521,6 +533,10 @@ pub fn ClassifyPage() -> Html {
                     .map(|i| v.class_name(i))
                     .collect::<Vec<_>>(),
             );
+            explain = html! {
+                <ExplainPanel model={AttrValue::from(c.model.clone())} input={ByPtr(w.input.clone())}
+                    classes={ByPtr(classes.clone())} top={c.top} convs={ByPtr((*conv_names).clone())} />
+            };
             (
                 html! {
                     <>
@@ -630,6 +646,7 @@ pub fn ClassifyPage() -> Html {
             <p class="lead">{"A network running in a web worker (LeNet-5, a residual network, or any weights file convscope wrote) classifies what you draw, pick or upload. Every layer is shown; click a feature-map pixel of a convolution to see how it was computed."}</p>
             { model_panel }
             { input_panel }
+            { explain }
             { preprocessing }
             { maps }
             { filters }
