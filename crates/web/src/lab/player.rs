@@ -46,6 +46,24 @@ pub enum PlayerAction {
 pub const SPEEDS: [u32; 7] = [1, 2, 4, 8, 15, 30, 60];
 
 impl Player {
+    /// Writes the speed (`v`) into a page's query when it is not the default.
+    pub fn speed_to_query(&self, q: &mut crate::url::Query) {
+        if self.speed != Player::default().speed {
+            q.push("v", self.speed.to_string());
+        }
+    }
+
+    /// Reads the speed (`v`) from a page's query; anything but one of [`SPEEDS`] keeps it.
+    pub fn speed_from_query(&mut self, q: &crate::url::Query) {
+        if let Some(v) = q
+            .get("v")
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|v| SPEEDS.contains(v))
+        {
+            self.speed = v;
+        }
+    }
+
     /// Applies `action` over a stepper of `len` steps.
     pub fn apply(&mut self, action: PlayerAction, len: usize) {
         let last = len.saturating_sub(1);

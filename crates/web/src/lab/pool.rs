@@ -7,7 +7,7 @@ use ndarray::{Array3, Array4, Axis};
 
 use super::images::{LECTURE_IMAGE, rgb_pattern};
 use super::kernel::Preset;
-use super::player::{Player, PlayerAction, SPEEDS};
+use super::player::{Player, PlayerAction};
 use crate::url::Query;
 
 /// A 4×4 feature map with distinct values (the classic max-pooling example).
@@ -242,9 +242,7 @@ impl PoolSettings {
                 q.push(k, v.to_string());
             }
         }
-        if self.player.speed != d.player.speed {
-            q.push("v", self.player.speed.to_string());
-        }
+        self.player.speed_to_query(&mut q);
         q
     }
 
@@ -264,12 +262,7 @@ impl PoolSettings {
         s.window = num("f", s.window);
         s.stride = num("s", s.stride);
         s.padding = num("p", s.padding);
-        if let Some(v) = get("v")
-            .and_then(|v| v.parse::<u32>().ok())
-            .filter(|v| SPEEDS.contains(v))
-        {
-            s.player.speed = v;
-        }
+        s.player.speed_from_query(query);
         let len = s.step_count();
         s.player.step = get("i").and_then(|v| v.parse().ok()).unwrap_or(0);
         s.player.clamp(len);

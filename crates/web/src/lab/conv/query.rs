@@ -8,7 +8,6 @@ use super::{
 use crate::lab::hex;
 use crate::lab::kernel::MAX_KERNEL;
 use crate::lab::lenet::LenetChoice;
-use crate::lab::player::SPEEDS;
 use crate::url::Query;
 
 impl ConvSettings {
@@ -53,9 +52,7 @@ impl ConvSettings {
                 q.push(k, v.to_string());
             }
         }
-        if self.player.speed != d.player.speed {
-            q.push("v", self.player.speed.to_string());
-        }
+        self.player.speed_to_query(&mut q);
         if self.activation != d.activation {
             q.push("act", self.activation.key());
         }
@@ -119,12 +116,7 @@ impl ConvSettings {
         s.dilation = num("dil", s.dilation);
         s.filters = num("kf", s.filters);
         s.groups = num("g", s.groups);
-        if let Some(v) = get("v")
-            .and_then(|v| v.parse::<u32>().ok())
-            .filter(|v| SPEEDS.contains(v))
-        {
-            s.player.speed = v;
-        }
+        s.player.speed_from_query(query);
         if let Some(a) = get("act").and_then(ActivationChoice::from_key) {
             s.activation = a;
         }
