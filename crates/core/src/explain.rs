@@ -93,6 +93,19 @@ pub fn input_gradient(
     weights: &[f32],
     ws: &mut Workspace,
 ) -> Result<Vec<f32>, NnError> {
+    backward(net, image, weights, ws, true)?;
+    Ok(ws.input_grad().to_vec())
+}
+
+/// The forward pass of `image` and the backward pass of `Σ weights[k] · score_k`, leaving
+/// every layer's output and gradient in `ws` (and the input's when `input_grad`).
+fn backward(
+    net: &Network,
+    image: &[f32],
+    weights: &[f32],
+    ws: &mut Workspace,
+    input_grad: bool,
+) -> Result<(), NnError> {
     check_image(net, image)?;
     if weights.len() != net.output_len() {
         return Err(NnError::Shape {
@@ -104,8 +117,7 @@ pub fn input_gradient(
     }
     net.forward(image, 1, Mode::Eval, ws, &mut Rng::seed_from_u64(0))?;
     ws.output_grad_mut().copy_from_slice(weights);
-    net.backward(Mode::Eval, ws, &mut Gradients::new(net), true)?;
-    Ok(ws.input_grad().to_vec())
+    net.backward(Mode::Eval, ws, &mut Gradients::new(net), input_grad)
 }
 
 /// One-hot weights on `class` (for [`input_gradient`]), or `+1` on `class` and `−1` on
@@ -242,6 +254,17 @@ impl Occlusion {
     }
 }
 
+/// Sets the `patch`×`patch` square at `[y, x]` of every channel of `image` (a volume `v`)
+/// to `fill`.
+fn cover(image: &mut [f32], v: crate::arch::Volume, [y, x]: [usize; 2], patch: usize, fill: f32) {
+    for c in 0..v.c {
+        for yy in y..(y + patch).min(v.h) {
+            let row = (c * v.h + yy) * v.w;
+            image[row + x.min(v.w)..row + (x + patch).min(v.w)].fill(fill);
+        }
+    }
+}
+
 /// `image` with a `patch`×`patch` square at `[y, x]` set to `fill` in every channel.
 ///
 /// # Errors
@@ -254,15 +277,8 @@ pub fn occluded(
     fill: f32,
 ) -> Result<Vec<f32>, NnError> {
     check_image(net, image)?;
-    let v = net.input();
     let mut out = image.to_vec();
-    for c in 0..v.c {
-        for yy in y..(y + patch).min(v.h) {
-            for xx in x..(x + patch).min(v.w) {
-                out[(c * v.h + yy) * v.w + xx] = fill;
-            }
-        }
-    }
+    cover(&mut out, net.input(), [y, x], patch, fill);
     Ok(out)
 }
 
@@ -301,8 +317,15 @@ pub fn occlusion(
         let end = (start + batch).min(total);
         images.clear();
         for i in start..end {
-            let origin = [i / cols * stride, i % cols * stride];
-            images.extend(occluded(net, image, origin, patch, fill)?);
+            let at = images.len();
+            images.extend_from_slice(image);
+            cover(
+                &mut images[at..],
+                v,
+                [i / cols * stride, i % cols * stride],
+                patch,
+                fill,
+            );
         }
         for s in scores(net, &images, end - start, ws)? {
             drops.push(baseline - s.probabilities[class]);
@@ -344,7 +367,8 @@ pub fn grad_cam(
     layer: &str,
     ws: &mut Workspace,
 ) -> Result<GradCam, NnError> {
-    input_gradient(net, image, weights, ws)?;
+    // Grad-CAM needs the layer's gradient, not the input's.
+    backward(net, image, weights, ws, false)?;
     let outputs = ws.outputs(net);
     let Some(out) = outputs.iter().find(|o| o.name == layer) else {
         let names: Vec<&str> = outputs.iter().map(|o| o.name).collect();

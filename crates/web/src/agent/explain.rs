@@ -43,9 +43,9 @@ pub struct Explained {
     pub dims: [usize; 2],
     /// The map, row-major: input gradients, probability drops, or Grad-CAM at the layer.
     pub map: Vec<f32>,
-    /// The map on the input's grid (the same as `map` for saliency; Grad-CAM and occlusion
-    /// upsampled bilinearly).
-    pub on_input: Vec<f32>,
+    /// The map upsampled bilinearly onto the input's grid, when it is coarser (occlusion,
+    /// Grad-CAM past a stride); `None` when `map` is on the input's grid already.
+    pub on_input: Option<Vec<f32>>,
     /// The class probability of the image as it is (occlusion), else `None`.
     pub baseline: Option<f32>,
     /// Grad-CAM's weight of each map of the layer (the mean gradient), else empty.
@@ -58,9 +58,14 @@ pub struct Explained {
 struct Parts {
     dims: [usize; 2],
     map: Vec<f32>,
-    on_input: Vec<f32>,
+    on_input: Option<Vec<f32>>,
     baseline: Option<f32>,
     weights: Vec<f32>,
+}
+
+/// `map` on the input's grid, when it is not on it already.
+fn upsampled(map: &[f32], dims: [usize; 2], input: [usize; 2]) -> Option<Vec<f32>> {
+    (dims != input).then(|| explain::upsample_bilinear(map, dims, input))
 }
 
 thread_local! {
@@ -101,7 +106,7 @@ pub fn explain(
                 // One channel (28×28 grayscale inputs): the map is the input's grid.
                 Ok(Parts {
                     dims: input_dims,
-                    on_input: map.clone(),
+                    on_input: None,
                     map,
                     baseline: None,
                     weights: Vec::new(),
@@ -119,7 +124,7 @@ pub fn explain(
                 };
                 let o = explain::occlusion(net, image, *class, config, ws, &mut |_, _| {})
                     .map_err(e)?;
-                let on_input = explain::upsample_bilinear(&o.drops, o.dims, input_dims);
+                let on_input = upsampled(&o.drops, o.dims, input_dims);
                 Ok(Parts {
                     dims: o.dims,
                     map: o.drops,
@@ -135,7 +140,7 @@ pub fn explain(
             } => {
                 let w = explain::class_weights(net, *class, *versus).map_err(e)?;
                 let cam = explain::grad_cam(net, image, &w, layer, ws).map_err(e)?;
-                let on_input = explain::upsample_bilinear(&cam.map, cam.dims, input_dims);
+                let on_input = upsampled(&cam.map, cam.dims, input_dims);
                 Ok(Parts {
                     dims: cam.dims,
                     map: cam.map,
@@ -204,8 +209,8 @@ mod tests {
         )?;
         // (28 − 8)/2 + 1 = 11.
         assert_eq!(
-            (o.dims, o.map.len(), o.on_input.len()),
-            ([11, 11], 121, 784)
+            (o.dims, o.map.len(), o.on_input.as_ref().map(Vec::len)),
+            ([11, 11], 121, Some(784))
         );
         assert!(
             o.baseline.is_some_and(|p| p > 0.5),
@@ -222,8 +227,8 @@ mod tests {
             },
         )?;
         assert_eq!(
-            (g.dims, g.weights.len(), g.on_input.len()),
-            ([10, 10], 16, 784)
+            (g.dims, g.weights.len(), g.on_input.as_ref().map(Vec::len)),
+            ([10, 10], 16, Some(784))
         );
         Ok(())
     }

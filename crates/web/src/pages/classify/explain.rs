@@ -391,11 +391,10 @@ fn ExplainResult(p: &ExplainResultProps) -> Html {
     let [rows, cols] = x.dims;
     let maps = use_memo(p.answer.clone(), |x| {
         let map = Rc::new(x.map.clone());
-        let coarse = x.dims != [28, 28];
         (
             ColorScale::fit(map.iter()),
             map.iter().fold(0.0f32, |m, v| m.max(v.abs())),
-            coarse.then(|| Rc::new(x.on_input.clone())),
+            x.on_input.as_ref().map(|v| Rc::new(v.clone())),
             map,
         )
     });

@@ -67,7 +67,9 @@ pub fn ForwardStage(p: &ForwardStageProps) -> Html {
     let pad = p.padding;
     let window = format!("{},{}", step.window_origin[0], step.window_origin[1]);
     let reply = p.maps.as_deref();
-    let fits = output_planes(reply, dims).is_some();
+    // The maps' scale, when the reply holds maps of this size (current or the previous ones).
+    let pre_scale = output_planes(reply, dims).map(|(_, s)| s);
+    let fits = pre_scale.is_some();
     let inputs = p.lab.inputs.iter().enumerate().map(|(c, values)| {
         let taps: Rc<Vec<[isize; 2]>> = Rc::new(step.taps.iter().filter(|t| t.channel == c).map(|t| t.input).collect());
         let name = if depth > 1 { format!("input, {}", channel_name(c, depth)) } else { "input".to_string() };
@@ -82,7 +84,6 @@ pub fn ForwardStage(p: &ForwardStageProps) -> Html {
             </div>
         }
     });
-    let pre_scale = output_planes(reply, dims).map(|(_, s)| s);
     html! {
         <>
             <section class="panel stage" aria-label="Convolution, step by step" data-testid="stage"

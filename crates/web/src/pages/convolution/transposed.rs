@@ -57,7 +57,8 @@ pub fn TransposedStage(p: &TransposedStageProps) -> Html {
     let window = format!("{},{}", step.window_origin[0], step.window_origin[1]);
     let shown = Rc::new(transposed_display_step(&step));
     let reply = p.maps.as_deref();
-    let fits = output_planes(reply, dims).is_some();
+    let out_scale = output_planes(reply, dims).map(|(_, s)| s);
+    let fits = out_scale.is_some();
     // The worker's upsampled planes when they are this input's (same size), else blank.
     let upsampled: Option<&[Rc<Vec<f32>>]> = match reply.and_then(|r| r.maps.as_deref().ok()) {
         Some(ConvMaps::Transposed { upsampled, .. })
@@ -111,7 +112,6 @@ pub fn TransposedStage(p: &TransposedStageProps) -> Html {
             <p class="map-caption">{ format!("input{}", name(c)) }</p>
         </div>
     });
-    let out_scale = output_planes(reply, dims).map(|(_, s)| s);
     html! {
         <section class="panel stage" aria-label="Transposed convolution, step by step" data-testid="transposed-stage"
             data-maps={freshness(&p.lab, reply, fits && upsampled.is_some())} data-job={p.lab.id.to_string()}>
