@@ -144,16 +144,13 @@ test('transposed mode: the worker computes the largest pictures the lab draws; t
   for (const k of [1, 2, 4]) {
     await page.goto(`${BASE_URL}#/convolution?in=mnist0&mode=transposed&s=16&dil=16&kf=${k}`);
     await page.reload();
-    const stage = page.getByTestId('transposed-stage');
-    const refused = page.getByTestId('lab-error');
-    await Promise.race([stage.waitFor({ timeout: 20000 }), refused.waitFor({ timeout: 20000 })]);
-    if (await refused.isVisible()) {
-      figures.push(`K = ${k}: refused (${(await refused.textContent()).trim()})`);
-      continue;
-    }
-    await page.waitForFunction(() => document.querySelector('[data-testid="transposed-stage"]')?.dataset.maps === 'fresh', null, { timeout: 20000 });
+    // Up to 4 maps of 465×465 (865,000 values): under the cap, the stage shows.
+    await page.getByTestId('transposed-stage').waitFor({ timeout: 20000 });
+    // The sample's file may still be arriving (the 5×5 stand-in shows meanwhile): wait for
+    // the fresh maps of the 28×28 sample's 465×465 output.
+    await page.waitForFunction((dims) => document.querySelector('[data-testid="transposed-stage"]')?.dataset.maps === 'fresh'
+      && document.querySelector('[data-testid="transposed-dims"]')?.textContent.includes(dims), `465×465×${k}`, { timeout: 20000 });
     const millis = await page.getByTestId('maps-status').getAttribute('data-millis');
-    assert.match(await page.getByTestId('transposed-dims').textContent(), new RegExp(`465×465×${k}`));
     figures.push(`K = ${k} (${(k * 465 * 465).toLocaleString('en')} values): ${millis} ms in the worker`);
   }
   console.log(`# transposed maps: ${figures.join('; ')}`);
