@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 /// The repository root (the parent of `xtask/`).
 pub fn root() -> PathBuf {
@@ -28,6 +29,9 @@ pub fn describe(cmd: &Command) -> String {
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     let line = describe(cmd);
     println!("$ {line}");
+    if let Some(dir) = scratch() {
+        cmd.env("TMPDIR", dir);
+    }
     let status = cmd
         .current_dir_if_unset()
         .status()
@@ -50,6 +54,50 @@ pub fn output(program: &str, args: &[&str]) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// This run's temporary directory, `target/xtask-tmp/<pid>`, given to every command as
+/// `TMPDIR`. Chromium (under chromedriver and under Playwright) leaves an 80 MB
+/// `org.chromium.Chromium.scoped_dir.*` in `TMPDIR` per launch that it never removes; a
+/// test run launches dozens, which filled the disk of a machine that runs CI often.
+/// [`remove_scratch`] deletes the directory when the command ends, and the next run
+/// deletes those of runs that were killed. `None` when it cannot be created (the
+/// commands then use the system's temporary directory).
+fn scratch() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let parent = root().join("target").join("xtask-tmp");
+        remove_stale(&parent);
+        let dir = parent.join(std::process::id().to_string());
+        std::fs::create_dir_all(&dir).ok().map(|()| dir)
+    })
+    .as_deref()
+}
+
+/// Removes the directories of earlier runs whose process is gone.
+fn remove_stale(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let alive = name
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|pid| Path::new("/proc").join(pid.to_string()).exists());
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Deletes this run's temporary directory (see [`scratch`]), if one was made.
+pub fn remove_scratch() {
+    let dir = root()
+        .join("target")
+        .join("xtask-tmp")
+        .join(std::process::id().to_string());
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 trait CurrentDir {

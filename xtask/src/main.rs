@@ -66,6 +66,7 @@ fn main() -> ExitCode {
         }
         Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
     };
+    cmd::remove_scratch();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
