@@ -92,6 +92,22 @@ test('why this class: saliency, class comparison, SmoothGrad, occlusion and Grad
   r = await explained(page);
   assert.deepEqual([r.rows, r.cols], [28, 28]);
 
+  // The settings are in the URL: a reload shows the same explanation.
+  await page.waitForFunction(() => location.hash.includes('explain=gradcam') && location.hash.includes('layer=conv1'));
+  assert.match(page.url(), /patch=5&stride=3/);
+  assert.match(page.url(), /versus=/);
+  await page.reload();
+  await page.getByTestId('explain-panel').waitFor({ timeout: 30000 });
+  last = 0;
+  r = await explained(page);
+  assert.deepEqual([r.rows, r.cols], [28, 28]);
+  assert.equal(await page.getByTestId('explain-method').inputValue(), 'gradcam');
+  assert.equal(await page.getByTestId('explain-layer').inputValue(), 'conv1');
+  await page.getByTestId('explain-method').selectOption('occlusion');
+  assert.equal(await page.getByTestId('explain-patch').inputValue(), '5');
+  r = await explained(page);
+  assert.deepEqual([r.rows, r.cols], [8, 8]);
+
   console.log(`# explanations of LeNet-5 in the worker (ms): ${JSON.stringify(times)}`);
   assert.deepEqual(errors, []);
   await page.close();

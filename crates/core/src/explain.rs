@@ -10,11 +10,21 @@
 //! - [`grad_cam`]: a convolution layer's maps weighted by how much the class score grows
 //!   with each (the mean of its gradient), summed and rectified; [`upsample_bilinear`]
 //!   puts it onto the input.
+//! - [`unit_field`]: what one value of any layer can see — its receptive field, from the
+//!   same arithmetic as the Architectures page ([`crate::arch::ReceptiveField`]), and how
+//!   much each input pixel in it weighs (the value's gradient: the chain of kernels, through
+//!   the ReLUs and max-pool choices this image made).
+//! - [`top_patches`] and [`maximize`]: what a filter looks for — the image patches that
+//!   excite one channel most, and an image grown by gradient ascent to excite it.
 //!
 //! Scores are the network's outputs before any softmax (the logits); probabilities are
 //! their softmax. Every function runs the network in evaluation mode on one image.
 
 use crate::nn::{Gradients, Mode, Network, NnError, Rng, Workspace};
+
+mod filter;
+
+pub use filter::{Ascent, AscentConfig, TopPatch, maximize, top_patches};
 
 /// The network's scores for one image and their softmax.
 #[derive(Debug, Clone, PartialEq)]
@@ -397,6 +407,126 @@ pub fn grad_cam(
         weights: alphas,
         map,
     })
+}
+
+/// One value of one layer, traced back to the input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitField {
+    /// The layer's path.
+    pub layer: String,
+    /// The value's `[channel, row, column]` in the layer's output.
+    pub unit: [usize; 3],
+    /// The value itself.
+    pub value: f32,
+    /// `[first, end)` input rows its receptive field covers (may reach into the padding).
+    pub rows: [i64; 2],
+    /// `[first, end)` input columns.
+    pub cols: [i64; 2],
+    /// The field's side, as the Architectures page's RF column gives it.
+    pub size: usize,
+    /// The gradient of the value with respect to every input pixel (as long as the image):
+    /// zero outside the field.
+    pub gradient: Vec<f32>,
+}
+
+/// Traces value `[c, y, x]` of the layer at `layer` back to the input of `image`: its
+/// receptive field and its gradient.
+///
+/// # Errors
+/// [`NnError::Layer`] for a layer the network does not have or a unit outside its output;
+/// as [`input_gradient`].
+pub fn unit_field(
+    net: &Network,
+    image: &[f32],
+    layer: &str,
+    [c, y, x]: [usize; 3],
+    ws: &mut Workspace,
+) -> Result<UnitField, NnError> {
+    check_image(net, image)?;
+    let report = layer_report(net, layer)?;
+    let v = report.output;
+    if c >= v.c || y >= v.h || x >= v.w {
+        return Err(NnError::Layer {
+            layer: layer.to_owned(),
+            reason: format!(
+                "its output is {v} (channels × rows × columns {} × {} × {}), so it has no value at channel {c}, row {y}, column {x}",
+                v.c, v.h, v.w
+            ),
+        });
+    }
+    let rf = report.receptive_field;
+    let unit = (c * v.h + y) * v.w + x;
+    // After a flatten, value c sits at a position of the volume that was flattened.
+    let [y_at, x_at] = match flattened_from(net, layer) {
+        Some(f) if f.h * f.w > 1 => [c % (f.h * f.w) / f.w, c % f.w],
+        _ => [y, x],
+    };
+    net.forward(image, 1, Mode::Eval, ws, &mut Rng::seed_from_u64(0))?;
+    let value = ws
+        .outputs(net)
+        .iter()
+        .find(|o| o.name == layer)
+        .and_then(|o| o.values.get(unit).copied())
+        .unwrap_or(f32::NAN);
+    let mut seed = vec![0.0; v.h * v.w * v.c];
+    seed[unit] = 1.0;
+    ws.backward_from(net, &mut Gradients::new(net), layer, &seed)?;
+    Ok(UnitField {
+        layer: layer.to_owned(),
+        unit: [c, y, x],
+        value,
+        rows: rf.span(y_at),
+        cols: rf.span(x_at),
+        size: rf.size,
+        gradient: ws.input_grad().to_vec(),
+    })
+}
+
+/// The volume a vector layer's values came from, when `layer` is a top-level flatten or an
+/// element-wise layer after one (before any linear layer mixes the positions).
+fn flattened_from(net: &Network, layer: &str) -> Option<crate::arch::Volume> {
+    use crate::arch::LayerKind;
+    let mut from = None;
+    for l in &net.report().layers {
+        from = match l.kind {
+            LayerKind::Flatten => Some(l.input),
+            LayerKind::Activation | LayerKind::Dropout | LayerKind::BatchNorm => from,
+            _ => None,
+        };
+        if l.name == layer {
+            return from;
+        }
+    }
+    None
+}
+
+/// The evaluated layer at `layer` (a path).
+fn layer_report<'n>(
+    net: &'n Network,
+    layer: &str,
+) -> Result<&'n crate::arch::LayerReport, NnError> {
+    net.report().find(layer).ok_or_else(|| NnError::Layer {
+        layer: layer.to_owned(),
+        reason: format!(
+            "no such layer; the network has {}",
+            layer_names(net).join(", ")
+        ),
+    })
+}
+
+/// Every layer's path, blocks' inner layers after their block.
+fn layer_names(net: &Network) -> Vec<String> {
+    fn walk(layers: &[crate::arch::LayerReport], prefix: &str, out: &mut Vec<String>) {
+        for l in layers {
+            let path = format!("{prefix}{}", l.name);
+            out.push(path.clone());
+            walk(&l.main, &format!("{path}."), out);
+            walk(&l.shortcut, &format!("{path}."), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&net.report().layers, "", &mut out);
+    out
 }
 
 /// `map` (`h×w`) resized to `out_h×out_w` by bilinear interpolation with aligned centres

@@ -248,10 +248,37 @@ mod arch {
         let r = report("vgg16");
         assert_eq!(
             r.layers[0].receptive_field,
-            ReceptiveField { size: 3, jump: 1 }
+            ReceptiveField {
+                size: 3,
+                jump: 1,
+                offset: -1
+            }
         );
         // Two stacked 3×3 convolutions see 5×5, three see 7×7 (the VGG argument).
         assert_eq!(r.layers[2].receptive_field.size, 5);
+    }
+
+    #[test]
+    fn receptive_fields_know_where_they_begin() {
+        // LeNet-5 on 28×28: conv1 (5×5, pad 2) starts two pixels into the padding; the
+        // pools and conv2 (no padding) keep that start while the jump grows.
+        let r = report("lenet5");
+        let span = |name: &str, i: usize| {
+            r.layers
+                .iter()
+                .find(|l| l.name == name)
+                .map(|l| l.receptive_field.span(i))
+        };
+        assert_eq!(span("conv1", 0), Some([-2, 3]));
+        assert_eq!(span("conv1", 27), Some([25, 30]));
+        assert_eq!(span("pool1", 1), Some([0, 6]));
+        assert_eq!(span("conv2", 9), Some([16, 30]));
+        assert_eq!(span("pool2", 4), Some([14, 30]));
+        // A dense unit sees the whole image (and the padding around it).
+        assert_eq!(span("fc1", 0), Some([-2, 30]));
+        // ResNet-18's stem: 7×7 at stride 2, pad 3.
+        let r = report("resnet18");
+        assert_eq!(r.layers[0].receptive_field.span(1), [-1, 6]);
     }
 
     #[test]

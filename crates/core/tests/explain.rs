@@ -2,7 +2,9 @@
 //! saliency equals finite differences of the logits, an occlusion value equals a separate
 //! forward pass of the occluded image, Grad-CAM's weights are the mean gradient of the
 //! layer's maps (known exactly when a linear layer reads them), the bilinear upsampling is
-//! PyTorch's.
+//! PyTorch's; a unit's traced field is its kernel at the first layer, its gradient equals
+//! finite differences of its value, and it never reaches outside the receptive field the
+//! Architectures page reports.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[cfg(target_arch = "wasm32")]
@@ -12,8 +14,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use convscope_core::arch::{Architecture, zoo};
 use convscope_core::explain::{
-    OcclusionConfig, class_weights, grad_cam, input_gradient, occluded, occlusion, saliency,
-    scores, smooth_grad, softmax, upsample_bilinear,
+    AscentConfig, OcclusionConfig, class_weights, grad_cam, input_gradient, maximize, occluded,
+    occlusion, saliency, scores, smooth_grad, softmax, top_patches, unit_field, upsample_bilinear,
 };
 use convscope_core::nn::{Network, Rng, Workspace};
 
@@ -225,4 +227,236 @@ fn softmax_sums_to_one() {
     let p = softmax(&[1.0, 2.0, 3.0, 1000.0]);
     assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
     assert!(p[3] > 0.999);
+}
+
+/// Every layer path of `net`'s report with its output volume, blocks' layers included.
+fn layers(net: &Network) -> Vec<(String, convscope_core::arch::Volume)> {
+    fn walk(
+        layers: &[convscope_core::arch::LayerReport],
+        prefix: &str,
+        out: &mut Vec<(String, convscope_core::arch::Volume)>,
+    ) {
+        for l in layers {
+            let path = format!("{prefix}{}", l.name);
+            out.push((path.clone(), l.output));
+            walk(&l.main, &format!("{path}."), out);
+            walk(&l.shortcut, &format!("{path}."), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&net.report().layers, "", &mut out);
+    out
+}
+
+#[test]
+fn a_first_layer_unit_weighs_its_pixels_by_its_own_kernel() {
+    let lenet = Network::build(&zoo::lenet5(), &mut Rng::seed_from_u64(5)).unwrap();
+    let x = image(&lenet, 2);
+    let w = &lenet.tensor("conv1.weight").unwrap().data;
+    let mut ws = Workspace::new();
+    // conv1: 5×5 at pad 2; unit (3, 0, 10) sees rows −2..3 (two of them padding).
+    let f = unit_field(&lenet, &x, "conv1", [3, 0, 10], &mut ws).unwrap();
+    assert_eq!((f.rows, f.cols, f.size), ([-2, 3], [8, 13], 5));
+    for r in 0..28 {
+        for c in 0..28 {
+            let (ky, kx) = (r as i64 + 2, c as i64 - 8);
+            let expected = if (0..5).contains(&ky) && (0..5).contains(&kx) && ky >= 2 {
+                w[3 * 25 + (ky as usize) * 5 + kx as usize]
+            } else {
+                0.0
+            };
+            assert_eq!(f.gradient[r * 28 + c], expected, "pixel ({r}, {c})");
+        }
+    }
+    // Its value is the layer's output there.
+    lenet.infer(&x, 1, &mut ws).unwrap();
+    let outputs = ws.outputs(&lenet);
+    let conv1 = outputs.iter().find(|o| o.name == "conv1").unwrap();
+    assert_eq!(f.value, conv1.values[3 * 28 * 28 + 10]);
+}
+
+/// `(value(x + h·e_i) − value(x − h·e_i)) / 2h` of output `unit` of `layer`.
+fn unit_difference(net: &Network, x: &[f32], layer: &str, unit: usize, i: usize, h: f32) -> f64 {
+    let mut ws = Workspace::new();
+    let mut value = |d: f32| {
+        let mut y = x.to_vec();
+        y[i] += d;
+        net.infer(&y, 1, &mut ws).unwrap();
+        let outputs = ws.outputs(net);
+        f64::from(outputs.iter().find(|o| o.name == layer).unwrap().values[unit])
+    };
+    (value(h) - value(-h)) / (2.0 * f64::from(h))
+}
+
+#[test]
+fn a_units_gradient_equals_finite_differences_of_its_value() {
+    let smooth = net(
+        "input 12x12x1, conv 4 3x3 pad 1, tanh, avgpool 2, conv 6 3x3, sigmoid, flatten, linear 5",
+        1,
+    );
+    let x = image(&smooth, 4);
+    let mut ws = Workspace::new();
+    for (layer, v) in layers(&smooth) {
+        let unit = [v.c - 1, v.h / 2, v.w / 2];
+        let f = unit_field(&smooth, &x, &layer, unit, &mut ws).unwrap();
+        let flat = ((v.c - 1) * v.h + v.h / 2) * v.w + v.w / 2;
+        // Every pixel of the field (the rest is checked to be zero below).
+        let pixels: Vec<usize> = (0..x.len())
+            .filter(|&i| {
+                let (r, c) = ((i / 12) as i64, (i % 12) as i64);
+                (f.rows[0]..f.rows[1]).contains(&r) && (f.cols[0]..f.cols[1]).contains(&c)
+            })
+            .collect();
+        let analytic: Vec<f32> = pixels.iter().map(|&i| f.gradient[i]).collect();
+        let numeric: Vec<f64> = pixels
+            .iter()
+            .map(|&i| unit_difference(&smooth, &x, &layer, flat, i, 1e-2))
+            .collect();
+        let e = common::rel_error(&analytic, &numeric).expect("a non-zero gradient");
+        assert!(e < 1e-3, "{layer}: relative error {e}");
+    }
+}
+
+#[test]
+fn a_units_gradient_stays_inside_the_receptive_field_the_architectures_page_reports() {
+    let resnet = net(
+        "input 16x16x1, conv 4 3x3 pad 1, relu, maxpool 2, basic(conv 4 3x3 pad 1, bn, relu, conv 4 3x3 pad 1, bn), basic(conv 8 3x3 stride 2 pad 1, bn, relu, conv 8 3x3 pad 1, bn | conv 8 1x1 stride 2, bn), adaptiveavgpool 1x1, flatten, linear 3",
+        3,
+    );
+    let lenet = Network::build(&zoo::lenet5(), &mut Rng::seed_from_u64(5)).unwrap();
+    for network in [&lenet, &resnet] {
+        let x = image(network, 9);
+        let side = network.input().w;
+        let report = network.report();
+        let mut ws = Workspace::new();
+        let mut rng = Rng::seed_from_u64(1);
+        for (layer, v) in layers(network) {
+            for _ in 0..3 {
+                let unit = [rng.below(v.c), rng.below(v.h), rng.below(v.w)];
+                let f = unit_field(network, &x, &layer, unit, &mut ws).unwrap();
+                let rf = report.find(&layer).unwrap().receptive_field;
+                assert_eq!(f.size, rf.size, "{layer}");
+                if v.h * v.w > 1 {
+                    assert_eq!((f.rows, f.cols), (rf.span(unit[1]), rf.span(unit[2])));
+                }
+                assert_eq!(f.rows[1] - f.rows[0], rf.size as i64);
+                for (i, &g) in f.gradient.iter().enumerate() {
+                    let (r, c) = ((i / side) as i64, (i % side) as i64);
+                    let inside =
+                        (f.rows[0]..f.rows[1]).contains(&r) && (f.cols[0]..f.cols[1]).contains(&c);
+                    assert!(
+                        inside || g == 0.0,
+                        "{layer} {unit:?}: pixel ({r}, {c}) = {g}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn units_that_do_not_exist_are_refused_with_the_layers_shape() {
+    let lenet = Network::build(&zoo::lenet5(), &mut Rng::seed_from_u64(5)).unwrap();
+    let x = image(&lenet, 2);
+    let mut ws = Workspace::new();
+    let e = unit_field(&lenet, &x, "conv9", [0, 0, 0], &mut ws).unwrap_err();
+    assert!(
+        e.to_string().contains("conv9") && e.to_string().contains("conv1"),
+        "{e}"
+    );
+    let e = unit_field(&lenet, &x, "conv1", [6, 0, 0], &mut ws).unwrap_err();
+    assert!(e.to_string().contains("channel 6"), "{e}");
+}
+
+#[test]
+fn top_patches_are_each_images_peak_largest_first_cut_to_the_field() {
+    let lenet = Network::build(&zoo::lenet5(), &mut Rng::seed_from_u64(5)).unwrap();
+    let n = 70;
+    let images: Vec<f32> = (0..n).flat_map(|i| image(&lenet, 100 + i)).collect();
+    let mut ws = Workspace::new();
+    let mut calls = Vec::new();
+    let top = top_patches(
+        &lenet,
+        &images,
+        n as usize,
+        "relu2",
+        4,
+        9,
+        &mut ws,
+        &mut |d, t| {
+            calls.push((d, t));
+        },
+    )
+    .unwrap();
+    assert_eq!(calls, vec![(64, 70), (70, 70)]);
+    assert_eq!(top.len(), 9);
+    assert!(top.windows(2).all(|w| w[0].value >= w[1].value));
+    let mut seen: Vec<usize> = top.iter().map(|p| p.image).collect();
+    seen.dedup();
+    assert_eq!(seen.len(), 9, "one patch per image");
+    // Each is that image's largest relu2 value in map 4, found by a separate forward pass.
+    let mut one = Workspace::new();
+    let mut best_all = f32::NEG_INFINITY;
+    for i in 0..n as usize {
+        lenet.infer(&images[i * 784..][..784], 1, &mut one).unwrap();
+        let outputs = one.outputs(&lenet);
+        let relu2 = outputs.iter().find(|o| o.name == "relu2").unwrap();
+        let plane = &relu2.values[4 * 100..5 * 100];
+        let best = plane.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        best_all = best_all.max(best);
+        if let Some(p) = top.iter().find(|p| p.image == i) {
+            assert_eq!(p.value, best);
+            assert_eq!(plane[p.at[0] * 10 + p.at[1]], best);
+        }
+    }
+    assert_eq!(top[0].value, best_all);
+    // relu2's field is 14×14 with jump 2 from −2: the crop is those pixels of the image.
+    let p = &top[0];
+    assert_eq!(
+        p.rows,
+        [-2 + 2 * p.at[0] as i64, -2 + 2 * p.at[0] as i64 + 14]
+    );
+    assert_eq!(p.pixels.len(), 14 * 14);
+    let img = &images[p.image * 784..][..784];
+    for (j, &v) in p.pixels.iter().enumerate() {
+        let (r, c) = (p.rows[0] + (j / 14) as i64, p.cols[0] + (j % 14) as i64);
+        let want = if (0..28).contains(&r) && (0..28).contains(&c) {
+            img[r as usize * 28 + c as usize]
+        } else {
+            0.0
+        };
+        assert_eq!(v, want);
+    }
+    let e = top_patches(
+        &lenet,
+        &images,
+        n as usize,
+        "relu2",
+        16,
+        9,
+        &mut ws,
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("16 channels"), "{e}");
+}
+
+#[test]
+fn gradient_ascent_raises_the_channel_it_maximises() {
+    let lenet = Network::build(&zoo::lenet5(), &mut Rng::seed_from_u64(5)).unwrap();
+    let mut ws = Workspace::new();
+    for (layer, channel) in [("conv1", 2), ("relu2", 7), ("fc3", 3)] {
+        let a = maximize(&lenet, layer, channel, AscentConfig::default(), &mut ws).unwrap();
+        assert_eq!(a.objective.len(), AscentConfig::default().steps + 1);
+        assert_eq!(a.image.len(), 784);
+        assert!(a.image.iter().all(|v| (0.0..=1.0).contains(v)));
+        let (first, last) = (a.objective[0], *a.objective.last().unwrap());
+        assert!(last > first, "{layer} {channel}: {first} → {last}");
+    }
+    let bad = AscentConfig {
+        decay: 1.5,
+        ..AscentConfig::default()
+    };
+    let e = maximize(&lenet, "conv1", 0, bad, &mut ws).unwrap_err();
+    assert!(e.to_string().contains("decay"), "{e}");
 }

@@ -11,14 +11,18 @@
 //! - [`CoreRequest::Speed`]: time a kept model on one image in the worker ([`speed`]).
 //! - [`CoreRequest::DecodeImage`]: decode an image file to grayscale at a chosen size (the
 //!   convolution lab's upload, [`decode`]).
-//! - [`CoreRequest::Explain`]: saliency, occlusion or Grad-CAM of a kept model's
-//!   prediction ([`explain`]).
+//! - [`CoreRequest::Explain`]: saliency, occlusion, Grad-CAM or a receptive field of a kept
+//!   model's prediction ([`explain`]).
+//! - [`CoreRequest::Filter`]: what a filter looks for — the test patches that excite it
+//!   most and an image grown to excite it ([`filter`]); the one asynchronous request (it
+//!   may fetch the test split first).
 //! - [`CoreRequest::ConvMaps`]: the convolution lab's full feature maps
 //!   ([`crate::lab::conv::MapsJob`]).
 
 pub mod classify;
 pub mod decode;
 pub mod explain;
+pub mod filter;
 pub mod model;
 pub mod speed;
 
@@ -27,7 +31,8 @@ use yew_agent::prelude::oneshot;
 
 pub use classify::{Classified, ClassifyInput, LayerOutput, Stage, Stages};
 pub use decode::Decoded;
-pub use explain::{ExplainRequest, Explained};
+pub use explain::{ExplainRequest, Explained, FieldInfo};
+pub use filter::{FilterJob, FilterLooks, FilterPatch, PatchSource};
 pub use model::{ConvSummary, ModelSummary};
 pub use speed::SpeedReport;
 
@@ -65,6 +70,8 @@ pub enum CoreRequest {
         image: Vec<f32>,
         request: ExplainRequest,
     },
+    /// What a filter of a kept model looks for.
+    Filter(Box<FilterJob>),
 }
 
 /// The worker's answer: the result, or the core's error message.
@@ -88,9 +95,12 @@ pub enum CoreReply {
     },
     /// The explanation, or why it could not be computed.
     Explained(Result<Box<Explained>, String>),
+    /// The filter's patches and grown image, or why they could not be computed.
+    Filter(Result<Box<FilterLooks>, String>),
 }
 
-/// Answers one request.
+/// Answers one request (a [`CoreRequest::Filter`] without fetching the test split: see
+/// [`CoreTask`]).
 pub fn answer(request: CoreRequest) -> CoreReply {
     match request {
         CoreRequest::OutputSize {
@@ -128,13 +138,19 @@ pub fn answer(request: CoreRequest) -> CoreReply {
             image,
             request,
         } => CoreReply::Explained(explain::explain(&model, &image, request).map(Box::new)),
+        CoreRequest::Filter(job) => {
+            CoreReply::Filter(filter::run(&job, &Default::default(), None).map(Box::new))
+        }
     }
 }
 
 /// The oneshot agent the worker registers: one request in, one reply out.
 #[oneshot]
 pub async fn CoreTask(request: CoreRequest) -> CoreReply {
-    answer(request)
+    match request {
+        CoreRequest::Filter(job) => CoreReply::Filter(filter::search(*job).await.map(Box::new)),
+        other => answer(other),
+    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,17 @@
 //! Custom hooks: the route, a timer, the lab's keyboard shortcuts, a stepper's player
-//! driven by both, and URL-query state.
+//! driven by both, URL-query state, and the newest answer of the core's worker.
 
 mod use_interval;
 mod use_lab_keys;
 mod use_player_drive;
 mod use_query_state;
+mod use_worker_answer;
 
 pub use use_interval::use_interval;
 pub use use_lab_keys::{LabKey, use_lab_keys};
 pub use use_player_drive::use_player_drive;
 pub use use_query_state::{initial_query, use_hash_query, use_query_sync};
+pub use use_worker_answer::{WorkerAnswer, use_worker_answer};
 
 use gloo_events::EventListener;
 use yew::prelude::*;

@@ -34,6 +34,13 @@ impl Query {
         }
     }
 
+    /// This query followed by `other`'s pairs (two pages' or panels' settings in one URL).
+    #[must_use]
+    pub fn merged(mut self, other: Query) -> Self {
+        self.pairs.extend(other.pairs);
+        self
+    }
+
     /// Appends `key=value`.
     pub fn push(&mut self, key: &str, value: impl Into<String>) {
         self.pairs.push((key.to_owned(), value.into()));

@@ -21,10 +21,12 @@ pub struct Window {
     pub dilation: usize,
 }
 
-/// How many input pixels (along one axis) influence one output value, and how far apart, in
-/// input pixels, neighbouring outputs are (the jump: the product of the strides so far).
+/// How many input pixels (along one axis) influence one output value, how far apart, in
+/// input pixels, neighbouring outputs are (the jump: the product of the strides so far), and
+/// where the field of the first output begins.
 ///
-/// Per layer: `size += D·(F − 1)·jump`, then `jump *= S`. A fully connected layer acts as a
+/// Per layer: `offset −= P·jump`, `size += D·(F − 1)·jump`, then `jump *= S`; output `i`
+/// sees input pixels `offset + i·jump ..< offset + i·jump + size` ([`ReceptiveField::span`]). A fully connected layer acts as a
 /// convolution whose window is its whole input (before any flatten); adaptive average pooling
 /// as its widest window. Sizes can exceed the image (they count padding, as usual). For
 /// non-square inputs the larger axis is reported.
@@ -34,13 +36,26 @@ pub struct ReceptiveField {
     pub size: usize,
     /// Distance in input pixels between neighbouring outputs.
     pub jump: usize,
+    /// The input pixel where the field of output 0 begins (negative: in the padding).
+    #[serde(default)]
+    pub offset: i64,
 }
 
 impl ReceptiveField {
     /// The input itself: one pixel, jump one.
-    pub const PIXEL: Self = Self { size: 1, jump: 1 };
+    pub const PIXEL: Self = Self {
+        size: 1,
+        jump: 1,
+        offset: 0,
+    };
 
-    fn through(self, kernel: usize, stride: usize, dilation: usize) -> Result<Self, LayerError> {
+    fn through(
+        self,
+        kernel: usize,
+        stride: usize,
+        dilation: usize,
+        padding: usize,
+    ) -> Result<Self, LayerError> {
         let overflow = || LayerError::Overflow {
             what: "receptive field",
         };
@@ -48,10 +63,27 @@ impl ReceptiveField {
             .checked_mul(kernel.saturating_sub(1))
             .and_then(|g| g.checked_mul(self.jump))
             .ok_or_else(overflow)?;
+        let shift = padding
+            .checked_mul(self.jump)
+            .and_then(|s| i64::try_from(s).ok())
+            .ok_or_else(overflow)?;
         Ok(Self {
             size: self.size.checked_add(grow).ok_or_else(overflow)?,
             jump: self.jump.checked_mul(stride).ok_or_else(overflow)?,
+            offset: self.offset.checked_sub(shift).ok_or_else(overflow)?,
         })
+    }
+
+    /// The input pixels output `index` sees along one axis: `[first, first + size)`, where
+    /// `first` may be negative or the end past the image (padding). Saturates at `i64`'s
+    /// range.
+    #[must_use]
+    pub fn span(&self, index: usize) -> [i64; 2] {
+        let wide = |x: usize| i64::try_from(x).unwrap_or(i64::MAX);
+        let first = self
+            .offset
+            .saturating_add(wide(index).saturating_mul(wide(self.jump)));
+        [first, first.saturating_add(wide(self.size))]
     }
 }
 
@@ -424,7 +456,9 @@ fn conv(r: &mut LayerReport, c: &Conv) -> Result<(), LayerError> {
         .ok_or(LayerError::Overflow {
             what: "multiply-accumulate count",
         })?;
-    r.receptive_field = r.receptive_field.through(c.kernel, c.stride, c.dilation)?;
+    r.receptive_field = r
+        .receptive_field
+        .through(c.kernel, c.stride, c.dilation, c.padding)?;
     Ok(())
 }
 
@@ -442,7 +476,9 @@ fn pool(r: &mut LayerReport, p: &Pool) -> Result<(), LayerError> {
     r.window = Some(window);
     let (h, w) = spatial(r.input, window, true)?;
     r.output = Volume::new(h, w, r.input.c);
-    r.receptive_field = r.receptive_field.through(p.kernel, p.stride, 1)?;
+    r.receptive_field = r
+        .receptive_field
+        .through(p.kernel, p.stride, 1, p.padding)?;
     Ok(())
 }
 
@@ -471,8 +507,8 @@ fn adaptive_avg_pool(r: &mut LayerReport, h: usize, w: usize) -> Result<(), Laye
     r.output = Volume::new(h, w, r.input.c);
     let (kh, kw) = (adaptive_window(r.input.h, h), adaptive_window(r.input.w, w));
     let (sh, sw) = ((r.input.h / h).max(1), (r.input.w / w).max(1));
-    let rf_h = r.receptive_field.through(kh, sh, 1)?;
-    let rf_w = r.receptive_field.through(kw, sw, 1)?;
+    let rf_h = r.receptive_field.through(kh, sh, 1, 0)?;
+    let rf_w = r.receptive_field.through(kw, sw, 1, 0)?;
     r.receptive_field = if rf_w.size >= rf_h.size { rf_w } else { rf_h };
     Ok(())
 }
@@ -499,7 +535,7 @@ fn linear(r: &mut LayerReport, l: &Linear, extent: usize) -> Result<(), LayerErr
     r.biases = if l.bias { wide(k) } else { 0 };
     r.macs = r.weights;
     // A fully connected layer is a convolution whose window is its whole (unflattened) input.
-    r.receptive_field = r.receptive_field.through(extent, 1, 1)?;
+    r.receptive_field = r.receptive_field.through(extent, 1, 1, 0)?;
     Ok(())
 }
 
@@ -526,9 +562,17 @@ fn residual(mut r: LayerReport, block: &Residual, path: &str) -> Result<LayerRep
     r.biases = biases;
     r.params = params;
     r.macs = macs;
+    // The block's output sees the union of what its two paths see.
+    let [first, end] = [main_rf, short_rf]
+        .iter()
+        .fold([i64::MAX, i64::MIN], |[a, b], rf| {
+            let [f, e] = rf.span(0);
+            [a.min(f), b.max(e)]
+        });
     r.receptive_field = ReceptiveField {
-        size: main_rf.size.max(short_rf.size),
+        size: usize::try_from(end.saturating_sub(first)).unwrap_or(usize::MAX),
         jump: main_rf.jump,
+        offset: first,
     };
     r.main = main;
     r.shortcut = shortcut;

@@ -32,6 +32,22 @@ pub enum ExplainRequest {
         versus: Option<usize>,
         layer: String,
     },
+    /// What value `[channel, row, column]` of a layer sees: its receptive field and the
+    /// value's gradient with respect to each input pixel.
+    Field { layer: String, unit: [usize; 3] },
+}
+
+/// The receptive field of one value (an [`ExplainRequest::Field`] answer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldInfo {
+    /// The value itself.
+    pub value: f32,
+    /// `[first, end)` input rows the field covers (may reach into the padding).
+    pub rows: [i64; 2],
+    /// `[first, end)` input columns.
+    pub cols: [i64; 2],
+    /// The field's side (the Architectures page's RF column).
+    pub size: usize,
 }
 
 /// An explanation's result, and how long the worker took.
@@ -50,6 +66,8 @@ pub struct Explained {
     pub baseline: Option<f32>,
     /// Grad-CAM's weight of each map of the layer (the mean gradient), else empty.
     pub weights: Vec<f32>,
+    /// The receptive field, for [`ExplainRequest::Field`].
+    pub field: Option<FieldInfo>,
     /// Milliseconds in the worker, when it has a clock.
     pub millis: Option<f64>,
 }
@@ -61,6 +79,7 @@ struct Parts {
     on_input: Option<Vec<f32>>,
     baseline: Option<f32>,
     weights: Vec<f32>,
+    field: Option<FieldInfo>,
 }
 
 /// `map` on the input's grid, when it is not on it already.
@@ -110,6 +129,7 @@ pub fn explain(
                     map,
                     baseline: None,
                     weights: Vec::new(),
+                    field: None,
                 })
             }
             ExplainRequest::Occlusion {
@@ -131,6 +151,7 @@ pub fn explain(
                     on_input,
                     baseline: Some(o.baseline),
                     weights: Vec::new(),
+                    field: None,
                 })
             }
             ExplainRequest::GradCam {
@@ -147,6 +168,23 @@ pub fn explain(
                     on_input,
                     baseline: None,
                     weights: cam.weights,
+                    field: None,
+                })
+            }
+            ExplainRequest::Field { layer, unit } => {
+                let f = explain::unit_field(net, image, layer, *unit, ws).map_err(e)?;
+                Ok(Parts {
+                    dims: input_dims,
+                    map: f.gradient,
+                    on_input: None,
+                    baseline: None,
+                    weights: Vec::new(),
+                    field: Some(FieldInfo {
+                        value: f.value,
+                        rows: f.rows,
+                        cols: f.cols,
+                        size: f.size,
+                    }),
                 })
             }
         }
@@ -159,6 +197,7 @@ pub fn explain(
         on_input: p.on_input,
         baseline: p.baseline,
         weights: p.weights,
+        field: p.field,
         millis: start.zip(now_ms()).map(|(a, b)| b - a),
     })
 }
@@ -230,6 +269,19 @@ mod tests {
             (g.dims, g.weights.len(), g.on_input.as_ref().map(Vec::len)),
             ([10, 10], 16, Some(784))
         );
+        // pool2 value (15, 2, 3) of LeNet-5 sees the 16×16 input pixels at rows 6..22,
+        // columns 10..26 (the Architectures page's RF column says 16).
+        let f = explain(
+            "explain-mnist",
+            &x,
+            ExplainRequest::Field {
+                layer: "pool2".into(),
+                unit: [15, 2, 3],
+            },
+        )?;
+        let info = f.field.expect("a field");
+        assert_eq!((info.rows, info.cols, info.size), ([6, 22], [10, 26], 16));
+        assert_eq!(f.map.len(), 784);
         Ok(())
     }
 

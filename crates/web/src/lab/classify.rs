@@ -5,6 +5,7 @@
 
 pub mod choice;
 pub mod drawing;
+pub mod explain;
 pub mod gallery;
 pub mod inspect;
 pub mod layers;
@@ -13,6 +14,7 @@ pub mod view;
 
 pub use choice::{ModelChoice, facts};
 pub use drawing::{Drawing, Stroke};
+pub use explain::{ExplainSettings, Method};
 pub use gallery::{Gallery, GallerySample};
 pub use inspect::{Inspection, inspect};
 pub use layers::{MapLayer, NamedMaps, NetworkViews};

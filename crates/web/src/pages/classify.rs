@@ -10,9 +10,11 @@ mod dense_bars;
 mod draw_pad;
 mod explain;
 pub(crate) mod feature_maps;
+mod field;
 pub(crate) mod filters;
 mod gallery;
 mod inspector;
+mod looks;
 mod model_picker;
 mod prediction;
 mod preprocess_view;
@@ -41,8 +43,8 @@ use crate::hooks::{initial_query, use_query_sync};
 use crate::lab::classify::choice::{dataset_of, samples_url};
 use crate::lab::classify::drawing::RASTER_SIDE;
 use crate::lab::classify::{
-    ClassifyAction, ClassifyView, Drawing, Gallery, Job, ModelChoice, NetworkViews, Session,
-    Source, inspect,
+    ClassifyAction, ClassifyView, Drawing, ExplainSettings, Gallery, Job, ModelChoice,
+    NetworkViews, Session, Source, inspect,
 };
 use crate::route::Route;
 use crate::storage::local;
@@ -51,9 +53,11 @@ use dense_bars::DenseBars;
 use draw_pad::DrawPad;
 use explain::ExplainPanel;
 use feature_maps::FeatureMaps;
+use field::FieldPanel;
 use filters::Filters;
 use gallery::SampleGallery;
 use inspector::Inspector;
+use looks::FilterLooksPanel;
 use model_picker::ModelPicker;
 use prediction::Prediction;
 use preprocess_view::{Original, PreprocessView};
@@ -217,7 +221,15 @@ pub fn ClassifyPage() -> Html {
     let runner = use_oneshot_runner::<CoreTask>();
     let view = use_reducer(ViewState::default);
     let choice = use_state(|| ModelChoice::from_query(&initial_query()));
-    use_query_sync(Route::Classify, choice.to_query());
+    let explain_settings = use_state(|| ExplainSettings::from_query(&initial_query()));
+    use_query_sync(
+        Route::Classify,
+        choice.to_query().merged(explain_settings.to_query()),
+    );
+    let on_explain_settings = {
+        let s = explain_settings.clone();
+        use_callback((), move |next: ExplainSettings, _| s.set(next))
+    };
     let session = use_mut_ref(Session::default);
     let initial_drawing = use_memo((), |_| load_drawing());
     // The object URLs still needed: the shown file's and the newest file's.
@@ -465,25 +477,35 @@ pub fn ClassifyPage() -> Html {
             _ => None,
         },
     );
-    // One callback per explainable layer, made once per result.
-    let on_inspect = {
+    // One callback per map layer and one per dense layer, made once per result: a click
+    // opens the value's receptive field, and on a convolution's maps (or its activation's)
+    // the convolution behind the pixel too.
+    let (on_pixel, on_unit) = {
         let dispatch = view.dispatcher();
-        use_memo(ByPtr::of(&views), move |views| {
+        let made = use_memo(ByPtr::of(&views), move |views| {
             let Some(Ok(w)) = &**views else {
-                return Vec::new();
+                return (Vec::new(), Vec::new());
             };
-            w.maps
-                .iter()
-                .map(|m| {
-                    m.explains.clone().map(|layer| {
-                        let dispatch = dispatch.clone();
-                        Callback::from(move |p: [usize; 3]| {
-                            dispatch.dispatch(ClassifyAction::Inspect(Some((layer.clone(), p))));
-                        })
-                    })
+            let maps = w.maps.iter().map(|m| {
+                let (dispatch, layer, explains) =
+                    (dispatch.clone(), m.name.clone(), m.explains.clone());
+                Callback::from(move |p: [usize; 3]| {
+                    // A pixel no convolution explains closes the convolution of another.
+                    let conv = explains.clone().map(|conv| (conv, p));
+                    dispatch.dispatch(ClassifyAction::Inspect(conv));
+                    dispatch.dispatch(ClassifyAction::Field(Some((layer.clone(), p))));
                 })
-                .collect::<Vec<_>>()
-        })
+            });
+            let dense = w.dense.iter().map(|d| {
+                let (dispatch, layer) = (dispatch.clone(), d.name.clone());
+                Callback::from(move |k: usize| {
+                    dispatch.dispatch(ClassifyAction::Inspect(None));
+                    dispatch.dispatch(ClassifyAction::Field(Some((layer.clone(), [k, 0, 0]))));
+                })
+            });
+            (maps.collect::<Vec<_>>(), dense.collect::<Vec<_>>())
+        });
+        (made.0.clone(), made.1.clone())
     };
     // The model's convolutions, shared once per model (the Filters panel keys on them), and
     // their names (the Explain panel's Grad-CAM layers).
@@ -535,7 +557,8 @@ pub fn ClassifyPage() -> Html {
             );
             explain = html! {
                 <ExplainPanel model={AttrValue::from(c.model.clone())} input={ByPtr(w.input.clone())}
-                    classes={ByPtr(classes.clone())} top={c.top} convs={ByPtr((*conv_names).clone())} />
+                    classes={ByPtr(classes.clone())} top={c.top} convs={ByPtr((*conv_names).clone())}
+                    settings={(*explain_settings).clone()} on_settings={on_explain_settings.clone()} />
             };
             (
                 html! {
@@ -591,7 +614,8 @@ pub fn ClassifyPage() -> Html {
         </section>
     };
 
-    let focus = v.inspect.clone();
+    let inspect = v.inspect.clone();
+    let field = v.field.clone();
     let maps = (*views).as_ref().and_then(|r| r.as_ref().ok()).map(|w| {
         let layers = w.maps.iter().enumerate().map(|(i, m)| {
             let l = &m.maps;
@@ -602,22 +626,45 @@ pub fn ClassifyPage() -> Html {
             } else {
                 50.0
             };
-            let f = focus
+            // The pixel whose field is open on this layer, else the one whose convolution is.
+            let f = field
                 .as_ref()
-                .and_then(|(fl, p)| (Some(fl) == m.explains.as_ref()).then_some(*p));
+                .and_then(|(fl, p)| (*fl == m.name).then_some(*p))
+                .or_else(|| {
+                    inspect
+                        .as_ref()
+                        .and_then(|(fl, p)| (Some(fl) == m.explains.as_ref()).then_some(*p))
+                });
             let note = if m.explains.is_some() {
-                "click a pixel to see the convolution that produced it. Keyboard: Tab to the layer's maps, Enter explains the outlined pixel (the centre when none), the arrows move it, Page Up / Page Down (or [ / ]) switch maps"
+                "click a pixel to see the convolution that produced it and the input it sees. Keyboard: Tab to the layer's maps, Enter explains the outlined pixel (the centre when none), the arrows move it, Page Up / Page Down (or [ / ]) switch maps"
             } else {
-                ""
+                "click a pixel to see the input it sees (its receptive field). Keyboard: Tab to the layer's maps, Enter traces the outlined pixel, the arrows move it, Page Up / Page Down switch maps"
             };
             html! {
                 <FeatureMaps title={m.title()} layer={l.clone()} testid={format!("map-{}", m.name)}
-                    size={size} on_pixel={on_inspect.get(i).cloned().flatten()} focus={f} note={note} />
+                    size={size} on_pixel={on_pixel.get(i).cloned()} focus={f} note={note} />
             }
         });
-        let dense = w.dense.iter().map(|d| {
-            html! { <DenseBars title={d.title.clone()} values={d.values.clone()} testid={format!("dense-{}", d.name)} /> }
+        let dense = w.dense.iter().enumerate().map(|(i, d)| {
+            let selected = field
+                .as_ref()
+                .and_then(|(fl, [k, _, _])| (*fl == d.name).then_some(*k));
+            html! {
+                <DenseBars title={d.title.clone()} values={d.values.clone()} testid={format!("dense-{}", d.name)}
+                    on_unit={on_unit.get(i).cloned()} selected={selected} />
+            }
         });
+        let field_panel = match (&field, &shown) {
+            (Some((layer, unit)), Some(s)) => {
+                let dispatch = view.dispatcher();
+                html! {
+                    <FieldPanel model={AttrValue::from(s.result.model.clone())} input={ByPtr(w.input.clone())}
+                        layer={AttrValue::from(layer.clone())} unit={*unit} take_focus={inspect.is_none()}
+                        on_close={Callback::from(move |()| dispatch.dispatch(ClassifyAction::Field(None)))} />
+                }
+            }
+            _ => html! {},
+        };
         html! {
             <>
                 <section class="panel" aria-labelledby="maps-title" data-testid="feature-maps">
@@ -625,17 +672,28 @@ pub fn ClassifyPage() -> Html {
                     { for layers }
                 </section>
                 { inspector_panel(&inspection, &view.dispatcher()) }
+                { field_panel }
                 <section class="panel" aria-labelledby="dense-title">
                     <h3 id="dense-title">{"Dense layers"}</h3>
+                    <p class="muted small">{"click a unit (or Tab to it and use the arrows) to see the input it sees"}</p>
                     <div class="dense-row">{ for dense }</div>
                 </section>
             </>
         }
     });
-    let filters = (*convs).clone().map(|convs| {
+    let class_names = use_memo(v.summary.as_ref().map(ByPtr::of), |s| {
+        Rc::new(
+            s.as_ref()
+                .map(|s| s.class_names.clone())
+                .unwrap_or_default(),
+        )
+    });
+    let filters = (*convs).clone().zip(v.summary.as_ref()).map(|(convs, summary)| {
         html! {
             <section class="panel" aria-labelledby="filters-title">
                 <h3 id="filters-title">{"Learned filters"}</h3>
+                <FilterLooksPanel model={AttrValue::from(summary.name.clone())} dataset={dataset}
+                    gallery={v.gallery.clone()} convs={ByPtr(convs.clone())} classes={ByPtr((*class_names).clone())} />
                 <Filters convs={convs} />
             </section>
         }

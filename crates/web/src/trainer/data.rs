@@ -132,3 +132,31 @@ pub async fn load(
         chunks: total,
     })
 }
+
+/// Fetches the first `test_images` test images of `kind` (at most the split's), for the
+/// Classify page's filter search; `progress(done, total)` after each file.
+///
+/// # Errors
+/// A message naming the file that could not be fetched or read.
+pub async fn load_test(
+    kind: DatasetKind,
+    test_images: usize,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Dataset, String> {
+    let base = format!("{}/data/{}", origin(), kind.name());
+    let manifest = fetch_bytes(&format!("{base}/manifest.json")).await?;
+    let manifest = Manifest::from_json(&manifest).map_err(|e| e.to_string())?;
+    let n = test_images.min(manifest.test_images);
+    let total = chunks_for(&manifest.test, n);
+    let (mut done, mut from_cache) = (0, 0);
+    read_chunks(
+        &base,
+        &manifest.test,
+        n,
+        &mut done,
+        total,
+        &mut from_cache,
+        progress,
+    )
+    .await
+}

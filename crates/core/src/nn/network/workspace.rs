@@ -371,6 +371,103 @@ impl Workspace {
         backward_sequence(net.nodes(), &mut self.states, &self.input, dx, n, &mut ctx)
     }
 
+    /// The backward pass from one layer's output (after a forward pass): the gradient of
+    /// `Σ seed_i · value_i` over the first sample's values of the layer at `path` (top
+    /// level, or inside a residual block's path) with respect to the input, into
+    /// [`Workspace::input_grad`]. Only the layers before it run.
+    ///
+    /// # Errors
+    /// [`NnError::Layer`] for a path the network does not have, or a layer without a
+    /// backward pass; [`NnError::Shape`] for a seed of another length than the layer's
+    /// output.
+    pub(crate) fn backward_from(
+        &mut self,
+        net: &Network,
+        grads: &mut Gradients,
+        path: &str,
+        seed_grad: &[f32],
+    ) -> Result<(), NnError> {
+        let n = self.batch;
+        let mut ctx = Backward {
+            net,
+            mode: Mode::Eval,
+            grads,
+        };
+        self.input_grad.resize(self.input.len(), 0.0);
+        let nodes = net.nodes();
+        let seed = |node: &Node, state: &mut State| -> Result<(), NnError> {
+            let len = volume_len(node.output);
+            check_shape("explain", "the seed gradient", &[seed_grad.len()], &[len])?;
+            state.grad.fill(0.0);
+            state.grad[..len].copy_from_slice(seed_grad);
+            Ok(())
+        };
+        for (k, node) in nodes.iter().enumerate() {
+            let (before, rest) = self.states.split_at_mut(k);
+            if node.path == path {
+                seed(node, &mut rest[0])?;
+                return backward_sequence(
+                    &nodes[..=k],
+                    &mut self.states[..=k],
+                    &self.input,
+                    Some(&mut self.input_grad),
+                    n,
+                    &mut ctx,
+                );
+            }
+            let (
+                Kind::Residual { main, shortcut },
+                Aux::Block {
+                    main: ms,
+                    shortcut: ss,
+                    ..
+                },
+            ) = (&node.kind, &mut rest[0].aux)
+            else {
+                continue;
+            };
+            for (inner, states) in [(main, ms), (shortcut, ss)] {
+                let Some(j) = inner.iter().position(|m| m.path == path) else {
+                    continue;
+                };
+                seed(&inner[j], &mut states[j])?;
+                return match before.last_mut() {
+                    Some(prev) => {
+                        backward_sequence(
+                            &inner[..=j],
+                            &mut states[..=j],
+                            &prev.out,
+                            Some(&mut prev.grad),
+                            n,
+                            &mut ctx,
+                        )?;
+                        backward_sequence(
+                            &nodes[..k],
+                            before,
+                            &self.input,
+                            Some(&mut self.input_grad),
+                            n,
+                            &mut ctx,
+                        )
+                    }
+                    None => backward_sequence(
+                        &inner[..=j],
+                        &mut states[..=j],
+                        &self.input,
+                        Some(&mut self.input_grad),
+                        n,
+                        &mut ctx,
+                    ),
+                };
+            }
+        }
+        let names: Vec<&str> = self.outputs(net).iter().map(|o| o.name).collect();
+        Err(NnError::Layer {
+            layer: path.to_owned(),
+            reason: format!("no such layer; the network has {}", names.join(", ")),
+        })
+    }
+
     /// Calls `f(mean, unbiased variance)` of the last training batch for every batch norm,
     /// in the network's order.
     pub(crate) fn batch_norm_stats(&self, f: &mut impl FnMut(&[f32], &[f32])) {

@@ -39,6 +39,8 @@ pub struct ClassifyView {
     pub input_error: Option<String>,
     /// The feature-map pixel whose convolution is open.
     pub inspect: Option<(String, [usize; 3])>,
+    /// The value (layer, `[channel, row, column]`) whose receptive field is open.
+    pub field: Option<(String, [usize; 3])>,
 }
 
 /// What happens on the page.
@@ -60,6 +62,8 @@ pub enum ClassifyAction {
     InputFailed(String),
     /// Open (or close, `None`) a pixel's convolution.
     Inspect(Option<(String, [usize; 3])>),
+    /// Open (or close, `None`) a value's receptive field.
+    Field(Option<(String, [usize; 3])>),
 }
 
 impl ClassifyView {
@@ -79,6 +83,8 @@ impl ClassifyView {
                 if let Some(g) = &mut self.gallery {
                     Rc::make_mut(g).predictions.clear();
                 }
+                // Another network's layers: the open field may name none of them.
+                self.field = None;
                 self.summary = Some(s);
             }
             ClassifyAction::ModelFailed(e) => {
@@ -99,6 +105,7 @@ impl ClassifyView {
             }
             ClassifyAction::InputFailed(e) => self.input_error = Some(e),
             ClassifyAction::Inspect(p) => self.inspect = p,
+            ClassifyAction::Field(p) => self.field = p,
         }
     }
 

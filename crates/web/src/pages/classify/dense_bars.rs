@@ -1,4 +1,6 @@
-//! A dense layer's units as bars on a canvas: up for positive, down for negative.
+//! A dense layer's units as bars on a canvas: up for positive, down for negative. A unit can
+//! be chosen by a click, or from the keyboard (the canvas is a tab stop; the arrows, Home
+//! and End move the choice).
 
 use std::rc::Rc;
 
@@ -16,11 +18,22 @@ pub struct DenseBarsProps {
     pub values: Rc<Vec<f32>>,
     /// `data-testid`.
     pub testid: AttrValue,
+    /// Choosing unit `k` emits `k`.
+    #[prop_or_default]
+    pub on_unit: Option<Callback<usize>>,
+    /// The chosen unit, outlined.
+    #[prop_or_default]
+    pub selected: Option<usize>,
 }
 
 const HEIGHT: f64 = 90.0;
 
-fn draw(el: &HtmlCanvasElement, values: &[f32], width: f64) -> Result<(), String> {
+fn draw(
+    el: &HtmlCanvasElement,
+    values: &[f32],
+    width: f64,
+    selected: Option<usize>,
+) -> Result<(), String> {
     let dpr = web_sys::window()
         .map_or(1.0, |w| w.device_pixel_ratio())
         .max(1.0);
@@ -62,6 +75,11 @@ fn draw(el: &HtmlCanvasElement, values: &[f32], width: f64) -> Result<(), String
     }
     ctx.set_fill_style_str("#5b6470");
     ctx.fill_rect(0.0, zero, width, 1.0);
+    if let Some(k) = selected.filter(|&k| k < values.len()) {
+        ctx.set_stroke_style_str("#111");
+        ctx.set_line_width(2.0);
+        ctx.stroke_rect(k as f64 * bar, 1.0, bar.max(2.0), HEIGHT - 2.0);
+    }
     Ok(())
 }
 
@@ -72,13 +90,16 @@ pub fn DenseBars(props: &DenseBarsProps) -> Html {
     let width = (props.values.len() as f64 * 4.0).clamp(120.0, 480.0);
     {
         let canvas = canvas.clone();
-        use_effect_with(props.values.clone(), move |values| {
-            if let Some(el) = canvas.cast::<HtmlCanvasElement>()
-                && let Err(e) = draw(&el, values, width)
-            {
-                web_sys::console::warn_1(&format!("dense bars: {e}").into());
-            }
-        });
+        use_effect_with(
+            (props.values.clone(), props.selected),
+            move |(values, selected)| {
+                if let Some(el) = canvas.cast::<HtmlCanvasElement>()
+                    && let Err(e) = draw(&el, values, width, *selected)
+                {
+                    web_sys::console::warn_1(&format!("dense bars: {e}").into());
+                }
+            },
+        );
     }
     let (lo, hi) = props
         .values
@@ -86,12 +107,55 @@ pub fn DenseBars(props: &DenseBarsProps) -> Html {
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
             (a.min(*v), b.max(*v))
         });
+    let n = props.values.len();
+    let onclick = props.on_unit.clone().map(|f| {
+        let canvas = canvas.clone();
+        Callback::from(move |e: MouseEvent| {
+            if let Some(el) = canvas.cast::<HtmlCanvasElement>() {
+                let x = f64::from(e.offset_x()) / el.client_width().max(1) as f64;
+                f.emit(((x * n as f64) as usize).min(n.saturating_sub(1)));
+            }
+        })
+    });
+    let onkeydown = props.on_unit.clone().map(|f| {
+        let selected = props.selected;
+        Callback::from(move |e: KeyboardEvent| {
+            let last = n.saturating_sub(1);
+            let next = match (e.key().as_str(), selected) {
+                ("ArrowRight" | "ArrowUp", Some(k)) => (k + 1).min(last),
+                ("ArrowLeft" | "ArrowDown", Some(k)) => k.saturating_sub(1),
+                ("ArrowRight" | "ArrowUp" | "ArrowLeft" | "ArrowDown" | "Enter" | " ", None) => 0,
+                ("Home", _) => 0,
+                ("End", _) => last,
+                _ => return,
+            };
+            e.prevent_default();
+            f.emit(next);
+        })
+    });
+    let label = match (&props.on_unit, props.selected) {
+        (Some(_), Some(k)) => format!(
+            "{}: {n} values as bars; unit {k} chosen ({}); the arrows choose another",
+            props.title,
+            props
+                .values
+                .get(k)
+                .map_or_else(String::new, |v| fmt_num(*v))
+        ),
+        (Some(_), None) => format!(
+            "{}: {n} values as bars; the arrows choose a unit",
+            props.title
+        ),
+        (None, _) => format!("{}: {n} values as bars", props.title),
+    };
     html! {
         <figure class="dense" data-testid={props.testid.clone()}>
             <figcaption><strong>{ props.title.clone() }</strong>
                 <span class="muted small">{ format!(" {} units, {} … {}", props.values.len(), fmt_num(lo), fmt_num(hi)) }</span>
             </figcaption>
-            <canvas ref={canvas} role="img" aria-label={format!("{}: {} values as bars", props.title, props.values.len())}
+            <canvas ref={canvas} role={if props.on_unit.is_some() { "button" } else { "img" }} aria-label={label} onclick={onclick} onkeydown={onkeydown}
+                tabindex={props.on_unit.as_ref().map(|_| "0")} class={classes!(props.on_unit.as_ref().map(|_| "clickable"))}
+                data-selected={props.selected.map(|k| k.to_string())}
                 style={format!("width:{width}px;height:{HEIGHT}px")} />
         </figure>
     }

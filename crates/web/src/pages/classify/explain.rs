@@ -11,112 +11,14 @@
 use std::rc::Rc;
 
 use web_sys::{HtmlInputElement, HtmlSelectElement};
-use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_agent::oneshot::use_oneshot_runner;
 
-use crate::agent::{CoreReply, CoreRequest, CoreTask, ExplainRequest, Explained};
+use crate::agent::{CoreReply, CoreRequest, ExplainRequest, Explained};
 use crate::by_ptr::ByPtr;
 use crate::components::{Legend, MatrixCanvas};
+use crate::hooks::{WorkerAnswer, use_worker_answer};
+use crate::lab::classify::{ExplainSettings, Method};
 use crate::lab::{ColorScale, fmt_num};
-
-/// The explanation methods, in menu order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// The input gradient.
-    Saliency,
-    /// The input gradient averaged over noisy copies.
-    SmoothGrad,
-    /// The sliding gray patch.
-    Occlusion,
-    /// Grad-CAM at a convolution layer.
-    GradCam,
-}
-
-impl Method {
-    const ALL: [Self; 4] = [
-        Self::Saliency,
-        Self::SmoothGrad,
-        Self::Occlusion,
-        Self::GradCam,
-    ];
-
-    fn key(self) -> &'static str {
-        match self {
-            Self::Saliency => "saliency",
-            Self::SmoothGrad => "smoothgrad",
-            Self::Occlusion => "occlusion",
-            Self::GradCam => "gradcam",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::Saliency => "saliency (input gradient)",
-            Self::SmoothGrad => "SmoothGrad (noisy copies)",
-            Self::Occlusion => "occlusion (a sliding gray patch)",
-            Self::GradCam => "Grad-CAM (a convolution layer)",
-        }
-    }
-}
-
-/// What the visitor set.
-#[derive(Debug, Clone, PartialEq)]
-struct Settings {
-    method: Method,
-    class: Option<usize>,
-    versus: Option<usize>,
-    patch: usize,
-    stride: usize,
-    sigma: f32,
-    count: usize,
-    layer: Option<String>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            method: Method::Saliency,
-            class: None,
-            versus: None,
-            patch: 8,
-            stride: 2,
-            sigma: 0.15,
-            count: 20,
-            layer: None,
-        }
-    }
-}
-
-impl Settings {
-    /// The worker's request for the predicted class `top` and the model's last conv layer.
-    fn request(&self, top: usize, last_conv: Option<&String>) -> Option<ExplainRequest> {
-        let class = self.class.unwrap_or(top);
-        let versus = self.versus.filter(|&v| v != class);
-        Some(match self.method {
-            Method::Saliency => ExplainRequest::Saliency {
-                class,
-                versus,
-                smooth: None,
-            },
-            Method::SmoothGrad => ExplainRequest::Saliency {
-                class,
-                versus,
-                smooth: Some((self.sigma, self.count)),
-            },
-            Method::Occlusion => ExplainRequest::Occlusion {
-                class,
-                patch: self.patch,
-                stride: self.stride,
-            },
-            Method::GradCam => ExplainRequest::GradCam {
-                class,
-                versus,
-                layer: self.layer.clone().or_else(|| last_conv.cloned())?,
-            },
-        })
-    }
-}
 
 /// Props of [`ExplainPanel`].
 #[derive(Properties, PartialEq)]
@@ -131,80 +33,53 @@ pub struct ExplainPanelProps {
     pub top: usize,
     /// The model's convolution layers (for Grad-CAM), in order.
     pub convs: ByPtr<Vec<String>>,
+    /// What the visitor set (kept by the page, in its URL).
+    pub settings: ExplainSettings,
+    /// New settings.
+    pub on_settings: Callback<ExplainSettings>,
 }
 
-/// The state of the worker's answer.
-#[derive(Debug, Clone, PartialEq)]
-enum Answer {
-    Waiting,
-    /// The answer and the number of its request (`data-request`, so a test can tell a new
-    /// answer from the last one).
-    Done(ByPtr<Explained>, u64),
-    Failed(String),
+/// The worker's explanation.
+pub type Answer = WorkerAnswer<Explained>;
+
+/// Asks the worker for `request` on `model`'s prediction for `input` whenever one of them
+/// changes; the newest answer.
+#[hook]
+pub fn use_explained(
+    model: AttrValue,
+    input: ByPtr<Vec<f32>>,
+    request: Option<ExplainRequest>,
+) -> UseStateHandle<Answer> {
+    let request = request.map(|request| CoreRequest::Explain {
+        model: model.to_string(),
+        image: input.0.to_vec(),
+        request,
+    });
+    use_worker_answer(request, |reply| match reply {
+        CoreReply::Explained(r) => r,
+        other => Err(format!("the worker answered {other:?} to an explanation")),
+    })
 }
 
 /// The "Why this class?" panel.
 #[component]
 pub fn ExplainPanel(p: &ExplainPanelProps) -> Html {
-    let runner = use_oneshot_runner::<CoreTask>();
-    let settings = use_state(Settings::default);
-    let answer = use_state(|| Answer::Waiting);
-    // The newest request's number: older answers are dropped.
-    let generation = use_mut_ref(|| 0u64);
-    let request = settings.request(p.top, p.convs.last());
-    {
-        let answer = answer.clone();
-        let model = p.model.clone();
-        let input = p.input.clone();
-        use_effect_with(
-            (model, input, request.clone()),
-            move |(model, input, request)| {
-                let Some(request) = request.clone() else {
-                    return;
-                };
-                let n = {
-                    let mut g = generation.borrow_mut();
-                    *g += 1;
-                    *g
-                };
-                answer.set(Answer::Waiting);
-                let (model, image) = (model.to_string(), input.0.to_vec());
-                spawn_local(async move {
-                    let reply = runner
-                        .run(CoreRequest::Explain {
-                            model,
-                            image,
-                            request,
-                        })
-                        .await;
-                    if *generation.borrow() != n {
-                        return;
-                    }
-                    answer.set(match reply {
-                        CoreReply::Explained(Ok(e)) => Answer::Done(ByPtr(Rc::from(e)), n),
-                        CoreReply::Explained(Err(e)) => Answer::Failed(e),
-                        other => Answer::Failed(format!(
-                            "the worker answered {other:?} to an explanation"
-                        )),
-                    });
-                });
-            },
-        );
-    }
-    let s = (*settings).clone();
+    let request = p.settings.request(p.top, p.convs.last());
+    let answer = use_explained(p.model.clone(), p.input.clone(), request);
+    let s = p.settings.clone();
     let class = s.class.unwrap_or(p.top);
     let name = |i: usize| p.classes.get(i).cloned().unwrap_or_else(|| i.to_string());
-    let set = |f: fn(&mut Settings, String)| {
-        let settings = settings.clone();
+    let set = |f: fn(&mut ExplainSettings, String)| {
+        let (settings, on_settings) = (p.settings.clone(), p.on_settings.clone());
         Callback::from(move |e: Event| {
             let value = e
                 .target_dyn_into::<HtmlSelectElement>()
                 .map(|s| s.value())
                 .or_else(|| e.target_dyn_into::<HtmlInputElement>().map(|i| i.value()))
                 .unwrap_or_default();
-            let mut next = (*settings).clone();
+            let mut next = settings.clone();
             f(&mut next, value);
-            settings.set(next);
+            on_settings.emit(next);
         })
     };
     let on_method = set(|s, v| {
@@ -411,6 +286,7 @@ fn ExplainResult(p: &ExplainResultProps) -> Html {
             )
         }
         ExplainRequest::GradCam { layer, .. } => format!("Grad-CAM at {layer}, {rows}×{cols}"),
+        ExplainRequest::Field { layer, unit } => format!("gradient of {layer} {unit:?}"),
     };
     html! {
         <div class="explain-result" data-testid="explain-result" data-request={p.request.to_string()}

@@ -1,0 +1,239 @@
+//! What a filter looks for: the image patches that excite one channel of a layer most
+//! ([`top_patches`], each cut to the channel's receptive field), and an image grown by
+//! gradient ascent on the input to excite it ([`maximize`]).
+
+use super::{check_image, layer_report};
+use crate::arch::Volume;
+use crate::nn::{Gradients, Mode, Network, NnError, Rng, Workspace};
+
+/// One of the patches that excite a channel most.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopPatch {
+    /// Which image (its index in the images searched).
+    pub image: usize,
+    /// Where in the channel's map it peaked: `[row, column]`.
+    pub at: [usize; 2],
+    /// The channel's value there.
+    pub value: f32,
+    /// `[first, end)` input rows of the receptive field there (may reach into the padding).
+    pub rows: [i64; 2],
+    /// `[first, end)` input columns.
+    pub cols: [i64; 2],
+    /// The image's pixels in the field, `size × size` row-major (first channel; zero in
+    /// the padding).
+    pub pixels: Vec<f32>,
+}
+
+/// The `rows × cols` window of channel 0 of `image` (a volume `v`), zero outside it.
+fn crop(image: &[f32], v: Volume, rows: [i64; 2], cols: [i64; 2]) -> Vec<f32> {
+    let mut out = Vec::new();
+    for r in rows[0]..rows[1] {
+        for c in cols[0]..cols[1] {
+            let inside = (0..v.h as i64).contains(&r) && (0..v.w as i64).contains(&c);
+            out.push(if inside {
+                image[r as usize * v.w + c as usize]
+            } else {
+                0.0
+            });
+        }
+    }
+    out
+}
+
+/// Searches `n` images (one after the other) for the `k` that excite `channel` of `layer`
+/// most: per image its largest value in the channel's map, one patch per image, largest
+/// first. Runs in batches of 64; `progress(done, n)` after each.
+///
+/// # Errors
+/// [`NnError::Layer`] for a layer the network does not have or a channel it lacks; as
+/// [`Network::infer`].
+#[allow(clippy::too_many_arguments)]
+pub fn top_patches(
+    net: &Network,
+    images: &[f32],
+    n: usize,
+    layer: &str,
+    channel: usize,
+    k: usize,
+    ws: &mut Workspace,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<TopPatch>, NnError> {
+    let report = layer_report(net, layer)?;
+    let v = report.output;
+    if channel >= v.c {
+        return Err(NnError::Layer {
+            layer: layer.to_owned(),
+            reason: format!("it has {} channels, so there is no channel {channel}", v.c),
+        });
+    }
+    let len = net.input_len();
+    if images.len() != n.saturating_mul(len) {
+        return Err(NnError::Shape {
+            op: "explain",
+            what: "images",
+            got: vec![images.len()],
+            expected: vec![n, len],
+        });
+    }
+    let hw = v.h * v.w;
+    let per_image = hw * v.c;
+    // (value, image, position) of each image's peak.
+    let mut peaks: Vec<(f32, usize, usize)> = Vec::with_capacity(n);
+    let batch = 64;
+    let mut start = 0;
+    while start < n {
+        let end = (start + batch).min(n);
+        net.infer(&images[start * len..end * len], end - start, ws)?;
+        let outputs = ws.outputs(net);
+        let Some(out) = outputs.iter().find(|o| o.name == layer) else {
+            return Err(NnError::Layer {
+                layer: layer.to_owned(),
+                reason: "the network ran without it".to_owned(),
+            });
+        };
+        for i in 0..end - start {
+            let plane = &out.values[i * per_image + channel * hw..][..hw];
+            let (at, value) = plane.iter().copied().enumerate().fold(
+                (0, f32::NEG_INFINITY),
+                |(bi, bv), (j, x)| {
+                    if x > bv { (j, x) } else { (bi, bv) }
+                },
+            );
+            peaks.push((value, start + i, at));
+        }
+        start = end;
+        progress(start, n);
+    }
+    peaks.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let rf = report.receptive_field;
+    let input = net.input();
+    Ok(peaks
+        .into_iter()
+        .take(k)
+        .map(|(value, image, at)| {
+            let [y, x] = [at / v.w, at % v.w];
+            let (rows, cols) = (rf.span(y), rf.span(x));
+            TopPatch {
+                image,
+                at: [y, x],
+                value,
+                rows,
+                cols,
+                pixels: crop(&images[image * len..][..len], input, rows, cols),
+            }
+        })
+        .collect())
+}
+
+/// The settings of [`maximize`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AscentConfig {
+    /// Gradient steps.
+    pub steps: usize,
+    /// Each step moves every pixel by `rate · g / rms(g)` (the gradient normalised).
+    pub rate: f32,
+    /// L2 regulariser: after each step every pixel shrinks by this fraction towards 0.
+    pub decay: f32,
+    /// Seeds the starting image (0.1 plus noise of σ = 0.02).
+    pub seed: u64,
+}
+
+impl Default for AscentConfig {
+    fn default() -> Self {
+        Self {
+            steps: 40,
+            rate: 0.05,
+            decay: 0.01,
+            seed: 1,
+        }
+    }
+}
+
+/// An image grown to excite one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ascent {
+    /// The image, as long as the network's input, in `[0, 1]`.
+    pub image: Vec<f32>,
+    /// The objective (the channel's mean value) before each step and after the last:
+    /// `steps + 1` values.
+    pub objective: Vec<f32>,
+}
+
+/// Gradient ascent on the input: starting from a dark image with a little noise, steps
+/// that raise the mean value of `channel` of `layer`, each followed by the L2 decay and a
+/// clip to `[0, 1]` (the range of the network's images).
+///
+/// # Errors
+/// [`NnError::Layer`] for a layer or channel the network lacks, [`NnError::HyperParameter`]
+/// for a non-finite or negative rate or decay (or a decay of 1 or more); as
+/// [`Network::forward`].
+pub fn maximize(
+    net: &Network,
+    layer: &str,
+    channel: usize,
+    config: AscentConfig,
+    ws: &mut Workspace,
+) -> Result<Ascent, NnError> {
+    let report = layer_report(net, layer)?;
+    let v = report.output;
+    if channel >= v.c {
+        return Err(NnError::Layer {
+            layer: layer.to_owned(),
+            reason: format!("it has {} channels, so there is no channel {channel}", v.c),
+        });
+    }
+    for (what, value, ok) in [
+        (
+            "the ascent's rate",
+            config.rate,
+            config.rate.is_finite() && config.rate >= 0.0,
+        ),
+        (
+            "the L2 decay",
+            config.decay,
+            config.decay.is_finite() && (0.0..1.0).contains(&config.decay),
+        ),
+    ] {
+        if !ok {
+            return Err(NnError::HyperParameter {
+                what,
+                requirement: "finite, at least 0 (the decay below 1)",
+                value: f64::from(value),
+            });
+        }
+    }
+    let hw = v.h * v.w;
+    let mut seed = vec![0.0f32; hw * v.c];
+    seed[channel * hw..][..hw].fill(1.0 / hw as f32);
+    let mut rng = Rng::seed_from_u64(config.seed);
+    let mut image: Vec<f32> = (0..net.input_len())
+        .map(|_| (0.1 + 0.02 * super::normal(&mut rng)).clamp(0.0, 1.0))
+        .collect();
+    check_image(net, &image)?;
+    let mut grads = Gradients::new(net);
+    let mut objective = Vec::with_capacity(config.steps + 1);
+    let mean = |ws: &Workspace| -> f32 {
+        ws.outputs(net)
+            .iter()
+            .find(|o| o.name == layer)
+            .map_or(f32::NAN, |o| {
+                let plane = &o.values[channel * hw..][..hw];
+                (plane.iter().map(|&x| f64::from(x)).sum::<f64>() / hw as f64) as f32
+            })
+    };
+    for _ in 0..config.steps {
+        net.forward(&image, 1, Mode::Eval, ws, &mut Rng::seed_from_u64(0))?;
+        objective.push(mean(ws));
+        ws.backward_from(net, &mut grads, layer, &seed)?;
+        let g = ws.input_grad();
+        let rms = (g.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / g.len() as f64)
+            .sqrt() as f32;
+        let step = config.rate / (rms + 1e-8);
+        for (p, &d) in image.iter_mut().zip(g) {
+            *p = ((*p + step * d) * (1.0 - config.decay)).clamp(0.0, 1.0);
+        }
+    }
+    net.forward(&image, 1, Mode::Eval, ws, &mut Rng::seed_from_u64(0))?;
+    objective.push(mean(ws));
+    Ok(Ascent { image, objective })
+}

@@ -1,0 +1,270 @@
+//! What a filter looks for: for any convolution filter of the model, the nine test-image
+//! patches (each cut to the filter's receptive field) that excite it most, searched by the
+//! worker over the gallery and the first test images of the dataset, and an image grown by
+//! gradient ascent on the input to excite it, with the steps, the rate and the L2
+//! regulariser shown ([`crate::agent::filter`]).
+
+use std::rc::Rc;
+
+use convscope_core::data::DatasetKind;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::agent::{ConvSummary, CoreReply, CoreRequest, FilterJob, FilterLooks, PatchSource};
+use crate::by_ptr::ByPtr;
+use crate::components::MatrixCanvas;
+use crate::hooks::{WorkerAnswer, use_worker_answer};
+use crate::lab::classify::Gallery;
+use crate::lab::fmt_num;
+
+/// Props of [`FilterLooksPanel`].
+#[derive(Properties, PartialEq)]
+pub struct FilterLooksProps {
+    /// The worker's name of the model.
+    pub model: AttrValue,
+    /// Its dataset (whose test split the worker searches).
+    pub dataset: Option<DatasetKind>,
+    /// The gallery on the page (searched too).
+    pub gallery: Option<Rc<Gallery>>,
+    /// The model's convolutions.
+    pub convs: ByPtr<Vec<ConvSummary>>,
+    /// Class names in label order.
+    pub classes: ByPtr<Vec<String>>,
+}
+
+/// What the visitor chose.
+#[derive(Debug, Clone, PartialEq)]
+struct Choice {
+    layer: Option<String>,
+    filter: usize,
+    steps: usize,
+    rate: f32,
+    decay: f32,
+}
+
+impl Default for Choice {
+    fn default() -> Self {
+        Self {
+            layer: None,
+            filter: 0,
+            steps: 40,
+            rate: 0.05,
+            decay: 0.01,
+        }
+    }
+}
+
+/// The patches that excite one filter most, and the image grown for it.
+#[component]
+pub fn FilterLooksPanel(p: &FilterLooksProps) -> Html {
+    let choice = use_state(Choice::default);
+    let c = (*choice).clone();
+    let conv = c
+        .layer
+        .as_ref()
+        .and_then(|l| p.convs.iter().find(|x| &x.name == l))
+        .or_else(|| p.convs.first());
+    let filters = conv.map_or(0, |c| c.shape[0]);
+    let filter = c.filter.min(filters.saturating_sub(1));
+    // The gallery's images, flattened once per gallery.
+    let gallery = use_memo(p.gallery.as_ref().map(ByPtr::of), |g| {
+        let g = g.as_ref();
+        let images: Vec<f32> = g
+            .map(|g| {
+                g.samples
+                    .iter()
+                    .flat_map(|s| s.pixels.iter().copied())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let labels: Vec<u8> = g
+            .map(|g| g.samples.iter().map(|s| s.label as u8).collect())
+            .unwrap_or_default();
+        (images, labels)
+    });
+    let request = conv.map(|conv| {
+        CoreRequest::Filter(Box::new(FilterJob {
+            model: p.model.to_string(),
+            dataset: p.dataset,
+            gallery: gallery.0.clone(),
+            gallery_labels: gallery.1.clone(),
+            layer: conv.name.clone(),
+            channel: filter,
+            steps: c.steps,
+            rate: c.rate,
+            decay: c.decay,
+        }))
+    });
+    let answer = use_worker_answer(request, |reply| match reply {
+        CoreReply::Filter(r) => r,
+        other => Err(format!("the worker answered {other:?} to a filter search")),
+    });
+    let set = |f: fn(&mut Choice, String)| {
+        let choice = choice.clone();
+        Callback::from(move |e: Event| {
+            let value = e
+                .target_dyn_into::<HtmlSelectElement>()
+                .map(|s| s.value())
+                .or_else(|| e.target_dyn_into::<HtmlInputElement>().map(|i| i.value()))
+                .unwrap_or_default();
+            let mut next = (*choice).clone();
+            f(&mut next, value);
+            choice.set(next);
+        })
+    };
+    let on_layer = set(|c, v| {
+        c.layer = Some(v);
+        c.filter = 0;
+    });
+    let on_filter = set(|c, v| {
+        if let Ok(n) = v.parse() {
+            c.filter = n;
+        }
+    });
+    let on_steps = set(|c, v| {
+        if let Ok(n) = v.parse::<usize>() {
+            c.steps = n.clamp(0, 500);
+        }
+    });
+    let on_rate = set(|c, v| {
+        if let Ok(x) = v.parse::<f32>()
+            && x.is_finite()
+        {
+            c.rate = x.clamp(0.0, 1.0);
+        }
+    });
+    let on_decay = set(|c, v| {
+        if let Ok(x) = v.parse::<f32>()
+            && x.is_finite()
+        {
+            c.decay = x.clamp(0.0, 0.5);
+        }
+    });
+    let searched = gallery.1.len() + p.dataset.map_or(0, |_| crate::agent::filter::TEST_IMAGES);
+    let body = match &*answer {
+        WorkerAnswer::Waiting => html! {
+            <div role="status" data-testid="looks-status">
+                <progress aria-label="searching"></progress>
+                <span class="pending">{ format!(" searching up to {searched} images and growing an image in the web worker…") }</span>
+            </div>
+        },
+        WorkerAnswer::Failed(e) => html! {
+            <p class="error" role="alert" data-testid="looks-status">{ e.clone() }</p>
+        },
+        WorkerAnswer::Done(l, n) => html! {
+            <LooksResult looks={l.clone()} request={*n} classes={p.classes.clone()} />
+        },
+    };
+    html! {
+        <section class="looks" data-testid="looks-panel" aria-labelledby="looks-title">
+            <h4 id="looks-title">{"What a filter looks for"}</h4>
+            <div class="explain-controls">
+                <label class="field">
+                    <span class="field-label"><strong>{"layer"}</strong></span>
+                    <select data-testid="looks-layer" onchange={on_layer}>
+                        { for p.convs.iter().map(|x| {
+                            let selected = conv.is_some_and(|c| c.name == x.name);
+                            html! { <option value={x.name.clone()} {selected}>{ x.name.clone() }</option> }
+                        }) }
+                    </select>
+                </label>
+                <label class="field">
+                    <span class="field-label"><strong>{"filter"}</strong><span class="muted">{ format!(" 0–{}", filters.saturating_sub(1)) }</span></span>
+                    <input type="number" min="0" max={filters.saturating_sub(1).to_string()} value={filter.to_string()}
+                        data-testid="looks-filter" onchange={on_filter} />
+                </label>
+                <label class="field">
+                    <span class="field-label"><strong>{"steps"}</strong></span>
+                    <input type="number" min="0" max="500" value={c.steps.to_string()} data-testid="looks-steps" onchange={on_steps} />
+                </label>
+                <label class="field">
+                    <span class="field-label"><strong>{"rate"}</strong></span>
+                    <input type="number" min="0" max="1" step="0.01" value={c.rate.to_string()} data-testid="looks-rate" onchange={on_rate} />
+                </label>
+                <label class="field">
+                    <span class="field-label"><strong>{"L2 decay"}</strong></span>
+                    <input type="number" min="0" max="0.5" step="0.005" value={c.decay.to_string()} data-testid="looks-decay" onchange={on_decay} />
+                </label>
+            </div>
+            { body }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LooksResultProps {
+    looks: ByPtr<FilterLooks>,
+    request: u64,
+    classes: ByPtr<Vec<String>>,
+}
+
+#[component]
+fn LooksResult(p: &LooksResultProps) -> Html {
+    let l = &p.looks;
+    let drawn = use_memo(p.looks.clone(), |l| {
+        (
+            l.patches
+                .iter()
+                .map(|x| Rc::new(x.pixels.clone()))
+                .collect::<Vec<_>>(),
+            Rc::new(l.ascent.clone()),
+        )
+    });
+    let class = |i: u8| {
+        p.classes
+            .get(usize::from(i))
+            .cloned()
+            .unwrap_or_else(|| i.to_string())
+    };
+    let patches = l.patches.iter().zip(drawn.0.iter()).enumerate().map(|(i, (x, px))| {
+        let from = match x.source {
+            PatchSource::Gallery(g) => format!("gallery {g}"),
+            PatchSource::Test(t) => format!("test {t}"),
+        };
+        let caption = format!("{} · {from} ({})", fmt_num(x.value), class(x.label));
+        html! {
+            <figure class="fmap">
+                <MatrixCanvas values={px.clone()} rows={l.size} cols={l.size} size={64.0}
+                    label={format!("patch {i}: {caption}, rows {} to {}, columns {} to {}", x.rows[0], x.rows[1] - 1, x.cols[0], x.cols[1] - 1)}
+                    testid={format!("looks-patch-{i}")} />
+                <figcaption class="small">{ caption }</figcaption>
+            </figure>
+        }
+    });
+    let first = l.objective.first().copied().unwrap_or(f32::NAN);
+    let last = l.objective.last().copied().unwrap_or(f32::NAN);
+    let steps = l.objective.len().saturating_sub(1);
+    let ms = |m: Option<f64>| {
+        m.map(|m| format!("{m:.0} ms"))
+            .unwrap_or_else(|| "?".into())
+    };
+    html! {
+        <div class="looks-result" data-testid="looks-result" data-request={p.request.to_string()}
+            data-size={l.size.to_string()} data-gallery={l.gallery_searched.to_string()} data-test={l.test_searched.to_string()}
+            data-patches={l.patches.len().to_string()}
+            data-values={l.patches.iter().map(|x| x.value.to_string()).collect::<Vec<_>>().join(" ")}
+            data-objective={format!("{first} {last}")}
+            data-millis={format!("{} {}", l.millis[0].unwrap_or(f64::NAN), l.millis[1].unwrap_or(f64::NAN))}>
+            <p class="muted small">{ format!(
+                "The {} patches of {}×{} pixels (the receptive field of {}) where filter {} is strongest, one per image, strongest first; searched over {} gallery and {} test images in {}.",
+                l.patches.len(), l.size, l.size, l.layer, l.channel, l.gallery_searched, l.test_searched, ms(l.millis[0])
+            ) }</p>
+            if let Some(e) = &l.test_error {
+                <p class="error small" data-testid="looks-test-error">{ format!("the test split could not be searched: {e}") }</p>
+            }
+            <div class="fmaps">{ for patches }</div>
+            <div class="maps">
+                <div class="map">
+                    <MatrixCanvas values={drawn.1.clone()} rows={28} cols={28} size={140.0}
+                        label={format!("an image grown by gradient ascent to excite filter {} of {}", l.channel, l.layer)}
+                        testid="looks-ascent" />
+                    <p class="map-caption">{"grown by gradient ascent"}</p>
+                </div>
+            </div>
+            <p class="muted small" data-testid="looks-objective">{ format!(
+                "Mean value of filter {} over its map: {} → {} after {steps} steps of gradient ascent on the input (each step moves every pixel by rate × gradient / rms(gradient), then shrinks it by the L2 decay and clips it to [0, 1]), in {}.",
+                l.channel, fmt_num(first), fmt_num(last), ms(l.millis[1])
+            ) }</p>
+        </div>
+    }
+}
