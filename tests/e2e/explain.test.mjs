@@ -74,6 +74,22 @@ test('why this class: saliency, class comparison, SmoothGrad, occlusion and Grad
   assert.match(await text(page, 'explain-numbers'), /probability of the image as it is/);
   assert.equal(await page.getByTestId('explain-on-input').getAttribute('data-rows'), '28');
   times.occlusion = r.millis;
+  // The player shows the whole map first; the probability of the image as it is equals the
+  // prediction's confidence (the classification's forward pass, not the explanation's).
+  const player = page.getByTestId('occlusion-player');
+  assert.equal(await player.getAttribute('data-step'), '120');
+  const confidence = Number(await page.getByTestId('top-class').getAttribute('data-confidence'));
+  const baseline = Number(await player.getAttribute('data-probability')) + Number(await player.getAttribute('data-drop'));
+  assert.ok(Math.abs(baseline - confidence) < 2e-4, `${baseline} vs ${confidence}`);
+  // Step by step, the patch moves by the stride; Play animates it.
+  await page.getByTestId('step-first').click();
+  assert.equal(await player.getAttribute('data-step'), '0');
+  await page.getByTestId('step-forward').click();
+  assert.equal(await player.getAttribute('data-step'), '1');
+  assert.match(await text(page, 'occlusion-now'), /^Position 2 of 121 \(row 0, column 1\): the patch covers rows 0 to 7, columns 2 to 9/);
+  await page.getByTestId('play').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="occlusion-player"]').dataset.step) > 4);
+  await page.getByTestId('play').click();
   await page.getByTestId('explain-patch').fill('5');
   await page.getByTestId('explain-patch').press('Tab');
   await page.getByTestId('explain-stride').fill('3');

@@ -129,3 +129,26 @@ test('any value of any layer traces back to the input field the Architectures pa
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("a residual network: a block layer's value and filter are traced too", async () => {
+  const { page, errors } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}#/classify?model=fashion-resnet`);
+  await page.waitForFunction(() => document.querySelectorAll('canvas[data-testid^="map-block1.conv2-"]').length === 32, null, {
+    timeout: 30000,
+  });
+  await clickPixel(page, 'map-block1.conv2-4', [3, 6], 14);
+  await page.getByTestId('field-panel').waitFor({ timeout: 5000 });
+  last = 0;
+  const f = await field(page);
+  assert.match(await page.locator('#field-title').textContent(), /block1\.conv2 \[4, 3, 6\]/);
+  assert.equal(f.rows[1] - f.rows[0], f.size);
+  assert.equal(f.cols[1] - f.cols[0], f.size);
+  assert.ok(f.size > 3 && f.nonzero > 0, JSON.stringify(f));
+  // The same layer's filter search cuts its patches to the same field.
+  await page.getByTestId('looks-layer').selectOption('block1.conv2');
+  await page.waitForFunction((size) => document.querySelector('[data-testid="looks-result"]')?.dataset.size === String(size), f.size, {
+    timeout: 60000,
+  });
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -19,6 +19,19 @@ const SHOTS = [
     await page.waitForFunction(() => document.querySelector('[data-testid="top-label"]')?.textContent.trim() === '3');
     await page.getByTestId('explain-method').selectOption('gradcam');
   }, '[data-testid="explain-panel"]'],
+  // What one conv2 value of a 3 sees: its receptive field and each pixel's weight.
+  ['screenshot-field.png', '#/classify', '[data-testid="field-result"]', async (page) => {
+    await page.locator('[data-testid^="sample-"][data-label="3"]').first().click({ timeout: 60000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid="top-label"]')?.textContent.trim() === '3');
+    const map = page.getByTestId('map-conv2-3');
+    const box = await map.boundingBox();
+    await map.click({ position: { x: (5.5 * box.width) / 10, y: (4.5 * box.height) / 10 } });
+  }, '[data-testid="field-panel"]'],
+  // What conv2's filter 0 looks for: its nine strongest test patches and an image grown for it.
+  ['screenshot-looks.png', '#/classify', '[data-testid="looks-result"][data-size="14"]', async (page) => {
+    await page.getByTestId('looks-panel').waitFor({ timeout: 60000 });
+    await page.getByTestId('looks-layer').selectOption('conv2');
+  }, '[data-testid="looks-panel"]'],
   // Mid-training: LeNet-5 on 8,000 digits, shot once the first epoch is scored.
   ['screenshot-train.png', '#/train', '[data-testid="train-epoch-row"]', async (page) => {
     await page.locator('[data-testid="train-page"][data-connected="true"]').waitFor({ timeout: 30000 });
@@ -28,7 +41,8 @@ const SHOTS = [
     await page.getByTestId('train-start').click();
   }],
 ];
-const only = process.env.SHOTS ? JSON.parse(process.env.SHOTS) : null;
+// ONLY=screenshot-field.png,screenshot-looks.png writes just those.
+const only = process.env.ONLY ? SHOTS.filter(([file]) => process.env.ONLY.split(',').includes(file)) : null;
 
 const browser = await openBrowser({ width: 1440, height: 900 });
 try {

@@ -265,14 +265,34 @@ impl Occlusion {
 }
 
 /// Sets the `patch`×`patch` square at `[y, x]` of every channel of `image` (a volume `v`)
-/// to `fill`.
-fn cover(image: &mut [f32], v: crate::arch::Volume, [y, x]: [usize; 2], patch: usize, fill: f32) {
+/// to `fill`, clipped at the image's edges: what [`occlusion`] does at each position (the
+/// page draws it with this too).
+///
+/// # Errors
+/// [`NnError::Shape`] when `image` is not `v`'s length.
+pub fn cover(
+    image: &mut [f32],
+    v: crate::arch::Volume,
+    [y, x]: [usize; 2],
+    patch: usize,
+    fill: f32,
+) -> Result<(), NnError> {
+    let len = v.c * v.h * v.w;
+    if image.len() != len {
+        return Err(NnError::Shape {
+            op: "explain",
+            what: "image",
+            got: vec![image.len()],
+            expected: vec![v.c, v.h, v.w],
+        });
+    }
     for c in 0..v.c {
-        for yy in y..(y + patch).min(v.h) {
+        for yy in y..y.saturating_add(patch).min(v.h) {
             let row = (c * v.h + yy) * v.w;
-            image[row + x.min(v.w)..row + (x + patch).min(v.w)].fill(fill);
+            image[row + x.min(v.w)..row + x.saturating_add(patch).min(v.w)].fill(fill);
         }
     }
+    Ok(())
 }
 
 /// `image` with a `patch`×`patch` square at `[y, x]` set to `fill` in every channel.
@@ -288,7 +308,7 @@ pub fn occluded(
 ) -> Result<Vec<f32>, NnError> {
     check_image(net, image)?;
     let mut out = image.to_vec();
-    cover(&mut out, net.input(), [y, x], patch, fill);
+    cover(&mut out, net.input(), [y, x], patch, fill)?;
     Ok(out)
 }
 
@@ -335,7 +355,7 @@ pub fn occlusion(
                 [i / cols * stride, i % cols * stride],
                 patch,
                 fill,
-            );
+            )?;
         }
         for s in scores(net, &images, end - start, ws)? {
             drops.push(baseline - s.probabilities[class]);

@@ -58,6 +58,21 @@ pub fn percent(part: u64, total: u64) -> String {
     }
 }
 
+/// A probability in `[0, 1]` as a percentage with two decimals: `99.98 %`, `0.00 %`.
+#[must_use]
+pub fn probability(p: f32) -> String {
+    format!("{:.2} %", p * 100.0)
+}
+
+/// A difference of two probabilities in percentage points, two decimals and a true minus
+/// sign: `12.50`, `−0.31`.
+#[must_use]
+pub fn points(d: f32) -> String {
+    let s = format!("{:.2}", d * 100.0);
+    let s = if s == "-0.00" { "0.00".to_owned() } else { s };
+    s.replace('-', "−")
+}
+
 /// `part / total` in `[0, 1]`, for bar widths.
 #[must_use]
 pub fn fraction(part: u64, total: u64) -> f64 {
@@ -93,6 +108,15 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+
+    #[test]
+    fn probabilities_and_points() {
+        assert_eq!(probability(0.99984), "99.98 %");
+        assert_eq!(probability(0.0), "0.00 %");
+        assert_eq!(points(0.125), "12.50");
+        assert_eq!(points(-0.0031), "−0.31");
+        assert_eq!(points(-0.00001), "0.00");
+    }
 
     #[test]
     fn groups_thousands() {

@@ -13,9 +13,10 @@
 //!   convolution lab's upload, [`decode`]).
 //! - [`CoreRequest::Explain`]: saliency, occlusion, Grad-CAM or a receptive field of a kept
 //!   model's prediction ([`explain`]).
-//! - [`CoreRequest::Filter`]: what a filter looks for — the test patches that excite it
-//!   most and an image grown to excite it ([`filter`]); the one asynchronous request (it
-//!   may fetch the test split first).
+//! - [`CoreRequest::Filter`], [`CoreRequest::FilterNext`]: what a filter looks for — the
+//!   test patches that excite it most and an image grown to excite it ([`filter`]), in
+//!   parts so the page shows the progress; the one asynchronous request (it may fetch the
+//!   test split first).
 //! - [`CoreRequest::ConvMaps`]: the convolution lab's full feature maps
 //!   ([`crate::lab::conv::MapsJob`]).
 
@@ -32,7 +33,7 @@ use yew_agent::prelude::oneshot;
 pub use classify::{Classified, ClassifyInput, LayerOutput, Stage, Stages};
 pub use decode::Decoded;
 pub use explain::{ExplainRequest, Explained, FieldInfo};
-pub use filter::{FilterJob, FilterLooks, FilterPatch, PatchSource};
+pub use filter::{FilterJob, FilterLooks, FilterPatch, FilterStep, PatchSource};
 pub use model::{ConvSummary, ModelSummary};
 pub use speed::SpeedReport;
 
@@ -70,8 +71,10 @@ pub enum CoreRequest {
         image: Vec<f32>,
         request: ExplainRequest,
     },
-    /// What a filter of a kept model looks for.
+    /// What a filter of a kept model looks for: starts a search (its first part).
     Filter(Box<FilterJob>),
+    /// The next part of a filter search.
+    FilterNext { search: u64 },
 }
 
 /// The worker's answer: the result, or the core's error message.
@@ -95,8 +98,9 @@ pub enum CoreReply {
     },
     /// The explanation, or why it could not be computed.
     Explained(Result<Box<Explained>, String>),
-    /// The filter's patches and grown image, or why they could not be computed.
-    Filter(Result<Box<FilterLooks>, String>),
+    /// How far a filter search got, or its patches and grown image, or why they could not
+    /// be computed.
+    Filter(Result<FilterStep, String>),
 }
 
 /// Answers one request (a [`CoreRequest::Filter`] without fetching the test split: see
@@ -138,9 +142,10 @@ pub fn answer(request: CoreRequest) -> CoreReply {
             image,
             request,
         } => CoreReply::Explained(explain::explain(&model, &image, request).map(Box::new)),
-        CoreRequest::Filter(job) => {
-            CoreReply::Filter(filter::run(&job, &Default::default(), None).map(Box::new))
-        }
+        CoreRequest::Filter(job) => CoreReply::Filter(
+            filter::run(*job, &Default::default()).map(|l| FilterStep::Done(Box::new(l))),
+        ),
+        CoreRequest::FilterNext { search } => CoreReply::Filter(filter::resume(search)),
     }
 }
 
@@ -148,7 +153,7 @@ pub fn answer(request: CoreRequest) -> CoreReply {
 #[oneshot]
 pub async fn CoreTask(request: CoreRequest) -> CoreReply {
     match request {
-        CoreRequest::Filter(job) => CoreReply::Filter(filter::search(*job).await.map(Box::new)),
+        CoreRequest::Filter(job) => CoreReply::Filter(filter::start(*job).await),
         other => answer(other),
     }
 }

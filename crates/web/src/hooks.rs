@@ -8,7 +8,7 @@ mod use_query_state;
 mod use_worker_answer;
 
 pub use use_interval::use_interval;
-pub use use_lab_keys::{LabKey, use_lab_keys};
+pub use use_lab_keys::{LabKey, lab_key, use_lab_keys};
 pub use use_player_drive::use_player_drive;
 pub use use_query_state::{initial_query, use_hash_query, use_query_sync};
 pub use use_worker_answer::{WorkerAnswer, use_worker_answer};

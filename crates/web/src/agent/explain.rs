@@ -140,7 +140,7 @@ pub fn explain(
                 let config = OcclusionConfig {
                     patch: *patch,
                     stride: *stride,
-                    fill: 0.5,
+                    ..OcclusionConfig::default()
                 };
                 let o = explain::occlusion(net, image, *class, config, ws, &mut |_, _| {})
                     .map_err(e)?;

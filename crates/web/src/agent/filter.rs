@@ -2,6 +2,11 @@
 //! channel of a layer most (searched over the gallery the page shows and a larger sample
 //! of the dataset's test split, fetched here), and an image grown by gradient ascent to
 //! excite it (`convscope_core::explain::{top_patches, maximize}`).
+//!
+//! The search runs in parts of [`PART_IMAGES`] images, one request each, so the page can
+//! show how far it got: [`start`] answers the first part, [`resume`] each next one, the
+//! last with the result. The search between parts lives in the worker; a new start
+//! replaces it.
 
 use std::cell::RefCell;
 
@@ -15,6 +20,9 @@ use super::model;
 
 /// Test images searched besides the gallery, at most.
 pub const TEST_IMAGES: usize = 2000;
+
+/// Images searched per request.
+pub const PART_IMAGES: usize = 500;
 
 /// A filter search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,10 +100,40 @@ pub struct FilterLooks {
     pub millis: [Option<f64>; 2],
 }
 
+/// One answer of a search in parts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FilterStep {
+    /// `done` of `total` images searched; resume search number `search` for the next part.
+    Progress {
+        search: u64,
+        done: usize,
+        total: usize,
+    },
+    /// The result.
+    Done(Box<FilterLooks>),
+}
+
+/// A search between its parts.
+struct Search {
+    id: u64,
+    job: FilterJob,
+    /// The gallery's images, then the test images.
+    images: Vec<f32>,
+    test_labels: Vec<u8>,
+    test_error: Option<String>,
+    /// Images searched so far.
+    done: usize,
+    /// The strongest so far, with indices into `images`.
+    best: Vec<explain::TopPatch>,
+    millis: f64,
+}
+
 thread_local! {
     /// The test images fetched so far, by dataset.
     static TEST: RefCell<Vec<(DatasetKind, Dataset)>> = const { RefCell::new(Vec::new()) };
     static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::new());
+    /// The search under way, and the number of the last one started.
+    static SEARCH: RefCell<(Option<Search>, u64)> = const { RefCell::new((None, 0)) };
 }
 
 /// The first [`TEST_IMAGES`] test images of `kind`, fetched once per worker.
@@ -113,13 +151,13 @@ async fn test_images(kind: DatasetKind) -> Result<Dataset, String> {
     Ok(d)
 }
 
-/// Runs `job`: fetches the test images when it can (a failure is reported, the gallery is
-/// still searched), then searches and ascends.
+/// Starts a search for `job` (fetching the test images first when it can: a failure is
+/// reported and the gallery still searched) and runs its first part.
 ///
 /// # Errors
-/// The core's message (a layer or channel the model lacks, bad ascent settings) or a
-/// missing model.
-pub async fn search(job: FilterJob) -> Result<FilterLooks, String> {
+/// The core's message (a layer or channel the model lacks, bad ascent settings), a gallery
+/// of the wrong size, or a missing model.
+pub async fn start(job: FilterJob) -> Result<FilterStep, String> {
     let (test, test_error) = match job.dataset {
         Some(kind) => match test_images(kind).await {
             Ok(d) => (d, None),
@@ -127,20 +165,12 @@ pub async fn search(job: FilterJob) -> Result<FilterLooks, String> {
         },
         None => (Dataset::default(), None),
     };
-    run(&job, &test, test_error)
+    let id = begin(job, &test, test_error)?;
+    resume(id)
 }
 
-/// The search and the ascent on the gallery of `job` and `test`.
-///
-/// # Errors
-/// As [`search`].
-pub fn run(
-    job: &FilterJob,
-    test: &Dataset,
-    test_error: Option<String>,
-) -> Result<FilterLooks, String> {
-    let kept = model::get(&job.model)?;
-    let net = &kept.net;
+/// Makes `job` the search under way, over its gallery and `test`; its number.
+fn begin(job: FilterJob, test: &Dataset, test_error: Option<String>) -> Result<u64, String> {
     let gallery_n = job.gallery_labels.len();
     if job.gallery.len() != gallery_n * IMAGE_PIXELS {
         return Err(format!(
@@ -148,76 +178,156 @@ pub fn run(
             job.gallery.len()
         ));
     }
+    model::get(&job.model)?;
     let mut images = Vec::with_capacity(job.gallery.len() + test.images.len());
     images.extend_from_slice(&job.gallery);
     images.extend_from_slice(&test.images);
-    let n = gallery_n + test.len();
+    Ok(SEARCH.with(|s| {
+        let mut s = s.borrow_mut();
+        s.1 += 1;
+        let id = s.1;
+        s.0 = Some(Search {
+            id,
+            job,
+            images,
+            test_labels: test.labels.clone(),
+            test_error,
+            done: 0,
+            best: Vec::new(),
+            millis: 0.0,
+        });
+        id
+    }))
+}
+
+/// Runs the next part of search `id`; the last part also grows the image and answers
+/// with the result.
+///
+/// # Errors
+/// As [`start`], and when search `id` is no longer the one under way (a newer one
+/// started).
+pub fn resume(id: u64) -> Result<FilterStep, String> {
+    let mut search = SEARCH.with(|s| {
+        let mut s = s.borrow_mut();
+        match s.0.take() {
+            Some(x) if x.id == id => Ok(x),
+            other => {
+                s.0 = other;
+                Err(format!("filter search {id} was replaced by a newer one"))
+            }
+        }
+    })?;
+    let kept = model::get(&search.job.model)?;
+    let net = &kept.net;
+    let total = search.images.len() / IMAGE_PIXELS;
+    let (from, to) = (search.done, (search.done + PART_IMAGES).min(total));
     let e = |e: convscope_core::nn::NnError| e.to_string();
-    WORKSPACE.with(|ws| {
+    let t0 = now_ms();
+    WORKSPACE.with(|ws| -> Result<(), String> {
         let ws = &mut *ws.borrow_mut();
-        let t0 = now_ms();
-        let top = explain::top_patches(
+        let part = explain::top_patches(
             net,
-            &images,
-            n,
-            &job.layer,
-            job.channel,
+            &search.images[from * IMAGE_PIXELS..to * IMAGE_PIXELS],
+            to - from,
+            &search.job.layer,
+            search.job.channel,
             9,
             ws,
             &mut |_, _| {},
         )
         .map_err(e)?;
-        let t1 = now_ms();
-        let config = AscentConfig {
-            steps: job.steps,
-            rate: job.rate,
-            decay: job.decay,
-            seed: 1,
+        search.best.extend(part.into_iter().map(|mut p| {
+            p.image += from;
+            p
+        }));
+        search
+            .best
+            .sort_by(|a, b| b.value.total_cmp(&a.value).then(a.image.cmp(&b.image)));
+        search.best.truncate(9);
+        Ok(())
+    })?;
+    search.millis += t0.zip(now_ms()).map_or(0.0, |(a, b)| b - a);
+    search.done = to;
+    if to < total {
+        let step = FilterStep::Progress {
+            search: id,
+            done: to,
+            total,
         };
-        let ascent = explain::maximize(net, &job.layer, job.channel, config, ws).map_err(e)?;
-        let t2 = now_ms();
-        let size = top
-            .first()
-            .map_or(0, |p| usize::try_from(p.rows[1] - p.rows[0]).unwrap_or(0));
-        let patches = top
-            .into_iter()
-            .map(|p| {
-                let (source, label) = if p.image < gallery_n {
-                    (PatchSource::Gallery(p.image), job.gallery_labels[p.image])
-                } else {
-                    let i = p.image - gallery_n;
-                    (
-                        PatchSource::Test(i),
-                        test.labels.get(i).copied().unwrap_or(0),
-                    )
-                };
-                FilterPatch {
-                    source,
-                    label,
-                    value: p.value,
-                    at: p.at,
-                    rows: p.rows,
-                    cols: p.cols,
-                    pixels: p.pixels,
-                }
-            })
-            .collect();
-        Ok(FilterLooks {
-            layer: job.layer.clone(),
-            channel: job.channel,
-            size,
-            patches,
-            gallery_searched: gallery_n,
-            test_searched: test.len(),
-            test_error,
-            ascent: ascent.image,
-            objective: ascent.objective,
-            millis: [
-                t0.zip(t1).map(|(a, b)| b - a),
-                t1.zip(t2).map(|(a, b)| b - a),
-            ],
+        SEARCH.with(|s| s.borrow_mut().0 = Some(search));
+        return Ok(step);
+    }
+    finish(search, net).map(|l| FilterStep::Done(Box::new(l)))
+}
+
+/// Grows the image for a finished search and assembles the answer.
+fn finish(s: Search, net: &convscope_core::nn::Network) -> Result<FilterLooks, String> {
+    let job = &s.job;
+    let gallery_n = job.gallery_labels.len();
+    let config = AscentConfig {
+        steps: job.steps,
+        rate: job.rate,
+        decay: job.decay,
+        seed: 1,
+    };
+    let t0 = now_ms();
+    let ascent = WORKSPACE
+        .with(|ws| explain::maximize(net, &job.layer, job.channel, config, &mut ws.borrow_mut()))
+        .map_err(|e| e.to_string())?;
+    let ascent_millis = t0.zip(now_ms()).map(|(a, b)| b - a);
+    let size = s
+        .best
+        .first()
+        .map_or(0, |p| usize::try_from(p.rows[1] - p.rows[0]).unwrap_or(0));
+    let patches = s
+        .best
+        .into_iter()
+        .map(|p| {
+            let (source, label) = if p.image < gallery_n {
+                (PatchSource::Gallery(p.image), job.gallery_labels[p.image])
+            } else {
+                let i = p.image - gallery_n;
+                (
+                    PatchSource::Test(i),
+                    s.test_labels.get(i).copied().unwrap_or(0),
+                )
+            };
+            FilterPatch {
+                source,
+                label,
+                value: p.value,
+                at: p.at,
+                rows: p.rows,
+                cols: p.cols,
+                pixels: p.pixels,
+            }
         })
+        .collect();
+    Ok(FilterLooks {
+        layer: job.layer.clone(),
+        channel: job.channel,
+        size,
+        patches,
+        gallery_searched: gallery_n,
+        test_searched: s.test_labels.len(),
+        test_error: s.test_error,
+        ascent: ascent.image,
+        objective: ascent.objective,
+        millis: [now_ms().map(|_| s.millis), ascent_millis],
     })
+}
+
+/// Every part of a search for `job` over its gallery and `test`, at once (the tests').
+///
+/// # Errors
+/// As [`start`].
+pub fn run(job: FilterJob, test: &Dataset) -> Result<FilterLooks, String> {
+    let id = begin(job, test, None)?;
+    loop {
+        if let FilterStep::Done(l) = resume(id)? {
+            return Ok(*l);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -260,7 +370,7 @@ mod tests {
             images: vec![0.0; 3 * 784],
             labels: vec![4, 5, 6],
         };
-        let looks = run(&job("conv2", 3), &extra, None)?;
+        let looks = run(job("conv2", 3), &extra)?;
         assert_eq!((looks.gallery_searched, looks.test_searched), (10, 3));
         assert_eq!(looks.patches.len(), 9);
         assert_eq!(looks.size, 14);
@@ -272,8 +382,52 @@ mod tests {
             "{:?}",
             looks.objective
         );
-        let e = run(&job("conv2", 99), &extra, None).expect_err("no channel 99");
+        let e = run(job("conv2", 99), &extra).expect_err("no channel 99");
         assert!(e.contains("99"), "{e}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_search_in_parts_equals_the_search_at_once() -> Result<(), String> {
+        let bytes = include_bytes!("../../../../www/models/lenet-mnist.safetensors");
+        model::load("filter-mnist".into(), bytes)?;
+        // 10 gallery images and 1,190 more: three parts of 500, 500 and 200.
+        let extra = Dataset {
+            images: (0..1190 * 784)
+                .map(|i: usize| (i.wrapping_mul(7919) % 1000) as f32 / 1000.0)
+                .collect(),
+            labels: (0..1190).map(|i| (i % 10) as u8).collect(),
+        };
+        let id = begin(job("conv1", 4), &extra, None)?;
+        let mut steps = Vec::new();
+        let looks = loop {
+            match resume(id)? {
+                FilterStep::Progress { done, total, .. } => steps.push((done, total)),
+                FilterStep::Done(l) => break l,
+            }
+        };
+        assert_eq!(steps, vec![(500, 1200), (1000, 1200)]);
+        // The same nine as one pass of the core over every image.
+        let kept = model::get("filter-mnist")?;
+        let mut all = job("conv1", 4).gallery;
+        all.extend_from_slice(&extra.images);
+        let once = explain::top_patches(
+            &kept.net,
+            &all,
+            1200,
+            "conv1",
+            4,
+            9,
+            &mut Workspace::new(),
+            &mut |_, _| {},
+        )
+        .map_err(|e| e.to_string())?;
+        let values: Vec<f32> = looks.patches.iter().map(|p| p.value).collect();
+        assert_eq!(values, once.iter().map(|p| p.value).collect::<Vec<_>>());
+        // A replaced search cannot be resumed.
+        let newer = begin(job("conv1", 4), &extra, None)?;
+        assert!(resume(id).is_err());
+        assert!(resume(newer).is_ok());
         Ok(())
     }
 }

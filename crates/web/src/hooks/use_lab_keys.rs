@@ -46,6 +46,15 @@ fn in_control(event: &web_sys::KeyboardEvent, key: LabKey) -> bool {
     }
 }
 
+/// The stepper shortcut `event` presses, if any: none with a modifier held, none a form
+/// control needs (for a player inside a page, from its own `keydown`).
+pub fn lab_key(event: &web_sys::KeyboardEvent) -> Option<LabKey> {
+    if event.ctrl_key() || event.meta_key() || event.alt_key() {
+        return None;
+    }
+    key_of(&event.key()).filter(|&key| !in_control(event, key))
+}
+
 /// Emits `on_key` for the shortcuts pressed anywhere on the page outside form controls.
 /// The listener lives in the effect and is dropped (detached) on unmount.
 #[hook]
@@ -57,12 +66,7 @@ pub fn use_lab_keys(on_key: Callback<LabKey>) {
                 let Some(event) = event.dyn_ref::<web_sys::KeyboardEvent>() else {
                     return;
                 };
-                if event.ctrl_key() || event.meta_key() || event.alt_key() {
-                    return;
-                }
-                if let Some(key) = key_of(&event.key())
-                    && !in_control(event, key)
-                {
+                if let Some(key) = lab_key(event) {
                     event.prevent_default();
                     on_key.emit(key);
                 }

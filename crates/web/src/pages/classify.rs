@@ -16,6 +16,7 @@ mod gallery;
 mod inspector;
 mod looks;
 mod model_picker;
+mod occlusion;
 mod prediction;
 mod preprocess_view;
 mod probability_chart;

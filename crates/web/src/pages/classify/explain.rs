@@ -5,8 +5,10 @@
 //!   classes' scores: "why 3 and not 8?"), plain or SmoothGrad;
 //! - **occlusion**: a gray patch slid over the input like a kernel — its positions follow
 //!   the lecture's output-size formula, shown — and the drop in the class probability at
-//!   each;
+//!   each, animated with the lab's player ([`super::occlusion`]);
 //! - **Grad-CAM** at any convolution layer, upsampled onto the input.
+//!
+//! The settings are the page's, in its URL ([`crate::lab::classify::ExplainSettings`]).
 
 use std::rc::Rc;
 
@@ -18,6 +20,8 @@ use crate::by_ptr::ByPtr;
 use crate::components::{Legend, MatrixCanvas};
 use crate::hooks::{WorkerAnswer, use_worker_answer};
 use crate::lab::classify::{ExplainSettings, Method};
+
+use super::occlusion::OcclusionPlayer;
 use crate::lab::{ColorScale, fmt_num};
 
 /// Props of [`ExplainPanel`].
@@ -173,13 +177,15 @@ pub fn ExplainPanel(p: &ExplainPanelProps) -> Html {
     });
     let body = match &*answer {
         Answer::Waiting => html! {
-            <p class="pending" role="status" data-testid="explain-status">{"explaining in the web worker…"}</p>
+            <p class="pending" role="status" data-testid="explain-status">
+                <progress aria-label="explaining"></progress>{" explaining in the web worker…"}
+            </p>
         },
         Answer::Failed(e) => html! {
             <p class="error" role="alert" data-testid="explain-status">{ e.clone() }</p>
         },
         Answer::Done(x, n) => {
-            html! { <ExplainResult answer={x.clone()} request={*n} input={p.input.clone()} /> }
+            html! { <ExplainResult answer={x.clone()} request={*n} input={p.input.clone()} class={AttrValue::from(name(class))} /> }
         }
     };
     html! {
@@ -256,6 +262,8 @@ struct ExplainResultProps {
     /// The number of its request.
     request: u64,
     input: ByPtr<Vec<f32>>,
+    /// The class explained.
+    class: AttrValue,
 }
 
 /// The maps of one explanation, with the input beside them (shared with the canvases once
@@ -274,6 +282,7 @@ fn ExplainResult(p: &ExplainResultProps) -> Html {
         )
     });
     let (scale, peak, on_input, map) = (maps.0, maps.1, maps.2.clone(), maps.3.clone());
+    let map_rc = map.clone();
     let title = match &x.request {
         ExplainRequest::Saliency { smooth: None, .. } => "input gradient".to_owned(),
         ExplainRequest::Saliency {
@@ -311,6 +320,10 @@ fn ExplainResult(p: &ExplainResultProps) -> Html {
                 }
             </div>
             <Legend scale={scale} />
+            if let (ExplainRequest::Occlusion { patch, stride, .. }, Some(baseline)) = (&x.request, x.baseline) {
+                <OcclusionPlayer input={p.input.clone()} dims={x.dims} drops={map_rc.clone()} patch={*patch}
+                    stride={*stride} baseline={baseline} class={p.class.clone()} scale={scale} />
+            }
             <p class="muted small" data-testid="explain-numbers">
                 { format!("largest magnitude {}", fmt_num(peak)) }
                 { x.baseline.map(|b| format!("; probability of the image as it is {}", fmt_num(b))).unwrap_or_default() }

@@ -152,6 +152,12 @@ fn FieldResult(p: &FieldResultProps) -> Html {
                 { format!("Receptive field {s}×{s} pixels", s = f.size) }
                 <span class="muted">{" (the RF column of the Architectures page for this layer)"}</span>
             </p>
+            if nonzero == 0 {
+                <p class="muted" data-testid="field-dead">{ format!(
+                    "No pixel moves this value: on this image it is {} and a ReLU (or a max pool's choice) before it passes no change through. Try a value that is not 0, or another image.",
+                    fmt_num(f.value)
+                ) }</p>
+            }
             <p class="muted small" data-testid="field-numbers">
                 { format!(
                     "value {}; {}, {}; {nonzero} pixels with a nonzero weight, the largest {}{}",

@@ -10,10 +10,16 @@ use convscope_core::data::DatasetKind;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::agent::{ConvSummary, CoreReply, CoreRequest, FilterJob, FilterLooks, PatchSource};
+use convscope_core::format::thousands;
+use yew::platform::spawn_local;
+use yew_agent::oneshot::use_oneshot_runner;
+
+use crate::agent::{
+    ConvSummary, CoreReply, CoreRequest, CoreTask, FilterJob, FilterLooks, FilterStep, PatchSource,
+};
 use crate::by_ptr::ByPtr;
 use crate::components::MatrixCanvas;
-use crate::hooks::{WorkerAnswer, use_worker_answer};
+use crate::hooks::WorkerAnswer;
 use crate::lab::classify::Gallery;
 use crate::lab::fmt_num;
 
@@ -52,6 +58,70 @@ impl Default for Choice {
             decay: 0.01,
         }
     }
+}
+
+/// Runs a filter search part by part whenever `request` changes: the newest search's
+/// answer, and how many of its images were searched while it runs. An older search stops
+/// at its next part.
+#[hook]
+fn use_filter_search(
+    request: Option<CoreRequest>,
+) -> (
+    UseStateHandle<WorkerAnswer<FilterLooks>>,
+    Option<(usize, usize)>,
+) {
+    let runner = use_oneshot_runner::<CoreTask>();
+    let answer = use_state(|| WorkerAnswer::Waiting);
+    let progress = use_state(|| None::<(usize, usize)>);
+    let generation = use_mut_ref(|| 0u64);
+    {
+        let (answer, progress) = (answer.clone(), progress.clone());
+        use_effect_with(request, move |request| {
+            let Some(request) = request.clone() else {
+                return;
+            };
+            let n = {
+                let mut g = generation.borrow_mut();
+                *g += 1;
+                *g
+            };
+            answer.set(WorkerAnswer::Waiting);
+            progress.set(None);
+            spawn_local(async move {
+                let mut reply = runner.run(request).await;
+                loop {
+                    if *generation.borrow() != n {
+                        return;
+                    }
+                    match reply {
+                        CoreReply::Filter(Ok(FilterStep::Progress {
+                            search,
+                            done,
+                            total,
+                        })) => {
+                            progress.set(Some((done, total)));
+                            reply = runner.run(CoreRequest::FilterNext { search }).await;
+                        }
+                        CoreReply::Filter(Ok(FilterStep::Done(l))) => {
+                            answer.set(WorkerAnswer::Done(ByPtr(Rc::from(l)), n));
+                            return;
+                        }
+                        CoreReply::Filter(Err(e)) => {
+                            answer.set(WorkerAnswer::Failed(e));
+                            return;
+                        }
+                        other => {
+                            answer.set(WorkerAnswer::Failed(format!(
+                                "the worker answered {other:?} to a filter search"
+                            )));
+                            return;
+                        }
+                    }
+                }
+            });
+        });
+    }
+    (answer, *progress)
 }
 
 /// The patches that excite one filter most, and the image grown for it.
@@ -95,10 +165,7 @@ pub fn FilterLooksPanel(p: &FilterLooksProps) -> Html {
             decay: c.decay,
         }))
     });
-    let answer = use_worker_answer(request, |reply| match reply {
-        CoreReply::Filter(r) => r,
-        other => Err(format!("the worker answered {other:?} to a filter search")),
-    });
+    let (answer, progress) = use_filter_search(request);
     let set = |f: fn(&mut Choice, String)| {
         let choice = choice.clone();
         Callback::from(move |e: Event| {
@@ -142,12 +209,15 @@ pub fn FilterLooksPanel(p: &FilterLooksProps) -> Html {
     });
     let searched = gallery.1.len() + p.dataset.map_or(0, |_| crate::agent::filter::TEST_IMAGES);
     let body = match &*answer {
-        WorkerAnswer::Waiting => html! {
-            <div role="status" data-testid="looks-status">
-                <progress aria-label="searching"></progress>
-                <span class="pending">{ format!(" searching up to {searched} images and growing an image in the web worker…") }</span>
-            </div>
-        },
+        WorkerAnswer::Waiting => {
+            let (done, total) = progress.unwrap_or((0, searched));
+            html! {
+                <div role="status" data-testid="looks-status" data-done={done.to_string()} data-total={total.to_string()}>
+                    <progress aria-label="images searched" max={total.max(1).to_string()} value={done.to_string()}></progress>
+                    <span class="pending">{ format!(" {} of {} images searched in the web worker…", thousands(done as u64), thousands(total as u64)) }</span>
+                </div>
+            }
+        }
         WorkerAnswer::Failed(e) => html! {
             <p class="error" role="alert" data-testid="looks-status">{ e.clone() }</p>
         },
