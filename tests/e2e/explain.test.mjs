@@ -72,7 +72,7 @@ test('why this class: saliency, class comparison, SmoothGrad, occlusion and Grad
   assert.deepEqual([r.rows, r.cols], [11, 11]);
   assert.equal(await text(page, 'explain-formula'), 'positions each way: (W − F)/S + 1 = (28 − 8)/2 + 1 = 11');
   assert.match(await text(page, 'explain-numbers'), /probability of the image as it is/);
-  assert.equal(await page.getByTestId('explain-on-input').getAttribute('data-rows'), '28');
+  assert.equal(await page.getByTestId('explain-over').getAttribute('data-rows'), '28');
   times.occlusion = r.millis;
   // The player shows the whole map first; the probability of the image as it is equals the
   // prediction's confidence (the classification's forward pass, not the explanation's).

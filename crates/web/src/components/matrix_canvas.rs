@@ -56,6 +56,11 @@ pub struct MatrixCanvasProps {
     /// The colour scale; `None` draws `[0, 1]` as black to white (an image).
     #[prop_or_default]
     pub scale: Option<ColorScale>,
+    /// An image in `[0, 1]` (as long as `values`) under the values: each cell is its gray
+    /// with the value's colour laid over it, as opaque as the value is strong (a saliency
+    /// map over the input). Needs a scale.
+    #[prop_or_default]
+    pub under: Option<Rc<Vec<f32>>>,
     /// Largest cell side in CSS pixels (grid sizing).
     #[prop_or(52.0)]
     pub max_cell: f64,
@@ -107,6 +112,15 @@ fn same_taps(a: &Rc<Vec<[isize; 2]>>, b: &Rc<Vec<[isize; 2]>>) -> bool {
     Rc::ptr_eq(a, b) || (a.is_empty() && b.is_empty())
 }
 
+/// Two images under the values are the same image: one `Rc`, or none.
+fn same_under(a: &Option<Rc<Vec<f32>>>, b: &Option<Rc<Vec<f32>>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 impl PartialEq for MatrixCanvasProps {
     fn eq(&self, o: &Self) -> bool {
         // Destructured: a new field must be added here to compile.
@@ -119,6 +133,7 @@ impl PartialEq for MatrixCanvasProps {
             focus,
             filled,
             scale,
+            under,
             max_cell,
             max_size,
             size,
@@ -141,6 +156,7 @@ impl PartialEq for MatrixCanvasProps {
             && *focus == o.focus
             && *filled == o.filled
             && *scale == o.scale
+            && same_under(under, &o.under)
             && *max_cell == o.max_cell
             && *max_size == o.max_size
             && *size == o.size
@@ -364,6 +380,8 @@ pub struct Picture {
     pub filled: Option<usize>,
     /// The scale (`None`: gray).
     pub scale: Option<ColorScale>,
+    /// The image under the values.
+    pub under: Option<Rc<Vec<f32>>>,
     /// The framed rectangle.
     pub frame: Option<[u32; 4]>,
     /// The keyboard cursor, when shown.
@@ -380,6 +398,7 @@ impl PartialEq for Picture {
             && self.focus == o.focus
             && self.filled == o.filled
             && self.scale == o.scale
+            && same_under(&self.under, &o.under)
             && self.frame == o.frame
             && self.cursor == o.cursor
             && self.geometry == o.geometry
@@ -400,10 +419,15 @@ impl Picture {
         match self.index(py, px) {
             None => PAD_RGB,
             Some(i) if self.filled.is_some_and(|n| i >= n) => BLANK_RGB,
-            Some(i) => rgb_of(
-                self.scale.as_ref(),
-                self.values.get(i).copied().unwrap_or(f32::NAN),
-            ),
+            Some(i) => {
+                let v = self.values.get(i).copied().unwrap_or(f32::NAN);
+                match (&self.under, &self.scale) {
+                    (Some(under), Some(scale)) => {
+                        scale.over(v, under.get(i).copied().unwrap_or(0.0))
+                    }
+                    _ => rgb_of(self.scale.as_ref(), v),
+                }
+            }
         }
     }
 
@@ -488,6 +512,7 @@ pub fn MatrixCanvas(props: &MatrixCanvasProps) -> Html {
             focus: props.focus,
             filled: props.filled,
             scale: props.scale,
+            under: props.under.clone(),
             frame: props.frame,
             cursor: show_cursor.then_some(cursor),
             geometry,
@@ -1029,6 +1054,7 @@ mod tests {
             focus: None,
             filled: Some(3),
             scale: None,
+            under: None,
             frame: None,
             cursor: None,
             geometry: Geometry::new(2, 2, 1, Sizing::Width(40.0), 1.0),

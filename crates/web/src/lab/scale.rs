@@ -76,6 +76,31 @@ impl ColorScale {
         }
     }
 
+    /// The colour of `value` laid over a gray image pixel `base` (in `[0, 1]`), as opaque
+    /// as the value is strong: far from 0 on a diverging scale (in its colour), near the top
+    /// on a sequential one (in red). Where the value is weak the image shows through.
+    pub fn over(&self, value: f32, base: f32) -> [u8; 3] {
+        let span = (self.max - self.min).max(f32::EPSILON);
+        let t = if value.is_finite() {
+            ((value - self.min) / span).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let strength = if self.diverging {
+            (t - 0.5).abs() * 2.0
+        } else {
+            t
+        };
+        let g = gray_rgb(base).map(f32::from);
+        // A sequential scale's navy would vanish on a dark image: its strong values are red.
+        let c = if self.diverging {
+            self.rgb(value).map(f32::from)
+        } else {
+            POS
+        };
+        mix(g, c, strength.sqrt())
+    }
+
     /// CSS colour of `value`.
     pub fn css(&self, value: f32) -> String {
         let [r, g, b] = self.rgb(value);
@@ -129,6 +154,20 @@ pub fn rgba(values: &[f32], scale: Option<&ColorScale>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strong_values_cover_the_image_and_weak_ones_let_it_through() {
+        let s = ColorScale::fit(&[-2.0, 2.0]);
+        // 0 on a diverging scale: the image's gray.
+        assert_eq!(s.over(0.0, 1.0), [255, 255, 255]);
+        assert_eq!(s.over(0.0, 0.0), [0, 0, 0]);
+        // The extremes: their own colours.
+        assert_eq!(s.over(2.0, 0.0), s.rgb(2.0));
+        assert_eq!(s.over(-2.0, 1.0), s.rgb(-2.0));
+        let q = ColorScale::fit(&[0.0, 4.0]);
+        assert_eq!(q.over(0.0, 0.5), [128, 128, 128]);
+        assert_eq!(q.over(4.0, 0.0), [178, 24, 43]);
+    }
 
     #[test]
     fn pixels_are_rgba() {

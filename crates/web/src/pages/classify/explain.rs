@@ -311,13 +311,16 @@ fn ExplainResult(p: &ExplainResultProps) -> Html {
                         label={title.clone()} testid="explain-map" />
                     <p class="map-caption">{ title }</p>
                 </div>
-                if let Some(v) = on_input {
-                    <div class="map">
-                        <MatrixCanvas values={v} rows={28} cols={28} scale={scale} size={168.0}
-                            label="the same, upsampled onto the input's 28×28 grid" testid="explain-on-input" />
-                        <p class="map-caption">{"upsampled onto the input"}</p>
-                    </div>
-                }
+                <div class="map">
+                    <MatrixCanvas values={on_input.clone().unwrap_or_else(|| map_rc.clone())} under={p.input.0.clone()}
+                        rows={28} cols={28} scale={scale} size={168.0}
+                        label={if on_input.is_some() { "the same, upsampled onto the input's 28×28 grid and laid over the input" } else { "the same, laid over the input" }}
+                        testid="explain-over" />
+                    <p class="map-caption">
+                        { if on_input.is_some() { "upsampled, over the input" } else { "over the input" } }
+                        { if scale.diverging { "" } else { " (red where strong)" } }
+                    </p>
+                </div>
             </div>
             <Legend scale={scale} />
             if let (ExplainRequest::Occlusion { patch, stride, .. }, Some(baseline)) = (&x.request, x.baseline) {

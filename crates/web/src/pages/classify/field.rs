@@ -142,9 +142,9 @@ fn FieldResult(p: &FieldResultProps) -> Html {
                     <p class="map-caption">{"input, field outlined"}</p>
                 </div>
                 <div class="map">
-                    <MatrixCanvas values={map} rows={rows} cols={cols} scale={scale} size={168.0} frame={rect}
-                        label="each input pixel's weight on the value (its gradient)" testid="field-weights" />
-                    <p class="map-caption">{"weight of each pixel"}</p>
+                    <MatrixCanvas values={map} under={p.input.0.clone()} rows={rows} cols={cols} scale={scale} size={168.0} frame={rect}
+                        label="each input pixel's weight on the value (its gradient), laid over the input" testid="field-weights" />
+                    <p class="map-caption">{"weight of each pixel, over the input"}</p>
                 </div>
             </div>
             <Legend scale={scale} />
