@@ -158,7 +158,7 @@ test('Classify: hovering and renders that change nothing draw nothing; explainin
   await page.waitForTimeout(300);
   assert.deepEqual(redrawn(start, await drawCounts(page)), [], 'a render that changes nothing drew');
   // Explaining a pixel: only that map and the same map after the activation (both outline
-  // the pixel) draw again, and the inspector's own maps.
+  // the pixel) draw again, and the inspector's and the receptive field's own maps.
   const map = page.getByTestId('map-conv1-2');
   const box = await map.boundingBox();
   await map.click({ position: { x: (12.5 * box.width) / 28, y: (14.5 * box.height) / 28 } });
@@ -166,16 +166,21 @@ test('Classify: hovering and renders that change nothing draw nothing; explainin
   await page.waitForTimeout(300);
   const opened = await drawCounts(page);
   assert.deepEqual(
-    redrawn(start, opened).filter((id) => !id.startsWith('inspect-')),
+    redrawn(start, opened).filter((id) => !id.startsWith('inspect-') && !id.startsWith('field-')),
     ['map-conv1-2', 'map-relu1-2'],
   );
   assert.equal(opened['map-conv1-2'], start['map-conv1-2'] + 1);
-  // Closing it redraws those two once more, nothing else.
+  // Closing the convolution redraws the activation's map (conv1's still outlines the pixel
+  // whose receptive field is open); closing the field redraws conv1's; nothing else.
   await page.getByTestId('inspect-close').click();
   await page.getByTestId('inspector').waitFor({ state: 'detached' });
   await page.waitForTimeout(300);
   const closed = await drawCounts(page);
-  assert.deepEqual(redrawn(opened, closed), ['map-conv1-2', 'map-relu1-2']);
+  assert.deepEqual(redrawn(opened, closed), ['map-relu1-2']);
+  await page.getByTestId('field-close').click();
+  await page.getByTestId('field-panel').waitFor({ state: 'detached' });
+  await page.waitForTimeout(300);
+  assert.deepEqual(redrawn(closed, await drawCounts(page)), ['map-conv1-2']);
   assert.deepEqual(errors, []);
   await page.close();
 });

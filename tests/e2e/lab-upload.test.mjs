@@ -137,7 +137,7 @@ test('a file over 32 MiB is refused before it is read; a valid upload afterwards
   await page.close();
 });
 
-test('a worker that never answers ends the wait after 10 s with a message', async () => {
+test('a worker that never answers ends the wait after 10 s with a message, and a fresh one is started', async () => {
   const { page, errors } = await openPage(browser.context);
   // The worker's code never arrives: requests to it are queued and never answered.
   await page.route('**/worker_bg.wasm', () => {});
@@ -146,7 +146,8 @@ test('a worker that never answers ends the wait after 10 s with a message', asyn
   await page.getByTestId('upload-file').setInputFiles(file(testPng()));
   await page.getByText('decoding in the web worker').waitFor();
   await page.getByTestId('upload-error').waitFor({ timeout: 15000 });
-  assert.match(await text(page, 'upload-error'), /the web worker stopped responding \(no answer in 10 s\)/);
+  assert.match(await text(page, 'upload-error'), /the web worker did not answer within 10 s; a fresh worker was started/);
+  assert.match(await page.getByTestId('worker-notice').textContent(), /did not answer within 10 s/);
   assert.equal(await page.getByText('decoding in the web worker').count(), 0);
   assert.equal(await text(page, 'output-value'), '4');
   await page.unrouteAll({ behavior: 'ignoreErrors' });

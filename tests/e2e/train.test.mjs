@@ -102,7 +102,9 @@ test('LeNet-5 trains for one epoch on 2,000 digits: the loss falls and the test 
   await page.getByTestId('model-file').setInputFiles({ name: 'trained.safetensors', mimeType: 'application/octet-stream', buffer: weights });
   await page.waitForFunction(() => document.querySelector('[data-testid="model"]')?.value === 'file', null, { timeout: 30000 });
   await samePrediction('from the downloaded file');
-  // A reload keeps the trained network: the Classify page reads the run saved in the browser.
+  // A reload keeps the trained network: the Classify page reads the run saved in the browser
+  // (a file cannot survive a reload: the link to the trained network is reloaded).
+  await page.evaluate(() => { location.hash = '#/classify?model=trained'; });
   await page.reload();
   await page.getByTestId('top-class').waitFor({ timeout: 30000 });
   assert.equal(await page.getByTestId('model').inputValue(), 'trained');

@@ -25,10 +25,10 @@ pub mod decode;
 pub mod explain;
 pub mod filter;
 pub mod model;
+pub mod protocol;
 pub mod speed;
 
 use serde::{Deserialize, Serialize};
-use yew_agent::prelude::oneshot;
 
 pub use classify::{Classified, ClassifyInput, LayerOutput, Stage, Stages};
 pub use decode::Decoded;
@@ -75,6 +75,31 @@ pub enum CoreRequest {
     Filter(Box<FilterJob>),
     /// The next part of a filter search.
     FilterNext { search: u64 },
+    /// For the end-to-end tests of a worker that dies or hangs.
+    Test(WorkerTest),
+}
+
+/// What [`CoreRequest::Test`] makes the worker do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WorkerTest {
+    /// Trap (abort: what a panic or running out of memory does in wasm).
+    Trap,
+    /// Compute for `seconds` without answering; the page gives up after `deadline_ms`.
+    Hang { seconds: u32, deadline_ms: u32 },
+}
+
+impl CoreRequest {
+    /// How long the page waits for the answer before it takes the worker for stuck and
+    /// replaces it (milliseconds). Ten seconds, more for what may fetch data or time many
+    /// runs.
+    pub fn deadline_ms(&self) -> u32 {
+        match self {
+            Self::Filter(_) => 60_000,
+            Self::Speed { .. } => 30_000,
+            Self::Test(WorkerTest::Hang { deadline_ms, .. }) => *deadline_ms,
+            _ => 10_000,
+        }
+    }
 }
 
 /// The worker's answer: the result, or the core's error message.
@@ -101,10 +126,22 @@ pub enum CoreReply {
     /// How far a filter search got, or its patches and grown image, or why they could not
     /// be computed.
     Filter(Result<FilterStep, String>),
+    /// No answer: the worker died or hung and was replaced (the page's side says so; the
+    /// worker never sends it).
+    Lost(String),
+}
+
+/// The message for a reply that is not the kind asked for: a lost worker's own message,
+/// else what came instead.
+pub fn unexpected(reply: CoreReply, what: &str) -> String {
+    match reply {
+        CoreReply::Lost(m) => m,
+        other => format!("the worker answered {other:?} to {what}"),
+    }
 }
 
 /// Answers one request (a [`CoreRequest::Filter`] without fetching the test split: see
-/// [`CoreTask`]).
+/// [`handle`]).
 pub fn answer(request: CoreRequest) -> CoreReply {
     match request {
         CoreRequest::OutputSize {
@@ -146,12 +183,30 @@ pub fn answer(request: CoreRequest) -> CoreReply {
             filter::run(*job, &Default::default()).map(|l| FilterStep::Done(Box::new(l))),
         ),
         CoreRequest::FilterNext { search } => CoreReply::Filter(filter::resume(search)),
+        CoreRequest::Test(t) => test(t),
     }
 }
 
-/// The oneshot agent the worker registers: one request in, one reply out.
-#[oneshot]
-pub async fn CoreTask(request: CoreRequest) -> CoreReply {
+/// Traps or hangs on purpose.
+fn test(t: WorkerTest) -> CoreReply {
+    match t {
+        WorkerTest::Trap => std::process::abort(),
+        WorkerTest::Hang { seconds, .. } => {
+            let start = classify::now_ms();
+            let mut spins = 0u64;
+            while start
+                .zip(classify::now_ms())
+                .is_some_and(|(a, b)| b - a < f64::from(seconds) * 1000.0)
+            {
+                spins = std::hint::black_box(spins + 1);
+            }
+            CoreReply::Lost(format!("the worker hung for {seconds} s ({spins} spins)"))
+        }
+    }
+}
+
+/// Answers one request in the worker ([`protocol::serve`] calls it for each message).
+pub async fn handle(request: CoreRequest) -> CoreReply {
     match request {
         CoreRequest::Filter(job) => CoreReply::Filter(filter::start(*job).await),
         other => answer(other),

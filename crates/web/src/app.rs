@@ -1,25 +1,21 @@
 //! The app shell: header, navigation, and the page the URL names.
 
 use yew::prelude::*;
-use yew_agent::oneshot::OneshotProvider;
 use yew_agent::reactor::ReactorProvider;
 
-use crate::agent::CoreTask;
+use crate::core_worker::CoreWorkerProvider;
 use crate::handoff::Handoff;
 use crate::hooks::use_hash_route;
 use crate::pages::Page;
 use crate::route::Route;
 use crate::trainer::{TRAINER_PATH, TrainAgent};
 
-/// Where Trunk emits the worker's JavaScript (see `index.html`).
-pub const WORKER_PATH: &str = "/worker.js";
-
 /// The root component.
 #[component]
 pub fn App() -> Html {
     let handoff = use_memo((), |()| Handoff::default());
     html! {
-        <OneshotProvider<CoreTask> path={WORKER_PATH}>
+        <CoreWorkerProvider>
           <ContextProvider<Handoff> context={(*handoff).clone()}>
             // The training worker starts when the Train page first connects and lives as
             // long as the tab: a run goes on while the visitor looks at other pages.
@@ -27,7 +23,7 @@ pub fn App() -> Html {
                 <Shell />
             </ReactorProvider<TrainAgent>>
           </ContextProvider<Handoff>>
-        </OneshotProvider<CoreTask>>
+        </CoreWorkerProvider>
     }
 }
 

@@ -2,13 +2,13 @@
 //! animated image; the lecture's formula with the numbers substituted, an explanation when
 //! the setting is invalid, and the same size computed by the core in the web worker.
 
+use crate::core_worker::use_core;
 use convscope_core::OutputSize;
 use web_sys::HtmlInputElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_agent::oneshot::use_oneshot_runner;
 
-use crate::agent::{CoreReply, CoreRequest, CoreTask};
+use crate::agent::{CoreReply, CoreRequest};
 use crate::lab::{CALC_NAMES, CalcInputs, CalcResult};
 
 /// Props of [`Calculator`].
@@ -56,7 +56,7 @@ fn formula(n: [usize; 5], o: &OutputSize) -> String {
 /// The calculator panel.
 #[component]
 pub fn Calculator(props: &CalculatorProps) -> Html {
-    let runner = use_oneshot_runner::<CoreTask>();
+    let runner = use_core();
     // The reply with the numbers it answers: a late reply for older numbers is not shown.
     let reply = use_state(|| None::<([usize; 5], CoreReply)>);
     let numbers = props.calc.numbers().ok();

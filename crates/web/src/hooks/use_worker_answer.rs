@@ -2,11 +2,11 @@
 
 use std::rc::Rc;
 
+use crate::core_worker::use_core;
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_agent::oneshot::use_oneshot_runner;
 
-use crate::agent::{CoreReply, CoreRequest, CoreTask};
+use crate::agent::{CoreReply, CoreRequest};
 use crate::by_ptr::ByPtr;
 
 /// The state of a worker's answer.
@@ -28,7 +28,7 @@ pub fn use_worker_answer<T: 'static>(
     request: Option<CoreRequest>,
     read: fn(CoreReply) -> Result<Box<T>, String>,
 ) -> UseStateHandle<WorkerAnswer<T>> {
-    let runner = use_oneshot_runner::<CoreTask>();
+    let runner = use_core();
     let answer = use_state(|| WorkerAnswer::Waiting);
     let generation = use_mut_ref(|| 0u64);
     {

@@ -23,19 +23,15 @@ mod probability_chart;
 mod speed;
 
 use std::cell::RefCell;
-use std::pin::pin;
 use std::rc::Rc;
-use std::time::Duration;
 
+use crate::core_worker::{CoreWorker, use_core};
 use convscope_core::data::DatasetKind;
-use futures::future::{Either, select};
 use web_sys::Blob;
 use yew::platform::spawn_local;
-use yew::platform::time::sleep;
 use yew::prelude::*;
-use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
 
-use crate::agent::{ClassifyInput, CoreReply, CoreRequest, CoreTask};
+use crate::agent::{ClassifyInput, CoreReply, CoreRequest};
 use crate::by_ptr::ByPtr;
 use crate::components::ImageInput;
 use crate::fetch::{MAX_FILE_BYTES, blob_bytes, fetch_bytes, too_large};
@@ -79,7 +75,7 @@ impl Reducible for ViewState {
 }
 
 type Dispatch = UseReducerDispatcher<ViewState>;
-type Runner = UseOneshotRunnerHandle<CoreTask>;
+type Runner = CoreWorker;
 
 /// `localStorage` key of the last drawing.
 const DRAWING_KEY: &str = "convscope.classify.drawing";
@@ -106,9 +102,6 @@ fn drawing_input(d: &Drawing) -> ClassifyInput {
     }
 }
 
-/// How long a classification may take before the worker is taken for stuck.
-const WORKER_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// An object URL for an uploaded file, revoked when dropped.
 #[derive(Debug, PartialEq)]
 struct ObjectUrl(String);
@@ -131,32 +124,22 @@ impl Drop for ObjectUrl {
 async fn pump(runner: Runner, session: Rc<RefCell<Session>>, dispatch: Dispatch, first: Job) {
     let mut job = first;
     loop {
-        // A worker that never answers must not block the page: after the timeout the
-        // request is given up and the next input is sent.
-        let reply = {
-            let run = pin!(runner.run(job.request()));
-            let timeout = pin!(sleep(WORKER_TIMEOUT));
-            match select(run, timeout).await {
-                Either::Left((reply, _)) => Some(reply),
-                Either::Right(((), _)) => None,
-            }
-        };
+        // A worker that dies or never answers is replaced by the runner (its deadline): the
+        // answer is then `Lost`, said here, and the next input is sent.
+        let reply = runner.run(job.request()).await;
         let current = session.borrow().is_current(&job);
         match reply {
-            Some(CoreReply::Classified(Ok(c))) if current => {
+            CoreReply::Classified(Ok(c)) if current => {
                 dispatch.dispatch(ClassifyAction::Classified(job.source.clone(), Rc::new(*c)));
                 crate::perf::mark_once(crate::perf::FIRST_PREDICTION);
             }
-            Some(CoreReply::Classified(Err(e))) if current => {
+            CoreReply::Classified(Err(e)) if current => {
                 let what = job.source.what();
                 dispatch.dispatch(ClassifyAction::InputFailed(format!("{what}: {e}")));
             }
-            None => {
-                dispatch.dispatch(ClassifyAction::InputFailed(format!(
-                    "the web worker stopped responding (no answer for {}: {} s); the next input is sent anyway",
-                    job.source.what(),
-                    WORKER_TIMEOUT.as_secs()
-                )));
+            CoreReply::Lost(e) => {
+                let what = job.source.what();
+                dispatch.dispatch(ClassifyAction::InputFailed(format!("{what}: {e}")));
             }
             _ => {}
         }
@@ -219,7 +202,7 @@ async fn load_model(
 /// The Classify page.
 #[component]
 pub fn ClassifyPage() -> Html {
-    let runner = use_oneshot_runner::<CoreTask>();
+    let runner = use_core();
     let view = use_reducer(ViewState::default);
     let choice = use_state(|| ModelChoice::from_query(&initial_query()));
     let explain_settings = use_state(|| ExplainSettings::from_query(&initial_query()));

@@ -1,7 +1,6 @@
-//! The web worker's entry point: registers the core task so the app can run it off the UI thread.
-
-use yew_agent::Registrable;
+//! The core's web worker: answers the app's requests off the UI thread
+//! (`convscope_web::agent::protocol`).
 
 fn main() {
-    convscope_web::agent::CoreTask::registrar().register();
+    convscope_web::agent::protocol::serve();
 }

@@ -61,7 +61,7 @@ pub fn use_explained(
     });
     use_worker_answer(request, |reply| match reply {
         CoreReply::Explained(r) => r,
-        other => Err(format!("the worker answered {other:?} to an explanation")),
+        other => Err(crate::agent::unexpected(other, "an explanation")),
     })
 }
 

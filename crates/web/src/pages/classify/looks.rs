@@ -10,12 +10,12 @@ use convscope_core::data::DatasetKind;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::core_worker::use_core;
 use convscope_core::format::thousands;
 use yew::platform::spawn_local;
-use yew_agent::oneshot::use_oneshot_runner;
 
 use crate::agent::{
-    ConvSummary, CoreReply, CoreRequest, CoreTask, FilterJob, FilterLooks, FilterStep, PatchSource,
+    ConvSummary, CoreReply, CoreRequest, FilterJob, FilterLooks, FilterStep, PatchSource,
 };
 use crate::by_ptr::ByPtr;
 use crate::components::MatrixCanvas;
@@ -70,7 +70,7 @@ fn use_filter_search(
     UseStateHandle<WorkerAnswer<FilterLooks>>,
     Option<(usize, usize)>,
 ) {
-    let runner = use_oneshot_runner::<CoreTask>();
+    let runner = use_core();
     let answer = use_state(|| WorkerAnswer::Waiting);
     let progress = use_state(|| None::<(usize, usize)>);
     let generation = use_mut_ref(|| 0u64);
@@ -111,8 +111,9 @@ fn use_filter_search(
                             return;
                         }
                         other => {
-                            answer.set(WorkerAnswer::Failed(format!(
-                                "the worker answered {other:?} to a filter search"
+                            answer.set(WorkerAnswer::Failed(crate::agent::unexpected(
+                                other,
+                                "a filter search",
                             )));
                             return;
                         }

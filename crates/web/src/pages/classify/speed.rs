@@ -1,10 +1,10 @@
 //! "How fast is it here?": the worker times the loaded model on one image, 200 times.
 
+use crate::core_worker::use_core;
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_agent::oneshot::use_oneshot_runner;
 
-use crate::agent::{CoreReply, CoreRequest, CoreTask, SpeedReport};
+use crate::agent::{CoreReply, CoreRequest, SpeedReport};
 
 /// Timed runs per measurement.
 pub const RUNS: usize = 200;
@@ -45,7 +45,7 @@ fn describe(r: &SpeedReport) -> String {
 /// A button that measures one-image inference in the worker, and its result.
 #[component]
 pub fn SpeedCheck(props: &SpeedCheckProps) -> Html {
-    let runner = use_oneshot_runner::<CoreTask>();
+    let runner = use_core();
     let state = use_state(|| State::Idle);
     let onclick = {
         let (state, model) = (state.clone(), props.model.to_string());
@@ -65,7 +65,7 @@ pub fn SpeedCheck(props: &SpeedCheckProps) -> Html {
                     .await;
                 let result = match reply {
                     CoreReply::Speed(r) => r,
-                    other => Err(format!("unexpected reply from the worker: {other:?}")),
+                    other => Err(crate::agent::unexpected(other, "a speed check")),
                 };
                 state.set(State::Done(model, result));
             });

@@ -3,11 +3,11 @@
 
 use std::rc::Rc;
 
+use crate::core_worker::{CoreWorker, use_core};
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
 
-use crate::agent::{CoreReply, CoreRequest, CoreTask};
+use crate::agent::{CoreReply, CoreRequest};
 use crate::fetch::fetch_bytes;
 use crate::lab::lenet::{Conv1Filters, LenetLoad, LenetModel, LenetPresets};
 
@@ -25,7 +25,7 @@ impl Reducible for LenetState {
 }
 
 /// Fetches one model file and has the worker parse it; its conv1 filters, or why not.
-async fn load(runner: &UseOneshotRunnerHandle<CoreTask>, model: LenetModel) -> LenetLoad {
+async fn load(runner: &CoreWorker, model: LenetModel) -> LenetLoad {
     let bytes = match fetch_bytes(model.url()).await {
         Ok(b) => b,
         Err(e) => return LenetLoad::Failed(e),
@@ -43,7 +43,7 @@ async fn load(runner: &UseOneshotRunnerHandle<CoreTask>, model: LenetModel) -> L
             }
         }
         CoreReply::ModelLoaded(Err(e)) => LenetLoad::Failed(format!("{}: {e}", model.url())),
-        other => LenetLoad::Failed(format!("the worker answered {other:?} to a model load")),
+        other => LenetLoad::Failed(crate::agent::unexpected(other, "a model load")),
     }
 }
 
@@ -51,7 +51,7 @@ async fn load(runner: &UseOneshotRunnerHandle<CoreTask>, model: LenetModel) -> L
 #[hook]
 pub fn use_lenet_presets() -> UseReducerHandle<LenetState> {
     let lenet = use_reducer(LenetState::default);
-    let runner = use_oneshot_runner::<CoreTask>();
+    let runner = use_core();
     let dispatch = lenet.dispatcher();
     use_effect_with((), move |_| {
         for model in LenetModel::ALL {

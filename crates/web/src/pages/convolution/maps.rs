@@ -5,11 +5,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::core_worker::use_core;
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_agent::oneshot::use_oneshot_runner;
 
-use crate::agent::{CoreReply, CoreRequest, CoreTask};
+use crate::agent::{CoreReply, CoreRequest};
 use crate::lab::conv::{ConvMaps, MapsJob};
 
 /// The worker's answer to one job.
@@ -40,7 +40,7 @@ struct Queue {
 /// sent at once when the worker is idle, else kept as the one to send next.
 #[hook]
 pub fn use_worker_maps(job: Option<Rc<MapsJob>>) -> Option<Rc<WorkerMaps>> {
-    let runner = use_oneshot_runner::<CoreTask>();
+    let runner = use_core();
     let latest = use_state(|| None::<Rc<WorkerMaps>>);
     let queue: Rc<RefCell<Queue>> = use_mut_ref(Queue::default);
     {
@@ -63,10 +63,7 @@ pub fn use_worker_maps(job: Option<Rc<MapsJob>>) -> Option<Rc<WorkerMaps>> {
                         .await;
                     let (maps, millis) = match reply {
                         CoreReply::ConvMaps { maps, millis } => (maps, millis),
-                        other => (
-                            Err(format!("the worker answered {other:?} to the lab's maps")),
-                            None,
-                        ),
+                        other => (Err(crate::agent::unexpected(other, "the lab's maps")), None),
                     };
                     set.set(Some(Rc::new(WorkerMaps {
                         job: job.clone(),

@@ -8,15 +8,14 @@
 //! resamples those instead ([`crate::lab::upload::Upload::resampled`]).
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
-use gloo_timers::callback::Timeout;
+use crate::core_worker::{CoreWorker, use_core};
 use web_sys::{Blob, HtmlSelectElement};
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_agent::oneshot::{UseOneshotRunnerHandle, use_oneshot_runner};
 
-use crate::agent::{CoreReply, CoreRequest, CoreTask, Decoded};
+use crate::agent::{CoreReply, CoreRequest, Decoded};
 use crate::components::ImageInput;
 use crate::fetch::blob_bytes;
 use crate::lab::upload::UPLOAD_SIZES;
@@ -37,11 +36,6 @@ pub struct LabUploadProps {
     pub on_size: Callback<usize>,
 }
 
-/// How long a decode may take before the worker is declared unresponsive. A 32 MiB file
-/// decodes in about a second; the worker handles one request at a time, so a model load
-/// queued before it adds to the wait.
-const WORKER_TIMEOUT_MS: u32 = 10_000;
-
 /// What the panel remembers between renders (not drawn).
 #[derive(Debug, Default)]
 struct Kept {
@@ -53,15 +47,12 @@ struct Kept {
     generation: u64,
     /// Replies applied so far (shown as `data-replies`, so a test can await a round trip).
     replies: u64,
-    /// Fires when the worker has not answered the pending request in time; dropped (so
-    /// cancelled) when it answers or another request replaces it.
-    watchdog: Option<Timeout>,
 }
 
 /// Everything a decode needs, cheap to clone into event handlers.
 #[derive(Clone)]
 struct Decoder {
-    runner: UseOneshotRunnerHandle<CoreTask>,
+    runner: CoreWorker,
     kept: Rc<RefCell<Kept>>,
     error: UseStateHandle<Option<String>>,
     busy: UseStateHandle<bool>,
@@ -81,8 +72,6 @@ impl Decoder {
             kept.pending = Some((bytes.clone(), fresh));
             kept.generation
         };
-        let watchdog = self.watchdog(generation);
-        self.kept.borrow_mut().watchdog = Some(watchdog);
         self.busy.set(true);
         let this = self.clone();
         spawn_local(async move {
@@ -99,7 +88,6 @@ impl Decoder {
                     return;
                 }
                 kept.pending = None;
-                kept.watchdog = None;
                 kept.replies += 1;
                 kept.replies
             };
@@ -118,33 +106,9 @@ impl Decoder {
                 CoreReply::Decoded(Err(message)) => this.error.set(Some(message)),
                 other => this
                     .error
-                    .set(Some(format!("the worker answered {other:?} to a decode"))),
+                    .set(Some(crate::agent::unexpected(other, "a decode"))),
             }
         });
-    }
-
-    /// A timer that, unless cancelled first, ends request `generation`'s wait: the panel
-    /// stops saying "decoding" and says why. A late reply is still applied. It holds the
-    /// kept state weakly (the state owns it).
-    fn watchdog(&self, generation: u64) -> Timeout {
-        let kept = Rc::downgrade(&self.kept);
-        let (busy, error) = (self.busy.clone(), self.error.clone());
-        Timeout::new(WORKER_TIMEOUT_MS, move || {
-            let Some(kept) = Weak::upgrade(&kept) else {
-                return;
-            };
-            let mut kept = kept.borrow_mut();
-            if kept.generation != generation || kept.pending.is_none() {
-                return;
-            }
-            // A new size now re-decodes the last good file, not this one.
-            kept.pending = None;
-            busy.set(false);
-            error.set(Some(format!(
-                "the web worker stopped responding (no answer in {} s); reload the page to restart it",
-                WORKER_TIMEOUT_MS / 1000
-            )));
-        })
     }
 
     /// Reads a file (or pasted blob), then decodes it. (A file too large to read was
@@ -167,7 +131,7 @@ impl Decoder {
 /// The lab's upload panel.
 #[component]
 pub fn LabUpload(props: &LabUploadProps) -> Html {
-    let runner = use_oneshot_runner::<CoreTask>();
+    let runner = use_core();
     let kept = use_mut_ref(Kept::default);
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);

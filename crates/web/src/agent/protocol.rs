@@ -1,0 +1,88 @@
+//! The messages between the page and the core's web worker, and the worker's side of them.
+//!
+//! The page sends [`ToWorker`] (a request and its number), the worker answers each with
+//! [`FromWorker::Reply`] carrying the same number; [`FromWorker::Ready`] says the worker's
+//! wasm is up. Both travel as bincode bytes in a `Uint8Array`. The page's side — timeouts,
+//! a fresh worker when one dies — is [`crate::core_worker`].
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use super::{CoreReply, CoreRequest};
+
+/// A request and its number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToWorker {
+    /// Its number (answers carry it back).
+    pub id: u64,
+    /// What to compute.
+    pub request: CoreRequest,
+}
+
+/// What the worker sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker's wasm is running and listening.
+    Ready,
+    /// The answer to request `id`.
+    Reply { id: u64, reply: CoreReply },
+    /// A message the worker could not read (no request number to answer).
+    Unreadable(String),
+}
+
+/// `message` as bincode bytes in a `Uint8Array`.
+///
+/// # Errors
+/// When it cannot be serialized (never for these types).
+pub fn encode<T: Serialize>(message: &T) -> Result<js_sys::Uint8Array, String> {
+    let bytes = bincode::serialize(message).map_err(|e| e.to_string())?;
+    Ok(js_sys::Uint8Array::from(&bytes[..]))
+}
+
+/// A message from the bytes [`encode`] made.
+///
+/// # Errors
+/// When `data` is not such bytes.
+pub fn decode<T: DeserializeOwned>(data: &JsValue) -> Result<T, String> {
+    let bytes = data
+        .dyn_ref::<js_sys::Uint8Array>()
+        .ok_or("the message is not bytes")?
+        .to_vec();
+    bincode::deserialize(&bytes).map_err(|e| e.to_string())
+}
+
+/// Runs in the worker: answers every [`ToWorker`] with [`super::handle`], several at a
+/// time (a request waiting for a fetch does not hold up the others), and says it is ready.
+pub fn serve() {
+    let Ok(scope) = js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>() else {
+        return;
+    };
+    let post = {
+        let scope = scope.clone();
+        move |m: &FromWorker| {
+            if let Ok(bytes) = encode(m) {
+                let _ = scope.post_message(&bytes);
+            }
+        }
+    };
+    let answer = post.clone();
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            match decode::<ToWorker>(&e.data()) {
+                Ok(ToWorker { id, request }) => {
+                    let answer = answer.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let reply = super::handle(request).await;
+                        answer(&FromWorker::Reply { id, reply });
+                    });
+                }
+                Err(e) => answer(&FromWorker::Unreadable(e)),
+            }
+        });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    on_message.forget();
+    post(&FromWorker::Ready);
+}

@@ -1,0 +1,388 @@
+//! The page's side of the core's web worker: one worker, requests numbered and answered
+//! by number ([`crate::agent::protocol`]), and a fresh worker when one dies or hangs.
+//!
+//! Every request has a deadline ([`CoreRequest::deadline_ms`]). When it passes, or the
+//! worker traps (a panic or running out of memory aborts in wasm, and the worker's `error`
+//! event fires), the worker is terminated, every request waiting on it is answered with
+//! [`CoreReply::Lost`] and the reason, and a new worker is started at once; the models
+//! the old one had loaded are loaded into it again (only loads that succeeded: a file that
+//! crashed a worker is not sent to the next). [`CoreWorkerProvider`] shows what happened
+//! in a notice; [`use_core`] gives components the handle.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::pin::pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use futures::future::{Either, select};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use yew::platform::spawn_local;
+use yew::platform::time::sleep;
+use yew::prelude::*;
+
+use crate::agent::protocol::{FromWorker, ToWorker, decode, encode};
+use crate::agent::{CoreReply, CoreRequest};
+
+/// Where Trunk emits the worker's JavaScript (see `index.html`).
+pub const WORKER_PATH: &str = "/worker.js";
+
+/// What happened to the worker, for the page's notice.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WorkerStatus {
+    /// Workers replaced so far.
+    pub restarts: u32,
+    /// Why the last one was replaced.
+    pub reason: Option<String>,
+}
+
+type Answer = oneshot::Sender<CoreReply>;
+
+/// One running worker with its event handlers.
+struct Running {
+    worker: web_sys::Worker,
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+struct State {
+    path: String,
+    running: Option<Running>,
+    /// Which worker: answers and errors of a replaced one are ignored.
+    epoch: u64,
+    ready: bool,
+    /// Encoded requests waiting for the worker to be ready.
+    queue: Vec<js_sys::Uint8Array>,
+    /// Requests sent and not answered, by number (`None`: a reload nobody waits for).
+    waiting: HashMap<u64, Option<Answer>>,
+    next_id: u64,
+    /// Model loads that succeeded, by name, to load into a fresh worker.
+    models: Vec<(String, Vec<u8>)>,
+    status: WorkerStatus,
+    on_status: Option<Callback<WorkerStatus>>,
+}
+
+/// The handle components use: cheap to clone, all clones share one worker.
+#[derive(Clone)]
+pub struct CoreWorker(Rc<RefCell<State>>);
+
+impl PartialEq for CoreWorker {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &o.0)
+    }
+}
+
+impl std::fmt::Debug for CoreWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CoreWorker")
+    }
+}
+
+/// Starts the worker at `path` the way gloo-worker does (from a `blob:` script that
+/// imports the wasm-bindgen shim, so the worker's URL is the page's origin).
+fn spawn(path: &str) -> Result<web_sys::Worker, JsValue> {
+    let href = web_sys::window().ok_or("no window")?.location().href()?;
+    let shim = web_sys::Url::new_with_base(path, &href)?.to_string();
+    let wasm = shim.replace(".js", "_bg.wasm");
+    let parts = js_sys::Array::new();
+    parts.push(&format!(r#"importScripts("{shim}");wasm_bindgen("{wasm}");"#).into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/javascript");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    web_sys::Worker::new(&url)
+}
+
+impl CoreWorker {
+    /// A handle whose worker (from `path`) starts with the first request (a page that
+    /// never asks for one does not load it).
+    pub fn new(path: &str) -> Self {
+        Self(Rc::new(RefCell::new(State {
+            path: path.to_owned(),
+            running: None,
+            epoch: 0,
+            ready: false,
+            queue: Vec::new(),
+            waiting: HashMap::new(),
+            next_id: 0,
+            models: Vec::new(),
+            status: WorkerStatus::default(),
+            on_status: None,
+        })))
+    }
+
+    /// Calls `f` with the status whenever a worker is replaced.
+    pub fn on_status(&self, f: Callback<WorkerStatus>) {
+        self.0.borrow_mut().on_status = Some(f);
+    }
+
+    /// Starts a worker (the first, or a replacement) and queues the models to reload.
+    fn start(&self) {
+        let (path, epoch) = {
+            let mut s = self.0.borrow_mut();
+            s.epoch += 1;
+            s.ready = false;
+            s.queue.clear();
+            (s.path.clone(), s.epoch)
+        };
+        let on_message = {
+            let me = self.clone();
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                me.received(epoch, &e.data());
+            })
+        };
+        let on_error = {
+            let me = self.clone();
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                e.prevent_default();
+                let what = e.message();
+                me.lost(
+                    epoch,
+                    format!(
+                        "the web worker crashed ({})",
+                        if what.is_empty() { "no message" } else { &what }
+                    ),
+                );
+            })
+        };
+        let worker = match spawn(&path) {
+            Ok(w) => w,
+            Err(e) => {
+                let reason = format!("the web worker could not be started: {e:?}");
+                let mut s = self.0.borrow_mut();
+                for (_, answer) in s.waiting.drain() {
+                    if let Some(a) = answer {
+                        let _ = a.send(CoreReply::Lost(reason.clone()));
+                    }
+                }
+                s.status.reason = Some(reason);
+                return;
+            }
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let models = {
+            let mut s = self.0.borrow_mut();
+            s.running = Some(Running {
+                worker,
+                _on_message: on_message,
+                _on_error: on_error,
+            });
+            s.models.clone()
+        };
+        for (name, bytes) in models {
+            self.send(CoreRequest::LoadModel { name, bytes }, None);
+        }
+    }
+
+    /// Numbers and sends (or queues) `request`; its answer goes to `answer`.
+    fn send(&self, request: CoreRequest, answer: Option<Answer>) -> u64 {
+        let mut s = self.0.borrow_mut();
+        s.next_id += 1;
+        let id = s.next_id;
+        match encode(&ToWorker { id, request }) {
+            Ok(bytes) => {
+                s.waiting.insert(id, answer);
+                if s.ready {
+                    if let Some(r) = &s.running {
+                        let _ = r.worker.post_message(&bytes);
+                    }
+                } else {
+                    s.queue.push(bytes);
+                }
+            }
+            Err(e) => {
+                if let Some(a) = answer {
+                    let _ = a.send(CoreReply::Lost(format!(
+                        "the request could not be sent: {e}"
+                    )));
+                }
+            }
+        }
+        id
+    }
+
+    fn received(&self, epoch: u64, data: &JsValue) {
+        let mut s = self.0.borrow_mut();
+        if s.epoch != epoch {
+            return;
+        }
+        match decode::<FromWorker>(data) {
+            Ok(FromWorker::Ready) => {
+                s.ready = true;
+                let queue = std::mem::take(&mut s.queue);
+                if let Some(r) = &s.running {
+                    for bytes in queue {
+                        let _ = r.worker.post_message(&bytes);
+                    }
+                }
+            }
+            Ok(FromWorker::Reply { id, reply }) => {
+                if let Some(Some(a)) = s.waiting.remove(&id) {
+                    let _ = a.send(reply);
+                }
+            }
+            Ok(FromWorker::Unreadable(e)) => {
+                web_sys::console::warn_1(
+                    &format!("the worker could not read a request: {e}").into(),
+                );
+            }
+            Err(e) => {
+                web_sys::console::warn_1(
+                    &format!("unreadable message from the worker: {e}").into(),
+                );
+            }
+        }
+    }
+
+    /// The worker of `epoch` is gone: terminate it, answer everything it owed with
+    /// `reason`, start another.
+    fn lost(&self, epoch: u64, reason: String) {
+        let (status, on_status) = {
+            let mut s = self.0.borrow_mut();
+            if s.epoch != epoch {
+                return;
+            }
+            if let Some(r) = s.running.take() {
+                r.worker.terminate();
+            }
+            let message = format!(
+                "{reason}; a fresh worker was started, so try again (anything it had loaded is loaded again)"
+            );
+            for (_, answer) in s.waiting.drain() {
+                if let Some(a) = answer {
+                    let _ = a.send(CoreReply::Lost(message.clone()));
+                }
+            }
+            s.status.restarts += 1;
+            s.status.reason = Some(reason);
+            (s.status.clone(), s.on_status.clone())
+        };
+        self.start();
+        if let Some(f) = on_status {
+            f.emit(status);
+        }
+    }
+
+    /// Sends `request` and waits for its answer, at most its deadline: a worker that does
+    /// not answer by then is replaced and the answer is [`CoreReply::Lost`].
+    pub async fn run(&self, request: CoreRequest) -> CoreReply {
+        let deadline = request.deadline_ms();
+        let load = match &request {
+            CoreRequest::LoadModel { name, bytes } => Some((name.clone(), bytes.clone())),
+            _ => None,
+        };
+        if self.0.borrow().epoch == 0 {
+            self.start();
+        }
+        let epoch = self.0.borrow().epoch;
+        let (tx, rx) = oneshot::channel();
+        self.send(request, Some(tx));
+        let timeout = pin!(sleep(Duration::from_millis(u64::from(deadline))));
+        let reply = match select(rx, timeout).await {
+            Either::Left((Ok(reply), _)) => reply,
+            Either::Left((Err(_), _)) => CoreReply::Lost("the web worker was replaced".to_owned()),
+            Either::Right(((), rx)) => {
+                self.lost(
+                    epoch,
+                    format!(
+                        "the web worker did not answer within {:.0} s",
+                        f64::from(deadline) / 1000.0
+                    ),
+                );
+                rx.await
+                    .unwrap_or_else(|_| CoreReply::Lost("the web worker was replaced".to_owned()))
+            }
+        };
+        if let (Some((name, bytes)), CoreReply::ModelLoaded(Ok(_))) = (load, &reply) {
+            let mut s = self.0.borrow_mut();
+            s.models.retain(|(n, _)| *n != name);
+            s.models.push((name, bytes));
+        }
+        reply
+    }
+}
+
+/// Props of [`CoreWorkerProvider`].
+#[derive(Debug, Properties, PartialEq)]
+pub struct CoreWorkerProviderProps {
+    /// The worker's JavaScript.
+    #[prop_or(AttrValue::Static(WORKER_PATH))]
+    pub path: AttrValue,
+    /// The app.
+    pub children: Html,
+}
+
+/// Starts the core's worker for the app below it and shows a notice when it had to be
+/// replaced.
+#[component]
+pub fn CoreWorkerProvider(p: &CoreWorkerProviderProps) -> Html {
+    let status = use_state(WorkerStatus::default);
+    let dismissed = use_state(|| 0u32);
+    let worker = {
+        let status = status.clone();
+        use_memo(p.path.clone(), move |path| {
+            let w = CoreWorker::new(path);
+            w.on_status(Callback::from(move |s| status.set(s)));
+            w
+        })
+    };
+    // The end-to-end tests make the worker trap or hang with a DOM event.
+    {
+        let worker = (*worker).clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|w| {
+                gloo_events::EventListener::new(&w, "convscope-worker-test", move |e| {
+                    let detail = e
+                        .dyn_ref::<web_sys::CustomEvent>()
+                        .and_then(|c| c.detail().as_string())
+                        .unwrap_or_default();
+                    let test = match detail.as_str() {
+                        "trap" => crate::agent::WorkerTest::Trap,
+                        "hang" => crate::agent::WorkerTest::Hang {
+                            seconds: 60,
+                            deadline_ms: 1000,
+                        },
+                        _ => return,
+                    };
+                    let worker = worker.clone();
+                    spawn_local(async move {
+                        let _ = worker.run(CoreRequest::Test(test)).await;
+                    });
+                })
+            });
+            move || drop(listener)
+        });
+    }
+    let notice = (status.restarts > *dismissed).then(|| {
+        let (dismissed, restarts) = (dismissed.clone(), status.restarts);
+        html! {
+            <div class="worker-notice" role="alert" data-testid="worker-notice" data-restarts={restarts.to_string()}>
+                <p>{ format!(
+                    "{}. A fresh web worker was started; what you were doing can be tried again.",
+                    status.reason.clone().unwrap_or_default()
+                ) }</p>
+                <button type="button" class="secondary" data-testid="worker-notice-close"
+                    onclick={move |_| dismissed.set(restarts)}>{"dismiss"}</button>
+            </div>
+        }
+    });
+    html! {
+        <ContextProvider<CoreWorker> context={(*worker).clone()}>
+            { for notice }
+            { p.children.clone() }
+        </ContextProvider<CoreWorker>>
+    }
+}
+
+/// The core's worker (inside [`CoreWorkerProvider`]).
+///
+/// # Panics
+/// Outside a [`CoreWorkerProvider`]: a programming error, not a visitor's.
+#[hook]
+pub fn use_core() -> CoreWorker {
+    #[allow(clippy::expect_used)]
+    use_context::<CoreWorker>().expect("use_core needs a CoreWorkerProvider above it")
+}
