@@ -40,6 +40,23 @@ const drawCounts = (page) =>
   );
 
 /** The canvases whose draw count differs between two `drawCounts`. */
+/** Resolves after two animation frames: the renders and the draws their effects scheduled
+ * have run (a condition, not a fixed sleep: "nothing more drew" needs a point to look). */
+async function settled(page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0)))));
+}
+
+/** Waits until the draw counts stop changing over two frames, and returns them. */
+async function steadyCounts(page) {
+  let before = await drawCounts(page);
+  for (;;) {
+    await settled(page);
+    const after = await drawCounts(page);
+    if (redrawn(before, after).length === 0) return after;
+    before = after;
+  }
+}
+
 function redrawn(before, after) {
   return Object.keys(after).filter((k) => before[k] !== after[k]).sort();
 }
@@ -141,9 +158,11 @@ test('Convolution: the drawing grid by keyboard — Enter and Space toggle the c
 
 test('Classify: hovering and renders that change nothing draw nothing; explaining a pixel redraws only the maps outlining it', async () => {
   const { page, errors } = await openClassify();
-  // Let the first draws settle (fonts, late panels).
-  await page.waitForTimeout(500);
-  const start = await drawCounts(page);
+  // Let the first draws settle: the worker's late panels (the explanation, the filter
+  // search) have answered.
+  await page.getByTestId('explain-result').waitFor({ timeout: 20000 });
+  await page.getByTestId('looks-result').waitFor({ timeout: 60000 });
+  const start = await steadyCounts(page);
   assert.ok(Object.keys(start).length > 100, `${Object.keys(start).length} canvases counted`);
   // The pointer over every map of a layer, the gallery and the filters.
   for (const id of ['map-conv1-0', 'map-conv1-3', 'map-relu1-2', 'map-pool2-5', 'sample-3', 'sample-40', 'filter-conv1-1']) {
@@ -155,7 +174,7 @@ test('Classify: hovering and renders that change nothing draw nothing; explainin
   // A refused file: the page renders again with an error, no canvas changes.
   await page.getByTestId('image-file').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: makeDigitPng().subarray(0, 60) });
   await page.getByTestId('input-error').waitFor();
-  await page.waitForTimeout(300);
+  await settled(page);
   assert.deepEqual(redrawn(start, await drawCounts(page)), [], 'a render that changes nothing drew');
   // Explaining a pixel: only that map and the same map after the activation (both outline
   // the pixel) draw again, and the inspector's and the receptive field's own maps.
@@ -163,8 +182,8 @@ test('Classify: hovering and renders that change nothing draw nothing; explainin
   const box = await map.boundingBox();
   await map.click({ position: { x: (12.5 * box.width) / 28, y: (14.5 * box.height) / 28 } });
   await page.waitForFunction(() => document.querySelector('[data-testid="inspector"]')?.dataset.pixel === '2,14,12');
-  await page.waitForTimeout(300);
-  const opened = await drawCounts(page);
+  await page.getByTestId('field-result').waitFor();
+  const opened = await steadyCounts(page);
   assert.deepEqual(
     redrawn(start, opened).filter((id) => !id.startsWith('inspect-') && !id.startsWith('field-')),
     ['map-conv1-2', 'map-relu1-2'],
@@ -174,13 +193,11 @@ test('Classify: hovering and renders that change nothing draw nothing; explainin
   // whose receptive field is open); closing the field redraws conv1's; nothing else.
   await page.getByTestId('inspect-close').click();
   await page.getByTestId('inspector').waitFor({ state: 'detached' });
-  await page.waitForTimeout(300);
-  const closed = await drawCounts(page);
+  const closed = await steadyCounts(page);
   assert.deepEqual(redrawn(opened, closed), ['map-relu1-2']);
   await page.getByTestId('field-close').click();
   await page.getByTestId('field-panel').waitFor({ state: 'detached' });
-  await page.waitForTimeout(300);
-  assert.deepEqual(redrawn(closed, await drawCounts(page)), ['map-conv1-2']);
+  assert.deepEqual(redrawn(closed, await steadyCounts(page)), ['map-conv1-2']);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -189,13 +206,13 @@ test('Convolution: a step redraws the maps it changes, not the others', async ()
   const { page, errors } = await openPage(browser.context);
   await page.goto(`${BASE_URL}#/convolution?in=rgb&kf=2`);
   await page.locator('canvas[data-testid="output-canvas-1"][data-draws]').waitFor({ timeout: 20000 });
-  await page.waitForTimeout(300);
-  const start = await drawCounts(page);
+  // The worker's maps have arrived (before, the stage draws the stepper's partial maps).
+  await page.locator('[data-testid="stage"][data-maps="fresh"]').waitFor({ timeout: 20000 });
+  const start = await steadyCounts(page);
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('ArrowRight');
   await page.waitForFunction(() => document.querySelector('[data-testid="input-canvas"]').dataset.window === '0,1');
-  await page.waitForTimeout(300);
-  const changed = redrawn(start, await drawCounts(page));
+  const changed = redrawn(start, await steadyCounts(page));
   // The window moved over the inputs, one more cell of map 0 was computed; map 1 is as it was.
   assert.ok(changed.includes('output-canvas-0'), changed.join());
   assert.ok(changed.includes('input-canvas'), changed.join());
