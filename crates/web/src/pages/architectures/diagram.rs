@@ -78,6 +78,7 @@ pub fn BlockDiagram(props: &BlockDiagramProps) -> Html {
                         }
                     })
                 };
+                // Named by the labels it shows (volume, layer); the lecture's line describes it.
                 let line = props
                     .report
                     .layers
@@ -92,11 +93,10 @@ pub fn BlockDiagram(props: &BlockDiagramProps) -> Html {
                             is_broken.then_some("broken"),
                         )}
                         role="button" tabindex="0"
-                        aria-label={line.clone()}
+                        aria-description={line}
                         aria-pressed={if is_selected { "true" } else { "false" }}
                         data-testid="arch-block" data-layer={b.name.clone()}
                         {onclick} {onkeydown}>
-                        <title>{ line }</title>
                         { rect }{ volume_label }{ name_label }
                     </g>
                 }

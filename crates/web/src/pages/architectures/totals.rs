@@ -75,7 +75,7 @@ pub fn TotalsPanel(props: &TotalsPanelProps) -> Html {
             <table>
                 <thead>
                     <tr>
-                        <th scope="col"></th>
+                        <th scope="col">{"Source"}</th>
                         <th scope="col" class="arch-num">{"Parameters"}</th>
                         <th scope="col" class="arch-num">{"GMACs"}</th>
                         <th scope="col">{"Notes"}</th>
