@@ -9,7 +9,12 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
+use std::collections::HashMap;
+
+use convscope_core::arch::Architecture;
 use convscope_core::shape::ShapeError;
+use convscope_core::weights::{WeightsError, from_safetensors};
+use safetensors::tensor::TensorView;
 
 // ------------------------------------------------------------------ shape (advice)
 
@@ -88,4 +93,51 @@ fn advice_for_groups_names_the_nearest_divisors() {
             "Which term: 4 channels cannot be split into 3 equal groups (remainder 1). Nearest valid: groups = 2 or groups = 4, or 3 or 6 channels."
         )
     );
+}
+
+// ------------------------------------------------------------------ weights
+
+/// A safetensors file with no tensors whose metadata describes `network` (text form).
+fn header_only(network: &str) -> Vec<u8> {
+    let arch = Architecture::from_text(network).unwrap();
+    let mut info = HashMap::new();
+    info.insert("format".to_owned(), "pt".to_owned());
+    info.insert("network".to_owned(), serde_json::to_string(&arch).unwrap());
+    let none: Vec<(&str, TensorView<'_>)> = Vec::new();
+    safetensors::serialize(none, Some(info)).unwrap()
+}
+
+/// `weights`: a few hundred bytes describing 100 million parameters made the loader build
+/// the network first — 400 MB allocated and filled with random numbers (up to 2 GiB
+/// natively and 256 MiB in the browser before the memory limit refuses) — only to find the
+/// tensors missing. Now the description is refused before anything is allocated.
+#[test]
+fn a_small_file_cannot_describe_a_huge_network() {
+    let bytes = header_only("input 100x100x1, flatten, linear 10000");
+    let e = from_safetensors(&bytes).unwrap_err();
+    let WeightsError::TooManyParameters {
+        parameters,
+        needed,
+        file_bytes,
+    } = e
+    else {
+        panic!("{e}");
+    };
+    assert_eq!(parameters, 100_010_000);
+    assert_eq!(needed, 400_040_000);
+    assert_eq!(file_bytes, bytes.len() as u64);
+    let message = e.to_string();
+    assert!(
+        message.contains("100010000 parameters") && message.contains("400040000 bytes"),
+        "{message}"
+    );
+}
+
+/// A file that holds every parameter still loads (the shipped LeNet-5 is 61,706 parameters
+/// in 247,816 bytes).
+#[test]
+fn a_file_with_its_parameters_still_loads() {
+    let bytes = include_bytes!("../../../www/models/lenet-mnist.safetensors");
+    let (net, _) = from_safetensors(bytes).unwrap();
+    assert_eq!(net.parameter_count(), 61_706);
 }
