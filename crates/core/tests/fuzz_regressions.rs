@@ -11,7 +11,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use std::collections::HashMap;
 
-use convscope_core::arch::Architecture;
+use convscope_core::arch::{Architecture, DescriptionError, Op, zoo};
+use convscope_core::nn::{Network, NnError, Rng};
 use convscope_core::shape::ShapeError;
 use convscope_core::weights::{WeightsError, from_safetensors};
 use safetensors::tensor::TensorView;
@@ -140,4 +141,102 @@ fn a_file_with_its_parameters_still_loads() {
     let bytes = include_bytes!("../../../www/models/lenet-mnist.safetensors");
     let (net, _) = from_safetensors(bytes).unwrap();
     assert_eq!(net.parameter_count(), 61_706);
+}
+
+// ------------------------------------------------------------------ network_text
+
+/// The fuzzer's input, minimized by hand: VGG-16 as JSON with `relu7` renamed `relu6`. The
+/// JSON form took two layers of one name, which the text form refuses, so its printed text
+/// did not read back (and the two layers' rows could not be told apart).
+#[test]
+fn json_with_a_repeated_layer_name_is_refused() {
+    let mut vgg = zoo::by_name("vgg16").unwrap();
+    let second = vgg.layers.iter().position(|l| l.name == "relu7").unwrap();
+    vgg.layers[second].name = "relu6".to_owned();
+    let json = serde_json::to_string(&vgg).unwrap();
+    let e = Architecture::parse_description(&json).unwrap_err();
+    let first = vgg.layers.iter().position(|l| l.name == "relu6").unwrap();
+    assert_eq!(
+        e,
+        DescriptionError::Name {
+            sequence: "the network".to_owned(),
+            position: second + 1,
+            name: "relu6".to_owned(),
+            reason: format!(
+                "layer {} already has this name; the names of one sequence must differ (they name its parameters)",
+                first + 1
+            ),
+        }
+    );
+    assert!(e.to_string().starts_with(&format!(
+        "layer {} of the network is named \"relu6\": layer {} already",
+        second + 1,
+        first + 1
+    )));
+}
+
+/// Names the text form cannot write are refused in JSON too: empty, or with a double quote
+/// (either printed as text that did not read back).
+#[test]
+fn json_names_the_text_form_cannot_write_are_refused() {
+    for (name, reason) in [
+        ("", "every layer needs a name"),
+        (
+            "a\"b",
+            "the text form cannot write a double quote in a name",
+        ),
+    ] {
+        let mut arch = zoo::lenet5();
+        arch.layers[0].name = name.to_owned();
+        let json = serde_json::to_string(&arch).unwrap();
+        let e = Architecture::parse_description(&json).unwrap_err();
+        assert!(
+            matches!(&e, DescriptionError::Name { position: 1, reason: r, .. } if r == reason),
+            "{e}"
+        );
+    }
+}
+
+/// A block's shortcut may not reuse a name of its main path: both name tensors under the
+/// block (`block1.conv1.weight` twice). The text parser, the JSON reader and
+/// `Network::build` all refuse it.
+#[test]
+fn a_shortcut_cannot_reuse_a_main_path_name() {
+    let line = "input 8x8x1, basic(conv1=conv 2 1x1 | conv1=conv 2 1x1)";
+    let e = Architecture::from_text(line).unwrap_err();
+    assert_eq!(e.column, 39, "{e}");
+    assert!(e.expected.contains("main path"), "{e}");
+    let mut arch =
+        Architecture::from_text("input 8x8x1, basic(conv1=conv 2 1x1 | c=conv 2 1x1)").unwrap();
+    let Op::Residual(block) = &mut arch.layers[0].op else {
+        panic!("not a block")
+    };
+    block.shortcut[0].name = "conv1".to_owned();
+    let json = serde_json::to_string(&arch).unwrap();
+    let e = Architecture::parse_description(&json).unwrap_err();
+    assert!(
+        matches!(&e, DescriptionError::Name { sequence, position: 2, .. } if sequence == "block 'block1'"),
+        "{e}"
+    );
+    let e = Network::build(&arch, &mut Rng::seed_from_u64(0)).unwrap_err();
+    assert!(
+        matches!(&e, NnError::Layer { layer, .. } if layer == "block1.conv1"),
+        "{e}"
+    );
+}
+
+/// A weights file whose description repeats a name is refused with the reason.
+#[test]
+fn a_weights_file_with_a_repeated_name_is_refused() {
+    let mut arch = zoo::lenet5();
+    arch.layers[1].name = "conv1".to_owned();
+    let mut info = HashMap::new();
+    info.insert("network".to_owned(), serde_json::to_string(&arch).unwrap());
+    let none: Vec<(&str, TensorView<'_>)> = Vec::new();
+    let bytes = safetensors::serialize(none, Some(info)).unwrap();
+    let e = from_safetensors(&bytes).unwrap_err();
+    assert!(
+        matches!(&e, WeightsError::Metadata { key: "network", message, .. } if message.contains("layer 1 already has this name")),
+        "{e}"
+    );
 }

@@ -69,6 +69,20 @@ pub enum DescriptionError {
     /// The JSON form is malformed.
     #[error("not a valid network description in JSON: {0}")]
     Json(String),
+    /// A layer name the text form cannot write (empty, or holding a double quote), or one
+    /// that another layer of the same sequence already has (a block's main path and its
+    /// shortcut count as one sequence: their names become the same tensors' prefixes).
+    #[error("layer {position} of {sequence} is named {name:?}: {reason}")]
+    Name {
+        /// `the network`, or `block 'block1'` (its main path, then its shortcut).
+        sequence: String,
+        /// From 1 within that sequence.
+        position: usize,
+        /// The name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl Architecture {
@@ -100,7 +114,7 @@ impl Architecture {
         let layers = if p.at_end() {
             Vec::new()
         } else {
-            p.sequence(Scope::Top)?
+            p.sequence(Scope::Top, &[])?
         };
         if let Some(t) = p.tokens.get(p.pos).cloned() {
             return Err(p.error_at(&t, "',' between layers"));
@@ -132,11 +146,66 @@ impl Architecture {
     /// [`DescriptionError`] saying what is wrong, with the column for the text form.
     pub fn parse_description(s: &str) -> Result<Self, DescriptionError> {
         if s.trim_start().starts_with('{') {
-            serde_json::from_str(s).map_err(|e| DescriptionError::Json(e.to_string()))
+            Self::from_json(s)
         } else {
             Ok(Self::from_text(s)?)
         }
     }
+
+    /// Reads the JSON (serde) form and checks its names as the text form does
+    /// ([`Architecture::check_names`]), so that what it reads prints as text that reads back.
+    ///
+    /// # Errors
+    /// [`DescriptionError::Json`] for malformed JSON, [`DescriptionError::Name`] for a name
+    /// the text form would refuse.
+    pub fn from_json(s: &str) -> Result<Self, DescriptionError> {
+        let arch: Self =
+            serde_json::from_str(s).map_err(|e| DescriptionError::Json(e.to_string()))?;
+        arch.check_names()?;
+        Ok(arch)
+    }
+
+    /// Checks what the text form's parser enforces on names, for a description built
+    /// otherwise (JSON, code): no name is empty or holds a double quote, and no two layers
+    /// of one sequence share a name (a block's main path and shortcut count as one).
+    ///
+    /// # Errors
+    /// [`DescriptionError::Name`] naming the sequence, the layer's position and the name.
+    pub fn check_names(&self) -> Result<(), DescriptionError> {
+        let top: Vec<&Layer> = self.layers.iter().collect();
+        check_names_in(&top, "", "the network")
+    }
+}
+
+fn check_names_in(layers: &[&Layer], prefix: &str, sequence: &str) -> Result<(), DescriptionError> {
+    for (i, layer) in layers.iter().enumerate() {
+        let fail = |reason: String| DescriptionError::Name {
+            sequence: sequence.to_owned(),
+            position: i + 1,
+            name: layer.name.clone(),
+            reason,
+        };
+        if layer.name.is_empty() {
+            return Err(fail("every layer needs a name".to_owned()));
+        }
+        if layer.name.contains('"') {
+            return Err(fail(
+                "the text form cannot write a double quote in a name".to_owned(),
+            ));
+        }
+        if let Some(first) = layers[..i].iter().position(|l| l.name == layer.name) {
+            return Err(fail(format!(
+                "layer {} already has this name; the names of one sequence must differ (they name its parameters)",
+                first + 1
+            )));
+        }
+        if let Op::Residual(r) = &layer.op {
+            let path = format!("{prefix}{}", layer.name);
+            let inner: Vec<&Layer> = r.main.iter().chain(&r.shortcut).collect();
+            check_names_in(&inner, &format!("{path}."), &format!("block '{path}'"))?;
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- names
@@ -466,7 +535,9 @@ impl Parser {
         }
     }
 
-    fn sequence(&mut self, scope: Scope) -> Result<Vec<Layer>, TextError> {
+    /// Layers separated by commas. `main` is a block's main path when this is its shortcut:
+    /// both name tensors under the block, so a shortcut may not reuse a main path's name.
+    fn sequence(&mut self, scope: Scope, main: &[Layer]) -> Result<Vec<Layer>, TextError> {
         let mut layers: Vec<Layer> = Vec::new();
         let mut namer = Namer::default();
         loop {
@@ -486,6 +557,17 @@ impl Parser {
                     found: format!("'{name}'"),
                 });
             }
+            if let Some(prev) = main.iter().position(|l| l.name == name) {
+                let column = start.map_or(self.end, |t| t.column);
+                return Err(TextError {
+                    column,
+                    expected: format!(
+                        "a name not used by the block's main path (its layer {} is already '{name}'; write another with name=…)",
+                        prev + 1
+                    ),
+                    found: format!("'{name}'"),
+                });
+            }
             layers.push(Layer { name, op });
             if self.is_punct_here(',') {
                 self.pos += 1;
@@ -496,11 +578,11 @@ impl Parser {
     }
 
     /// A block's path: empty when `)` or `|` follows at once.
-    fn block_sequence(&mut self, scope: Scope) -> Result<Vec<Layer>, TextError> {
+    fn block_sequence(&mut self, scope: Scope, main: &[Layer]) -> Result<Vec<Layer>, TextError> {
         if self.is_punct_here(')') || self.is_punct_here('|') {
             Ok(Vec::new())
         } else {
-            self.sequence(scope)
+            self.sequence(scope, main)
         }
     }
 
@@ -604,10 +686,10 @@ impl Parser {
                     BlockKind::Bottleneck
                 };
                 self.expect_punct('(', "'(' and the block's layers")?;
-                let main = self.block_sequence(Scope::Main)?;
+                let main = self.block_sequence(Scope::Main, &[])?;
                 let shortcut = if self.is_punct_here('|') {
                     self.pos += 1;
-                    self.block_sequence(Scope::Shortcut)?
+                    self.block_sequence(Scope::Shortcut, &main)?
                 } else {
                     Vec::new()
                 };

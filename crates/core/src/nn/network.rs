@@ -298,6 +298,17 @@ impl Network {
                 let prefix = format!("{path}.");
                 let main = self.build_sequence(&block.main, input, &prefix, rng)?;
                 let shortcut = self.build_sequence(&block.shortcut, input, &prefix, rng)?;
+                // Both paths name tensors under the block: a shared name would give two
+                // tensors one name.
+                if let Some(n) = shortcut
+                    .iter()
+                    .find(|n| main.iter().any(|m| m.path == n.path))
+                {
+                    return Err(NnError::Layer {
+                        layer: n.path.clone(),
+                        reason: "the block's main path has a layer of the same name; parameter names must be unique".to_owned(),
+                    });
+                }
                 Kind::Residual { main, shortcut }
             }
         };
