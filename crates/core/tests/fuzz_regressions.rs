@@ -11,7 +11,9 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use std::collections::HashMap;
 
-use convscope_core::arch::{Architecture, DescriptionError, Op, zoo};
+use convscope_core::arch::{
+    Architecture, BlockKind, DescriptionError, Layer, MAX_BLOCK_NESTING, Op, Residual, zoo,
+};
 use convscope_core::nn::{Network, NnError, Rng};
 use convscope_core::shape::ShapeError;
 use convscope_core::weights::{WeightsError, from_safetensors};
@@ -238,5 +240,47 @@ fn a_weights_file_with_a_repeated_name_is_refused() {
     assert!(
         matches!(&e, WeightsError::Metadata { key: "network", message, .. } if message.contains("layer 1 already has this name")),
         "{e}"
+    );
+}
+
+/// `basic(` nested 3,000 deep (an 18 KB line) overflowed a 2 MiB stack in the parser's
+/// recursion, and the browser's 1 MiB wasm stack sooner: a trap, not a message. Beyond the
+/// fuzzer's 4 KB inputs and its 8 MiB stack, found by probing the depth it could not reach.
+#[test]
+fn deeply_nested_blocks_are_refused_not_a_stack_overflow() {
+    let nested = |depth: usize| {
+        format!(
+            "input 8x8x1, {}relu{}",
+            "basic(".repeat(depth),
+            ")".repeat(depth)
+        )
+    };
+    assert!(Architecture::from_text(&nested(MAX_BLOCK_NESTING)).is_ok());
+    let e = Architecture::from_text(&nested(MAX_BLOCK_NESTING + 1)).unwrap_err();
+    assert_eq!(e.column, 14 + 6 * MAX_BLOCK_NESTING, "{e}");
+    assert!(e.expected.contains("at most 16 blocks may nest"), "{e}");
+    let e = Architecture::from_text(&nested(3000)).unwrap_err();
+    assert_eq!(e.column, 14 + 6 * MAX_BLOCK_NESTING, "{e}");
+    // The JSON form holds to the same limit.
+    let mut arch = Architecture::from_text("input 8x8x1, relu").unwrap();
+    for _ in 0..=MAX_BLOCK_NESTING {
+        let inner = std::mem::take(&mut arch.layers);
+        arch.layers = vec![Layer::new(
+            "block1",
+            Residual {
+                block: BlockKind::Basic,
+                main: inner,
+                shortcut: Vec::new(),
+            },
+        )];
+    }
+    let json = serde_json::to_string(&arch).unwrap();
+    let e = Architecture::parse_description(&json).unwrap_err();
+    assert_eq!(
+        e,
+        DescriptionError::TooDeep {
+            block: format!("block1{}", ".block1".repeat(MAX_BLOCK_NESTING)),
+            depth: MAX_BLOCK_NESTING + 1,
+        }
     );
 }

@@ -21,6 +21,8 @@
 //! | `adaptiveavgpool HxW` (or `N`) | adaptive average pooling |
 //! | `basic(layers)`, `basic(layers | shortcut)`, `bottleneck(…)` | residual block (identity shortcut when none is given) |
 //!
+//! Blocks may nest inside blocks, at most [`MAX_BLOCK_NESTING`] deep.
+//!
 //! Every layer has a name. Unnamed layers get PyTorch-style names by kind and position:
 //! `conv1`, `conv2`, `bn1`, `fc1` for linear layers, `pool1` for pooling, `relu1` (an
 //! activation's name and its count among activations; inside a block `relu`, then `relu2`,
@@ -47,6 +49,12 @@ use crate::pool::PoolKind;
 /// The input volume assumed when the text names none: a 28×28 grayscale image.
 pub const DEFAULT_INPUT: Volume = Volume::new(28, 28, 1);
 
+/// How deep residual blocks may nest inside one another (ResNets nest one level). The
+/// parser, the evaluation and the network recurse once per level; without a limit a line of
+/// 18 KB (`basic(basic(…`, 3,000 levels) overflowed a 2 MiB native stack, and the browser's
+/// 1 MiB wasm stack sooner.
+pub const MAX_BLOCK_NESTING: usize = 16;
+
 /// Why a line is not a network description. Displays as
 /// `column 14: expected a filter size such as 5x5, found 'relu'`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -69,6 +77,16 @@ pub enum DescriptionError {
     /// The JSON form is malformed.
     #[error("not a valid network description in JSON: {0}")]
     Json(String),
+    /// Residual blocks nested deeper than [`MAX_BLOCK_NESTING`].
+    #[error(
+        "block '{block}' is nested {depth} blocks deep; at most {MAX_BLOCK_NESTING} blocks may nest"
+    )]
+    TooDeep {
+        /// The innermost block's path (`block1.block1`).
+        block: String,
+        /// Its depth (1 for a block of the network itself).
+        depth: usize,
+    },
     /// A layer name the text form cannot write (empty, or holding a double quote), or one
     /// that another layer of the same sequence already has (a block's main path and its
     /// shortcut count as one sequence: their names become the same tensors' prefixes).
@@ -96,6 +114,7 @@ impl Architecture {
             tokens,
             pos: 0,
             end: line.chars().count() + 1,
+            depth: 0,
         };
         let input = if p.peek_word() == Some("input") {
             p.bump();
@@ -165,19 +184,26 @@ impl Architecture {
         Ok(arch)
     }
 
-    /// Checks what the text form's parser enforces on names, for a description built
-    /// otherwise (JSON, code): no name is empty or holds a double quote, and no two layers
-    /// of one sequence share a name (a block's main path and shortcut count as one).
+    /// Checks what the text form's parser enforces on names and nesting, for a description
+    /// built otherwise (JSON, code): no name is empty or holds a double quote, no two layers
+    /// of one sequence share a name (a block's main path and shortcut count as one), and
+    /// blocks nest at most [`MAX_BLOCK_NESTING`] deep.
     ///
     /// # Errors
-    /// [`DescriptionError::Name`] naming the sequence, the layer's position and the name.
+    /// [`DescriptionError::Name`] naming the sequence, the layer's position and the name;
+    /// [`DescriptionError::TooDeep`].
     pub fn check_names(&self) -> Result<(), DescriptionError> {
         let top: Vec<&Layer> = self.layers.iter().collect();
-        check_names_in(&top, "", "the network")
+        check_names_in(&top, "", "the network", 0)
     }
 }
 
-fn check_names_in(layers: &[&Layer], prefix: &str, sequence: &str) -> Result<(), DescriptionError> {
+fn check_names_in(
+    layers: &[&Layer],
+    prefix: &str,
+    sequence: &str,
+    depth: usize,
+) -> Result<(), DescriptionError> {
     for (i, layer) in layers.iter().enumerate() {
         let fail = |reason: String| DescriptionError::Name {
             sequence: sequence.to_owned(),
@@ -201,8 +227,19 @@ fn check_names_in(layers: &[&Layer], prefix: &str, sequence: &str) -> Result<(),
         }
         if let Op::Residual(r) = &layer.op {
             let path = format!("{prefix}{}", layer.name);
+            if depth >= MAX_BLOCK_NESTING {
+                return Err(DescriptionError::TooDeep {
+                    block: path,
+                    depth: depth + 1,
+                });
+            }
             let inner: Vec<&Layer> = r.main.iter().chain(&r.shortcut).collect();
-            check_names_in(&inner, &format!("{path}."), &format!("block '{path}'"))?;
+            check_names_in(
+                &inner,
+                &format!("{path}."),
+                &format!("block '{path}'"),
+                depth + 1,
+            )?;
         }
     }
     Ok(())
@@ -449,6 +486,8 @@ struct Parser {
     pos: usize,
     /// The column just past the line, for "found the end of the line".
     end: usize,
+    /// Residual blocks open around the current token.
+    depth: usize,
 }
 
 fn describe(t: Option<&Token>) -> String {
@@ -685,7 +724,16 @@ impl Parser {
                 } else {
                     BlockKind::Bottleneck
                 };
+                if self.depth >= MAX_BLOCK_NESTING {
+                    return Err(self.error_at(
+                        &t,
+                        &format!(
+                            "a layer other than a block: at most {MAX_BLOCK_NESTING} blocks may nest"
+                        ),
+                    ));
+                }
                 self.expect_punct('(', "'(' and the block's layers")?;
+                self.depth += 1;
                 let main = self.block_sequence(Scope::Main, &[])?;
                 let shortcut = if self.is_punct_here('|') {
                     self.pos += 1;
@@ -693,6 +741,7 @@ impl Parser {
                 } else {
                     Vec::new()
                 };
+                self.depth -= 1;
                 self.expect_punct(')', "',', '|' or ')' closing the block")?;
                 self.end_of_layer("',' after the block")?;
                 Ok(Op::Residual(Residual {
