@@ -321,6 +321,9 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<(Network, ModelMetadata), Weight
     let report = arch
         .evaluate()
         .map_err(|e| WeightsError::Network(NnError::Description(e)))?;
+    // A network over the memory limit gets that message, whatever the file holds.
+    crate::nn::network::check_parameter_memory(&arch.name, report.totals.params)
+        .map_err(WeightsError::Network)?;
     let needed = report.totals.params.saturating_mul(4);
     let file_bytes = bytes.len() as u64;
     if needed > file_bytes {
