@@ -156,7 +156,10 @@ fn one(u: &mut Unstructured<'_>) -> Result<()> {
                     assert_eq!(o.remainder, o.numerator % s);
                     if let Some(note) = o.note {
                         assert!(!note.to_string().is_empty());
-                        for t in [note.smaller_stride, note.larger_stride].into_iter().flatten() {
+                        for t in [note.smaller_stride, note.larger_stride]
+                            .into_iter()
+                            .flatten()
+                        {
                             assert_eq!(o.numerator % t, 0, "stride {t} divides");
                         }
                     }
@@ -185,7 +188,12 @@ fn one(u: &mut Unstructured<'_>) -> Result<()> {
             };
             match Conv2dGeometry::new(quad(u)?, size(u)?, pair(u)?, params) {
                 Ok(g) => {
-                    let _ = (g.output_shape(), g.cols_shape(), g.macs(), g.macs_per_sample());
+                    let _ = (
+                        g.output_shape(),
+                        g.cols_shape(),
+                        g.macs(),
+                        g.macs_per_sample(),
+                    );
                     let _ = (g.weight_count(), g.parameter_count(true), g.axes());
                     let [out_h, out_w] = g.output_size();
                     for (axis, (outputs, k)) in g
