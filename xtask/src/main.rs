@@ -8,6 +8,8 @@
 //! cargo xtask data [--fresh]     write the datasets for the browser into dist/data/
 //! cargo xtask screenshot         build, serve on a free port, write docs/*.png
 //! cargo xtask bench              convscope beside PyTorch, TF.js and ONNX Runtime Web
+//! cargo xtask fuzz [--seconds N] [--target NAME]
+//!                                every cargo-fuzz target for N seconds (nightly)
 //! ```
 //!
 //! Every step prints what it does; a failing step says what failed and what to do about it.
@@ -15,6 +17,7 @@
 mod bench;
 mod cmd;
 mod data;
+mod fuzz;
 mod server;
 mod setup;
 mod tasks;
@@ -46,6 +49,12 @@ commands:
                      into a venv when missing; --quick: shorter runs, written to
                      target/bench/ only)
   bench-wasm         build and time the core's kernels in headless Chromium
+  fuzz [--seconds N] [--target NAME]
+                     install cargo-fuzz when missing, write the seed corpora and run
+                     every cargo-fuzz target in fuzz/ (or only NAME: image_decode,
+                     weights, network_text, shape) for N seconds each (default 60) on
+                     the nightly toolchain; prints each target's executions and any
+                     crash it found. Not part of `test`
 ";
 
 fn main() -> ExitCode {
@@ -60,6 +69,7 @@ fn main() -> ExitCode {
         Some("screenshot") => tasks::screenshot(),
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|o| bench::bench(&o)),
         Some("bench-wasm") => tasks::bench_wasm(),
+        Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|o| fuzz::fuzz(&o)),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -130,7 +130,7 @@ fn wasm_bindgen(cargo_bin: &Path) -> Result<PathBuf, String> {
 
 /// `cargo install` at a pinned version: `--locked` first; if the tool's lockfile names crate
 /// versions the registry lacks, again without `--locked` (the version stays pinned).
-fn cargo_install(krate: &str, version: &str) -> Result<(), String> {
+pub fn cargo_install(krate: &str, version: &str) -> Result<(), String> {
     let locked =
         run(Command::new("cargo").args(["install", krate, "--version", version, "--locked"]));
     if locked.is_ok() {

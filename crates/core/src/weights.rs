@@ -19,7 +19,9 @@
 //! [`from_safetensors`] takes bytes (`&[u8]`), so the web app can load a fetched file; it
 //! never panics: a malformed file, a description that cannot be built, a missing or
 //! unexpected tensor, a wrong shape or dtype, or a NaN/∞ value is a [`WeightsError`] naming
-//! the tensor.
+//! the tensor. Nor does it allocate more than the file's size for the network's
+//! parameters: a description with more parameters than the file has bytes for is refused
+//! before the network is built ([`WeightsError::TooManyParameters`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -46,6 +48,16 @@ pub enum WeightsError {
     /// The description in the file cannot be built into a network.
     #[error("the network described in the file cannot be built: {0}")]
     Network(NnError),
+    /// The description has more parameters than the file has bytes for: refused before
+    /// anything is allocated, so a small file cannot make the loader allocate gigabytes.
+    #[error(
+        "the network described in the file has {parameters} parameters, {needed} bytes as F32, but the whole file has only {file_bytes} bytes"
+    )]
+    TooManyParameters {
+        parameters: u64,
+        needed: u64,
+        file_bytes: u64,
+    },
     /// A tensor of the network is absent.
     #[error("tensor '{name}' is missing")]
     MissingTensor { name: String },
@@ -264,7 +276,7 @@ fn description(info: &HashMap<String, String>) -> Result<Architecture, WeightsEr
                 message: format!("a description may take at most {MAX_DESCRIPTION_BYTES} bytes"),
             });
         }
-        return serde_json::from_str(json).map_err(|e| WeightsError::Metadata {
+        return Architecture::from_json(json).map_err(|e| WeightsError::Metadata {
             key: "network",
             value: json.chars().take(80).collect(),
             message: e.to_string(),
@@ -304,6 +316,23 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<(Network, ModelMetadata), Weight
     let empty = HashMap::new();
     let info = header.metadata().as_ref().unwrap_or(&empty);
     let arch = description(info)?;
+    // Every parameter is an F32 tensor in the file: a description with more parameters than
+    // the file has bytes for cannot match it, and building it first could exhaust memory.
+    let report = arch
+        .evaluate()
+        .map_err(|e| WeightsError::Network(NnError::Description(e)))?;
+    // A network over the memory limit gets that message, whatever the file holds.
+    crate::nn::network::check_parameter_memory(&arch.name, report.totals.params)
+        .map_err(WeightsError::Network)?;
+    let needed = report.totals.params.saturating_mul(4);
+    let file_bytes = bytes.len() as u64;
+    if needed > file_bytes {
+        return Err(WeightsError::TooManyParameters {
+            parameters: report.totals.params,
+            needed,
+            file_bytes,
+        });
+    }
     // Initialisation is overwritten tensor by tensor; the seed does not matter.
     let mut net =
         Network::build(&arch, &mut Rng::seed_from_u64(0)).map_err(WeightsError::Network)?;

@@ -21,6 +21,8 @@
 //! | `adaptiveavgpool HxW` (or `N`) | adaptive average pooling |
 //! | `basic(layers)`, `basic(layers | shortcut)`, `bottleneck(…)` | residual block (identity shortcut when none is given) |
 //!
+//! Blocks may nest inside blocks, at most [`MAX_BLOCK_NESTING`] deep.
+//!
 //! Every layer has a name. Unnamed layers get PyTorch-style names by kind and position:
 //! `conv1`, `conv2`, `bn1`, `fc1` for linear layers, `pool1` for pooling, `relu1` (an
 //! activation's name and its count among activations; inside a block `relu`, then `relu2`,
@@ -47,6 +49,12 @@ use crate::pool::PoolKind;
 /// The input volume assumed when the text names none: a 28×28 grayscale image.
 pub const DEFAULT_INPUT: Volume = Volume::new(28, 28, 1);
 
+/// How deep residual blocks may nest inside one another (ResNets nest one level). The
+/// parser, the evaluation and the network recurse once per level; without a limit a line of
+/// 18 KB (`basic(basic(…`, 3,000 levels) overflowed a 2 MiB native stack, and the browser's
+/// 1 MiB wasm stack sooner.
+pub const MAX_BLOCK_NESTING: usize = 16;
+
 /// Why a line is not a network description. Displays as
 /// `column 14: expected a filter size such as 5x5, found 'relu'`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -69,6 +77,30 @@ pub enum DescriptionError {
     /// The JSON form is malformed.
     #[error("not a valid network description in JSON: {0}")]
     Json(String),
+    /// Residual blocks nested deeper than [`MAX_BLOCK_NESTING`].
+    #[error(
+        "block '{block}' is nested {depth} blocks deep; at most {MAX_BLOCK_NESTING} blocks may nest"
+    )]
+    TooDeep {
+        /// The innermost block's path (`block1.block1`).
+        block: String,
+        /// Its depth (1 for a block of the network itself).
+        depth: usize,
+    },
+    /// A layer name the text form cannot write (empty, or holding a double quote), or one
+    /// that another layer of the same sequence already has (a block's main path and its
+    /// shortcut count as one sequence: their names become the same tensors' prefixes).
+    #[error("layer {position} of {sequence} is named {name:?}: {reason}")]
+    Name {
+        /// `the network`, or `block 'block1'` (its main path, then its shortcut).
+        sequence: String,
+        /// From 1 within that sequence.
+        position: usize,
+        /// The name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl Architecture {
@@ -82,6 +114,7 @@ impl Architecture {
             tokens,
             pos: 0,
             end: line.chars().count() + 1,
+            depth: 0,
         };
         let input = if p.peek_word() == Some("input") {
             p.bump();
@@ -100,7 +133,7 @@ impl Architecture {
         let layers = if p.at_end() {
             Vec::new()
         } else {
-            p.sequence(Scope::Top)?
+            p.sequence(Scope::Top, &[])?
         };
         if let Some(t) = p.tokens.get(p.pos).cloned() {
             return Err(p.error_at(&t, "',' between layers"));
@@ -132,11 +165,84 @@ impl Architecture {
     /// [`DescriptionError`] saying what is wrong, with the column for the text form.
     pub fn parse_description(s: &str) -> Result<Self, DescriptionError> {
         if s.trim_start().starts_with('{') {
-            serde_json::from_str(s).map_err(|e| DescriptionError::Json(e.to_string()))
+            Self::from_json(s)
         } else {
             Ok(Self::from_text(s)?)
         }
     }
+
+    /// Reads the JSON (serde) form and checks its names as the text form does
+    /// ([`Architecture::check_names`]), so that what it reads prints as text that reads back.
+    ///
+    /// # Errors
+    /// [`DescriptionError::Json`] for malformed JSON, [`DescriptionError::Name`] for a name
+    /// the text form would refuse.
+    pub fn from_json(s: &str) -> Result<Self, DescriptionError> {
+        let arch: Self =
+            serde_json::from_str(s).map_err(|e| DescriptionError::Json(e.to_string()))?;
+        arch.check_names()?;
+        Ok(arch)
+    }
+
+    /// Checks what the text form's parser enforces on names and nesting, for a description
+    /// built otherwise (JSON, code): no name is empty or holds a double quote, no two layers
+    /// of one sequence share a name (a block's main path and shortcut count as one), and
+    /// blocks nest at most [`MAX_BLOCK_NESTING`] deep.
+    ///
+    /// # Errors
+    /// [`DescriptionError::Name`] naming the sequence, the layer's position and the name;
+    /// [`DescriptionError::TooDeep`].
+    pub fn check_names(&self) -> Result<(), DescriptionError> {
+        let top: Vec<&Layer> = self.layers.iter().collect();
+        check_names_in(&top, "", "the network", 0)
+    }
+}
+
+fn check_names_in(
+    layers: &[&Layer],
+    prefix: &str,
+    sequence: &str,
+    depth: usize,
+) -> Result<(), DescriptionError> {
+    for (i, layer) in layers.iter().enumerate() {
+        let fail = |reason: String| DescriptionError::Name {
+            sequence: sequence.to_owned(),
+            position: i + 1,
+            name: layer.name.clone(),
+            reason,
+        };
+        if layer.name.is_empty() {
+            return Err(fail("every layer needs a name".to_owned()));
+        }
+        if layer.name.contains('"') {
+            return Err(fail(
+                "the text form cannot write a double quote in a name".to_owned(),
+            ));
+        }
+        if let Some(first) = layers[..i].iter().position(|l| l.name == layer.name) {
+            return Err(fail(format!(
+                "layer {} already has this name; the names of one sequence must differ (they name its parameters)",
+                first + 1
+            )));
+        }
+        if let Op::Residual(r) = &layer.op {
+            let path = format!("{prefix}{}", layer.name);
+            if depth >= MAX_BLOCK_NESTING {
+                return Err(DescriptionError::TooDeep {
+                    block: path,
+                    depth: depth + 1,
+                });
+            }
+            let inner: Vec<&Layer> = r.main.iter().chain(&r.shortcut).collect();
+            check_names_in(
+                &inner,
+                &format!("{path}."),
+                &format!("block '{path}'"),
+                depth + 1,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- names
@@ -380,6 +486,8 @@ struct Parser {
     pos: usize,
     /// The column just past the line, for "found the end of the line".
     end: usize,
+    /// Residual blocks open around the current token.
+    depth: usize,
 }
 
 fn describe(t: Option<&Token>) -> String {
@@ -466,7 +574,9 @@ impl Parser {
         }
     }
 
-    fn sequence(&mut self, scope: Scope) -> Result<Vec<Layer>, TextError> {
+    /// Layers separated by commas. `main` is a block's main path when this is its shortcut:
+    /// both name tensors under the block, so a shortcut may not reuse a main path's name.
+    fn sequence(&mut self, scope: Scope, main: &[Layer]) -> Result<Vec<Layer>, TextError> {
         let mut layers: Vec<Layer> = Vec::new();
         let mut namer = Namer::default();
         loop {
@@ -486,6 +596,17 @@ impl Parser {
                     found: format!("'{name}'"),
                 });
             }
+            if let Some(prev) = main.iter().position(|l| l.name == name) {
+                let column = start.map_or(self.end, |t| t.column);
+                return Err(TextError {
+                    column,
+                    expected: format!(
+                        "a name not used by the block's main path (its layer {} is already '{name}'; write another with name=…)",
+                        prev + 1
+                    ),
+                    found: format!("'{name}'"),
+                });
+            }
             layers.push(Layer { name, op });
             if self.is_punct_here(',') {
                 self.pos += 1;
@@ -496,11 +617,11 @@ impl Parser {
     }
 
     /// A block's path: empty when `)` or `|` follows at once.
-    fn block_sequence(&mut self, scope: Scope) -> Result<Vec<Layer>, TextError> {
+    fn block_sequence(&mut self, scope: Scope, main: &[Layer]) -> Result<Vec<Layer>, TextError> {
         if self.is_punct_here(')') || self.is_punct_here('|') {
             Ok(Vec::new())
         } else {
-            self.sequence(scope)
+            self.sequence(scope, main)
         }
     }
 
@@ -603,14 +724,24 @@ impl Parser {
                 } else {
                     BlockKind::Bottleneck
                 };
+                if self.depth >= MAX_BLOCK_NESTING {
+                    return Err(self.error_at(
+                        &t,
+                        &format!(
+                            "a layer other than a block: at most {MAX_BLOCK_NESTING} blocks may nest"
+                        ),
+                    ));
+                }
                 self.expect_punct('(', "'(' and the block's layers")?;
-                let main = self.block_sequence(Scope::Main)?;
+                self.depth += 1;
+                let main = self.block_sequence(Scope::Main, &[])?;
                 let shortcut = if self.is_punct_here('|') {
                     self.pos += 1;
-                    self.block_sequence(Scope::Shortcut)?
+                    self.block_sequence(Scope::Shortcut, &main)?
                 } else {
                     Vec::new()
                 };
+                self.depth -= 1;
                 self.expect_punct(')', "',', '|' or ')' closing the block")?;
                 self.end_of_layer("',' after the block")?;
                 Ok(Op::Residual(Residual {

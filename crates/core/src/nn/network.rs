@@ -128,18 +128,7 @@ impl Network {
     /// run; [`NnError::TooLarge`] when the parameters alone exceed [`MEMORY_LIMIT`].
     pub fn build(description: &Architecture, rng: &mut Rng) -> Result<Self, NnError> {
         let report = description.evaluate()?;
-        let params_bytes = param_bytes(report.totals.params);
-        if params_bytes > MEMORY_LIMIT {
-            return Err(NnError::TooLarge {
-                message: format!(
-                    "{} has {} learnable parameters; with their gradients and optimizer state that is {}, more than the {} allowed here",
-                    description.name,
-                    crate::format::thousands(report.totals.params),
-                    human_bytes(params_bytes),
-                    human_bytes(MEMORY_LIMIT),
-                ),
-            });
-        }
+        check_parameter_memory(&description.name, report.totals.params)?;
         let mut net = Self {
             description: description.clone(),
             report,
@@ -298,6 +287,17 @@ impl Network {
                 let prefix = format!("{path}.");
                 let main = self.build_sequence(&block.main, input, &prefix, rng)?;
                 let shortcut = self.build_sequence(&block.shortcut, input, &prefix, rng)?;
+                // Both paths name tensors under the block: a shared name would give two
+                // tensors one name.
+                if let Some(n) = shortcut
+                    .iter()
+                    .find(|n| main.iter().any(|m| m.path == n.path))
+                {
+                    return Err(NnError::Layer {
+                        layer: n.path.clone(),
+                        reason: "the block's main path has a layer of the same name; parameter names must be unique".to_owned(),
+                    });
+                }
                 Kind::Residual { main, shortcut }
             }
         };
@@ -619,6 +619,26 @@ impl Gradients {
     pub(crate) fn slot(&mut self, i: usize) -> &mut [f32] {
         &mut self.tensors[i]
     }
+}
+
+/// Refuses `params` learnable parameters when they, their gradients and optimizer state
+/// exceed [`MEMORY_LIMIT`] (what [`Network::build`] checks before allocating anything).
+///
+/// # Errors
+/// [`NnError::TooLarge`] naming the network `name`, the count and the bytes.
+pub(crate) fn check_parameter_memory(name: &str, params: u64) -> Result<(), NnError> {
+    let params_bytes = param_bytes(params);
+    if params_bytes > MEMORY_LIMIT {
+        return Err(NnError::TooLarge {
+            message: format!(
+                "{name} has {} learnable parameters; with their gradients and optimizer state that is {}, more than the {} allowed here",
+                crate::format::thousands(params),
+                human_bytes(params_bytes),
+                human_bytes(MEMORY_LIMIT),
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Bytes for parameters, their gradients and two optimizer states.

@@ -6,56 +6,91 @@ use super::ShapeError;
 impl ShapeError {
     /// What to change: which term fails and the nearest values that work, when there is a
     /// simple answer (for the calculator and the lab's formula panel).
+    ///
+    /// Total for any values, including errors built by hand with fields that no shape
+    /// function would produce: the arithmetic saturates and every search is bounded
+    /// (4,096 candidate group counts on each side of G).
     #[must_use]
     pub fn advice(&self) -> Option<String> {
         use ShapeError as E;
         match self {
-        E::KernelTooLarge {
-            input,
-            span,
-            padding,
-            ..
-        } => Some(format!(
-            "Which term: W + 2P = {} is smaller than the kernel's span {span}. Nearest valid: P = {} (keeping F), or a kernel spanning at most {} cells (keeping P).",
-            input + 2 * padding,
-            min_padding_to_fit(*input, *span),
-            input + 2 * padding
-        )),
-        E::ZeroStride { .. } => Some(
-            "Which term: S divides (W − F + 2P), so S = 0 is undefined. Nearest valid: S = 1.".into(),
-        ),
-        E::ZeroKernel { .. } => Some("Which term: F = 0 means no filter. Nearest valid: F = 1.".into()),
-        E::ZeroDilation { .. } => Some(
-            "Which term: dilation D = 0 collapses the kernel. Nearest valid: D = 1 (a dense kernel)."
-                .into(),
-        ),
-        E::GroupsDoNotDivide {
-            groups, channels, ..
-        } => {
-            let lower = (1..=*channels).rev().find(|g| channels % g == 0 && g < groups);
-            let higher = (*groups + 1..=*channels).find(|g| channels % g == 0);
-            let lower_k = channels - channels % groups;
-            let nearest: Vec<String> = [lower, higher]
-                .iter()
-                .flatten()
-                .map(|g| format!("groups = {g}"))
-                .collect();
-            Some(format!(
-                "Which term: {channels} channels cannot be split into {groups} equal groups (remainder {}). Nearest valid: {}{}.",
-                channels % groups,
-                nearest.join(" or "),
-                if lower_k > 0 {
-                    format!(", or {lower_k} or {} channels", lower_k + groups)
-                } else {
-                    format!(", or {groups} channels")
-                }
-            ))
+            E::KernelTooLarge {
+                input,
+                span,
+                padding,
+                ..
+            } => {
+                let padded = padding.saturating_mul(2).saturating_add(*input);
+                Some(format!(
+                    "Which term: W + 2P = {padded} is smaller than the kernel's span {span}. Nearest valid: P = {} (keeping F), or a kernel spanning at most {padded} cells (keeping P).",
+                    min_padding_to_fit(*input, *span),
+                ))
+            }
+            E::ZeroStride { .. } => Some(
+                "Which term: S divides (W − F + 2P), so S = 0 is undefined. Nearest valid: S = 1."
+                    .into(),
+            ),
+            E::ZeroKernel { .. } => {
+                Some("Which term: F = 0 means no filter. Nearest valid: F = 1.".into())
+            }
+            E::ZeroDilation { .. } => Some(
+                "Which term: dilation D = 0 collapses the kernel. Nearest valid: D = 1 (a dense kernel)."
+                    .into(),
+            ),
+            E::GroupsDoNotDivide {
+                groups, channels, ..
+            } => groups_advice(*groups, *channels),
+            E::ZeroChannels { what, .. } => {
+                Some(format!("Which term: {what} = 0. Nearest valid: 1."))
+            }
+            E::ZeroGroups { .. } => Some(ZERO_GROUPS.into()),
+            _ => None,
         }
-        E::ZeroChannels { what, .. } => Some(format!("Which term: {what} = 0. Nearest valid: 1.")),
-        E::ZeroGroups { .. } => Some("Which term: groups = 0. Nearest valid: groups = 1.".into()),
-        _ => None,
     }
+}
+
+/// How far below and above the given groups [`ShapeError::advice`] looks for a divisor of
+/// the channels (1 always divides, so a lower one is found whenever G ≤ 4097).
+const GROUPS_SEARCH: usize = 4096;
+
+const ZERO_GROUPS: &str = "Which term: groups = 0. Nearest valid: groups = 1.";
+
+/// `channels` cannot be split into `groups`: the nearest group counts that divide it and
+/// the nearest channel counts that `groups` divides.
+fn groups_advice(groups: usize, channels: usize) -> Option<String> {
+    if groups == 0 {
+        return Some(ZERO_GROUPS.into());
     }
+    let remainder = channels % groups;
+    if remainder == 0 {
+        return None;
+    }
+    let divides = |g: &usize| channels.is_multiple_of(*g);
+    let lower = (groups.saturating_sub(GROUPS_SEARCH).max(1)
+        ..groups.min(channels.saturating_add(1)))
+        .rev()
+        .find(divides);
+    let higher = (groups.saturating_add(1)..=channels.min(groups.saturating_add(GROUPS_SEARCH)))
+        .find(divides);
+    let nearest: Vec<String> = [lower, higher]
+        .iter()
+        .flatten()
+        .map(|g| format!("groups = {g}"))
+        .collect();
+    let lower_k = channels - remainder;
+    let channel_counts = match (lower_k > 0, lower_k.checked_add(groups)) {
+        (true, Some(upper)) => format!("{lower_k} or {upper} channels"),
+        (true, None) => format!("{lower_k} channels"),
+        (false, _) => format!("{groups} channels"),
+    };
+    let nearest = if nearest.is_empty() {
+        channel_counts
+    } else {
+        format!("{}, or {channel_counts}", nearest.join(" or "))
+    };
+    Some(format!(
+        "Which term: {channels} channels cannot be split into {groups} equal groups (remainder {remainder}). Nearest valid: {nearest}.",
+    ))
 }
 
 /// The smallest padding for which a kernel spanning `span` cells fits an input of `input`
