@@ -40,6 +40,19 @@ mod arch {
     }
 
     #[test]
+    fn a_grouped_convolution_counts_d1_over_g_channels_per_filter() {
+        let r = Architecture::from_text("input 8x8x16, conv 32 3x3 groups 4")
+            .unwrap()
+            .evaluate()
+            .unwrap();
+        // (3·3·16/4)·32 + 32 = 1,184.
+        assert_eq!(
+            formulas(&r.layers[0]).params,
+            "params = (3·3·16/4)·32 + 32 = 1,184"
+        );
+    }
+
+    #[test]
     fn pooling_linear_and_adaptive_formulas() {
         let r = report("alexnet_lecture");
         let pool = formulas(layer(&r, "MAX POOL1"));

@@ -81,7 +81,15 @@ fn params_formula(layer: &LayerReport) -> String {
                 layer.window.map_or(0, |w| w.kernel),
                 layer.filters.unwrap_or(0),
             );
-            let weights = format!("({f}·{f}·{})·{k}", layer.input.c);
+            // Each filter reads D1/G channels in a grouped convolution (G = D1 / depth).
+            let d1 = layer.input.c;
+            let per_filter = (f as u64).saturating_mul(f as u64).saturating_mul(k as u64);
+            let depth = layer.weights.checked_div(per_filter).unwrap_or(d1 as u64);
+            let weights = if depth > 0 && depth < d1 as u64 {
+                format!("({f}·{f}·{d1}/{})·{k}", d1 as u64 / depth)
+            } else {
+                format!("({f}·{f}·{d1})·{k}")
+            };
             with_bias(&weights, layer.biases, &total)
         }
         LayerKind::Linear => {
