@@ -42,9 +42,9 @@ mod arch {
     #[test]
     fn a_grouped_convolution_counts_d1_over_g_channels_per_filter() {
         let r = Architecture::from_text("input 8x8x16, conv 32 3x3 groups 4")
-            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}"))
             .evaluate()
-            .unwrap();
+            .unwrap_or_else(|e| panic!("{e}"));
         // (3·3·16/4)·32 + 32 = 1,184.
         assert_eq!(
             formulas(&r.layers[0]).params,
