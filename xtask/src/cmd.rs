@@ -56,22 +56,29 @@ pub fn output(program: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// This run's temporary directory, `target/xtask-tmp/<pid>`, given to every command as
-/// `TMPDIR`. Chromium (under chromedriver and under Playwright) leaves an 80 MB
-/// `org.chromium.Chromium.scoped_dir.*` in `TMPDIR` per launch that it never removes; a
-/// test run launches dozens, which filled the disk of a machine that runs CI often.
-/// [`remove_scratch`] deletes the directory when the command ends, and the next run
-/// deletes those of runs that were killed. `None` when it cannot be created (the
-/// commands then use the system's temporary directory).
+/// This run's temporary directory, `$TMPDIR/convscope-xtask-<pid>` (outside the repository:
+/// Node would read scripts written under its `package.json` as ES modules), given to every
+/// command as `TMPDIR`. Chromium (under chromedriver and under Playwright) leaves an 80 MB
+/// `org.chromium.Chromium.scoped_dir.*` in `TMPDIR` per launch that it never removes; a test
+/// run launches dozens, which filled the disk of a machine that runs CI often.
+/// [`remove_scratch`] deletes the directory when the command ends, and the next run deletes
+/// those of runs that were killed. `None` when it cannot be created (the commands then use
+/// the system's temporary directory).
 fn scratch() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
-        let parent = root().join("target").join("xtask-tmp");
+        let parent = std::env::temp_dir();
         remove_stale(&parent);
-        let dir = parent.join(std::process::id().to_string());
+        let dir = scratch_path(&parent, std::process::id());
         std::fs::create_dir_all(&dir).ok().map(|()| dir)
     })
     .as_deref()
+}
+
+const SCRATCH_PREFIX: &str = "convscope-xtask-";
+
+fn scratch_path(parent: &Path, pid: u32) -> PathBuf {
+    parent.join(format!("{SCRATCH_PREFIX}{pid}"))
 }
 
 /// Removes the directories of earlier runs whose process is gone.
@@ -81,11 +88,14 @@ fn remove_stale(parent: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let alive = name
+        let Some(pid) = name
             .to_str()
+            .and_then(|n| n.strip_prefix(SCRATCH_PREFIX))
             .and_then(|n| n.parse::<u32>().ok())
-            .is_some_and(|pid| Path::new("/proc").join(pid.to_string()).exists());
-        if !alive {
+        else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -93,11 +103,7 @@ fn remove_stale(parent: &Path) {
 
 /// Deletes this run's temporary directory (see [`scratch`]), if one was made.
 pub fn remove_scratch() {
-    let dir = root()
-        .join("target")
-        .join("xtask-tmp")
-        .join(std::process::id().to_string());
-    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(scratch_path(&std::env::temp_dir(), std::process::id()));
 }
 
 trait CurrentDir {
