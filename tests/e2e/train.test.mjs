@@ -103,7 +103,10 @@ test('LeNet-5 trains for one epoch on 2,000 digits: the loss falls and the test 
   await page.waitForFunction(() => document.querySelector('[data-testid="model"]')?.value === 'file', null, { timeout: 30000 });
   await samePrediction('from the downloaded file');
   // A reload keeps the trained network: the Classify page reads the run saved in the browser
-  // (a file cannot survive a reload: the link to the trained network is reloaded).
+  // (a file cannot survive a reload: the link to the trained network is reloaded). The page
+  // drops the file from the URL 250 ms after it was chosen; that write is waited for first,
+  // or it could land between the link and the reload.
+  await page.waitForFunction(() => location.hash === '#/classify');
   await page.evaluate(() => { location.hash = '#/classify?model=trained'; });
   await page.reload();
   await page.getByTestId('top-class').waitFor({ timeout: 30000 });

@@ -11,7 +11,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::cmd::{self, output, run, step};
-use crate::server;
+use crate::server::{self, Site};
 use crate::setup::{self, CHROMIUM};
 
 /// Where `--with-torch` creates its venv, and where the bench looks for one.
@@ -105,7 +105,7 @@ pub fn bench(options: &Options) -> Result<(), String> {
 
     step("browser: the benchmark page (convscope wasm, TF.js, ONNX Runtime Web)");
     let site = build_site(&tools.cargo_bin, &work)?;
-    let port = server::spawn(site, 0)?;
+    let port = server::spawn(site, 0, Site::Bench)?;
     let browser_json = work.join("browser.json");
     let query = format!("runs={runs}&seconds={seconds}");
     run(Command::new("node")
@@ -119,7 +119,7 @@ pub fn bench(options: &Options) -> Result<(), String> {
     crate::tasks::build(&tools)?;
     let dist = root.join("dist");
     let size = wasm_sizes(&dist)?;
-    let port = server::spawn(dist, 0)?;
+    let port = server::spawn(dist, 0, Site::App)?;
     let first_json = work.join("first-visit.json");
     run(Command::new("node")
         .arg("bench/first-visit.mjs")

@@ -10,6 +10,7 @@
 //! cargo xtask bench              convscope beside PyTorch, TF.js and ONNX Runtime Web
 //! cargo xtask fuzz [--seconds N] [--target NAME]
 //!                                every cargo-fuzz target for N seconds (nightly)
+//! cargo xtask headers [--check]  write (or check) www/_headers, the security headers
 //! ```
 //!
 //! Every step prints what it does; a failing step says what failed and what to do about it.
@@ -18,6 +19,7 @@ mod bench;
 mod cmd;
 mod data;
 mod fuzz;
+mod headers;
 mod server;
 mod setup;
 mod tasks;
@@ -55,6 +57,9 @@ commands:
                      weights, network_text, shape) for N seconds each (default 60) on
                      the nightly toolchain; prints each target's executions and any
                      crash it found. Not part of `test`
+  headers [--check]  write www/_headers (the security headers `serve` sends, for static
+                     hosts such as Netlify and Cloudflare Pages) from xtask/src/headers.rs;
+                     --check only says whether it is current
 ";
 
 fn main() -> ExitCode {
@@ -70,6 +75,14 @@ fn main() -> ExitCode {
         Some("bench") => bench::Options::parse(&args[1..]).and_then(|o| bench::bench(&o)),
         Some("bench-wasm") => tasks::bench_wasm(),
         Some("fuzz") => fuzz::Options::parse(&args[1..]).and_then(|o| fuzz::fuzz(&o)),
+        Some("headers") => match &args[1..] {
+            [] => headers::write(&cmd::root(), false),
+            [flag] if flag == "--check" => headers::write(&cmd::root(), true),
+            rest => Err(format!(
+                "headers takes only `--check`, got `{}`",
+                rest.join(" ")
+            )),
+        },
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -1,17 +1,41 @@
 //! A small static file server for `dist/`: what `cargo xtask serve` serves and what the
 //! end-to-end tests run against. Loopback only; GET and HEAD; the right MIME type for
 //! `.wasm` (browsers compile it while it streams only when it says `application/wasm`), and
-//! cross-origin isolation headers (COOP `same-origin`, COEP `require-corp`): the page then
-//! gets a fine clock (5 µs in Chromium) for the Classify page's speed measurement.
+//! on every response the security headers of `headers.rs` (the Content-Security-Policy,
+//! `nosniff`, no referrer, cross-origin isolation: COOP `same-origin` and COEP
+//! `require-corp` give the page a fine clock, 5 µs in Chromium, for the Classify page's
+//! speed measurement), the same list `www/_headers` gives static hosts.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::thread;
 
-/// Binds `127.0.0.1:port` (port 0 picks a free one) and serves `root` on background threads.
-/// Returns the bound port.
-pub fn spawn(root: PathBuf, port: u16) -> Result<u16, String> {
+use crate::headers;
+
+/// Which headers a server sends besides the files'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// The app (`dist/`): every header of [`headers::security_headers`].
+    App,
+    /// The benchmark's page (`target/bench/site/`): only cross-origin isolation (its fine
+    /// clock); its peers, TensorFlow.js and ONNX Runtime Web, are measured as they ship,
+    /// not under the app's Content-Security-Policy.
+    Bench,
+}
+
+impl Site {
+    fn headers(self) -> Vec<(&'static str, String)> {
+        match self {
+            Site::App => headers::security_headers(),
+            Site::Bench => headers::isolation_headers(),
+        }
+    }
+}
+
+/// Binds `127.0.0.1:port` (port 0 picks a free one) and serves `root` on background threads
+/// with `site`'s headers. Returns the bound port.
+pub fn spawn(root: PathBuf, port: u16, site: Site) -> Result<u16, String> {
     let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
         format!("cannot listen on 127.0.0.1:{port}: {e} (is another server using it? try --port)")
     })?;
@@ -23,7 +47,7 @@ pub fn spawn(root: PathBuf, port: u16) -> Result<u16, String> {
         for stream in listener.incoming().flatten() {
             let root = root.clone();
             thread::spawn(move || {
-                if let Err(e) = handle(stream, &root) {
+                if let Err(e) = handle(stream, &root, site) {
                     eprintln!("server: {e}");
                 }
             });
@@ -32,7 +56,7 @@ pub fn spawn(root: PathBuf, port: u16) -> Result<u16, String> {
     Ok(bound)
 }
 
-fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
+fn handle(stream: TcpStream, root: &Path, site: Site) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -48,6 +72,7 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     if method != "GET" && method != "HEAD" {
         return respond(
             &mut stream,
+            site,
             "405 Method Not Allowed",
             "text/plain",
             b"GET or HEAD only\n",
@@ -56,9 +81,17 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     }
     match resolve(root, target) {
         Some(path) => match std::fs::read(&path) {
-            Ok(body) => respond(&mut stream, "200 OK", mime(&path), &body, method == "HEAD"),
+            Ok(body) => respond(
+                &mut stream,
+                site,
+                "200 OK",
+                mime(&path),
+                &body,
+                method == "HEAD",
+            ),
             Err(_) => respond(
                 &mut stream,
+                site,
                 "404 Not Found",
                 "text/plain",
                 b"not found\n",
@@ -67,6 +100,7 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
         },
         None => respond(
             &mut stream,
+            site,
             "404 Not Found",
             "text/plain",
             b"not found\n",
@@ -115,20 +149,29 @@ fn mime(path: &Path) -> &'static str {
 
 fn respond(
     stream: &mut TcpStream,
+    site: Site,
     status: &str,
     content_type: &str,
     body: &[u8],
     head: bool,
 ) -> std::io::Result<()> {
-    let header = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nCross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(header.as_bytes())?;
+    stream.write_all(head_of(site, status, content_type, body.len()).as_bytes())?;
     if !head {
         stream.write_all(body)?;
     }
     stream.flush()
+}
+
+/// The status line and headers of a response, up to and including the blank line.
+fn head_of(site: Site, status: &str, content_type: &str, length: usize) -> String {
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nCache-Control: no-cache\r\n"
+    );
+    for (name, value) in site.headers() {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    head
 }
 
 #[cfg(test)]
@@ -149,6 +192,29 @@ mod tests {
             mime(Path::new("worker.js")),
             "text/javascript; charset=utf-8"
         );
+    }
+
+    #[test]
+    fn every_response_carries_the_security_headers() {
+        for status in ["200 OK", "404 Not Found"] {
+            let head = head_of(Site::App, status, "text/html; charset=utf-8", 12);
+            for (name, value) in headers::security_headers() {
+                assert!(
+                    head.contains(&format!("\r\n{name}: {value}\r\n")),
+                    "{name} missing from {head}"
+                );
+            }
+            assert!(head.ends_with("\r\n\r\n"));
+            assert_eq!(head.matches("\r\n\r\n").count(), 1);
+        }
+    }
+
+    #[test]
+    fn the_benchmark_page_is_isolated_but_not_under_the_apps_policy() {
+        let head = head_of(Site::Bench, "200 OK", "text/html; charset=utf-8", 12);
+        assert!(head.contains("\r\nCross-Origin-Opener-Policy: same-origin\r\n"));
+        assert!(head.contains("\r\nCross-Origin-Embedder-Policy: require-corp\r\n"));
+        assert!(!head.contains("Content-Security-Policy"));
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use crate::cmd::{self, run, step};
 use crate::data;
-use crate::server;
+use crate::headers;
+use crate::server::{self, Site};
 use crate::setup::{self, CHROMEDRIVER, CHROMIUM, Tools};
 
 /// `PATH` with cargo's bin directory and npm's `node_modules/.bin` first, so Trunk finds the
@@ -22,8 +23,10 @@ fn path_with(tools: &Tools) -> OsString {
     std::env::join_paths(paths).unwrap_or_default()
 }
 
-/// Builds the release app into `dist/` with Trunk, offline, then writes the datasets for
-/// the browser into `dist/data/` (Trunk replaces `dist/` on every build).
+/// Builds the release app into `dist/` with Trunk, offline, checks what the security
+/// headers rely on (`headers::check_dist`: the current `_headers`, no inline script, an
+/// integrity on every script), then writes the datasets for the browser into `dist/data/`
+/// (Trunk replaces `dist/` on every build).
 pub fn build(tools: &Tools) -> Result<(), String> {
     step("build the release app (trunk build --release --offline)");
     run(Command::new(&tools.trunk)
@@ -32,14 +35,17 @@ pub fn build(tools: &Tools) -> Result<(), String> {
     .map_err(|e| {
         format!("{e}\n  Trunk could not build the app; the compiler's messages above say why")
     })?;
-    data::write_dist(&cmd::root().join("dist"), data::Options::default())
+    let dist = cmd::root().join("dist");
+    headers::check_dist(&dist)?;
+    println!("dist/ holds the current _headers, no inline script, an integrity on every script");
+    data::write_dist(&dist, data::Options::default())
 }
 
 /// Installs, builds, and serves `dist/` on `127.0.0.1:port` until interrupted.
 pub fn serve(port: u16) -> Result<(), String> {
     let tools = setup::all()?;
     build(&tools)?;
-    let bound = server::spawn(cmd::root().join("dist"), port)?;
+    let bound = server::spawn(cmd::root().join("dist"), port, Site::App)?;
     step(&format!(
         "serving dist/ on http://127.0.0.1:{bound}  (Ctrl-C stops)"
     ));
@@ -164,7 +170,7 @@ pub fn test() -> Result<(), String> {
             if !built {
                 return Err("skipped: the release build failed".to_owned());
             }
-            let port = server::spawn(cmd::root().join("dist"), 0)?;
+            let port = server::spawn(cmd::root().join("dist"), 0, Site::App)?;
             run(Command::new("node")
                 .args([
                     "--test",
@@ -204,7 +210,7 @@ pub fn test() -> Result<(), String> {
 pub fn screenshot() -> Result<(), String> {
     let tools = setup::all()?;
     build(&tools)?;
-    let port = server::spawn(cmd::root().join("dist"), 0)?;
+    let port = server::spawn(cmd::root().join("dist"), 0, Site::App)?;
     step("screenshots (tests/e2e/screenshot.mjs)");
     run(Command::new("node")
         .arg("tests/e2e/screenshot.mjs")
