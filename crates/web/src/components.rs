@@ -21,3 +21,16 @@ pub use number_field::NumberField;
 pub use player::PlayerControls;
 pub use products_grid::{ProductsGrid, channel_name};
 pub use volume_formula::VolumeFormula;
+
+/// The value of the `<select>` or `<input>` an event came from (empty for anything else):
+/// what a settings panel's `onchange` reads.
+pub fn control_value(e: &yew::Event) -> String {
+    use yew::TargetCast;
+    e.target_dyn_into::<web_sys::HtmlSelectElement>()
+        .map(|s| s.value())
+        .or_else(|| {
+            e.target_dyn_into::<web_sys::HtmlInputElement>()
+                .map(|i| i.value())
+        })
+        .unwrap_or_default()
+}

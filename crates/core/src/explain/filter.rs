@@ -6,6 +6,24 @@ use super::{check_image, layer_report};
 use crate::arch::Volume;
 use crate::nn::{Gradients, Mode, Network, NnError, Rng, Workspace};
 
+/// The evaluated layer at `layer`, when it has channel `channel`.
+fn channel_report<'n>(
+    net: &'n Network,
+    layer: &str,
+    channel: usize,
+) -> Result<&'n crate::arch::LayerReport, NnError> {
+    let report = layer_report(net, layer)?;
+    let c = report.output.c;
+    if channel < c {
+        Ok(report)
+    } else {
+        Err(NnError::Layer {
+            layer: layer.to_owned(),
+            reason: format!("it has {c} channels, so there is no channel {channel}"),
+        })
+    }
+}
+
 /// One of the patches that excite a channel most.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopPatch {
@@ -58,14 +76,8 @@ pub fn top_patches(
     ws: &mut Workspace,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<TopPatch>, NnError> {
-    let report = layer_report(net, layer)?;
+    let report = channel_report(net, layer, channel)?;
     let v = report.output;
-    if channel >= v.c {
-        return Err(NnError::Layer {
-            layer: layer.to_owned(),
-            reason: format!("it has {} channels, so there is no channel {channel}", v.c),
-        });
-    }
     let len = net.input_len();
     if images.len() != n.saturating_mul(len) {
         return Err(NnError::Shape {
@@ -174,14 +186,8 @@ pub fn maximize(
     config: AscentConfig,
     ws: &mut Workspace,
 ) -> Result<Ascent, NnError> {
-    let report = layer_report(net, layer)?;
+    let report = channel_report(net, layer, channel)?;
     let v = report.output;
-    if channel >= v.c {
-        return Err(NnError::Layer {
-            layer: layer.to_owned(),
-            reason: format!("it has {} channels, so there is no channel {channel}", v.c),
-        });
-    }
     for (what, value, ok) in [
         (
             "the ascent's rate",

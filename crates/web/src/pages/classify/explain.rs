@@ -12,7 +12,6 @@
 
 use std::rc::Rc;
 
-use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::agent::{CoreReply, CoreRequest, ExplainRequest, Explained};
@@ -76,11 +75,7 @@ pub fn ExplainPanel(p: &ExplainPanelProps) -> Html {
     let set = |f: fn(&mut ExplainSettings, String)| {
         let (settings, on_settings) = (p.settings.clone(), p.on_settings.clone());
         Callback::from(move |e: Event| {
-            let value = e
-                .target_dyn_into::<HtmlSelectElement>()
-                .map(|s| s.value())
-                .or_else(|| e.target_dyn_into::<HtmlInputElement>().map(|i| i.value()))
-                .unwrap_or_default();
+            let value = crate::components::control_value(&e);
             let mut next = settings.clone();
             f(&mut next, value);
             on_settings.emit(next);

@@ -7,7 +7,6 @@
 use std::rc::Rc;
 
 use convscope_core::data::DatasetKind;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::core_worker::use_core;
@@ -170,11 +169,7 @@ pub fn FilterLooksPanel(p: &FilterLooksProps) -> Html {
     let set = |f: fn(&mut Choice, String)| {
         let choice = choice.clone();
         Callback::from(move |e: Event| {
-            let value = e
-                .target_dyn_into::<HtmlSelectElement>()
-                .map(|s| s.value())
-                .or_else(|| e.target_dyn_into::<HtmlInputElement>().map(|i| i.value()))
-                .unwrap_or_default();
+            let value = crate::components::control_value(&e);
             let mut next = (*choice).clone();
             f(&mut next, value);
             choice.set(next);
