@@ -341,3 +341,45 @@ test('integrity: a changed byte in the app\'s wasm, its JavaScript or its loader
   assert.equal(boot.started, false, 'the app started with a changed loader');
   assert.ok(boot.errors.some((e) => /integrity/i.test(e)), boot.errors.join('\n'));
 });
+
+/**
+ * Opens `hash` with the worker file matching `pattern` changed by `change`, and returns the
+ * page's text once `expect` (text, or a `[data-testid]` selector) shows (or after 15 s),
+ * with what was logged.
+ */
+async function workerWithChanged(hash, pattern, change, expect) {
+  const { page, errors } = await openPage(browser.context);
+  let changed = 0;
+  await page.route(pattern, async (route) => {
+    const response = await route.fetch();
+    changed += 1;
+    await route.fulfill({ response, body: change(await response.body()) });
+  });
+  await page.goto(`${BASE_URL}${hash}`);
+  const shown = await (typeof expect === 'string' ? page.locator(expect) : page.getByText(expect))
+    .first()
+    .waitFor({ timeout: 15000 })
+    .then(() => true, () => false);
+  const text = await page.locator('body').innerText();
+  await page.close();
+  return { shown, changed, errors, text };
+}
+
+test('integrity: a changed byte in a worker\'s script or wasm stops that worker, and the page says so', async () => {
+  // The unchanged files, through the same interception: the Classify page classifies.
+  const control = await workerWithChanged('#/classify', /\/worker(_bg\.wasm|\.js)$/, (b) => b, '[data-testid="top-class"]');
+  assert.equal(control.shown, true, `${control.errors.join('\n')}\n${control.text.slice(0, 2000)}`);
+  assert.ok(control.changed >= 2, 'the page checks the worker\'s script and wasm');
+
+  const cases = [
+    ['#/classify', /\/worker\.js$/, appendComment, /web worker could not be started/],
+    ['#/classify', /\/worker_bg\.wasm$/, appendSection, /web worker could not be started/],
+    ['#/train', /\/trainer\.js$/, appendComment, /training worker could not be started/],
+  ];
+  for (const [hash, pattern, change, expect] of cases) {
+    const r = await workerWithChanged(hash, pattern, change, expect);
+    assert.ok(r.changed >= 1, `${pattern}: fetched`);
+    assert.equal(r.shown, true, `${pattern}: the page does not say the worker could not start\n${r.text.slice(0, 2000)}`);
+    assert.ok(r.errors.some((e) => /integrity/i.test(e)), `${pattern}: ${r.errors.join('\n')}`);
+  }
+});

@@ -2,8 +2,9 @@
 //! serve` and the end-to-end tests run) sends them on every response, and `cargo xtask
 //! headers` writes them into `www/_headers` (Netlify's and Cloudflare Pages' format), which
 //! Trunk copies into `dist/`. A test holds the committed file to [`headers_file`], and every
-//! build checks that `dist/` carries that file and an `index.html` with no inline script and
-//! an `integrity` on every script (SECURITY.md says why each header is there).
+//! build checks that `dist/` carries that file and an `index.html` with no inline script,
+//! an `integrity` on every script and the digests of every worker's files, which
+//! [`seal_workers`] writes (SECURITY.md says why each header is there).
 
 use std::path::Path;
 
@@ -13,8 +14,9 @@ use std::path::Path;
 /// - No inline script: Trunk's inline loader is replaced by `www/boot.js` (Trunk.toml's
 ///   `pattern_script`). `'wasm-unsafe-eval'` lets the page and the workers compile
 ///   WebAssembly, and allows nothing else (no `eval`, no `new Function`).
-/// - gloo spawns every worker from a `blob:` URL (a two-line script that `importScripts`
-///   the real `/worker.js` or `/trainer.js`, checked by `script-src 'self'`).
+/// - Every worker starts from a `blob:` URL the page makes from the worker's script after
+///   checking it and its wasm against the digests [`seal_workers`] writes
+///   (`crates/web/src/worker_script.rs`).
 /// - The only image that is not a file of the site is the Classify page's preview of an
 ///   uploaded image, a `blob:` object URL.
 /// - Yew writes `style="…"` attributes (canvas sizes, grid columns, gradients), hence
@@ -103,10 +105,78 @@ pub fn write(root: &Path, check_only: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Writes, for every web worker `index` (the source `index.html`) builds, a
+/// `<meta name="convscope-worker" data-js="/NAME.js" data-js-integrity="sha384-…"
+/// data-wasm="/NAME_bg.wasm" data-wasm-integrity="sha384-…">` into `dist/index.html`.
+///
+/// Trunk names a worker's files without a hash and writes no `integrity` for them; the page
+/// (`crates/web/src/worker_script.rs`) fetches both files with these digests and starts the
+/// worker from the checked text, so a changed byte stops the worker (SECURITY.md).
+pub fn seal_workers(dist: &Path, index: &str) -> Result<(), String> {
+    let path = dist.join("index.html");
+    let html = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if html.contains(WORKER_META) {
+        return Err(format!("{} is sealed already", path.display()));
+    }
+    let mut metas = String::new();
+    for name in worker_names(index) {
+        let digest = |file: &str| -> Result<String, String> {
+            let bytes = std::fs::read(dist.join(file)).map_err(|e| {
+                format!("cannot read dist/{file} (a worker index.html builds): {e}")
+            })?;
+            Ok(sri_sha384(&bytes))
+        };
+        let (js, wasm) = (format!("{name}.js"), format!("{name}_bg.wasm"));
+        metas.push_str(&format!(
+            "<meta name=\"convscope-worker\" data-js=\"/{js}\" data-js-integrity=\"{}\" data-wasm=\"/{wasm}\" data-wasm-integrity=\"{}\" />\n",
+            digest(&js)?,
+            digest(&wasm)?
+        ));
+    }
+    let Some(at) = html.find("</head>") else {
+        return Err(format!("{} has no </head>", path.display()));
+    };
+    let sealed = format!("{}{metas}{}", &html[..at], &html[at..]);
+    std::fs::write(&path, sealed).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The `name` of the meta tags [`seal_workers`] writes.
+const WORKER_META: &str = "name=\"convscope-worker\"";
+
+/// A subresource-integrity value: `sha384-` and the base64 of the SHA-384 digest.
+fn sri_sha384(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+    )
+}
+
+/// The `data-bin` of every `<link data-trunk rel="rust" data-type="worker">` in the source
+/// `index.html`: the workers Trunk builds.
+fn worker_names(index: &str) -> Vec<String> {
+    elements(index, "link")
+        .into_iter()
+        .filter(|(tag, _)| tag.contains("data-type=\"worker\""))
+        .filter_map(|(tag, _)| attribute(tag, "data-bin").map(str::to_owned))
+        .collect()
+}
+
+/// The value of `name="…"` in a start tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
 /// Checks a built `dist/`: Trunk copied the current `_headers`, and `index.html` has no
-/// inline script (the policy would block it) and an `integrity` attribute on every script
-/// and on every preload of the app's JavaScript and wasm.
-pub fn check_dist(dist: &Path) -> Result<(), String> {
+/// inline script (the policy would block it), an `integrity` attribute on every script
+/// and on every preload of the app's JavaScript and wasm, and the digests of every worker
+/// the source `index` builds ([`seal_workers`]).
+pub fn check_dist(dist: &Path, index: &str) -> Result<(), String> {
     let headers = std::fs::read_to_string(dist.join("_headers")).map_err(|e| {
         format!("dist/_headers is missing ({e}); index.html should copy {HEADERS_FILE}")
     })?;
@@ -118,11 +188,11 @@ pub fn check_dist(dist: &Path) -> Result<(), String> {
     }
     let html = std::fs::read_to_string(dist.join("index.html"))
         .map_err(|e| format!("cannot read dist/index.html: {e}"))?;
-    check_index(&html).map_err(|e| format!("dist/index.html: {e}"))
+    check_index(&html, &worker_names(index)).map_err(|e| format!("dist/index.html: {e}"))
 }
 
-/// The rules [`check_dist`] applies to `index.html`.
-fn check_index(html: &str) -> Result<(), String> {
+/// The rules [`check_dist`] applies to `index.html`; `workers` are the workers' names.
+fn check_index(html: &str, workers: &[String]) -> Result<(), String> {
     let mut scripts = 0;
     for (tag, body) in elements(html, "script") {
         scripts += 1;
@@ -154,6 +224,27 @@ fn check_index(html: &str) -> Result<(), String> {
         return Err(format!(
             "{preloads} preload links with integrity; the app's JavaScript and wasm need one each"
         ));
+    }
+    let metas: Vec<&str> = elements(html, "meta")
+        .into_iter()
+        .map(|(tag, _)| tag)
+        .filter(|tag| tag.contains(WORKER_META))
+        .collect();
+    for name in workers {
+        let js = format!("/{name}.js");
+        let Some(tag) = metas
+            .iter()
+            .find(|tag| attribute(tag, "data-js") == Some(js.as_str()))
+        else {
+            return Err(format!(
+                "no digests for the worker {name} (`cargo xtask build` writes them)"
+            ));
+        };
+        for key in ["data-js-integrity", "data-wasm-integrity"] {
+            if !attribute(tag, key).is_some_and(|v| v.starts_with("sha384-")) {
+                return Err(format!("the worker {name} has no {key}: {tag}"));
+            }
+        }
     }
     Ok(())
 }
@@ -227,11 +318,17 @@ mod tests {
 <script src="/boot-1.js" type="module" integrity="sha384-a"></script>
 <meta name="convscope-app" data-js="/app-1.js" data-wasm="/app-1_bg.wasm" />
 <link rel="stylesheet" href="/style-1.css" integrity="sha384-b"/>
-<link rel="modulepreload" href="/app-1.js" crossorigin="anonymous" integrity="sha384-c"><link rel="preload" href="/app-1_bg.wasm" crossorigin="anonymous" integrity="sha384-d" as="fetch" type="application/wasm"></head>"#;
+<link rel="modulepreload" href="/app-1.js" crossorigin="anonymous" integrity="sha384-c"><link rel="preload" href="/app-1_bg.wasm" crossorigin="anonymous" integrity="sha384-d" as="fetch" type="application/wasm">
+<meta name="convscope-worker" data-js="/worker.js" data-js-integrity="sha384-e" data-wasm="/worker_bg.wasm" data-wasm-integrity="sha384-f" />
+</head>"#;
+
+    fn workers() -> Vec<String> {
+        vec!["worker".to_owned()]
+    }
 
     #[test]
     fn an_index_with_only_checked_scripts_passes() {
-        assert_eq!(check_index(GOOD), Ok(()));
+        assert_eq!(check_index(GOOD, &workers()), Ok(()));
     }
 
     #[test]
@@ -240,15 +337,59 @@ mod tests {
             "<meta",
             "<script type=\"module\">\nimport init from '/app-1.js';\n</script>\n<meta",
         );
-        let err = check_index(&html).unwrap_err();
+        let err = check_index(&html, &workers()).unwrap_err();
         assert!(err.contains("inline script"), "{err}");
     }
 
     #[test]
     fn a_script_or_preload_without_integrity_is_refused() {
         let html = GOOD.replace(" integrity=\"sha384-a\"", "");
-        assert!(check_index(&html).unwrap_err().contains("script without"));
+        assert!(
+            check_index(&html, &workers())
+                .unwrap_err()
+                .contains("script without")
+        );
         let html = GOOD.replace(" integrity=\"sha384-d\"", "");
-        assert!(check_index(&html).unwrap_err().contains("preload without"));
+        assert!(
+            check_index(&html, &workers())
+                .unwrap_err()
+                .contains("preload without")
+        );
+    }
+
+    #[test]
+    fn a_worker_without_digests_is_refused() {
+        let html = GOOD.replace(" data-wasm-integrity=\"sha384-f\"", "");
+        let err = check_index(&html, &workers()).unwrap_err();
+        assert!(err.contains("no data-wasm-integrity"), "{err}");
+        let err = check_index(GOOD, &["worker".to_owned(), "trainer".to_owned()]).unwrap_err();
+        assert!(err.contains("no digests for the worker trainer"), "{err}");
+    }
+
+    #[test]
+    fn the_workers_are_the_ones_index_html_builds() {
+        let index = include_str!("../../index.html");
+        assert_eq!(worker_names(index), ["worker", "trainer"]);
+    }
+
+    #[test]
+    fn sealing_writes_the_digests_the_browser_computes() {
+        let dist = std::env::temp_dir().join(format!("convscope-seal-{}", std::process::id()));
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("index.html"), "<head></head>").unwrap();
+        std::fs::write(dist.join("w.js"), "abc").unwrap();
+        std::fs::write(dist.join("w_bg.wasm"), "").unwrap();
+        let index = r#"<link data-trunk rel="rust" data-bin="w" data-type="worker" />"#;
+        seal_workers(&dist, index).unwrap();
+        let html = std::fs::read_to_string(dist.join("index.html")).unwrap();
+        // `printf abc | openssl dgst -sha384 -binary | base64`, and the same of nothing.
+        assert!(html.contains(r#"data-js="/w.js" data-js-integrity="sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn""#), "{html}");
+        assert!(html.contains(r#"data-wasm-integrity="sha384-OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb""#), "{html}");
+        assert!(
+            seal_workers(&dist, index)
+                .unwrap_err()
+                .contains("sealed already")
+        );
+        std::fs::remove_dir_all(&dist).unwrap();
     }
 }

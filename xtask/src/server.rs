@@ -60,9 +60,16 @@ fn handle(stream: TcpStream, root: &Path, site: Site) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Drain the headers; the server needs none of them.
+    // The headers: only If-None-Match matters (a file unchanged since the browser's copy is
+    // answered 304, so `Cache-Control: no-cache` costs a round trip, not the file).
     let mut header = String::new();
+    let mut if_none_match = None;
     while reader.read_line(&mut header)? > 2 {
+        if let Some((name, value)) = header.split_once(':')
+            && name.trim().eq_ignore_ascii_case("if-none-match")
+        {
+            if_none_match = Some(value.trim().to_owned());
+        }
         header.clear();
     }
     let mut parts = request_line.split_whitespace();
@@ -81,14 +88,22 @@ fn handle(stream: TcpStream, root: &Path, site: Site) -> std::io::Result<()> {
     }
     match resolve(root, target) {
         Some(path) => match std::fs::read(&path) {
-            Ok(body) => respond(
-                &mut stream,
-                site,
-                "200 OK",
-                mime(&path),
-                &body,
-                method == "HEAD",
-            ),
+            Ok(body) => {
+                let tag = etag(&body);
+                if if_none_match.as_deref() == Some(tag.as_str()) {
+                    let mut head = head_of(site, "304 Not Modified", mime(&path), None);
+                    head.insert_str(head.len() - 2, &format!("ETag: {tag}\r\n"));
+                    stream.write_all(head.as_bytes())?;
+                    return stream.flush();
+                }
+                let mut head = head_of(site, "200 OK", mime(&path), Some(body.len()));
+                head.insert_str(head.len() - 2, &format!("ETag: {tag}\r\n"));
+                stream.write_all(head.as_bytes())?;
+                if method != "HEAD" {
+                    stream.write_all(&body)?;
+                }
+                stream.flush()
+            }
             Err(_) => respond(
                 &mut stream,
                 site,
@@ -147,6 +162,14 @@ fn mime(path: &Path) -> &'static str {
     }
 }
 
+/// A strong validator of a file's content: its length and a 64-bit FNV-1a hash.
+fn etag(body: &[u8]) -> String {
+    let hash = body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("\"{:x}-{hash:016x}\"", body.len())
+}
+
 fn respond(
     stream: &mut TcpStream,
     site: Site,
@@ -155,17 +178,19 @@ fn respond(
     body: &[u8],
     head: bool,
 ) -> std::io::Result<()> {
-    stream.write_all(head_of(site, status, content_type, body.len()).as_bytes())?;
+    stream.write_all(head_of(site, status, content_type, Some(body.len())).as_bytes())?;
     if !head {
         stream.write_all(body)?;
     }
     stream.flush()
 }
 
-/// The status line and headers of a response, up to and including the blank line.
-fn head_of(site: Site, status: &str, content_type: &str, length: usize) -> String {
+/// The status line and headers of a response, up to and including the blank line (no
+/// `Content-Length` for a 304).
+fn head_of(site: Site, status: &str, content_type: &str, length: Option<usize>) -> String {
+    let length = length.map_or(String::new(), |n| format!("Content-Length: {n}\r\n"));
     let mut head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nCache-Control: no-cache\r\n"
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n{length}Cache-Control: no-cache\r\n"
     );
     for (name, value) in site.headers() {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -176,6 +201,7 @@ fn head_of(site: Site, status: &str, content_type: &str, length: usize) -> Strin
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]
@@ -197,7 +223,7 @@ mod tests {
     #[test]
     fn every_response_carries_the_security_headers() {
         for status in ["200 OK", "404 Not Found"] {
-            let head = head_of(Site::App, status, "text/html; charset=utf-8", 12);
+            let head = head_of(Site::App, status, "text/html; charset=utf-8", Some(12));
             for (name, value) in headers::security_headers() {
                 assert!(
                     head.contains(&format!("\r\n{name}: {value}\r\n")),
@@ -211,7 +237,7 @@ mod tests {
 
     #[test]
     fn the_benchmark_page_is_isolated_but_not_under_the_apps_policy() {
-        let head = head_of(Site::Bench, "200 OK", "text/html; charset=utf-8", 12);
+        let head = head_of(Site::Bench, "200 OK", "text/html; charset=utf-8", Some(12));
         assert!(head.contains("\r\nCross-Origin-Opener-Policy: same-origin\r\n"));
         assert!(head.contains("\r\nCross-Origin-Embedder-Policy: require-corp\r\n"));
         assert!(!head.contains("Content-Security-Policy"));
@@ -227,5 +253,39 @@ mod tests {
             mime(Path::new("data/mnist/manifest.json")),
             "application/json"
         );
+    }
+
+    #[test]
+    fn an_unchanged_file_is_answered_304() {
+        let root = std::env::temp_dir().join(format!("convscope-etag-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("a.wasm"), b"\0asm").unwrap();
+        let port = spawn(root.clone(), 0, Site::App).unwrap();
+        let get = |extra: &str| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(format!("GET /a.wasm HTTP/1.1\r\nHost: x\r\n{extra}\r\n").as_bytes())
+                .unwrap();
+            let mut answer = String::new();
+            std::io::Read::read_to_string(&mut s, &mut answer).unwrap();
+            answer
+        };
+        let first = get("");
+        assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{first}");
+        let tag = first
+            .lines()
+            .find_map(|l| l.strip_prefix("ETag: "))
+            .unwrap()
+            .to_owned();
+        let again = get(&format!("If-None-Match: {tag}\r\n"));
+        assert!(
+            again.starts_with("HTTP/1.1 304 Not Modified\r\n"),
+            "{again}"
+        );
+        assert!(again.ends_with("\r\n\r\n") && !again.contains("Content-Length"));
+        assert!(again.contains("Content-Security-Policy: "));
+        std::fs::write(root.join("a.wasm"), b"\0asm!").unwrap();
+        let changed = get(&format!("If-None-Match: {tag}\r\n"));
+        assert!(changed.starts_with("HTTP/1.1 200 OK\r\n"), "{changed}");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

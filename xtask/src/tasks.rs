@@ -24,8 +24,8 @@ fn path_with(tools: &Tools) -> OsString {
 }
 
 /// Builds the release app into `dist/` with Trunk, offline, checks what the security
-/// headers rely on (`headers::check_dist`: the current `_headers`, no inline script, an
-/// integrity on every script), then writes the datasets for the browser into `dist/data/`
+/// headers rely on (`headers::seal_workers` writes the workers' digests; `headers::check_dist`:
+/// the current `_headers`, no inline script, an integrity on every script and worker), then writes the datasets for the browser into `dist/data/`
 /// (Trunk replaces `dist/` on every build).
 pub fn build(tools: &Tools) -> Result<(), String> {
     step("build the release app (trunk build --release --offline)");
@@ -36,8 +36,13 @@ pub fn build(tools: &Tools) -> Result<(), String> {
         format!("{e}\n  Trunk could not build the app; the compiler's messages above say why")
     })?;
     let dist = cmd::root().join("dist");
-    headers::check_dist(&dist)?;
-    println!("dist/ holds the current _headers, no inline script, an integrity on every script");
+    let index = std::fs::read_to_string(cmd::root().join("index.html"))
+        .map_err(|e| format!("cannot read index.html: {e}"))?;
+    headers::seal_workers(&dist, &index)?;
+    headers::check_dist(&dist, &index)?;
+    println!(
+        "dist/ holds the current _headers, no inline script, an integrity on every script and worker"
+    );
     data::write_dist(&dist, data::Options::default())
 }
 

@@ -1,14 +1,13 @@
 //! The app shell: header, navigation, and the page the URL names.
 
 use yew::prelude::*;
-use yew_agent::reactor::ReactorProvider;
 
 use crate::core_worker::CoreWorkerProvider;
 use crate::handoff::Handoff;
 use crate::hooks::use_hash_route;
 use crate::pages::Page;
 use crate::route::Route;
-use crate::trainer::{TRAINER_PATH, TrainAgent};
+use crate::trainer::host::TrainerProvider;
 
 /// The root component.
 #[component]
@@ -19,9 +18,9 @@ pub fn App() -> Html {
           <ContextProvider<Handoff> context={(*handoff).clone()}>
             // The training worker starts when the Train page first connects and lives as
             // long as the tab: a run goes on while the visitor looks at other pages.
-            <ReactorProvider<TrainAgent> path={TRAINER_PATH}>
+            <TrainerProvider>
                 <Shell />
-            </ReactorProvider<TrainAgent>>
+            </TrainerProvider>
           </ContextProvider<Handoff>>
         </CoreWorkerProvider>
     }

@@ -62,6 +62,8 @@ struct State {
     models: Vec<(String, Vec<u8>)>,
     status: WorkerStatus,
     on_status: Option<Callback<WorkerStatus>>,
+    /// The last start failed: the next request starts again.
+    failed: bool,
 }
 
 /// The handle components use: cheap to clone, all clones share one worker.
@@ -80,21 +82,6 @@ impl std::fmt::Debug for CoreWorker {
     }
 }
 
-/// Starts the worker at `path` the way gloo-worker does (from a `blob:` script that
-/// imports the wasm-bindgen shim, so the worker's URL is the page's origin).
-fn spawn(path: &str) -> Result<web_sys::Worker, JsValue> {
-    let href = web_sys::window().ok_or("no window")?.location().href()?;
-    let shim = web_sys::Url::new_with_base(path, &href)?.to_string();
-    let wasm = shim.replace(".js", "_bg.wasm");
-    let parts = js_sys::Array::new();
-    parts.push(&format!(r#"importScripts("{shim}");wasm_bindgen("{wasm}");"#).into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/javascript");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    web_sys::Worker::new(&url)
-}
-
 impl CoreWorker {
     /// A handle whose worker (from `path`) starts with the first request (a page that
     /// never asks for one does not load it).
@@ -110,6 +97,7 @@ impl CoreWorker {
             models: Vec::new(),
             status: WorkerStatus::default(),
             on_status: None,
+            failed: false,
         })))
     }
 
@@ -118,7 +106,9 @@ impl CoreWorker {
         self.0.borrow_mut().on_status = Some(f);
     }
 
-    /// Starts a worker (the first, or a replacement) and queues the models to reload.
+    /// Starts a worker (the first, or a replacement) and queues the models to reload. The
+    /// worker runs the checked script ([`crate::worker_script`], fetched once per page);
+    /// until it is ready, requests wait in the queue.
     fn start(&self) {
         let (path, epoch) = {
             let mut s = self.0.borrow_mut();
@@ -127,6 +117,30 @@ impl CoreWorker {
             s.queue.clear();
             (s.path.clone(), s.epoch)
         };
+        let models = self.0.borrow().models.clone();
+        for (name, bytes) in models {
+            self.send(CoreRequest::LoadModel { name, bytes }, None);
+        }
+        let me = self.clone();
+        spawn_local(async move {
+            let started = match crate::worker_script::checked_url(&path).await {
+                Ok(url) => web_sys::Worker::new(&url).map_err(|e| crate::fetch::js_message(&e)),
+                Err(e) => Err(e),
+            };
+            match started {
+                Ok(worker) => me.attach(epoch, worker),
+                Err(e) => me.not_started(epoch, &e),
+            }
+        });
+    }
+
+    /// `worker` is the one started for `epoch`: listen to it (a worker started for a
+    /// replaced epoch is terminated).
+    fn attach(&self, epoch: u64, worker: web_sys::Worker) {
+        if self.0.borrow().epoch != epoch {
+            worker.terminate();
+            return;
+        }
         let on_message = {
             let me = self.clone();
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
@@ -138,6 +152,14 @@ impl CoreWorker {
             Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
                 e.prevent_default();
                 let what = e.message();
+                if !me.0.borrow().ready {
+                    // Before it was ready: a fresh worker would fail the same way.
+                    me.not_started(epoch, &what);
+                    if let Some(r) = me.0.borrow_mut().running.take() {
+                        r.worker.terminate();
+                    }
+                    return;
+                }
                 me.lost(
                     epoch,
                     format!(
@@ -147,34 +169,32 @@ impl CoreWorker {
                 );
             })
         };
-        let worker = match spawn(&path) {
-            Ok(w) => w,
-            Err(e) => {
-                let reason = format!("the web worker could not be started: {e:?}");
-                let mut s = self.0.borrow_mut();
-                for (_, answer) in s.waiting.drain() {
-                    if let Some(a) = answer {
-                        let _ = a.send(CoreReply::Lost(reason.clone()));
-                    }
-                }
-                s.status.reason = Some(reason);
-                return;
-            }
-        };
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        let models = {
-            let mut s = self.0.borrow_mut();
-            s.running = Some(Running {
-                worker,
-                _on_message: on_message,
-                _on_error: on_error,
-            });
-            s.models.clone()
-        };
-        for (name, bytes) in models {
-            self.send(CoreRequest::LoadModel { name, bytes }, None);
+        self.0.borrow_mut().running = Some(Running {
+            worker,
+            _on_message: on_message,
+            _on_error: on_error,
+        });
+    }
+
+    /// The worker for `epoch` could not start (its files failed their check, or the browser
+    /// refused): everything waiting is answered with why, and the next request tries again.
+    fn not_started(&self, epoch: u64, e: &str) {
+        let mut s = self.0.borrow_mut();
+        if s.epoch != epoch {
+            return;
         }
+        let reason = format!("the web worker could not be started: {e}");
+        for (_, answer) in s.waiting.drain() {
+            if let Some(a) = answer {
+                let _ = a.send(CoreReply::Lost(reason.clone()));
+            }
+        }
+        s.queue.clear();
+        s.status.reason = Some(reason);
+        s.epoch += 1;
+        s.failed = true;
     }
 
     /// Numbers and sends (or queues) `request`; its answer goes to `answer`.
@@ -274,7 +294,12 @@ impl CoreWorker {
             CoreRequest::LoadModel { name, bytes } => Some((name.clone(), bytes.clone())),
             _ => None,
         };
-        if self.0.borrow().epoch == 0 {
+        let first = {
+            let s = self.0.borrow();
+            s.epoch == 0 || s.failed
+        };
+        if first {
+            self.0.borrow_mut().failed = false;
             self.start();
         }
         let epoch = self.0.borrow().epoch;

@@ -19,3 +19,4 @@ pub mod route;
 pub mod storage;
 pub mod trainer;
 pub mod url;
+pub mod worker_script;

@@ -9,9 +9,12 @@
 //!
 //! - [`session`]: the run, its time slices, pause / resume / stop / reset, the saves in
 //!   IndexedDB and the restore after a reload.
+//! - [`host`]: the page's side: the one worker, started from the checked script, and
+//!   [`host::use_trainer`].
 //! - [`data`]: MNIST / Fashion-MNIST chunks fetched through the Cache API.
 
 pub mod data;
+pub mod host;
 pub mod session;
 
 pub use session::saved_weights;

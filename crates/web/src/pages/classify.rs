@@ -195,7 +195,13 @@ async fn load_model(
             )));
             false
         }
-        _ => false,
+        other => {
+            dispatch.dispatch(ClassifyAction::ModelFailed(crate::agent::unexpected(
+                other,
+                "loading the model",
+            )));
+            false
+        }
     }
 }
 

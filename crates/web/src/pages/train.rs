@@ -18,7 +18,6 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::platform::spawn_local;
 use yew::prelude::*;
-use yew_agent::reactor::{ReactorEvent, use_reactor_bridge};
 
 use super::classify::feature_maps::FeatureMaps;
 use super::classify::filters::Filters;
@@ -30,9 +29,8 @@ use crate::lab::classify::ModelChoice;
 use crate::lab::classify::layers::MapLayer;
 use crate::route::Route;
 use crate::storage::local;
-use crate::trainer::{
-    Snapshot, Status, TrainAgent, TrainInput, TrainOutput, TrainSettings, TrainView,
-};
+use crate::trainer::host::{TrainerEvent, use_trainer};
+use crate::trainer::{Snapshot, Status, TrainInput, TrainOutput, TrainSettings, TrainView};
 use charts::{HistoryChart, Metric};
 use confusion::Confusion;
 use presets::presets;
@@ -161,26 +159,26 @@ pub fn TrainPage() -> Html {
         let file_error = file_error.clone();
         let connected = connected.clone();
         let export_for = export_for.clone();
-        use_reactor_bridge::<TrainAgent, _>(move |event| match event {
-            ReactorEvent::Output(TrainOutput::View(v)) => {
+        use_trainer(move |event| match event {
+            TrainerEvent::Output(TrainOutput::View(v)) => {
                 snapshot_pictures.set(v.snapshot.as_ref().map(SnapshotPictures::of));
                 wrong_pixels.set(wrong_pictures(&v));
                 view.set(Rc::new(*v));
                 connected.set(true);
             }
-            ReactorEvent::Output(TrainOutput::Tick(t)) => {
+            TrainerEvent::Output(TrainOutput::Tick(t)) => {
                 let mut v = (**view).clone();
                 v.history.points.extend_from_slice(&t.points);
                 v.tick = Some(t);
                 view.set(Rc::new(v));
             }
-            ReactorEvent::Output(TrainOutput::Snapshot(s)) => {
+            TrainerEvent::Output(TrainOutput::Snapshot(s)) => {
                 snapshot_pictures.set(Some(SnapshotPictures::of(&s)));
                 let mut v = (**view).clone();
                 v.snapshot = Some(*s);
                 view.set(Rc::new(v));
             }
-            ReactorEvent::Output(TrainOutput::Weights(Ok(bytes))) => {
+            TrainerEvent::Output(TrainOutput::Weights(Ok(bytes))) => {
                 match std::mem::take(&mut *export_for.borrow_mut()) {
                     ExportFor::Download => {
                         if let Err(e) = download(&bytes, "convscope-trained.safetensors") {
@@ -190,8 +188,8 @@ pub fn TrainPage() -> Html {
                     ExportFor::Classify(image) => open_in_classify(&handoff, bytes, image),
                 }
             }
-            ReactorEvent::Output(TrainOutput::Weights(Err(e))) => file_error.set(Some(e)),
-            ReactorEvent::Finished => {}
+            TrainerEvent::Output(TrainOutput::Weights(Err(e))) => file_error.set(Some(e)),
+            TrainerEvent::Failed(e) => file_error.set(Some(e)),
         })
     };
     {
