@@ -81,8 +81,8 @@ fn page(width: u32, height: u32) -> GrayImage {
     })
 }
 
-/// The first gallery image of `digit`, scaled 4× as dark ink on white paper, as a phone
-/// would photograph it.
+/// The first gallery image of `digit`, scaled 4× as dark ink on a portrait page of white
+/// paper (112 × 150, so a turned image has other dimensions), as a phone would photograph it.
 fn photo(samples: &[u8], digit: u8) -> Result<GrayImage, String> {
     let set = SampleSet::from_safetensors(samples)?;
     let i = set
@@ -93,12 +93,10 @@ fn photo(samples: &[u8], digit: u8) -> Result<GrayImage, String> {
     let px = &set.images[i * 784..(i + 1) * 784];
     let small: GrayImage =
         ImageBuffer::from_fn(28, 28, |x, y| Luma([255 - px[(y * 28 + x) as usize]]));
-    Ok(image::imageops::resize(
-        &small,
-        112,
-        112,
-        image::imageops::FilterType::Triangle,
-    ))
+    let digit = image::imageops::resize(&small, 112, 112, image::imageops::FilterType::Triangle);
+    let mut page: GrayImage = ImageBuffer::from_pixel(112, 150, Luma([255]));
+    image::imageops::replace(&mut page, &digit, 0, 19);
+    Ok(page)
 }
 
 /// Every prefix (0 … len − 1 bytes) of `bytes`, as `format` cases.
