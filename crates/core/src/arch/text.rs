@@ -57,7 +57,7 @@ pub const DEFAULT_INPUT: Volume = Volume::new(28, 28, 1);
 pub const MAX_BLOCK_NESTING: usize = 16;
 
 /// How many layers a description may have in all (a block's inner layers count; ResNet-152
-/// has 518). Every page that shows a network draws a row, a chart or a map per layer: a
+/// has 464). Every page that shows a network draws a row, a chart or a map per layer: a
 /// pasted line of 10,000 layers took the Train page over a second to check and draw, and
 /// a weights file describing them stalled the Classify page for more than five.
 pub const MAX_LAYERS: usize = 1_000;
