@@ -175,6 +175,11 @@ pub fn test() -> Result<(), String> {
             if !built {
                 return Err("skipped: the release build failed".to_owned());
             }
+            // The hostile-file corpus that tests/e2e/hostile.test.mjs uploads.
+            let hostile = cmd::root().join("target/hostile");
+            run(Command::new("cargo")
+                .args(["run", "-q", "-p", "convscope-hostile", "--"])
+                .arg(&hostile))?;
             let port = server::spawn(cmd::root().join("dist"), 0, Site::App)?;
             run(Command::new("node")
                 .args([
@@ -184,7 +189,8 @@ pub fn test() -> Result<(), String> {
                     "bench/onnx.test.mjs",
                 ])
                 .env("BASE_URL", format!("http://127.0.0.1:{port}/"))
-                .env("CHROMIUM", CHROMIUM))
+                .env("CHROMIUM", CHROMIUM)
+                .env("HOSTILE_DIR", &hostile))
         },
     );
 

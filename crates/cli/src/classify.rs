@@ -14,7 +14,8 @@ use crate::model_file::load_model;
 /// Arguments of `convscope classify`.
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// Image files (PNG, JPEG, GIF, WebP, BMP); any background, any size up to 8192×8192.
+    /// Image files (PNG, JPEG, GIF, WebP, BMP); any background, up to 16,384 pixels a side and
+    /// 16 Mi pixels in all (EXIF orientation applied).
     #[arg(required = true)]
     images: Vec<PathBuf>,
     /// Model: `mnist`, `fashion` (the shipped models in www/models/) or a .safetensors file.

@@ -44,5 +44,5 @@ pub use layer::{
     Residual,
 };
 pub use published::{PublishedError, ResultKind, published_top5_errors};
-pub use text::{DEFAULT_INPUT, DescriptionError, MAX_BLOCK_NESTING, TextError};
+pub use text::{DEFAULT_INPUT, DescriptionError, MAX_BLOCK_NESTING, MAX_LAYERS, TextError};
 pub use volume::{Volume, VolumeParseError};

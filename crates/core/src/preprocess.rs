@@ -1,8 +1,9 @@
 //! Turning a user's image into the 28×28 input LeNet-5 expects, as MNIST was made.
 //!
 //! 1. Decode (PNG, JPEG, GIF, WebP, BMP) under [`image::Limits`]: width and height at most
-//!    [`MAX_SIDE`], decoder allocations at most [`MAX_ALLOC`] — a decompression bomb is an
-//!    error, not an out-of-memory abort.
+//!    [`MAX_SIDE`], at most [`MAX_PIXELS`] pixels, decoder allocations at most [`MAX_ALLOC`]
+//!    — a decompression bomb is an error, not an out-of-memory abort. A JPEG's EXIF
+//!    orientation is applied (a phone photo taken sideways comes out upright).
 //! 2. Grayscale in `[0, 1]`; transparent pixels are composited over white.
 //! 3. Invert when the background is light: the mean of the border pixels decides
 //!    (MNIST is white ink on black).
@@ -19,13 +20,19 @@
 use std::io::Cursor;
 
 use image::imageops::FilterType;
-use image::{ImageBuffer, ImageError, ImageReader, Limits, Luma};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageBuffer, ImageDecoder, ImageError, ImageReader, Limits, Luma};
 use thiserror::Error;
 
 use crate::data::{IMAGE_PIXELS, IMAGE_SIZE};
 
-/// Largest accepted width or height.
-pub const MAX_SIDE: u32 = 8192;
+/// Largest accepted width or height (a 10,000 × 10 strip is fine; its area is what counts).
+pub const MAX_SIDE: u32 = 16_384;
+/// Largest accepted number of pixels (16 Mi: a 12-megapixel phone photo fits). The decoded
+/// grayscale takes 4 bytes a pixel on top of the decoder's buffer, so this bounds what an
+/// upload costs the browser's wasm memory (an 8192 × 8192 PNG of zeros is 70 KB but would
+/// need a gigabyte on the way).
+pub const MAX_PIXELS: u64 = 1 << 24;
 /// Largest decoder allocation in bytes (64 MiB).
 pub const MAX_ALLOC: u64 = 64 * 1024 * 1024;
 /// A pixel counts as ink above this value (after background removal).
@@ -57,7 +64,7 @@ pub enum PreprocessError {
     NotAnImage,
     /// Larger than the limits.
     #[error(
-        "the image is too large ({message}); at most {MAX_SIDE}×{MAX_SIDE} pixels and 64 MiB decoded are accepted"
+        "the image is too large ({message}); at most {MAX_SIDE} pixels a side, {MAX_PIXELS} pixels in all and 64 MiB decoded are accepted"
     )]
     TooLarge { message: String },
     /// The decoder failed (corrupt or truncated data).
@@ -160,7 +167,24 @@ pub fn decode_gray(bytes: &[u8]) -> Result<GrayImage, PreprocessError> {
         return Err(PreprocessError::NotAnImage);
     }
     reader.limits(limits());
-    let img = reader.decode().map_err(map_error)?;
+    let mut decoder = reader.into_decoder().map_err(map_error)?;
+    let (w, h) = decoder.dimensions();
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(PreprocessError::TooLarge {
+            message: format!("{w}×{h} is {} pixels", u64::from(w) * u64::from(h)),
+        });
+    }
+    // What `ImageReader::decode` checks: the decoded buffer itself is within the limit.
+    let total = decoder.total_bytes();
+    if total > MAX_ALLOC {
+        return Err(PreprocessError::TooLarge {
+            message: format!("{w}×{h} decodes to {total} bytes"),
+        });
+    }
+    // EXIF orientation (JPEG, PNG and WebP can carry it); unreadable metadata is ignored.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(map_error)?;
+    img.apply_orientation(orientation);
     let la = img.to_luma_alpha32f();
     let (width, height) = la.dimensions();
     let pixels = la

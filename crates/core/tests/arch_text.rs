@@ -396,3 +396,50 @@ mod properties {
             .loss
     }
 }
+
+/// `layers` layers: flatten, linear, then ReLUs.
+fn relu_tower(layers: usize) -> String {
+    format!(
+        "input 28x28x1, flatten, linear 10{}",
+        ", relu".repeat(layers - 2)
+    )
+}
+
+#[test]
+fn at_most_max_layers_in_text_and_json_and_every_zoo_network_fits() {
+    use convscope_core::arch::MAX_LAYERS;
+    let ok = Architecture::from_text(&relu_tower(MAX_LAYERS)).unwrap();
+    assert_eq!(ok.layers.len(), MAX_LAYERS);
+    let e = Architecture::from_text(&relu_tower(MAX_LAYERS + 1)).unwrap_err();
+    assert!(e.to_string().contains("at most 1000 layers"), "{e}");
+    // JSON: the same limit, from the description's count.
+    let mut json: serde_json::Value = serde_json::to_value(&ok).unwrap();
+    let relu = json["layers"][2].clone();
+    let mut extra = relu.clone();
+    extra["name"] = serde_json::Value::String("one_more".into());
+    json["layers"].as_array_mut().unwrap().push(extra);
+    let e = Architecture::from_json(&json.to_string()).unwrap_err();
+    assert_eq!(
+        e,
+        DescriptionError::TooManyLayers {
+            layers: MAX_LAYERS + 1
+        }
+    );
+    for arch in zoo::all() {
+        let text = arch.to_text();
+        assert!(
+            Architecture::from_text(&text).is_ok(),
+            "{} is over the limit",
+            arch.name
+        );
+    }
+}
+
+#[test]
+fn a_long_word_is_quoted_shortened() {
+    let word = "a".repeat(1 << 20);
+    let e = Architecture::from_text(&format!("input 28x28x1, {word}")).unwrap_err();
+    let message = e.to_string();
+    assert!(message.len() < 400, "{} bytes", message.len());
+    assert!(message.contains("(1048576 characters)"), "{message}");
+}

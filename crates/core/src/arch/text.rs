@@ -38,6 +38,7 @@
 //! gives a [`TextError`] with the column (counted in characters from 1) and what was expected
 //! there. [`Architecture::parse_description`] also takes the JSON (serde) form.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use thiserror::Error;
@@ -54,6 +55,12 @@ pub const DEFAULT_INPUT: Volume = Volume::new(28, 28, 1);
 /// 18 KB (`basic(basic(…`, 3,000 levels) overflowed a 2 MiB native stack, and the browser's
 /// 1 MiB wasm stack sooner.
 pub const MAX_BLOCK_NESTING: usize = 16;
+
+/// How many layers a description may have in all (a block's inner layers count; ResNet-152
+/// has 464). Every page that shows a network draws a row, a chart or a map per layer: a
+/// pasted line of 10,000 layers took the Train page over a second to check and draw, and
+/// a weights file describing them stalled the Classify page for more than five.
+pub const MAX_LAYERS: usize = 1_000;
 
 /// Why a line is not a network description. Displays as
 /// `column 14: expected a filter size such as 5x5, found 'relu'`.
@@ -77,6 +84,14 @@ pub enum DescriptionError {
     /// The JSON form is malformed.
     #[error("not a valid network description in JSON: {0}")]
     Json(String),
+    /// More than [`MAX_LAYERS`] layers in all.
+    #[error(
+        "the network has {layers} layers (counting those inside blocks); at most {MAX_LAYERS} layers are accepted"
+    )]
+    TooManyLayers {
+        /// How many (at least; counting stops past the limit).
+        layers: usize,
+    },
     /// Residual blocks nested deeper than [`MAX_BLOCK_NESTING`].
     #[error(
         "block '{block}' is nested {depth} blocks deep; at most {MAX_BLOCK_NESTING} blocks may nest"
@@ -115,6 +130,7 @@ impl Architecture {
             pos: 0,
             end: line.chars().count() + 1,
             depth: 0,
+            layers: 0,
         };
         let input = if p.peek_word() == Some("input") {
             p.bump();
@@ -194,7 +210,12 @@ impl Architecture {
     /// [`DescriptionError::TooDeep`].
     pub fn check_names(&self) -> Result<(), DescriptionError> {
         let top: Vec<&Layer> = self.layers.iter().collect();
-        check_names_in(&top, "", "the network", 0)
+        check_names_in(&top, "", "the network", 0)?;
+        let layers = count_layers(&self.layers);
+        if layers > MAX_LAYERS {
+            return Err(DescriptionError::TooManyLayers { layers });
+        }
+        Ok(())
     }
 }
 
@@ -204,6 +225,8 @@ fn check_names_in(
     sequence: &str,
     depth: usize,
 ) -> Result<(), DescriptionError> {
+    // First position of each name: a map, not a scan (10,000 layers would take 10⁸ compares).
+    let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(layers.len());
     for (i, layer) in layers.iter().enumerate() {
         let fail = |reason: String| DescriptionError::Name {
             sequence: sequence.to_owned(),
@@ -219,12 +242,13 @@ fn check_names_in(
                 "the text form cannot write a double quote in a name".to_owned(),
             ));
         }
-        if let Some(first) = layers[..i].iter().position(|l| l.name == layer.name) {
+        if let Some(&first) = first_of.get(layer.name.as_str()) {
             return Err(fail(format!(
                 "layer {} already has this name; the names of one sequence must differ (they name its parameters)",
                 first + 1
             )));
         }
+        first_of.insert(&layer.name, i);
         if let Op::Residual(r) = &layer.op {
             let path = format!("{prefix}{}", layer.name);
             if depth >= MAX_BLOCK_NESTING {
@@ -243,6 +267,17 @@ fn check_names_in(
         }
     }
     Ok(())
+}
+
+/// Layers in all, a block's inner layers included (call after the nesting is checked).
+fn count_layers(layers: &[Layer]) -> usize {
+    layers
+        .iter()
+        .map(|l| match &l.op {
+            Op::Residual(r) => 1 + count_layers(&r.main) + count_layers(&r.shortcut),
+            _ => 1,
+        })
+        .sum()
 }
 
 // ---------------------------------------------------------------- names
@@ -488,12 +523,24 @@ struct Parser {
     end: usize,
     /// Residual blocks open around the current token.
     depth: usize,
+    /// Layers read so far, inside blocks too (at most [`MAX_LAYERS`]).
+    layers: usize,
 }
+
+/// How many characters of a token a message quotes (a pasted megabyte stays out of it).
+const QUOTED_CHARS: usize = 40;
 
 fn describe(t: Option<&Token>) -> String {
     t.map_or_else(
         || "the end of the line".to_owned(),
-        |t| format!("'{}'", t.text),
+        |t| {
+            if t.text.chars().count() > QUOTED_CHARS {
+                let head: String = t.text.chars().take(QUOTED_CHARS).collect();
+                format!("'{head}…' ({} characters)", t.text.chars().count())
+            } else {
+                format!("'{}'", t.text)
+            }
+        },
     )
 }
 
@@ -578,14 +625,33 @@ impl Parser {
     /// both name tensors under the block, so a shortcut may not reuse a main path's name.
     fn sequence(&mut self, scope: Scope, main: &[Layer]) -> Result<Vec<Layer>, TextError> {
         let mut layers: Vec<Layer> = Vec::new();
+        // Each name's position, so a long line is not checked in quadratic time.
+        let mut positions: HashMap<String, usize> = HashMap::new();
+        let main_positions: HashMap<&str, usize> = main
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.name.as_str(), i))
+            .rev()
+            .collect();
         let mut namer = Namer::default();
         loop {
             let start = self.peek().cloned();
+            self.layers += 1;
+            if self.layers > MAX_LAYERS {
+                let column = start.as_ref().map_or(self.end, |t| t.column);
+                return Err(TextError {
+                    column,
+                    expected: format!(
+                        "the end of the network: at most {MAX_LAYERS} layers are accepted (counting those inside blocks)"
+                    ),
+                    found: describe(start.as_ref()),
+                });
+            }
             let explicit = self.name()?;
             let op = self.op()?;
             let auto = namer.next(&op, scope);
             let name = explicit.clone().unwrap_or(auto);
-            if let Some(prev) = layers.iter().position(|l| l.name == name) {
+            if let Some(&prev) = positions.get(&name) {
                 let column = start.map_or(self.end, |t| t.column);
                 return Err(TextError {
                     column,
@@ -596,7 +662,7 @@ impl Parser {
                     found: format!("'{name}'"),
                 });
             }
-            if let Some(prev) = main.iter().position(|l| l.name == name) {
+            if let Some(&prev) = main_positions.get(name.as_str()) {
                 let column = start.map_or(self.end, |t| t.column);
                 return Err(TextError {
                     column,
@@ -607,6 +673,7 @@ impl Parser {
                     found: format!("'{name}'"),
                 });
             }
+            positions.insert(name.clone(), layers.len());
             layers.push(Layer { name, op });
             if self.is_punct_here(',') {
                 self.pos += 1;

@@ -24,6 +24,8 @@ mod node;
 mod train;
 mod workspace;
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 
 pub use train::{BatchStats, EpochStats, Evaluation, Trainer, check_classifier, predictions};
@@ -150,10 +152,12 @@ impl Network {
         rng: &mut Rng,
     ) -> Result<Vec<Node>, NnError> {
         let mut nodes: Vec<Node> = Vec::with_capacity(layers.len());
+        // A set, not a scan of the nodes: a description of 10,000 layers took 0.6 s.
+        let mut seen: HashSet<&str> = HashSet::with_capacity(layers.len());
         let mut volume = input;
         for layer in layers {
             let path = format!("{prefix}{}", layer.name);
-            if nodes.iter().any(|n| n.path == path) {
+            if !seen.insert(layer.name.as_str()) {
                 return Err(NnError::Layer {
                     layer: path,
                     reason: "another layer of the same block has this name; parameter names must be unique".to_owned(),
