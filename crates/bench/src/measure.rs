@@ -113,6 +113,8 @@ pub fn infer_batch(
     batch: usize,
     seconds: f64,
 ) -> Result<Throughput, BenchError> {
+    // The core's batch check before the images are gathered.
+    fixture.model.check_batch(batch)?;
     let images: Vec<f32> = fixture
         .train_images
         .iter()

@@ -9,7 +9,7 @@ use convscope_core::preprocess::{Style, preprocess};
 use convscope_core::softmax;
 use serde::Serialize;
 
-use crate::model_file::load_model;
+use crate::model_file::{MAX_IMAGE_FILE, load_model, read_capped};
 
 /// Arguments of `convscope classify`.
 #[derive(Debug, Args)]
@@ -18,7 +18,8 @@ pub struct ClassifyArgs {
     /// 16 Mi pixels in all (EXIF orientation applied).
     #[arg(required = true)]
     images: Vec<PathBuf>,
-    /// Model: `mnist`, `fashion` (the shipped models in www/models/) or a .safetensors file.
+    /// Model: `mnist`, `fashion` (the shipped models of www/models/, built in) or a
+    /// .safetensors file.
     #[arg(long, default_value = "mnist")]
     model: String,
     /// One JSON object per image (file, top class, probabilities, logits, 28×28 input).
@@ -55,8 +56,7 @@ pub fn run(args: &ClassifyArgs) -> Result<(), String> {
     let mut failed = None;
     for path in &args.images {
         let file = path.display().to_string();
-        let result = std::fs::read(path)
-            .map_err(|e| format!("cannot read {file}: {e}"))
+        let result = read_capped(path, MAX_IMAGE_FILE, "an image file")
             .and_then(|bytes| preprocess(&bytes, style).map_err(|e| format!("{file}: {e}")))
             .and_then(|p| {
                 let logits = model

@@ -12,7 +12,8 @@ use crate::model_file::{DatasetArg, data_dir, load_model, load_split};
 /// Arguments of `convscope eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Model: `mnist`, `fashion` (the shipped models in www/models/) or a .safetensors file.
+    /// Model: `mnist`, `fashion` (the shipped models of www/models/, built in) or a
+    /// .safetensors file.
     #[arg(long)]
     model: String,
     /// Test set (default: the dataset recorded in the model file).

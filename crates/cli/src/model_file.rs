@@ -45,25 +45,73 @@ pub fn load_split(kind: DatasetKind, dir: &Path) -> Result<Split, String> {
     Ok(split)
 }
 
-/// `mnist` → `www/models/lenet-mnist.safetensors`, `fashion` → `…-fashion…`, else a path.
-pub fn model_path(name: &str) -> PathBuf {
-    match name {
-        "mnist" => PathBuf::from("www/models/lenet-mnist.safetensors"),
-        "fashion" => PathBuf::from("www/models/lenet-fashion.safetensors"),
-        other => PathBuf::from(other),
-    }
-}
+/// The shipped models, built into the binary so `--model mnist` works from any directory
+/// (cargo rebuilds the CLI when a file in `www/models/` changes).
+const SHIPPED: [(&str, &str, &[u8]); 2] = [
+    (
+        "mnist",
+        "www/models/lenet-mnist.safetensors",
+        include_bytes!("../../../www/models/lenet-mnist.safetensors"),
+    ),
+    (
+        "fashion",
+        "www/models/lenet-fashion.safetensors",
+        include_bytes!("../../../www/models/lenet-fashion.safetensors"),
+    ),
+];
 
-/// Reads and parses a model file.
-pub fn load_model(name: &str) -> Result<(Network, ModelMetadata), String> {
-    let path = model_path(name);
-    let bytes =
-        std::fs::read(&path).map_err(|e| format!("cannot read model {}: {e}", path.display()))?;
-    from_safetensors(&bytes).map_err(|e| format!("{}: {e}", path.display()))
-}
-
+/// The largest image file `classify` reads: 64 MiB, the decoder's own allocation limit
+/// (an uncompressed 8192×8192 gray BMP).
+pub const MAX_IMAGE_FILE: u64 = 64 << 20;
+/// The largest weights file read (`--model`, `--net`): 512 MiB of `f32` is 128 million
+/// parameters, more than the 1 GiB the web app allows a network at 16 bytes a parameter.
+pub const MAX_WEIGHTS_FILE: u64 = 512 << 20;
 /// The largest description file `--net` reads (a description is a few kilobytes).
-const MAX_DESCRIPTION_FILE: u64 = 1 << 20;
+pub const MAX_DESCRIPTION_FILE: u64 = 1 << 20;
+
+/// Reads `path` if it has at most `max` bytes: the size is checked before reading, and the
+/// read stops past `max` (a file that grows meanwhile, or a device without a size).
+///
+/// # Errors
+/// A message naming the file, its size and the cap, or the reader's.
+pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let too_large = |size: u64| {
+        format!(
+            "{} has {size} bytes; {what} may have at most {max} bytes",
+            path.display()
+        )
+    };
+    let size = std::fs::metadata(path).map_err(cannot)?.len();
+    if size > max {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Reads and parses a model: `mnist` or `fashion` (the shipped models, whatever the
+/// working directory), else a `.safetensors` file of at most [`MAX_WEIGHTS_FILE`] bytes.
+pub fn load_model(name: &str) -> Result<(Network, ModelMetadata), String> {
+    if let Some((_, file, bytes)) = SHIPPED.iter().find(|(n, _, _)| *n == name) {
+        return from_safetensors(bytes).map_err(|e| format!("{file} (built in): {e}"));
+    }
+    let path = Path::new(name);
+    if let Err(e) = std::fs::metadata(path) {
+        return Err(format!("cannot read model {}: {e}", path.display()));
+    }
+    let bytes = read_capped(path, MAX_WEIGHTS_FILE, "a weights file")?;
+    from_safetensors(&bytes).map_err(|e| format!("{name}: {e}"))
+}
 
 /// A network description from `--net`: a zoo name (`lenet5`, `resnet18`), a file (`.json`
 /// or the text form; a `.safetensors` weights file gives the network it carries), or the
@@ -71,22 +119,15 @@ const MAX_DESCRIPTION_FILE: u64 = 1 << 20;
 pub fn read_description(arg: &str) -> Result<Architecture, String> {
     let path = Path::new(arg);
     if path.is_file() {
-        let size = std::fs::metadata(path).map_or(0, |m| m.len());
         if path.extension().is_some_and(|e| e == "safetensors") {
-            let bytes =
-                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes = read_capped(path, MAX_WEIGHTS_FILE, "a weights file")?;
             let (net, _) =
                 from_safetensors(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
             return Ok(net.description().clone());
         }
-        if size > MAX_DESCRIPTION_FILE {
-            return Err(format!(
-                "{} has {size} bytes; a network description may have at most {MAX_DESCRIPTION_FILE}",
-                path.display()
-            ));
-        }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let bytes = read_capped(path, MAX_DESCRIPTION_FILE, "a network description")?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| format!("cannot read {}: not UTF-8 text ({e})", path.display()))?;
         return Architecture::parse_description(text.trim())
             .map_err(|e| format!("{}: {e}", path.display()));
     }

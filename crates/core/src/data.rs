@@ -133,6 +133,17 @@ pub enum DataError {
     /// An unknown dataset name.
     #[error("unknown dataset '{name}' (expected mnist or fashion)")]
     UnknownDataset { name: String },
+    /// An image index past the end of a set.
+    #[error("{what}: image {index} requested but the set holds {len}")]
+    IndexOutOfRange {
+        /// Which set (`the dataset`, `the sample gallery`).
+        what: &'static str,
+        index: usize,
+        len: usize,
+    },
+    /// A data file larger than [`MAX_DATA_FILE`], refused before it is read.
+    #[error("{path} has {size} bytes; a data file may have at most {max}")]
+    FileTooLarge { path: String, size: u64, max: u64 },
     /// A data chunk or manifest for the browser that cannot be written or read ([`pack`]).
     #[error(transparent)]
     Pack(#[from] pack::PackError),
@@ -156,9 +167,13 @@ impl Dataset {
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
-    /// Image `i` (784 values), if any.
-    pub fn image(&self, i: usize) -> Option<&[f32]> {
-        self.images.get(i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS)
+    /// Image `i` (784 values).
+    ///
+    /// # Errors
+    /// [`DataError::IndexOutOfRange`] for `i` not below [`Dataset::len`] (or past the
+    /// images, for a set whose fields disagree).
+    pub fn image(&self, i: usize) -> Result<&[f32], DataError> {
+        image_slice(&self.images, i, self.len(), "the dataset")
     }
     /// Appends images (`k · 784` values) all labelled `label`.
     pub(crate) fn push_class(&mut self, images: &[f32], label: u8) {
@@ -167,6 +182,33 @@ impl Dataset {
             .extend(std::iter::repeat_n(label, images.len() / IMAGE_PIXELS));
     }
 }
+
+/// Image `i` of `len` stored one after the other in `pixels`, `IMAGE_PIXELS` each; the
+/// index arithmetic is checked, so no `i` overflows or panics.
+pub(crate) fn image_slice<'a, T>(
+    pixels: &'a [T],
+    i: usize,
+    len: usize,
+    what: &'static str,
+) -> Result<&'a [T], DataError> {
+    let out_of_range = || DataError::IndexOutOfRange {
+        what,
+        index: i,
+        len,
+    };
+    if i >= len {
+        return Err(out_of_range());
+    }
+    let start = i.checked_mul(IMAGE_PIXELS).ok_or_else(out_of_range)?;
+    pixels
+        .get(start..)
+        .and_then(|rest| rest.get(..IMAGE_PIXELS))
+        .ok_or_else(out_of_range)
+}
+
+/// The largest data file [`load`] reads: Fashion-MNIST's class files are about 17 MB, the
+/// digits' about 2 MB; a larger file is refused before it is read.
+pub const MAX_DATA_FILE: u64 = 64 << 20;
 
 /// A training and a test set.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,10 +244,19 @@ pub fn load(kind: DatasetKind, node_modules: &Path) -> Result<Split, DataError> 
             }
         };
         let name = path.display().to_string();
-        let bytes = std::fs::read(&path).map_err(|e| DataError::Io {
+        let io = |e: std::io::Error| DataError::Io {
             path: name.clone(),
             message: e.to_string(),
-        })?;
+        };
+        let size = std::fs::metadata(&path).map_err(io)?.len();
+        if size > MAX_DATA_FILE {
+            return Err(DataError::FileTooLarge {
+                path: name,
+                size,
+                max: MAX_DATA_FILE,
+            });
+        }
+        let bytes = std::fs::read(&path).map_err(io)?;
         match kind {
             DatasetKind::Mnist => {
                 let images = mnist::parse_digit_file(&bytes, &name)?;

@@ -24,7 +24,7 @@ use crate::nn::{Gradients, Mode, Network, NnError, Rng, Workspace};
 
 mod filter;
 
-pub use filter::{Ascent, AscentConfig, TopPatch, maximize, top_patches};
+pub use filter::{Ascent, AscentConfig, MAX_ASCENT_STEPS, TopPatch, maximize, top_patches};
 
 /// The network's scores for one image and their softmax.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,12 +170,20 @@ fn normal(rng: &mut Rng) -> f32 {
     ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
 }
 
+/// The most noisy copies [`smooth_grad`] averages (the Explain page offers up to 200):
+/// each copy is a forward and a backward pass, so the cap bounds the time of one request.
+pub const MAX_SMOOTHGRAD_COPIES: usize = 1_000;
+
+/// The most pixels [`upsample_bilinear`] produces: 4096² values, 64 MiB of `f32` (maps are
+/// drawn over the network's input, 28×28 to 227×227).
+pub const MAX_UPSAMPLE_PIXELS: usize = 1 << 24;
+
 /// SmoothGrad: the mean of [`input_gradient`] over `count` copies of the image with
 /// Gaussian noise of standard deviation `sigma` added to every pixel (seeded by `seed`).
 ///
 /// # Errors
-/// As [`input_gradient`]; [`NnError::HyperParameter`] for `count` 0 or a negative or
-/// non-finite `sigma`.
+/// As [`input_gradient`]; [`NnError::HyperParameter`] for `count` 0 or above
+/// [`MAX_SMOOTHGRAD_COPIES`], or a negative or non-finite `sigma`.
 pub fn smooth_grad(
     net: &Network,
     image: &[f32],
@@ -185,11 +193,11 @@ pub fn smooth_grad(
     seed: u64,
     ws: &mut Workspace,
 ) -> Result<Vec<f32>, NnError> {
-    if count == 0 {
+    if count == 0 || count > MAX_SMOOTHGRAD_COPIES {
         return Err(NnError::HyperParameter {
             what: "the number of noisy copies",
-            requirement: "at least 1",
-            value: 0.0,
+            requirement: "between 1 and 1000 (MAX_SMOOTHGRAD_COPIES)",
+            value: count as f64,
         });
     }
     if !(sigma.is_finite() && sigma >= 0.0) {
@@ -260,7 +268,10 @@ impl Occlusion {
     /// The top-left pixel `[y, x]` of the patch at position `index`.
     pub fn origin(&self, index: usize) -> [usize; 2] {
         let cols = self.dims[1].max(1);
-        [index / cols * self.stride, index % cols * self.stride]
+        [
+            (index / cols).saturating_mul(self.stride),
+            (index % cols).saturating_mul(self.stride),
+        ]
     }
 }
 
@@ -269,7 +280,7 @@ impl Occlusion {
 /// page draws it with this too).
 ///
 /// # Errors
-/// [`NnError::Shape`] when `image` is not `v`'s length.
+/// [`NnError::Shape`] when `image` is not `v`'s length (or `v`'s size overflows).
 pub fn cover(
     image: &mut [f32],
     v: crate::arch::Volume,
@@ -277,8 +288,7 @@ pub fn cover(
     patch: usize,
     fill: f32,
 ) -> Result<(), NnError> {
-    let len = v.c * v.h * v.w;
-    if image.len() != len {
+    if v.elements() != Some(image.len()) {
         return Err(NnError::Shape {
             op: "explain",
             what: "image",
@@ -550,10 +560,42 @@ fn layer_names(net: &Network) -> Vec<String> {
 }
 
 /// `map` (`h×w`) resized to `out_h×out_w` by bilinear interpolation with aligned centres
-/// (PyTorch's `align_corners=False`), for drawing a coarse map over the input.
-pub fn upsample_bilinear(map: &[f32], [h, w]: [usize; 2], [out_h, out_w]: [usize; 2]) -> Vec<f32> {
-    if h == 0 || w == 0 || map.len() < h * w {
-        return vec![0.0; out_h * out_w];
+/// (PyTorch's `align_corners=False`), for drawing a coarse map over the input. An empty
+/// map (`h` or `w` 0) gives zeros.
+///
+/// # Errors
+/// [`crate::CoreError::Length`] when `map` is not `h·w` values, [`crate::CoreError::Shape`]
+/// when `out_h·out_w` overflows or exceeds [`MAX_UPSAMPLE_PIXELS`].
+pub fn upsample_bilinear(
+    map: &[f32],
+    [h, w]: [usize; 2],
+    [out_h, out_w]: [usize; 2],
+) -> Result<Vec<f32>, crate::CoreError> {
+    let out_len = out_h
+        .checked_mul(out_w)
+        .ok_or(crate::shape::ShapeError::Overflow {
+            what: "the upsampled map",
+        })?;
+    if out_len > MAX_UPSAMPLE_PIXELS {
+        return Err(crate::shape::ShapeError::TooLarge {
+            what: "the upsampled map",
+            elements: out_len,
+            limit: MAX_UPSAMPLE_PIXELS,
+        }
+        .into());
+    }
+    let in_len = h.checked_mul(w);
+    if in_len != Some(map.len()) {
+        return Err(crate::CoreError::Length {
+            op: "upsample_bilinear",
+            what: "the map",
+            got: map.len(),
+            expected: in_len.unwrap_or(usize::MAX),
+        });
+    }
+    if h == 0 || w == 0 || out_len == 0 {
+        // Also for `out_len` 0 with one huge axis: no loop over it.
+        return Ok(vec![0.0; out_len]);
     }
     let axis = |i: usize, n_in: usize, n_out: usize| -> (usize, usize, f32) {
         let s = (i as f32 + 0.5) * n_in as f32 / n_out as f32 - 0.5;
@@ -572,5 +614,5 @@ pub fn upsample_bilinear(map: &[f32], [h, w]: [usize; 2], [out_h, out_w]: [usize
             out.push(top * (1.0 - fy) + bottom * fy);
         }
     }
-    out
+    Ok(out)
 }

@@ -41,6 +41,7 @@ pub use linear::{
 };
 pub use loss::{softmax_cross_entropy, softmax_cross_entropy_into, softmax_cross_entropy_slices};
 pub use network::{
-    BatchStats, EpochStats, Evaluation, Gradients, Mode, Network, Tensor, Trainer, Workspace,
+    BatchStats, EpochStats, Evaluation, Gradients, MAX_BATCH, MAX_THREADS, MEMORY_LIMIT, Mode,
+    Network, Tensor, Trainer, Workspace,
 };
 pub use optim::{Adam, AdamConfig, AnyOptimizer, Optimizer, OptimizerConfig, Sgd, SgdConfig};

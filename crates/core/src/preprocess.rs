@@ -39,6 +39,9 @@ pub const MAX_ALLOC: u64 = 64 * 1024 * 1024;
 pub const INK_THRESHOLD: f32 = 0.1;
 /// Longest side of the intermediate images kept for display.
 pub const STAGE_MAX_SIDE: u32 = 256;
+/// Largest side [`resize_square`] produces: 4096² values are 64 MiB of `f32` (the
+/// Convolution lab asks for at most 64).
+pub const MAX_RESIZE_SIDE: usize = 4096;
 /// The box a digit's ink is scaled to fit, as MNIST's were (20×20 inside the 28×28 frame).
 pub const DIGIT_BOX: usize = 20;
 
@@ -76,14 +79,18 @@ pub enum PreprocessError {
     /// Zero width or height.
     #[error("the image has no pixels ({width}×{height})")]
     NoPixels { width: u32, height: u32 },
-    /// Pixel buffer of the wrong length.
+    /// Pixel buffer of the wrong length (`expected` is `width · height`, computed in 64 bits
+    /// so it cannot overflow on 32-bit wasm).
     #[error("{width}×{height} pixels need {expected} values but {got} were given")]
     Length {
         width: u32,
         height: u32,
         got: usize,
-        expected: usize,
+        expected: u64,
     },
+    /// A resize target above [`MAX_RESIZE_SIDE`].
+    #[error("cannot resize to {size}×{size} pixels; at most {max}×{max} are produced")]
+    TargetTooLarge { size: usize, max: usize },
     /// Nothing stands out from the background.
     #[error("the image is blank: no ink stands out from the background")]
     Blank,
@@ -208,13 +215,40 @@ pub fn preprocess(bytes: &[u8], style: Style) -> Result<Preprocessed, Preprocess
     preprocess_luma(gray, style)
 }
 
+/// Refuses an image with no pixels, a side above [`MAX_SIDE`] (what decoding accepts; a
+/// caller may build a [`GrayImage`] of any size) or a pixel buffer that is not
+/// `width · height` long. The product is taken in `u64`: `u32 · u32` cannot overflow it,
+/// where a 32-bit `usize` (wasm) would.
+fn check_gray(g: &GrayImage) -> Result<(), PreprocessError> {
+    let (width, height) = (g.width, g.height);
+    if width == 0 || height == 0 {
+        return Err(PreprocessError::NoPixels { width, height });
+    }
+    if width > MAX_SIDE || height > MAX_SIDE {
+        return Err(PreprocessError::TooLarge {
+            message: format!("{width}×{height} pixels"),
+        });
+    }
+    let expected = u64::from(width) * u64::from(height);
+    if g.pixels.len() as u64 != expected {
+        return Err(PreprocessError::Length {
+            width,
+            height,
+            got: g.pixels.len(),
+            expected,
+        });
+    }
+    Ok(())
+}
+
+/// The image as an `image` buffer, after [`check_gray`].
 fn to_buf(g: &GrayImage) -> Result<Buf, PreprocessError> {
-    let expected = g.width as usize * g.height as usize;
+    check_gray(g)?;
     ImageBuffer::from_raw(g.width, g.height, g.pixels.clone()).ok_or(PreprocessError::Length {
         width: g.width,
         height: g.height,
         got: g.pixels.len(),
-        expected,
+        expected: u64::from(g.width) * u64::from(g.height),
     })
 }
 
@@ -241,15 +275,10 @@ fn display(b: &Buf, max: u32) -> GrayImage {
 /// Prepares an already decoded grayscale image (values in `[0, 1]`, any background).
 ///
 /// # Errors
-/// [`PreprocessError::NoPixels`], [`PreprocessError::Length`], [`PreprocessError::Blank`].
+/// [`PreprocessError::NoPixels`], [`PreprocessError::TooLarge`] for a side above
+/// [`MAX_SIDE`], [`PreprocessError::Length`], [`PreprocessError::Blank`].
 pub fn preprocess_luma(gray: GrayImage, style: Style) -> Result<Preprocessed, PreprocessError> {
     let (w, h) = (gray.width, gray.height);
-    if w == 0 || h == 0 {
-        return Err(PreprocessError::NoPixels {
-            width: w,
-            height: h,
-        });
-    }
     let buf = to_buf(&gray)?;
     let (wu, hu) = (w as usize, h as usize);
     // Border mean decides the background.
@@ -362,13 +391,21 @@ pub fn preprocess_luma(gray: GrayImage, style: Style) -> Result<Preprocessed, Pr
 /// uploads, which keep the image as it is (no inversion or cropping).
 ///
 /// # Errors
-/// [`PreprocessError::NoPixels`] for an empty image or `size` 0, [`PreprocessError::Length`].
+/// [`PreprocessError::NoPixels`] for an empty image or `size` 0,
+/// [`PreprocessError::TargetTooLarge`] for `size` above [`MAX_RESIZE_SIDE`],
+/// [`PreprocessError::TooLarge`] for a side above [`MAX_SIDE`], [`PreprocessError::Length`].
 pub fn resize_square(gray: &GrayImage, size: usize) -> Result<Vec<f32>, PreprocessError> {
     let (w, h) = (gray.width, gray.height);
-    if w == 0 || h == 0 || size == 0 {
+    if size == 0 {
         return Err(PreprocessError::NoPixels {
             width: w,
             height: h,
+        });
+    }
+    if size > MAX_RESIZE_SIDE {
+        return Err(PreprocessError::TargetTooLarge {
+            size,
+            max: MAX_RESIZE_SIDE,
         });
     }
     let buf = to_buf(gray)?;
@@ -405,8 +442,8 @@ pub fn resize_square(gray: &GrayImage, size: usize) -> Result<Vec<f32>, Preproce
 /// [`PreprocessError::Length`] for a buffer of the wrong length; the encoder's message.
 pub fn encode_png_gray(gray: &GrayImage) -> Result<Vec<u8>, PreprocessError> {
     use image::ImageEncoder;
-    let expected = gray.width as usize * gray.height as usize;
-    if gray.pixels.len() != expected {
+    let expected = u64::from(gray.width) * u64::from(gray.height);
+    if gray.pixels.len() as u64 != expected {
         return Err(PreprocessError::Length {
             width: gray.width,
             height: gray.height,

@@ -167,7 +167,8 @@ impl ConvTrace {
     /// The step index of output cell `[channel, y, x]`, if inside the output.
     pub fn index_of(&self, [k, y, x]: [usize; 3]) -> Option<usize> {
         let [c, h, w] = self.output_dims();
-        (k < c && y < h && x < w).then_some((k * h + y) * w + x)
+        // Lazily: the product of an index outside the output could overflow.
+        (k < c && y < h && x < w).then(|| (k * h + y) * w + x)
     }
 
     /// The whole activated output `[C_out, H2, W2]` (what the steps add up to).
@@ -361,7 +362,8 @@ impl PoolTrace {
     /// The step index of output cell `[channel, y, x]`, if inside the output.
     pub fn index_of(&self, [c, y, x]: [usize; 3]) -> Option<usize> {
         let [cc, h, w] = self.output_dims();
-        (c < cc && y < h && x < w).then_some((c * h + y) * w + x)
+        // Lazily: the product of an index outside the output could overflow.
+        (c < cc && y < h && x < w).then(|| (c * h + y) * w + x)
     }
 }
 

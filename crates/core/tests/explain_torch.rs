@@ -91,7 +91,8 @@ fn explanations_equal_pytorchs_autograd() {
             );
             close(&what(&format!("Grad-CAM at {layer}")), &ours.map, &cam.map);
             let v = net.input();
-            let up = convscope_core::explain::upsample_bilinear(&ours.map, ours.dims, [v.h, v.w]);
+            let up = convscope_core::explain::upsample_bilinear(&ours.map, ours.dims, [v.h, v.w])
+                .unwrap();
             close(
                 &what(&format!("Grad-CAM at {layer}, upsampled")),
                 &up,

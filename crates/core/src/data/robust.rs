@@ -127,7 +127,7 @@ impl RobustnessSet {
         let mut out = Dataset::default();
         for (i, cs) in self.corruptions.iter().enumerate() {
             if cs.contains(&c)
-                && let (Some(img), Some(&label)) = (self.data.image(i), self.data.labels.get(i))
+                && let (Ok(img), Some(&label)) = (self.data.image(i), self.data.labels.get(i))
             {
                 out.images.extend_from_slice(img);
                 out.labels.push(label);
@@ -161,7 +161,7 @@ pub fn robustness_set_tagged(test: &Dataset, seed: u64) -> RobustnessSet {
                 .wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
         let mut img = [0.0f32; IMAGE_PIXELS];
-        if let Some(src) = test.image(i) {
+        if let Ok(src) = test.image(i) {
             img.copy_from_slice(src);
         }
         let all = Corruption::ALL;

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use super::{Dataset, DatasetKind};
-use crate::data::{IMAGE_PIXELS, IMAGE_SIZE};
+use super::{DataError, Dataset, DatasetKind};
+use crate::data::IMAGE_SIZE;
 
 /// Labelled images from a test split.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +43,7 @@ impl SampleSet {
                 .filter(|(_, l)| **l == class)
                 .take(per_class);
             for (i, &label) in picked {
-                if let Some(img) = test.image(i) {
+                if let Ok(img) = test.image(i) {
                     set.images.extend(
                         img.iter()
                             .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8),
@@ -67,10 +67,12 @@ impl SampleSet {
     }
 
     /// Image `i` as network input: 784 values in `[0, 1]`.
-    pub fn input(&self, i: usize) -> Option<Vec<f32>> {
-        self.images
-            .get(i * IMAGE_PIXELS..(i + 1) * IMAGE_PIXELS)
-            .map(|p| p.iter().map(|&v| f32::from(v) / 255.0).collect())
+    ///
+    /// # Errors
+    /// [`DataError::IndexOutOfRange`] for `i` not below [`SampleSet::len`].
+    pub fn input(&self, i: usize) -> Result<Vec<f32>, DataError> {
+        let pixels = super::image_slice(&self.images, i, self.len(), "the sample gallery")?;
+        Ok(pixels.iter().map(|&v| f32::from(v) / 255.0).collect())
     }
 
     /// Serialises the set.
@@ -156,6 +158,7 @@ impl SampleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::IMAGE_PIXELS;
 
     fn toy() -> Dataset {
         let mut d = Dataset::default();
@@ -175,9 +178,12 @@ mod tests {
         assert_eq!(&set.indices[..4], &[0, 10, 1, 11]);
         let back = SampleSet::from_safetensors(&set.to_safetensors()?)?;
         assert_eq!(back, set);
-        let first = back.input(1).ok_or("image 1")?;
+        let first = back.input(1).map_err(|e| e.to_string())?;
         assert!((first[0] - 10.0 / 29.0).abs() < 1.0 / 255.0);
-        assert!(back.input(20).is_none());
+        assert_eq!(
+            back.input(20).map_err(|e| e.to_string()),
+            Err("the sample gallery: image 20 requested but the set holds 20".to_owned())
+        );
         Ok(())
     }
 

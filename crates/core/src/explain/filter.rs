@@ -137,6 +137,10 @@ pub fn top_patches(
         .collect())
 }
 
+/// The most gradient steps [`maximize`] takes (the Explain page offers up to 500): each
+/// is a forward and a backward pass, and the objective keeps one value per step.
+pub const MAX_ASCENT_STEPS: usize = 10_000;
+
 /// The settings of [`maximize`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AscentConfig {
@@ -177,8 +181,8 @@ pub struct Ascent {
 ///
 /// # Errors
 /// [`NnError::Layer`] for a layer or channel the network lacks, [`NnError::HyperParameter`]
-/// for a non-finite or negative rate or decay (or a decay of 1 or more); as
-/// [`Network::forward`].
+/// for more than [`MAX_ASCENT_STEPS`] steps, or a non-finite or negative rate or decay (or a
+/// decay of 1 or more); as [`Network::forward`].
 pub fn maximize(
     net: &Network,
     layer: &str,
@@ -188,6 +192,13 @@ pub fn maximize(
 ) -> Result<Ascent, NnError> {
     let report = channel_report(net, layer, channel)?;
     let v = report.output;
+    if config.steps > MAX_ASCENT_STEPS {
+        return Err(NnError::HyperParameter {
+            what: "the number of ascent steps",
+            requirement: "at most 10000 (MAX_ASCENT_STEPS)",
+            value: config.steps as f64,
+        });
+    }
     for (what, value, ok) in [
         (
             "the ascent's rate",

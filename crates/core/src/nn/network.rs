@@ -28,7 +28,9 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-pub use train::{BatchStats, EpochStats, Evaluation, Trainer, check_classifier, predictions};
+pub use train::{
+    BatchStats, EpochStats, Evaluation, MAX_THREADS, Trainer, check_classifier, predictions,
+};
 pub use workspace::{Workspace, WorkspaceOutput};
 
 use self::node::{Kind, Node};
@@ -74,6 +76,12 @@ pub const MEMORY_LIMIT: u64 = if cfg!(target_arch = "wasm32") {
 } else {
     8 << 30
 };
+
+/// The largest batch any network runs: no page or command needs more (the CLI's default
+/// is 64, the test set is scored 256 at a time), and it keeps every batch index and
+/// `batch · volume` product far from overflow on 32-bit wasm, whatever the memory check
+/// allows for a tiny network.
+pub const MAX_BATCH: usize = 1 << 16;
 
 /// What running a network costs in memory, in bytes (see [`Network::memory`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -432,15 +440,17 @@ impl Network {
         }
     }
 
-    /// Refuses a batch whose buffers would exceed [`MEMORY_LIMIT`], with the numbers.
+    /// Refuses a batch larger than [`MAX_BATCH`] or whose buffers would exceed
+    /// [`MEMORY_LIMIT`], with the numbers.
     ///
     /// # Errors
     /// [`NnError::TooLarge`].
     pub fn check_batch(&self, batch: usize) -> Result<(), NnError> {
+        // The memory first: its message says how large a batch fits.
         let m = self.memory(batch);
         if m.total() > MEMORY_LIMIT {
             let per = self.memory(1).activation_bytes.max(1);
-            let fits = MEMORY_LIMIT.saturating_sub(m.parameter_bytes) / per;
+            let fits = (MEMORY_LIMIT.saturating_sub(m.parameter_bytes) / per).min(MAX_BATCH as u64);
             return Err(NnError::TooLarge {
                 message: format!(
                     "a batch of {} images needs {} for the activations of {} and their gradients ({} per image) plus {} for its {} parameters: {} in all, more than the {} allowed here; use a batch of at most {}",
@@ -453,6 +463,16 @@ impl Network {
                     human_bytes(m.total()),
                     human_bytes(MEMORY_LIMIT),
                     crate::format::thousands(fits),
+                ),
+            });
+        }
+        if batch > MAX_BATCH {
+            return Err(NnError::TooLarge {
+                message: format!(
+                    "a batch of {} images is more than the {} allowed; use a batch of at most {}",
+                    crate::format::thousands(batch as u64),
+                    crate::format::thousands(MAX_BATCH as u64),
+                    crate::format::thousands(MAX_BATCH as u64),
                 ),
             });
         }

@@ -552,7 +552,7 @@ impl Run {
         }
         self.ensure_order();
         let start = self.progress.cursor;
-        let end = (start + self.config.batch).min(train.len());
+        let end = start.saturating_add(self.config.batch).min(train.len());
         let stats = self.trainer.train_indices(
             &mut self.net,
             &mut self.optimizer,

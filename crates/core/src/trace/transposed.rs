@@ -117,7 +117,8 @@ impl ConvTransposeTrace {
     /// The step index of output cell `[channel, y, x]`, if inside the output.
     pub fn index_of(&self, [k, y, x]: [usize; 3]) -> Option<usize> {
         let [c, h, w] = self.output_dims();
-        (k < c && y < h && x < w).then_some((k * h + y) * w + x)
+        // Lazily: the product of an index outside the output could overflow.
+        (k < c && y < h && x < w).then(|| (k * h + y) * w + x)
     }
 
     /// `[(H − 1)·S + 1, (W − 1)·S + 1]`: the upsampled input's size.

@@ -83,8 +83,16 @@ struct Parts {
 }
 
 /// `map` on the input's grid, when it is not on it already.
-fn upsampled(map: &[f32], dims: [usize; 2], input: [usize; 2]) -> Option<Vec<f32>> {
-    (dims != input).then(|| explain::upsample_bilinear(map, dims, input))
+///
+/// # Errors
+/// The core's message for a map of the wrong length or an input grid too large.
+fn upsampled(map: &[f32], dims: [usize; 2], input: [usize; 2]) -> Result<Option<Vec<f32>>, String> {
+    if dims == input {
+        return Ok(None);
+    }
+    explain::upsample_bilinear(map, dims, input)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 thread_local! {
@@ -144,7 +152,7 @@ pub fn explain(
                 };
                 let o = explain::occlusion(net, image, *class, config, ws, &mut |_, _| {})
                     .map_err(e)?;
-                let on_input = upsampled(&o.drops, o.dims, input_dims);
+                let on_input = upsampled(&o.drops, o.dims, input_dims)?;
                 Ok(Parts {
                     dims: o.dims,
                     map: o.drops,
@@ -161,7 +169,7 @@ pub fn explain(
             } => {
                 let w = explain::class_weights(net, *class, *versus).map_err(e)?;
                 let cam = explain::grad_cam(net, image, &w, layer, ws).map_err(e)?;
-                let on_input = upsampled(&cam.map, cam.dims, input_dims);
+                let on_input = upsampled(&cam.map, cam.dims, input_dims)?;
                 Ok(Parts {
                     dims: cam.dims,
                     map: cam.map,

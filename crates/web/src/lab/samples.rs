@@ -263,7 +263,7 @@ mod tests {
             for i in 0..d.len() {
                 let first = set.labels.iter().position(|&l| usize::from(l) == i);
                 let input = first
-                    .and_then(|k| set.input(k))
+                    .and_then(|k| set.input(k).ok())
                     .ok_or("a class is missing")?;
                 let ours: Vec<f32> = (0..SIDE * SIDE)
                     .map(|p| s.value(i, p / SIDE, p % SIDE))

@@ -346,7 +346,7 @@ fn snapshot(s: &Session) -> Option<Snapshot> {
     let run = s.run.as_ref()?;
     let data = s.data.as_ref()?;
     let net = run.network();
-    let input = data.test.image(0)?.to_vec();
+    let input = data.test.image(0).ok()?.to_vec();
     let summary = summarize(
         "training",
         net,
@@ -383,7 +383,7 @@ fn mistakes(run: &Run, test: &Dataset) -> Vec<WrongImage> {
         .into_iter()
         .filter_map(|m| {
             Some(WrongImage {
-                pixels: test.image(m.index)?.to_vec(),
+                pixels: test.image(m.index).ok()?.to_vec(),
                 mistake: m,
             })
         })

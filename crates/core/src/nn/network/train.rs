@@ -175,6 +175,9 @@ pub fn check_classifier(net: &Network, classes: usize) -> Result<(), NnError> {
     Ok(())
 }
 
+/// The most threads [`Trainer::with_threads`] splits a batch over.
+pub const MAX_THREADS: usize = 256;
+
 impl Trainer {
     /// A trainer on this thread alone.
     pub fn new() -> Self {
@@ -182,12 +185,13 @@ impl Trainer {
     }
 
     /// A trainer that splits each batch over `threads` threads; 0 and 1 mean this thread
-    /// alone, and so does any number on WebAssembly.
+    /// alone, and so does any number on WebAssembly. More than [`MAX_THREADS`] count as
+    /// [`MAX_THREADS`] (each thread keeps a workspace; no machine here has more cores).
     pub fn with_threads(threads: usize) -> Self {
         let extra = if cfg!(target_arch = "wasm32") {
             0
         } else {
-            threads.saturating_sub(1)
+            threads.clamp(1, MAX_THREADS) - 1
         };
         Self {
             helpers: vec![Share::default(); extra],
@@ -495,7 +499,7 @@ impl Trainer {
         let mut rng = Rng::seed_from_u64(0);
         let mut start = 0;
         while start < n {
-            let end = (start + batch_size).min(n);
+            let end = start.saturating_add(batch_size).min(n);
             let share = &mut self.main;
             share.labels.clear();
             share

@@ -242,8 +242,9 @@ impl Workspace {
     /// samples already there stay.
     ///
     /// # Errors
-    /// [`NnError::EmptyBatch`] for `n = 0`, [`NnError::TooLarge`] when the buffers would
-    /// exceed [`super::MEMORY_LIMIT`].
+    /// [`NnError::EmptyBatch`] for `n = 0`, [`NnError::TooLarge`] for `n` above
+    /// [`super::MAX_BATCH`] or when the buffers would exceed [`super::MEMORY_LIMIT`] (checked
+    /// before anything is allocated).
     pub fn prepare(&mut self, net: &Network, n: usize) -> Result<(), NnError> {
         if n == 0 {
             return Err(NnError::EmptyBatch { op: "Network" });

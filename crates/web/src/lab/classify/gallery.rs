@@ -43,7 +43,7 @@ impl Gallery {
                 Some(GallerySample {
                     label: usize::from(*set.labels.get(i)?),
                     test_index: *set.indices.get(i)?,
-                    pixels: Rc::new(set.input(i)?),
+                    pixels: Rc::new(set.input(i).ok()?),
                 })
             })
             .collect();
