@@ -143,21 +143,27 @@ test('a finger and a pen paint on the Convolution drawing grid (the page does no
   await page.getByTestId('input-source').selectOption('draw');
   const pad = page.getByTestId('draw-pad');
   await pad.waitFor();
+  // An empty grid: a stroke that starts on an empty cell paints (on a drawn one it erases).
+  await page.locator('.draw-pad button', { hasText: 'clear' }).tap();
   await pad.scrollIntoViewIfNeeded();
   const cell = Number(await pad.getAttribute('data-cell'));
   const box = await pad.boundingBox();
   const at = (row, col) => ({ x: box.x + cell * (col + 0.5), y: box.y + cell * (row + 0.5) });
   const cdp = await browser.context.newCDPSession(page);
-  // A finger drags down column 2, rows 0 to 5 (real touch input: the browser's own hit
-  // testing, touch-action and pointer events).
+  // A finger drags up column 2, rows 5 to 0 (real touch input: the browser's own hit
+  // testing, touch-action, gestures and pointer events). Upwards, so that a drag the page
+  // took would scroll it down (with touch-action: auto it scrolls about 100 px and the
+  // stroke is cancelled).
   const scrollBefore = await page.evaluate(() => window.scrollY);
-  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ ...at(0, 2), id: 1 }] });
-  for (let row = 1; row <= 5; row++) {
-    for (const f of [0.5, 1]) {
-      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ ...at(row - 1 + f, 2), id: 1 }] });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ ...at(5, 2), id: 1 }] });
+  for (let row = 4; row >= 0; row--) {
+    for (const f of [0.5, 0]) {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ ...at(row + f, 2), id: 1 }] });
     }
   }
   await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  // A scroll the drag started would have landed by the next frames.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   assert.equal(await page.evaluate(() => window.scrollY), scrollBefore, 'the finger painted, it did not scroll the page');
   // A pen drags along row 7, columns 0 to 5.
   const pen = (type, { x, y }, buttons) =>
