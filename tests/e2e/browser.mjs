@@ -21,9 +21,16 @@ const ARGS = [
 
 /**
  * Opens a browser with a fresh --user-data-dir; `close()` removes the profile.
- * `deviceScaleFactor` emulates a high-DPI screen (2: two device pixels per CSS pixel).
+ * `deviceScaleFactor` emulates a high-DPI screen (2: two device pixels per CSS pixel);
+ * `isMobile` and `hasTouch` a phone (the meta viewport honoured, touch events and input).
  */
-export async function openBrowser({ width = 1280, height = 900, deviceScaleFactor = 1 } = {}) {
+export async function openBrowser({
+  width = 1280,
+  height = 900,
+  deviceScaleFactor = 1,
+  isMobile = false,
+  hasTouch = false,
+} = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'convscope-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -31,6 +38,8 @@ export async function openBrowser({ width = 1280, height = 900, deviceScaleFacto
     args: ARGS,
     viewport: { width, height },
     deviceScaleFactor,
+    isMobile,
+    hasTouch,
   });
   return {
     context,

@@ -248,3 +248,59 @@ test('high-DPI: one canvas pixel per device pixel, whole device pixels per grid 
     await hidpi.close();
   }
 });
+
+test('high-DPI: every chart (plotters) has one canvas pixel per device pixel, and is drawn', async () => {
+  const hidpi = await openBrowser({ width: 1440, height: 1000, deviceScaleFactor: 2 });
+  try {
+    const { page, errors } = await openPage(hidpi.context);
+    /** The canvas's backing store, CSS size and how many of its pixels are not white. */
+    const chart = (selector) =>
+      page.evaluate((selector) => {
+        const c = document.querySelector(selector);
+        const r = c.getBoundingClientRect();
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let inked = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3] > 0 && (data[i] < 200 || data[i + 1] < 200 || data[i + 2] < 200)) inked += 1;
+        }
+        return { width: c.width, height: c.height, cssWidth: r.width, cssHeight: r.height, inked, pixels: c.width * c.height };
+      }, selector);
+    const check = async (where, selector, minInk = 0.01) => {
+      // Drawn: the effect has run once the canvas is no longer blank.
+      await page.waitForFunction((selector) => {
+        const c = document.querySelector(selector);
+        if (!c || c.width < 2) return false;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+        return false;
+      }, selector, { timeout: 30000 });
+      const c = await chart(selector);
+      assert.ok(c.cssWidth > 100, `${where} ${selector}: laid out (${c.cssWidth} px)`);
+      assert.equal(c.width, Math.round(c.cssWidth * 2), `${where} ${selector}: width ${JSON.stringify(c)}`);
+      assert.equal(c.height, Math.round(c.cssHeight * 2), `${where} ${selector}: height ${JSON.stringify(c)}`);
+      assert.ok(c.inked / c.pixels >= minInk, `${where} ${selector}: ${c.inked} of ${c.pixels} pixels drawn`);
+    };
+    await page.goto(`${BASE_URL}#/pooling`);
+    await check('pooling', '[data-testid="activation-plot"]');
+    // The marker canvas over the plot: the same size, a dot and a line on it.
+    await check('pooling', '.activation-marker', 0.0005);
+    await page.goto(`${BASE_URL}#/convolution`);
+    await check('convolution', '[data-testid="activation-plot"]');
+    await page.goto(`${BASE_URL}#/classify`);
+    await page.getByTestId('top-label').waitFor({ timeout: 30000 });
+    await check('classify', '[data-testid="probability-chart"]');
+    // The learning curves appear with a run's first points: a short one.
+    await page.goto(`${BASE_URL}#/train`);
+    await page.locator('[data-testid="train-page"][data-connected="true"]').waitFor({ timeout: 30000 });
+    await page.getByTestId('train-subset').fill('500');
+    await page.getByTestId('train-test-images').fill('500');
+    await page.getByTestId('train-epochs').fill('1');
+    await page.getByTestId('train-start').click();
+    await check('train', '[data-testid="loss-chart"]');
+    await check('train', '[data-testid="accuracy-chart"]');
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await hidpi.close();
+  }
+});

@@ -2,7 +2,6 @@
 //! and the current value marked on it. Curves are sampled from the core's activations.
 
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
@@ -103,9 +102,9 @@ pub fn ActivationPlot(props: &ActivationPlotProps) -> Html {
     );
     html! {
         <div class="activation-plot-wrap">
-            <canvas ref={base} class="activation-plot" width={WIDTH.to_string()} height={HEIGHT.to_string()}
+            <canvas ref={base} class="activation-plot" style={crate::canvas::chart_style([WIDTH, HEIGHT])}
                 role="img" aria-label={label} data-testid="activation-plot" />
-            <canvas ref={marker} class="activation-marker" width={WIDTH.to_string()} height={HEIGHT.to_string()}
+            <canvas ref={marker} class="activation-marker"
                 aria-hidden="true" />
         </div>
     }
@@ -113,7 +112,7 @@ pub fn ActivationPlot(props: &ActivationPlotProps) -> Html {
 
 /// The marker: a dot on the curve at `(x, y)` and a line down to the x axis.
 fn draw_marker(el: &HtmlCanvasElement, m: &Mapping, point: Option<(f32, f32)>) {
-    let Some(ctx) = crate::canvas::context_2d(el) else {
+    let Some(ctx) = crate::canvas::fit(el, [f64::from(WIDTH), f64::from(HEIGHT)]) else {
         return;
     };
     ctx.clear_rect(0.0, 0.0, f64::from(WIDTH), f64::from(HEIGHT));
@@ -135,8 +134,7 @@ fn draw_marker(el: &HtmlCanvasElement, m: &Mapping, point: Option<(f32, f32)>) {
 }
 
 fn draw(el: HtmlCanvasElement, activation: ActivationChoice, r: f32) -> Result<Mapping, String> {
-    let backend = CanvasBackend::with_canvas_object(el).ok_or("no 2d context")?;
-    let root = backend.into_drawing_area();
+    let root = crate::canvas::plot_area(el, [WIDTH, HEIGHT])?;
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let chosen = activation.activation();
     let (mut lo, mut hi) = (-1.2f32, 1.2f32);

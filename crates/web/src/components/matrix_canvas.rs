@@ -457,10 +457,6 @@ fn dark([r, g, b]: [u8; 3]) -> bool {
     0.299 * f32::from(r) + 0.587 * f32::from(g) + 0.114 * f32::from(b) < 140.0
 }
 
-fn device_pixel_ratio() -> f64 {
-    web_sys::window().map_or(1.0, |w| w.device_pixel_ratio())
-}
-
 /// The padded cell under a pointer event, from the canvas's content box.
 fn cell_at(e: &MouseEvent, canvas: &HtmlCanvasElement, g: &Geometry) -> Option<[usize; 2]> {
     let rect = canvas.get_bounding_client_rect();
@@ -498,7 +494,7 @@ pub fn MatrixCanvas(props: &MatrixCanvasProps) -> Html {
         },
         Sizing::Width,
     );
-    let geometry = Geometry::new(rows, cols, pad, sizing, device_pixel_ratio());
+    let geometry = Geometry::new(rows, cols, pad, sizing, crate::canvas::device_pixel_ratio());
     let interactive = props.on_cell.is_some() || props.on_paint.is_some();
     let cursor = cursor_of(*moved, props.focus, rows, cols);
     let show_cursor = interactive && *keyboard && rows > 0 && cols > 0;
@@ -568,17 +564,25 @@ pub fn MatrixCanvas(props: &MatrixCanvasProps) -> Html {
             }
         })
     };
+    // A stroke is the pointer's until it lifts (mouse, finger or pen alike): captured, its
+    // moves stay the canvas's even when they leave it, and `touch-action: none` (style.css)
+    // keeps a finger's drag from scrolling the page.
     let onpointerdown = interactive.then(|| {
         let stroke = stroke.clone();
         let keyboard = keyboard.clone();
         let values = props.values.clone();
         let on_paint = props.on_paint.clone();
         let map_cell = map_cell.clone();
+        let canvas = canvas.clone();
         Callback::from(move |e: PointerEvent| {
             keyboard.set(false);
             if let Some(on_paint) = &on_paint
+                && e.button() == 0
                 && let Some(c @ [y, x]) = map_cell(&e)
             {
+                if let Some(el) = canvas.cast::<HtmlCanvasElement>() {
+                    let _ = el.set_pointer_capture(e.pointer_id());
+                }
                 let on = values.get(y * cols + x).is_none_or(|v| *v == 0.0);
                 *stroke.borrow_mut() = Some((on, c));
                 on_paint.emit((c, on));

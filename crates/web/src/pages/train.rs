@@ -361,6 +361,7 @@ fn layer_table(report: &NetworkReport) -> Html {
     });
     let t = &report.totals;
     html! {
+        <div class="table-scroll">
         <table class="train-layers" data-testid="train-layers">
             <caption>{ format!("{} layers on a {} input: every figure from the core's evaluation", report.layers.len(), report.input) }</caption>
             <thead><tr><th scope="col">{"Layer"}</th><th scope="col" class="num">{"Output"}</th><th scope="col" class="num">{"Parameters"}</th><th scope="col" class="num">{"MACs"}</th></tr></thead>
@@ -368,6 +369,7 @@ fn layer_table(report: &NetworkReport) -> Html {
             <tfoot><tr><th scope="row">{"Total"}</th><td class="num">{ t.output.to_string() }</td>
                 <td class="num" data-testid="train-params">{ thousands(t.params) }</td><td class="num">{ thousands(t.macs) }</td></tr></tfoot>
         </table>
+        </div>
     }
 }
 
@@ -562,12 +564,14 @@ fn progress_view(
             </tr>
         });
         html! {
+            <div class="table-scroll">
             <table class="train-epochs" data-testid="train-epoch-table">
                 <caption>{"Every epoch: training figures over its batches, test figures after it"}</caption>
                 <thead><tr><th scope="col">{"Epoch"}</th><th scope="col" class="num">{"Train loss"}</th><th scope="col" class="num">{"Train acc."}</th>
                     <th scope="col" class="num">{"Test loss"}</th><th scope="col" class="num">{"Test acc."}</th><th scope="col" class="num">{"Time"}</th><th scope="col" class="num">{"Images/s"}</th></tr></thead>
                 <tbody>{ for rows }</tbody>
             </table>
+            </div>
         }
     });
     let snapshot = v.snapshot.as_ref().zip(pictures).map(|(s, p)| {

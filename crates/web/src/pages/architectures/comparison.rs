@@ -93,6 +93,7 @@ pub fn Comparison(props: &ComparisonProps) -> Html {
                 {"Depth, parameters and multiply-accumulates are computed live by the core from each network's layers; the top-5 errors are published figures, each with what was evaluated and where it was reported."}
             </p>
             <div class="arch-winners">{ for cards }</div>
+            <div class="table-scroll">
             <table class="arch-compare-table">
                 <caption>{"Every AlexNet, VGG and ResNet in the zoo (batch-norm variants have the same depth and almost the same counts)"}</caption>
                 <thead>
@@ -106,6 +107,7 @@ pub fn Comparison(props: &ComparisonProps) -> Html {
                 </thead>
                 <tbody>{ for table_rows }</tbody>
             </table>
+            </div>
         </section>
     }
 }

@@ -34,14 +34,7 @@ fn draw(
     width: f64,
     selected: Option<usize>,
 ) -> Result<(), String> {
-    let dpr = web_sys::window()
-        .map_or(1.0, |w| w.device_pixel_ratio())
-        .max(1.0);
-    el.set_width((width * dpr).round() as u32);
-    el.set_height((HEIGHT * dpr).round() as u32);
-    let ctx = crate::canvas::context_2d(el).ok_or("no 2d context")?;
-    ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0)
-        .map_err(|e| format!("{e:?}"))?;
+    let ctx = crate::canvas::fit(el, [width, HEIGHT]).ok_or("no 2d context")?;
     ctx.set_fill_style_str("#f7f8fa");
     ctx.fill_rect(0.0, 0.0, width, HEIGHT);
     let max = values

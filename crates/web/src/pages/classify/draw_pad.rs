@@ -20,21 +20,12 @@ pub struct DrawPadProps {
     pub on_change: Callback<(Rc<Drawing>, bool)>,
 }
 
-use crate::canvas::context_2d as context;
-
 /// Draws every stroke (a few hundred points: cheap enough to redo on each move).
 fn paint(el: &HtmlCanvasElement, d: &Drawing) {
     let side = f64::from(PAD_SIDE);
-    let dpr = web_sys::window()
-        .map_or(1.0, |w| w.device_pixel_ratio())
-        .max(1.0);
-    let px = (side * dpr).round() as u32;
-    if el.width() != px {
-        el.set_width(px);
-        el.set_height(px);
-    }
-    let Some(ctx) = context(el) else { return };
-    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+    let Some(ctx) = crate::canvas::fit(el, [side, side]) else {
+        return;
+    };
     ctx.set_fill_style_str("#ffffff");
     ctx.fill_rect(0.0, 0.0, side, side);
     ctx.set_stroke_style_str("#111111");

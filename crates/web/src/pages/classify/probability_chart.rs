@@ -4,7 +4,6 @@
 use std::rc::Rc;
 
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
@@ -21,8 +20,7 @@ const WIDTH: u32 = 380;
 const HEIGHT: u32 = 290;
 
 fn draw(el: HtmlCanvasElement, p: &ProbabilityChartProps) -> Result<(), String> {
-    let backend = CanvasBackend::with_canvas_object(el).ok_or("no 2d context")?;
-    let root = backend.into_drawing_area();
+    let root = crate::canvas::plot_area(el, [WIDTH, HEIGHT])?;
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let n = p.probabilities.len();
     let top = p
@@ -114,7 +112,7 @@ pub fn ProbabilityChart(props: &ProbabilityChartProps) -> Html {
         .map(|(c, p)| format!("{c} {:.1} %", p * 100.0))
         .collect();
     html! {
-        <canvas ref={canvas} class="prob-chart" width={WIDTH.to_string()} height={HEIGHT.to_string()}
+        <canvas ref={canvas} class="prob-chart" style={crate::canvas::chart_style([WIDTH, HEIGHT])}
             role="img" aria-label={format!("class probabilities: {}", summary.join(", "))}
             data-testid="probability-chart" />
     }

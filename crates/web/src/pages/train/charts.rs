@@ -5,7 +5,6 @@ use std::rc::Rc;
 
 use convscope_core::nn::run::History;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
@@ -35,8 +34,7 @@ const TRAIN: RGBColor = RGBColor(69, 123, 157);
 const TEST: RGBColor = RGBColor(230, 57, 70);
 
 fn draw(el: HtmlCanvasElement, p: &HistoryChartProps) -> Result<(), String> {
-    let backend = CanvasBackend::with_canvas_object(el).ok_or("no 2d context")?;
-    let root = backend.into_drawing_area();
+    let root = crate::canvas::plot_area(el, [WIDTH, HEIGHT])?;
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let h = &p.history;
     let value = |loss: f64, acc: f64| match p.metric {
@@ -153,7 +151,7 @@ pub fn HistoryChart(props: &HistoryChartProps) -> Html {
         Metric::Accuracy => "accuracy-chart",
     };
     html! {
-        <canvas ref={canvas} class="train-chart" width={WIDTH.to_string()} height={HEIGHT.to_string()}
+        <canvas ref={canvas} class="train-chart" style={crate::canvas::chart_style([WIDTH, HEIGHT])}
             role="img" aria-label={label} data-testid={testid} />
     }
 }
