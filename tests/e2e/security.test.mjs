@@ -296,10 +296,11 @@ fetch('https://example.com/').then(() => 'sent', (e) => e.name).then((r) => { do
 });
 
 /**
- * Opens the app with the response for `pattern` changed by `change` (the body as a Buffer)
- * and returns what the page says and logs.
+ * Opens `hash` with the response for `pattern` changed by `change` (the body as a Buffer),
+ * waits up to `timeout` ms for what `shows(page)` locates, and returns whether it showed,
+ * how many responses were changed, what was logged, the alerts and the page's text.
  */
-async function withChanged(pattern, change) {
+async function withChanged(pattern, change, { hash = '#/architectures', shows = appHeading, timeout = 5000 } = {}) {
   const { page, errors } = await openPage(browser.context);
   let changed = 0;
   await page.route(pattern, async (route) => {
@@ -307,15 +308,19 @@ async function withChanged(pattern, change) {
     changed += 1;
     await route.fulfill({ response, body: change(await response.body()) });
   });
-  await page.goto(`${BASE_URL}#/architectures`);
-  const started = await page
-    .getByRole('heading', { level: 1, name: 'convscope' })
-    .waitFor({ timeout: 5000 })
+  await page.goto(`${BASE_URL}${hash}`);
+  const started = await shows(page)
+    .first()
+    .waitFor({ timeout })
     .then(() => true, () => false);
   const alert = await page.getByRole('alert').allTextContents();
+  const text = await page.locator('body').innerText();
   await page.close();
-  return { started, changed, errors, alert };
+  return { started, changed, errors, alert, text };
 }
+
+/** The app's heading: the app started. */
+const appHeading = (page) => page.getByRole('heading', { level: 1, name: 'convscope' });
 
 /** A valid wasm module with other bytes: a custom section named "x" appended. */
 const appendSection = (wasm) => Buffer.concat([wasm, Buffer.from([0x00, 0x02, 0x01, 0x78])]);
@@ -342,33 +347,14 @@ test('integrity: a changed byte in the app\'s wasm, its JavaScript or its loader
   assert.ok(boot.errors.some((e) => /integrity/i.test(e)), boot.errors.join('\n'));
 });
 
-/**
- * Opens `hash` with the worker file matching `pattern` changed by `change`, and returns the
- * page's text once `expect` (text, or a `[data-testid]` selector) shows (or after 15 s),
- * with what was logged.
- */
-async function workerWithChanged(hash, pattern, change, expect) {
-  const { page, errors } = await openPage(browser.context);
-  let changed = 0;
-  await page.route(pattern, async (route) => {
-    const response = await route.fetch();
-    changed += 1;
-    await route.fulfill({ response, body: change(await response.body()) });
-  });
-  await page.goto(`${BASE_URL}${hash}`);
-  const shown = await (typeof expect === 'string' ? page.locator(expect) : page.getByText(expect))
-    .first()
-    .waitFor({ timeout: 15000 })
-    .then(() => true, () => false);
-  const text = await page.locator('body').innerText();
-  await page.close();
-  return { shown, changed, errors, text };
-}
-
 test('integrity: a changed byte in a worker\'s script or wasm stops that worker, and the page says so', async () => {
   // The unchanged files, through the same interception: the Classify page classifies.
-  const control = await workerWithChanged('#/classify', /\/worker(_bg\.wasm|\.js)$/, (b) => b, '[data-testid="top-class"]');
-  assert.equal(control.shown, true, `${control.errors.join('\n')}\n${control.text.slice(0, 2000)}`);
+  const control = await withChanged(/\/worker(_bg\.wasm|\.js)$/, (b) => b, {
+    hash: '#/classify',
+    shows: (page) => page.getByTestId('top-class'),
+    timeout: 15000,
+  });
+  assert.equal(control.started, true, `${control.errors.join('\n')}\n${control.text.slice(0, 2000)}`);
   assert.ok(control.changed >= 2, 'the page checks the worker\'s script and wasm');
 
   const cases = [
@@ -376,10 +362,10 @@ test('integrity: a changed byte in a worker\'s script or wasm stops that worker,
     ['#/classify', /\/worker_bg\.wasm$/, appendSection, /web worker could not be started/],
     ['#/train', /\/trainer\.js$/, appendComment, /training worker could not be started/],
   ];
-  for (const [hash, pattern, change, expect] of cases) {
-    const r = await workerWithChanged(hash, pattern, change, expect);
+  for (const [hash, pattern, change, says] of cases) {
+    const r = await withChanged(pattern, change, { hash, shows: (page) => page.getByText(says), timeout: 15000 });
     assert.ok(r.changed >= 1, `${pattern}: fetched`);
-    assert.equal(r.shown, true, `${pattern}: the page does not say the worker could not start\n${r.text.slice(0, 2000)}`);
+    assert.equal(r.started, true, `${pattern}: the page does not say the worker could not start\n${r.text.slice(0, 2000)}`);
     assert.ok(r.errors.some((e) => /integrity/i.test(e)), `${pattern}: ${r.errors.join('\n')}`);
   }
 });

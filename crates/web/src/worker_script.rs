@@ -85,23 +85,7 @@ pub async fn checked_url(js: &str) -> Result<String, String> {
             .map(|u| u.href())
             .map_err(|e| js_message(&e))
     };
-    let init = web_sys::RequestInit::new();
-    init.set_integrity(&js_integrity);
-    let response = JsFuture::from(window.fetch_with_str_and_init(&d.js, &init))
-        .await
-        .map_err(|e| {
-            format!(
-                "the worker's script {} failed its check: {}",
-                d.js,
-                js_message(&e)
-            )
-        })?;
-    let response: web_sys::Response = response
-        .dyn_into()
-        .map_err(|_| format!("cannot fetch {}: not a response", d.js))?;
-    if !response.ok() {
-        return Err(format!("cannot fetch {}: HTTP {}", d.js, response.status()));
-    }
+    let response = fetch_checked(&window, "script", &d.js, &js_integrity).await?;
     let text = JsFuture::from(response.text().map_err(|e| js_message(&e))?)
         .await
         .map_err(|e| format!("cannot read {}: {}", d.js, js_message(&e)))?
@@ -109,24 +93,8 @@ pub async fn checked_url(js: &str) -> Result<String, String> {
         .unwrap_or_default();
     // The wasm is checked here too, so that a changed file is reported by the page (an
     // error inside a starting worker reaches no one); the worker's own fetch below checks
-    // it again and is served from the browser's cache.
-    let wasm_init = web_sys::RequestInit::new();
-    wasm_init.set_integrity(&d.wasm_integrity);
-    let wasm = JsFuture::from(window.fetch_with_str_and_init(&d.wasm, &wasm_init))
-        .await
-        .map_err(|e| {
-            format!(
-                "the worker's wasm {} failed its check: {}",
-                d.wasm,
-                js_message(&e)
-            )
-        })?;
-    let wasm: web_sys::Response = wasm
-        .dyn_into()
-        .map_err(|_| format!("cannot fetch {}: not a response", d.wasm))?;
-    if !wasm.ok() {
-        return Err(format!("cannot fetch {}: HTTP {}", d.wasm, wasm.status()));
-    }
+    // it again (a 304 from the browser's cache).
+    fetch_checked(&window, "wasm", &d.wasm, &d.wasm_integrity).await?;
     // The shim (wasm-bindgen's `no-modules` output) defines `wasm_bindgen`; its start
     // takes a promise of the response, as the page's own loader (www/boot.js) does.
     let start = format!(
@@ -142,6 +110,32 @@ pub async fn checked_url(js: &str) -> Result<String, String> {
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| js_message(&e))?;
     CHECKED.with(|c| c.borrow_mut().insert(js.to_owned(), url.clone()));
     Ok(url)
+}
+
+/// GETs `url` with `integrity`: the response once the browser has checked the whole body.
+async fn fetch_checked(
+    window: &web_sys::Window,
+    what: &str,
+    url: &str,
+    integrity: &str,
+) -> Result<web_sys::Response, String> {
+    let init = web_sys::RequestInit::new();
+    init.set_integrity(integrity);
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|e| {
+            format!(
+                "the worker's {what} {url} failed its check: {}",
+                js_message(&e)
+            )
+        })?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| format!("cannot fetch {url}: not a response"))?;
+    if !response.ok() {
+        return Err(format!("cannot fetch {url}: HTTP {}", response.status()));
+    }
+    Ok(response)
 }
 
 /// `s` as a JavaScript string literal (JSON's quoting is JavaScript's).
