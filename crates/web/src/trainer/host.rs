@@ -18,6 +18,8 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_agent::reactor::{ReactorBridge, ReactorSpawner};
 
+use crate::by_ptr::ByPtr;
+
 use super::{TRAINER_PATH, TrainAgent, TrainInput, TrainOutput};
 
 /// What a connected page hears.
@@ -39,20 +41,8 @@ enum Held {
 }
 
 /// The app's one training worker (in [`TrainerProvider`]'s context).
-#[derive(Clone)]
-pub struct Trainer(Rc<RefCell<Held>>);
-
-impl std::fmt::Debug for Trainer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Trainer")
-    }
-}
-
-impl PartialEq for Trainer {
-    fn eq(&self, o: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &o.0)
-    }
-}
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trainer(ByPtr<RefCell<Held>>);
 
 impl Trainer {
     /// Calls `f` with a new bridge to the worker, starting it first if need be (or with why
@@ -110,7 +100,7 @@ pub struct TrainerProviderProps {
 /// Holds the training worker for the app below it (started by the first [`use_trainer`]).
 #[component]
 pub fn TrainerProvider(p: &TrainerProviderProps) -> Html {
-    let trainer = use_memo((), |()| Trainer(Rc::new(RefCell::new(Held::Idle))));
+    let trainer = use_memo((), |()| Trainer(ByPtr(Rc::new(RefCell::new(Held::Idle)))));
     html! {
         <ContextProvider<Trainer> context={(*trainer).clone()}>
             { p.children.clone() }
@@ -128,20 +118,8 @@ enum Link {
 }
 
 /// A page's connection to the training worker: [`TrainerLink::send`] an input.
-#[derive(Clone)]
-pub struct TrainerLink(Rc<RefCell<Link>>);
-
-impl std::fmt::Debug for TrainerLink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TrainerLink")
-    }
-}
-
-impl PartialEq for TrainerLink {
-    fn eq(&self, o: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &o.0)
-    }
-}
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainerLink(ByPtr<RefCell<Link>>);
 
 impl TrainerLink {
     /// Sends `input` to the worker's session (kept in order until the worker is there;
@@ -176,7 +154,7 @@ where
     let latest = use_mut_ref(|| on_event.clone());
     *latest.borrow_mut() = on_event;
     let link = use_memo((), |()| {
-        TrainerLink(Rc::new(RefCell::new(Link::Pending(Vec::new()))))
+        TrainerLink(ByPtr(Rc::new(RefCell::new(Link::Pending(Vec::new())))))
     });
     {
         let link = (*link).clone();
