@@ -4,6 +4,9 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::{DrawingArea, IntoDrawingArea};
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
+};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
@@ -55,10 +58,136 @@ pub fn fit(el: &HtmlCanvasElement, css: [f64; 2]) -> Option<CanvasRenderingConte
 pub fn plot_area(
     el: HtmlCanvasElement,
     css: [u32; 2],
-) -> Result<DrawingArea<CanvasBackend, Shift>, String> {
-    fit(&el, css.map(f64::from)).ok_or("no 2d context")?;
-    let backend = CanvasBackend::with_canvas_object(el).ok_or("no 2d context")?;
-    Ok(backend.into_drawing_area().shrink((0, 0), (css[0], css[1])))
+) -> Result<DrawingArea<Canvas, Shift>, String> {
+    let ctx = fit(&el, css.map(f64::from)).ok_or("no 2d context")?;
+    let inner = CanvasBackend::with_canvas_object(el).ok_or("no 2d context")?;
+    Ok(Canvas { inner, ctx }
+        .into_drawing_area()
+        .shrink((0, 0), (css[0], css[1])))
+}
+
+/// plotters' canvas backend, measuring text with the canvas's own `measureText`. plotters'
+/// own measure lays a `<span>` out in the page and reads its size: a forced layout of the
+/// whole page for every axis label (on the Convolution lab, the activation plot's labels
+/// cost more than all its other drawing).
+pub struct Canvas {
+    inner: CanvasBackend,
+    ctx: CanvasRenderingContext2d,
+}
+
+impl std::fmt::Debug for Canvas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Canvas").finish_non_exhaustive()
+    }
+}
+
+type Failure = DrawingErrorKind<<CanvasBackend as DrawingBackend>::ErrorType>;
+
+impl DrawingBackend for Canvas {
+    type ErrorType = <CanvasBackend as DrawingBackend>::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.inner.get_size()
+    }
+
+    fn ensure_prepared(&mut self) -> Result<(), Failure> {
+        self.inner.ensure_prepared()
+    }
+
+    fn present(&mut self) -> Result<(), Failure> {
+        self.inner.present()
+    }
+
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), Failure> {
+        self.inner.draw_pixel(point, color)
+    }
+
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), Failure> {
+        self.inner.draw_line(from, to, style)
+    }
+
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), Failure> {
+        self.inner.draw_rect(upper_left, bottom_right, style, fill)
+    }
+
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), Failure> {
+        self.inner.draw_path(path, style)
+    }
+
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), Failure> {
+        self.inner.draw_circle(center, radius, style, fill)
+    }
+
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), Failure> {
+        self.inner.fill_polygon(vert, style)
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> Result<(), Failure> {
+        self.inner.draw_text(text, style, pos)
+    }
+
+    /// The text's advance width and its font's height (ascent + descent: what a `<span>`
+    /// of it measures), in whole pixels, in the font the backend draws it with.
+    fn estimate_text_size<S: BackendTextStyle>(
+        &self,
+        text: &str,
+        style: &S,
+    ) -> Result<(u32, u32), Failure> {
+        let size = style.size();
+        self.ctx.set_font(&format!(
+            "{} {}px {}",
+            style.style().as_str(),
+            size,
+            style.family().as_str()
+        ));
+        let (width, height) = self.ctx.measure_text(text).map_or((0.0, 0.0), |m| {
+            (
+                m.width(),
+                m.font_bounding_box_ascent() + m.font_bounding_box_descent(),
+            )
+        });
+        let height = if height > 0.0 { height } else { size * 1.2 };
+        Ok((width.max(0.0).ceil() as u32, height.ceil() as u32))
+    }
+
+    fn blit_bitmap(
+        &mut self,
+        pos: BackendCoord,
+        size: (u32, u32),
+        src: &[u8],
+    ) -> Result<(), Failure> {
+        self.inner.blit_bitmap(pos, size, src)
+    }
 }
 
 /// The inline style that gives a chart canvas its CSS size: `width` CSS pixels wide (at

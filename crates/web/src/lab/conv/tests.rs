@@ -426,3 +426,24 @@ fn a_links_step_waits_for_its_sample() {
     ));
     assert!(s.player.step < 9);
 }
+
+#[test]
+fn maps_cross_to_the_page_as_bytes_and_arrive_equal() {
+    let mut s = ConvSettings::default();
+    s.apply(ConvAction::Filters(3));
+    for maps in [s.maps_job().run().expect("forward"), {
+        s.apply(ConvAction::Transposed(true));
+        s.maps_job().run().expect("transposed")
+    }] {
+        let bytes = bincode::serialize(&maps).expect("serialize");
+        let back: ConvMaps = bincode::deserialize(&bytes).expect("deserialize");
+        assert_eq!(back, maps);
+        // Cut short anywhere, the bytes are refused with a message, never read wrong.
+        for cut in [1, 9, bytes.len() / 2, bytes.len() - 1] {
+            assert!(
+                bincode::deserialize::<ConvMaps>(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+    }
+}

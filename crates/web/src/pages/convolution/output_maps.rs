@@ -94,17 +94,17 @@ pub fn OutputMaps(p: &OutputMapsProps) -> Html {
     let blank = use_memo((), |_| Rc::new(Vec::<f32>::new()));
     html! {
         { for (0..count).map(|kk| {
+            let filled = match kk.cmp(&k) {
+                std::cmp::Ordering::Less => h2 * w2,
+                std::cmp::Ordering::Equal => oy * w2 + ox + 1,
+                std::cmp::Ordering::Greater => 0,
+            };
             let (values, scale, filled) = match planes {
-                Some((planes, scale)) => {
-                    let filled = match kk.cmp(&k) {
-                        std::cmp::Ordering::Less => h2 * w2,
-                        std::cmp::Ordering::Equal => oy * w2 + ox + 1,
-                        std::cmp::Ordering::Greater => 0,
-                    };
-                    (planes[kk].clone(), scale, filled)
-                }
-                // Not computed yet: the grid, blank.
-                None => ((*blank).clone(), ColorScale { min: 0.0, max: 1.0, diverging: false }, 0),
+                Some((planes, scale)) if filled > 0 => (planes[kk].clone(), scale, filled),
+                // Not computed yet, or not reached by the stepper: the grid, blank. The same
+                // blank picture whatever the maps, so new maps do not redraw a map that shows
+                // none of their values.
+                _ => ((*blank).clone(), ColorScale { min: 0.0, max: 1.0, diverging: false }, 0),
             };
             html! {
                 <OutputMap key={kk} names={p.names} index={kk} many={count > 1} values={ByPtr(values)} scale={scale}
