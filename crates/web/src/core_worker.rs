@@ -25,6 +25,7 @@ use yew::prelude::*;
 
 use crate::agent::protocol::{FromWorker, ToWorker, decode, encode};
 use crate::agent::{CoreReply, CoreRequest};
+use crate::by_ptr::ByPtr;
 
 /// Where Trunk emits the worker's JavaScript (see `index.html`).
 pub const WORKER_PATH: &str = "/worker.js";
@@ -66,27 +67,16 @@ struct State {
     failed: bool,
 }
 
-/// The handle components use: cheap to clone, all clones share one worker.
-#[derive(Clone)]
-pub struct CoreWorker(Rc<RefCell<State>>);
-
-impl PartialEq for CoreWorker {
-    fn eq(&self, o: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &o.0)
-    }
-}
-
-impl std::fmt::Debug for CoreWorker {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CoreWorker")
-    }
-}
+/// The handle components use: cheap to clone, all clones share one worker (equal when
+/// they are the same handle).
+#[derive(Clone, PartialEq, Debug)]
+pub struct CoreWorker(ByPtr<RefCell<State>>);
 
 impl CoreWorker {
     /// A handle whose worker (from `path`) starts with the first request (a page that
     /// never asks for one does not load it).
     pub fn new(path: &str) -> Self {
-        Self(Rc::new(RefCell::new(State {
+        Self(ByPtr(Rc::new(RefCell::new(State {
             path: path.to_owned(),
             running: None,
             epoch: 0,
@@ -98,7 +88,7 @@ impl CoreWorker {
             status: WorkerStatus::default(),
             on_status: None,
             failed: false,
-        })))
+        }))))
     }
 
     /// Calls `f` with the status whenever a worker is replaced.
