@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use convscope_core::data::{DatasetKind, IMAGE_PIXELS};
+use convscope_core::data::IMAGE_PIXELS;
 use convscope_core::nn::{Mode, Rng, Workspace};
-use convscope_core::preprocess::{Style, preprocess};
+use convscope_core::preprocess::preprocess;
 use convscope_core::softmax;
 use serde::Serialize;
 
-use crate::model_file::{MAX_IMAGE_FILE, load_model, read_capped};
+use crate::model_file::{MAX_IMAGE_FILE, load_model, read_capped, style_for};
 
 /// Arguments of `convscope classify`.
 #[derive(Debug, Args)]
@@ -49,10 +49,7 @@ pub fn run(args: &ClassifyArgs) -> Result<(), String> {
     }
     let mut ws = Workspace::new();
     let mut rng = Rng::seed_from_u64(0);
-    let style = match meta.dataset {
-        Some(DatasetKind::Fashion) => Style::Object,
-        _ => Style::Digit,
-    };
+    let style = style_for(meta.dataset);
     let mut failed = None;
     for path in &args.images {
         let file = path.display().to_string();
