@@ -27,7 +27,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
-use crate::lab::scale::rgb_of;
+use crate::lab::scale::{gray_rgb, rgb_of};
 use crate::lab::{ColorScale, fmt_num};
 
 /// Props of [`MatrixCanvas`]. Equal props are props that draw and behave the same: the
@@ -437,15 +437,43 @@ impl Picture {
     /// Every padded cell as one opaque RGBA pixel, row-major.
     pub fn cells_rgba(&self) -> Vec<u8> {
         let g = &self.geometry;
+        let [rows, cols, pad] = self.dims;
         let mut out = vec![255; g.prows * g.pcols * 4];
         if g.pcols == 0 {
             return out;
         }
+        let filled = self.filled.unwrap_or(usize::MAX);
+        let value = |i: usize| self.values.get(i).copied().unwrap_or(f32::NAN);
         for (py, row) in out.chunks_exact_mut(g.pcols * 4).enumerate() {
-            for (px, cell) in row.chunks_exact_mut(4).enumerate() {
-                let [r, gr, b] = self.rgb(py, px);
-                cell[..3].copy_from_slice(&[r, gr, b]);
+            // The padding ring, then the map's cells of this row: computed up to `filled`,
+            // blank after. The colour's case is chosen once per row, not per cell.
+            let map_row = py.checked_sub(pad).filter(|&y| y < rows);
+            let (start, shown, blank) = match map_row {
+                Some(y) => {
+                    let shown = filled.saturating_sub(y * cols).min(cols);
+                    (y * cols, shown, cols - shown)
+                }
+                None => (0, 0, 0),
+            };
+            let mut cells = row.chunks_exact_mut(4);
+            let mut put = |rgb: [u8; 3]| {
+                if let Some(cell) = cells.next() {
+                    cell[..3].copy_from_slice(&rgb);
+                }
+            };
+            if map_row.is_none() {
+                (0..g.pcols).for_each(|_| put(PAD_RGB));
+                continue;
             }
+            (0..pad).for_each(|_| put(PAD_RGB));
+            match (&self.under, &self.scale) {
+                (Some(under), Some(scale)) => (start..start + shown)
+                    .for_each(|i| put(scale.over(value(i), under.get(i).copied().unwrap_or(0.0)))),
+                (_, Some(scale)) => (start..start + shown).for_each(|i| put(scale.rgb(value(i)))),
+                (_, None) => (start..start + shown).for_each(|i| put(gray_rgb(value(i)))),
+            }
+            (0..blank).for_each(|_| put(BLANK_RGB));
+            (0..pad).for_each(|_| put(PAD_RGB));
         }
         out
     }
@@ -1096,6 +1124,48 @@ mod tests {
         let mut moved = picture(&a, Rc::default());
         moved.cursor = Some([1, 1]);
         assert_ne!(moved, picture(&a, Rc::default()));
+    }
+
+    #[test]
+    fn the_image_data_is_every_cell_s_colour() {
+        // Rows and columns unequal, padding, part filled, values missing, NaN, every
+        // colour case (gray, a scale, a scale over an image).
+        let values = Rc::new(vec![-2.0, 0.5, f32::NAN, 3.0, 1.0, -0.25, 0.0, 2.0, 1.5]);
+        let under = Rc::new(vec![0.2; 12]);
+        let scale = ColorScale::fit(values.iter());
+        for (pad, filled, scale, under) in [
+            (0, None, None, None),
+            (2, Some(5), Some(scale), None),
+            (1, Some(100), Some(scale), Some(under.clone())),
+            (3, Some(0), None, Some(under.clone())),
+        ] {
+            let p = Picture {
+                values: values.clone(),
+                dims: [3, 4, pad],
+                taps: Rc::default(),
+                focus: None,
+                filled,
+                scale,
+                under,
+                frame: None,
+                cursor: None,
+                geometry: Geometry::new(3, 4, pad, Sizing::Width(80.0), 1.0),
+            };
+            let rgba = p.cells_rgba();
+            let g = &p.geometry;
+            assert_eq!(rgba.len(), g.prows * g.pcols * 4);
+            for py in 0..g.prows {
+                for px in 0..g.pcols {
+                    let at = (py * g.pcols + px) * 4;
+                    let [r, gr, b] = p.rgb(py, px);
+                    assert_eq!(
+                        rgba[at..at + 4],
+                        [r, gr, b, 255],
+                        "pad {pad} cell ({py}, {px})"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
