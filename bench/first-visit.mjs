@@ -24,12 +24,30 @@ async function markTime(page, name) {
 const micros = async (page) =>
   Number((await page.getByTestId('forward-micros').textContent()).match(/([\d.]+) µs/)?.[1]);
 
+/**
+ * The core worker's own marks (crates/web/src/perf.rs: `convscope:worker-ready`, the first
+ * model load's and classification's end), in the page's time (ms from navigation).
+ */
+async function workerMarks(page, workers) {
+  const origin = await page.evaluate(() => performance.timeOrigin);
+  const marks = {};
+  for (const w of workers) {
+    const m = await w
+      .evaluate(() => ({ origin: performance.timeOrigin, marks: performance.getEntriesByType('mark').map((e) => [e.name, e.startTime]) }))
+      .catch(() => ({ marks: [] }));
+    for (const [name, at] of m.marks) marks[name.replace('convscope:', '')] = at + m.origin - origin;
+  }
+  return marks;
+}
+
 async function visit(hash, f) {
   const browser = await openBrowser();
   try {
     const { page, errors } = await openPage(browser.context);
+    const workers = [];
+    page.on('worker', (w) => workers.push(w));
     await page.goto(`${BASE_URL}${hash}`);
-    const result = await f(page);
+    const result = await f(page, workers);
     const wasm = await page.evaluate(() =>
       performance
         .getEntriesByType('resource')
@@ -51,8 +69,14 @@ for (let t = 0; t < trials; t++) {
     await visit('#/convolution', async (page) => ({ first_canvas_ms: await markTime(page, 'convscope:first-canvas') })),
   );
   classify.push(
-    await visit('#/classify', async (page) => {
+    await visit('#/classify', async (page, workers) => {
       const first_prediction_ms = await markTime(page, 'convscope:first-prediction');
+      const w = await workerMarks(page, workers);
+      const worker = {
+        ready_ms: w['worker-ready'],
+        model_loaded_ms: w['worker-LoadModel-end'],
+        classified_ms: w['worker-Classify-end'],
+      };
       await page.getByTestId('forward-micros').waitFor();
       const first_forward_us = await micros(page);
       // Warm: gallery images one after another, each waited for.
@@ -66,12 +90,14 @@ for (let t = 0; t < trials; t++) {
         );
         warm.push(await micros(page));
       }
-      return { first_prediction_ms, first_forward_us, warm_forward_us: median(warm.slice(warmRuns / 2)) };
+      return { first_prediction_ms, worker, first_forward_us, warm_forward_us: median(warm.slice(warmRuns / 2)) };
     }),
   );
   console.log(
     `trial ${t + 1}: convolution first canvas ${convolution[t].first_canvas_ms.toFixed(0)} ms; ` +
       `classify first prediction ${classify[t].first_prediction_ms.toFixed(0)} ms ` +
+      `(worker ready ${classify[t].worker.ready_ms?.toFixed(0)} ms, model loaded ${classify[t].worker.model_loaded_ms?.toFixed(0)} ms, ` +
+      `classified ${classify[t].worker.classified_ms?.toFixed(0)} ms) ` +
       `(forward ${classify[t].first_forward_us} µs first, ${classify[t].warm_forward_us} µs warm)`,
   );
 }
@@ -79,6 +105,8 @@ const summary = {
   trials,
   convolution_first_canvas_ms: median(convolution.map((c) => c.first_canvas_ms)),
   classify_first_prediction_ms: median(classify.map((c) => c.first_prediction_ms)),
+  worker_ready_ms: median(classify.map((c) => c.worker.ready_ms ?? NaN)),
+  worker_classified_ms: median(classify.map((c) => c.worker.classified_ms ?? NaN)),
   first_forward_us: median(classify.map((c) => c.first_forward_us)),
   warm_forward_us: median(classify.map((c) => c.warm_forward_us)),
   wasm: classify[0].wasm,

@@ -19,6 +19,20 @@ function integrityOf(href) {
   return link.integrity;
 }
 
+// A first visit to the Classify page needs the core's worker at once: its files are fetched
+// now, with the digests `cargo xtask build` wrote, so they download while the app's wasm
+// compiles, and the page's own checked fetch of them (crates/web/src/worker_script.rs) finds
+// them in the browser's cache. Nothing is run from these fetches; a file that fails its
+// check here fails it there too, and the page says so.
+if (location.hash.startsWith('#/classify')) {
+  const worker = document.querySelector('meta[name="convscope-worker"][data-js="/worker.js"]');
+  if (worker) {
+    const { js, jsIntegrity, wasm, wasmIntegrity } = worker.dataset;
+    fetch(js, { integrity: jsIntegrity }).catch(() => {});
+    fetch(wasm, { integrity: wasmIntegrity }).catch(() => {});
+  }
+}
+
 try {
   if (!app) throw new Error('index.html has no <meta name="convscope-app">');
   const { js, wasm } = app.dataset;

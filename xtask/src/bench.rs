@@ -622,6 +622,14 @@ fn first_visit(r: &Value) -> String {
             first / warm
         );
     }
+    if let (Some(ready), Some(done)) = (
+        num(f, &["worker_ready_ms"]),
+        num(f, &["worker_classified_ms"]),
+    ) {
+        s += &format!(
+            "| navigation → the Classify worker ready / its first classification done | {ready:.0} ms / {done:.0} ms |\n"
+        );
+    }
     for w in r["size"]["wasm"].as_array().into_iter().flatten() {
         s += &format!(
             "| {} | {} B ({} B gzip -9) |\n",
@@ -673,8 +681,10 @@ names the engine and the logit.\n\n\
   loopback without compression, each visit in a fresh Chromium profile (nothing cached):\n\
   the time from navigation to the app's performance marks `convscope:first-canvas` (the\n\
   Convolution lab's first drawn canvas) and `convscope:first-prediction` (the Classify\n\
-  page's first prediction), and the worker's forward pass for that first image beside the\n\
-  median of warm ones (`bench/first-visit.mjs`). Sizes are of `dist/*.wasm`, raw and\n\
+  page's first prediction), the Classify worker's own marks (its wasm up,\n\
+  `convscope:worker-ready`; its first classification done), and the worker's forward pass\n\
+  for that first image beside the median of warm ones (`bench/first-visit.mjs`). Sizes are\n\
+  of `dist/*.wasm`, raw and\n\
   `gzip -9`.\n\
 - **training in the Train page's worker**: the same release app, a fresh profile per\n\
   network: the Train page's presets (LeNet-5 with ReLU and max pooling; the small\n\

@@ -89,6 +89,22 @@ pub enum WorkerTest {
 }
 
 impl CoreRequest {
+    /// The request's kind, for the worker's performance marks.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::OutputSize { .. } => "OutputSize",
+            Self::LoadModel { .. } => "LoadModel",
+            Self::Classify { .. } => "Classify",
+            Self::DecodeImage { .. } => "DecodeImage",
+            Self::Speed { .. } => "Speed",
+            Self::ConvMaps(_) => "ConvMaps",
+            Self::Explain { .. } => "Explain",
+            Self::Filter(_) => "Filter",
+            Self::FilterNext { .. } => "FilterNext",
+            Self::Test(_) => "Test",
+        }
+    }
+
     /// How long the page waits for the answer before it takes the worker for stuck and
     /// replaces it (milliseconds). Ten seconds, more for what may fetch data or time many
     /// runs.

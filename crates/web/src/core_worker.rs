@@ -91,6 +91,15 @@ impl CoreWorker {
         }))))
     }
 
+    /// Starts the worker now unless one was started already: a page that will need it soon
+    /// calls this when it mounts, so that the worker's files download and compile while the
+    /// page fetches its data (the Classify page: its model and gallery).
+    pub fn warm(&self) {
+        if self.0.borrow().epoch == 0 {
+            self.start();
+        }
+    }
+
     /// Calls `f` with the status whenever a worker is replaced.
     pub fn on_status(&self, f: Callback<WorkerStatus>) {
         self.0.borrow_mut().on_status = Some(f);

@@ -3,6 +3,11 @@
 //!
 //! - [`FIRST_CANVAS`]: the first lab canvas drawn (on `#/convolution`, the lab's first frame);
 //! - [`FIRST_PREDICTION`]: the Classify page's first prediction handed to the page.
+//!
+//! The core's worker marks its own timeline ([`mark_in_worker_once`]): `convscope:worker-ready`
+//! when its wasm is up, and the start and end of the first request of each kind
+//! (`convscope:worker-Classify-start`, `…-end`), so that a first visit's time can be split
+//! between the page, the worker's start and the work.
 
 /// The first canvas a page draws.
 pub const FIRST_CANVAS: &str = "convscope:first-canvas";
@@ -17,6 +22,22 @@ pub fn mark_once(name: &str) {
     };
     if perf.get_entries_by_name(name).length() == 0 {
         // A failing mark only loses a measurement; the page goes on.
+        let _ = perf.mark(name);
+    }
+}
+
+/// Marks `name` on the worker's own performance timeline unless it is already there. Does
+/// nothing outside a worker.
+pub fn mark_in_worker_once(name: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(perf) = js_sys::global()
+        .dyn_into::<web_sys::WorkerGlobalScope>()
+        .ok()
+        .and_then(|w| w.performance())
+    else {
+        return;
+    };
+    if perf.get_entries_by_name(name).length() == 0 {
         let _ = perf.mark(name);
     }
 }

@@ -85,16 +85,21 @@ pub async fn checked_url(js: &str) -> Result<String, String> {
             .map(|u| u.href())
             .map_err(|e| js_message(&e))
     };
-    let response = fetch_checked(&window, "script", &d.js, &js_integrity).await?;
+    // Both files at once. The wasm is checked here too, so that a changed file is reported
+    // by the page (an error inside a starting worker reaches no one); the worker's own fetch
+    // below checks it again (a 304 from the browser's cache).
+    let (response, wasm) = futures::future::join(
+        fetch_checked(&window, "script", &d.js, &js_integrity),
+        fetch_checked(&window, "wasm", &d.wasm, &d.wasm_integrity),
+    )
+    .await;
+    let response = response?;
+    wasm?;
     let text = JsFuture::from(response.text().map_err(|e| js_message(&e))?)
         .await
         .map_err(|e| format!("cannot read {}: {}", d.js, js_message(&e)))?
         .as_string()
         .unwrap_or_default();
-    // The wasm is checked here too, so that a changed file is reported by the page (an
-    // error inside a starting worker reaches no one); the worker's own fetch below checks
-    // it again (a 304 from the browser's cache).
-    fetch_checked(&window, "wasm", &d.wasm, &d.wasm_integrity).await?;
     // The shim (wasm-bindgen's `no-modules` output) defines `wasm_bindgen`; its start
     // takes a promise of the response, as the page's own loader (www/boot.js) does.
     let start = format!(

@@ -76,8 +76,11 @@ pub fn serve() {
             match decode::<ToWorker>(&e.data()) {
                 Ok(ToWorker { id, request }) => {
                     let answer = answer.clone();
+                    let kind = request.kind();
+                    crate::perf::mark_in_worker_once(&format!("convscope:worker-{kind}-start"));
                     wasm_bindgen_futures::spawn_local(async move {
                         let reply = super::handle(request).await;
+                        crate::perf::mark_in_worker_once(&format!("convscope:worker-{kind}-end"));
                         answer(&FromWorker::Reply { id, reply });
                     });
                 }
@@ -87,5 +90,6 @@ pub fn serve() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     on_message.forget();
+    crate::perf::mark_in_worker_once("convscope:worker-ready");
     post(&FromWorker::Ready);
 }

@@ -209,6 +209,11 @@ async fn load_model(
 #[component]
 pub fn ClassifyPage() -> Html {
     let runner = use_core();
+    // The worker starts at once, while the model and the gallery are fetched.
+    {
+        let runner = runner.clone();
+        use_effect_with((), move |()| runner.warm());
+    }
     let view = use_reducer(ViewState::default);
     let choice = use_state(|| ModelChoice::from_query(&initial_query()));
     let explain_settings = use_state(|| ExplainSettings::from_query(&initial_query()));
