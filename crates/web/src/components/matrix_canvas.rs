@@ -863,18 +863,19 @@ fn draw_image(
     if pcols == 0 || prows == 0 {
         return Ok(());
     }
-    let rgba = p.cells_rgba();
-    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
-        wasm_bindgen::Clamped(&rgba),
-        pcols,
-        prows,
-    )?;
     let mut scratch = scratch.borrow_mut();
     let scratch = match &mut *scratch {
         Some(s) => s,
         empty => empty.insert(Scratch::new()?),
     };
     scratch.fit(pcols, prows);
+    let rgba = p.cells_rgba();
+    // Copied out of the wasm memory first: an ImageData made from a view of it keeps the
+    // view, which the memory growing (even while the ImageData is handed back to Rust)
+    // detaches, and the put then fails.
+    let data = js_sys::Uint8ClampedArray::new_with_length(rgba.len() as u32);
+    data.copy_from(&rgba);
+    let image = web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&data, pcols, prows)?;
     // Every pixel is overwritten: no clear needed when the size is unchanged.
     scratch.ctx.put_image_data(&image, 0.0, 0.0)?;
     let [w, h] = g.device;
