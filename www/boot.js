@@ -19,19 +19,95 @@ function integrityOf(href) {
   return link.integrity;
 }
 
-// A first visit to the Classify page needs the core's worker at once: its files are fetched
-// now, with the digests `cargo xtask build` wrote, so they download while the app's wasm
-// compiles, and the page's own checked fetch of them (crates/web/src/worker_script.rs) finds
-// them in the browser's cache. Nothing is run from these fetches; a file that fails its
-// check here fails it there too, and the page says so.
-if (location.hash.startsWith('#/classify')) {
-  const worker = document.querySelector('meta[name="convscope-worker"][data-js="/worker.js"]');
-  if (worker) {
-    const { js, jsIntegrity, wasm, wasmIntegrity } = worker.dataset;
-    fetch(js, { integrity: jsIntegrity }).catch(() => {});
-    fetch(wasm, { integrity: wasmIntegrity }).catch(() => {});
+// Web workers started only from files the page has checked. Trunk names a worker's files
+// without a hash and writes no `integrity` for them, and neither `new Worker(url)` nor
+// `importScripts` takes one, so `cargo xtask build` writes a `<meta name="convscope-worker"
+// data-js="/worker.js" data-js-integrity="sha384-…" data-wasm="/worker_bg.wasm"
+// data-wasm-integrity="sha384-…">` per worker into index.html (xtask/src/headers.rs).
+// `checkedWorkerUrl` fetches the JavaScript and the wasm with their digests and makes a
+// `blob:` URL of a script that is the checked text followed by wasm-bindgen's start with the
+// wasm fetched (again, from the cache) with its digest. A changed byte in either file fails
+// the check in the page: the worker is not started, and the app says why
+// (`worker-src blob:` in the Content-Security-Policy allows exactly these workers).
+// This is the one place that makes a worker's URL: the app calls it through
+// `window.convscopeWorkers` (crates/web/src/worker_script.rs).
+
+/** The checked `blob:` URL of each worker's script, made once per page (a failure is retried). */
+const checkedUrls = new Map();
+
+function checkedWorkerUrl(js) {
+  if (!checkedUrls.has(js)) {
+    const made = makeCheckedUrl(js);
+    made.catch(() => checkedUrls.delete(js));
+    checkedUrls.set(js, made);
   }
+  return checkedUrls.get(js);
 }
+
+async function makeCheckedUrl(js) {
+  const meta = [...document.querySelectorAll('meta[name="convscope-worker"]')].find((m) => m.dataset.js === js);
+  if (!meta) throw new Error(`index.html gives no integrity for the worker ${js} (\`cargo xtask build\` writes it)`);
+  const { jsIntegrity, wasm, wasmIntegrity } = meta.dataset;
+  for (const [name, value] of [['data-js-integrity', jsIntegrity], ['data-wasm', wasm], ['data-wasm-integrity', wasmIntegrity]]) {
+    if (!value) throw new Error(`index.html gives no ${name} for the worker ${js}`);
+  }
+  const get = async (what, url, integrity) => {
+    let response;
+    try {
+      response = await fetch(url, { integrity });
+    } catch (error) {
+      throw new Error(`the worker's ${what} ${url} failed its check: ${error.message ?? error}`);
+    }
+    if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
+    return response;
+  };
+  // Both files at once. The wasm is checked here too, so that a changed file is reported by
+  // the page (an error inside a starting worker reaches no one).
+  const [script] = await Promise.all([get('script', js, jsIntegrity), get('wasm', wasm, wasmIntegrity)]);
+  const text = await script.text();
+  // The shim (wasm-bindgen's `no-modules` output) defines `wasm_bindgen`; its start takes a
+  // promise of the response, as the app's own start below does.
+  const wasmUrl = new URL(wasm, location.href).href;
+  const start = `\n;wasm_bindgen({ module_or_path: fetch(${JSON.stringify(wasmUrl)}, { integrity: ${JSON.stringify(wasmIntegrity)} }) });\n`;
+  return URL.createObjectURL(new Blob([text, start], { type: 'text/javascript' }));
+}
+
+// The Classify page needs the core's worker for its first answer: on a visit that opens there,
+// the worker is started now, while the app's wasm downloads and compiles (on two cores the
+// two compile side by side). What it sends before the app takes it over is kept and handed
+// over with it. (The Convolution lab draws its first frame without the worker, and the two
+// compiles at once delayed that frame on a busy machine: there the page starts it.)
+const early = new Map();
+const CORE_WORKER = '/worker.js';
+if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
+  const events = [];
+  const started = checkedWorkerUrl(CORE_WORKER).then((url) => {
+    const worker = new Worker(url);
+    worker.onmessage = (e) => events.push(e);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      events.push(e);
+    };
+    return { worker, events };
+  });
+  started.catch(() => {});
+  early.set(CORE_WORKER, started);
+}
+
+window.convscopeWorkers = {
+  /** A promise of the checked `blob:` URL a worker for `js` (e.g. '/worker.js') starts from. */
+  url: checkedWorkerUrl,
+  /**
+   * The worker started early for `js`, once: a promise of `{ worker, events }` (the events
+   * it sent so far, in order; the caller sets its own handlers, then replays them), or of
+   * `null` when none was started or it could not be.
+   */
+  take(js) {
+    const started = early.get(js);
+    early.delete(js);
+    return started ? started.catch(() => null) : Promise.resolve(null);
+  },
+};
 
 try {
   if (!app) throw new Error('index.html has no <meta name="convscope-app">');

@@ -88,9 +88,13 @@ test('an input size that breaks a layer shows the core message, a malformed one 
   const { page, errors } = await openPage(browser.context);
   await openArchitectures(page);
   const input = page.getByTestId('arch-input');
+  // The field being typed in stays the same element, focused, when the alert appears above
+  // the table (a panel appearing must not rebuild its neighbours).
+  await input.evaluate((el) => { el.dataset.kept = 'yes'; });
   await input.fill('60x60x3');
   const alert = page.getByRole('alert');
   await alert.waitFor();
+  assert.equal(await input.evaluate((el) => el.dataset.kept === 'yes' && document.activeElement === el), true);
   assert.equal(
     await page.getByTestId('arch-error-message').innerText(),
     'MAX POOL3: 3×3 window is larger than its 2×2 input',

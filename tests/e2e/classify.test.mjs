@@ -111,6 +111,21 @@ test('an uploaded PNG of a drawn 7 is classified 7, with its preprocessing shown
   await page.close();
 });
 
+test('panels that appear later (the prediction, the maps, the filters) do not rebuild the ones above', async () => {
+  const { page, errors } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}#/classify`);
+  // The drawing pad and the model's file field as soon as they are there, before any answer.
+  await page.getByTestId('draw-pad').waitFor({ timeout: 30000 });
+  for (const id of ['draw-pad', 'image-file', 'model-file']) await page.getByTestId(id).evaluate((el) => { el.dataset.kept = 'yes'; });
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  await page.locator('canvas[data-testid="filter-conv1-0"][data-draws]').waitFor({ timeout: 30000 });
+  for (const id of ['draw-pad', 'image-file', 'model-file']) {
+    assert.equal(await page.getByTestId(id).evaluate((el) => el.dataset.kept ?? 'rebuilt'), 'yes', id);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('strokes drawn with the mouse on the pad produce a prediction', async () => {
   const { page, errors } = await openClassify();
   const pad = page.getByTestId('draw-pad');
@@ -304,6 +319,8 @@ test('every layer is drawn: 6 + 6 + 6 + 16 + 16 + 16 maps, dense bars, filters',
   assert.equal(await page.getByTestId('map-pool1-0').getAttribute('data-rows'), '14');
   assert.equal(await page.getByTestId('map-pool2-0').getAttribute('data-rows'), '5');
   for (const n of ['relu3', 'relu4', 'fc3']) assert.equal(await page.getByTestId(`dense-${n}`).count(), 1, `dense ${n}`);
+  // The learned filters are drawn once the first prediction is on screen.
+  await page.locator('canvas[data-testid="filter-conv1-0"]').waitFor({ timeout: 20000 });
   assert.equal(await page.locator('canvas[data-testid^="filter-conv1-"]').count(), 6);
   assert.deepEqual(errors, []);
   await page.close();

@@ -122,6 +122,17 @@ impl CoreWorker {
         }
         let me = self.clone();
         spawn_local(async move {
+            // The page's first worker may have been started by the loader already, before
+            // the app's wasm loaded (www/boot.js): it is taken over with what it sent so far.
+            if epoch == 1
+                && let Some((worker, events)) = crate::worker_script::take_early(&path).await
+            {
+                me.attach(epoch, worker);
+                for e in events {
+                    me.event(epoch, &e);
+                }
+                return;
+            }
             let started = match crate::worker_script::checked_url(&path).await {
                 Ok(url) => web_sys::Worker::new(&url).map_err(|e| crate::fetch::js_message(&e)),
                 Err(e) => Err(e),
@@ -150,22 +161,7 @@ impl CoreWorker {
             let me = self.clone();
             Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
                 e.prevent_default();
-                let what = e.message();
-                if !me.0.borrow().ready {
-                    // Before it was ready: a fresh worker would fail the same way.
-                    me.not_started(epoch, &what);
-                    if let Some(r) = me.0.borrow_mut().running.take() {
-                        r.worker.terminate();
-                    }
-                    return;
-                }
-                me.lost(
-                    epoch,
-                    format!(
-                        "the web worker crashed ({})",
-                        if what.is_empty() { "no message" } else { &what }
-                    ),
-                );
+                me.errored(epoch, &e.message());
             })
         };
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -175,6 +171,35 @@ impl CoreWorker {
             _on_message: on_message,
             _on_error: on_error,
         });
+    }
+
+    /// An event of the worker of `epoch` that arrived before its handlers were set (a
+    /// worker the loader started): handled as they would have been.
+    fn event(&self, epoch: u64, e: &web_sys::Event) {
+        if let Some(m) = e.dyn_ref::<web_sys::MessageEvent>() {
+            self.received(epoch, &m.data());
+        } else if let Some(err) = e.dyn_ref::<web_sys::ErrorEvent>() {
+            self.errored(epoch, &err.message());
+        }
+    }
+
+    /// The worker of `epoch` raised an error: before it was ready it could not start (a
+    /// fresh worker would fail the same way); after, it crashed and is replaced.
+    fn errored(&self, epoch: u64, what: &str) {
+        if !self.0.borrow().ready {
+            self.not_started(epoch, what);
+            if let Some(r) = self.0.borrow_mut().running.take() {
+                r.worker.terminate();
+            }
+            return;
+        }
+        self.lost(
+            epoch,
+            format!(
+                "the web worker crashed ({})",
+                if what.is_empty() { "no message" } else { what }
+            ),
+        );
     }
 
     /// The worker for `epoch` could not start (its files failed their check, or the browser

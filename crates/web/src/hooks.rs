@@ -1,12 +1,14 @@
-//! Custom hooks: the route, a timer, the lab's keyboard shortcuts, a stepper's player
+//! Custom hooks: the route, a timer, a flag raised after a first answer is painted, the lab's keyboard shortcuts, a stepper's player
 //! driven by both, URL-query state, and the newest answer of the core's worker.
 
+mod use_after_paint;
 mod use_interval;
 mod use_lab_keys;
 mod use_player_drive;
 mod use_query_state;
 mod use_worker_answer;
 
+pub use use_after_paint::use_after_paint;
 pub use use_interval::use_interval;
 pub use use_lab_keys::{LabKey, lab_key, use_lab_keys};
 pub use use_player_drive::use_player_drive;

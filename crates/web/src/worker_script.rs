@@ -1,149 +1,71 @@
 //! Web workers started only from files the page has checked: subresource integrity for the
 //! workers' JavaScript and wasm.
 //!
-//! Trunk names a worker's files without a hash and writes no `integrity` for them, and
-//! neither `new Worker(url)` nor `importScripts` takes one. So `cargo xtask build` writes a
-//! `<meta name="convscope-worker" data-js="/worker.js" data-js-integrity="sha384-…"
-//! data-wasm="/worker_bg.wasm" data-wasm-integrity="sha384-…">` per worker into
-//! `index.html` (`xtask/src/headers.rs`), and [`checked_url`] fetches the JavaScript with
-//! its digest, checks the wasm against its digest, and returns a `blob:` URL of a script
-//! that is the checked text followed by wasm-bindgen's start with the wasm fetched (again)
-//! with its digest. A changed byte in either file fails the check in the page: the worker
-//! is not started and the caller says why.
-//! (`worker-src blob:` in the Content-Security-Policy allows exactly these workers.)
+//! The loader (`www/boot.js`) is the one place that makes a worker's URL: it fetches the
+//! worker's JavaScript and wasm with the digests `cargo xtask build` wrote into `index.html`
+//! and returns a `blob:` URL of the checked script (see its comments), and on a visit that
+//! opens on the Classify page it starts the core's worker before the app's wasm has loaded. This
+//! module is the app's side: [`checked_url`] and [`take_early`] call the loader's
+//! `window.convscopeWorkers`.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::fetch::js_message;
 
-thread_local! {
-    /// Checked scripts by the worker's JavaScript path: each file is fetched and checked
-    /// once per page, and a replacement worker starts at once.
-    static CHECKED: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
-}
-
-/// The digests `index.html` gives for the worker whose JavaScript is `js`.
-struct Digests {
-    js: String,
-    wasm: String,
-    wasm_integrity: String,
-}
-
-fn digests(document: &web_sys::Document, js: &str) -> Result<(String, Digests), String> {
-    let metas = document
-        .query_selector_all("meta[name=\"convscope-worker\"]")
-        .map_err(|e| js_message(&e))?;
-    for i in 0..metas.length() {
-        let Some(meta) = metas
-            .item(i)
-            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-        else {
-            continue;
-        };
-        if meta.get_attribute("data-js").as_deref() != Some(js) {
-            continue;
-        }
-        let get = |name: &str| {
-            meta.get_attribute(name)
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| format!("index.html gives no {name} for the worker {js}"))
-        };
-        return Ok((
-            get("data-js-integrity")?,
-            Digests {
-                js: js.to_owned(),
-                wasm: get("data-wasm")?,
-                wasm_integrity: get("data-wasm-integrity")?,
-            },
-        ));
-    }
-    Err(format!(
-        "index.html gives no integrity for the worker {js} (`cargo xtask build` writes it)"
-    ))
+/// `window.convscopeWorkers[name]`, a function of the worker's JavaScript path returning a
+/// promise, called with `js`.
+async fn call(name: &str, js: &str) -> Result<JsValue, String> {
+    let window = web_sys::window().ok_or("workers are started from a window")?;
+    let workers = js_sys::Reflect::get(&window, &"convscopeWorkers".into())
+        .ok()
+        .filter(|w| w.is_object())
+        .ok_or("the page's loader (boot.js) did not run: it checks the workers' files")?;
+    let f = js_sys::Reflect::get(&workers, &name.into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or_else(|| format!("the page's loader has no convscopeWorkers.{name}"))?;
+    let promise = f
+        .call1(&workers, &js.into())
+        .map_err(|e| js_message(&e))?
+        .dyn_into::<js_sys::Promise>()
+        .map_err(|_| format!("convscopeWorkers.{name} did not return a promise"))?;
+    JsFuture::from(promise).await.map_err(|e| js_message(&e))
 }
 
 /// A `blob:` URL from which a worker running the checked `js` (for example `/worker.js`)
-/// starts; `new Worker(url)` and gloo's `spawn_with_loader(url)` take it.
+/// starts; `new Worker(url)` takes it. Each file is fetched and checked once per page, so a
+/// replacement worker starts at once.
 ///
 /// # Errors
 /// A message naming the file when `index.html` gives no digest for it, the fetch fails,
 /// or the file is not the one the build made (integrity mismatch).
 pub async fn checked_url(js: &str) -> Result<String, String> {
-    if let Some(url) = CHECKED.with(|c| c.borrow().get(js).cloned()) {
-        return Ok(url);
-    }
-    let window = web_sys::window().ok_or("workers are started from a window")?;
-    let document = window.document().ok_or("no document")?;
-    let (js_integrity, d) = digests(&document, js)?;
-    let base = window.location().href().map_err(|e| js_message(&e))?;
-    let absolute = |path: &str| {
-        web_sys::Url::new_with_base(path, &base)
-            .map(|u| u.href())
-            .map_err(|e| js_message(&e))
-    };
-    // Both files at once. The wasm is checked here too, so that a changed file is reported
-    // by the page (an error inside a starting worker reaches no one); the worker's own fetch
-    // below checks it again (a 304 from the browser's cache).
-    let (response, wasm) = futures::future::join(
-        fetch_checked(&window, "script", &d.js, &js_integrity),
-        fetch_checked(&window, "wasm", &d.wasm, &d.wasm_integrity),
-    )
-    .await;
-    let response = response?;
-    wasm?;
-    let text = JsFuture::from(response.text().map_err(|e| js_message(&e))?)
-        .await
-        .map_err(|e| format!("cannot read {}: {}", d.js, js_message(&e)))?
+    call("url", js)
+        .await?
         .as_string()
-        .unwrap_or_default();
-    // The shim (wasm-bindgen's `no-modules` output) defines `wasm_bindgen`; its start
-    // takes a promise of the response, as the page's own loader (www/boot.js) does.
-    let start = format!(
-        "\n;wasm_bindgen({{ module_or_path: fetch({}, {{ integrity: {} }}) }});\n",
-        js_string(&absolute(&d.wasm)?),
-        js_string(&d.wasm_integrity)
-    );
-    let parts = js_sys::Array::of2(&text.into(), &start.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/javascript");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
-        .map_err(|e| js_message(&e))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| js_message(&e))?;
-    CHECKED.with(|c| c.borrow_mut().insert(js.to_owned(), url.clone()));
-    Ok(url)
+        .ok_or_else(|| format!("no URL for the worker {js}"))
 }
 
-/// GETs `url` with `integrity`: the response once the browser has checked the whole body.
-async fn fetch_checked(
-    window: &web_sys::Window,
-    what: &str,
-    url: &str,
-    integrity: &str,
-) -> Result<web_sys::Response, String> {
-    let init = web_sys::RequestInit::new();
-    init.set_integrity(integrity);
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|e| {
-            format!(
-                "the worker's {what} {url} failed its check: {}",
-                js_message(&e)
-            )
-        })?;
-    let response: web_sys::Response = response
-        .dyn_into()
-        .map_err(|_| format!("cannot fetch {url}: not a response"))?;
-    if !response.ok() {
-        return Err(format!("cannot fetch {url}: HTTP {}", response.status()));
-    }
-    Ok(response)
-}
-
-/// `s` as a JavaScript string literal (JSON's quoting is JavaScript's).
-fn js_string(s: &str) -> String {
-    serde_json::Value::String(s.to_owned()).to_string()
+/// The worker the loader started early for `js`, with the events it sent meanwhile (its
+/// `message` and `error` events, in order), once; `None` when none was started (another
+/// page, or it was taken already) or it could not be (its files failed their check: the
+/// caller's own start then says why).
+pub async fn take_early(js: &str) -> Option<(web_sys::Worker, Vec<web_sys::Event>)> {
+    let taken = call("take", js).await.ok().filter(|t| t.is_object())?;
+    let worker = js_sys::Reflect::get(&taken, &"worker".into())
+        .ok()?
+        .dyn_into::<web_sys::Worker>()
+        .ok()?;
+    let events = js_sys::Reflect::get(&taken, &"events".into())
+        .ok()?
+        .dyn_into::<js_sys::Array>()
+        .ok()?;
+    Some((
+        worker,
+        events
+            .iter()
+            .filter_map(|e| e.dyn_into::<web_sys::Event>().ok())
+            .collect(),
+    ))
 }

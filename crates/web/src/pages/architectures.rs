@@ -131,7 +131,7 @@ pub fn ArchitecturesPage() -> Html {
             </p>
             <NetControls net={lab.net} input_text={lab.input_text.clone()} default_input={default}
                 invalid={lab.problem.is_some()} {on_pick} {on_input} {on_reset} />
-            { for alert }
+            { alert.unwrap_or_default() }
             { body }
             <Comparison {on_open} />
         </section>

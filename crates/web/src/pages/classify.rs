@@ -36,7 +36,7 @@ use crate::by_ptr::ByPtr;
 use crate::components::ImageInput;
 use crate::fetch::{MAX_FILE_BYTES, blob_bytes, fetch_bytes, too_large};
 use crate::handoff::Handoff;
-use crate::hooks::{initial_query, use_query_sync};
+use crate::hooks::{initial_query, use_after_paint, use_query_sync};
 use crate::lab::classify::choice::{dataset_of, samples_url};
 use crate::lab::classify::drawing::RASTER_SIDE;
 use crate::lab::classify::{
@@ -521,10 +521,19 @@ pub fn ClassifyPage() -> Html {
                 error={v.model_error.clone().map(AttrValue::from)} on_choose={on_choose} on_file={on_model_file} />
         </section>
     };
+    // The first answer first: the gallery's pictures and the learned filters (some two
+    // hundred canvases) are drawn once the first prediction, or the reason there is none, has
+    // been painted.
+    let later = use_after_paint(
+        shown.is_some()
+            || v.model_error.is_some()
+            || v.input_error.is_some()
+            || v.gallery_error.is_some(),
+    );
     let selected = v.selected_sample();
     let gallery = match (&v.gallery, &v.gallery_error) {
         (Some(g), _) => html! {
-            <SampleGallery gallery={g.clone()} selected={selected} on_pick={on_pick} />
+            <SampleGallery gallery={g.clone()} selected={selected} on_pick={on_pick} pictures={later} />
         },
         (None, Some(e)) => html! { <p class="error" role="alert">{ e.clone() }</p> },
         (None, None) => html! { <p class="pending">{"loading the test images…"}</p> },
@@ -683,7 +692,7 @@ pub fn ClassifyPage() -> Html {
                 .unwrap_or_default(),
         )
     });
-    let filters = (*convs).clone().zip(v.summary.as_ref()).map(|(convs, summary)| {
+    let filters = (*convs).clone().zip(v.summary.as_ref()).filter(|_| later).map(|(convs, summary)| {
         html! {
             <section class="panel" aria-labelledby="filters-title">
                 <h3 id="filters-title">{"Learned filters"}</h3>
@@ -701,8 +710,11 @@ pub fn ClassifyPage() -> Html {
             { input_panel }
             { explain }
             { preprocessing }
-            { maps }
-            { filters }
+            // One node each, present or not: an `Option` is zero or one node, and yew matches
+            // a list's children from its end, so a panel appearing here would otherwise
+            // rebuild every panel above it (the drawing pad, mid-stroke, among them).
+            { maps.unwrap_or_default() }
+            { filters.unwrap_or_default() }
         </section>
     }
 }

@@ -640,11 +640,11 @@ fn progress_view(
                 <HistoryChart metric={Metric::Loss} history={history.clone()} epochs={epochs} />
                 <HistoryChart metric={Metric::Accuracy} history={history} epochs={epochs} />
             </section>
-            { for epochs_table }
-            { for snapshot }
+            { epochs_table.unwrap_or_default() }
+            { snapshot.unwrap_or_default() }
             <div class="train-bottom">
-                { for confusion }
-                { for wrong }
+                { confusion.unwrap_or_default() }
+                { wrong.unwrap_or_default() }
             </div>
         </>
     }

@@ -9,6 +9,9 @@ use yew::prelude::*;
 use crate::components::MatrixCanvas;
 use crate::lab::classify::Gallery;
 
+/// A picture's side, CSS px.
+const PICTURE: f64 = 42.0;
+
 /// Props of [`SampleGallery`].
 #[derive(Debug, Clone, Properties)]
 pub struct SampleGalleryProps {
@@ -19,6 +22,10 @@ pub struct SampleGalleryProps {
     pub selected: Option<usize>,
     /// A sample was picked.
     pub on_pick: Callback<usize>,
+    /// Whether the pictures are drawn (the buttons and labels are there before them: the
+    /// page draws its first prediction first).
+    #[prop_or(true)]
+    pub pictures: bool,
 }
 
 impl PartialEq for SampleGalleryProps {
@@ -27,6 +34,7 @@ impl PartialEq for SampleGalleryProps {
         Rc::ptr_eq(&self.gallery, &o.gallery)
             && self.selected == o.selected
             && self.on_pick == o.on_pick
+            && self.pictures == o.pictures
     }
 }
 
@@ -52,8 +60,14 @@ pub fn SampleGallery(props: &SampleGalleryProps) -> Html {
                 aria-pressed={selected.to_string()}
                 title={format!("test image #{}, true label: {name} ({said})", s.test_index)}
                 onclick={move |_| on_pick.emit(i)}>
-                <MatrixCanvas values={s.pixels.clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={42.0}
-                    label={format!("sample {i}: {name}")} />
+                if props.pictures {
+                    <MatrixCanvas values={s.pixels.clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={PICTURE}
+                        label={format!("sample {i}: {name}")} />
+                } else {
+                    <span class="matrix compact" aria-hidden="true">
+                        <span style={format!("display:block;width:{PICTURE}px;height:{PICTURE}px")}></span>
+                    </span>
+                }
                 <span class="sample-label">{ name }</span>
                 <span class="sample-mark" aria-hidden="true">{ mark }</span>
                 if verdict.is_some() {

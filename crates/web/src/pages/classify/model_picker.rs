@@ -90,7 +90,7 @@ pub fn ModelPicker(props: &ModelPickerProps) -> Html {
             if let Some(e) = &props.error {
                 <p class="error" role="alert" data-testid="model-error">{ e.clone() }</p>
             }
-            { facts }
+            { facts.unwrap_or_default() }
         </div>
     }
 }
