@@ -106,6 +106,12 @@ pub struct TrainArgs {
         value_name = "basic|robust"
     )]
     augment: Option<AugmentArg>,
+    /// Share of training images (0–1, mnist only) replaced, each time one is drawn, by a
+    /// synthetic digit of its label drawn from stroke templates (convscope_core::data::
+    /// strokes: European ones with a flag and a foot, open fours, crossed sevens, …), then
+    /// augmented like the others.
+    #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
+    synthetic: f32,
     /// The network: a description in the text form ("conv 6 5x5 pad 2, relu, maxpool 2,
     /// …, linear 10"), a .json or text file holding one, a zoo name, or a .safetensors file
     /// (its network, freshly initialised). Default: LeNet-5 with --activation and --pool.
@@ -162,6 +168,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             AugmentArg::Robust => AugmentKind::Robust,
         }),
         seed: args.seed,
+        synthetic: args.synthetic,
     };
     let threads = match args.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),

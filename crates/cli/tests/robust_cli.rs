@@ -192,3 +192,36 @@ fn bad_augment_values_and_fashion_robust_are_refused() {
     assert!(err.contains("mnist only"), "{err}");
     std::fs::remove_dir_all(&root).ok();
 }
+
+#[test]
+fn synthetic_digits_train_and_bad_shares_are_refused() {
+    let root = fake_mnist("synthetic");
+    let (out, _) = train(
+        &root,
+        &["--augment", "robust", "--synthetic", "0.5"],
+        "synthetic.safetensors",
+    );
+    let (plain, _) = train(&root, &["--augment", "robust"], "plain.safetensors");
+    let bytes = |name: &str| std::fs::read(root.join(name)).unwrap();
+    assert!(
+        bytes("synthetic.safetensors") != bytes("plain.safetensors"),
+        "{out}\n{plain}"
+    );
+    for (dataset, share) in [("mnist", "1.5"), ("mnist", "-0.1"), ("fashion", "0.2")] {
+        let o = convscope(
+            &[
+                "train",
+                "--dataset",
+                dataset,
+                &format!("--synthetic={share}"),
+                "--out",
+                "x.safetensors",
+            ],
+            &root,
+        );
+        let (_, err) = text(&o);
+        assert!(!o.status.success(), "{dataset} {share}");
+        assert!(err.contains("synthetic"), "{err}");
+    }
+    std::fs::remove_dir_all(&root).ok();
+}

@@ -22,6 +22,7 @@ pub mod mnist;
 pub mod pack;
 pub mod robust;
 pub mod samples;
+pub mod strokes;
 
 use std::path::Path;
 use std::str::FromStr;

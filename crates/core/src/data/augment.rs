@@ -12,6 +12,9 @@
 //! 5. blur ([`Blur`]): a small Gaussian;
 //! 6. faint ink ([`FaintInk`]): ink intensity scaled down, like a pencil.
 //!
+//! Before all of it, [`Augment::apply_labelled`] may swap the image for a synthetic digit of
+//! its label drawn from stroke templates ([`Synthetic`], [`super::strokes`]).
+//!
 //! [`Augment::digits`] and [`Augment::clothes`] enable none of them (they reproduce the
 //! shipped models); [`Augment::robust_digits`] enables all. The pixel operations are public
 //! ([`shift`], [`elastic`], [`thicken`], [`thin`], [`low_resolution`], [`gaussian_blur`],
@@ -47,6 +50,18 @@ pub struct Augment {
     pub blur: Option<Blur>,
     /// Sometimes make the ink fainter.
     pub faint_ink: Option<FaintInk>,
+    /// Sometimes replace the image by a synthetic digit of its label
+    /// ([`Augment::apply_labelled`] only).
+    pub synthetic: Option<Synthetic>,
+}
+
+/// Synthetic digits: with `probability`, [`Augment::apply_labelled`] transforms a digit of
+/// the image's label drawn from stroke templates ([`super::strokes::render`]) instead of
+/// the image itself (every later step as usual).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Synthetic {
+    /// Chance per image.
+    pub probability: f32,
 }
 
 /// Off-centre ink: with `probability`, the affine shift is replaced by one of length
@@ -136,6 +151,7 @@ impl Augment {
             low_resolution: None,
             blur: None,
             faint_ink: None,
+            synthetic: None,
         }
     }
 
@@ -200,8 +216,16 @@ impl Augment {
     }
 
     /// Writes a randomly transformed copy of the 28×28 image `src` into `dst`.
-    /// Slices of another length are copied unchanged as far as they overlap.
+    /// Slices of another length are copied unchanged as far as they overlap. Never draws
+    /// synthetic digits (it does not know the label).
     pub fn apply(&self, src: &[f32], dst: &mut [f32], rng: &mut Rng) {
+        self.apply_labelled(src, None, dst, rng);
+    }
+
+    /// [`Augment::apply`] for an image of digit `label`: with [`Augment::synthetic`] and a
+    /// label 0–9, sometimes a synthetic digit of that label is transformed instead of
+    /// `src`. Without them it draws exactly the random numbers `apply` draws.
+    pub fn apply_labelled(&self, src: &[f32], label: Option<u8>, dst: &mut [f32], rng: &mut Rng) {
         let (Ok(src), Ok(dst)) = (
             <&[f32; IMAGE_PIXELS]>::try_from(src),
             <&mut [f32; IMAGE_PIXELS]>::try_from(&mut *dst),
@@ -209,6 +233,14 @@ impl Augment {
             let n = src.len().min(dst.len());
             dst[..n].copy_from_slice(&src[..n]);
             return;
+        };
+        let drawn;
+        let src = match (self.synthetic, label) {
+            (Some(s), Some(l)) if l < 10 && chance(rng, s.probability) => {
+                drawn = super::strokes::render(l, rng).unwrap_or(*src);
+                &drawn
+            }
+            _ => src,
         };
         let mut tx = rng.uniform(-self.max_shift, self.max_shift);
         let mut ty = rng.uniform(-self.max_shift, self.max_shift);
@@ -615,6 +647,34 @@ mod tests {
     }
 
     #[test]
+    fn synthetic_digits_replace_the_image_only_when_labelled() {
+        let blank = [0.0f32; IMAGE_PIXELS];
+        let a = Augment {
+            synthetic: Some(Synthetic { probability: 1.0 }),
+            ..Augment::none()
+        };
+        let mut dst = [0.0; IMAGE_PIXELS];
+        a.apply_labelled(&blank, Some(7), &mut dst, &mut Rng::seed_from_u64(1));
+        assert!(dst.iter().sum::<f32>() > 15.0);
+        assert!(in_range(&dst));
+        for label in [None, Some(10)] {
+            a.apply_labelled(&blank, label, &mut dst, &mut Rng::seed_from_u64(1));
+            assert!(dst.iter().all(|&v| v == 0.0));
+        }
+        // Without synthetic digits a label changes nothing: the same random numbers.
+        let r = Augment::robust_digits();
+        let src = ring();
+        let (mut x, mut y) = ([0.0; IMAGE_PIXELS], [0.0; IMAGE_PIXELS]);
+        let (mut r1, mut r2) = (Rng::seed_from_u64(5), Rng::seed_from_u64(5));
+        for _ in 0..50 {
+            r.apply(&src, &mut x, &mut r1);
+            r.apply_labelled(&src, Some(3), &mut y, &mut r2);
+            assert_eq!(x, y);
+        }
+        assert_eq!(r1.state(), r2.state());
+    }
+
+    #[test]
     fn robust_digits_is_deterministic_in_range_and_keeps_ink() {
         let src = ring();
         let a = Augment::robust_digits();
@@ -760,9 +820,11 @@ mod tests {
                     probability: 1.0,
                     ink: [w, 1.0],
                 }),
+                synthetic: Some(Synthetic { probability: w }),
             };
             let mut dst = [0.0; IMAGE_PIXELS];
             a.apply(&src, &mut dst, &mut rng);
+            a.apply_labelled(&src, Some(9), &mut dst, &mut rng);
             // Wrong lengths: copied as far as they overlap.
             let mut short = [0.0; 10];
             a.apply(&src, &mut short, &mut rng);

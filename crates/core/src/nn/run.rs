@@ -28,7 +28,7 @@ use super::network::{Evaluation, check_classifier};
 use super::optim::{AdamConfig, AnyOptimizer, Optimizer, OptimizerConfig, SgdConfig};
 use super::{BatchStats, Network, NnError, Trainer};
 use crate::arch::Architecture;
-use crate::data::augment::Augment;
+use crate::data::augment::{Augment, Synthetic};
 use crate::data::{CLASSES, Dataset, DatasetKind, IMAGE_SIZE};
 use crate::rng::Rng;
 use crate::weights::{ModelMetadata, WeightsError, from_safetensors, to_safetensors};
@@ -86,6 +86,10 @@ pub struct RunConfig {
     pub augment: Option<AugmentKind>,
     /// Seed of initialisation, shuffling, augmentation and dropout.
     pub seed: u64,
+    /// Share of training images replaced, each time one is drawn, by a synthetic digit of
+    /// its label (stroke templates, [`crate::data::strokes`]; MNIST only, 0–1, 0: none).
+    #[serde(default)]
+    pub synthetic: f32,
 }
 
 impl Default for RunConfig {
@@ -101,6 +105,7 @@ impl Default for RunConfig {
             schedule: Schedule::Constant,
             augment: None,
             seed: 0,
+            synthetic: 0.0,
         }
     }
 }
@@ -129,11 +134,37 @@ impl RunConfig {
         }
     }
 
-    /// The augmentation, if any.
+    /// The augmentation, if any, with synthetic digits when [`RunConfig::synthetic`] is
+    /// above 0.
     ///
     /// # Errors
-    /// [`RunError::Config`] for robust augmentation of clothes.
+    /// [`RunError::Config`] for robust augmentation or synthetic digits of clothes, or a
+    /// share of synthetic digits outside 0–1.
     pub fn augmentation(&self) -> Result<Option<Augment>, RunError> {
+        if !(0.0..=1.0).contains(&self.synthetic) {
+            return Err(RunError::Config(format!(
+                "the share of synthetic digits must be between 0 and 1, not {}",
+                self.synthetic
+            )));
+        }
+        let augment = self.plain_augmentation()?;
+        if self.synthetic <= 0.0 {
+            return Ok(augment);
+        }
+        if self.dataset != DatasetKind::Mnist {
+            return Err(RunError::Config(
+                "synthetic digits are for MNIST only".into(),
+            ));
+        }
+        Ok(Some(Augment {
+            synthetic: Some(Synthetic {
+                probability: self.synthetic,
+            }),
+            ..augment.unwrap_or_else(Augment::none)
+        }))
+    }
+
+    fn plain_augmentation(&self) -> Result<Option<Augment>, RunError> {
         Ok(match (self.augment, self.dataset) {
             (None, _) => None,
             (Some(AugmentKind::Basic), DatasetKind::Mnist) => Some(Augment::digits()),
@@ -983,6 +1014,29 @@ mod tests {
                 .to_string()
                 .contains("digits only")
         );
+        for (dataset, share) in [
+            (DatasetKind::Fashion, 0.2),
+            (DatasetKind::Mnist, -0.1),
+            (DatasetKind::Mnist, 1.5),
+            (DatasetKind::Mnist, f32::NAN),
+        ] {
+            let c = RunConfig {
+                dataset,
+                synthetic: share,
+                ..RunConfig::default()
+            };
+            assert!(Run::new(&arch, c, 10).is_err(), "{dataset:?} {share}");
+        }
+        let c = RunConfig {
+            synthetic: 0.25,
+            augment: Some(AugmentKind::Robust),
+            ..RunConfig::default()
+        };
+        let a = c.augmentation().unwrap().unwrap();
+        assert_eq!(a.synthetic.map(|s| s.probability), Some(0.25));
+        assert_eq!(a.elastic, Augment::robust_digits().elastic);
+        let none = RunConfig::default().augmentation().unwrap();
+        assert!(none.is_none());
         let five = Architecture::from_text("conv 4 5x5, flatten, linear 5").unwrap();
         let e = Run::new(&five, RunConfig::default(), 10)
             .unwrap_err()

@@ -460,7 +460,7 @@ impl Trainer {
             let src = &images[i * per..(i + 1) * per];
             let dst = &mut input[slot * per..(slot + 1) * per];
             match augment {
-                Some(a) => a.apply(src, dst, rng),
+                Some(a) => a.apply_labelled(src, Some(labels[i]), dst, rng),
                 None => dst.copy_from_slice(src),
             }
         }
