@@ -20,6 +20,7 @@ pub mod augment;
 pub mod fashion;
 pub mod mnist;
 pub mod pack;
+pub mod pen;
 pub mod robust;
 pub mod samples;
 pub mod strokes;

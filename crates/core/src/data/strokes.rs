@@ -17,6 +17,7 @@
 //! at the centre of 28×28). Every random number comes from the [`Rng`] passed in.
 
 use crate::data::IMAGE_PIXELS;
+use crate::data::pen::ink_stroke;
 use crate::preprocess::{GrayImage, Style, preprocess_luma};
 use crate::rng::Rng;
 
@@ -459,16 +460,11 @@ pub fn render_template(template: &Template, rng: &mut Rng) -> [f32; IMAGE_PIXELS
     let radius = 0.5 * pen * SPAN;
     let mut canvas = vec![0.0f32; CANVAS * CANVAS];
     for line in &lines {
-        let pts: Vec<Point> = line
+        let pts: Vec<[f32; 2]> = line
             .iter()
-            .map(|&(x, y)| (half + (x - cx) * scale, half + (y - cy) * scale))
+            .map(|&(x, y)| [half + (x - cx) * scale, half + (y - cy) * scale])
             .collect();
-        for pair in pts.windows(2) {
-            draw_segment(&mut canvas, pair[0], pair[1], radius);
-        }
-        if let [p] = pts[..] {
-            draw_segment(&mut canvas, p, p, radius);
-        }
+        ink_stroke(&mut canvas, CANVAS, &pts, radius);
     }
     let gray = GrayImage {
         width: CANVAS as u32,
@@ -529,31 +525,6 @@ fn catmull_rom(points: &[Point]) -> Vec<Point> {
     }
     out.push(points[points.len() - 1]);
     out
-}
-
-/// A round-capped segment of half-width `radius` from `a` to `b` (canvas pixels), one pixel
-/// of anti-aliasing; each pixel keeps the most ink any segment gives it.
-fn draw_segment(canvas: &mut [f32], a: Point, b: Point, radius: f32) {
-    let reach = radius + 1.0;
-    let lo = |v: f32| (v - reach).floor().max(0.0) as usize;
-    let hi = |v: f32| ((v + reach).ceil().max(0.0) as usize).min(CANVAS);
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let len2 = dx * dx + dy * dy;
-    for y in lo(a.1.min(b.1))..hi(a.1.max(b.1)) {
-        for x in lo(a.0.min(b.0))..hi(a.0.max(b.0)) {
-            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
-            let t = if len2 > 0.0 {
-                (((px - a.0) * dx + (py - a.1) * dy) / len2).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
-            let (ex, ey) = (px - a.0 - t * dx, py - a.1 - t * dy);
-            let d = (ex * ex + ey * ey).sqrt();
-            let v = (radius + 0.5 - d).clamp(0.0, 1.0);
-            let c = &mut canvas[y * CANVAS + x];
-            *c = c.max(v);
-        }
-    }
 }
 
 #[cfg(test)]

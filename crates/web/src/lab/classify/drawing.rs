@@ -1,6 +1,8 @@
 //! The drawing pad's content: strokes in page coordinates `[0, 1]²` (egui's painting demo
 //! does the same), so the pad can be drawn at any size and resampled for the network.
 
+use convscope_core::data::pen::ink_stroke;
+
 /// Pixels a side of the image sent to the worker (4 × 28: the worker crops and scales it).
 pub const RASTER_SIDE: u32 = 112;
 
@@ -38,19 +40,6 @@ fn clamp01(p: [f32; 2]) -> [f32; 2] {
     [c(p[0]), c(p[1])]
 }
 
-/// Distance from `p` to the segment `a`–`b`.
-fn segment_distance(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
-    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (cx, cy) = (a[0] + t * dx, a[1] + t * dy);
-    ((p[0] - cx).powi(2) + (p[1] - cy).powi(2)).sqrt()
-}
-
 impl Drawing {
     /// Nothing drawn.
     pub fn is_empty(&self) -> bool {
@@ -77,29 +66,14 @@ impl Drawing {
     pub fn rasterize(&self, side: u32) -> Vec<f32> {
         let n = side.max(1) as usize;
         let s = n as f32;
-        let mut img = vec![1.0f32; n * n];
+        let mut ink = vec![0.0f32; n * n];
         for stroke in &self.strokes {
-            let r = (stroke.width * s / 2.0).max(0.5);
-            let pts: Vec<[f32; 2]> = stroke.points.iter().map(|p| [p[0] * s, p[1] * s]).collect();
-            let segments: Vec<([f32; 2], [f32; 2])> = if pts.len() == 1 {
-                vec![(pts[0], pts[0])]
-            } else {
-                pts.windows(2).map(|w| (w[0], w[1])).collect()
-            };
-            for (a, b) in segments {
-                let lo = |u: f32, v: f32| ((u.min(v) - r - 1.0).floor().max(0.0)) as usize;
-                let hi = |u: f32, v: f32| ((u.max(v) + r + 1.0).ceil().max(0.0) as usize).min(n);
-                for y in lo(a[1], b[1])..hi(a[1], b[1]) {
-                    for x in lo(a[0], b[0])..hi(a[0], b[0]) {
-                        let d = segment_distance([x as f32 + 0.5, y as f32 + 0.5], a, b);
-                        let ink = (r + 0.5 - d).clamp(0.0, 1.0);
-                        let px = &mut img[y * n + x];
-                        *px = px.min(1.0 - ink);
-                    }
-                }
-            }
+            let radius = (stroke.width * s / 2.0).max(0.5);
+            let points: Vec<[f32; 2]> =
+                stroke.points.iter().map(|p| [p[0] * s, p[1] * s]).collect();
+            ink_stroke(&mut ink, n, &points, radius);
         }
-        img
+        ink.iter().map(|v| 1.0 - v).collect()
     }
 
     /// A compact text form for `localStorage`: strokes separated by `;`, each the pen width
