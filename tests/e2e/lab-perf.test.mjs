@@ -160,3 +160,38 @@ test('transposed mode: the worker computes the largest pictures the lab draws; t
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('redrawing the activation plot lays nothing out in the page (its text is measured on its canvas)', async () => {
+  const { page, errors } = await openPage(browser.context);
+  // Every read of an element's laid-out size is counted: plotters' own text measure lays a
+  // <span> out in the page and reads its offsetWidth and offsetHeight, a forced layout of
+  // the whole page for each label.
+  await page.addInitScript(() => {
+    window.__layoutReads = 0;
+    for (const prop of ['offsetWidth', 'offsetHeight']) {
+      const own = Object.getOwnPropertyDescriptor(HTMLElement.prototype, prop);
+      Object.defineProperty(HTMLElement.prototype, prop, {
+        get() {
+          window.__layoutReads += 1;
+          return own.get.call(this);
+        },
+      });
+    }
+  });
+  await page.goto(`${BASE_URL}#/convolution`);
+  await page.getByTestId('stage').waitFor({ timeout: 20000 });
+  await settled(page);
+  const plot = page.getByTestId('activation-plot');
+  const range = await plot.getAttribute('data-range');
+  const before = await page.evaluate(() => window.__layoutReads);
+  // A centre weight of 500 takes the sum far out of the plot's x range: the axes, the
+  // curves and the legend are drawn again for the new range.
+  await page.getByTestId('kernel-1-1').fill('500');
+  await page.getByTestId('kernel-1-1').press('Enter');
+  await page.waitForFunction((r) => document.querySelector('[data-testid="activation-plot"]').dataset.range !== r, range);
+  await settled(page);
+  assert.notEqual(await plot.getAttribute('data-range'), range);
+  assert.equal(await page.evaluate(() => window.__layoutReads) - before, 0, 'the page was laid out to measure text');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -2,7 +2,7 @@
 //! and the current value marked on it. Curves are sampled from the core's activations.
 
 use plotters::prelude::*;
-use web_sys::HtmlCanvasElement;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
 use crate::lab::ActivationChoice;
@@ -103,7 +103,7 @@ pub fn ActivationPlot(props: &ActivationPlotProps) -> Html {
     html! {
         <div class="activation-plot-wrap">
             <canvas ref={base} class="activation-plot" style={crate::canvas::chart_style([WIDTH, HEIGHT])}
-                role="img" aria-label={label} data-testid="activation-plot" />
+                role="img" aria-label={label} data-testid="activation-plot" data-range={r.to_string()} />
             <canvas ref={marker} class="activation-marker"
                 aria-hidden="true" />
         </div>
@@ -134,6 +134,7 @@ fn draw_marker(el: &HtmlCanvasElement, m: &Mapping, point: Option<(f32, f32)>) {
 }
 
 fn draw(el: HtmlCanvasElement, activation: ActivationChoice, r: f32) -> Result<Mapping, String> {
+    let ctx = crate::canvas::context_2d(&el).ok_or("no 2d context")?;
     let root = crate::canvas::plot_area(el, [WIDTH, HEIGHT])?;
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let chosen = activation.activation();
@@ -175,21 +176,15 @@ fn draw(el: HtmlCanvasElement, activation: ActivationChoice, r: f32) -> Result<M
         };
         chart
             .draw_series(LineSeries::new(points, style))
-            .map_err(|e| e.to_string())?
-            .label(choice.label())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
-            });
+            .map_err(|e| e.to_string())?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(221, 225, 230))
-        .draw()
-        .map_err(|e| e.to_string())?;
     let (px, py) = chart.plotting_area().get_pixel_range();
     root.present().map_err(|e| e.to_string())?;
+    draw_legend(
+        &ctx,
+        (f64::from(px.start) + 8.0, f64::from(py.start) + 8.0),
+        activation,
+    );
     Ok(Mapping {
         px: [px.start, px.end],
         py: [py.start, py.end],
@@ -197,6 +192,41 @@ fn draw(el: HtmlCanvasElement, activation: ActivationChoice, r: f32) -> Result<M
         lo,
         hi,
     })
+}
+
+/// The legend at `(x, y)` (CSS pixels, upper left), drawn with the canvas's own text:
+/// plotters' series labels measure each label by laying a `<span>` out in the page, a
+/// forced layout of the whole page per label, four per redraw of the axes.
+fn draw_legend(ctx: &CanvasRenderingContext2d, (x, y): (f64, f64), activation: ActivationChoice) {
+    const ROW: f64 = 18.0;
+    const SWATCH: f64 = 18.0;
+    ctx.set_font("13px sans-serif");
+    let text = CURVES
+        .iter()
+        .map(|(c, _)| ctx.measure_text(c.label()).map_or(0.0, |m| m.width()))
+        .fold(0.0, f64::max);
+    let (w, h) = (
+        8.0 + SWATCH + 6.0 + text.ceil() + 8.0,
+        8.0 + ROW * CURVES.len() as f64,
+    );
+    ctx.set_fill_style_str("rgba(255, 255, 255, 0.85)");
+    ctx.fill_rect(x, y, w, h);
+    ctx.set_stroke_style_str("rgb(221, 225, 230)");
+    ctx.set_line_width(1.0);
+    ctx.stroke_rect(x + 0.5, y + 0.5, w, h);
+    ctx.set_text_align("left");
+    ctx.set_text_baseline("middle");
+    for (i, (choice, RGBColor(r, g, b))) in CURVES.iter().enumerate() {
+        let cy = y + 4.0 + ROW * (i as f64 + 0.5);
+        ctx.set_stroke_style_str(&format!("rgb({r}, {g}, {b})"));
+        ctx.set_line_width(if *choice == activation { 4.0 } else { 3.0 });
+        ctx.begin_path();
+        ctx.move_to(x + 8.0, cy);
+        ctx.line_to(x + 8.0 + SWATCH, cy);
+        ctx.stroke();
+        ctx.set_fill_style_str("#1b1f24");
+        let _ = ctx.fill_text(choice.label(), x + 8.0 + SWATCH + 6.0, cy);
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,11 @@ fn round(v: f32) -> f32 {
     (v * 1000.0).round() / 1000.0
 }
 
+/// The cell an event came from: its `data-index`.
+fn cell_index(input: &HtmlInputElement) -> Option<usize> {
+    input.get_attribute("data-index")?.parse().ok()
+}
+
 /// The kernel editor.
 #[component]
 pub fn KernelEditor(props: &KernelEditorProps) -> Html {
@@ -67,51 +72,54 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
             }
         })
     };
-    let cell = |i: usize| {
-        let set = {
-            let on_change = props.on_change.clone();
-            let k = k.clone();
-            let draft = draft.clone();
-            move |v: f32| {
-                draft.set(None);
+    // Three callbacks for the whole grid (not three per cell: an 11×11 kernel made 363
+    // closures and 121 copies of the kernel on every render); the cell is its `data-index`.
+    let set = use_callback(
+        (props.on_change.clone(), k.clone(), draft.clone()),
+        |(i, v): (usize, f32), (on_change, k, draft)| {
+            draft.set(None);
+            if i < k.values.len() {
                 let mut k = k.clone();
                 k.values[i] = round(v);
                 on_change.emit(k);
             }
+        },
+    );
+    let onchange = use_callback((set.clone(), draft.clone()), |e: Event, (set, draft)| {
+        // Committed or not a number: either way the cell shows the kernel again.
+        draft.set(None);
+        let input: HtmlInputElement = e.target_unchecked_into();
+        if let (Some(i), Ok(v)) = (
+            cell_index(&input),
+            input.value().trim().replace('−', "-").parse::<f32>(),
+        ) && v.is_finite()
+        {
+            set.emit((i, v));
+        }
+    });
+    let onwheel = use_callback((set.clone(), k.clone()), |e: WheelEvent, (set, k)| {
+        e.prevent_default();
+        let input: HtmlInputElement = e.target_unchecked_into();
+        let Some((i, v)) = cell_index(&input).and_then(|i| Some((i, *k.values.get(i)?))) else {
+            return;
         };
-        let onchange = {
-            let set = set.clone();
-            let draft = draft.clone();
-            Callback::from(move |e: Event| {
-                // Committed or not a number: either way the cell shows the kernel again.
-                draft.set(None);
-                let input: HtmlInputElement = e.target_unchecked_into();
-                if let Ok(v) = input.value().trim().replace('−', "-").parse::<f32>()
-                    && v.is_finite()
-                {
-                    set(v);
-                }
-            })
-        };
-        let onwheel = {
-            let v = k.values[i];
-            Callback::from(move |e: WheelEvent| {
-                e.prevent_default();
-                let delta = if e.shift_key() { 0.1 } else { 1.0 };
-                set(if e.delta_y() < 0.0 {
-                    v + delta
-                } else {
-                    v - delta
-                });
-            })
-        };
-        let oninput = {
-            let draft = draft.clone();
-            Callback::from(move |e: InputEvent| {
-                let input: HtmlInputElement = e.target_unchecked_into();
-                draft.set(Some((i, input.value())));
-            })
-        };
+        let delta = if e.shift_key() { 0.1 } else { 1.0 };
+        set.emit((
+            i,
+            if e.delta_y() < 0.0 {
+                v + delta
+            } else {
+                v - delta
+            },
+        ));
+    });
+    let oninput = use_callback(draft.clone(), |e: InputEvent, draft| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        if let Some(i) = cell_index(&input) {
+            draft.set(Some((i, input.value())));
+        }
+    });
+    let cell = |i: usize| {
         let (y, x) = (i / k.size, i % k.size);
         let value = match &*draft {
             Some((j, text)) if *j == i => text.clone(),
@@ -120,11 +128,12 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
         html! {
             <input type="number" step="1" class="kernel-cell"
                 {value}
+                data-index={i.to_string()}
                 data-value={k.values[i].to_string()}
                 aria-label={format!("weight row {y} column {x}")}
                 data-testid={format!("kernel-{y}-{x}")}
                 title="type a value; wheel or ↑/↓ to nudge (shift+wheel: 0.1)"
-                {onchange} {oninput} {onwheel} />
+                onchange={onchange.clone()} oninput={oninput.clone()} onwheel={onwheel.clone()} />
         }
     };
     // Up to 7×7 there is room for a learned weight's "−0.153"; larger grids stay compact.
