@@ -51,12 +51,20 @@ pub enum CoreRequest {
         dilation: usize,
     },
     /// Parse a LeNet safetensors file and keep it under `name` (replacing a model of that name).
-    LoadModel { name: String, bytes: Vec<u8> },
+    LoadModel {
+        name: String,
+        #[serde(with = "crate::wire::bytes")]
+        bytes: Vec<u8>,
+    },
     /// Classify an image with the model kept under `model`.
     Classify { model: String, input: ClassifyInput },
     /// Decode an image file to grayscale, resized to `size`×`size` (aspect kept, centred
     /// on the background colour of its border).
-    DecodeImage { bytes: Vec<u8>, size: usize },
+    DecodeImage {
+        #[serde(with = "crate::wire::bytes")]
+        bytes: Vec<u8>,
+        size: usize,
+    },
     /// Time `runs` classifications by the model kept under `model`, after `warmup` untimed.
     Speed {
         model: String,
@@ -68,6 +76,7 @@ pub enum CoreRequest {
     /// An explanation of the kept model's prediction on a network input.
     Explain {
         model: String,
+        #[serde(with = "crate::wire::floats")]
         image: Vec<f32>,
         request: ExplainRequest,
     },

@@ -19,4 +19,5 @@ pub mod route;
 pub mod storage;
 pub mod trainer;
 pub mod url;
+pub mod wire;
 pub mod worker_script;

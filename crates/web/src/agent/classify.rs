@@ -12,15 +12,16 @@ use super::model;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClassifyInput {
     /// A ready network input: 784 values in `[0, 1]`, white ink on black (a dataset sample).
-    Ready(Vec<f32>),
+    Ready(#[serde(with = "crate::wire::floats")] Vec<f32>),
     /// A grayscale drawing in `[0, 1]`, any background: preprocessed like a file.
     Drawing {
         width: u32,
         height: u32,
+        #[serde(with = "crate::wire::floats")]
         pixels: Vec<f32>,
     },
     /// An image file (PNG, JPEG, GIF, WebP, BMP), decoded under the core's limits.
-    File(Vec<u8>),
+    File(#[serde(with = "crate::wire::bytes")] Vec<u8>),
 }
 
 /// A grayscale image for display, values in `[0, 1]`.
@@ -31,6 +32,7 @@ pub struct Stage {
     /// Height in pixels.
     pub height: u32,
     /// Row-major values.
+    #[serde(with = "crate::wire::floats")]
     pub pixels: Vec<f32>,
 }
 
@@ -75,6 +77,7 @@ pub struct LayerOutput {
     /// `[C, H, W]` for maps, `[units]` for a 1×1 volume.
     pub shape: Vec<usize>,
     /// Row-major values.
+    #[serde(with = "crate::wire::floats")]
     pub values: Vec<f32>,
 }
 
@@ -86,6 +89,7 @@ pub struct Classified {
     /// How the image was prepared; `None` for a ready input.
     pub stages: Option<Stages>,
     /// The network input, 28×28 row-major.
+    #[serde(with = "crate::wire::floats")]
     pub input: Vec<f32>,
     /// Every layer's output, input to output (a residual block's layers after the block).
     pub layers: Vec<LayerOutput>,

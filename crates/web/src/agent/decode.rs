@@ -14,6 +14,7 @@ pub struct Decoded {
     /// Side of the resized square image.
     pub size: usize,
     /// `size · size` grayscale values in `[0, 1]`, row-major.
+    #[serde(with = "crate::wire::floats")]
     pub pixels: Vec<f32>,
 }
 

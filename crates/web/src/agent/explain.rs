@@ -58,6 +58,7 @@ pub struct Explained {
     /// `[rows, cols]` of `map`.
     pub dims: [usize; 2],
     /// The map, row-major: input gradients, probability drops, or Grad-CAM at the layer.
+    #[serde(with = "crate::wire::floats")]
     pub map: Vec<f32>,
     /// The map upsampled bilinearly onto the input's grid, when it is coarser (occlusion,
     /// Grad-CAM past a stride); `None` when `map` is on the input's grid already.
@@ -65,6 +66,7 @@ pub struct Explained {
     /// The class probability of the image as it is (occlusion), else `None`.
     pub baseline: Option<f32>,
     /// Grad-CAM's weight of each map of the layer (the mean gradient), else empty.
+    #[serde(with = "crate::wire::floats")]
     pub weights: Vec<f32>,
     /// The receptive field, for [`ExplainRequest::Field`].
     pub field: Option<FieldInfo>,

@@ -32,8 +32,10 @@ pub struct FilterJob {
     /// Its dataset, whose test split is searched (`None`: the gallery only).
     pub dataset: Option<DatasetKind>,
     /// The gallery's images (784 values each) and labels.
+    #[serde(with = "crate::wire::floats")]
     pub gallery: Vec<f32>,
     /// One label per gallery image.
+    #[serde(with = "crate::wire::bytes")]
     pub gallery_labels: Vec<u8>,
     /// The layer's path.
     pub layer: String,
@@ -72,6 +74,7 @@ pub struct FilterPatch {
     /// `[first, end)` input columns.
     pub cols: [i64; 2],
     /// The pixels of the field, `size × size`.
+    #[serde(with = "crate::wire::floats")]
     pub pixels: Vec<f32>,
 }
 
@@ -93,6 +96,7 @@ pub struct FilterLooks {
     /// Why the test split could not be searched, when it could not.
     pub test_error: Option<String>,
     /// The image grown by gradient ascent (784 values in `[0, 1]`).
+    #[serde(with = "crate::wire::floats")]
     pub ascent: Vec<f32>,
     /// The filter's mean value before each step and after the last.
     pub objective: Vec<f32>,

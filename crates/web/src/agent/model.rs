@@ -68,8 +68,10 @@ pub struct ConvSummary {
     /// `[K, C / groups, F, F]`.
     pub shape: [usize; 4],
     /// The weights, row-major.
+    #[serde(with = "crate::wire::floats")]
     pub weight: Vec<f32>,
     /// The biases (empty without bias).
+    #[serde(with = "crate::wire::floats")]
     pub bias: Vec<f32>,
     /// Stride S.
     pub stride: usize,

@@ -26,10 +26,12 @@ pub struct MapsJob {
     /// `[D1, H, W]`.
     pub input_dims: [usize; 3],
     /// The input, row-major.
+    #[serde(with = "crate::wire::floats")]
     pub input: Vec<f32>,
     /// Forward: `[K, D1/groups, F, F]`; transposed: `[D1, K/groups, F, F]`.
     pub weight_dims: [usize; 4],
     /// The weight, row-major.
+    #[serde(with = "crate::wire::floats")]
     pub weight: Vec<f32>,
     /// S.
     pub stride: usize,
@@ -53,10 +55,10 @@ pub enum ConvMaps {
         /// `[K, H2, W2]`.
         dims: [usize; 3],
         /// Before the activation, one plane per filter.
-        #[serde(with = "plane_bytes")]
+        #[serde(with = "crate::wire::planes")]
         pre: Vec<Plane>,
         /// After the activation.
-        #[serde(with = "plane_bytes")]
+        #[serde(with = "crate::wire::planes")]
         post: Vec<Plane>,
         /// The scale fitted to `pre`.
         pre_scale: ColorScale,
@@ -69,10 +71,10 @@ pub enum ConvMaps {
         dims: [usize; 3],
         /// The input with S − 1 zeros between cells, one plane per input channel,
         /// `(H−1)·S+1 × (W−1)·S+1`.
-        #[serde(with = "plane_bytes")]
+        #[serde(with = "crate::wire::planes")]
         upsampled: Vec<Plane>,
         /// The output, one plane per map.
-        #[serde(with = "plane_bytes")]
+        #[serde(with = "crate::wire::planes")]
         output: Vec<Plane>,
         /// The scale fitted to `output`.
         out_scale: ColorScale,
@@ -149,82 +151,5 @@ impl MapsJob {
                 post: planes(&post),
             })
         }
-    }
-}
-
-/// Planes on the wire as one byte string: the plane count, each plane's length (`u64` little
-/// endian) and then every value (`f32` little endian). bincode copies a byte string whole,
-/// where a sequence of floats costs the page's thread a call per value (16 maps of 86×86,
-/// before and after the activation, took it 2.5 ms).
-mod plane_bytes {
-    use std::rc::Rc;
-
-    use serde::{Deserializer, Serializer, de};
-
-    use super::Plane;
-
-    pub fn serialize<S: Serializer>(planes: &[Plane], s: S) -> Result<S::Ok, S::Error> {
-        let values: usize = planes.iter().map(|p| p.len()).sum();
-        let mut bytes = Vec::with_capacity(8 * (1 + planes.len()) + 4 * values);
-        bytes.extend_from_slice(&(planes.len() as u64).to_le_bytes());
-        for p in planes {
-            bytes.extend_from_slice(&(p.len() as u64).to_le_bytes());
-        }
-        for p in planes {
-            for v in p.iter() {
-                bytes.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        s.serialize_bytes(&bytes)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Plane>, D::Error> {
-        struct Bytes;
-        impl de::Visitor<'_> for Bytes {
-            type Value = Vec<Plane>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("planes as bytes: a count, the lengths, the values")
-            }
-            fn visit_bytes<E: de::Error>(self, b: &[u8]) -> Result<Vec<Plane>, E> {
-                parse(b).ok_or_else(|| {
-                    E::custom(format!(
-                        "{} bytes are not planes (count, lengths, values)",
-                        b.len()
-                    ))
-                })
-            }
-        }
-        d.deserialize_bytes(Bytes)
-    }
-
-    fn take_len(b: &[u8]) -> Option<(usize, &[u8])> {
-        let (head, rest) = b.split_first_chunk::<8>()?;
-        Some((usize::try_from(u64::from_le_bytes(*head)).ok()?, rest))
-    }
-
-    /// The planes in `b`, or `None` when the counts and the bytes disagree.
-    pub(super) fn parse(b: &[u8]) -> Option<Vec<Plane>> {
-        let (count, mut rest) = take_len(b)?;
-        if count > rest.len() / 8 {
-            return None;
-        }
-        let mut lens = Vec::with_capacity(count);
-        for _ in 0..count {
-            let (len, r) = take_len(rest)?;
-            lens.push(len);
-            rest = r;
-        }
-        let mut planes = Vec::with_capacity(count);
-        for len in lens {
-            let (values, r) = rest.split_at_checked(len.checked_mul(4)?)?;
-            rest = r;
-            planes.push(Rc::new(
-                values
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect(),
-            ));
-        }
-        rest.is_empty().then_some(planes)
     }
 }

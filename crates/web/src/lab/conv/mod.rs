@@ -365,16 +365,22 @@ impl ConvSettings {
             .with_groups(self.groups)
     }
 
-    /// The weight `[K, D1/groups, F, F]`: filter k is the kernel turned k·90°, the same
-    /// on every input channel it sees.
-    pub fn weight_tensor(&self) -> Array4<f32> {
+    /// `[K, D1/groups, F, F]` of the weight, without building it.
+    pub fn weight_dims(&self) -> [usize; 4] {
         let per_group = self
             .depth()
             .checked_div(self.groups)
             .map_or(self.depth(), |n| n.max(1));
         let f = self.kernel.size;
+        [self.filters, per_group, f, f]
+    }
+
+    /// The weight `[K, D1/groups, F, F]`: filter k is the kernel turned k·90°, the same
+    /// on every input channel it sees.
+    pub fn weight_tensor(&self) -> Array4<f32> {
+        let [k, per_group, f, _] = self.weight_dims();
         let turned: Vec<Kernel> = (0..4).map(|q| self.kernel.rotated(q)).collect();
-        Array4::from_shape_fn((self.filters, per_group, f, f), |(k, _, y, x)| {
+        Array4::from_shape_fn((k, per_group, f, f), |(k, _, y, x)| {
             turned[k % 4].values[y * f + x]
         })
     }
@@ -383,13 +389,13 @@ impl ConvSettings {
     ///
     /// # Errors
     /// The core's [`convscope_core::ShapeError`], as a [`CoreError`].
+    /// From the dimensions alone: every action (each step of a playing stepper) asks for it,
+    /// and building the input and weight tensors for their shapes cost an upload's copy.
     pub fn geometry(&self) -> Result<Conv2dGeometry, CoreError> {
-        let input = self.input_tensor();
-        let weight = self.weight_tensor();
-        let dims = |a: &[usize]| [a[0], a[1], a[2], a[3]];
+        let [d, h, w] = self.input_dims();
         Ok(Conv2dGeometry::from_shapes(
-            dims(input.shape()),
-            dims(weight.shape()),
+            [1, d, h, w],
+            self.weight_dims(),
             self.params(),
         )?)
     }

@@ -447,3 +447,45 @@ fn maps_cross_to_the_page_as_bytes_and_arrive_equal() {
         }
     }
 }
+
+#[test]
+fn the_dimensions_are_those_of_the_tensors_for_every_input() {
+    let mut s = ConvSettings::default();
+    let check = |s: &ConvSettings, what: &str| {
+        let x = s.input_tensor();
+        let w = s.weight_tensor();
+        let [d, h, wd] = s.input_dims();
+        assert_eq!(x.shape(), &[1, d, h, wd], "{what}: input");
+        assert_eq!(w.shape(), &s.weight_dims(), "{what}: weight");
+        let from_tensors = Conv2dGeometry::from_shapes(
+            [1, d, h, wd],
+            [w.shape()[0], w.shape()[1], w.shape()[2], w.shape()[3]],
+            s.params(),
+        )
+        .map(|g| g.output_shape());
+        assert_eq!(
+            s.geometry().map(|g| g.output_shape()).ok(),
+            from_tensors.ok(),
+            "{what}: geometry"
+        );
+    };
+    check(&s, "lecture");
+    s.apply(ConvAction::Input(InputSource::Upload));
+    check(&s, "upload chosen, none kept");
+    s.apply(ConvAction::Uploaded(upload(12)));
+    s.apply(ConvAction::Filters(6));
+    s.apply(ConvAction::Padding(2));
+    check(&s, "upload");
+    s.apply(ConvAction::Input(InputSource::Rgb));
+    s.apply(ConvAction::Groups(3));
+    check(&s, "rgb in 3 groups");
+    s.apply(ConvAction::Groups(1));
+    s.apply(ConvAction::Input(InputSource::Drawn));
+    check(&s, "drawn");
+    s.apply(ConvAction::Input(InputSource::Sample(Dataset::Mnist, 3)));
+    check(&s, "sample not loaded");
+    s.apply(ConvAction::Samples(Dataset::Mnist, mnist_samples()));
+    check(&s, "sample");
+    s.apply(ConvAction::Kernel(s.kernel.resized(11)));
+    check(&s, "an 11×11 kernel larger than the padded input");
+}

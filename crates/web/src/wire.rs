@@ -1,0 +1,209 @@
+//! How the page and its workers put bulk data on the wire: as byte strings, which bincode
+//! copies whole, instead of sequences it encodes one element at a time. On the page's
+//! thread (the web app is optimised for size) a sequence costs a call per element: a LeNet
+//! file of 250 KB took about 30 ms to encode as a sequence of bytes, before the lab could
+//! send it to the worker.
+//!
+//! Use with `#[serde(with = "crate::wire::bytes")]` on a `Vec<u8>`, `…::floats` on a
+//! `Vec<f32>`, `…::planes` on a `Vec<Plane>`. Human-readable formats (the Train page's
+//! state, kept as JSON in `localStorage`) see the plain sequence, as before.
+
+use serde::de;
+
+/// The visitor of a byte string, handing its bytes to `parse`.
+struct ByteString<F>(&'static str, F);
+
+impl<'de, T, F: FnOnce(&[u8]) -> Option<T>> de::Visitor<'de> for ByteString<F> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_bytes<E: de::Error>(self, b: &[u8]) -> Result<T, E> {
+        let what = self.0;
+        (self.1)(b).ok_or_else(|| E::custom(format!("{} bytes are not {what}", b.len())))
+    }
+}
+
+/// A `Vec<u8>` as a byte string.
+pub mod bytes {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            return bytes.serialize(s);
+        }
+        s.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        if d.is_human_readable() {
+            return Vec::deserialize(d);
+        }
+        d.deserialize_bytes(super::ByteString("bytes", |b: &[u8]| Some(b.to_vec())))
+    }
+}
+
+/// A `Vec<f32>` as a byte string of its values, little endian.
+pub mod floats {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[f32], s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            return values.serialize(s);
+        }
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        s.serialize_bytes(&bytes)
+    }
+
+    /// The values in `b`, or `None` when its length is not a multiple of 4.
+    pub fn parse(b: &[u8]) -> Option<Vec<f32>> {
+        b.len().is_multiple_of(4).then(|| {
+            b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect()
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+        if d.is_human_readable() {
+            return Vec::deserialize(d);
+        }
+        d.deserialize_bytes(super::ByteString("f32 values (4 bytes each)", parse))
+    }
+}
+
+/// Planes (`Vec<Rc<Vec<f32>>>`) as one byte string: the plane count, each plane's length (`u64` little
+/// endian) and then every value (`f32` little endian). bincode copies a byte string whole,
+/// where a sequence of floats costs the page's thread a call per value (16 maps of 86×86,
+/// before and after the activation, took it 2.5 ms).
+pub mod planes {
+    use std::rc::Rc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub use crate::lab::conv::Plane;
+
+    pub fn serialize<S: Serializer>(planes: &[Plane], s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            return planes.serialize(s);
+        }
+        let values: usize = planes.iter().map(|p| p.len()).sum();
+        let mut bytes = Vec::with_capacity(8 * (1 + planes.len()) + 4 * values);
+        bytes.extend_from_slice(&(planes.len() as u64).to_le_bytes());
+        for p in planes {
+            bytes.extend_from_slice(&(p.len() as u64).to_le_bytes());
+        }
+        for p in planes {
+            for v in p.iter() {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        s.serialize_bytes(&bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Plane>, D::Error> {
+        if d.is_human_readable() {
+            return Vec::deserialize(d);
+        }
+        d.deserialize_bytes(super::ByteString(
+            "planes (a count, the lengths, the values)",
+            parse,
+        ))
+    }
+
+    fn take_len(b: &[u8]) -> Option<(usize, &[u8])> {
+        let (head, rest) = b.split_first_chunk::<8>()?;
+        Some((usize::try_from(u64::from_le_bytes(*head)).ok()?, rest))
+    }
+
+    /// The planes in `b`, or `None` when the counts and the bytes disagree.
+    pub fn parse(b: &[u8]) -> Option<Vec<Plane>> {
+        let (count, mut rest) = take_len(b)?;
+        if count > rest.len() / 8 {
+            return None;
+        }
+        let mut lens = Vec::with_capacity(count);
+        for _ in 0..count {
+            let (len, r) = take_len(rest)?;
+            lens.push(len);
+            rest = r;
+        }
+        let mut planes = Vec::with_capacity(count);
+        for len in lens {
+            let (values, r) = rest.split_at_checked(len.checked_mul(4)?)?;
+            rest = r;
+            planes.push(Rc::new(
+                values
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            ));
+        }
+        rest.is_empty().then_some(planes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::rc::Rc;
+
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Message {
+        #[serde(with = "super::bytes")]
+        file: Vec<u8>,
+        #[serde(with = "super::floats")]
+        values: Vec<f32>,
+        #[serde(with = "super::planes")]
+        planes: Vec<super::planes::Plane>,
+    }
+
+    fn message() -> Message {
+        Message {
+            file: (0..=255).collect(),
+            values: vec![0.0, -1.5, f32::MAX, f32::MIN_POSITIVE, 3.25],
+            planes: vec![
+                Rc::new(vec![1.0, 2.0]),
+                Rc::new(vec![]),
+                Rc::new(vec![-0.5]),
+            ],
+        }
+    }
+
+    #[test]
+    fn bincode_carries_byte_strings_and_they_round_trip() {
+        let m = message();
+        let bytes = bincode::serialize(&m).unwrap();
+        // Each field is a length and its bytes: 8 + 256, 8 + 5·4, 8 + (8 + 3·8 + 3·4).
+        assert_eq!(bytes.len(), 264 + 28 + 52);
+        assert_eq!(bincode::deserialize::<Message>(&bytes).unwrap(), m);
+        // Cut short, the message is refused, not misread.
+        for cut in [1, 100, bytes.len() - 1] {
+            assert!(
+                bincode::deserialize::<Message>(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn floats_of_a_length_not_a_multiple_of_four_are_refused() {
+        assert_eq!(super::floats::parse(&[0, 0, 128, 63]), Some(vec![1.0]));
+        assert_eq!(super::floats::parse(&[0, 0, 128]), None);
+    }
+
+    #[test]
+    fn json_sees_plain_sequences_as_before() {
+        let json = serde_json::to_string(&Message {
+            file: vec![1, 2],
+            values: vec![0.5],
+            planes: vec![Rc::new(vec![2.0])],
+        })
+        .unwrap();
+        assert_eq!(json, r#"{"file":[1,2],"values":[0.5],"planes":[[2.0]]}"#);
+        let back: Message = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.values, vec![0.5]);
+    }
+}
