@@ -295,3 +295,39 @@ test('hovering a cell reads its value; play advances a 28×28 input', async () =
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('kernel weights: the wheel nudges one weight, a half-typed value survives other renders', async () => {
+  const { page, errors } = await openLab();
+  // The lecture's kernel: centre weight 1, output (0, 0) = 4.
+  const centre = page.getByTestId('kernel-1-1');
+  assert.equal(await centre.inputValue(), '1');
+  await centre.hover();
+  await page.mouse.wheel(0, -100);
+  await page.waitForFunction(() => document.querySelector('[data-testid="kernel-1-1"]').value === '2');
+  // The centre tap reads input 1: the sum rises by one.
+  assert.equal(await text(page, 'output-value'), '5');
+  assert.equal(await text(page, 'product-0-1-1'), '1·22');
+  // (The kernel's panel may have moved: the preset now reads "custom".)
+  await centre.hover();
+  await page.keyboard.down('Shift');
+  await page.mouse.wheel(0, 100);
+  await page.keyboard.up('Shift');
+  await page.waitForFunction(() => document.querySelector('[data-testid="kernel-1-1"]').value === '1.9');
+  assert.equal(await text(page, 'output-value'), '4.9');
+  // The other weights kept theirs.
+  assert.equal(await page.getByTestId('kernel-0-0').inputValue(), '1');
+  assert.equal(await page.getByTestId('kernel-0-1').inputValue(), '0');
+  // Typing into another cell, uncommitted: a render for another reason (the stepper moving)
+  // leaves the text, and committing it sets that weight alone.
+  const corner = page.getByTestId('kernel-2-2');
+  await corner.fill('-3');
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.querySelector('[data-testid="input-canvas"]').dataset.window === '0,1');
+  assert.equal(await corner.inputValue(), '-3');
+  await corner.press('Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid="kernel-2-2"]').dataset.value === '-3');
+  assert.equal(await page.getByTestId('kernel-1-1').inputValue(), '1.9');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

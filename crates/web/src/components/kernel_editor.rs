@@ -36,6 +36,43 @@ fn round(v: f32) -> f32 {
     (v * 1000.0).round() / 1000.0
 }
 
+/// Props of [`KernelCell`]: compared by value, so that an edit renders the one cell that
+/// changed, not all 121 of an 11×11 kernel.
+#[derive(Debug, Clone, Properties, PartialEq)]
+struct KernelCellProps {
+    /// Row-major index in the kernel.
+    index: usize,
+    /// F.
+    side: usize,
+    /// The weight.
+    weight: f32,
+    /// What is being typed into the cell, until `change` commits it.
+    text: Option<AttrValue>,
+    onchange: Callback<Event>,
+    oninput: Callback<InputEvent>,
+    onwheel: Callback<WheelEvent>,
+}
+
+/// One weight of the kernel, to type or nudge.
+#[component]
+fn KernelCell(p: &KernelCellProps) -> Html {
+    let (y, x) = (p.index / p.side.max(1), p.index % p.side.max(1));
+    let value = p
+        .text
+        .clone()
+        .unwrap_or_else(|| AttrValue::from(round(p.weight).to_string()));
+    html! {
+        <input type="number" step="1" class="kernel-cell"
+            {value}
+            data-index={p.index.to_string()}
+            data-value={p.weight.to_string()}
+            aria-label={format!("weight row {y} column {x}")}
+            data-testid={format!("kernel-{y}-{x}")}
+            title="type a value; wheel or ↑/↓ to nudge (shift+wheel: 0.1)"
+            onchange={p.onchange.clone()} oninput={p.oninput.clone()} onwheel={p.onwheel.clone()} />
+    }
+}
+
 /// The cell an event came from: its `data-index`.
 fn cell_index(input: &HtmlInputElement) -> Option<usize> {
     input.get_attribute("data-index")?.parse().ok()
@@ -72,35 +109,45 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
             }
         })
     };
-    // Three callbacks for the whole grid (not three per cell: an 11×11 kernel made 363
-    // closures and 121 copies of the kernel on every render); the cell is its `data-index`.
+    // Three callbacks for the whole grid, the cell read from the event's `data-index`, and
+    // the same across edits (they read the kernel from `latest`): a cell's props change only
+    // when its weight or its draft does, so an edit renders one cell.
+    let latest = use_mut_ref(|| k.clone());
+    latest.borrow_mut().clone_from(k);
     let set = use_callback(
-        (props.on_change.clone(), k.clone(), draft.clone()),
-        |(i, v): (usize, f32), (on_change, k, draft)| {
-            draft.set(None);
-            if i < k.values.len() {
-                let mut k = k.clone();
-                k.values[i] = round(v);
+        (props.on_change.clone(), latest, draft.setter()),
+        |(i, v): (usize, f32), (on_change, latest, set_draft)| {
+            set_draft.set(None);
+            let mut k = latest.borrow().clone();
+            if let Some(w) = k.values.get_mut(i) {
+                *w = round(v);
                 on_change.emit(k);
             }
         },
     );
-    let onchange = use_callback((set.clone(), draft.clone()), |e: Event, (set, draft)| {
-        // Committed or not a number: either way the cell shows the kernel again.
-        draft.set(None);
-        let input: HtmlInputElement = e.target_unchecked_into();
-        if let (Some(i), Ok(v)) = (
-            cell_index(&input),
-            input.value().trim().replace('−', "-").parse::<f32>(),
-        ) && v.is_finite()
-        {
-            set.emit((i, v));
-        }
-    });
-    let onwheel = use_callback((set.clone(), k.clone()), |e: WheelEvent, (set, k)| {
+    let onchange = use_callback(
+        (set.clone(), draft.setter()),
+        |e: Event, (set, set_draft)| {
+            // Committed or not a number: either way the cell shows the kernel again.
+            set_draft.set(None);
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let (Some(i), Ok(v)) = (
+                cell_index(&input),
+                input.value().trim().replace('−', "-").parse::<f32>(),
+            ) && v.is_finite()
+            {
+                set.emit((i, v));
+            }
+        },
+    );
+    let onwheel = use_callback(set.clone(), |e: WheelEvent, set| {
         e.prevent_default();
         let input: HtmlInputElement = e.target_unchecked_into();
-        let Some((i, v)) = cell_index(&input).and_then(|i| Some((i, *k.values.get(i)?))) else {
+        // The weight the cell shows (`data-value`: the kernel this render drew).
+        let weight = input
+            .get_attribute("data-value")
+            .and_then(|v| v.parse::<f32>().ok());
+        let (Some(i), Some(v)) = (cell_index(&input), weight) else {
             return;
         };
         let delta = if e.shift_key() { 0.1 } else { 1.0 };
@@ -113,26 +160,19 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
             },
         ));
     });
-    let oninput = use_callback(draft.clone(), |e: InputEvent, draft| {
+    let oninput = use_callback(draft.setter(), |e: InputEvent, set_draft| {
         let input: HtmlInputElement = e.target_unchecked_into();
         if let Some(i) = cell_index(&input) {
-            draft.set(Some((i, input.value())));
+            set_draft.set(Some((i, input.value())));
         }
     });
     let cell = |i: usize| {
-        let (y, x) = (i / k.size, i % k.size);
-        let value = match &*draft {
-            Some((j, text)) if *j == i => text.clone(),
-            _ => round(k.values[i]).to_string(),
+        let text = match &*draft {
+            Some((j, text)) if *j == i => Some(AttrValue::from(text.clone())),
+            _ => None,
         };
         html! {
-            <input type="number" step="1" class="kernel-cell"
-                {value}
-                data-index={i.to_string()}
-                data-value={k.values[i].to_string()}
-                aria-label={format!("weight row {y} column {x}")}
-                data-testid={format!("kernel-{y}-{x}")}
-                title="type a value; wheel or ↑/↓ to nudge (shift+wheel: 0.1)"
+            <KernelCell key={i} index={i} side={k.size} weight={k.values[i]} {text}
                 onchange={onchange.clone()} oninput={oninput.clone()} onwheel={onwheel.clone()} />
         }
     };

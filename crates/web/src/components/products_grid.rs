@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use convscope_core::ConvStep;
+use convscope_core::{ConvStep, ConvTap};
 use yew::prelude::*;
 
 use crate::lab::fmt_num;
@@ -41,19 +41,22 @@ fn factor(v: f32) -> String {
 
 /// The sum as the lecture writes it, from the step's products (padding skipped).
 pub fn sum_expression(step: &ConvStep) -> String {
+    // Only the terms shown are formatted (an 11×11 window has 121).
+    let count = step.taps.iter().filter(|t| t.product.is_some()).count();
     let terms: Vec<String> = step
         .taps
         .iter()
         .filter(|t| t.product.is_some())
+        .take(MAX_TERMS)
         .map(|t| format!("{}·{}", factor(t.value), factor(t.weight)))
         .collect();
     let shown = if terms.is_empty() {
         "0 (the window lies in the padding)".to_string()
-    } else if terms.len() > MAX_TERMS {
+    } else if count > MAX_TERMS {
         format!(
             "{} + … ({} more terms)",
-            terms[..MAX_TERMS].join(" + "),
-            terms.len() - MAX_TERMS
+            terms.join(" + "),
+            count - MAX_TERMS
         )
     } else {
         terms.join(" + ")
@@ -63,6 +66,42 @@ pub fn sum_expression(step: &ConvStep) -> String {
         .map(|b| format!(" + {}", factor(b)))
         .unwrap_or_default();
     format!("{shown}{bias} = {}", fmt_num(step.pre_activation))
+}
+
+/// Props of [`ProductCell`]: one tap, compared by value, so that a step that changes one
+/// product renders one cell (an 11×11 window has 121, each with its tooltip).
+#[derive(Debug, Clone, Properties, PartialEq)]
+struct ProductCellProps {
+    tap: ConvTap,
+    skipped: AttrValue,
+}
+
+/// One tap: the input value times the weight, and the product.
+#[component]
+fn ProductCell(props: &ProductCellProps) -> Html {
+    let t = &props.tap;
+    let title = match t.product {
+        Some(p) => format!(
+            "input ({}, {}) = {} × weight {} = {}",
+            t.input[0],
+            t.input[1],
+            fmt_num(t.value),
+            fmt_num(t.weight),
+            fmt_num(p)
+        ),
+        None => format!(
+            "({}, {}) is {}: skipped",
+            t.input[0], t.input[1], props.skipped
+        ),
+    };
+    html! {
+        <td class={classes!(t.padding.then_some("pad"), t.product.is_some_and(|p| p != 0.0).then_some("hot"))}
+            title={title}
+            data-testid={format!("product-{}-{}-{}", t.channel, t.kernel[0], t.kernel[1])}>
+            <span class="factors">{ format!("{}·{}", fmt_num(t.value), fmt_num(t.weight)) }</span>
+            <span class="product">{ t.product.map_or_else(|| props.skipped.to_string(), fmt_num) }</span>
+        </td>
+    }
 }
 
 /// The products of the current window.
@@ -76,20 +115,8 @@ pub fn ProductsGrid(props: &ProductsGridProps) -> Html {
         let rows = taps.chunks(f).map(|row| {
             html! {
                 <tr>
-                    { for row.iter().map(|t| {
-                        let title = match t.product {
-                            Some(p) => format!("input ({}, {}) = {} × weight {} = {}", t.input[0], t.input[1],
-                                fmt_num(t.value), fmt_num(t.weight), fmt_num(p)),
-                            None => format!("({}, {}) is {}: skipped", t.input[0], t.input[1], props.skipped),
-                        };
-                        html! {
-                            <td class={classes!(t.padding.then_some("pad"), t.product.is_some_and(|p| p != 0.0).then_some("hot"))}
-                                title={title}
-                                data-testid={format!("product-{}-{}-{}", c, t.kernel[0], t.kernel[1])}>
-                                <span class="factors">{ format!("{}·{}", fmt_num(t.value), fmt_num(t.weight)) }</span>
-                                <span class="product">{ t.product.map_or_else(|| props.skipped.to_string(), fmt_num) }</span>
-                            </td>
-                        }
+                    { for row.iter().map(|t| html! {
+                        <ProductCell key={t.kernel[0] * f + t.kernel[1]} tap={**t} skipped={props.skipped.clone()} />
                     }) }
                 </tr>
             }
