@@ -94,9 +94,7 @@ pub mod planes {
             bytes.extend_from_slice(&(p.len() as u64).to_le_bytes());
         }
         for p in planes {
-            for v in p.iter() {
-                bytes.extend_from_slice(&v.to_le_bytes());
-            }
+            bytes.extend(p.iter().flat_map(|v| v.to_le_bytes()));
         }
         s.serialize_bytes(&bytes)
     }
@@ -132,12 +130,7 @@ pub mod planes {
         for len in lens {
             let (values, r) = rest.split_at_checked(len.checked_mul(4)?)?;
             rest = r;
-            planes.push(Rc::new(
-                values
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect(),
-            ));
+            planes.push(Rc::new(super::floats::parse(values)?));
         }
         rest.is_empty().then_some(planes)
     }
