@@ -32,6 +32,7 @@ async function looks(page) {
     patches: Number(d.patches),
     values: d.values.split(' ').map(Number),
     objective: d.objective.split(' ').map(Number),
+    unit: d.unit,
     millis: d.millis.split(' ').map(Number),
   };
 }
@@ -53,6 +54,11 @@ test('what a filter looks for: nine strongest patches of the test images and an 
   assert.equal(r.size, 5);
   assert.ok(r.values.every((v, i) => i === 0 || r.values[i - 1] >= v), `strongest first: ${r.values}`);
   assert.ok(r.objective[1] > r.objective[0], `the ascent raises the filter: ${r.objective}`);
+  // The unit grown for: the centre of conv1's 28×28 map, its 5×5 field framed on the image.
+  assert.equal(r.unit, '14 14');
+  assert.match(await page.getByTestId('looks-ascent').getAttribute('aria-label'), /rows 12 to 16 and columns 12 to 16, is framed/);
+  // …and enlarged beside it, 5×5 as the patches are.
+  assert.equal(await page.getByTestId('looks-ascent-field').getAttribute('data-rows'), '5');
   assert.equal(await page.locator('[data-testid^="looks-patch-"]').count(), 9);
   assert.equal(await page.getByTestId('looks-patch-0').getAttribute('data-rows'), '5');
   times.conv1 = r.millis;
@@ -66,6 +72,9 @@ test('what a filter looks for: nine strongest patches of the test images and an 
   r = await looks(page);
   assert.equal(r.size, 14);
   assert.match(await page.getByTestId('looks-result').textContent(), /filter 7 is strongest/);
+  // conv2's map is 10×10: its centre unit (5, 5) sees a 14×14 field.
+  assert.equal(r.unit, '5 5');
+  assert.equal(await page.getByTestId('looks-ascent-field').getAttribute('data-rows'), '14');
   times.conv2 = r.millis;
 
   // No steps: nothing grows.

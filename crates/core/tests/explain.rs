@@ -456,6 +456,43 @@ fn gradient_ascent_raises_the_channel_it_maximises() {
         let (first, last) = (a.objective[0], *a.objective.last().unwrap());
         assert!(last > first, "{layer} {channel}: {first} → {last}");
     }
+    // A first-layer filter grows into its own pattern: the unit at the centre of conv1's
+    // 28×28 map (14, 14) sees input rows and columns 12–16 (5×5, padding 2); inside that
+    // field each clearly signed weight's pixel goes white (positive) or black (negative),
+    // outside it nothing pulls the pixels (they only decay).
+    let w = &lenet.tensor("conv1.weight").unwrap().data;
+    for channel in 0..6 {
+        let a = maximize(&lenet, "conv1", channel, AscentConfig::default(), &mut ws).unwrap();
+        assert_eq!(a.at, [14, 14]);
+        assert_eq!((a.rows, a.cols), ([12, 17], [12, 17]));
+        let taps = &w[channel * 25..][..25];
+        let big = taps.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        for (i, &wi) in taps.iter().enumerate() {
+            let px = a.image[(12 + i / 5) * 28 + 12 + i % 5];
+            if wi > 0.2 * big {
+                assert!(
+                    px > 0.9,
+                    "channel {channel} tap {i}: weight {wi}, pixel {px}"
+                );
+            } else if wi < -0.2 * big {
+                assert!(
+                    px < 0.1,
+                    "channel {channel} tap {i}: weight {wi}, pixel {px}"
+                );
+            }
+        }
+        assert_eq!(a.field.len(), 25);
+        assert_eq!(
+            a.field[7],
+            a.image[13 * 28 + 14],
+            "the field is the image's 5×5 crop"
+        );
+        let outside = a.image[0..28 * 12].iter().fold(0.0f32, |m, &x| m.max(x));
+        assert!(
+            outside < 0.15,
+            "channel {channel}: a pixel outside the field reached {outside}"
+        );
+    }
     let bad = AscentConfig {
         decay: 1.5,
         ..AscentConfig::default()

@@ -170,14 +170,30 @@ impl Default for AscentConfig {
 pub struct Ascent {
     /// The image, as long as the network's input, in `[0, 1]`.
     pub image: Vec<f32>,
-    /// The objective (the channel's mean value) before each step and after the last:
-    /// `steps + 1` values.
+    /// The objective (the channel's value at [`Ascent::at`]) before each step and after the
+    /// last: `steps + 1` values.
     pub objective: Vec<f32>,
+    /// The unit maximised: the centre of the channel's map, `[row, column]`.
+    pub at: [usize; 2],
+    /// `[first, end)` input rows of its receptive field (may reach into the padding):
+    /// the only pixels the ascent moves; the others only decay.
+    pub rows: [i64; 2],
+    /// `[first, end)` input columns.
+    pub cols: [i64; 2],
+    /// The image's pixels in that field, row-major (first channel; zero in the padding),
+    /// as [`TopPatch::pixels`] cuts the patches it compares with.
+    pub field: Vec<f32>,
 }
 
 /// Gradient ascent on the input: starting from a dark image with a little noise, steps
-/// that raise the mean value of `channel` of `layer`, each followed by the L2 decay and a
-/// clip to `[0, 1]` (the range of the network's images).
+/// that raise the value of `channel` of `layer` at the centre of its map, each followed by
+/// the L2 decay and a clip to `[0, 1]` (the range of the network's images).
+///
+/// One unit, not the channel's mean: a convolution is linear in its input, so the gradient
+/// of its mean is the same at every pixel away from the borders, and the mean of a first
+/// layer's filter grows into a uniform white or black image. One unit's gradient is the
+/// filter itself (through the layers below): the image shows, in the unit's receptive
+/// field, the pattern the filter responds to most.
 ///
 /// # Errors
 /// [`NnError::Layer`] for a layer or channel the network lacks, [`NnError::HyperParameter`]
@@ -220,8 +236,10 @@ pub fn maximize(
         }
     }
     let hw = v.h * v.w;
+    let at = [v.h / 2, v.w / 2];
+    let unit = channel * hw + at[0] * v.w + at[1];
     let mut seed = vec![0.0f32; hw * v.c];
-    seed[channel * hw..][..hw].fill(1.0 / hw as f32);
+    seed[unit] = 1.0;
     let mut rng = Rng::seed_from_u64(config.seed);
     let mut image: Vec<f32> = (0..net.input_len())
         .map(|_| (0.1 + 0.02 * super::normal(&mut rng)).clamp(0.0, 1.0))
@@ -229,18 +247,16 @@ pub fn maximize(
     check_image(net, &image)?;
     let mut grads = Gradients::new(net);
     let mut objective = Vec::with_capacity(config.steps + 1);
-    let mean = |ws: &Workspace| -> f32 {
+    let value = |ws: &Workspace| -> f32 {
         ws.outputs(net)
             .iter()
             .find(|o| o.name == layer)
-            .map_or(f32::NAN, |o| {
-                let plane = &o.values[channel * hw..][..hw];
-                (plane.iter().map(|&x| f64::from(x)).sum::<f64>() / hw as f64) as f32
-            })
+            .and_then(|o| o.values.get(unit).copied())
+            .unwrap_or(f32::NAN)
     };
     for _ in 0..config.steps {
         net.forward(&image, 1, Mode::Eval, ws, &mut Rng::seed_from_u64(0))?;
-        objective.push(mean(ws));
+        objective.push(value(ws));
         ws.backward_from(net, &mut grads, layer, &seed)?;
         let g = ws.input_grad();
         let rms = (g.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / g.len() as f64)
@@ -251,6 +267,15 @@ pub fn maximize(
         }
     }
     net.forward(&image, 1, Mode::Eval, ws, &mut Rng::seed_from_u64(0))?;
-    objective.push(mean(ws));
-    Ok(Ascent { image, objective })
+    objective.push(value(ws));
+    let rf = report.receptive_field;
+    let (rows, cols) = (rf.span(at[0]), rf.span(at[1]));
+    Ok(Ascent {
+        field: crop(&image, net.input(), rows, cols),
+        image,
+        objective,
+        at,
+        rows,
+        cols,
+    })
 }

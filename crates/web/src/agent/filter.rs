@@ -95,10 +95,21 @@ pub struct FilterLooks {
     pub test_searched: usize,
     /// Why the test split could not be searched, when it could not.
     pub test_error: Option<String>,
-    /// The image grown by gradient ascent (784 values in `[0, 1]`).
+    /// The image grown by gradient ascent (the network's input, values in `[0, 1]`).
     #[serde(with = "crate::wire::floats")]
     pub ascent: Vec<f32>,
-    /// The filter's mean value before each step and after the last.
+    /// `[H, W]` of that image.
+    pub ascent_dims: [usize; 2],
+    /// The unit the ascent maximised: the centre of the filter's map, `[row, column]`.
+    pub unit: [usize; 2],
+    /// `[first, end)` input rows of the unit's receptive field (may reach into padding).
+    pub unit_rows: [i64; 2],
+    /// `[first, end)` input columns.
+    pub unit_cols: [i64; 2],
+    /// The grown image's pixels in that field, `size × size`, cut as the patches are.
+    #[serde(with = "crate::wire::floats")]
+    pub unit_field: Vec<f32>,
+    /// The unit's value before each step and after the last.
     pub objective: Vec<f32>,
     /// Milliseconds of the search and of the ascent, when the worker has a clock.
     pub millis: [Option<f64>; 2],
@@ -316,6 +327,11 @@ fn finish(s: Search, net: &convscope_core::nn::Network) -> Result<FilterLooks, S
         test_searched: s.test_labels.len(),
         test_error: s.test_error,
         ascent: ascent.image,
+        ascent_dims: [net.input().h, net.input().w],
+        unit: ascent.at,
+        unit_rows: ascent.rows,
+        unit_cols: ascent.cols,
+        unit_field: ascent.field,
         objective: ascent.objective,
         millis: [now_ms().map(|_| s.millis), ascent_millis],
     })

@@ -274,6 +274,7 @@ fn LooksResult(p: &LooksResultProps) -> Html {
                 .map(|x| Rc::new(x.pixels.clone()))
                 .collect::<Vec<_>>(),
             Rc::new(l.ascent.clone()),
+            Rc::new(l.unit_field.clone()),
         )
     });
     let class = |i: u8| {
@@ -297,6 +298,17 @@ fn LooksResult(p: &LooksResultProps) -> Html {
             </figure>
         }
     });
+    // The unit's receptive field, framed on the grown image (its part inside the image).
+    let [ah, aw] = l.ascent_dims;
+    let clip = |[a, b]: [i64; 2], n: usize| {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        [a.clamp(0, n), b.clamp(0, n)].map(|v| u32::try_from(v).unwrap_or(u32::MAX))
+    };
+    let ([y0, y1], [x0, x1]) = (clip(l.unit_rows, ah), clip(l.unit_cols, aw));
+    let field = (x0 < x1 && y0 < y1).then_some([x0, y0, x1, y1]);
+    let [uy, ux] = l.unit;
+    let side = |[a, b]: [i64; 2]| usize::try_from(b - a).unwrap_or(0);
+    let (fh, fw) = (side(l.unit_rows), side(l.unit_cols));
     let first = l.objective.first().copied().unwrap_or(f32::NAN);
     let last = l.objective.last().copied().unwrap_or(f32::NAN);
     let steps = l.objective.len().saturating_sub(1);
@@ -309,7 +321,7 @@ fn LooksResult(p: &LooksResultProps) -> Html {
             data-size={l.size.to_string()} data-gallery={l.gallery_searched.to_string()} data-test={l.test_searched.to_string()}
             data-patches={l.patches.len().to_string()}
             data-values={l.patches.iter().map(|x| x.value.to_string()).collect::<Vec<_>>().join(" ")}
-            data-objective={format!("{first} {last}")}
+            data-objective={format!("{first} {last}")} data-unit={format!("{uy} {ux}")}
             data-millis={format!("{} {}", l.millis[0].unwrap_or(f64::NAN), l.millis[1].unwrap_or(f64::NAN))}>
             <p class="muted small">{ format!(
                 "The {} patches of {}×{} pixels (the receptive field of {}) where filter {} is strongest, one per image, strongest first; searched over {} gallery and {} test images in {}.",
@@ -321,14 +333,21 @@ fn LooksResult(p: &LooksResultProps) -> Html {
             <div class="fmaps">{ for patches }</div>
             <div class="maps">
                 <div class="map">
-                    <MatrixCanvas values={drawn.1.clone()} rows={28} cols={28} size={140.0}
-                        label={format!("an image grown by gradient ascent to excite filter {} of {}", l.channel, l.layer)}
+                    <MatrixCanvas values={drawn.1.clone()} rows={ah} cols={aw} size={140.0} frame={field}
+                        label={format!("an image grown by gradient ascent to excite filter {} of {} at ({uy}, {ux}); its receptive field, rows {} to {} and columns {} to {}, is framed",
+                            l.channel, l.layer, l.unit_rows[0], l.unit_rows[1] - 1, l.unit_cols[0], l.unit_cols[1] - 1)}
                         testid="looks-ascent" />
                     <p class="map-caption">{"grown by gradient ascent"}</p>
                 </div>
+                <div class="map">
+                    <MatrixCanvas values={drawn.2.clone()} rows={fh} cols={fw} size={64.0}
+                        label={format!("the grown image's receptive field, {fh}×{fw}, enlarged as the patches are")}
+                        testid="looks-ascent-field" />
+                    <p class="map-caption">{"its field, as the patches"}</p>
+                </div>
             </div>
             <p class="muted small" data-testid="looks-objective">{ format!(
-                "Mean value of filter {} over its map: {} → {} after {steps} steps of gradient ascent on the input (each step moves every pixel by rate × gradient / rms(gradient), then shrinks it by the L2 decay and clips it to [0, 1]), in {}.",
+                "Filter {} at the centre of its map, ({uy}, {ux}): {} → {} after {steps} steps of gradient ascent on the input (each step moves every pixel by rate × gradient / rms(gradient), then shrinks it by the L2 decay and clips it to [0, 1]), in {}. Only the pixels in its receptive field (framed) move; the pattern there is what the filter responds to most.",
                 l.channel, fmt_num(first), fmt_num(last), ms(l.millis[1])
             ) }</p>
         </div>
