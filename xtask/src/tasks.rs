@@ -59,6 +59,34 @@ pub fn serve(port: u16) -> Result<(), String> {
     }
 }
 
+const WASM32: &str = "wasm32-unknown-unknown";
+
+/// Clippy as the compiler of the workspace's own crates, with `-D warnings`: `cargo clippy`
+/// is this same wrapper around `cargo check`. The test builds are linted as they compile, so
+/// each target's dependencies are compiled once (to run) instead of once more (to check).
+/// Dependencies are compiled by plain rustc either way.
+fn linted(command: &mut Command) -> &mut Command {
+    command
+        .env("RUSTC_WORKSPACE_WRAPPER", "clippy-driver")
+        .env("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings")
+}
+
+/// `cargo test --target wasm32-unknown-unknown ARGS`, linted, run in headless Chromium by
+/// the pinned `wasm-bindgen-test-runner`.
+fn wasm_tests(tools: &Tools, args: &[&str]) -> Command {
+    let mut command = Command::new("cargo");
+    linted(&mut command)
+        .args(["test", "--target", WASM32])
+        .args(args)
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            &tools.wasm_bindgen_test_runner,
+        )
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+    command
+}
+
 struct Outcome {
     name: &'static str,
     result: Result<(), String>,
@@ -89,80 +117,67 @@ pub fn test() -> Result<(), String> {
     check("format (cargo fmt --check)", &mut || {
         run(Command::new("cargo").args(["fmt", "--all", "--check"]))
     });
-    check("clippy, native", &mut || {
-        run(Command::new("cargo").args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    });
-    check("clippy, wasm32", &mut || {
-        run(Command::new("cargo").args([
-            "clippy",
-            "-p",
-            "convscope-core",
-            "-p",
-            "convscope-web",
-            "-p",
-            "convscope-bench",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--lib",
-            "--bins",
-            "--tests",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    });
-    check("native tests (cargo test --workspace)", &mut || {
-        run(Command::new("cargo").args(["test", "--workspace"]))
-    });
     check(
-        "core tests in headless Chromium (wasm-bindgen-test)",
+        "native: clippy -D warnings and tests (cargo test --workspace)",
         &mut || {
-            run(Command::new("cargo")
-                .args([
-                    "test",
-                    "-p",
-                    "convscope-core",
-                    "--target",
-                    "wasm32-unknown-unknown",
-                ])
-                .env(
-                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                    &tools.wasm_bindgen_test_runner,
-                )
-                .env("CHROMEDRIVER", CHROMEDRIVER)
-                .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
+            run(linted(&mut Command::new("cargo")).args(["test", "--workspace"]))?;
+            // Benchmarks are not part of `cargo test`: compiled (and so linted), not run.
+            run(linted(&mut Command::new("cargo")).args([
+                "test",
+                "--workspace",
+                "--benches",
+                "--no-run",
+            ]))
         },
     );
     check(
-        "web storage and URL tests in headless Chromium (window and worker)",
+        "wasm32: clippy -D warnings and the core's tests in headless Chromium",
         &mut || {
-            run(Command::new("cargo")
-                .args([
-                    "test",
+            run(&mut wasm_tests(&tools, &["-p", "convscope-core"]))?;
+            // The wasm benchmark (`cargo xtask bench-wasm`) is compiled, not run.
+            run(linted(&mut Command::new("cargo")).args([
+                "test",
+                "-p",
+                "convscope-core",
+                "--target",
+                WASM32,
+                "--test",
+                "wasm_bench",
+                "--no-run",
+            ]))
+        },
+    );
+    check(
+        "wasm32: clippy -D warnings and the web crate's storage and URL tests in headless Chromium (window and worker)",
+        &mut || {
+            run(&mut wasm_tests(
+                &tools,
+                &[
                     "-p",
                     "convscope-web",
-                    "--target",
-                    "wasm32-unknown-unknown",
                     "--test",
                     "storage",
                     "--test",
                     "storage_worker",
                     "--test",
                     "url",
-                ])
-                .env(
-                    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                    &tools.wasm_bindgen_test_runner,
-                )
-                .env("CHROMEDRIVER", CHROMEDRIVER)
-                .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
+                ],
+            ))?;
+            // The rest of what runs in the browser, compiled for wasm32 (and so linted):
+            // the web crate's unit tests and its binaries (the app and its workers, built
+            // for real by Trunk below), the benchmark page's crate.
+            run(linted(&mut Command::new("cargo")).args([
+                "test",
+                "-p",
+                "convscope-web",
+                "-p",
+                "convscope-bench",
+                "--target",
+                WASM32,
+                "--lib",
+                "--bins",
+                "--no-run",
+            ]))
         },
     );
     let built = check(

@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-mod common;
-use common::{convscope, fake_mnist, text};
+use crate::common::{convscope, fake_mnist, text};
 
 fn train(root: &Path, augment: &[&str], out: &str) -> (String, String) {
     let mut args = vec![

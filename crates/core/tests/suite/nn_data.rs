@@ -6,7 +6,7 @@
 
 use convscope_core::data::{self, DatasetKind, fashion, mnist};
 
-mod common;
+use crate::common;
 
 #[test]
 fn mnist_digit_file_reads_when_installed() {

@@ -4,8 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use convscope_core::arch::{Architecture, Volume, zoo};
@@ -17,8 +15,7 @@ use convscope_core::nn::{
 use convscope_core::{Activation, Conv2dParams, PoolKind, conv2d, softmax};
 use ndarray::{Array1, ArrayView4};
 
-mod common;
-use common::LENET5_PARAMETERS as PARAMETERS;
+use crate::common::LENET5_PARAMETERS as PARAMETERS;
 
 fn lenet(arch: &Architecture, seed: u64) -> Network {
     Network::build(arch, &mut Rng::seed_from_u64(seed)).unwrap()

@@ -4,8 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use std::collections::HashMap;
@@ -20,8 +18,7 @@ use convscope_core::weights::{
 use convscope_core::{Activation, PoolKind};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-mod common;
-use common::LENET5_PARAMETERS as PARAMETERS;
+use crate::common::LENET5_PARAMETERS as PARAMETERS;
 
 /// A small network with batch norm (running statistics, `num_batches_tracked`) and a
 /// residual block.
@@ -362,14 +359,14 @@ fn the_shipped_models_still_load_and_classify_the_shipped_samples() {
     for (kind, model, samples, min_accuracy) in [
         (
             DatasetKind::Mnist,
-            &include_bytes!("../../../www/models/lenet-mnist.safetensors")[..],
-            &include_bytes!("../../../www/samples/mnist-test.safetensors")[..],
+            &include_bytes!("../../../../www/models/lenet-mnist.safetensors")[..],
+            &include_bytes!("../../../../www/samples/mnist-test.safetensors")[..],
             0.95,
         ),
         (
             DatasetKind::Fashion,
-            include_bytes!("../../../www/models/lenet-fashion.safetensors"),
-            include_bytes!("../../../www/samples/fashion-test.safetensors"),
+            include_bytes!("../../../../www/models/lenet-fashion.safetensors"),
+            include_bytes!("../../../../www/samples/fashion-test.safetensors"),
             0.8,
         ),
     ] {

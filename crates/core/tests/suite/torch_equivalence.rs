@@ -38,8 +38,10 @@ fn networks() -> Vec<(&'static str, Architecture)> {
         ),
         (
             "fashion_resnet",
-            Architecture::parse_description(include_str!("../../../www/nets/fashion-resnet.json"))
-                .unwrap(),
+            Architecture::parse_description(include_str!(
+                "../../../../www/nets/fashion-resnet.json"
+            ))
+            .unwrap(),
         ),
         (
             "every_layer",

@@ -4,8 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-mod common;
-use common::{convscope, text};
+use crate::common::{convscope, text};
 
 /// A fresh temporary directory.
 fn temp(name: &str) -> PathBuf {

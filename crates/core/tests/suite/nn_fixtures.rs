@@ -7,8 +7,6 @@
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use convscope_core::nn::{
     AdamConfig, Optimizer, SgdConfig, activation_x_backward, conv2d_bias_backward,
@@ -21,11 +19,10 @@ use convscope_core::{Activation, Conv2dParams, PoolKind, conv2d, max_pool2d_with
 use ndarray::{Array1, Array2, Array4};
 use serde::Deserialize;
 
-#[path = "fixtures/compare.rs"]
-mod compare;
+use crate::compare;
 use compare::{close, tensor};
 
-const JSON: &str = include_str!("fixtures/nn_reference.json");
+const JSON: &str = include_str!("../fixtures/nn_reference.json");
 
 #[derive(Deserialize)]
 struct Fixtures {

@@ -5,8 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use std::collections::HashMap;
@@ -143,7 +141,7 @@ fn a_small_file_cannot_describe_a_huge_network() {
 /// in 247,816 bytes).
 #[test]
 fn a_file_with_its_parameters_still_loads() {
-    let bytes = include_bytes!("../../../www/models/lenet-mnist.safetensors");
+    let bytes = include_bytes!("../../../../www/models/lenet-mnist.safetensors");
     let (net, _) = from_safetensors(bytes).unwrap();
     assert_eq!(net.parameter_count(), 61_706);
 }

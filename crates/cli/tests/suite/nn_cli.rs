@@ -2,8 +2,7 @@
 //! into a temporary directory (so these tests never depend on node_modules).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::{convscope, fake_mnist, text};
+use crate::common::{convscope, fake_mnist, text};
 
 #[test]
 fn every_command_has_help() {

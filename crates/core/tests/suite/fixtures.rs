@@ -5,8 +5,6 @@
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use convscope_core::activation::{log_softmax_backward, softmax_backward};
 use convscope_core::{
@@ -17,11 +15,10 @@ use convscope_core::{
 use ndarray::Array1;
 use serde::Deserialize;
 
-#[path = "fixtures/compare.rs"]
-mod compare;
+use crate::compare;
 use compare::{close, tensor};
 
-const JSON: &str = include_str!("fixtures/reference.json");
+const JSON: &str = include_str!("../fixtures/reference.json");
 
 #[derive(Deserialize)]
 struct Fixtures {

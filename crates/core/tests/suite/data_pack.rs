@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use convscope_core::data::pack::{self, CHUNK_IMAGES, Manifest};
 use convscope_core::data::{self, Dataset, DatasetKind, Split};
 
-mod common;
+use crate::common;
 
 fn node_modules(kind: DatasetKind) -> Option<PathBuf> {
     common::datasets(kind)

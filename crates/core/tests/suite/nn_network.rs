@@ -11,8 +11,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use convscope_core::arch::{Architecture, zoo};
@@ -22,7 +20,7 @@ use convscope_core::shape::Pool2dParams;
 use convscope_core::{Activation, Conv2dParams, PoolKind, conv2d, pool2d};
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayView4};
 
-mod common;
+use crate::common;
 
 const TOL: f64 = 1e-3;
 

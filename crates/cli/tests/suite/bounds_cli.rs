@@ -5,8 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-mod common;
-use common::{convscope, text};
+use crate::common::{convscope, text};
 
 /// A fresh, empty directory under the system's temporary directory (not the repository:
 /// nothing there may help the binary find `www/models/`).

@@ -1,8 +1,5 @@
 //! Changing the input: sizes propagate, breaking sizes name the layer, nothing panics.
 
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-
 /// Named `arch` so that `cargo test -p convscope-core arch` selects these tests.
 mod arch {
     #[cfg(target_arch = "wasm32")]

@@ -8,11 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-mod common;
+use crate::common;
 
 use convscope_core::arch::{Architecture, zoo};
 use convscope_core::nn::init::{fill_uniform, pytorch_default_bound};

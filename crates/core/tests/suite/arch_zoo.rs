@@ -10,9 +10,6 @@
 //! `GFLOPS` column of the same documentation (which counts multiply-accumulates of
 //! convolution and linear layers at 224×224).
 
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-
 /// Named `arch` so that `cargo test -p convscope-core arch` selects these tests.
 mod arch {
     #[cfg(target_arch = "wasm32")]

@@ -10,8 +10,6 @@
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
-#[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use convscope_core::arch::{Architecture, Volume, zoo};
 use convscope_core::data::pack::{chunk_bytes, decode_chunk};

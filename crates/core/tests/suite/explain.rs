@@ -8,8 +8,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[cfg(target_arch = "wasm32")]
-wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-#[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use convscope_core::arch::{Architecture, zoo};
@@ -19,7 +17,7 @@ use convscope_core::explain::{
 };
 use convscope_core::nn::{Network, Rng, Workspace};
 
-mod common;
+use crate::common;
 
 fn net(text: &str, seed: u64) -> Network {
     let arch = Architecture::from_text(text).unwrap_or_else(|e| panic!("{text}: {e}"));

@@ -1,0 +1,15 @@
+//! The CLI's integration tests, one module per command or concern, built as one test binary
+//! (one link instead of one per file). Each runs the `convscope` binary in a scratch
+//! directory. Select a module by name, e.g. `cargo test -p convscope-cli --test suite nn_cli`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod arch_cli;
+mod bench_cli;
+mod bounds_cli;
+mod broken_pipe;
+mod images_cli;
+mod nn_cli;
+mod robust_cli;
+mod train_args;
