@@ -14,7 +14,7 @@ load_state_dict(strict=True)), on one seeded input in [0, 1] in eval mode, with 
     map resized to the input by F.interpolate(mode="bilinear", align_corners=False),
   - the occlusion drops of the top class for an 8x8 patch of 0.5 moved 4 pixels a step
     (softmax probabilities),
-and writes DIR/explain_reference.json, which crates/core/tests/explain_torch.rs compares
+and writes DIR/explain_reference.json, which crates/core/tests/suite/explain_torch.rs compares
 with convscope's (within 1e-4).
 
 Dependencies: torch, torch_net.py and torch_lenet.py (this directory).

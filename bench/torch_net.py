@@ -13,7 +13,7 @@ names, the network description as JSON in the metadata key "network"), this scri
      dropout, in train mode (batch statistics) and records batch norm's running statistics
      after that one training-mode forward,
 and writes everything to DIR/torch_reference.json, which convscope's test
-crates/core/tests/torch_equivalence.rs compares with its own outputs (within 1e-4).
+crates/core/tests/suite/torch_equivalence.rs compares with its own outputs (within 1e-4).
 
 Description (convscope-core's arch::Architecture in serde JSON): {"name", "title",
 "input": [h, w, c], "layers": [{"name", "op": {"kind": ..., ...}}]} with kinds conv,

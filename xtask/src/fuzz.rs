@@ -7,7 +7,7 @@
 //! found a crash, a timeout or an out-of-memory input (and where libFuzzer wrote it).
 //!
 //! Not part of `cargo xtask test`: the targets' findings live on as named regression tests
-//! in `crates/core/tests/fuzz_regressions.rs`, which it runs.
+//! in `crates/core/tests/suite/fuzz_regressions.rs`, which it runs.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -166,7 +166,7 @@ pub fn fuzz(options: &Options) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{} found a problem; reproduce with `cargo +nightly fuzz run <target> <artifact>` in fuzz/, then make it a test in crates/core/tests/fuzz_regressions.rs",
+            "{} found a problem; reproduce with `cargo +nightly fuzz run <target> <artifact>` in fuzz/, then make it a test in crates/core/tests/suite/fuzz_regressions.rs",
             failed.join(", ")
         ))
     }

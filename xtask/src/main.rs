@@ -32,9 +32,9 @@ usage: cargo xtask <command>
 commands:
   serve [--port N]   install what is missing, build the release app, serve it on
                      http://127.0.0.1:8080 (or port N)
-  test               install what is missing and run every check CI runs: fmt, clippy
-                     (native and wasm32), native tests, wasm tests in headless Chromium,
-                     end-to-end tests against the release build
+  test               install what is missing and run every check CI runs: fmt, native
+                     tests, wasm tests in headless Chromium (every build linted by
+                     clippy, -D warnings), end-to-end tests against the release build
   setup              install what is missing (wasm target, Trunk, wasm-bindgen-cli,
                      npm packages, Chromium) and nothing else
   build              install what is missing and build the release app into dist/

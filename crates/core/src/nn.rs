@@ -7,7 +7,7 @@
 //! `*_weight_backward`, `*_bias_backward`), each also in an `_into` form that writes into a
 //! caller-owned buffer. Pooling's gradients live next to its forward pass, in
 //! [`crate::pool`]. Finite-difference checks of every backward pass live in
-//! `tests/nn_gradients.rs`.
+//! `tests/suite/nn_gradients.rs`.
 //!
 //! - [`init`]: PyTorch's default initialisation.
 //! - [`linear`], [`conv`], [`activation`]: layer gradients (and the linear forward pass).

@@ -51,8 +51,14 @@ pub mod floats {
         if s.is_human_readable() {
             return values.serialize(s);
         }
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let mut bytes = Vec::with_capacity(4 * values.len());
+        extend(&mut bytes, values);
         s.serialize_bytes(&bytes)
+    }
+
+    /// Appends `values` to `bytes`, each as 4 bytes little endian (what [`parse`] reads).
+    pub fn extend(bytes: &mut Vec<u8>, values: &[f32]) {
+        bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
     }
 
     /// The values in `b`, or `None` when its length is not a multiple of 4.
@@ -94,7 +100,7 @@ pub mod planes {
             bytes.extend_from_slice(&(p.len() as u64).to_le_bytes());
         }
         for p in planes {
-            bytes.extend(p.iter().flat_map(|v| v.to_le_bytes()));
+            super::floats::extend(&mut bytes, p);
         }
         s.serialize_bytes(&bytes)
     }

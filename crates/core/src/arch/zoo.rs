@@ -1,7 +1,7 @@
 //! The networks of the lecture and their torchvision counterparts, as [`Architecture`]s.
 //!
 //! Parameter totals match torchvision's `sum(p.numel() for p in model.parameters())`; the
-//! tests in `tests/arch_zoo.rs` assert every one.
+//! tests in `tests/suite/arch_zoo.rs` assert every one.
 
 use super::{Activation, Architecture, Conv, Layer, Linear, Op, Pool, PoolKind, Residual, Volume};
 

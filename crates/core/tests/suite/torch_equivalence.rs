@@ -11,7 +11,7 @@
 //! Regenerate (where PyTorch is installed, see bench/README.md):
 //!
 //! ```text
-//! CONVSCOPE_WRITE_FIXTURES=1 cargo test -p convscope-core --test torch_equivalence
+//! CONVSCOPE_WRITE_FIXTURES=1 cargo test -p convscope-core --test suite torch_equivalence
 //! ~/.cache/convscope/torch-venv/bin/python bench/torch_net.py crates/core/tests/fixtures/torch
 //! ```
 #![cfg(not(target_arch = "wasm32"))]

@@ -5,7 +5,7 @@
 //! each model's page in the torchvision model documentation
 //! (<https://docs.pytorch.org/vision/stable/models.html>, `IMAGENET1K_V1` weights); its
 //! "GFLOPS" count multiply-accumulates of convolution and linear layers at 224×224, the same
-//! convention as the core's MACs. The core's `tests/arch_zoo.rs` asserts the parameter totals.
+//! convention as the core's MACs. The core's `tests/suite/arch_zoo.rs` asserts the parameter totals.
 
 /// Where a reference total comes from.
 pub const TORCHVISION_SOURCE: &str =
