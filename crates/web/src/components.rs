@@ -16,7 +16,7 @@ pub use calculator::Calculator;
 pub use image_input::ImageInput;
 pub use kernel_editor::KernelEditor;
 pub use legend::Legend;
-pub use matrix_canvas::MatrixCanvas;
+pub use matrix_canvas::{MatrixCanvas, field_frame};
 pub use number_field::NumberField;
 pub use player::PlayerControls;
 pub use products_grid::{ProductsGrid, channel_name};

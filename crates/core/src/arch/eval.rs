@@ -85,6 +85,16 @@ impl ReceptiveField {
             .saturating_add(wide(index).saturating_mul(wide(self.jump)));
         [first, first.saturating_add(wide(self.size))]
     }
+
+    /// The part of a `span` (as [`ReceptiveField::span`] gives it) that lies inside an input
+    /// of `n` pixels along that axis: `[first, end)` clipped to `[0, n]`, empty (`first ==
+    /// end`) when the span lies wholly in the padding.
+    #[must_use]
+    pub fn inside([first, end]: [i64; 2], n: usize) -> [usize; 2] {
+        let clip = |v: i64| usize::try_from(v.max(0)).map_or(n, |v| v.min(n));
+        let first = clip(first);
+        [first, clip(end).max(first)]
+    }
 }
 
 /// One evaluated layer: everything needed to print its table row or to show its formulas

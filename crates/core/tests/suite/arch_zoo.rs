@@ -279,6 +279,21 @@ mod arch {
     }
 
     #[test]
+    fn the_part_of_a_field_inside_the_image() {
+        // LeNet-5's conv1 on 28×28: the first unit's [-2, 3) is [0, 3) of the image, the
+        // last's [25, 30) is [25, 28); fc1's [-2, 30) is all of it.
+        assert_eq!(ReceptiveField::inside([-2, 3], 28), [0, 3]);
+        assert_eq!(ReceptiveField::inside([25, 30], 28), [25, 28]);
+        assert_eq!(ReceptiveField::inside([-2, 30], 28), [0, 28]);
+        // Wholly in the padding, before or after the image: empty.
+        assert_eq!(ReceptiveField::inside([-5, -1], 28), [0, 0]);
+        assert_eq!(ReceptiveField::inside([29, 40], 28), [28, 28]);
+        // Saturated spans (huge strides) stay in range.
+        assert_eq!(ReceptiveField::inside([i64::MIN, i64::MAX], 7), [0, 7]);
+        assert_eq!(ReceptiveField::inside([3, 3], 0), [0, 0]);
+    }
+
+    #[test]
     fn reports_round_trip_through_json() -> Result<(), serde_json::Error> {
         for name in ["alexnet_lecture", "resnet18"] {
             let r = report(name);

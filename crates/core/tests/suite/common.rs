@@ -56,3 +56,12 @@ pub fn datasets(kind: convscope_core::data::DatasetKind) -> Option<std::path::Pa
     );
     None
 }
+
+/// Deterministic non-integer values (a small LCG), so bitwise equality is meaningful.
+pub fn values(shape: [usize; 4], seed: u32) -> ndarray::Array4<f32> {
+    let mut s = seed;
+    ndarray::Array4::from_shape_fn(shape, |_| {
+        s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+    })
+}

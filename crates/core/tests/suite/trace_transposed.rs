@@ -10,14 +10,7 @@ use convscope_core::{
 };
 use ndarray::{Array1, Array4};
 
-/// Deterministic non-integer values (a small LCG), so bitwise equality is meaningful.
-fn values(shape: [usize; 4], seed: u32) -> Array4<f32> {
-    let mut s = seed;
-    Array4::from_shape_fn(shape, |_| {
-        s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-    })
-}
+use crate::common::values;
 
 #[test]
 fn conv_transpose_trace_is_bitwise_equal_to_the_reference_loop() {

@@ -27,6 +27,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
+use convscope_core::arch::ReceptiveField;
+
 use crate::lab::scale::{gray_rgb, rgb_of};
 use crate::lab::{ColorScale, fmt_num};
 
@@ -741,6 +743,16 @@ pub fn MatrixCanvas(props: &MatrixCanvasProps) -> Html {
             </figcaption>
         </figure>
     }
+}
+
+/// The rectangle `[x0, y0, x1, y1)` that a receptive field (`rows` and `cols` as
+/// [`ReceptiveField::span`] gives them) covers on a map of `[height, width]` cells, for
+/// the `frame` prop: its part inside the map, `None` when it lies wholly in the padding.
+pub fn field_frame(rows: [i64; 2], cols: [i64; 2], [h, w]: [usize; 2]) -> Option<[u32; 4]> {
+    let [y0, y1] = ReceptiveField::inside(rows, h);
+    let [x0, x1] = ReceptiveField::inside(cols, w);
+    let u = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+    (x0 < x1 && y0 < y1).then(|| [u(x0), u(y0), u(x1), u(y1)])
 }
 
 /// Draws `p` on `el` (sized to its backing store), in device pixels.

@@ -13,7 +13,7 @@ use yew::prelude::*;
 use super::explain::{Answer, use_explained};
 use crate::agent::{ExplainRequest, Explained};
 use crate::by_ptr::ByPtr;
-use crate::components::{Legend, MatrixCanvas};
+use crate::components::{Legend, MatrixCanvas, field_frame};
 use crate::lab::{ColorScale, fmt_num};
 
 /// Props of [`FieldPanel`].
@@ -52,12 +52,6 @@ fn describe_span(what: &str, [first, end]: [i64; 2], n: usize) -> String {
         ));
     }
     s
-}
-
-/// The rectangle of the field inside the image, `[x0, y0, x1, y1)`.
-fn frame(rows: [i64; 2], cols: [i64; 2], side: usize) -> [u32; 4] {
-    let clip = |v: i64| v.clamp(0, side as i64) as u32;
-    [clip(cols[0]), clip(rows[0]), clip(cols[1]), clip(rows[1])]
 }
 
 /// The receptive field of one value.
@@ -127,7 +121,7 @@ fn FieldResult(p: &FieldResultProps) -> Html {
         return html! { <p class="error" role="alert" data-testid="field-status">{"the worker sent no field"}</p> };
     };
     let [rows, cols] = a.dims;
-    let rect = frame(f.rows, f.cols, rows);
+    let rect = field_frame(f.rows, f.cols, a.dims);
     let nonzero = a.map.iter().filter(|g| **g != 0.0).count();
     let peak = a.map.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     html! {
@@ -187,6 +181,10 @@ mod tests {
             describe_span("columns", [-2, 30], 28),
             "columns 0 to 27 (4 more in the zero padding: -2 to 29)"
         );
-        assert_eq!(frame([-2, 3], [25, 30], 28), [25, 0, 28, 3]);
+        assert_eq!(
+            field_frame([-2, 3], [25, 30], [28, 28]),
+            Some([25, 0, 28, 3])
+        );
+        assert_eq!(field_frame([-2, 3], [28, 33], [28, 28]), None);
     }
 }

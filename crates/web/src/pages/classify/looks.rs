@@ -17,7 +17,7 @@ use crate::agent::{
     ConvSummary, CoreReply, CoreRequest, FilterJob, FilterLooks, FilterStep, PatchSource,
 };
 use crate::by_ptr::ByPtr;
-use crate::components::MatrixCanvas;
+use crate::components::{MatrixCanvas, field_frame};
 use crate::hooks::WorkerAnswer;
 use crate::lab::classify::Gallery;
 use crate::lab::fmt_num;
@@ -300,12 +300,7 @@ fn LooksResult(p: &LooksResultProps) -> Html {
     });
     // The unit's receptive field, framed on the grown image (its part inside the image).
     let [ah, aw] = l.ascent_dims;
-    let clip = |[a, b]: [i64; 2], n: usize| {
-        let n = i64::try_from(n).unwrap_or(i64::MAX);
-        [a.clamp(0, n), b.clamp(0, n)].map(|v| u32::try_from(v).unwrap_or(u32::MAX))
-    };
-    let ([y0, y1], [x0, x1]) = (clip(l.unit_rows, ah), clip(l.unit_cols, aw));
-    let field = (x0 < x1 && y0 < y1).then_some([x0, y0, x1, y1]);
+    let field = field_frame(l.unit_rows, l.unit_cols, l.ascent_dims);
     let [uy, ux] = l.unit;
     let side = |[a, b]: [i64; 2]| usize::try_from(b - a).unwrap_or(0);
     let (fh, fw) = (side(l.unit_rows), side(l.unit_cols));
