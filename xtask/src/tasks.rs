@@ -60,6 +60,7 @@ pub fn serve(port: u16) -> Result<(), String> {
 }
 
 const WASM32: &str = "wasm32-unknown-unknown";
+const CLIPPY_DRIVER: &str = "clippy-driver";
 
 /// Clippy as the compiler of the workspace's own crates, with `-D warnings`: `cargo clippy`
 /// is this same wrapper around `cargo check`. The test builds are linted as they compile, so
@@ -67,7 +68,7 @@ const WASM32: &str = "wasm32-unknown-unknown";
 /// Dependencies are compiled by plain rustc either way.
 fn linted(command: &mut Command) -> &mut Command {
     command
-        .env("RUSTC_WORKSPACE_WRAPPER", "clippy-driver")
+        .env("RUSTC_WORKSPACE_WRAPPER", CLIPPY_DRIVER)
         .env("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings")
 }
 
@@ -97,6 +98,11 @@ struct Outcome {
 pub fn test() -> Result<(), String> {
     let started = Instant::now();
     let tools = setup::all()?;
+    step("clippy (every build of the workspace's crates is linted)");
+    let clippy = cmd::output(CLIPPY_DRIVER, &["--version"]).ok_or_else(|| {
+        format!("`{CLIPPY_DRIVER} --version` did not run: add clippy to this toolchain (`rustup component add clippy`)")
+    })?;
+    println!("{clippy}");
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut check = |name: &'static str, f: &mut dyn FnMut() -> Result<(), String>| {
         step(name);
