@@ -1,7 +1,6 @@
 //! The CLI's integration tests, one module per command or concern, built as one test binary
 //! (one link instead of one per file). Each runs the `convscope` binary in a scratch
 //! directory. Select a module by name, e.g. `cargo test -p convscope-cli --test suite nn_cli`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Shared by the core's network tests.
+//! Shared by the core's integration tests (the modules of `main.rs`).
 #![allow(dead_code)]
 
 /// PyTorch's `state_dict` of LeNet-5: names and shapes, in order.

@@ -5,13 +5,13 @@
 //!
 //! `wasm_bench.rs` stays a test binary of its own (`cargo xtask bench-wasm`, release, not
 //! part of `cargo test`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
 #[path = "../fixtures/compare.rs"]
+#[allow(clippy::expect_used)]
 mod compare;
 
 mod arch_formulas;
