@@ -21,6 +21,9 @@ async function openLab(hash = '#/convolution') {
 }
 
 const text = async (page, id) => (await page.getByTestId(id).textContent()).trim();
+/** The stage shows the current settings with their maps. An edit of values only (a weight,
+ * a preset, the activation) keeps the last settings on the stage until the worker answers. */
+const fresh = (page) => page.locator('[data-testid="stage"][data-maps="fresh"]').waitFor();
 const windowOf = (page) => page.getByTestId('input-canvas').getAttribute('data-window');
 
 test('the default page is the lecture example: 4 at output (0, 0), sigmoid(4) = 0.98', async () => {
@@ -134,6 +137,7 @@ test('hyper-parameters and presets drive the stepper; settings survive a reload'
   await page.getByTestId('kernel-preset').selectOption('sobelx');
   assert.equal(await page.getByTestId('kernel-0-0').inputValue(), '-1');
   await page.getByTestId('activation').selectOption('relu');
+  await fresh(page);
   // Keys typed into a form control stay there; from the page they drive the stepper.
   await page.getByRole('heading', { level: 2 }).click();
   await page.keyboard.press('End');
@@ -305,11 +309,13 @@ test('kernel weights: the wheel nudges one weight, a half-typed value survives o
   // the mouse, and the page may still be moving things (models loading) between hover and wheel.
   await centre.dispatchEvent('wheel', { deltaY: -100 });
   await page.waitForFunction(() => document.querySelector('[data-testid="kernel-1-1"]').value === '2');
+  await fresh(page);
   // The centre tap reads input 1: the sum rises by one.
   assert.equal(await text(page, 'output-value'), '5');
   assert.equal(await text(page, 'product-0-1-1'), '1·22');
   await centre.dispatchEvent('wheel', { deltaY: 100, shiftKey: true });
   await page.waitForFunction(() => document.querySelector('[data-testid="kernel-1-1"]').value === '1.9');
+  await fresh(page);
   assert.equal(await text(page, 'output-value'), '4.9');
   // The other weights kept theirs.
   assert.equal(await page.getByTestId('kernel-0-0').inputValue(), '1');

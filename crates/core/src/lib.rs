@@ -19,9 +19,11 @@
 //! - [`rng`]: seeded xoshiro256**, portable (same seed → same model, same shuffles, on every
 //!   target).
 //! - [`tensor`]: NCHW tensor helpers (shape checks, constructors).
+//! - [`colour`]: colour scales for feature maps, and maps painted as RGBA pixels.
 
 pub mod activation;
 pub mod arch;
+pub mod colour;
 pub mod conv;
 pub mod data;
 pub mod error;

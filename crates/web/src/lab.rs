@@ -1,5 +1,5 @@
 //! Pure state of the convolution and pooling labs: settings, actions, the inputs and
-//! kernels they describe, URL-query persistence, and colour scales. No UI code: the pages
+//! kernels they describe, URL-query persistence. No UI code: the pages
 //! drive these types, and the numbers come from `convscope-core`.
 
 pub mod classify;
@@ -11,18 +11,17 @@ pub mod lenet;
 pub mod player;
 pub mod pool;
 pub mod samples;
-pub mod scale;
 pub mod upload;
 
 pub use conv::{
     ActivationChoice, CALC_NAMES, CalcInputs, CalcResult, ConvAction, ConvLab, ConvSettings,
     InputSource, TransposedLab,
 };
+pub use convscope_core::colour::ColorScale;
 pub use convscope_core::format::fmt_num;
 pub use kernel::{Kernel, Preset};
 pub use player::{Player, PlayerAction};
 pub use pool::{PoolAction, PoolLab, PoolSettings, PoolSource};
-pub use scale::ColorScale;
 
 use std::rc::Rc;
 

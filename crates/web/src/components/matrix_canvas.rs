@@ -29,8 +29,8 @@ use yew::prelude::*;
 
 use convscope_core::arch::ReceptiveField;
 
-use crate::lab::scale::{gray_rgb, rgb_of};
 use crate::lab::{ColorScale, fmt_num};
+use convscope_core::colour::{self, rgb_of};
 
 /// Props of [`MatrixCanvas`]. Equal props are props that draw and behave the same: the
 /// `Rc`s are compared by identity (see [`PartialEq`] below), callbacks by pointer.
@@ -445,37 +445,40 @@ impl Picture {
             return out;
         }
         let filled = self.filled.unwrap_or(usize::MAX);
-        let value = |i: usize| self.values.get(i).copied().unwrap_or(f32::NAN);
+        let fill = |px: &mut [u8], rgb: [u8; 3]| {
+            px.chunks_exact_mut(4)
+                .for_each(|p| p[..3].copy_from_slice(&rgb));
+        };
         for (py, row) in out.chunks_exact_mut(g.pcols * 4).enumerate() {
-            // The padding ring, then the map's cells of this row: computed up to `filled`,
-            // blank after. The colour's case is chosen once per row, not per cell.
-            let map_row = py.checked_sub(pad).filter(|&y| y < rows);
-            let (start, shown, blank) = match map_row {
-                Some(y) => {
-                    let shown = filled.saturating_sub(y * cols).min(cols);
-                    (y * cols, shown, cols - shown)
-                }
-                None => (0, 0, 0),
-            };
-            let mut cells = row.chunks_exact_mut(4);
-            let mut put = |rgb: [u8; 3]| {
-                if let Some(cell) = cells.next() {
-                    cell[..3].copy_from_slice(&rgb);
-                }
-            };
-            if map_row.is_none() {
-                (0..g.pcols).for_each(|_| put(PAD_RGB));
+            let Some(y) = py.checked_sub(pad).filter(|&y| y < rows) else {
+                fill(row, PAD_RGB);
                 continue;
-            }
-            (0..pad).for_each(|_| put(PAD_RGB));
+            };
+            // The padding ring, the map's cells of this row computed up to `filled` (painted
+            // by the core), blank after them, the padding ring.
+            let shown = filled.saturating_sub(y * cols).min(cols);
+            let (left, rest) = row.split_at_mut(pad * 4);
+            let (cells, right) = rest.split_at_mut(cols * 4);
+            let (painted, blank) = cells.split_at_mut(shown * 4);
+            fill(left, PAD_RGB);
+            fill(right, PAD_RGB);
+            fill(blank, BLANK_RGB);
+            let start = (y * cols).min(self.values.len());
+            let values = &self.values[start..(start + shown).min(self.values.len())];
+            // Cells past the values (none when the props agree) are NaN's colour.
+            let (known, missing) = painted.split_at_mut(values.len() * 4);
+            fill(missing, rgb_of(self.scale.as_ref(), f32::NAN));
             match (&self.under, &self.scale) {
-                (Some(under), Some(scale)) => (start..start + shown)
-                    .for_each(|i| put(scale.over(value(i), under.get(i).copied().unwrap_or(0.0)))),
-                (_, Some(scale)) => (start..start + shown).for_each(|i| put(scale.rgb(value(i)))),
-                (_, None) => (start..start + shown).for_each(|i| put(gray_rgb(value(i)))),
+                (Some(under), Some(scale)) => {
+                    let under = under.get(start..start + values.len()).unwrap_or(&[]);
+                    colour::paint_over(scale, values, under, known);
+                    // An image shorter than the values: 0 under the rest.
+                    let done = under.len();
+                    let zeros = vec![0.0; values.len() - done];
+                    colour::paint_over(scale, &values[done..], &zeros, &mut known[done * 4..]);
+                }
+                (_, scale) => colour::paint(scale.as_ref(), values, known),
             }
-            (0..blank).for_each(|_| put(BLANK_RGB));
-            (0..pad).for_each(|_| put(PAD_RGB));
         }
         out
     }

@@ -187,6 +187,48 @@ fn lecture() -> Array4<f32> {
 }
 
 impl ConvSettings {
+    /// Whether `other` steps over the same frame: the same input, the same windows, the same
+    /// sizes and modes, so that step `i` is the same window and output cell in both. Only
+    /// the values may differ: the kernel's weights (typed, a preset, a LeNet filter of the
+    /// same size) and the activation. The step and the calculator are not compared.
+    pub fn same_frame(&self, other: &Self) -> bool {
+        // Destructured: a new setting must be sorted into one kind or the other to compile.
+        let Self {
+            input,
+            draw_size,
+            drawn,
+            kernel,
+            preset: _,
+            lenet: _,
+            upload,
+            upload_size,
+            samples,
+            link_step: _,
+            stride,
+            padding,
+            dilation,
+            filters,
+            groups,
+            activation: _,
+            transposed,
+            player: _,
+            calc: _,
+        } = self;
+        *input == other.input
+            && *draw_size == other.draw_size
+            && *drawn == other.drawn
+            && kernel.size == other.kernel.size
+            && *upload == other.upload
+            && *upload_size == other.upload_size
+            && *samples == other.samples
+            && *stride == other.stride
+            && *padding == other.padding
+            && *dilation == other.dilation
+            && *filters == other.filters
+            && *groups == other.groups
+            && *transposed == other.transposed
+    }
+
     /// Applies an action, keeping the step inside the (possibly new) stepper.
     pub fn apply(&mut self, action: ConvAction) {
         // A link's step waits for its sample, unless something else happens first.

@@ -489,3 +489,38 @@ fn the_dimensions_are_those_of_the_tensors_for_every_input() {
     s.apply(ConvAction::Kernel(s.kernel.resized(11)));
     check(&s, "an 11×11 kernel larger than the padded input");
 }
+
+#[test]
+fn the_same_frame_means_the_same_steps_whatever_the_values() {
+    let base = ConvSettings::default();
+    let with = |action: ConvAction| {
+        let mut s = base.clone();
+        s.apply(action);
+        s
+    };
+    // Values: weights, a preset or the activation; the step and the calculator too.
+    let mut k = base.kernel.clone();
+    k.values[4] = 2.0;
+    for s in [
+        with(ConvAction::Kernel(k)),
+        with(ConvAction::Preset(Preset::SobelX)),
+        with(ConvAction::Activation(ActivationChoice::Tanh)),
+        with(ConvAction::Calc(0, "31".into())),
+    ] {
+        assert!(s.same_frame(&base), "{s:?}");
+        assert_eq!(s.step_count(), base.step_count());
+    }
+    // Windows, sizes, modes or the input: another frame.
+    for s in [
+        with(ConvAction::Kernel(base.kernel.resized(5))),
+        with(ConvAction::Stride(2)),
+        with(ConvAction::Padding(1)),
+        with(ConvAction::Dilation(2)),
+        with(ConvAction::Filters(2)),
+        with(ConvAction::Transposed(true)),
+        with(ConvAction::Paint(0, true)),
+        with(ConvAction::Input(InputSource::Drawn)),
+    ] {
+        assert!(!s.same_frame(&base), "{s:?}");
+    }
+}

@@ -28,6 +28,7 @@ mod upload;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use gloo_timers::callback::Timeout;
 use yew::prelude::*;
 
 use crate::by_ptr::ByPtr;
@@ -89,10 +90,12 @@ pub struct Lab {
     pub in_scale: ColorScale,
     /// The whole layer for the worker (none when it cannot run).
     pub job: Option<Rc<MapsJob>>,
+    /// The settings these are (without the step and the calculator).
+    pub settings: Rc<ConvSettings>,
 }
 
 impl Lab {
-    fn new(s: &ConvSettings, inputs: &Input) -> Self {
+    fn new(s: &Rc<ConvSettings>, inputs: &Input) -> Self {
         let stepper = if s.transposed {
             s.build_transposed()
                 .map(|l| Stepper::Transposed(Box::new(l)))
@@ -108,8 +111,60 @@ impl Lab {
             stepper,
             in_scale: inputs.scale,
             inputs: inputs.planes.clone(),
+            settings: s.clone(),
         }
     }
+}
+
+/// How long the stage may go on showing the last settings while the web worker computes
+/// the maps of an edit that changes only values (a weight, a preset, the activation).
+const HOLD_MS: u32 = 150;
+
+/// The lab the stage shows, and whether a newer one waits for its maps.
+///
+/// An edit that keeps the frame ([`ConvSettings::same_frame`]: the same windows and
+/// sizes) does not change the stage at once: the stage keeps the last settings' step, sum
+/// and maps until the worker's next answer arrives (or [`HOLD_MS`] pass), then changes
+/// once. Shown at once, the stage would change twice per edit: its numbers with the old
+/// maps, then the maps; two frames of layout and paint for one keystroke. Any other change
+/// (a new input, size, stride, mode, or settings that cannot run) is shown at once.
+#[hook]
+fn use_shown_lab(latest: Rc<Lab>, reply: Option<Rc<WorkerMaps>>) -> (Rc<Lab>, bool) {
+    // The lab shown, and the answer there was when it began waiting for `latest`.
+    let held = use_mut_ref(|| (latest.clone(), None::<Option<Rc<WorkerMaps>>>));
+    // The shown lab whose wait ran out.
+    let expired = use_state_eq(|| None::<u64>);
+    let (shown, waiting) = {
+        let mut held = held.borrow_mut();
+        let (shown, since) = &mut *held;
+        if Rc::ptr_eq(shown, &latest) {
+            *since = None;
+        } else {
+            let since = since.get_or_insert_with(|| reply.clone());
+            let no_answer = match (&*since, &reply) {
+                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            let hold = no_answer
+                && *expired != Some(shown.id)
+                && shown.stepper.is_ok()
+                && latest.job.is_some()
+                && shown.settings.same_frame(&latest.settings);
+            if !hold {
+                *held = (latest.clone(), None);
+            }
+        }
+        (held.0.clone(), held.1.is_some())
+    };
+    {
+        let expired = expired.setter();
+        use_effect_with(waiting.then_some(shown.id), move |id| {
+            let timer = id.map(|id| Timeout::new(HOLD_MS, move || expired.set(Some(id))));
+            move || drop(timer)
+        });
+    }
+    (shown, waiting)
 }
 
 /// The input's planes and scale, computed when the input changes.
@@ -209,6 +264,8 @@ pub fn ConvolutionPage() -> Html {
         use_memo(layer.clone(), move |k| Lab::new(k, &input))
     };
     let reply = use_worker_maps(lab.job.clone());
+    let (lab, pending) = use_shown_lab(lab, reply.clone());
+    let shown = &lab.settings;
 
     let on_player = use_callback(dispatch.clone(), |a: PlayerAction, d| {
         d.dispatch(ConvAction::Player(a))
@@ -222,15 +279,16 @@ pub fn ConvolutionPage() -> Html {
     let reply = reply.map(ByPtr);
     let stage = match &lab.stepper {
         Ok(Stepper::Forward(_)) => html! {
-            <ForwardStage lab={lab_ref} maps={reply} player={s.player} kernel={s.kernel.size}
-                padding={s.padding} activation={s.activation} on_player={on_player.clone()}
-                dispatch={dispatch.clone()} />
+            <ForwardStage lab={lab_ref} maps={reply} pending={pending} player={s.player}
+                kernel={shown.kernel.size} padding={shown.padding} activation={shown.activation}
+                on_player={on_player.clone()} dispatch={dispatch.clone()} />
         },
         Ok(Stepper::Transposed(_)) => html! {
-            <TransposedStage lab={lab_ref} maps={reply} player={s.player} kernel={s.kernel.size}
-                stride={s.stride} on_player={on_player.clone()} dispatch={dispatch.clone()} />
+            <TransposedStage lab={lab_ref} maps={reply} pending={pending} player={s.player}
+                kernel={shown.kernel.size} stride={shown.stride} on_player={on_player.clone()}
+                dispatch={dispatch.clone()} />
         },
-        Err(e @ TransposedError::Core(_)) if !s.transposed => html! {
+        Err(e @ TransposedError::Core(_)) if !shown.transposed => html! {
             <section class="panel stage-error" role="alert" data-testid="lab-error">
                 <h3>{"This layer cannot run"}</h3>
                 <p class="error">{ format!("{e}.") }</p>

@@ -23,6 +23,8 @@ pub struct ForwardStageProps {
     pub lab: ByPtr<Lab>,
     /// The worker's latest maps.
     pub maps: Option<ByPtr<WorkerMaps>>,
+    /// Newer settings wait for their maps (the stage shows these until they come).
+    pub pending: bool,
     /// The stepper's transport.
     pub player: Player,
     /// F.
@@ -37,11 +39,12 @@ pub struct ForwardStageProps {
     pub dispatch: Dispatch,
 }
 
-/// Whether the reply holds the current job's maps (`fresh`), earlier ones of the same size
-/// (`stale`, shown while the new are computed), or none that fit (`waiting`): the stage's
-/// `data-maps`.
-pub fn freshness(lab: &Lab, reply: Option<&WorkerMaps>, fits: bool) -> &'static str {
+/// Whether the reply holds the current settings' maps (`fresh`), earlier ones of the same
+/// size (`stale`: shown while the new are computed, also while the stage still shows the
+/// last settings, `pending`), or none that fit (`waiting`): the stage's `data-maps`.
+pub fn freshness(lab: &Lab, reply: Option<&WorkerMaps>, fits: bool, pending: bool) -> &'static str {
     match (reply, &lab.job) {
+        _ if pending => "stale",
         (Some(r), Some(job)) if r.answers(job) => "fresh",
         _ if fits => "stale",
         _ => "waiting",
@@ -87,7 +90,7 @@ pub fn ForwardStage(p: &ForwardStageProps) -> Html {
     html! {
         <>
             <section class="panel stage" aria-label="Convolution, step by step" data-testid="stage"
-                data-maps={freshness(&p.lab, reply, fits)} data-job={p.lab.id.to_string()}>
+                data-maps={freshness(&p.lab, reply, fits, p.pending)} data-job={p.lab.id.to_string()}>
                 <div class="stage-grid">
                     <div class="stage-col">
                         <h3>{ format!("Image {w1}×{h1}×{depth}") }{ if pad > 0 { format!(", padding {pad}") } else { String::new() } }</h3>

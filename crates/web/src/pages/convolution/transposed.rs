@@ -22,6 +22,8 @@ pub struct TransposedStageProps {
     pub lab: ByPtr<Lab>,
     /// The worker's latest maps.
     pub maps: Option<ByPtr<WorkerMaps>>,
+    /// Newer settings wait for their maps (the stage shows these until they come).
+    pub pending: bool,
     /// The stepper's transport.
     pub player: Player,
     /// F.
@@ -114,7 +116,7 @@ pub fn TransposedStage(p: &TransposedStageProps) -> Html {
     });
     html! {
         <section class="panel stage" aria-label="Transposed convolution, step by step" data-testid="transposed-stage"
-            data-maps={freshness(&p.lab, reply, fits && upsampled.is_some())} data-job={p.lab.id.to_string()}>
+            data-maps={freshness(&p.lab, reply, fits && upsampled.is_some(), p.pending)} data-job={p.lab.id.to_string()}>
             <h3>{"Transposed convolution"}</h3>
             <p class="muted">{ format!(
                 "Each input cell is spread S = {} cells apart (S − 1 zeros, the \"holes\", between neighbours), the result padded by D·(F − 1) − P = {}; each output cell is then the kernel turned 180° over that grid. Only taps on a real input cell add a product.",

@@ -1,5 +1,7 @@
 //! Colour scales for feature maps (sequential for non-negative data, diverging around 0 for
-//! signed data). Numbers are written by the core's [`convscope_core::format`].
+//! signed data), and maps painted as RGBA pixels with them. Here, compiled with the numeric
+//! code's optimisation, because the pages paint every cell of every map they draw with
+//! them (a 86×86 map is 7,396 colours per draw).
 
 /// Maps values to colours. Signed data get a diverging blue–white–red scale symmetric
 /// around 0; non-negative data a sequential white-to-navy scale.
@@ -154,14 +156,23 @@ pub fn rgb_of(scale: Option<&ColorScale>, value: f32) -> [u8; 3] {
     scale.map_or_else(|| gray_rgb(value), |s| s.rgb(value))
 }
 
-/// RGBA bytes of a plane (opaque) under `scale`, or gray without one, for one `ImageData`.
-pub fn rgba(values: &[f32], scale: Option<&ColorScale>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(values.len() * 4);
-    for &v in values {
-        let [r, g, b] = rgb_of(scale, v);
-        out.extend_from_slice(&[r, g, b, 255]);
+/// Paints `values` into `rgba`, four bytes per value (red, green, blue; the fourth, alpha,
+/// is left as it is): under `scale`, or gray ([`gray_rgb`]) without one. Paints as many
+/// pixels as both hold.
+pub fn paint(scale: Option<&ColorScale>, values: &[f32], rgba: &mut [u8]) {
+    let pixels = rgba.chunks_exact_mut(4).zip(values);
+    match scale {
+        Some(s) => pixels.for_each(|(px, &v)| px[..3].copy_from_slice(&s.rgb(v))),
+        None => pixels.for_each(|(px, &v)| px[..3].copy_from_slice(&gray_rgb(v))),
     }
-    out
+}
+
+/// Paints `values` laid over the gray image `under` ([`ColorScale::over`]) into `rgba`, as
+/// [`paint`] does.
+pub fn paint_over(scale: &ColorScale, values: &[f32], under: &[f32], rgba: &mut [u8]) {
+    for ((px, &v), &u) in rgba.chunks_exact_mut(4).zip(values).zip(under) {
+        px[..3].copy_from_slice(&scale.over(v, u));
+    }
 }
 
 #[cfg(test)]
@@ -209,16 +220,24 @@ mod tests {
     #[test]
     fn pixels_are_rgba() {
         let s = ColorScale::fit(&[0.0, 4.0]);
+        let mut px = vec![9; 8];
+        paint(Some(&s), &[0.0, 4.0], &mut px);
+        assert_eq!(px, vec![255, 255, 255, 9, 29, 53, 87, 9]);
+        let mut px = vec![255; 16];
+        paint(None, &[0.0, 1.0, 2.0, f32::NAN], &mut px);
         assert_eq!(
-            rgba(&[0.0, 4.0], Some(&s)),
-            vec![255, 255, 255, 255, 29, 53, 87, 255]
-        );
-        assert_eq!(
-            rgba(&[0.0, 1.0, 2.0, f32::NAN], None),
+            px,
             vec![
                 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 255
             ]
         );
+        // As many pixels as both hold.
+        let mut px = vec![1; 6];
+        paint(Some(&s), &[4.0, 4.0, 4.0], &mut px);
+        assert_eq!(px, vec![29, 53, 87, 1, 1, 1]);
+        let mut px = vec![255; 8];
+        paint_over(&s, &[0.0, 4.0], &[0.5, 0.0], &mut px);
+        assert_eq!(px, vec![128, 128, 128, 255, 178, 24, 43, 255]);
     }
 
     #[test]
