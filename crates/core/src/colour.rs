@@ -21,6 +21,22 @@ const POS: [f32; 3] = [178.0, 24.0, 43.0];
 const LOW: [f32; 3] = [255.0, 255.0, 255.0];
 const HIGH: [f32; 3] = [29.0, 53.0, 87.0];
 
+/// The colour of a value that is not a number.
+const NOT_FINITE: [u8; 3] = [200, 200, 200];
+
+/// The diverging scale at `t` (0 the most negative, ½ zero, 1 the most positive).
+///
+/// The lower half mixes NEG into MID, the upper MID into POS. Without a branch (neighbouring
+/// cells of a signed map change sides all the time): below the middle `hi` is 0, above it
+/// `lo` is 1, and NEG + (MID − NEG) is MID exactly, so each channel is the very sum the
+/// half's own mix gives.
+#[inline(always)]
+fn diverging(t: f32) -> [u8; 3] {
+    let u = t * 2.0;
+    let (lo, hi) = (u.clamp(0.0, 1.0), (u - 1.0).clamp(0.0, 1.0));
+    [0, 1, 2].map(|i| round_channel(NEG[i] + (MID[i] - NEG[i]) * lo + (POS[i] - MID[i]) * hi))
+}
+
 #[inline(always)]
 fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [u8; 3] {
     let t = t.clamp(0.0, 1.0);
@@ -75,28 +91,28 @@ impl ColorScale {
     #[inline(always)]
     pub fn rgb(&self, value: f32) -> [u8; 3] {
         if !value.is_finite() {
-            return [200, 200, 200];
+            return NOT_FINITE;
         }
-        let span = (self.max - self.min).max(f32::EPSILON);
-        let t = (value - self.min) / span;
+        let t = (value - self.min) / self.span();
         if self.diverging {
-            if t < 0.5 {
-                mix(NEG, MID, t * 2.0)
-            } else {
-                mix(MID, POS, (t - 0.5) * 2.0)
-            }
+            diverging(t)
         } else {
             mix(LOW, HIGH, t)
         }
+    }
+
+    /// `max − min`, at least ε (a scale of one value still divides).
+    #[inline(always)]
+    fn span(&self) -> f32 {
+        (self.max - self.min).max(f32::EPSILON)
     }
 
     /// The colour of `value` laid over a gray image pixel `base` (in `[0, 1]`), as opaque
     /// as the value is strong: far from 0 on a diverging scale (in its colour), near the top
     /// on a sequential one (in red). Where the value is weak the image shows through.
     pub fn over(&self, value: f32, base: f32) -> [u8; 3] {
-        let span = (self.max - self.min).max(f32::EPSILON);
         let t = if value.is_finite() {
-            ((value - self.min) / span).clamp(0.0, 1.0)
+            ((value - self.min) / self.span()).clamp(0.0, 1.0)
         } else {
             0.0
         };
@@ -160,16 +176,42 @@ pub fn rgb_of(scale: Option<&ColorScale>, value: f32) -> [u8; 3] {
 /// is left as it is): under `scale`, or gray ([`gray_rgb`]) without one. Paints as many
 /// pixels as both hold.
 pub fn paint(scale: Option<&ColorScale>, values: &[f32], rgba: &mut [u8]) {
-    let pixels = rgba.chunks_exact_mut(4).zip(values);
+    /// One loop per scale kind, each pixel's colour chosen without a branch (a map of a
+    /// hundred thousand cells is painted in a frame): what [`ColorScale::rgb`] gives.
+    #[inline(always)]
+    fn each(rgba: &mut [u8], values: &[f32], colour: impl Fn(f32) -> [u8; 3]) {
+        for (px, &v) in rgba.chunks_exact_mut(4).zip(values) {
+            let c = colour(v);
+            let c = if v.is_finite() { c } else { NOT_FINITE };
+            px[0] = c[0];
+            px[1] = c[1];
+            px[2] = c[2];
+        }
+    }
     match scale {
-        Some(s) => pixels.for_each(|(px, &v)| px[..3].copy_from_slice(&s.rgb(v))),
-        None => pixels.for_each(|(px, &v)| px[..3].copy_from_slice(&gray_rgb(v))),
+        // The scale's fields in locals: through the reference, every byte written might
+        // have changed them (bytes may alias anything), and they would be read and the
+        // span divided again for every pixel.
+        Some(s) => {
+            let (min, span) = (s.min, s.span());
+            if s.diverging {
+                each(rgba, values, |v| diverging((v - min) / span));
+            } else {
+                each(rgba, values, |v| mix(LOW, HIGH, (v - min) / span));
+            }
+        }
+        None => {
+            for (px, &v) in rgba.chunks_exact_mut(4).zip(values) {
+                px[..3].copy_from_slice(&gray_rgb(v));
+            }
+        }
     }
 }
 
 /// Paints `values` laid over the gray image `under` ([`ColorScale::over`]) into `rgba`, as
 /// [`paint`] does.
 pub fn paint_over(scale: &ColorScale, values: &[f32], under: &[f32], rgba: &mut [u8]) {
+    let scale = *scale;
     for ((px, &v), &u) in rgba.chunks_exact_mut(4).zip(values).zip(under) {
         px[..3].copy_from_slice(&scale.over(v, u));
     }
@@ -238,6 +280,54 @@ mod tests {
         let mut px = vec![255; 8];
         paint_over(&s, &[0.0, 4.0], &[0.5, 0.0], &mut px);
         assert_eq!(px, vec![128, 128, 128, 255, 178, 24, 43, 255]);
+    }
+
+    #[test]
+    fn the_diverging_scale_mixes_each_half_exactly() {
+        // The two halves as two mixes, a branch per value: what `rgb` and `paint` compute
+        // without one.
+        let halves = |s: &ColorScale, v: f32| {
+            let t = (v - s.min) / (s.max - s.min).max(f32::EPSILON);
+            if t < 0.5 {
+                mix(NEG, MID, t * 2.0)
+            } else {
+                mix(MID, POS, (t - 0.5) * 2.0)
+            }
+        };
+        let s = ColorScale::fit(&[-3.7, 1.0]);
+        let mut seed = 11u32;
+        for i in 0..200_000 {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let v = (seed >> 8) as f32 / (1u32 << 24) as f32 * 9.0 - 4.5;
+            let v = if i % 7 == 0 { v * 1e30 } else { v };
+            assert_eq!(s.rgb(v), halves(&s, v), "{v}");
+            let mut px = [0; 4];
+            paint(Some(&s), &[v], &mut px);
+            assert_eq!(px[..3], halves(&s, v), "{v}");
+        }
+        for v in [-3.7, 0.0, 3.7, -0.0, f32::MIN_POSITIVE, f32::MAX, f32::MIN] {
+            assert_eq!(s.rgb(v), halves(&s, v), "{v}");
+        }
+        // Sequential scales and values that are not numbers: `paint` is `rgb`.
+        let q = ColorScale::fit(&[0.0, 2.5]);
+        let values = [
+            -1.0,
+            0.0,
+            0.3,
+            1.25,
+            2.5,
+            9.0,
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        for scale in [q, s] {
+            let mut px = [0; 36];
+            paint(Some(&scale), &values, &mut px);
+            for (p, &v) in px.chunks_exact(4).zip(&values) {
+                assert_eq!(p[..3], scale.rgb(v), "{v}");
+            }
+        }
     }
 
     #[test]

@@ -48,6 +48,16 @@ struct Running {
     _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
 
+impl Running {
+    /// Posts an encoded request, its buffer transferred, not copied (each message is sent
+    /// once: a replacement worker gets its requests encoded again).
+    fn post(&self, bytes: &js_sys::Uint8Array) {
+        let _ = self
+            .worker
+            .post_message_with_transfer(bytes, &js_sys::Array::of1(&bytes.buffer()));
+    }
+}
+
 struct State {
     path: String,
     running: Option<Running>,
@@ -231,7 +241,7 @@ impl CoreWorker {
                 s.waiting.insert(id, answer);
                 if s.ready {
                     if let Some(r) = &s.running {
-                        let _ = r.worker.post_message(&bytes);
+                        r.post(&bytes);
                     }
                 } else {
                     s.queue.push(bytes);
@@ -259,7 +269,7 @@ impl CoreWorker {
                 let queue = std::mem::take(&mut s.queue);
                 if let Some(r) = &s.running {
                     for bytes in queue {
-                        let _ = r.worker.post_message(&bytes);
+                        r.post(&bytes);
                     }
                 }
             }
