@@ -470,7 +470,8 @@ impl Picture {
             fill(missing, rgb_of(self.scale.as_ref(), f32::NAN));
             match (&self.under, &self.scale) {
                 (Some(under), Some(scale)) => {
-                    let under = under.get(start..start + values.len()).unwrap_or(&[]);
+                    let covered = start.min(under.len())..(start + values.len()).min(under.len());
+                    let under = &under[covered];
                     colour::paint_over(scale, values, under, known);
                     // An image shorter than the values: 0 under the rest.
                     let done = under.len();
@@ -1154,6 +1155,8 @@ mod tests {
             (2, Some(5), Some(scale), None),
             (1, Some(100), Some(scale), Some(under.clone())),
             (3, Some(0), None, Some(under.clone())),
+            // An image shorter than the values: 0 under the rest.
+            (0, None, Some(scale), Some(Rc::new(vec![0.7; 5]))),
         ] {
             let p = Picture {
                 values: values.clone(),
