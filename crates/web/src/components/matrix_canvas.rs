@@ -463,22 +463,27 @@ impl Picture {
             fill(left, PAD_RGB);
             fill(right, PAD_RGB);
             fill(blank, BLANK_RGB);
-            let start = (y * cols).min(self.values.len());
-            let values = &self.values[start..(start + shown).min(self.values.len())];
-            // Cells past the values (none when the props agree) are NaN's colour.
-            let (known, missing) = painted.split_at_mut(values.len() * 4);
-            fill(missing, rgb_of(self.scale.as_ref(), f32::NAN));
-            match (&self.under, &self.scale) {
+            // The cells the core paints: those with a value (and an image under it, when
+            // there is one). Any others (none when the props agree) take each cell's own colour.
+            let start = y * cols;
+            let values = self.values.get(start..).unwrap_or(&[]);
+            let values = &values[..shown.min(values.len())];
+            let (painted_n, rest) = match (&self.under, &self.scale) {
                 (Some(under), Some(scale)) => {
-                    let covered = start.min(under.len())..(start + values.len()).min(under.len());
-                    let under = &under[covered];
-                    colour::paint_over(scale, values, under, known);
-                    // An image shorter than the values: 0 under the rest.
-                    let done = under.len();
-                    let zeros = vec![0.0; values.len() - done];
-                    colour::paint_over(scale, &values[done..], &zeros, &mut known[done * 4..]);
+                    let under = under.get(start..).unwrap_or(&[]);
+                    let n = values.len().min(under.len());
+                    let (head, rest) = painted.split_at_mut(n * 4);
+                    colour::paint_over(scale, &values[..n], &under[..n], head);
+                    (n, rest)
                 }
-                (_, scale) => colour::paint(scale.as_ref(), values, known),
+                (_, scale) => {
+                    let (head, rest) = painted.split_at_mut(values.len() * 4);
+                    colour::paint(scale.as_ref(), values, head);
+                    (values.len(), rest)
+                }
+            };
+            for (j, px) in rest.chunks_exact_mut(4).enumerate() {
+                px[..3].copy_from_slice(&self.rgb(py, pad + painted_n + j));
             }
         }
         out

@@ -130,32 +130,42 @@ const HOLD_MS: u32 = 150;
 /// (a new input, size, stride, mode, or settings that cannot run) is shown at once.
 #[hook]
 fn use_shown_lab(latest: Rc<Lab>, reply: Option<Rc<WorkerMaps>>) -> (Rc<Lab>, bool) {
-    // The lab shown, and the answer there was when it began waiting for `latest`.
-    let held = use_mut_ref(|| (latest.clone(), None::<Option<Rc<WorkerMaps>>>));
+    /// The lab shown and, while it waits for a newer one, the answer there was when it began
+    /// waiting (the wait ends with the next answer).
+    struct Held {
+        shown: Rc<Lab>,
+        since: Option<Option<Rc<WorkerMaps>>>,
+    }
+    let held = use_mut_ref(|| Held {
+        shown: latest.clone(),
+        since: None,
+    });
     // The shown lab whose wait ran out.
     let expired = use_state_eq(|| None::<u64>);
     let (shown, waiting) = {
         let mut held = held.borrow_mut();
-        let (shown, since) = &mut *held;
-        if Rc::ptr_eq(shown, &latest) {
-            *since = None;
+        if Rc::ptr_eq(&held.shown, &latest) {
+            held.since = None;
         } else {
-            let since = since.get_or_insert_with(|| reply.clone());
+            let since = held.since.get_or_insert_with(|| reply.clone());
             let no_answer = match (&*since, &reply) {
                 (Some(a), Some(b)) => Rc::ptr_eq(a, b),
                 (None, None) => true,
                 _ => false,
             };
             let hold = no_answer
-                && *expired != Some(shown.id)
-                && shown.stepper.is_ok()
+                && *expired != Some(held.shown.id)
+                && held.shown.stepper.is_ok()
                 && latest.job.is_some()
-                && shown.settings.same_frame(&latest.settings);
+                && held.shown.settings.same_frame(&latest.settings);
             if !hold {
-                *held = (latest.clone(), None);
+                *held = Held {
+                    shown: latest.clone(),
+                    since: None,
+                };
             }
         }
-        (held.0.clone(), held.1.is_some())
+        (held.shown.clone(), held.since.is_some())
     };
     {
         let expired = expired.setter();
@@ -265,7 +275,6 @@ pub fn ConvolutionPage() -> Html {
     };
     let reply = use_worker_maps(lab.job.clone());
     let (lab, pending) = use_shown_lab(lab, reply.clone());
-    let shown = &lab.settings;
 
     let on_player = use_callback(dispatch.clone(), |a: PlayerAction, d| {
         d.dispatch(ConvAction::Player(a))
@@ -280,15 +289,13 @@ pub fn ConvolutionPage() -> Html {
     let stage = match &lab.stepper {
         Ok(Stepper::Forward(_)) => html! {
             <ForwardStage lab={lab_ref} maps={reply} pending={pending} player={s.player}
-                kernel={shown.kernel.size} padding={shown.padding} activation={shown.activation}
                 on_player={on_player.clone()} dispatch={dispatch.clone()} />
         },
         Ok(Stepper::Transposed(_)) => html! {
             <TransposedStage lab={lab_ref} maps={reply} pending={pending} player={s.player}
-                kernel={shown.kernel.size} stride={shown.stride} on_player={on_player.clone()}
-                dispatch={dispatch.clone()} />
+                on_player={on_player.clone()} dispatch={dispatch.clone()} />
         },
-        Err(e @ TransposedError::Core(_)) if !shown.transposed => html! {
+        Err(e @ TransposedError::Core(_)) if !lab.settings.transposed => html! {
             <section class="panel stage-error" role="alert" data-testid="lab-error">
                 <h3>{"This layer cannot run"}</h3>
                 <p class="error">{ format!("{e}.") }</p>

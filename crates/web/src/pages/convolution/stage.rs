@@ -27,12 +27,6 @@ pub struct ForwardStageProps {
     pub pending: bool,
     /// The stepper's transport.
     pub player: Player,
-    /// F.
-    pub kernel: usize,
-    /// P.
-    pub padding: usize,
-    /// The activation.
-    pub activation: ActivationChoice,
     /// The transport's actions.
     pub on_player: Callback<PlayerAction>,
     /// Where clicks on the maps go.
@@ -67,7 +61,8 @@ pub fn ForwardStage(p: &ForwardStageProps) -> Html {
     let dims @ [count, h2, w2] = trace.output_dims();
     let depth = p.lab.inputs.len();
     let [h1, w1] = trace.geometry().input_size();
-    let pad = p.padding;
+    let settings = &p.lab.settings;
+    let pad = settings.padding;
     let window = format!("{},{}", step.window_origin[0], step.window_origin[1]);
     let reply = p.maps.as_deref();
     // The maps' scale, when the reply holds maps of this size (current or the previous ones).
@@ -99,7 +94,7 @@ pub fn ForwardStage(p: &ForwardStageProps) -> Html {
                     </div>
                     <div class="stage-col">
                         <h3>{"Window × kernel"}</h3>
-                        <ProductsGrid step={step.clone()} kernel={p.kernel} depth={depth} />
+                        <ProductsGrid step={step.clone()} kernel={settings.kernel.size} depth={depth} />
                         <p class="output-cell">
                             { format!("output ({oy}, {ox})") }{ if count > 1 { format!(" of map {k}") } else { String::new() } }
                             {" = "}<output data-testid="output-value">{ fmt_num(step.pre_activation) }</output>
@@ -117,7 +112,7 @@ pub fn ForwardStage(p: &ForwardStageProps) -> Html {
                 <PlayerControls player={p.player} len={len} noun="output cell" on_action={p.on_player.clone()} />
                 <MapsStatus lab={p.lab.clone()} reply={p.maps.clone()} />
             </section>
-            <ActivationPanel activation={p.activation} step={step} maps={p.maps.clone()} dims={dims} />
+            <ActivationPanel activation={settings.activation} step={step} maps={p.maps.clone()} dims={dims} />
         </>
     }
 }

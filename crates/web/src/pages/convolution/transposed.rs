@@ -26,10 +26,6 @@ pub struct TransposedStageProps {
     pub pending: bool,
     /// The stepper's transport.
     pub player: Player,
-    /// F.
-    pub kernel: usize,
-    /// S.
-    pub stride: usize,
     /// The transport's actions.
     pub on_player: Callback<PlayerAction>,
     /// Where clicks on the maps go.
@@ -120,7 +116,7 @@ pub fn TransposedStage(p: &TransposedStageProps) -> Html {
             <h3>{"Transposed convolution"}</h3>
             <p class="muted">{ format!(
                 "Each input cell is spread S = {} cells apart (S − 1 zeros, the \"holes\", between neighbours), the result padded by D·(F − 1) − P = {}; each output cell is then the kernel turned 180° over that grid. Only taps on a real input cell add a product.",
-                p.stride, trace.upsampled_padding()[0]) }</p>
+                p.lab.settings.stride, trace.upsampled_padding()[0]) }</p>
             <div class="stage-grid">
                 <div class="stage-col">
                     <h3>{ format!("Upsampled input {uw}×{uh}×{depth}") }</h3>
@@ -130,7 +126,7 @@ pub fn TransposedStage(p: &TransposedStageProps) -> Html {
                 </div>
                 <div class="stage-col">
                     <h3>{"Window × kernel"}</h3>
-                    <ProductsGrid step={shown} kernel={p.kernel} depth={depth} skipped="hole" />
+                    <ProductsGrid step={shown} kernel={p.lab.settings.kernel.size} depth={depth} skipped="hole" />
                     <p class="output-cell">
                         { format!("output ({oy}, {ox})") }{ if count > 1 { format!(" of map {k}") } else { String::new() } }
                         {" = "}<output data-testid="output-value">{ fmt_num(step.value) }</output>
