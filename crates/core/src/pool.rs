@@ -529,7 +529,30 @@ pub fn max_pool2d_x_backward_into(
         dims4(&dy),
     )?;
     let [_, _, h, w] = g.input_shape();
+    let area = h * w;
+    let outside = |i: usize| CoreError::Layout {
+        op: OP,
+        detail: format!(
+            "argmax index {i} lies outside the {h}×{w} input plane \
+             (it does not come from this input)"
+        ),
+    };
     dx.fill(0.0);
+    // Contiguous buffers (the trainer's): one flat pass per plane, no 2-D indexing.
+    let (dy_s, a_s) = (dy.as_slice(), argmax.as_slice());
+    if let (Some(dy_s), Some(a_s), Some(dx_s)) = (dy_s, a_s, dx.as_slice_mut()) {
+        let per = h2 * w2;
+        let planes = dx_s.chunks_exact_mut(area.max(1));
+        for ((plane, dy_c), a_c) in planes
+            .zip(dy_s.chunks_exact(per.max(1)))
+            .zip(a_s.chunks_exact(per.max(1)))
+        {
+            for (&d, &i) in dy_c.iter().zip(a_c) {
+                *plane.get_mut(i).ok_or_else(|| outside(i))? += d;
+            }
+        }
+        return Ok(());
+    }
     for ((mut dx_n, dy_n), a_n) in dx
         .outer_iter_mut()
         .zip(dy.outer_iter())
@@ -541,14 +564,8 @@ pub fn max_pool2d_x_backward_into(
             .zip(a_n.outer_iter())
         {
             for (&d, &i) in dy_c.iter().zip(a_c.iter()) {
-                if i >= h * w {
-                    return Err(CoreError::Layout {
-                        op: OP,
-                        detail: format!(
-                            "argmax index {i} lies outside the {h}×{w} input plane \
-                             (it does not come from this input)"
-                        ),
-                    });
+                if i >= area {
+                    return Err(outside(i));
                 }
                 plane[[i / w, i % w]] += d;
             }
@@ -693,6 +710,36 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dx.into_raw_vec_and_offset().0, vec![0.0, 0.0, 4.0, 0.0]);
+    }
+
+    /// Max pooling's input gradient: the flat pass over contiguous buffers and the indexed
+    /// pass over any other layout (here `dx` with its batch and channel axes swapped)
+    /// spread the same gradients, each to its window's winner.
+    #[test]
+    fn max_backward_agrees_across_layouts() {
+        let p = Pool2dParams::new(2);
+        let x = Array4::from_shape_fn([2, 3, 6, 4], |(n, c, y, x)| {
+            ((n * 7 + c * 5 + y * 3 + x * 11) % 13) as f32
+        });
+        let (_, argmax) = max_pool2d_with_indices(x.view(), p).unwrap();
+        let dy = Array4::from_shape_fn([2, 3, 3, 2], |(n, c, y, x)| {
+            (1 + n * 18 + c * 6 + y * 2 + x) as f32
+        });
+        let mut flat = Array4::from_elem([2, 3, 6, 4], 9.0f32);
+        max_pool2d_x_backward_into(p, dy.view(), argmax.view(), flat.view_mut()).unwrap();
+        let mut swapped = Array4::from_elem([3, 2, 6, 4], 9.0f32);
+        let mut strided = swapped.view_mut().permuted_axes([1, 0, 2, 3]);
+        assert!(strided.as_slice_mut().is_none());
+        max_pool2d_x_backward_into(p, dy.view(), argmax.view(), strided).unwrap();
+        assert_eq!(swapped.permuted_axes([1, 0, 2, 3]), flat);
+        // Each window's gradient sits on its largest cell, nothing anywhere else.
+        for ((n, c, oy, ox), &d) in dy.indexed_iter() {
+            let i = argmax[[n, c, oy, ox]];
+            let (y, x) = (i / 4, i % 4);
+            assert_eq!((y / 2, x / 2), (oy, ox));
+            assert_eq!(flat[[n, c, y, x]], d);
+        }
+        assert_eq!(flat.iter().filter(|&&v| v != 0.0).count(), dy.len());
     }
 
     #[test]

@@ -235,38 +235,58 @@ impl Trainer {
         const OP: &str = "Trainer::compute_gradients";
         let n = check_data(OP, net, images, labels)?;
         net.check_trainable()?;
-        self.main.workspace.load(net, images, n)?;
-        self.main.labels.clear();
-        self.main
-            .labels
-            .extend(labels.iter().map(|&l| usize::from(l)));
+        let per = net.input_len();
+        self.load(net, n, |slot, dst| {
+            dst.copy_from_slice(&images[slot * per..(slot + 1) * per]);
+            usize::from(labels[slot])
+        })?;
         self.forward_backward(net, rng)
     }
 
-    /// Forward, loss and backward of the batch in the main share, split over the helpers
-    /// when it is large enough; the gradients end up in the main share's.
-    fn forward_backward(&mut self, net: &Network, rng: &mut Rng) -> Result<BatchStats, NnError> {
-        let n = self.main.workspace.batch();
+    /// The shares a batch of `n` is split over and the first sample of each
+    /// (`bounds[i]..bounds[i + 1]` is share `i`'s; share 0 is the main one).
+    fn bounds(&self, n: usize) -> Vec<usize> {
         let shares = (n / MIN_SHARE).clamp(1, self.threads());
+        (0..=shares).map(|i| i * n / shares).collect()
+    }
+
+    /// Prepares every share of a batch of `n` and fills it sample by sample, in order:
+    /// `fill(slot, dst)` writes sample `slot`'s input into `dst` and returns its label.
+    /// Each share's buffers keep the size of its own part from batch to batch (no
+    /// growing back to the whole batch, which zero-filled every activation each step).
+    fn load(
+        &mut self,
+        net: &Network,
+        n: usize,
+        mut fill: impl FnMut(usize, &mut [f32]) -> usize,
+    ) -> Result<(), NnError> {
+        let bounds = self.bounds(n);
+        self.active = bounds.len() - 1;
+        let per = net.input_len();
+        let shares = std::iter::once(&mut self.main).chain(self.helpers.iter_mut());
+        for (share, range) in shares.zip(bounds.windows(2)) {
+            share.workspace.prepare(net, range[1] - range[0])?;
+            share.labels.clear();
+            let input = share.workspace.input_mut();
+            for (slot, dst) in (range[0]..range[1]).zip(input.chunks_exact_mut(per.max(1))) {
+                let label = fill(slot, dst);
+                share.labels.push(label);
+            }
+        }
+        Ok(())
+    }
+
+    /// Forward, loss and backward of the loaded shares, each on its own thread; the
+    /// gradients end up in the main share's.
+    fn forward_backward(&mut self, net: &Network, rng: &mut Rng) -> Result<BatchStats, NnError> {
+        let shares = self.active.max(1);
         self.main.rng = Some(Rng::seed_from_u64(rng.next_u64()));
-        self.active = shares;
         if shares == 1 {
             return self.main.forward_backward(net);
         }
-        let per = net.input_len();
-        // Share i holds images [bounds[i], bounds[i + 1]); share 0 stays in the main one.
-        let bounds: Vec<usize> = (0..=shares).map(|i| i * n / shares).collect();
-        for (i, h) in self.helpers[..shares - 1].iter_mut().enumerate() {
-            let (a, b) = (bounds[i + 1], bounds[i + 2]);
-            h.workspace
-                .load(net, &self.main.workspace.input()[a * per..b * per], b - a)?;
-            h.labels.clear();
-            h.labels.extend_from_slice(&self.main.labels[a..b]);
+        for h in &mut self.helpers[..shares - 1] {
             h.rng = Some(Rng::seed_from_u64(rng.next_u64()));
         }
-        // The main share keeps the batch's first images: shrinking keeps them in place.
-        self.main.workspace.prepare(net, bounds[1])?;
-        self.main.labels.truncate(bounds[1]);
         let (main, rest) = (&mut self.main, &mut self.helpers[..shares - 1]);
         let results: Vec<Result<BatchStats, NnError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = rest
@@ -281,9 +301,13 @@ impl Trainer {
             }
             results
         });
-        let weights: Vec<f32> = bounds
-            .windows(2)
-            .map(|w| (w[1] - w[0]) as f32 / n as f32)
+        let n: usize = std::iter::once(&self.main)
+            .chain(&self.helpers[..shares - 1])
+            .map(|s| s.labels.len())
+            .sum();
+        let weights: Vec<f32> = std::iter::once(&self.main)
+            .chain(&self.helpers[..shares - 1])
+            .map(|s| s.labels.len() as f32 / n as f32)
             .collect();
         let mut total = BatchStats {
             loss: 0.0,
@@ -453,20 +477,15 @@ impl Trainer {
             }
         }
         net.check_trainable()?;
-        self.main.workspace.prepare(net, indices.len())?;
-        self.main.labels.clear();
-        let input = self.main.workspace.input_mut();
-        for (slot, &i) in indices.iter().enumerate() {
+        self.load(net, indices.len(), |slot, dst| {
+            let i = indices[slot];
             let src = &images[i * per..(i + 1) * per];
-            let dst = &mut input[slot * per..(slot + 1) * per];
             match augment {
                 Some(a) => a.apply_labelled(src, Some(labels[i]), dst, rng),
                 None => dst.copy_from_slice(src),
             }
-        }
-        self.main
-            .labels
-            .extend(indices.iter().map(|&i| usize::from(labels[i])));
+            usize::from(labels[i])
+        })?;
         let stats = self.forward_backward(net, rng)?;
         self.update(net, optimizer, &stats)?;
         Ok(stats)
