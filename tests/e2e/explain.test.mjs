@@ -59,7 +59,10 @@ test('why this class: saliency, class comparison, SmoothGrad, occlusion and Grad
   times.comparison = r.millis;
 
   // SmoothGrad with its noise level and number of copies shown.
+  // The method's own answer (its default number of copies) first, so that the wait below
+  // is for the answer to the changed count, not for this one arriving late.
   await page.getByTestId('explain-method').selectOption('smoothgrad');
+  await explained(page);
   await page.getByTestId('explain-count').fill('30');
   await page.getByTestId('explain-count').press('Tab');
   r = await explained(page);
@@ -92,6 +95,9 @@ test('why this class: saliency, class comparison, SmoothGrad, occlusion and Grad
   await page.getByTestId('play').click();
   await page.getByTestId('explain-patch').fill('5');
   await page.getByTestId('explain-patch').press('Tab');
+  // (28 − 5)/2 + 1 = 12 (remainder 1) first: its answer must not be taken for the next one's.
+  r = await explained(page);
+  assert.deepEqual([r.rows, r.cols], [12, 12]);
   await page.getByTestId('explain-stride').fill('3');
   await page.getByTestId('explain-stride').press('Tab');
   r = await explained(page);
