@@ -23,7 +23,7 @@
 //! parameters: a description with more parameters than the file has bytes for is refused
 //! before the network is built ([`WeightsError::TooManyParameters`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use thiserror::Error;
@@ -170,7 +170,7 @@ pub fn to_safetensors(net: &Network, meta: &ModelMetadata) -> Result<Vec<u8>, We
         ));
     }
     let description = net.description();
-    let mut info = HashMap::new();
+    let mut info = BTreeMap::new();
     info.insert("format".to_owned(), "pt".to_owned());
     info.insert(
         "network".to_owned(),
@@ -190,7 +190,50 @@ pub fn to_safetensors(net: &Network, meta: &ModelMetadata) -> Result<Vec<u8>, We
     if let Some(on) = &meta.accuracy_on {
         info.insert("accuracy_on".to_owned(), on.clone());
     }
-    safetensors::serialize(views, Some(info)).map_err(|e| ser(&e))
+    serialize_sorted(views, info).map_err(|e| ser(&e))
+}
+
+/// `safetensors::serialize` with the metadata in key order. The crate writes its metadata
+/// map in a `HashMap`'s order, which differs from map to map, so the same tensors written
+/// twice differed in their header: a model retrained bit for bit the same was still a
+/// changed file. The header is written again with `metadata` sorted (same length: only the
+/// order changes); the tensors' entries and data are the crate's.
+///
+/// # Errors
+/// The crate's, for tensors it cannot write.
+pub(crate) fn serialize_sorted<V: safetensors::View>(
+    views: Vec<(&str, V)>,
+    metadata: BTreeMap<String, String>,
+) -> Result<Vec<u8>, safetensors::SafeTensorError> {
+    use serde_json::{Map, Value};
+    let bytes = safetensors::serialize(views, Some(metadata.clone().into_iter().collect()))?;
+    let Some(&len) = bytes.first_chunk::<8>() else {
+        return Ok(bytes);
+    };
+    let n = usize::try_from(u64::from_le_bytes(len)).unwrap_or(usize::MAX);
+    let Some(Ok(Value::Object(mut header))) = bytes
+        .get(8..8usize.saturating_add(n))
+        .map(serde_json::from_slice::<Value>)
+    else {
+        return Ok(bytes);
+    };
+    let sorted: Map<String, Value> = metadata
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    header.insert("__metadata__".to_owned(), Value::Object(sorted));
+    match serde_json::to_string(&Value::Object(header)) {
+        // The same entries in another order: never longer than the crate's header.
+        Ok(text) if text.len() <= n => {
+            let mut out = Vec::with_capacity(bytes.len());
+            out.extend_from_slice(&len);
+            out.extend_from_slice(text.as_bytes());
+            out.resize(8 + n, b' ');
+            out.extend_from_slice(&bytes[8 + n..]);
+            Ok(out)
+        }
+        _ => Ok(bytes),
+    }
 }
 
 fn check_dtype(

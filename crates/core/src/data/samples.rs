@@ -6,7 +6,7 @@
 //! `labels` `U8 [N]`, `indices` `U32 [N]` (the image's index in the test split);
 //! `__metadata__`: `dataset` (`mnist` or `fashion`), `split` (`test`).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
@@ -97,10 +97,10 @@ impl SampleSet {
                 TensorView::new(Dtype::U32, vec![n], &indices).map_err(|e| e.to_string())?,
             ),
         ];
-        let mut info = HashMap::new();
+        let mut info = BTreeMap::new();
         info.insert("dataset".to_owned(), self.kind.name().to_owned());
         info.insert("split".to_owned(), "test".to_owned());
-        safetensors::serialize(views, Some(info)).map_err(|e| e.to_string())
+        crate::weights::serialize_sorted(views, info).map_err(|e| e.to_string())
     }
 
     /// Reads a set written by [`SampleSet::to_safetensors`].

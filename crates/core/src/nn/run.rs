@@ -18,8 +18,6 @@
 //! optimizer's state as safetensors (`conv1.weight.exp_avg`, …, PyTorch's slot names) and
 //! the run's progress and history as JSON.
 
-use std::collections::HashMap;
-
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -767,13 +765,13 @@ impl Run {
                 TensorView::new(Dtype::F32, shape.clone(), bytes).map_err(|e| fail(&e))?,
             ));
         }
-        let mut info = HashMap::new();
+        let mut info = std::collections::BTreeMap::new();
         info.insert("steps".to_owned(), steps.to_string());
         info.insert(
             "optimizer".to_owned(),
             serde_json::to_string(&self.config.optimizer).map_err(|e| fail(&e))?,
         );
-        safetensors::serialize(views, Some(info)).map_err(|e| fail(&e))
+        crate::weights::serialize_sorted(views, info).map_err(|e| fail(&e))
     }
 
     /// The run a [`Run::checkpoint`] saved.

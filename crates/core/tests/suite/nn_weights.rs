@@ -647,3 +647,37 @@ fn a_description_with_a_billion_parameters_is_refused_without_allocating() {
         );
     }
 }
+
+/// A file is a function of what it holds: the same network written twice (each write builds
+/// its metadata map afresh) gives the same bytes, with the metadata's keys in order, and the
+/// file still loads. Before, the header followed a `HashMap`'s order, so a model retrained
+/// bit for bit the same was still a changed file.
+#[test]
+fn the_same_network_writes_the_same_bytes() {
+    let net = build(&zoo::lenet5());
+    let first = to_safetensors(&net, &fashion_meta()).unwrap();
+    for _ in 0..4 {
+        assert_eq!(to_safetensors(&net, &fashion_meta()).unwrap(), first);
+    }
+    let n = usize::try_from(u64::from_le_bytes(first[..8].try_into().unwrap())).unwrap();
+    assert_eq!(n % 8, 0, "the data start 8-byte aligned");
+    let header = std::str::from_utf8(&first[8..8 + n]).unwrap();
+    let at = |key: &str| {
+        header
+            .find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("no {key} in {header}"))
+    };
+    let keys = [
+        "accuracy",
+        "architecture",
+        "class_names",
+        "dataset",
+        "format",
+        "network",
+    ];
+    let places: Vec<usize> = keys.iter().map(|k| at(k)).collect();
+    assert!(places.is_sorted(), "metadata keys out of order: {header}");
+    let (loaded, meta) = from_safetensors(&first).unwrap();
+    assert_eq!(meta, fashion_meta());
+    assert_eq!(loaded.parameters(), net.parameters());
+}
