@@ -197,7 +197,8 @@ pub fn to_safetensors(net: &Network, meta: &ModelMetadata) -> Result<Vec<u8>, We
 /// map in a `HashMap`'s order, which differs from map to map, so the same tensors written
 /// twice differed in their header: a model retrained bit for bit the same was still a
 /// changed file. The header is written again with `metadata` sorted (same length: only the
-/// order changes); the tensors' entries and data are the crate's.
+/// order changes); the tensors' entries are the crate's (perhaps listed in another order:
+/// their offsets, not their order, place them) and so are the data.
 ///
 /// # Errors
 /// The crate's, for tensors it cannot write.
