@@ -697,8 +697,8 @@ The engines:\n\n\
 - convscope: `crates/bench`'s wasm binding (release, simd128) in the browser, where every\n\
   product (the convolution's forward pass and gradients, the dense layers) runs through the\n\
   core's own packed simd128 GEMM; natively the release `convscope bench` (training split over\n\
-  `--threads`), whose products are matrixmultiply's, which dispatches at run time up to\n\
-  AVX-512.\n\
+  `--threads`), whose products are faer's (`crates/core/src/conv/product.rs`), which\n\
+  dispatches at run time up to AVX-512.\n\
 - TensorFlow.js {tfjs} from npm: the wasm backend with SIMD on one thread\n\
   (`WASM_HAS_MULTITHREAD_SUPPORT` off), and the cpu backend (plain JavaScript). Inference\n\
   uses `tf.fused` conv2d/matMul with bias and ReLU; training uses `optimizer.minimize`. The\n\

@@ -151,7 +151,7 @@ pub struct Machine {
     pub threads: usize,
     /// The widest x86 SIMD this CPU has (`avx512f`, `avx2+fma`, `sse2`), or the architecture.
     pub simd: String,
-    /// The widest SIMD the native GEMM (matrixmultiply 0.3.11) uses on this CPU.
+    /// The widest SIMD the native GEMM (faer 0.23's product) uses on this CPU.
     pub gemm_simd: String,
 }
 
@@ -190,10 +190,10 @@ fn simd_levels() -> (String, String) {
     } else {
         "sse2"
     };
-    // matrixmultiply 0.3.11 dispatches at run time to the same ladder (its AVX-512 kernel
-    // is compiled in by rustc ≥ 1.89, which this workspace requires); the convolution's
-    // forward micro-kernel is portable code, vectorised for the build's target (x86-64's
-    // baseline SSE2: without `unsafe` it cannot dispatch at run time).
+    // faer 0.23's product (its gemm kernels, through pulp) dispatches at run time to the
+    // same ladder: AVX-512F kernels, else AVX2 + FMA, else SSE; the core's own loops (im2col,
+    // pooling, activations) are portable code, vectorised for the build's target (x86-64's
+    // baseline SSE2: without `unsafe` they cannot dispatch at run time).
     (widest.to_owned(), widest.to_owned())
 }
 

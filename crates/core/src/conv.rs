@@ -2,8 +2,8 @@
 //! convolution, all validated through [`Conv2dGeometry`] /
 //! [`ConvTranspose2dGeometry`](crate::shape::ConvTranspose2dGeometry).
 //!
-//! - [`conv2d`] / [`conv2d_into`]: the fast path, im2col + GEMM: natively matrixmultiply's
-//!   AVX2/FMA kernel; on wasm our own packed simd128 GEMM (`gemm`), fed for stride 1 by the
+//! - [`conv2d`] / [`conv2d_into`]: the fast path, im2col + GEMM: natively faer's product
+//!   (`product`: runtime SIMD dispatch up to AVX-512); on wasm our own packed simd128 GEMM (`gemm`), fed for stride 1 by the
 //!   branch-free wide layout of `wide` (`im2col` has both paths).
 //! - [`conv2d_reference`]: the plain loop, the definition every other path is tested against
 //!   and whose summation order the trace ([`crate::trace::ConvTrace`]) reproduces bitwise.
@@ -15,6 +15,8 @@
 mod gemm;
 pub(crate) use gemm::{dot, matmul};
 pub(crate) mod im2col;
+mod product;
+pub(crate) use product::{Accum, mat_mul};
 mod reference;
 mod transposed;
 mod wide;

@@ -286,8 +286,8 @@ pub(super) fn pack_b_transposed(bt: &[f32], k: usize, n: usize, packed: &mut Vec
 /// `c = a · b` for 2-D views: the dense layers' GEMM (batch × features). On wasm the
 /// packed kernel of this module runs when each operand is contiguous row-major or the
 /// transpose of one (packed with [`pack_a`] / [`pack_a_transposed`], [`pack_b`] /
-/// [`pack_b_transposed`]) and `c` is contiguous; otherwise — and natively, where
-/// matrixmultiply's AVX2/FMA kernel is faster — `ndarray`'s `general_mat_mul`.
+/// [`pack_b_transposed`]) and `c` is contiguous; otherwise — and natively, where faer's
+/// runtime-dispatched kernels are faster — [`super::mat_mul`].
 ///
 /// Shapes: `a` `[m, k]`, `b` `[k, n]`, `c` `[m, n]` (the caller checked them).
 pub(crate) fn matmul(
@@ -298,7 +298,7 @@ pub(crate) fn matmul(
     if cfg!(target_arch = "wasm32") && matmul_packed(a, b, c) {
         return;
     }
-    ndarray::linalg::general_mat_mul(1.0, a, b, 0.0, c);
+    super::mat_mul(a, b, super::Accum::Replace, c);
 }
 
 thread_local! {
@@ -513,7 +513,7 @@ mod tests {
                 (a.view(), bt.t()),
                 (at.t(), bt.t()),
             ] {
-                // The packed path itself (wasm's), and `matmul` (natively matrixmultiply).
+                // The packed path itself (wasm's), and `matmul` (natively faer's product).
                 let mut c = Array2::from_elem((m, n), f32::NAN);
                 assert!(matmul_packed(&av, &bv, &mut c.view_mut()));
                 assert_eq!(c.as_slice().unwrap(), &want[..], "m={m} n={n} k={k}");

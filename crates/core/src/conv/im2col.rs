@@ -3,8 +3,8 @@
 //! For each sample and group, every kernel tap (channel, ky, kx) becomes one row of a
 //! `[C_in/groups · F_h · F_w, H2 · W2]` matrix holding the input cell that tap sees at every
 //! output position (0 for padding). The convolution is then one matrix product
-//! `weight[K/groups, rows] · cols[rows, H2·W2]`. Natively `ndarray::linalg::general_mat_mul`
-//! hands it to matrixmultiply's AVX/FMA sgemm; on wasm the im2col matrix is written
+//! `weight[K/groups, rows] · cols[rows, H2·W2]`. Natively [`super::mat_mul`] hands it to
+//! faer's product (runtime SIMD dispatch up to AVX-512); on wasm the im2col matrix is written
 //! straight into the panels of our simd128 GEMM ([`gemm`]) — through the wide layout of
 //! [`super::wide`] when the stride is 1 — for the forward pass and for the weight and
 //! input gradients ([`weight_grad_packed`], [`input_grad_packed`]).
@@ -15,13 +15,12 @@
 //! per call and per sample what is packed here once, and LeNet-5's training in Chromium ran
 //! at 5,051 images/s with it against 8,000 and more with these paths (BENCHMARKS.md).
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut4, Axis, Slice};
 
-use super::ConvScratch;
 use super::gemm::lanes::{self, F32x4};
 use super::gemm::{self, Epilogue, NR, NV};
 use super::wide::Wide;
+use super::{Accum, ConvScratch, mat_mul};
 use crate::error::CoreError;
 use crate::shape::Conv2dGeometry;
 use crate::tensor::{layout, standard};
@@ -185,8 +184,8 @@ fn pack_cols(g: &Conv2dGeometry, planes: &[f32], row: &mut Vec<f32>, packed: &mu
     }
 }
 
-/// Convolution of a validated geometry into `out`: the packed path on wasm, matrixmultiply
-/// natively (its runtime-detected AVX2/FMA kernel beats the portable micro-kernel there,
+/// Convolution of a validated geometry into `out`: the packed path on wasm, faer's product
+/// natively (its runtime-dispatched AVX2/AVX-512 kernels beat the portable micro-kernel there,
 /// which LLVM can only vectorise for baseline SSE2). Both paths compile, and are tested, on
 /// both targets.
 pub(super) fn conv2d_gemm(
@@ -200,7 +199,7 @@ pub(super) fn conv2d_gemm(
     if cfg!(target_arch = "wasm32") {
         conv2d_packed(g, input, weight, bias, out, scratch)
     } else {
-        conv2d_matrixmultiply(g, input, weight, bias, out, scratch)
+        conv2d_native(g, input, weight, bias, out, scratch)
     }
 }
 
@@ -421,8 +420,8 @@ pub(crate) fn input_grad_packed(
 }
 
 /// Convolution of a validated geometry into `out` via im2col + GEMM.
-/// Convolution via row-major im2col + `ndarray`'s `general_mat_mul` (matrixmultiply).
-fn conv2d_matrixmultiply(
+/// Convolution via row-major im2col + [`super::mat_mul`] (natively faer's product).
+fn conv2d_native(
     g: &Conv2dGeometry,
     input: &ArrayView4<'_, f32>,
     weight: &ArrayView4<'_, f32>,
@@ -459,10 +458,10 @@ fn conv2d_matrixmultiply(
             // The GEMM writes straight into `out` when that is contiguous; otherwise via a
             // temporary (caller-owned buffers are normally standard layout).
             match out_g.view_mut().into_shape_with_order((kg, ohw)) {
-                Ok(mut o) => general_mat_mul(1.0, &w_g, &cols, 0.0, &mut o),
+                Ok(mut o) => mat_mul(&w_g, &cols, Accum::Replace, &mut o),
                 Err(_) => {
                     let mut tmp = ndarray::Array2::<f32>::zeros((kg, ohw));
-                    general_mat_mul(1.0, &w_g, &cols, 0.0, &mut tmp);
+                    mat_mul(&w_g, &cols, Accum::Replace, &mut tmp.view_mut());
                     let tmp = tmp
                         .into_shape_with_order(out_g.raw_dim())
                         .map_err(|e| layout(OP, &e))?;
@@ -494,7 +493,7 @@ mod tests {
     /// Both fast paths equal the reference loop exactly (small integers) over strides,
     /// paddings, dilations, groups and sizes that leave partial tiles; on both targets.
     #[test]
-    fn packed_and_matrixmultiply_paths_equal_the_reference() {
+    fn packed_and_native_paths_equal_the_reference() {
         let mut next = xorshift(0x1234_5678);
         let mut scratch = ConvScratch::default();
         for case in 0..300 {
@@ -516,11 +515,7 @@ mod tests {
             );
             for packed in [true, false] {
                 let mut got = Array4::from_elem(g.output_shape(), f32::NAN);
-                let f = if packed {
-                    conv2d_packed
-                } else {
-                    conv2d_matrixmultiply
-                };
+                let f = if packed { conv2d_packed } else { conv2d_native };
                 f(
                     &g,
                     &x.view(),

@@ -6,7 +6,6 @@
 //! reaches it), so each output is one sum in a fixed order: input channel, kernel row,
 //! kernel column. The fast path is GEMM + col2im.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut4, Axis, Slice};
 
 use super::ConvScratch;
@@ -128,7 +127,7 @@ fn gemm_col2im(
                 let mut cols =
                     ndarray::ArrayViewMut2::from_shape((rows, hw), &mut scratch.cols[..])
                         .map_err(|e| layout(OP, &e))?;
-                general_mat_mul(1.0, &w_g.t(), &x_g, 0.0, &mut cols);
+                super::mat_mul(&w_g.t(), &x_g, super::Accum::Replace, &mut cols);
             }
             // col2im: row (co, ky, kx), column (iy, ix) lands on
             // (iy·S + ky·D − P, ix·S + kx·D − P) when inside the output.

@@ -2,7 +2,7 @@
 //!
 //! The forward pass is the core's fast path ([`crate::conv2d_into`], im2col + GEMM). The
 //! backward passes use the same im2col idea per sample and group — natively with
-//! `ndarray`'s GEMM (matrixmultiply), on wasm with the packed simd128 kernels of
+//! faer's product ([`crate::conv::mat_mul`]), on wasm with the packed simd128 kernels of
 //! `crate::conv::im2col` (both paths tested equal on both targets) — each also in an
 //! `_into` form writing into a caller-owned buffer:
 //! - [`conv2d_weight_backward`]: `dW_g += dY_g · colsᵀ`, cols = im2col(x) `[C/g·F_h·F_w, H2·W2]`.
@@ -10,14 +10,13 @@
 //!   onto the input cells it came from (summing overlaps; padding cells are dropped).
 //! - [`conv2d_bias_backward`]: `db_k = Σ_{n, y, x} dY[n, k, y, x]`.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{
     Array1, Array4, ArrayView2, ArrayView4, ArrayViewMut1, ArrayViewMut2, ArrayViewMut4,
 };
 
 use super::error::{NnError, check_shape};
-use crate::conv::ConvScratch;
 use crate::conv::im2col::{self, col2im_add, im2col};
+use crate::conv::{Accum, ConvScratch, mat_mul};
 use crate::shape::{Conv2dGeometry, Conv2dParams};
 use crate::tensor::dims4;
 
@@ -82,16 +81,16 @@ pub fn conv2d_x_backward_into(
     if cfg!(target_arch = "wasm32") {
         im2col::input_grad_packed(&g, w_s, dy_s, dx_s, scratch);
     } else {
-        x_grad_matrixmultiply(&g, w_s, dy_s, dx_s, scratch)?;
+        x_grad_native(&g, w_s, dy_s, dx_s, scratch)?;
     }
     Ok(())
 }
 
-/// The native path of [`conv2d_x_backward_into`] (as the forward, matrixmultiply's
-/// runtime-detected AVX2/FMA kernel is the fastest there): per sample and group
-/// `dcols = W_gᵀ · dY_g` with `general_mat_mul`, then col2im. Slices are contiguous and of
+/// The native path of [`conv2d_x_backward_into`] (as the forward, faer's runtime-dispatched
+/// product is the fastest there): per sample and group `dcols = W_gᵀ · dY_g` with
+/// [`mat_mul`], then col2im. Slices are contiguous and of
 /// the geometry's sizes (checked by the caller).
-fn x_grad_matrixmultiply(
+fn x_grad_native(
     g: &Conv2dGeometry,
     w_s: &[f32],
     dy_s: &[f32],
@@ -124,7 +123,7 @@ fn x_grad_matrixmultiply(
                 ArrayView2::from_shape((kg, ohw), &dy_s[d0..d0 + kg * ohw]).map_err(layout)?;
             let mut dcols =
                 ArrayViewMut2::from_shape((rows, ohw), &mut scratch.cols[..]).map_err(layout)?;
-            general_mat_mul(1.0, &w_g.t(), &dy_g, 0.0, &mut dcols);
+            mat_mul(&w_g.t(), &dy_g, Accum::Replace, &mut dcols);
             let x0 = (n * c_in + group * cg) * h * w;
             col2im_add(g, &scratch.cols, &mut dx_s[x0..x0 + cg * h * w]);
         }
@@ -178,13 +177,13 @@ pub fn conv2d_weight_backward_into(
         im2col::weight_grad_packed(&g, x_s, dy_s, dw_s, scratch);
         Ok(())
     } else {
-        weight_grad_matrixmultiply(&g, x_s, dy_s, dw_s, scratch)
+        weight_grad_native(&g, x_s, dy_s, dw_s, scratch)
     }
 }
 
 /// The native path of [`conv2d_weight_backward_into`]: per sample and group
-/// `dW_g += dY_g · colsᵀ` with `general_mat_mul` (β = 1 accumulates over the batch).
-fn weight_grad_matrixmultiply(
+/// `dW_g += dY_g · colsᵀ` with [`mat_mul`] (added: the sum over the batch).
+fn weight_grad_native(
     g: &Conv2dGeometry,
     x_s: &[f32],
     dy_s: &[f32],
@@ -218,7 +217,7 @@ fn weight_grad_matrixmultiply(
                 ndarray::Axis(0),
                 ndarray::Slice::from(group * kg..(group + 1) * kg),
             );
-            general_mat_mul(1.0, &dy_g, &cols.t(), 1.0, &mut dw_g);
+            mat_mul(&dy_g, &cols.t(), Accum::Add, &mut dw_g);
         }
     }
     Ok(())
@@ -265,11 +264,11 @@ mod tests {
     use super::*;
     use crate::conv::testing::{random_geometry, xorshift};
 
-    /// The packed backward passes (wasm's) equal the matrixmultiply ones (native) exactly on
+    /// The packed backward passes (wasm's) equal the native ones exactly on
     /// small integers (every partial sum exact), over strides, paddings, dilations, groups
     /// and sizes that leave partial tiles and panels; on both targets.
     #[test]
-    fn packed_backward_passes_equal_the_matrixmultiply_ones() {
+    fn packed_backward_passes_equal_the_native_ones() {
         let mut next = xorshift(0x9e37_79b9);
         let mut scratch = ConvScratch::default();
         let mut checked = 0;
@@ -283,11 +282,11 @@ mod tests {
             let w = ints(g.weight_shape().iter().product());
             let dy = ints(g.output_shape().iter().product());
             let (mut want, mut got) = (vec![0.0; w.len()], vec![f32::NAN; w.len()]);
-            weight_grad_matrixmultiply(&g, &x, &dy, &mut want, &mut scratch).unwrap();
+            weight_grad_native(&g, &x, &dy, &mut want, &mut scratch).unwrap();
             im2col::weight_grad_packed(&g, &x, &dy, &mut got, &mut scratch);
             assert_eq!(got, want, "dW, case {case} {g:?}");
             let (mut want, mut got) = (vec![0.0; x.len()], vec![f32::NAN; x.len()]);
-            x_grad_matrixmultiply(&g, &w, &dy, &mut want, &mut scratch).unwrap();
+            x_grad_native(&g, &w, &dy, &mut want, &mut scratch).unwrap();
             im2col::input_grad_packed(&g, &w, &dy, &mut got, &mut scratch);
             assert_eq!(got, want, "dx, case {case} {g:?}");
             checked += 1;

@@ -34,11 +34,13 @@ pub fn linear_forward_into(
     if let Some(b) = &bias {
         check_shape(OP, "the bias", b.shape(), &[o])?;
     }
-    if n <= SMALL_BATCH
+    if cfg!(target_arch = "wasm32")
+        && n <= SMALL_BATCH
         && let (Some(w), Some(_)) = (weight.as_slice(), x.as_slice())
     {
-        // One dot product per output: packing the weight matrix for a GEMM costs more
-        // than the product itself for a handful of rows (the Classify page's one image).
+        // On wasm, one dot product per output: packing the weight matrix for a GEMM costs
+        // more than the product itself for a handful of rows (the Classify page's one
+        // image). Natively faer's product does not pack so few rows, and is faster.
         for (xr, mut yr) in x.outer_iter().zip(out.outer_iter_mut()) {
             let xr = xr.as_slice().unwrap_or(&[]);
             for (o, y) in yr.iter_mut().enumerate() {
