@@ -3,8 +3,9 @@
 //! [`ConvTranspose2dGeometry`](crate::shape::ConvTranspose2dGeometry).
 //!
 //! - [`conv2d`] / [`conv2d_into`]: the fast path, im2col + GEMM: natively faer's product
-//!   (`product`: runtime SIMD dispatch up to AVX-512); on wasm our own packed simd128 GEMM (`gemm`), fed for stride 1 by the
-//!   branch-free wide layout of `wide` (`im2col` has both paths).
+//!   (`product`: runtime SIMD dispatch up to AVX-512); on wasm our own packed simd128 GEMM
+//!   (`gemm`), fed for stride 1 by the branch-free wide layout of `wide` (`im2col` has both
+//!   paths).
 //! - [`conv2d_reference`]: the plain loop, the definition every other path is tested against
 //!   and whose summation order the trace ([`crate::trace::ConvTrace`]) reproduces bitwise.
 //! - [`conv_transpose2d`] and [`conv_transpose2d_reference`]: PyTorch's `ConvTranspose2d`.
@@ -13,7 +14,7 @@
 //! layer of an [`crate::nn::Network`].
 
 mod gemm;
-pub(crate) use gemm::{dot, matmul};
+pub(crate) use gemm::{dense_matmul, dot};
 pub(crate) mod im2col;
 mod product;
 pub(crate) use product::{Accum, mat_mul};

@@ -1,5 +1,5 @@
 //! A small packed sgemm for wasm's fast paths: `C = A·B` (stored, plus a bias per row, or
-//! accumulated) — the convolutions' three products and, through [`matmul`], the dense
+//! accumulated) — the convolutions' three products and, through [`dense_matmul`], the dense
 //! layers'.
 //!
 //! Built for convolution shapes: `A` is the weight (`M` = output channels of a group, a
@@ -290,7 +290,7 @@ pub(super) fn pack_b_transposed(bt: &[f32], k: usize, n: usize, packed: &mut Vec
 /// runtime-dispatched kernels are faster — [`super::mat_mul`].
 ///
 /// Shapes: `a` `[m, k]`, `b` `[k, n]`, `c` `[m, n]` (the caller checked them).
-pub(crate) fn matmul(
+pub(crate) fn dense_matmul(
     a: &ndarray::ArrayView2<'_, f32>,
     b: &ndarray::ArrayView2<'_, f32>,
     c: &mut ndarray::ArrayViewMut2<'_, f32>,
@@ -302,13 +302,13 @@ pub(crate) fn matmul(
 }
 
 thread_local! {
-    /// The packed operands of [`matmul`], kept between calls (one training step makes
+    /// The packed operands of [`dense_matmul`], kept between calls (one training step makes
     /// several products of the same sizes).
     static MATMUL_SCRATCH: core::cell::RefCell<(Vec<f32>, Vec<F32x4>)> =
         const { core::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// [`matmul`] through the packed kernel; `false` (nothing written) when a layout does not
+/// [`dense_matmul`] through the packed kernel; `false` (nothing written) when a layout does not
 /// suit it.
 fn matmul_packed(
     a: &ndarray::ArrayView2<'_, f32>,
@@ -497,7 +497,7 @@ mod tests {
         }
     }
 
-    /// `matmul` equals the triple loop for every layout the dense layers use (row-major,
+    /// `dense_matmul` equals the triple loop for every layout the dense layers use (row-major,
     /// transposed views) and for one it cannot pack (a strided view).
     #[test]
     fn matmul_takes_rows_and_transposes() {
@@ -513,12 +513,12 @@ mod tests {
                 (a.view(), bt.t()),
                 (at.t(), bt.t()),
             ] {
-                // The packed path itself (wasm's), and `matmul` (natively faer's product).
+                // The packed path itself (wasm's), and `dense_matmul` (natively faer's product).
                 let mut c = Array2::from_elem((m, n), f32::NAN);
                 assert!(matmul_packed(&av, &bv, &mut c.view_mut()));
                 assert_eq!(c.as_slice().unwrap(), &want[..], "m={m} n={n} k={k}");
                 let mut c = Array2::from_elem((m, n), f32::NAN);
-                matmul(&av, &bv, &mut c.view_mut());
+                dense_matmul(&av, &bv, &mut c.view_mut());
                 assert_eq!(c.as_slice().unwrap(), &want[..], "m={m} n={n} k={k}");
             }
         }
@@ -528,7 +528,7 @@ mod tests {
         let b = Array2::from_shape_vec((4, 2), ints(8, 6)).unwrap();
         let mut c = Array2::zeros((3, 2));
         assert!(!matmul_packed(&a, &b.view(), &mut c.view_mut()));
-        matmul(&a, &b.view(), &mut c.view_mut());
+        dense_matmul(&a, &b.view(), &mut c.view_mut());
         assert_eq!(c, a.dot(&b));
     }
 

@@ -36,11 +36,9 @@ pub(crate) fn mat_mul(
     accum: Accum,
     c: &mut ArrayViewMut2<'_, f32>,
 ) {
-    let ([m, k], [k2, n]) = (a.shape(), b.shape()) else {
-        unreachable!("2-D views")
-    };
+    let ((m, k), (k2, n)) = (a.dim(), b.dim());
     assert!(
-        *k == *k2 && c.shape() == [*m, *n],
+        k == k2 && c.dim() == (m, n),
         "mat_mul: a {:?} · b {:?} into c {:?}",
         a.shape(),
         b.shape(),
@@ -69,16 +67,15 @@ mod native {
         let (rows, cols) = v.dim();
         let row_major = v.is_standard_layout();
         let slice = v.to_slice_memory_order()?;
-        Some(if row_major {
-            MatRef::from_row_major_slice(slice, rows, cols)
+        if row_major {
+            Some(MatRef::from_row_major_slice(slice, rows, cols))
+        } else if v.t().is_standard_layout() {
+            // Column-major: the transpose of a row-major view (`t()` of a contiguous matrix,
+            // as the gradients pass `Wᵀ` and `colsᵀ`).
+            Some(MatRef::from_column_major_slice(slice, rows, cols))
         } else {
-            // Contiguous and not row-major: column-major, the transpose of a row-major view
-            // (`t()` of a contiguous matrix, as every caller passes).
-            if !v.t().is_standard_layout() {
-                return None;
-            }
-            MatRef::from_column_major_slice(slice, rows, cols)
-        })
+            None
+        }
     }
 
     /// The product through faer when `a`, `b` and `c` can be viewed without copying
