@@ -3,7 +3,8 @@
 //! [`ConvTranspose2dGeometry`](crate::shape::ConvTranspose2dGeometry).
 //!
 //! - [`conv2d`] / [`conv2d_into`]: the fast path, im2col + GEMM: natively faer's product
-//!   (`product`: runtime SIMD dispatch up to AVX-512); on wasm our own packed simd128 GEMM
+//!   (`product`: runtime SIMD dispatch up to AVX-512), fed for stride 1 by the shifted
+//!   layout of `shifted` (one copy per kernel tap); on wasm our own packed simd128 GEMM
 //!   (`gemm`), fed for stride 1 by the branch-free wide layout of `wide` (`im2col` has both
 //!   paths).
 //! - [`conv2d_reference`]: the plain loop, the definition every other path is tested against
@@ -19,6 +20,7 @@ pub(crate) mod im2col;
 mod product;
 pub(crate) use product::{Accum, mat_mul};
 mod reference;
+pub(crate) mod shifted;
 mod transposed;
 mod wide;
 

@@ -34,6 +34,7 @@ pub mod pool;
 pub mod preprocess;
 pub mod rng;
 pub mod shape;
+mod simd;
 pub mod tensor;
 pub mod trace;
 pub mod weights;

@@ -225,7 +225,10 @@ fn pool_planes_unpadded(
     let ([kh, kw], [sh, sw]) = (p.kernel, p.stride);
     let div = divisor(g);
     if [kh, kw, sh, sw] == [2, 2, 2, 2] {
-        pool_2x2(kind, x, y, arg, planes, [h, w], [oh, ow], div);
+        crate::simd::widest(
+            #[inline(always)]
+            || pool_2x2(kind, x, y, arg, planes, [h, w], [oh, ow], div),
+        );
         return;
     }
     for plane in 0..planes {
@@ -276,6 +279,7 @@ fn pool_planes_unpadded(
 /// The 2×2, stride-2 case of [`pool_planes_unpadded`] (LeNet's, AlexNet-free CNNs' usual
 /// pool): the four cells read as two pairs of adjacent values, same order and tie rule.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn pool_2x2(
     kind: PoolKind,
     x: &[f32],

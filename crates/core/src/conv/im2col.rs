@@ -19,6 +19,7 @@ use ndarray::{Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut4, Axis, S
 
 use super::gemm::lanes::{self, F32x4};
 use super::gemm::{self, Epilogue, NR, NV};
+use super::shifted::Shifted;
 use super::wide::Wide;
 use super::{Accum, ConvScratch, mat_mul};
 use crate::error::CoreError;
@@ -125,14 +126,15 @@ pub(crate) fn col2im_add(g: &Conv2dGeometry, cols: &[f32], planes: &mut [f32]) {
 
 /// One sample's one group: its group index, and where its input planes (`C_in/groups` of
 /// `H × W`) and its output planes (`C_out/groups` of `H2 × W2`) lie in the batch's buffers.
-struct Block {
-    group: usize,
-    input: std::ops::Range<usize>,
-    output: std::ops::Range<usize>,
+pub(super) struct Block {
+    pub(super) group: usize,
+    pub(super) input: std::ops::Range<usize>,
+    pub(super) output: std::ops::Range<usize>,
 }
 
-/// Every (sample, group) block of `g`, sample by sample: the loop of the packed paths.
-fn blocks(g: &Conv2dGeometry) -> impl Iterator<Item = Block> {
+/// Every (sample, group) block of `g`, sample by sample: the loop of the packed paths and
+/// of the shifted layout's.
+pub(super) fn blocks(g: &Conv2dGeometry) -> impl Iterator<Item = Block> {
     let [batch, c_in, h, w] = g.input_shape();
     let (cg, kg, c_out) = (
         g.in_channels_per_group(),
@@ -419,8 +421,9 @@ pub(crate) fn input_grad_packed(
     }
 }
 
-/// Convolution of a validated geometry into `out` via im2col + GEMM.
-/// Convolution via row-major im2col + [`super::mat_mul`] (natively faer's product).
+/// Convolution of a validated geometry into `out` via row-major im2col + [`super::mat_mul`]
+/// (natively faer's product): for stride 1 through the shifted layout ([`Shifted`], one
+/// copy per tap), otherwise row by row ([`im2col`]).
 fn conv2d_native(
     g: &Conv2dGeometry,
     input: &ArrayView4<'_, f32>,
@@ -443,6 +446,17 @@ fn conv2d_native(
     let weight = standard(weight);
     let wmat = ArrayView2::from_shape((g.out_channels(), rows), weight.as_slice().unwrap_or(&[]))
         .map_err(|e| layout(OP, &e))?;
+    if let (Some(shifted), Some(o)) = (Shifted::of(g), out.as_slice_mut()) {
+        shifted.forward(g, x, &wmat, o, scratch)?;
+        if let Some(b) = bias {
+            for mut sample in out.outer_iter_mut() {
+                for (mut plane, &bk) in sample.outer_iter_mut().zip(b.iter()) {
+                    plane.mapv_inplace(|v| v + bk);
+                }
+            }
+        }
+        return Ok(());
+    }
     scratch.cols.resize(rows * ohw, 0.0);
     let plane = h * w;
     for n in 0..batch {

@@ -16,6 +16,7 @@ use ndarray::{
 
 use super::error::{NnError, check_shape};
 use crate::conv::im2col::{self, col2im_add, im2col};
+use crate::conv::shifted::Shifted;
 use crate::conv::{Accum, ConvScratch, mat_mul};
 use crate::shape::{Conv2dGeometry, Conv2dParams};
 use crate::tensor::dims4;
@@ -111,6 +112,9 @@ fn x_grad_native(
         return Ok(());
     }
     let wmat = ArrayView2::from_shape((k, rows), w_s).map_err(layout)?;
+    if let Some(shifted) = Shifted::of(g) {
+        return Ok(shifted.input_grad(g, &wmat, dy_s, dx_s, scratch)?);
+    }
     scratch.cols.resize(rows * ohw, 0.0);
     for n in 0..batch {
         for group in 0..g.params().groups {
@@ -204,6 +208,9 @@ fn weight_grad_native(
         return Ok(());
     }
     let mut dwmat = ArrayViewMut2::from_shape((k, rows), dw_s).map_err(layout)?;
+    if let Some(shifted) = Shifted::of(g) {
+        return Ok(shifted.weight_grad(g, x_s, dy_s, &mut dwmat, scratch)?);
+    }
     scratch.cols.resize(rows * ohw, 0.0);
     for n in 0..batch {
         for group in 0..g.params().groups {

@@ -285,24 +285,29 @@ impl Optimizer for Adam {
         let c2 = 1.0 - beta2.powi(self.step);
         let step_size = lr / c1;
         let inv_sqrt_c2 = 1.0 / c2.sqrt();
-        for (((p, g), m), v) in params
-            .iter_mut()
-            .zip(grads)
-            .zip(self.m.iter_mut())
-            .zip(self.v.iter_mut())
-        {
-            for (((p, &g), m), v) in p
-                .iter_mut()
-                .zip(g.iter())
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-            {
-                let g = g + weight_decay * *p;
-                *m = beta1 * *m + (1.0 - beta1) * g;
-                *v = beta2 * *v + (1.0 - beta2) * g * g;
-                *p -= step_size * *m / (v.sqrt() * inv_sqrt_c2 + eps);
-            }
-        }
+        crate::simd::widest(
+            #[inline(always)]
+            || {
+                for (((p, g), m), v) in params
+                    .iter_mut()
+                    .zip(grads)
+                    .zip(self.m.iter_mut())
+                    .zip(self.v.iter_mut())
+                {
+                    for (((p, &g), m), v) in p
+                        .iter_mut()
+                        .zip(g.iter())
+                        .zip(m.iter_mut())
+                        .zip(v.iter_mut())
+                    {
+                        let g = g + weight_decay * *p;
+                        *m = beta1 * *m + (1.0 - beta1) * g;
+                        *v = beta2 * *v + (1.0 - beta2) * g * g;
+                        *p -= step_size * *m / (v.sqrt() * inv_sqrt_c2 + eps);
+                    }
+                }
+            },
+        );
         Ok(())
     }
     fn learning_rate(&self) -> f32 {
