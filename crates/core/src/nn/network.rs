@@ -21,6 +21,7 @@
 //! large is refused with a message, never an out-of-memory abort.
 
 mod node;
+mod pool;
 mod train;
 mod workspace;
 
@@ -365,6 +366,34 @@ impl Network {
     /// optimizers).
     pub fn parameters_mut(&mut self) -> Vec<&mut [f32]> {
         self.params.iter_mut().map(|t| &mut t.data[..]).collect()
+    }
+
+    /// Makes this network `other`'s copy: in place (parameters, buffers and counters copied,
+    /// nothing allocated) when both have the same description, otherwise by cloning.
+    pub(crate) fn copy_state_from(&mut self, other: &Network) {
+        let same = self.description == other.description
+            && self.params.len() == other.params.len()
+            && self.buffers.len() == other.buffers.len()
+            && self.tracked.len() == other.tracked.len()
+            && self
+                .params
+                .iter()
+                .chain(&self.buffers)
+                .zip(other.params.iter().chain(&other.buffers))
+                .all(|(a, b)| a.data.len() == b.data.len());
+        if !same {
+            *self = other.clone();
+            return;
+        }
+        for (a, b) in self
+            .params
+            .iter_mut()
+            .chain(self.buffers.iter_mut())
+            .zip(other.params.iter().chain(&other.buffers))
+        {
+            a.data.copy_from_slice(&b.data);
+        }
+        self.tracked.clone_from(&other.tracked);
     }
 
     /// The buffers (batch norm's `running_mean` and `running_var`).

@@ -10,8 +10,10 @@
 //! network, and the shares' gradients are averaged (weighted by their sizes) before the one
 //! optimizer step — the gradient of the whole batch's mean loss, up to float rounding (batch
 //! norm then normalises each share by its own statistics, as PyTorch's `DataParallel`
-//! does). WebAssembly has no threads here: there a trainer always uses one.
+//! does). The helper threads live as long as the trainer (`pool`). WebAssembly has no
+//! threads here: there a trainer always uses one.
 
+use super::pool::Pool;
 use super::{Gradients, Mode, Network, Workspace};
 use crate::data::augment::Augment;
 use crate::nn::error::{NnError, check_shape};
@@ -109,11 +111,13 @@ pub struct Trainer {
     steps: u64,
     /// One per extra thread.
     helpers: Vec<Share>,
+    /// The threads the helpers' shares run on, alive as long as the trainer.
+    pool: Pool,
 }
 
 /// A thread's share of a batch: its buffers, labels, gradients and dropout stream.
 #[derive(Debug, Clone, Default)]
-struct Share {
+pub(super) struct Share {
     workspace: Workspace,
     labels: Vec<usize>,
     probs: Vec<f32>,
@@ -287,20 +291,9 @@ impl Trainer {
         for h in &mut self.helpers[..shares - 1] {
             h.rng = Some(Rng::seed_from_u64(rng.next_u64()));
         }
-        let (main, rest) = (&mut self.main, &mut self.helpers[..shares - 1]);
-        let results: Vec<Result<BatchStats, NnError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = rest
-                .iter_mut()
-                .map(|h| scope.spawn(move || h.forward_backward(net)))
-                .collect();
-            let mut results = vec![main.forward_backward(net)];
-            for handle in handles {
-                results.push(handle.join().unwrap_or(Err(NnError::Thread {
-                    op: "Trainer::forward_backward",
-                })));
-            }
-            results
-        });
+        let results = self
+            .pool
+            .run(net, &mut self.main, &mut self.helpers[..shares - 1]);
         let n: usize = std::iter::once(&self.main)
             .chain(&self.helpers[..shares - 1])
             .map(|s| s.labels.len())
@@ -553,7 +546,7 @@ impl Trainer {
 
 impl Share {
     /// Forward (training mode), loss and backward of the batch in this share.
-    fn forward_backward(&mut self, net: &Network) -> Result<BatchStats, NnError> {
+    pub(super) fn forward_backward(&mut self, net: &Network) -> Result<BatchStats, NnError> {
         let mut rng = self.rng.take().unwrap_or_else(|| Rng::seed_from_u64(0));
         net.forward_loaded(Mode::Train, &mut self.workspace, &mut rng)?;
         let classes = net.output_len();
@@ -577,4 +570,77 @@ impl Share {
 /// Predicted class (arg-max) of each row of row-major `[n, classes]` logits.
 pub fn predictions(logits: &[f32], classes: usize) -> Vec<usize> {
     logits.chunks_exact(classes.max(1)).map(arg_max).collect()
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::arch::Architecture;
+    use crate::nn::AdamConfig;
+
+    fn net(text: &str, seed: u64) -> Network {
+        let arch = Architecture::from_text(text).unwrap();
+        Network::build(&arch, &mut Rng::seed_from_u64(seed)).unwrap()
+    }
+
+    fn batch(net: &Network, n: usize, seed: u64) -> (Vec<f32>, Vec<u8>) {
+        let mut rng = Rng::seed_from_u64(seed);
+        let images = (0..n * net.input_len()).map(|_| rng.next_f32()).collect();
+        let labels = (0..n).map(|i| (i % net.output_len()) as u8).collect();
+        (images, labels)
+    }
+
+    /// Two threads' gradients against one thread's, within float rounding.
+    fn assert_same_gradients(net: &Network, two: &mut Trainer, images: &[f32], labels: &[u8]) {
+        let mut one = Trainer::new();
+        let a = one
+            .compute_gradients(net, images, labels, &mut Rng::seed_from_u64(1))
+            .unwrap();
+        let b = two
+            .compute_gradients(net, images, labels, &mut Rng::seed_from_u64(1))
+            .unwrap();
+        assert_eq!(a.correct, b.correct);
+        assert!((a.loss - b.loss).abs() <= 1e-5, "{} vs {}", a.loss, b.loss);
+        for (g, h) in one
+            .gradients()
+            .tensors()
+            .iter()
+            .zip(two.gradients().tensors())
+        {
+            let scale = g.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+            for (u, v) in g.iter().zip(h) {
+                assert!((u - v).abs() <= 1e-5 * scale, "{u} vs {v}");
+            }
+        }
+    }
+
+    /// The helper thread starts once and stays; its copy of the network follows the
+    /// caller's: after optimizer steps (parameters copied in place) and when another
+    /// network is passed (copied whole), two threads still give one thread's gradients.
+    #[test]
+    fn the_helper_thread_persists_and_follows_the_network() {
+        let mut a = net(
+            "input 8x8x1, conv 4 3x3 pad 1, relu, maxpool 2, flatten, linear 5",
+            1,
+        );
+        let (images, labels) = batch(&a, 32, 2);
+        let mut two = Trainer::with_threads(2);
+        let mut opt = AdamConfig::new(1e-2).init().unwrap();
+        for _ in 0..5 {
+            two.train_batch(
+                &mut a,
+                &mut opt,
+                &images,
+                &labels,
+                &mut Rng::seed_from_u64(3),
+            )
+            .unwrap();
+        }
+        assert_same_gradients(&a, &mut two, &images, &labels);
+        let b = net("input 8x8x1, conv 2 5x5, tanh, flatten, linear 5", 4);
+        assert_same_gradients(&b, &mut two, &images, &labels);
+        assert_same_gradients(&a, &mut two, &images, &labels);
+        assert_eq!(two.pool.started, 1, "{:?}", two.pool);
+    }
 }
