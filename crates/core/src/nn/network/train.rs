@@ -285,7 +285,9 @@ impl Trainer {
     fn forward_backward(&mut self, net: &Network, rng: &mut Rng) -> Result<BatchStats, NnError> {
         let shares = self.active.max(1);
         self.main.rng = Some(Rng::seed_from_u64(rng.next_u64()));
-        if shares == 1 {
+        // (Never more than one share on wasm: said at compile time too, so that the helper
+        // threads' code stays out of the wasm.)
+        if shares == 1 || cfg!(target_arch = "wasm32") {
             return self.main.forward_backward(net);
         }
         for h in &mut self.helpers[..shares - 1] {
