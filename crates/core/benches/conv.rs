@@ -1,7 +1,9 @@
-//! Convolution: reference loop vs im2col + GEMM at LeNet and VGG shapes; one trace step
-//! (forward and transposed).
+//! Convolution: reference loop vs im2col + GEMM at LeNet and VGG shapes; a training step's
+//! layers one by one (LeNet-5 at batch 64: each convolution's forward pass and gradients,
+//! max pooling with its argmax); one trace step (forward and transposed).
 //!
-//! `cargo bench -p convscope-core --bench conv -- --quick`. Throughput is in FLOPs
+//! `cargo bench -p convscope-core --bench conv -- --quick` (`-- layers` for the training
+//! step's layers alone). Throughput is in FLOPs
 //! (2 per multiply-accumulate), so criterion's "elem/s" reads as FLOP/s.
 #![cfg_attr(target_arch = "wasm32", allow(dead_code))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,9 +13,11 @@ mod native {
     use std::hint::black_box;
     use std::time::Duration;
 
+    use convscope_core::nn::{conv2d_weight_backward_into, conv2d_x_backward_into};
     use convscope_core::{
         Activation, Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, ConvTranspose2dParams,
-        ConvTransposeTrace, Stepper, conv2d_into, conv2d_reference_into,
+        ConvTransposeTrace, Pool2dParams, PoolKind, Stepper, conv2d_into, conv2d_reference_into,
+        pool2d_into,
     };
     use criterion::{Criterion, Throughput};
     use ndarray::{Array1, Array4};
@@ -117,6 +121,88 @@ mod native {
         }
     }
 
+    /// LeNet-5's layers at batch 64 as a training step runs them: each convolution's forward
+    /// pass, weight gradient and input gradient, and max pooling with its argmax.
+    pub fn layers(c: &mut Criterion) {
+        let mut group = c.benchmark_group("layers");
+        group
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(1));
+        for (name, input, k, padding) in [
+            ("conv1", [64, 1, 28, 28], 6, 2),
+            ("conv2", [64, 6, 14, 14], 16, 0),
+        ] {
+            let p = Conv2dParams::default().with_padding(padding);
+            let g = Conv2dGeometry::new(input, k, [5, 5], p).unwrap();
+            let (x, w, dy) = (
+                filled(input),
+                filled(g.weight_shape()),
+                filled(g.output_shape()),
+            );
+            let mut out = Array4::zeros(g.output_shape());
+            let mut dw = Array4::zeros(g.weight_shape());
+            let mut dx = Array4::zeros(input);
+            let mut scratch = ConvScratch::default();
+            group.bench_function(format!("{name}_forward_b64"), |bch| {
+                bch.iter(|| {
+                    conv2d_into(
+                        black_box(x.view()),
+                        w.view(),
+                        None,
+                        p,
+                        out.view_mut(),
+                        &mut scratch,
+                    )
+                    .unwrap()
+                })
+            });
+            group.bench_function(format!("{name}_weight_grad_b64"), |bch| {
+                bch.iter(|| {
+                    conv2d_weight_backward_into(
+                        black_box(x.view()),
+                        dy.view(),
+                        p,
+                        dw.view_mut(),
+                        &mut scratch,
+                    )
+                    .unwrap()
+                })
+            });
+            group.bench_function(format!("{name}_input_grad_b64"), |bch| {
+                bch.iter(|| {
+                    conv2d_x_backward_into(
+                        black_box(dy.view()),
+                        w.view(),
+                        p,
+                        dx.view_mut(),
+                        &mut scratch,
+                    )
+                    .unwrap()
+                })
+            });
+        }
+        for (name, input) in [("pool1", [64, 6, 28, 28]), ("pool2", [64, 16, 10, 10])] {
+            let x = filled(input);
+            let [n, ch, h, w] = input;
+            let mut y = Array4::zeros([n, ch, h / 2, w / 2]);
+            let mut arg = Array4::zeros([n, ch, h / 2, w / 2]);
+            group.bench_function(format!("{name}_max_argmax_b64"), |bch| {
+                bch.iter(|| {
+                    pool2d_into(
+                        black_box(x.view()),
+                        PoolKind::Max,
+                        Pool2dParams::new(2),
+                        y.view_mut(),
+                        Some(arg.view_mut()),
+                    )
+                    .unwrap()
+                })
+            });
+        }
+        group.finish();
+    }
+
     /// One step of the convolution trace on LeNet conv1 (28×28, 6 filters of 5×5, pad 2),
     /// reusing one `ConvStep` as the UI does: a frame at 60 fps has 16.7 ms for it.
     pub fn trace_step(c: &mut Criterion) {
@@ -169,6 +255,7 @@ mod native {
 criterion::criterion_group!(
     benches,
     native::conv,
+    native::layers,
     native::trace_step,
     native::transposed_trace_step
 );
