@@ -17,6 +17,7 @@
 mod gemm;
 pub(crate) use gemm::{dense_matmul, dot};
 pub(crate) mod im2col;
+mod padded;
 mod product;
 pub(crate) use product::{Accum, mat_mul};
 mod reference;

@@ -11,7 +11,7 @@
 //! ([`Shifted::widen`], the backward passes): a product `W_p / W_2` times longer buys copies
 //! without bookkeeping. The input gradient runs the layout backwards: every tap's row of
 //! `dcols = W_gᵀ · dY` is added onto its slice of zeroed padded planes, whose interior is
-//! then the gradient ([`Shifted::add_cols`], [`Shifted::unpad`]).
+//! then the gradient ([`Shifted::add_cols`], [`PaddedPlanes::unpad`]).
 //!
 //! Native only in practice (faer multiplies the row-major matrices); wasm's packed GEMM has
 //! its own branch-free layout in [`super::wide`], whose panels want rows of a multiple of
@@ -23,6 +23,7 @@
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, Slice};
 
 use super::im2col::{Block, blocks};
+use super::padded::PaddedPlanes;
 use super::{Accum, ConvScratch, mat_mul};
 use crate::error::CoreError;
 use crate::shape::Conv2dGeometry;
@@ -35,106 +36,47 @@ const OP: &str = "conv2d (shifted layout)";
 /// and used for every sample.
 #[derive(Debug, Clone)]
 pub(crate) struct Shifted {
-    /// Padded plane size `[H_p, W_p]`.
-    padded: [usize; 2],
-    /// Input plane size `[H, W]`.
-    input: [usize; 2],
-    /// Padding `[P_h, P_w]`.
-    padding: [usize; 2],
+    /// The padded planes and the taps' offsets.
+    planes: PaddedPlanes,
     /// Output size `[H_2, W_2]`.
     output: [usize; 2],
-    /// Input channels per group.
-    channels: usize,
-    /// The offsets `off(t)` of the taps in im2col order `(c, ky, kx)`.
-    offsets: Vec<usize>,
 }
 
 impl Shifted {
     /// The layout of `g`, or `None` when a stride is not 1 or the output is empty (then the
     /// row-by-row im2col runs).
     pub(crate) fn of(g: &Conv2dGeometry) -> Option<Self> {
-        let p = g.params();
         let [oh, ow] = g.output_size();
-        if p.stride != [1, 1] || oh == 0 || ow == 0 {
+        if g.params().stride != [1, 1] || oh == 0 || ow == 0 {
             return None;
         }
-        let [h, w] = g.input_size();
-        let ([hp, wp], [kh, kw], [dh, dw]) = (
-            [h + 2 * p.padding[0], w + 2 * p.padding[1]],
-            g.kernel(),
-            p.dilation,
-        );
-        let offsets = (0..g.in_channels_per_group())
-            .flat_map(|c| {
-                (0..kh)
-                    .flat_map(move |ky| (0..kw).map(move |kx| c * hp * wp + ky * dh * wp + kx * dw))
-            })
-            .collect();
         Some(Self {
-            padded: [hp, wp],
-            input: [h, w],
-            padding: p.padding,
+            planes: PaddedPlanes::of(g),
             output: [oh, ow],
-            channels: g.in_channels_per_group(),
-            offsets,
         })
     }
 
     /// Positions `Q = H_2 · W_p`.
     pub(crate) fn positions(&self) -> usize {
-        self.output[0] * self.padded[1]
+        self.output[0] * self.planes.padded[1]
     }
 
     /// Rows of the im2col matrix: `C_in/groups · F_h · F_w`.
     fn rows(&self) -> usize {
-        self.offsets.len()
-    }
-
-    fn plane(&self) -> usize {
-        self.padded[0] * self.padded[1]
+        self.offsets().len()
     }
 
     /// Length of a padded buffer: the planes, and the slack the last tap's slice reads.
     fn buffer_len(&self) -> usize {
-        let planes = self.channels * self.plane();
-        let end = self.offsets.last().map_or(0, |off| off + self.positions());
-        planes.max(end)
+        let end = self
+            .offsets()
+            .last()
+            .map_or(0, |off| off + self.positions());
+        self.planes.len().max(end)
     }
 
-    /// Copies this group's `planes` (`C_in/groups` planes of `H × W`) into `padded`, zero
-    /// borders and slack.
-    fn pad(&self, planes: &[f32], padded: &mut Vec<f32>) {
-        let ([h, w], [hp, wp], [ph, pw]) = (self.input, self.padded, self.padding);
-        padded.clear();
-        padded.resize(self.buffer_len(), 0.0);
-        for (src, dst) in planes
-            .chunks_exact((h * w).max(1))
-            .zip(padded.chunks_exact_mut(hp * wp))
-        {
-            for (s, d) in src
-                .chunks_exact(w.max(1))
-                .zip(dst[ph * wp..].chunks_exact_mut(wp))
-            {
-                d[pw..pw + w].copy_from_slice(s);
-            }
-        }
-    }
-
-    /// Copies the interior of the padded planes into `planes` (`C_in/groups` planes of
-    /// `H × W`, overwritten).
-    fn unpad(&self, padded: &[f32], planes: &mut [f32]) {
-        let ([h, w], [hp, wp], [ph, pw]) = (self.input, self.padded, self.padding);
-        for (src, dst) in padded
-            .chunks_exact(hp * wp)
-            .zip(planes.chunks_exact_mut((h * w).max(1)))
-        {
-            for (s, d) in src[ph * wp..]
-                .chunks_exact(wp)
-                .zip(dst.chunks_exact_mut(w.max(1)))
-            {
-                d.copy_from_slice(&s[pw..pw + w]);
-            }
-        }
+    fn offsets(&self) -> &[usize] {
+        &self.planes.offsets
     }
 
     /// Fills `cols` (`rows × Q`, row-major) with the im2col matrix of the padded planes:
@@ -142,7 +84,7 @@ impl Shifted {
     fn fill_cols(&self, padded: &[f32], cols: &mut Vec<f32>) {
         let q = self.positions();
         cols.resize(self.rows() * q, 0.0);
-        for (row, &off) in cols.chunks_exact_mut(q).zip(&self.offsets) {
+        for (row, &off) in cols.chunks_exact_mut(q).zip(self.offsets()) {
             row.copy_from_slice(&padded[off..off + q]);
         }
     }
@@ -154,7 +96,7 @@ impl Shifted {
         widest(
             #[inline(always)]
             || {
-                for (row, &off) in cols.chunks_exact(q).zip(&self.offsets) {
+                for (row, &off) in cols.chunks_exact(q).zip(self.offsets()) {
                     for (d, s) in padded[off..off + q].iter_mut().zip(row) {
                         *d += *s;
                     }
@@ -166,7 +108,7 @@ impl Shifted {
     /// Copies `kg` maps of `H_2 × W_2` values from `out` into the shifted `wide`
     /// (`kg × Q`), zero in the dropped positions: an output gradient made shifted.
     fn widen(&self, out: &[f32], kg: usize, wide: &mut Vec<f32>) {
-        let ([oh, ow], wp) = (self.output, self.padded[1]);
+        let ([oh, ow], wp) = (self.output, self.planes.padded[1]);
         wide.clear();
         wide.resize(kg * self.positions(), 0.0);
         for (s, d) in out
@@ -180,7 +122,7 @@ impl Shifted {
 
     /// Copies the kept positions of `wide` (`kg × Q`) into `out` (`kg × H_2 × W_2`).
     fn narrow(&self, wide: &[f32], kg: usize, out: &mut [f32]) {
-        let ([oh, ow], wp) = (self.output, self.padded[1]);
+        let ([oh, ow], wp) = (self.output, self.planes.padded[1]);
         for (s, d) in wide
             .chunks_exact(wp)
             .zip(out.chunks_exact_mut(ow))
@@ -212,7 +154,7 @@ impl Shifted {
             output,
         } in blocks(g)
         {
-            self.pad(&x[input], padded);
+            self.planes.pad(&x[input], self.buffer_len(), padded);
             self.fill_cols(padded, cols);
             let cols = view(&cols[..rows * q], rows, q)?;
             let w_g = weight.slice_axis(Axis(0), Slice::from(group * kg..(group + 1) * kg));
@@ -244,7 +186,7 @@ impl Shifted {
             output,
         } in blocks(g)
         {
-            self.pad(&x[input], padded);
+            self.planes.pad(&x[input], self.buffer_len(), padded);
             self.fill_cols(padded, cols);
             self.widen(&dy[output], kg, wide);
             let cols = view(&cols[..rows * q], rows, q)?;
@@ -285,7 +227,7 @@ impl Shifted {
             padded.clear();
             padded.resize(self.buffer_len(), 0.0);
             self.add_cols(cols, padded);
-            self.unpad(padded, &mut dx[input]);
+            self.planes.unpad(padded, &mut dx[input]);
         }
         Ok(())
     }

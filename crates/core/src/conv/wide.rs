@@ -16,24 +16,17 @@
 
 use super::gemm::lanes::{self, F32x4};
 use super::gemm::{self, MR, NV};
+use super::padded::PaddedPlanes;
 use crate::shape::Conv2dGeometry;
 
 /// The wide layout of one geometry (see the module documentation), made once per call and
 /// used for every sample.
 #[derive(Debug, Clone)]
 pub(super) struct Wide {
-    /// Padded plane size `[H_p, W_p]`.
-    padded: [usize; 2],
-    /// Input plane size `[H, W]`.
-    input: [usize; 2],
-    /// Padding `[P_h, P_w]`.
-    padding: [usize; 2],
+    /// The padded planes and the taps' offsets.
+    planes: PaddedPlanes,
     /// Output size `[H_2, W_2]`.
     output: [usize; 2],
-    /// Channels per group.
-    channels: usize,
-    /// The offsets `off(t)` of the taps in im2col order `(c, ky, kx)`.
-    offsets: Vec<usize>,
     /// Where each group of four positions starts in the padded planes (tap offset 0).
     starts: Vec<usize>,
 }
@@ -41,34 +34,18 @@ pub(super) struct Wide {
 impl Wide {
     /// The layout of `g`, or `None` when a stride is not 1 (then the general packing runs).
     pub(super) fn of(g: &Conv2dGeometry) -> Option<Self> {
-        let p = g.params();
-        if p.stride != [1, 1] {
+        if g.params().stride != [1, 1] {
             return None;
         }
-        let [h, w] = g.input_size();
-        let ([hp, wp], [kh, kw], [dh, dw]) = (
-            [h + 2 * p.padding[0], w + 2 * p.padding[1]],
-            g.kernel(),
-            p.dilation,
-        );
+        let planes = PaddedPlanes::of(g);
         let [oh, ow] = g.output_size();
-        let offsets = (0..g.in_channels_per_group())
-            .flat_map(|c| {
-                (0..kh)
-                    .flat_map(move |ky| (0..kw).map(move |kx| c * hp * wp + ky * dh * wp + kx * dw))
-            })
-            .collect();
-        let span = ow.next_multiple_of(4);
+        let (span, wp) = (ow.next_multiple_of(4), planes.padded[1]);
         let starts = (0..oh)
             .flat_map(|oy| (0..span).step_by(4).map(move |ox| oy * wp + ox))
             .collect();
         Some(Self {
-            padded: [hp, wp],
-            input: [h, w],
-            padding: p.padding,
+            planes,
             output: [oh, ow],
-            channels: g.in_channels_per_group(),
-            offsets,
             starts,
         })
     }
@@ -83,35 +60,12 @@ impl Wide {
         self.output[0] * self.span()
     }
 
-    fn plane(&self) -> usize {
-        self.padded[0] * self.padded[1]
-    }
-
-    /// Length of a buffer of padded planes with its slack: the floats past the padded planes
-    /// that the last columns of the last tap may read (with stride 1,
-    /// `W_2 = W_p − (F_w − 1)·D_w`, so a row's last vector ends at most `span − W_2 < 4`
-    /// floats past the last plane).
-    fn buffer_len(&self) -> usize {
-        self.channels * self.plane() + 4
-    }
-
     /// Copies this group's `planes` (`C_in/groups` planes of `H × W`) into `padded`, zero
-    /// borders and slack.
+    /// borders and slack: four floats past the padded planes, which the last columns of the
+    /// last tap may read (with stride 1, `W_2 = W_p − (F_w − 1)·D_w`, so a row's last vector
+    /// ends at most `span − W_2 < 4` floats past the last plane).
     pub(super) fn pad(&self, planes: &[f32], padded: &mut Vec<f32>) {
-        let ([h, w], [hp, wp], [ph, pw]) = (self.input, self.padded, self.padding);
-        padded.clear();
-        padded.resize(self.buffer_len(), 0.0);
-        for (src, dst) in planes
-            .chunks_exact((h * w).max(1))
-            .zip(padded.chunks_exact_mut(hp * wp))
-        {
-            for (s, d) in src
-                .chunks_exact(w.max(1))
-                .zip(dst[ph * wp..].chunks_exact_mut(wp))
-            {
-                d[pw..pw + w].copy_from_slice(s);
-            }
-        }
+        self.planes.pad(planes, self.planes.len() + 4, padded);
     }
 
     /// Writes the im2col matrix of the padded planes (`rows × Q`, wide positions) in
@@ -120,7 +74,7 @@ impl Wide {
     /// (zeros past `Q` in a last, half-filled panel).
     pub(super) fn pack_cols(&self, padded: &[f32], packed: &mut Vec<F32x4>) {
         const { assert!(NV == 2, "a panel is two groups of four positions") };
-        let (offsets, starts) = (&self.offsets, &self.starts);
+        let (offsets, starts) = (&self.planes.offsets, &self.starts);
         let rows = offsets.len();
         packed.resize(starts.len().div_ceil(2) * rows * 2, lanes::splat(0.0));
         // Panel by panel: each panel's vectors are written in order, tap after tap.
@@ -150,7 +104,7 @@ impl Wide {
     /// of four positions each are read as in [`Wide::pack_cols`] and transposed in registers.
     pub(super) fn pack_cols_a(&self, padded: &[f32], packed: &mut Vec<f32>) {
         const { assert!(MR == 4, "a panel of A is one vector per position") };
-        let (offsets, starts) = (&self.offsets, &self.starts);
+        let (offsets, starts) = (&self.planes.offsets, &self.starts);
         let rows = offsets.len();
         let q = self.positions();
         packed.resize(gemm::packed_a_len(rows, q), 0.0);
