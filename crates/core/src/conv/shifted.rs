@@ -79,17 +79,24 @@ impl Shifted {
         &self.planes.offsets
     }
 
-    /// Fills `cols` (`rows × Q`, row-major) with the im2col matrix of the padded planes:
-    /// row `t` is `padded[off(t)..off(t) + Q]`.
-    fn fill_cols(&self, padded: &[f32], cols: &mut Vec<f32>) {
-        let q = self.positions();
-        cols.resize(self.rows() * q, 0.0);
+    /// One group's im2col matrix (`rows × Q`, row-major) in `cols`, from its `planes`
+    /// padded into `padded`: row `t` is `padded[off(t)..off(t) + Q]`.
+    fn im2col<'a>(
+        &self,
+        planes: &[f32],
+        padded: &mut Vec<f32>,
+        cols: &'a mut Vec<f32>,
+    ) -> Result<ArrayView2<'a, f32>, CoreError> {
+        let (q, rows) = (self.positions(), self.rows());
+        self.planes.pad(planes, self.buffer_len(), padded);
+        cols.resize(rows * q, 0.0);
         for (row, &off) in cols.chunks_exact_mut(q).zip(self.offsets()) {
             row.copy_from_slice(&padded[off..off + q]);
         }
+        view(&cols[..rows * q], rows, q)
     }
 
-    /// The scatter of [`Shifted::fill_cols`]: adds row `t` of `cols` onto
+    /// The scatter of [`Shifted::im2col`]: adds row `t` of `cols` onto
     /// `padded[off(t)..off(t) + Q]`.
     fn add_cols(&self, cols: &[f32], padded: &mut [f32]) {
         let q = self.positions();
@@ -143,7 +150,7 @@ impl Shifted {
         out: &mut [f32],
         scratch: &mut ConvScratch,
     ) -> Result<(), CoreError> {
-        let (q, rows, kg) = (self.positions(), self.rows(), g.out_channels_per_group());
+        let (q, kg) = (self.positions(), g.out_channels_per_group());
         let ConvScratch {
             cols, padded, wide, ..
         } = scratch;
@@ -154,9 +161,7 @@ impl Shifted {
             output,
         } in blocks(g)
         {
-            self.planes.pad(&x[input], self.buffer_len(), padded);
-            self.fill_cols(padded, cols);
-            let cols = view(&cols[..rows * q], rows, q)?;
+            let cols = self.im2col(&x[input], padded, cols)?;
             let w_g = weight.slice_axis(Axis(0), Slice::from(group * kg..(group + 1) * kg));
             let mut y = view_mut(&mut wide[..kg * q], kg, q)?;
             mat_mul(&w_g, &cols, Accum::Replace, &mut y);
@@ -175,7 +180,7 @@ impl Shifted {
         dw: &mut ArrayViewMut2<'_, f32>,
         scratch: &mut ConvScratch,
     ) -> Result<(), CoreError> {
-        let (q, rows, kg) = (self.positions(), self.rows(), g.out_channels_per_group());
+        let (q, kg) = (self.positions(), g.out_channels_per_group());
         dw.fill(0.0);
         let ConvScratch {
             cols, padded, wide, ..
@@ -186,10 +191,8 @@ impl Shifted {
             output,
         } in blocks(g)
         {
-            self.planes.pad(&x[input], self.buffer_len(), padded);
-            self.fill_cols(padded, cols);
+            let cols = self.im2col(&x[input], padded, cols)?;
             self.widen(&dy[output], kg, wide);
-            let cols = view(&cols[..rows * q], rows, q)?;
             let dy_g = view(&wide[..kg * q], kg, q)?;
             let mut dw_g = dw.slice_axis_mut(Axis(0), Slice::from(group * kg..(group + 1) * kg));
             mat_mul(&dy_g, &cols.t(), Accum::Add, &mut dw_g);
