@@ -607,7 +607,9 @@ fn progress_view(
         let name = |i: usize| v.class_names.get(i).cloned().unwrap_or_else(|| i.to_string());
         let items = v.wrong.iter().zip(wrong_pixels).map(|(w, pixels)| {
             let m = w.mistake;
-            let caption = format!("{} taken for {} ({:.0} %)", name(m.truth), name(m.predicted), m.confidence * 100.0);
+            // The core's formatter; a no-break space keeps the number and its % on one line.
+            let sure = convscope_core::format::probability(m.confidence).replace(' ', "\u{a0}");
+            let caption = format!("{} taken for {} ({sure})", name(m.truth), name(m.predicted));
             let image = HandedImage {
                 pixels: w.pixels.clone(),
                 label: m.truth,
