@@ -21,7 +21,7 @@
 //! large is refused with a message, never an out-of-memory abort.
 
 mod node;
-mod pool;
+mod threads;
 mod train;
 mod workspace;
 

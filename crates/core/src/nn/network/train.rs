@@ -10,10 +10,10 @@
 //! network, and the shares' gradients are averaged (weighted by their sizes) before the one
 //! optimizer step — the gradient of the whole batch's mean loss, up to float rounding (batch
 //! norm then normalises each share by its own statistics, as PyTorch's `DataParallel`
-//! does). The helper threads live as long as the trainer (`pool`). WebAssembly has no
+//! does). The helper threads live as long as the trainer (`threads`). WebAssembly has no
 //! threads here: there a trainer always uses one.
 
-use super::pool::Pool;
+use super::threads::Threads;
 use super::{Gradients, Mode, Network, Workspace};
 use crate::data::augment::Augment;
 use crate::nn::error::{NnError, check_shape};
@@ -112,7 +112,7 @@ pub struct Trainer {
     /// One per extra thread.
     helpers: Vec<Share>,
     /// The threads the helpers' shares run on, alive as long as the trainer.
-    pool: Pool,
+    threads: Threads,
 }
 
 /// A thread's share of a batch: its buffers, labels, gradients and dropout stream.
@@ -294,7 +294,7 @@ impl Trainer {
             h.rng = Some(Rng::seed_from_u64(rng.next_u64()));
         }
         let results = self
-            .pool
+            .threads
             .run(net, &mut self.main, &mut self.helpers[..shares - 1]);
         let n: usize = std::iter::once(&self.main)
             .chain(&self.helpers[..shares - 1])
@@ -643,6 +643,6 @@ mod tests {
         let b = net("input 8x8x1, conv 2 5x5, tanh, flatten, linear 5", 4);
         assert_same_gradients(&b, &mut two, &images, &labels);
         assert_same_gradients(&a, &mut two, &images, &labels);
-        assert_eq!(two.pool.started, 1, "{:?}", two.pool);
+        assert_eq!(two.threads.started, 1, "{:?}", two.threads);
     }
 }

@@ -69,32 +69,32 @@ impl Drop for Helper {
     }
 }
 
-/// The helper threads of one trainer and their copies of the network. Cloning gives an
-/// empty pool (threads start again on the next batch).
+/// The helper threads of one trainer and their copies of the network. Cloning gives none
+/// (threads start again on the next batch).
 #[derive(Default)]
-pub(super) struct Pool {
+pub(super) struct Threads {
     helpers: Vec<Option<Helper>>,
     nets: Vec<Option<Network>>,
     /// Threads started so far (once per helper unless one failed).
     pub(super) started: usize,
 }
 
-impl Clone for Pool {
+impl Clone for Threads {
     fn clone(&self) -> Self {
         Self::default()
     }
 }
 
-impl std::fmt::Debug for Pool {
+impl std::fmt::Debug for Threads {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool")
+        f.debug_struct("Threads")
             .field("threads", &self.helpers.iter().flatten().count())
             .field("started", &self.started)
             .finish()
     }
 }
 
-impl Pool {
+impl Threads {
     /// Runs `main` on this thread and `shares[i]` on helper `i`, all against `net`; returns
     /// the main result first, then the shares' in order. Every share is back in `shares`
     /// when this returns (an empty one where its helper failed).
