@@ -1,5 +1,5 @@
-//! The widest SIMD the CPU has, for the core's own loops (im2col, col2im, pooling, the
-//! optimizers' updates).
+//! The widest SIMD the CPU has, for the core's own hot loops (2×2 pooling, the shifted
+//! layout's col2im, Adam's update).
 //!
 //! Rust compiles for the target's baseline (SSE2 on x86-64), so without help those loops
 //! run four lanes wide on a machine with AVX2 or AVX-512. [`widest`] runs a closure through
