@@ -448,43 +448,39 @@ fn conv2d_native(
         .map_err(|e| layout(OP, &e))?;
     if let (Some(shifted), Some(o)) = (Shifted::of(g), out.as_slice_mut()) {
         shifted.forward(g, x, &wmat, o, scratch)?;
-        if let Some(b) = bias {
-            for mut sample in out.outer_iter_mut() {
-                for (mut plane, &bk) in sample.outer_iter_mut().zip(b.iter()) {
-                    plane.mapv_inplace(|v| v + bk);
+    } else {
+        scratch.cols.resize(rows * ohw, 0.0);
+        let plane = h * w;
+        for n in 0..batch {
+            let mut out_n = out.index_axis_mut(Axis(0), n);
+            for group in 0..g.params().groups {
+                let base = (n * c_in + group * cg) * plane;
+                im2col(g, &x[base..base + cg * plane], &mut scratch.cols);
+                let cols = ArrayView2::from_shape((rows, ohw), &scratch.cols[..])
+                    .map_err(|e| layout(OP, &e))?;
+                let w_g = wmat.slice_axis(Axis(0), Slice::from(group * kg..(group + 1) * kg));
+                let mut out_g =
+                    out_n.slice_axis_mut(Axis(0), Slice::from(group * kg..(group + 1) * kg));
+                // The GEMM writes straight into `out` when that is contiguous; otherwise via a
+                // temporary (caller-owned buffers are normally standard layout).
+                match out_g.view_mut().into_shape_with_order((kg, ohw)) {
+                    Ok(mut o) => mat_mul(&w_g, &cols, Accum::Replace, &mut o),
+                    Err(_) => {
+                        let mut tmp = ndarray::Array2::<f32>::zeros((kg, ohw));
+                        mat_mul(&w_g, &cols, Accum::Replace, &mut tmp.view_mut());
+                        let tmp = tmp
+                            .into_shape_with_order(out_g.raw_dim())
+                            .map_err(|e| layout(OP, &e))?;
+                        out_g.assign(&tmp);
+                    }
                 }
             }
         }
-        return Ok(());
     }
-    scratch.cols.resize(rows * ohw, 0.0);
-    let plane = h * w;
-    for n in 0..batch {
-        let mut out_n = out.index_axis_mut(Axis(0), n);
-        for group in 0..g.params().groups {
-            let base = (n * c_in + group * cg) * plane;
-            im2col(g, &x[base..base + cg * plane], &mut scratch.cols);
-            let cols = ArrayView2::from_shape((rows, ohw), &scratch.cols[..])
-                .map_err(|e| layout(OP, &e))?;
-            let w_g = wmat.slice_axis(Axis(0), Slice::from(group * kg..(group + 1) * kg));
-            let mut out_g =
-                out_n.slice_axis_mut(Axis(0), Slice::from(group * kg..(group + 1) * kg));
-            // The GEMM writes straight into `out` when that is contiguous; otherwise via a
-            // temporary (caller-owned buffers are normally standard layout).
-            match out_g.view_mut().into_shape_with_order((kg, ohw)) {
-                Ok(mut o) => mat_mul(&w_g, &cols, Accum::Replace, &mut o),
-                Err(_) => {
-                    let mut tmp = ndarray::Array2::<f32>::zeros((kg, ohw));
-                    mat_mul(&w_g, &cols, Accum::Replace, &mut tmp.view_mut());
-                    let tmp = tmp
-                        .into_shape_with_order(out_g.raw_dim())
-                        .map_err(|e| layout(OP, &e))?;
-                    out_g.assign(&tmp);
-                }
-            }
-        }
-        if let Some(b) = bias {
-            for (mut plane, &bk) in out_n.outer_iter_mut().zip(b.iter()) {
+    // The bias, once for both layouts.
+    if let Some(b) = bias {
+        for mut sample in out.outer_iter_mut() {
+            for (mut plane, &bk) in sample.outer_iter_mut().zip(b.iter()) {
                 plane.mapv_inplace(|v| v + bk);
             }
         }
