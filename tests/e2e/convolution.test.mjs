@@ -182,6 +182,37 @@ test('RGB input with K filters: products per channel summed across depth, a stac
   await page.close();
 });
 
+test('the worker sends the maps the page draws; stepping onto a later map brings that map', async () => {
+  const { page, errors } = await openLab('#/convolution?in=rgb&kf=2');
+  await fresh(page);
+  /** The hover text of cell (y, x) of a map's canvas (empty when the cell is blank). */
+  const readout = async (id, y, x) => {
+    const canvas = page.getByTestId(id);
+    const cell = Number(await canvas.getAttribute('data-cell'));
+    await canvas.hover({ position: { x: (x + 0.5) * cell, y: (y + 0.5) * cell } });
+    return (await canvas.getAttribute('title')) ?? '';
+  };
+  // On map 0, map 1 is blank (the stepper has not reached it, and it was not sent).
+  assert.doesNotMatch(await readout('output-canvas-1', 5, 5), /=/);
+  // The last step: output (5, 5) of map 1. Its map, before and after the activation, come
+  // from the worker's kept maps and read the stepper's numbers.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('End');
+  const sum = await text(page, 'output-value');
+  const value = await text(page, 'activation-value');
+  // Map 1 arrives in a second answer: wait for it (5 s at most).
+  let got = await readout('output-canvas-1', 5, 5);
+  for (let i = 0; i < 50 && !got.includes('='); i++) {
+    await page.waitForTimeout(100);
+    got = await readout('output-canvas-1', 5, 5);
+  }
+  assert.equal(got, `(5, 5) = ${sum}`);
+  assert.equal(await readout('pre-activation', 5, 5), `(5, 5) = ${sum}`);
+  assert.equal(await readout('post-activation', 5, 5), `(5, 5) = ${value}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('dilation spreads the taps; transposed mode shows its size and result', async () => {
   const { page, errors } = await openLab('#/convolution?dil=2');
   assert.match(await text(page, 'volume-dims'), /1 × 1 × 1/);

@@ -171,6 +171,14 @@ impl ConvTrace {
         (k < c && y < h && x < w).then(|| (k * h + y) * w + x)
     }
 
+    /// The output cell `[channel, y, x]` of step `index` (the inverse of [`Self::index_of`]).
+    ///
+    /// # Errors
+    /// [`CoreError::StepOutOfRange`] when `index` is past the last step.
+    pub fn cell_of(&self, index: usize) -> Result<[usize; 3], CoreError> {
+        unravel(index, self.output_dims())
+    }
+
     /// The whole activated output `[C_out, H2, W2]` (what the steps add up to).
     pub fn output(&self) -> Array3<f32> {
         let [c, h, w] = self.output_dims();
@@ -364,6 +372,14 @@ impl PoolTrace {
         let [cc, h, w] = self.output_dims();
         // Lazily: the product of an index outside the output could overflow.
         (c < cc && y < h && x < w).then(|| (c * h + y) * w + x)
+    }
+
+    /// The output cell `[channel, y, x]` of step `index` (the inverse of [`Self::index_of`]).
+    ///
+    /// # Errors
+    /// [`CoreError::StepOutOfRange`] when `index` is past the last step.
+    pub fn cell_of(&self, index: usize) -> Result<[usize; 3], CoreError> {
+        unravel(index, self.output_dims())
     }
 }
 

@@ -17,8 +17,9 @@
 //!   test patches that excite it most and an image grown to excite it ([`filter`]), in
 //!   parts so the page shows the progress; the one asynchronous request (it may fetch the
 //!   test split first).
-//! - [`CoreRequest::ConvMaps`]: the convolution lab's full feature maps
-//!   ([`crate::lab::conv::MapsJob`]).
+//! - [`CoreRequest::ConvMaps`]: the convolution lab's feature maps
+//!   ([`crate::lab::conv::MapsJob`]), the last job's kept ([`crate::lab::conv::MapsCache`]):
+//!   the planes the page draws are sent, and more of them on request.
 
 pub mod classify;
 pub mod decode;
@@ -37,7 +38,14 @@ pub use filter::{FilterJob, FilterLooks, FilterPatch, FilterStep, PatchSource};
 pub use model::{ConvSummary, ModelSummary};
 pub use speed::SpeedReport;
 
-use crate::lab::conv::{ConvMaps, MapsJob};
+use std::cell::RefCell;
+
+use crate::lab::conv::{ConvMaps, MapsCache, MapsJob};
+
+thread_local! {
+    /// The convolution lab's last maps.
+    static MAPS: RefCell<MapsCache> = RefCell::default();
+}
 
 /// What the page asks the worker to compute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,8 +79,9 @@ pub enum CoreRequest {
         runs: usize,
         warmup: usize,
     },
-    /// Every map of the convolution lab's layer.
-    ConvMaps(Box<MapsJob>),
+    /// The maps of the convolution lab's layer that the page draws with the stepper on
+    /// output map `map` ([`ConvMaps::pick`]).
+    ConvMaps { job: Box<MapsJob>, map: usize },
     /// An explanation of the kept model's prediction on a network input.
     Explain {
         model: String,
@@ -106,7 +115,7 @@ impl CoreRequest {
             Self::Classify { .. } => "Classify",
             Self::DecodeImage { .. } => "DecodeImage",
             Self::Speed { .. } => "Speed",
-            Self::ConvMaps(_) => "ConvMaps",
+            Self::ConvMaps { .. } => "ConvMaps",
             Self::Explain { .. } => "Explain",
             Self::Filter(_) => "Filter",
             Self::FilterNext { .. } => "FilterNext",
@@ -140,8 +149,8 @@ pub enum CoreReply {
     Decoded(Result<Decoded, String>),
     /// The timing, or why it could not run.
     Speed(Result<SpeedReport, String>),
-    /// The lab's maps, or why the layer cannot run, and how long the worker took
-    /// (milliseconds, when it has a clock).
+    /// The lab's maps (those asked for: the others are empty), or why the layer cannot run,
+    /// and how long the worker took to compute them (milliseconds, when it has a clock).
     ConvMaps {
         maps: Result<Box<ConvMaps>, String>,
         millis: Option<f64>,
@@ -193,11 +202,13 @@ pub fn answer(request: CoreRequest) -> CoreReply {
         CoreRequest::DecodeImage { bytes, size } => {
             CoreReply::Decoded(decode::decode(&bytes, size))
         }
-        CoreRequest::ConvMaps(job) => {
-            let start = classify::now_ms();
-            let maps = job.run().map(Box::new);
-            let millis = start.zip(classify::now_ms()).map(|(a, b)| b - a);
-            CoreReply::ConvMaps { maps, millis }
+        CoreRequest::ConvMaps { job, map } => {
+            let (maps, millis) =
+                MAPS.with_borrow_mut(|cache| cache.answer(*job, map, classify::now_ms));
+            CoreReply::ConvMaps {
+                maps: maps.map(Box::new),
+                millis,
+            }
         }
         CoreRequest::Explain {
             model,

@@ -121,6 +121,14 @@ impl ConvTransposeTrace {
         (k < c && y < h && x < w).then(|| (k * h + y) * w + x)
     }
 
+    /// The output cell `[channel, y, x]` of step `index` (the inverse of [`Self::index_of`]).
+    ///
+    /// # Errors
+    /// [`CoreError::StepOutOfRange`] when `index` is past the last step.
+    pub fn cell_of(&self, index: usize) -> Result<[usize; 3], CoreError> {
+        unravel(index, self.output_dims())
+    }
+
     /// `[(H − 1)·S + 1, (W − 1)·S + 1]`: the upsampled input's size.
     pub fn upsampled_size(&self) -> [usize; 2] {
         self.geometry.upsampled_size()

@@ -536,6 +536,12 @@ fn traces_check_samples_and_steps() {
     for at in [[1, 0, 0], [0, 3, 0], [usize::MAX; 3]] {
         assert_eq!(trace.index_of(at), None);
     }
+    for index in [9, usize::MAX] {
+        assert_eq!(
+            trace.cell_of(index),
+            Err(CoreError::StepOutOfRange { index, len: 9 })
+        );
+    }
     // Tensors whose element count overflows are shape errors before any allocation.
     for shape in [
         [usize::MAX, 2, 1, 1],

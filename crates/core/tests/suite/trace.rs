@@ -64,6 +64,7 @@ fn conv_trace_is_bitwise_equal_to_the_reference_loop() {
                 );
                 assert_eq!(step.value.to_bits(), want.tanh().to_bits());
                 assert_eq!(trace.index_of(step.output), Some(idx));
+                assert_eq!(trace.cell_of(idx), Ok(step.output));
                 assert_eq!(step.taps.len(), ws[1] * ws[2] * ws[3]);
                 assert_eq!(step.channel_sums.len(), ws[1]);
                 let padding = step.taps.iter().filter(|t| t.padding).count();
@@ -157,6 +158,7 @@ fn pool_trace_is_bitwise_equal_to_pooling() {
                     let [c, oy, ox] = step.output;
                     assert_eq!(step.value.to_bits(), y[[sample, c, oy, ox]].to_bits());
                     assert_eq!(trace.index_of(step.output), Some(idx));
+                    assert_eq!(trace.cell_of(idx), Ok(step.output));
                     match kind {
                         PoolKind::Max => {
                             let [ay, ax] = step.argmax.unwrap();

@@ -57,6 +57,7 @@ fn conv_transpose_trace_is_bitwise_equal_to_the_reference_loop() {
                     "case {i}, sample {sample}, step {index}"
                 );
                 assert_eq!(trace.index_of(step.output), Some(index));
+                assert_eq!(trace.cell_of(index), Ok(step.output));
                 // Every tap names its upsampled cell; contributing taps read the input there.
                 let s = p.stride;
                 for t in &step.taps {

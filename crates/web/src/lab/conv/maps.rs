@@ -3,6 +3,12 @@
 //! it ([`MapsJob::run`]) and answers [`ConvMaps`]. The page's thread keeps only the trace,
 //! whose single steps cost nanoseconds.
 //!
+//! The worker keeps the last job's maps ([`MapsCache`]) and sends the page only the planes
+//! it draws ([`ConvMaps::pick`]): with the stepper on map k, maps 0 to k (the stack, filled up
+//! to the current cell) and map k after the activation. A 64×64 input with F = 11, P = 16 and
+//! K = 16 has 2 × 16 maps of 86×86, about a megabyte; with the stepper on map 0 the page is
+//! sent 59 KB of it, and moving on to map 1 costs one more small answer from the kept maps.
+//!
 //! Every value comes from the core's trace arithmetic, so a map's cell equals, bitwise, the
 //! value the stepper shows for it.
 
@@ -87,6 +93,97 @@ impl ConvMaps {
         match self {
             Self::Forward { dims, .. } | Self::Transposed { dims, .. } => *dims,
         }
+    }
+
+    /// The planes the page draws with the stepper on output map `k`: the output stack's maps
+    /// `0..=k` (before the activation in forward mode), map k after the activation, and every
+    /// upsampled input plane (transposed mode). The others are left empty (not sent); the
+    /// scales stay those of all maps.
+    pub fn pick(&self, k: usize) -> Self {
+        let empty = Plane::default();
+        let upto = |planes: &[Plane]| -> Vec<Plane> {
+            planes
+                .iter()
+                .enumerate()
+                .map(|(i, p)| if i <= k { p.clone() } else { empty.clone() })
+                .collect()
+        };
+        match self {
+            Self::Forward {
+                dims,
+                pre,
+                post,
+                pre_scale,
+                post_scale,
+            } => Self::Forward {
+                dims: *dims,
+                pre: upto(pre),
+                post: post
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| if i == k { p.clone() } else { empty.clone() })
+                    .collect(),
+                pre_scale: *pre_scale,
+                post_scale: *post_scale,
+            },
+            Self::Transposed {
+                dims,
+                upsampled,
+                output,
+                out_scale,
+            } => Self::Transposed {
+                dims: *dims,
+                upsampled: upsampled.clone(),
+                output: upto(output),
+                out_scale: *out_scale,
+            },
+        }
+    }
+
+    /// Whether these maps hold every plane the page draws with the stepper on map `k` (what
+    /// [`Self::pick`]`(k)` keeps; a map is never empty, so an empty plane was not sent).
+    pub fn covers(&self, k: usize) -> bool {
+        let sent = |planes: &[Plane], i: usize| planes.get(i).is_some_and(|p| !p.is_empty());
+        match self {
+            Self::Forward { pre, post, .. } => (0..=k).all(|i| sent(pre, i)) && sent(post, k),
+            Self::Transposed { output, .. } => (0..=k).all(|i| sent(output, i)),
+        }
+    }
+}
+
+/// The worker's last job and its maps (or the reason it has none), with how long they took:
+/// the page asking for other planes of the same job is answered without computing again.
+#[derive(Debug, Default)]
+pub struct MapsCache {
+    last: Option<(MapsJob, Result<ConvMaps, String>, Option<f64>)>,
+}
+
+impl MapsCache {
+    /// The planes of `job` for the stepper on map `k` ([`ConvMaps::pick`]), and how long
+    /// computing the maps took (milliseconds, measured by `clock`), the job run only when it
+    /// is not the last one.
+    ///
+    /// # Errors
+    /// [`MapsJob::run`]'s.
+    pub fn answer(
+        &mut self,
+        job: MapsJob,
+        k: usize,
+        clock: impl Fn() -> Option<f64>,
+    ) -> (Result<ConvMaps, String>, Option<f64>) {
+        let (_, maps, millis) = match self.last.take() {
+            Some(last) if last.0 == job => self.last.insert(last),
+            _ => {
+                let start = clock();
+                let maps = job.run();
+                let millis = start.zip(clock()).map(|(a, b)| b - a);
+                self.last.insert((job, maps, millis))
+            }
+        };
+        (
+            maps.as_ref().map(|m| m.pick(k)).map_err(Clone::clone),
+            *millis,
+        )
     }
 }
 

@@ -15,7 +15,7 @@ mod transposed;
 pub use activation::ActivationChoice;
 pub use calc::{CALC_NAMES, CalcInputs, CalcResult};
 pub use input::InputSource;
-pub use maps::{ConvMaps, MapsJob, Plane};
+pub use maps::{ConvMaps, MapsCache, MapsJob, Plane};
 pub use transposed::{
     MAX_TRANSPOSED_VALUES, TransposedError, TransposedLab, transposed_display_step,
     transposed_size_check,

@@ -449,6 +449,89 @@ fn maps_cross_to_the_page_as_bytes_and_arrive_equal() {
 }
 
 #[test]
+fn the_worker_sends_the_planes_drawn_and_keeps_the_rest() {
+    let mut s = ConvSettings::default();
+    s.apply(ConvAction::Filters(3));
+    let job = s.maps_job();
+    let all = job.run().expect("forward");
+    let sent = |planes: &[Plane]| planes.iter().map(|p| !p.is_empty()).collect::<Vec<_>>();
+    // The stepper on map 1: maps 0 and 1 before the activation, map 1 after it.
+    let picked = all.pick(1);
+    let ConvMaps::Forward {
+        pre,
+        post,
+        pre_scale,
+        ..
+    } = &picked
+    else {
+        panic!("forward maps expected, got {picked:?}");
+    };
+    assert_eq!(sent(pre), [true, true, false]);
+    assert_eq!(sent(post), [false, true, false]);
+    let ConvMaps::Forward {
+        pre: all_pre,
+        pre_scale: all_scale,
+        ..
+    } = &all
+    else {
+        panic!("forward maps expected");
+    };
+    assert!(
+        std::rc::Rc::ptr_eq(&pre[1], &all_pre[1]),
+        "the planes are shared, not copied"
+    );
+    assert_eq!(pre_scale, all_scale, "the scale is that of every map");
+    assert!(picked.covers(1) && !picked.covers(2));
+    assert!(all.covers(0) && all.covers(2));
+    // The three planes not sent cost nothing on the wire.
+    let size = |m: &ConvMaps| bincode::serialize(m).expect("serialize").len();
+    let [_, h2, w2] = all.dims();
+    assert_eq!(size(&all) - size(&picked), 3 * h2 * w2 * 4);
+
+    // The cache computes a job once: the same job again, for another map, is answered from
+    // the kept maps (the clock is read only when computing).
+    let clock_reads = std::cell::Cell::new(0);
+    let clock = || {
+        clock_reads.set(clock_reads.get() + 1);
+        Some(f64::from(clock_reads.get()))
+    };
+    let mut cache = MapsCache::default();
+    let (first, millis) = cache.answer(job.clone(), 0, clock);
+    assert_eq!(first.expect("maps"), all.pick(0));
+    assert_eq!((clock_reads.get(), millis), (2, Some(1.0)));
+    let (again, millis) = cache.answer(job.clone(), 2, clock);
+    assert_eq!(again.expect("maps"), all.pick(2));
+    assert_eq!(
+        (clock_reads.get(), millis),
+        (2, Some(1.0)),
+        "computed again"
+    );
+    // Another job is computed; a job that cannot run keeps its reason.
+    s.apply(ConvAction::Filters(2));
+    let (other, _) = cache.answer(s.maps_job(), 1, clock);
+    assert_eq!(other.expect("maps").dims()[0], 2);
+    assert_eq!(clock_reads.get(), 4);
+    s.apply(ConvAction::Transposed(true));
+    let mut bad = s.maps_job();
+    bad.input.pop();
+    let (e1, _) = cache.answer(bad.clone(), 0, clock);
+    let (e2, _) = cache.answer(bad, 0, clock);
+    assert!(e1.is_err() && e1 == e2, "{e1:?}");
+    assert_eq!(clock_reads.get(), 6);
+    // Transposed maps: every upsampled plane, the output stack up to the map.
+    let t = s.maps_job().run().expect("transposed").pick(0);
+    let ConvMaps::Transposed {
+        upsampled, output, ..
+    } = &t
+    else {
+        panic!("transposed maps expected, got {t:?}");
+    };
+    assert!(sent(upsampled).iter().all(|s| *s));
+    assert_eq!(sent(output), [true, false]);
+    assert!(t.covers(0) && !t.covers(1));
+}
+
+#[test]
 fn the_dimensions_are_those_of_the_tensors_for_every_input() {
     let mut s = ConvSettings::default();
     let check = |s: &ConvSettings, what: &str| {

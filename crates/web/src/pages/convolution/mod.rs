@@ -95,6 +95,20 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// The output map the stepper's cell is on at step `step` (the last step's past the end;
+    /// 0 when the layer cannot run): the maps the page draws depend on it.
+    fn map_at(&self, step: usize) -> usize {
+        use convscope_core::Stepper as _;
+        let cell = match &self.stepper {
+            Ok(Stepper::Forward(l)) => l.trace.cell_of(step.min(l.trace.len().saturating_sub(1))),
+            Ok(Stepper::Transposed(l)) => {
+                l.trace.cell_of(step.min(l.trace.len().saturating_sub(1)))
+            }
+            Err(_) => return 0,
+        };
+        cell.map_or(0, |[k, _, _]| k)
+    }
+
     fn new(s: &Rc<ConvSettings>, inputs: &Input) -> Self {
         let stepper = if s.transposed {
             s.build_transposed()
@@ -273,7 +287,7 @@ pub fn ConvolutionPage() -> Html {
         let input = input.clone();
         use_memo(layer.clone(), move |k| Lab::new(k, &input))
     };
-    let reply = use_worker_maps(lab.job.clone());
+    let reply = use_worker_maps(lab.job.clone(), lab.map_at(s.player.step));
     let (lab, pending) = use_shown_lab(lab, reply.clone());
 
     let on_player = use_callback(dispatch.clone(), |a: PlayerAction, d| {

@@ -99,11 +99,12 @@ pub fn OutputMaps(p: &OutputMapsProps) -> Html {
                 std::cmp::Ordering::Equal => oy * w2 + ox + 1,
                 std::cmp::Ordering::Greater => 0,
             };
-            let (values, scale, filled) = match planes {
-                Some((planes, scale)) if filled > 0 => (planes[kk].clone(), scale, filled),
-                // Not computed yet, or not reached by the stepper: the grid, blank. The same
-                // blank picture whatever the maps, so new maps do not redraw a map that shows
-                // none of their values.
+            let sent = planes.and_then(|(planes, scale)| Some((planes.get(kk).filter(|p| !p.is_empty())?, scale)));
+            let (values, scale, filled) = match sent {
+                Some((plane, scale)) if filled > 0 => (plane.clone(), scale, filled),
+                // Not computed yet (or not sent yet), or not reached by the stepper: the grid,
+                // blank. The same blank picture whatever the maps, so new maps do not redraw a
+                // map that shows none of their values.
                 _ => ((*blank).clone(), ColorScale { min: 0.0, max: 1.0, diverging: false }, 0),
             };
             html! {

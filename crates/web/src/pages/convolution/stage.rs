@@ -153,7 +153,7 @@ fn ActivationPanel(p: &ActivationPanelProps) -> Html {
                 post,
                 pre_scale,
                 post_scale,
-            }) if *dims == p.dims => (
+            }) if *dims == p.dims && !pre[k].is_empty() && !post[k].is_empty() => (
                 pre[k].clone(),
                 post[k].clone(),
                 *pre_scale,
