@@ -221,6 +221,48 @@ test('Convolution: a step redraws the maps it changes, not the others', async ()
   await page.close();
 });
 
+test('Convolution: a large map redrawn in place shows the new values, as a fresh page draws them', async () => {
+  /** The output map's pixels, once the stage holds the maps of the settings in `job`'s place. */
+  const pixels = (page) => page.evaluate(() => {
+    const c = document.querySelector('[data-testid="output-canvas-0"]');
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',');
+  });
+  const settle = async (page, job) => {
+    await page.waitForFunction((job) => {
+      const stage = document.querySelector('[data-testid="stage"]');
+      return stage?.dataset.maps === 'fresh' && stage.dataset.job !== job;
+    }, job, { timeout: 20000 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  };
+  const { page, errors } = await openPage(browser.context);
+  // A 28×28 sample padded by 16: 58×58 cells of 4 px, drawn through one ImageData.
+  await page.goto(`${BASE_URL}#/convolution?in=mnist0&p=16`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="input-canvas"]')?.dataset.rows === '28', null, { timeout: 20000 });
+  await settle(page, '');
+  assert.equal(await page.getByTestId('output-canvas-0').getAttribute('data-rows'), '58');
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('End');
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const before = await pixels(page);
+  const job = await page.getByTestId('stage').getAttribute('data-job');
+  await page.getByTestId('kernel-1-1').fill('-3');
+  await page.getByTestId('kernel-1-1').press('Enter');
+  await settle(page, job);
+  const after = await pixels(page);
+  assert.notEqual(after, before, 'the map was not redrawn');
+  // The same settings from their link, in a fresh page: the same picture.
+  await page.waitForFunction(() => location.hash.includes('k='));
+  const link = page.url();
+  const fresh = await openPage(browser.context);
+  await fresh.page.goto(link);
+  await fresh.page.waitForFunction(() => document.querySelector('[data-testid="input-canvas"]')?.dataset.rows === '28', null, { timeout: 20000 });
+  await settle(fresh.page, '');
+  assert.equal(await pixels(fresh.page), after);
+  assert.deepEqual([...errors, ...fresh.errors], []);
+  await fresh.page.close();
+  await page.close();
+});
+
 test('high-DPI: one canvas pixel per device pixel, whole device pixels per grid cell', async () => {
   const hidpi = await openBrowser({ width: 1440, height: 1000, deviceScaleFactor: 2 });
   try {

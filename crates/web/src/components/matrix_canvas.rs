@@ -839,11 +839,15 @@ fn draw_grid(ctx: &CanvasRenderingContext2d, p: &Picture) {
     }
 }
 
-/// An off-screen canvas and its context, kept between draws (a stepper that plays redraws
-/// 60 times a second; a new canvas each time was garbage for the browser to collect).
+/// An off-screen canvas, its context and its pixels, kept between draws (a stepper that
+/// plays redraws 60 times a second; a new canvas or `ImageData` each time was garbage for the
+/// browser to collect).
 struct Scratch {
     canvas: HtmlCanvasElement,
     ctx: CanvasRenderingContext2d,
+    /// The last `ImageData` and its pixel array (the same `Uint8ClampedArray`, written in
+    /// place), made again only when the size changes.
+    image: Option<(web_sys::ImageData, js_sys::Uint8ClampedArray)>,
 }
 
 impl Scratch {
@@ -857,7 +861,38 @@ impl Scratch {
             .get_context("2d")?
             .ok_or("no 2d context")?
             .dyn_into()?;
-        Ok(Self { canvas, ctx })
+        Ok(Self {
+            canvas,
+            ctx,
+            image: None,
+        })
+    }
+
+    /// Puts `rgba` (`width`×`height` pixels) on the canvas's top-left corner through the kept
+    /// `ImageData`, written in place (a new one when the size differs from the last).
+    fn put(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<(), JsValue> {
+        let fits = self
+            .image
+            .as_ref()
+            .is_some_and(|(image, _)| image.width() == width && image.height() == height);
+        if !fits {
+            // Copied out of the wasm memory: an ImageData made from a view of it keeps the
+            // view, which the memory growing (even while the ImageData is handed back to
+            // Rust) detaches, and the put then fails.
+            let data = js_sys::Uint8ClampedArray::new_with_length(rgba.len() as u32);
+            let image =
+                web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&data, width, height)?;
+            // The ImageData's own array (the one passed in, not a copy).
+            let data: js_sys::Uint8ClampedArray =
+                js_sys::Reflect::get(&image, &"data".into())?.dyn_into()?;
+            self.image = Some((image, data));
+        }
+        let (image, data) = self.image.as_ref().ok_or("no image")?;
+        if data.length() as usize != rgba.len() {
+            return Err(format!("{} pixel bytes for {width}×{height}", rgba.len()).into());
+        }
+        data.copy_from(rgba);
+        self.ctx.put_image_data(image, 0.0, 0.0)
     }
 
     /// Resizes the canvas, only when the size changes (a resize clears it and costs a new
@@ -891,14 +926,8 @@ fn draw_image(
     };
     scratch.fit(pcols, prows);
     let rgba = p.cells_rgba();
-    // Copied out of the wasm memory first: an ImageData made from a view of it keeps the
-    // view, which the memory growing (even while the ImageData is handed back to Rust)
-    // detaches, and the put then fails.
-    let data = js_sys::Uint8ClampedArray::new_with_length(rgba.len() as u32);
-    data.copy_from(&rgba);
-    let image = web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&data, pcols, prows)?;
     // Every pixel is overwritten: no clear needed when the size is unchanged.
-    scratch.ctx.put_image_data(&image, 0.0, 0.0)?;
+    scratch.put(&rgba, pcols, prows)?;
     let [w, h] = g.device;
     ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
         &scratch.canvas,
