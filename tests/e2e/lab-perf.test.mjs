@@ -61,6 +61,8 @@ test('editing a kernel value on a 64×64 upload, F = 11, P = 16, K = 16: the wor
   const taskSeconds = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
   // The stepper on output (43, 43) of map 0: its window's centre reads input (32, 32).
   await page.getByTestId('scrubber').fill(String(43 * 86 + 43));
+  // The step's own render and frames are not the first edit's.
+  await settled(page);
   const text = async (id) => (await page.getByTestId(id).textContent()).trim();
   let value = await text('output-value');
   const mainMs = [];
