@@ -100,12 +100,17 @@ impl ConvMaps {
     /// upsampled input plane (transposed mode). The others are left empty (not sent); the
     /// scales stay those of all maps.
     pub fn pick(&self, k: usize) -> Self {
-        let empty = Plane::default();
-        let upto = |planes: &[Plane]| -> Vec<Plane> {
+        let keep = |planes: &[Plane], wanted: &dyn Fn(usize) -> bool| -> Vec<Plane> {
             planes
                 .iter()
                 .enumerate()
-                .map(|(i, p)| if i <= k { p.clone() } else { empty.clone() })
+                .map(|(i, p)| {
+                    if wanted(i) {
+                        p.clone()
+                    } else {
+                        Plane::default()
+                    }
+                })
                 .collect()
         };
         match self {
@@ -117,12 +122,8 @@ impl ConvMaps {
                 post_scale,
             } => Self::Forward {
                 dims: *dims,
-                pre: upto(pre),
-                post: post
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| if i == k { p.clone() } else { empty.clone() })
-                    .collect(),
+                pre: keep(pre, &|i| i <= k),
+                post: keep(post, &|i| i == k),
                 pre_scale: *pre_scale,
                 post_scale: *post_scale,
             },
@@ -134,7 +135,7 @@ impl ConvMaps {
             } => Self::Transposed {
                 dims: *dims,
                 upsampled: upsampled.clone(),
-                output: upto(output),
+                output: keep(output, &|i| i <= k),
                 out_scale: *out_scale,
             },
         }
@@ -159,12 +160,9 @@ pub struct MapsCache {
 }
 
 impl MapsCache {
-    /// The planes of `job` for the stepper on map `k` ([`ConvMaps::pick`]), and how long
-    /// computing the maps took (milliseconds, measured by `clock`), the job run only when it
-    /// is not the last one.
-    ///
-    /// # Errors
-    /// [`MapsJob::run`]'s.
+    /// The planes of `job` for the stepper on map `k` ([`ConvMaps::pick`]) or
+    /// [`MapsJob::run`]'s reason, and how long computing the maps took (milliseconds, measured
+    /// by `clock`); the job is run only when it is not the last one.
     pub fn answer(
         &mut self,
         job: MapsJob,
