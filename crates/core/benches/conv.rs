@@ -1,6 +1,8 @@
 //! Convolution: reference loop vs im2col + GEMM at LeNet and VGG shapes; a training step's
 //! layers one by one (LeNet-5 at batch 64: each convolution's forward pass and gradients,
-//! max pooling with its argmax); one trace step (forward and transposed).
+//! max pooling with its argmax); one trace step (forward and transposed); the Convolution
+//! lab's largest maps through the reference loop (forward: `lab_64_f11_p16_k16`, and
+//! transposed).
 //!
 //! `cargo bench -p convscope-core --bench conv -- --quick` (`-- layers` for the training
 //! step's layers alone). Throughput is in FLOPs
@@ -30,7 +32,7 @@ mod native {
         padding: usize,
     }
 
-    const CASES: [Case; 5] = [
+    const CASES: [Case; 6] = [
         Case {
             name: "lenet_conv1_b1",
             input: [1, 1, 28, 28],
@@ -58,6 +60,16 @@ mod native {
             out_channels: 16,
             kernel: 5,
             padding: 0,
+        },
+        // The Convolution lab's largest forward case (`tests/e2e/lab-perf.test.mjs`): a
+        // 64×64 upload, 16 filters of 11×11, P = 16; the web worker draws its maps through
+        // the reference loop (the trace's order, bitwise).
+        Case {
+            name: "lab_64_f11_p16_k16",
+            input: [1, 1, 64, 64],
+            out_channels: 16,
+            kernel: 11,
+            padding: 16,
         },
         Case {
             name: "vgg_3x3_64to64_56_b1",
@@ -252,12 +264,37 @@ mod native {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
+mod native_transposed {
+    use std::hint::black_box;
+
+    use convscope_core::{ConvTranspose2dParams, conv_transpose2d_reference};
+    use criterion::Criterion;
+    use ndarray::Array4;
+
+    /// The lab's transposed maps (`tests/e2e/lab-perf.test.mjs`): a 28×28 sample spread 16
+    /// apart by 4 filters of 3×3 dilated 16, 4 maps of 465×465 through the reference loop.
+    pub fn transposed_reference(c: &mut Criterion) {
+        let x = Array4::from_shape_fn((1, 1, 28, 28), |(_, _, y, x)| (y * 28 + x) as f32 / 784.0);
+        let w = Array4::from_shape_fn((1, 4, 3, 3), |(_, k, y, x)| {
+            (k + y * 3 + x) as f32 * 0.1 - 0.5
+        });
+        let p = ConvTranspose2dParams::default()
+            .with_stride(16)
+            .with_dilation(16);
+        c.bench_function("lab_transposed_28_s16_d16_k4/reference_loop", |bch| {
+            bch.iter(|| conv_transpose2d_reference(black_box(x.view()), w.view(), None, p).unwrap())
+        });
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 criterion::criterion_group!(
     benches,
     native::conv,
     native::layers,
     native::trace_step,
-    native::transposed_trace_step
+    native::transposed_trace_step,
+    native_transposed::transposed_reference
 );
 #[cfg(not(target_arch = "wasm32"))]
 criterion::criterion_main!(benches);

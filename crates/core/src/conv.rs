@@ -27,7 +27,7 @@ mod wide;
 
 use ndarray::{Array4, ArrayView1, ArrayView4, ArrayViewMut4};
 
-pub(crate) use reference::{signed, window_sum as reference_window_sum, window_taps, with_bias};
+pub(crate) use reference::{conv2d_loop as reference_loop, signed, window_taps};
 pub(crate) use transposed::source as transposed_source;
 pub use transposed::{
     conv_transpose2d, conv_transpose2d_into, conv_transpose2d_reference,

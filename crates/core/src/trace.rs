@@ -16,7 +16,7 @@ use ndarray::{Array1, Array3, Array4, ArrayView1, ArrayView4, Axis, Slice};
 use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
-use crate::conv::{window_taps, with_bias};
+use crate::conv::window_taps;
 use crate::error::CoreError;
 use crate::pool::{PoolKind, divisor, reduce, window_cells};
 use crate::shape::{Conv2dGeometry, Conv2dParams, Pool2dGeometry, Pool2dParams};
@@ -181,31 +181,26 @@ impl ConvTrace {
 
     /// The whole activated output `[C_out, H2, W2]` (what the steps add up to).
     pub fn output(&self) -> Array3<f32> {
-        let [c, h, w] = self.output_dims();
-        Array3::from_shape_fn((c, h, w), |(k, y, x)| self.cell(k, y, x).1)
+        self.feature_maps().1
     }
 
     /// Every cell before and after the activation, `([K, H2, W2], [K, H2, W2])`, each sum
-    /// computed once and exactly as the stepper's (bitwise the values its steps show).
+    /// computed once and exactly as the stepper's (bitwise the values its steps show: the
+    /// reference loop, which adds each cell's products in the steps' order). Never inlined,
+    /// so that it stays compiled for speed when its caller is compiled for size.
+    #[inline(never)]
     pub fn feature_maps(&self) -> (Array3<f32>, Array3<f32>) {
-        let [c, h, w] = self.output_dims();
-        let mut pre = Array3::zeros((c, h, w));
-        let mut post = Array3::zeros((c, h, w));
-        for ((k, y, x), p) in pre.indexed_iter_mut() {
-            let (a, b) = self.cell(k, y, x);
-            *p = a;
-            post[[k, y, x]] = b;
-        }
+        let mut pre = Array4::zeros(self.geometry.output_shape());
+        crate::conv::reference_loop(
+            &self.geometry,
+            &self.input.view(),
+            &self.weight.view(),
+            self.bias.as_ref().map(|b| b.view()).as_ref(),
+            &mut pre.view_mut(),
+        );
+        let pre = pre.index_axis_move(Axis(0), 0);
+        let post = pre.mapv(|v| self.activation.apply(v));
         (pre, post)
-    }
-
-    /// `(pre_activation, value)` of one cell, exactly as the reference loop.
-    fn cell(&self, k: usize, oy: usize, ox: usize) -> (f32, f32) {
-        let x = self.input.view();
-        let wv = self.weight.view();
-        let sum = crate::conv::reference_window_sum(&self.geometry, &x, &wv, 0, k, oy, ox);
-        let pre = with_bias(sum, self.bias.as_ref().map(|b| b.view()).as_ref(), k);
-        (pre, self.activation.apply(pre))
     }
 
     /// Step `index` into `step`, reusing its vectors (allocation-free once warmed up).

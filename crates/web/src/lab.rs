@@ -30,6 +30,13 @@ use ndarray::{Array3, Axis};
 /// The maps of a `[C, H, W]` volume as row-major planes, shared cheaply with the canvases.
 pub fn planes(a: &Array3<f32>) -> Vec<Rc<Vec<f32>>> {
     a.axis_iter(Axis(0))
-        .map(|p| Rc::new(p.iter().copied().collect()))
+        // A copy of the contiguous plane: element by element, this crate's size-optimised
+        // iterator code took 1.6 ms for the lab's 2 × 16 maps of 86 × 86 (worker profile).
+        .map(|p| {
+            Rc::new(
+                p.as_slice()
+                    .map_or_else(|| p.iter().copied().collect(), <[f32]>::to_vec),
+            )
+        })
         .collect()
 }

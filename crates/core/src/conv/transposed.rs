@@ -44,6 +44,16 @@ pub(crate) fn source(
         .filter(|&i| i < size)
 }
 
+/// Every output cell is the sum over input channels, kernel rows and kernel columns — in
+/// that order, the trace's — of input × weight where the tap lands on an input cell, then
+/// `+ bias`: bitwise what the trace's steps add up.
+///
+/// Computed a row of output cells at a time with the taps outside (as the forward
+/// reference loop is): a tap's output columns that land on input cells are every S-th from
+/// the first, reading consecutive input cells, so each tap is one run of independent
+/// additions; each cell still sees its taps in the canonical order. Never inlined (its
+/// callers may be compiled for size, and it would not be vectorized there).
+#[inline(never)]
 fn reference_loop(
     g: &ConvTranspose2dGeometry,
     input: &ArrayView4<'_, f32>,
@@ -57,31 +67,55 @@ fn reference_loop(
     let [kh, kw] = g.kernel();
     let cig = g.in_channels() / p.groups;
     let cog = c_out / p.groups;
+    let stride = p.stride[1];
+    // Per kernel column: the first output column landing on an input cell, that cell, and
+    // how many output columns (every S-th) land on one.
+    let spans: Vec<(usize, usize, usize)> = (0..kw)
+        .map(|kx| {
+            let mut hits = (0..ow).filter_map(|ox| {
+                source(ox, kx, stride, p.padding[1], p.dilation[1], w).map(|ix| (ox, ix))
+            });
+            match hits.next() {
+                Some((ox, ix)) => (ox, ix, 1 + hits.count()),
+                None => (0, 0, 0),
+            }
+        })
+        .collect();
+    let mut acc = vec![0.0f32; ow];
+    let mut line = vec![0.0f32; w];
     for n in 0..batch {
         for co in 0..c_out {
             let group = co / cog;
             for oy in 0..oh {
-                for ox in 0..ow {
-                    let mut acc = 0.0f32;
-                    for ci in group * cig..(group + 1) * cig {
-                        for ky in 0..kh {
-                            let Some(iy) =
-                                source(oy, ky, p.stride[0], p.padding[0], p.dilation[0], h)
-                            else {
-                                continue;
-                            };
-                            for kx in 0..kw {
-                                if let Some(ix) =
-                                    source(ox, kx, p.stride[1], p.padding[1], p.dilation[1], w)
-                                {
-                                    acc += input[[n, ci, iy, ix]] * weight[[ci, co % cog, ky, kx]];
+                acc.fill(0.0);
+                for ci in group * cig..(group + 1) * cig {
+                    for ky in 0..kh {
+                        let Some(iy) = source(oy, ky, p.stride[0], p.padding[0], p.dilation[0], h)
+                        else {
+                            continue;
+                        };
+                        for (ix, d) in line.iter_mut().enumerate() {
+                            *d = input[[n, ci, iy, ix]];
+                        }
+                        for (kx, &(ox, ix, count)) in spans.iter().enumerate() {
+                            let wv = weight[[ci, co % cog, ky, kx]];
+                            let xs = &line[ix..ix + count];
+                            if stride == 1 {
+                                for (a, x) in acc[ox..ox + count].iter_mut().zip(xs) {
+                                    *a += *x * wv;
+                                }
+                            } else {
+                                for (a, x) in acc[ox..].iter_mut().step_by(stride).zip(xs) {
+                                    *a += *x * wv;
                                 }
                             }
                         }
                     }
+                }
+                for (ox, a) in acc.iter().enumerate() {
                     out[[n, co, oy, ox]] = match bias {
-                        Some(b) => acc + b[co],
-                        None => acc,
+                        Some(b) => *a + b[co],
+                        None => *a,
                     };
                 }
             }

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use convscope_core::{
-    Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, ConvTranspose2dParams,
+    Activation, Conv2dGeometry, Conv2dParams, ConvScratch, ConvTrace, ConvTranspose2dParams,
     ConvTransposeTrace, Pool2dParams, PoolKind, PoolTrace, Stepper, conv_output_size,
     conv_output_size_explained, conv_transpose_output_size, conv_transpose2d,
     conv_transpose2d_reference, conv2d, conv2d_into, conv2d_reference, pool2d,
@@ -139,6 +139,34 @@ proptest! {
             }
             (Err(a), Err(b), Err(_)) => prop_assert_eq!(a, b),
             (f, r, s) => prop_assert!(false, "fast {:?} / reference {:?} / formula {:?} disagree", f.err(), r.err(), s),
+        }
+    }
+
+    #[test]
+    fn conv_trace_sums_are_bitwise_equal_to_the_reference(pb in conv_problem()) {
+        let c_in = pb.groups * pb.in_per_group;
+        let c_out = pb.groups * pb.out_per_group;
+        // Non-integer values: the sums are only equal if the order is the reference's.
+        let x = int_tensor([pb.batch, c_in, pb.size[0], pb.size[1]], pb.seed).mapv(|v| v * 0.37 + 0.011);
+        let w = int_tensor([c_out, pb.in_per_group, pb.kernel[0], pb.kernel[1]], pb.seed ^ 5).mapv(|v| v * 0.29 - 0.007);
+        let b = pb.bias.then(|| Array1::from_shape_fn(c_out, |k| 0.3 - k as f32 * 0.17));
+        let p = Conv2dParams { stride: pb.stride, padding: pb.padding, dilation: pb.dilation, groups: pb.groups };
+        let reference = conv2d_reference(x.view(), w.view(), b.as_ref().map(|b| b.view()), p);
+        let trace = ConvTrace::new(x.view(), pb.batch - 1, w.view(), b.as_ref().map(|b| b.view()), p, Activation::Sigmoid);
+        match (reference, trace) {
+            (Ok(r), Ok(t)) => {
+                prop_assert_eq!(t.len(), r.len() / pb.batch);
+                let (pre, post) = t.feature_maps();
+                for i in 0..t.len() {
+                    let step = t.step(i).unwrap();
+                    let [k, y, xx] = step.output;
+                    prop_assert_eq!(step.pre_activation.to_bits(), r[[pb.batch - 1, k, y, xx]].to_bits());
+                    prop_assert_eq!(pre[[k, y, xx]].to_bits(), step.pre_activation.to_bits());
+                    prop_assert_eq!(post[[k, y, xx]].to_bits(), step.value.to_bits());
+                }
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a, b),
+            (r, t) => prop_assert!(false, "reference {:?} / trace {:?} disagree", r.err(), t.err()),
         }
     }
 
