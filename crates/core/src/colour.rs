@@ -174,7 +174,9 @@ pub fn rgb_of(scale: Option<&ColorScale>, value: f32) -> [u8; 3] {
 
 /// Paints `values` into `rgba`, four bytes per value (red, green, blue; the fourth, alpha,
 /// is left as it is): under `scale`, or gray ([`gray_rgb`]) without one. Paints as many
-/// pixels as both hold.
+/// pixels as both hold. Never inlined, so that it stays compiled for speed in the web app,
+/// whose own code is compiled for size.
+#[inline(never)]
 pub fn paint(scale: Option<&ColorScale>, values: &[f32], rgba: &mut [u8]) {
     /// One loop per scale kind, each pixel's colour chosen without a branch (a map of a
     /// hundred thousand cells is painted in a frame): what [`ColorScale::rgb`] gives.
@@ -209,7 +211,8 @@ pub fn paint(scale: Option<&ColorScale>, values: &[f32], rgba: &mut [u8]) {
 }
 
 /// Paints `values` laid over the gray image `under` ([`ColorScale::over`]) into `rgba`, as
-/// [`paint`] does.
+/// [`paint`] does (and never inlined either).
+#[inline(never)]
 pub fn paint_over(scale: &ColorScale, values: &[f32], under: &[f32], rgba: &mut [u8]) {
     let scale = *scale;
     for ((px, &v), &u) in rgba.chunks_exact_mut(4).zip(values).zip(under) {

@@ -28,10 +28,12 @@ mod wide;
 use ndarray::{Array4, ArrayView1, ArrayView4, ArrayViewMut4};
 
 pub(crate) use reference::{conv2d_loop as reference_loop, signed, window_taps};
-pub(crate) use transposed::source as transposed_source;
 pub use transposed::{
     conv_transpose2d, conv_transpose2d_into, conv_transpose2d_reference,
     conv_transpose2d_reference_into,
+};
+pub(crate) use transposed::{
+    reference_loop as transposed_reference_loop, source as transposed_source,
 };
 
 use crate::error::CoreError;

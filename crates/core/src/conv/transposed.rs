@@ -54,7 +54,7 @@ pub(crate) fn source(
 /// additions; each cell still sees its taps in the canonical order. Never inlined (its
 /// callers may be compiled for size, and it would not be vectorized there).
 #[inline(never)]
-fn reference_loop(
+pub(crate) fn reference_loop(
     g: &ConvTranspose2dGeometry,
     input: &ArrayView4<'_, f32>,
     weight: &ArrayView4<'_, f32>,

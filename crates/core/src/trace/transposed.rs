@@ -13,7 +13,7 @@
 //! kernel row, kernel column), so a step's value is bitwise equal to
 //! [`crate::conv_transpose2d_reference`].
 
-use ndarray::{Array1, Array3, Array4, ArrayView1, ArrayView4};
+use ndarray::{Array1, Array3, Array4, ArrayView1, ArrayView4, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::{Stepper, sample_of, unravel};
@@ -163,16 +163,18 @@ impl ConvTransposeTrace {
         })
     }
 
-    /// The whole output `[C_out, H2, W2]` (what the steps add up to).
+    /// The whole output `[C_out, H2, W2]` (what the steps add up to: the reference loop,
+    /// which adds each cell's products in the steps' order, bitwise).
     pub fn output(&self) -> Array3<f32> {
-        let [c, h, w] = self.output_dims();
-        Array3::from_shape_fn((c, h, w), |(k, y, x)| {
-            let sum = self.taps(k, y, x, |_| {});
-            match &self.bias {
-                Some(b) => sum + b[k],
-                None => sum,
-            }
-        })
+        let mut out = Array4::zeros(self.geometry.output_shape());
+        crate::conv::transposed_reference_loop(
+            &self.geometry,
+            &self.input.view(),
+            &self.weight.view(),
+            self.bias.as_ref().map(|b| b.view()).as_ref(),
+            &mut out.view_mut(),
+        );
+        out.index_axis_move(Axis(0), 0)
     }
 
     /// Visits every tap of output cell `[k, oy, ox]` in summation order; returns the sum of

@@ -12,12 +12,10 @@
 //! Every value comes from the core's trace arithmetic, so a map's cell equals, bitwise, the
 //! value the stepper shows for it.
 
-use convscope_core::{
-    ConvTrace, ConvTranspose2dParams, ConvTransposeTrace, conv_transpose2d_reference,
-};
+use convscope_core::{ConvTrace, ConvTranspose2dParams, ConvTransposeTrace};
 use std::rc::Rc;
 
-use ndarray::{Array4, Axis};
+use ndarray::Array4;
 use serde::{Deserialize, Serialize};
 
 use super::{ActivationChoice, transposed_size_check};
@@ -212,10 +210,8 @@ impl MapsJob {
             let trace = ConvTransposeTrace::new(input.view(), 0, weight.view(), None, params)
                 .map_err(|e| e.to_string())?;
             transposed_size_check(trace.geometry()).map_err(|e| e.to_string())?;
-            // The reference loop sums in the trace's order: the same numbers, bitwise.
-            let output = conv_transpose2d_reference(input.view(), weight.view(), None, params)
-                .map_err(|e| e.to_string())?
-                .index_axis_move(Axis(0), 0);
+            // The steps' numbers, bitwise.
+            let output = trace.output();
             Ok(ConvMaps::Transposed {
                 dims: trace.output_dims(),
                 upsampled: planes(&trace.upsampled()),
