@@ -232,12 +232,12 @@ test('transposed mode refuses an output too large to draw, and says what to lowe
   assert.equal(
     await text(page, 'lab-error'),
     'This transposed convolution cannot run'
-      + 'the output would be 16 maps of 465×465 = 3,459,600 values; at most 1,000,000 are drawn — lower the stride, dilation or K.',
+      + 'the output would be 16 maps of 465×465 = 3,459,600 values; at most 2,000,000 are drawn — lower the stride, dilation or K.',
   );
-  // Four maps fit: the stage comes back.
-  await page.getByTestId('filters').fill('4');
+  // Eight maps fit: the stage comes back.
+  await page.getByTestId('filters').fill('8');
   await page.getByTestId('transposed-stage').waitFor();
-  assert.match(await text(page, 'transposed-dims'), /465×465×4/);
+  assert.match(await text(page, 'transposed-dims'), /465×465×8/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -166,14 +166,15 @@ test('while the player runs, the page renders once per step, and the maps are no
 
 test('transposed mode: the worker computes the largest pictures the lab draws; the time is on the page', async () => {
   const { page, errors } = await openPage(browser.context);
-  // A 28×28 sample spread 16 apart, a 3×3 kernel dilated 16: maps of 465×465.
+  // A 28×28 sample spread 16 apart, a 3×3 kernel dilated 16: maps of 465×465, up to the
+  // cap (2,000,000 values: 8 maps).
   const figures = [];
-  for (const k of [1, 2, 4]) {
+  for (const k of [1, 2, 4, 8]) {
     // A fresh document for each link (a hash change alone would not reload the page, and a
     // reload racing the page's own URL write could reload the previous link).
     await page.goto('about:blank');
     await page.goto(`${BASE_URL}#/convolution?in=mnist0&mode=transposed&s=16&dil=16&kf=${k}`);
-    // Up to 4 maps of 465×465 (865,000 values): under the cap, the stage shows.
+    // Up to 8 maps of 465×465 (1,729,800 values): under the cap, the stage shows.
     await page.getByTestId('transposed-stage').waitFor({ timeout: 20000 });
     // The sample's file may still be arriving (the 5×5 stand-in shows meanwhile): wait for
     // the fresh maps of the 28×28 sample's 465×465 output.

@@ -251,26 +251,38 @@ fn transposed_mode_refuses_pictures_too_large_to_draw() {
     let e = s.build_transposed().expect_err("too large");
     assert_eq!(
         e.to_string(),
-        "the output would be 16 maps of 1169×1169 = 21,864,976 values; at most 1,000,000 are drawn — lower the stride, dilation or K"
+        "the output would be 16 maps of 1169×1169 = 21,864,976 values; at most 2,000,000 are drawn — lower the stride, dilation or K"
     );
     assert_eq!(s.step_count(), 0, "no stepper without a stage");
-    // One map of 1169² is still over; the upsampled input alone can be too.
-    s.apply(ConvAction::Filters(1));
+    // Two maps of 1169² are still over, one is not.
+    s.apply(ConvAction::Filters(2));
     assert!(matches!(
         s.build_transposed(),
         Err(TransposedError::TooLarge {
             what: "output",
-            maps: 1,
+            maps: 2,
             ..
         })
     ));
+    s.apply(ConvAction::Filters(1));
+    s.build_transposed().expect("one map of 1169²");
+    assert_eq!(s.step_count(), 1169 * 1169);
+    // The upsampled input is checked too (the controls cannot reach it: a 64×64 upload
+    // spread 16 apart is 1009², one map), here on a geometry of its own.
+    let g = convscope_core::ConvTranspose2dGeometry::from_shapes(
+        [1, 3, 64, 64],
+        [3, 1, 1, 1],
+        convscope_core::ConvTranspose2dParams::default()
+            .with_stride(16)
+            .with_padding(500),
+    )
+    .expect("valid");
+    assert_eq!(
+        transposed_size_check(&g).map_err(|e| e.to_string()),
+        Err("the upsampled input would be 3 maps of 1009×1009 = 3,054,243 values; at most 2,000,000 are drawn — lower the stride or use a smaller image".to_string())
+    );
     s.apply(ConvAction::Kernel(Preset::Identity.kernel().resized(1)));
     s.apply(ConvAction::Padding(16));
-    let e = s.build_transposed().expect_err("upsampled too large");
-    assert_eq!(
-        e.to_string(),
-        "the upsampled input would be 1 map of 1009×1009 = 1,018,081 values; at most 1,000,000 are drawn — lower the stride or use a smaller image"
-    );
     s.apply(ConvAction::Stride(15));
     s.build_transposed()
         .expect("946² upsampled, 914² out: both fit");

@@ -11,13 +11,17 @@ use ndarray::Array3;
 /// The most values transposed mode computes and draws, over all output maps (and again
 /// over all upsampled input maps). The largest settings the controls accept would give
 /// 16 maps of 1169×1169 (64×64 upload, S = D = K = 16, F = 11): about 22 million values,
-/// seconds of work and canvases too large to read. The web worker computes 865,000 values in
-/// 60–75 ms (measured in Chromium by `tests/e2e/lab-perf.test.mjs`; 1.7 million took 130 ms),
-/// so the cap stays where the worker answers within 100 ms.
+/// canvases too large to read. The web worker computes 1.7 million values (8 maps of
+/// 465×465) in about 19 ms and 3.5 million in 42–60 ms (Chromium, AMD EPYC Zen 4;
+/// `tests/e2e/lab-perf.test.mjs` prints the figures of every run). The cap leaves room for
+/// machines three times as slow to answer within 100 ms, and for the page, which draws
+/// every map up to the stepper's: all 8 of 465×465 in about 130 ms.
 ///
 /// The forward mode needs no such cap: its output shrinks. At most 16 maps of
-/// (64 + 2·16)² = 96² cells (an upload, P = 16, F = 1), 147,456 values.
-pub const MAX_TRANSPOSED_VALUES: usize = 1_000_000;
+/// (64 + 2·16)² = 96² cells (an upload, P = 16, F = 1), 147,456 values. Nor, under this cap,
+/// does the upsampled input reach it from the controls (at most one 1009×1009 map: a 64×64
+/// upload, S = 16); it is checked all the same.
+pub const MAX_TRANSPOSED_VALUES: usize = 2_000_000;
 
 /// Why transposed mode shows no stage.
 #[derive(Debug, Clone, PartialEq)]
