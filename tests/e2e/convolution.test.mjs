@@ -242,6 +242,28 @@ test('transposed mode refuses an output too large to draw, and says what to lowe
   await page.close();
 });
 
+test('transposed maps wider than the page stay reachable: the stage scrolls sideways to them', async () => {
+  // Four maps of 465×465 at 2 px a cell: the output column starts past the panel's edge.
+  const { page, errors } = await openPage(browser.context);
+  await page.goto(`${BASE_URL}#/convolution?in=mnist0&mode=transposed&s=16&dil=16&kf=4`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="transposed-stage"]')?.dataset.maps === 'fresh'
+    && document.querySelector('[data-testid="transposed-dims"]')?.textContent.includes('465×465×4'), null, { timeout: 20000 });
+  const out = page.getByTestId('t-output-0');
+  await out.scrollIntoViewIfNeeded();
+  // What the pointer finds at the map's visible centre is the map itself (not clipped away).
+  const hit = await page.evaluate(() => {
+    const r = document.querySelector('[data-testid="t-output-0"]').getBoundingClientRect();
+    const x = Math.min(r.x + r.width / 2, window.innerWidth - 10);
+    const y = Math.min(r.y + r.height / 2, window.innerHeight - 10);
+    return document.elementFromPoint(x, y)?.dataset.testid ?? null;
+  });
+  assert.equal(hit, 't-output-0');
+  await out.hover({ position: { x: 1, y: 1 } });
+  assert.match(await out.getAttribute('title'), /^\(0, 0\) = /);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('drawn and dataset inputs', async () => {
   const { page, errors } = await openLab();
   await page.getByTestId('input-source').selectOption('draw');
