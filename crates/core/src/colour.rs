@@ -64,6 +64,40 @@ impl ColorScale {
                 max = max.max(v);
             }
         }
+        Self::covering(min, max)
+    }
+
+    /// [`Self::fit`] over values in memory, for millions of them (the lab's maps, in the
+    /// web worker): eight running minima and maxima, a loop the compiler vectorizes, and
+    /// never inlined (`fit` is compiled where it is used, for size in the web crates: 13.7
+    /// ms for 1.7 million values there, in a worker profile).
+    #[inline(never)]
+    pub fn fit_slice(values: &[f32]) -> Self {
+        const LANES: usize = 8;
+        let mut lo = [f32::INFINITY; LANES];
+        let mut hi = [f32::NEG_INFINITY; LANES];
+        let mut chunks = values.chunks_exact(LANES);
+        for chunk in &mut chunks {
+            for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(chunk) {
+                // A NaN or an infinity changes neither (what `fit` skips).
+                let finite = v.is_finite();
+                *l = if finite && v < *l { v } else { *l };
+                *h = if finite && v > *h { v } else { *h };
+            }
+        }
+        let mut min = lo.into_iter().fold(f32::INFINITY, f32::min);
+        let mut max = hi.into_iter().fold(f32::NEG_INFINITY, f32::max);
+        for &v in chunks.remainder() {
+            if v.is_finite() {
+                min = min.min(v);
+                max = max.max(v);
+            }
+        }
+        Self::covering(min, max)
+    }
+
+    /// The scale for finite values from `min` to `max` (`min` infinite: there were none).
+    fn covering(min: f32, max: f32) -> Self {
         if !min.is_finite() {
             return Self {
                 min: 0.0,
@@ -223,6 +257,43 @@ pub fn paint_over(scale: &ColorScale, values: &[f32], under: &[f32], rgba: &mut 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slice_fits_as_any_iterator_does() {
+        let mut seed = 0x9e37_79b9u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        let specials = [
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.0,
+            -0.0,
+            1e-30,
+            -3.5,
+        ];
+        for case in 0..400 {
+            let len = (next() % 40) as usize;
+            let values: Vec<f32> = (0..len)
+                .map(|_| match next() % 5 {
+                    0 => specials[(next() % 7) as usize],
+                    // Non-negative only in some cases (a sequential scale), signed in others.
+                    _ if case % 2 == 0 => (next() % 1000) as f32 / 7.0,
+                    _ => (next() % 1000) as f32 / 7.0 - 60.0,
+                })
+                .collect();
+            assert_eq!(
+                ColorScale::fit_slice(&values),
+                ColorScale::fit(&values),
+                "{values:?}"
+            );
+        }
+        assert_eq!(ColorScale::fit_slice(&[]), ColorScale::fit(&[]));
+    }
 
     #[test]
     fn channels_round_half_away_from_zero_and_clamp() {

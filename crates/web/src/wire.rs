@@ -58,15 +58,28 @@ pub mod floats {
 
     /// Appends `values` to `bytes`, each as 4 bytes little endian (what [`parse`] reads).
     pub fn extend(bytes: &mut Vec<u8>, values: &[f32]) {
-        bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        if cfg!(target_endian = "little") {
+            // The wire's order is the machine's (wasm's too): one copy. Byte by byte, this
+            // crate's code, compiled for size, took 5.3 ms for the 400,000 values of a large
+            // transposed answer (worker profile).
+            bytes.extend_from_slice(bytemuck::cast_slice(values));
+        } else {
+            bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        }
     }
 
     /// The values in `b`, or `None` when its length is not a multiple of 4.
     pub fn parse(b: &[u8]) -> Option<Vec<f32>> {
         b.len().is_multiple_of(4).then(|| {
-            b.chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect()
+            if cfg!(target_endian = "little") {
+                let mut values = vec![0.0f32; b.len() / 4];
+                bytemuck::cast_slice_mut::<f32, u8>(&mut values).copy_from_slice(b);
+                values
+            } else {
+                b.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
+            }
         })
     }
 
@@ -191,6 +204,17 @@ mod tests {
     fn floats_of_a_length_not_a_multiple_of_four_are_refused() {
         assert_eq!(super::floats::parse(&[0, 0, 128, 63]), Some(vec![1.0]));
         assert_eq!(super::floats::parse(&[0, 0, 128]), None);
+    }
+
+    #[test]
+    fn floats_are_four_bytes_little_endian_each_way() {
+        let mut bytes = vec![7];
+        super::floats::extend(&mut bytes, &[1.0, -2.5, f32::NAN]);
+        assert_eq!(&bytes[..9], &[7, 0, 0, 128, 63, 0, 0, 32, 192]);
+        let back = super::floats::parse(&bytes[1..]).unwrap();
+        assert_eq!(back[..2], [1.0, -2.5]);
+        assert_eq!(back[2].to_bits(), f32::NAN.to_bits());
+        assert_eq!(super::floats::parse(&[]), Some(vec![]));
     }
 
     #[test]

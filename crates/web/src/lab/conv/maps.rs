@@ -15,7 +15,7 @@
 use convscope_core::{ConvTrace, ConvTranspose2dParams, ConvTransposeTrace};
 use std::rc::Rc;
 
-use ndarray::Array4;
+use ndarray::{Array3, Array4};
 use serde::{Deserialize, Serialize};
 
 use super::{ActivationChoice, transposed_size_check};
@@ -183,6 +183,13 @@ impl MapsCache {
     }
 }
 
+/// The colour scale of a stack of maps: over its memory when contiguous (the core's fast
+/// path; these come from the core's loops, contiguous), else value by value.
+fn scale_of(maps: &Array3<f32>) -> ColorScale {
+    maps.as_slice()
+        .map_or_else(|| ColorScale::fit(maps.iter()), ColorScale::fit_slice)
+}
+
 impl MapsJob {
     fn tensors(&self) -> Result<(Array4<f32>, Array4<f32>), String> {
         let [c, h, w] = self.input_dims;
@@ -215,7 +222,7 @@ impl MapsJob {
             Ok(ConvMaps::Transposed {
                 dims: trace.output_dims(),
                 upsampled: planes(&trace.upsampled()),
-                out_scale: ColorScale::fit(output.iter()),
+                out_scale: scale_of(&output),
                 output: planes(&output),
             })
         } else {
@@ -236,8 +243,8 @@ impl MapsJob {
             let (pre, post) = trace.feature_maps();
             Ok(ConvMaps::Forward {
                 dims: trace.output_dims(),
-                pre_scale: ColorScale::fit(pre.iter()),
-                post_scale: ColorScale::fit(post.iter()),
+                pre_scale: scale_of(&pre),
+                post_scale: scale_of(&post),
                 pre: planes(&pre),
                 post: planes(&post),
             })
