@@ -113,7 +113,10 @@ try {
   if (!app) throw new Error('index.html has no <meta name="convscope-app">');
   const { js, wasm } = app.dataset;
   integrityOf(js);
-  const module = fetch(wasm, { integrity: integrityOf(wasm) });
+  // The wasm compiles while it downloads, beside the import of its JavaScript (given the
+  // response instead, wasm-bindgen would begin compiling only once that import is done).
+  const module = WebAssembly.compileStreaming(fetch(wasm, { integrity: integrityOf(wasm) }));
+  module.catch(() => {}); // reported below, where it is awaited
   const bindings = await import(js);
   const exports = await bindings.default({ module_or_path: module });
   // What Trunk's own loader does, for anything that listens.

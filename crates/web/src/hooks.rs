@@ -8,7 +8,7 @@ mod use_player_drive;
 mod use_query_state;
 mod use_worker_answer;
 
-pub use use_after_paint::use_after_paint;
+pub use use_after_paint::{after_paint, use_after_paint};
 pub use use_interval::use_interval;
 pub use use_lab_keys::{LabKey, lab_key, use_lab_keys};
 pub use use_player_drive::use_player_drive;

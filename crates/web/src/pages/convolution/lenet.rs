@@ -47,7 +47,7 @@ async fn load(runner: &CoreWorker, model: LenetModel) -> LenetLoad {
     }
 }
 
-/// The presets, loading once on mount.
+/// The presets, loading once the page has painted its first frame.
 #[hook]
 pub fn use_lenet_presets() -> UseReducerHandle<LenetState> {
     let lenet = use_reducer(LenetState::default);
@@ -58,6 +58,8 @@ pub fn use_lenet_presets() -> UseReducerHandle<LenetState> {
             let runner = runner.clone();
             let dispatch = dispatch.clone();
             spawn_local(async move {
+                // The presets are not needed for the lab's first frame.
+                crate::hooks::after_paint().await;
                 dispatch.dispatch((model, load(&runner, model).await));
             });
         }

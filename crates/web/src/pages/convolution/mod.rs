@@ -34,7 +34,9 @@ use yew::prelude::*;
 use crate::by_ptr::ByPtr;
 
 use crate::components::{Calculator, VolumeFormula};
-use crate::hooks::{initial_query, use_hash_query, use_player_drive, use_query_sync};
+use crate::hooks::{
+    initial_query, use_after_paint, use_hash_query, use_player_drive, use_query_sync,
+};
 use crate::lab::conv::{MapsJob, Plane, TransposedError};
 use crate::lab::samples::LabSamples;
 use crate::lab::{
@@ -298,12 +300,16 @@ pub fn ConvolutionPage() -> Html {
         d.dispatch(ConvAction::Calc(i, v));
     });
 
+    // What lies below the stage (the activation, the output volume, the calculator) is out
+    // of a first visit's view: it is drawn once the first frame is painted, which it would
+    // otherwise delay (its layout, fonts and plot).
+    let below = use_after_paint(true);
     let lab_ref = ByPtr(lab.clone());
     let reply = reply.map(ByPtr);
     let stage = match &lab.stepper {
         Ok(Stepper::Forward(_)) => html! {
             <ForwardStage lab={lab_ref} maps={reply} pending={pending} player={s.player}
-                on_player={on_player.clone()} dispatch={dispatch.clone()} />
+                on_player={on_player.clone()} dispatch={dispatch.clone()} below={below} />
         },
         Ok(Stepper::Transposed(_)) => html! {
             <TransposedStage lab={lab_ref} maps={reply} pending={pending} player={s.player}
@@ -331,12 +337,14 @@ pub fn ConvolutionPage() -> Html {
             <Controls settings={ByPtr(layer)} lenet={lenet.0.clone()}
                 storage_note={(*storage_note).clone().map(AttrValue::from)} dispatch={dispatch.clone()} />
             { stage }
-            <section class="panel" aria-labelledby="volume-title">
-                <h3 id="volume-title">{"Output volume"}</h3>
-                <VolumeFormula input={[w, h, depth]} kernel={s.kernel.size} params={s.params()}
-                    filters={s.filters} transposed={s.transposed} />
-            </section>
-            <Calculator calc={s.calc.clone()} on_change={on_calc} />
+            if below {
+                <section class="panel" aria-labelledby="volume-title">
+                    <h3 id="volume-title">{"Output volume"}</h3>
+                    <VolumeFormula input={[w, h, depth]} kernel={s.kernel.size} params={s.params()}
+                        filters={s.filters} transposed={s.transposed} />
+                </section>
+                <Calculator calc={s.calc.clone()} on_change={on_calc} />
+            }
         </section>
     }
 }

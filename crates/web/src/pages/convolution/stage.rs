@@ -31,6 +31,9 @@ pub struct ForwardStageProps {
     pub on_player: Callback<PlayerAction>,
     /// Where clicks on the maps go.
     pub dispatch: Dispatch,
+    /// Whether the activation panel (below the stage, out of a first visit's view) is drawn:
+    /// not until the page's first frame is painted.
+    pub below: bool,
 }
 
 /// Whether the reply holds the current settings' maps (`fresh`), earlier ones of the same
@@ -112,7 +115,9 @@ pub fn ForwardStage(p: &ForwardStageProps) -> Html {
                 <PlayerControls player={p.player} len={len} noun="output cell" on_action={p.on_player.clone()} />
                 <MapsStatus lab={p.lab.clone()} reply={p.maps.clone()} />
             </section>
-            <ActivationPanel activation={settings.activation} step={step} maps={p.maps.clone()} dims={dims} />
+            if p.below {
+                <ActivationPanel activation={settings.activation} step={step} maps={p.maps.clone()} dims={dims} />
+            }
         </>
     }
 }
