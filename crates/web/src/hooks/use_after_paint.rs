@@ -1,4 +1,5 @@
-//! A flag that turns on once something shown has been painted.
+//! After a painted frame: the future a first visit defers its non-urgent work to, and a flag
+//! that turns on once something shown has been painted.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
