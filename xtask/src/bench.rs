@@ -683,8 +683,9 @@ names the engine and the logit.\n\n\
   Convolution lab's first drawn canvas) and `convscope:first-prediction` (the Classify\n\
   page's first prediction), the Classify worker's own marks (its wasm up,\n\
   `convscope:worker-ready`; its first classification done), and the worker's forward pass\n\
-  for that first image beside the median of warm ones (`bench/first-visit.mjs`). Sizes are\n\
-  of `dist/*.wasm`, raw and\n\
+  for that first image beside the median of warm ones (`bench/first-visit.mjs`; the marks are\n\
+  read once the visit has settled, so that the driver's own script is not in the page's way\n\
+  while the app starts). Sizes are of `dist/*.wasm`, raw and\n\
   `gzip -9`.\n\
 - **training in the Train page's worker**: the same release app, a fresh profile per\n\
   network: the Train page's presets (LeNet-5 with ReLU and max pooling; the small\n\
