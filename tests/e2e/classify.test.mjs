@@ -307,6 +307,31 @@ test('the Fashion-MNIST model classifies a Fashion sample; the choice survives a
   await page.close();
 });
 
+test('a link pasted while on the page is read again (hashchange): its model and its explanation', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  assert.equal(await page.getByTestId('model').inputValue(), 'mnist');
+  await page.evaluate(() => {
+    location.hash = '#/classify?model=fashion&explain=occlusion';
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid="fact-dataset"]')?.textContent === 'Fashion-MNIST', null, {
+    timeout: 20000,
+  });
+  assert.equal(await page.getByTestId('model').inputValue(), 'fashion');
+  await page.getByTestId('explain-method').waitFor({ timeout: 20000 });
+  assert.equal(await page.getByTestId('explain-method').inputValue(), 'occlusion');
+  // And back: the link without a query is the default model.
+  await page.evaluate(() => {
+    location.hash = '#/classify';
+  });
+  await page.waitForFunction(() => document.querySelector('[data-testid="fact-dataset"]')?.textContent === 'MNIST', null, {
+    timeout: 20000,
+  });
+  assert.equal(await page.getByTestId('model').inputValue(), 'mnist');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('every layer is drawn: 6 + 6 + 6 + 16 + 16 + 16 maps, dense bars, filters', async () => {
   const { page, errors } = await openClassify();
   const count = (prefix) => page.locator(`canvas[data-testid^="${prefix}-"]`).count();

@@ -386,6 +386,20 @@ pub fn preprocess_luma(gray: GrayImage, style: Style) -> Result<Preprocessed, Pr
     })
 }
 
+/// A `from`×`from` grid resampled to `to`×`to`, each cell taking the nearest one: cell
+/// `(y, x)` reads `(y·from/to, x·from/to)`. How the convolution lab's drawing keeps its
+/// strokes when its grid grows or shrinks. Cells missing from a short `grid` read as
+/// `T::default()`.
+#[must_use]
+pub fn resize_nearest<T: Copy + Default>(grid: &[T], from: usize, to: usize) -> Vec<T> {
+    (0..to * to)
+        .map(|i| {
+            let (y, x) = (i / to * from / to, i % to * from / to);
+            grid.get(y * from + x).copied().unwrap_or_default()
+        })
+        .collect()
+}
+
 /// `gray` resized to `size`×`size`: the longer side fits, the aspect is kept, and the rest
 /// is filled with the median of the border (the background). For the convolution lab's
 /// uploads, which keep the image as it is (no inversion or cropping).

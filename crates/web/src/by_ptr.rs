@@ -45,15 +45,6 @@ impl<T: ?Sized> fmt::Debug for ByPtr<T> {
     }
 }
 
-/// Whether two optional `Rc`s are both absent or the same allocation.
-pub fn same<T: ?Sized>(a: &Option<Rc<T>>, b: &Option<Rc<T>>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-        (None, None) => true,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,8 +55,8 @@ mod tests {
         let b = Rc::new(vec![1.0_f32, 2.0]);
         assert_eq!(ByPtr::of(&a), ByPtr::of(&a));
         assert_ne!(ByPtr::of(&a), ByPtr::of(&b));
-        assert!(same(&Some(a.clone()), &Some(a.clone())));
-        assert!(!same(&Some(a), &Some(b)));
-        assert!(same::<Vec<f32>>(&None, &None));
+        assert_eq!(Some(ByPtr::of(&a)), Some(ByPtr::of(&a)));
+        assert_ne!(Some(ByPtr::of(&a)), Some(ByPtr(b)));
+        assert_eq!(None::<ByPtr<Vec<f32>>>, None);
     }
 }

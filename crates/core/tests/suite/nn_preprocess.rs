@@ -287,3 +287,22 @@ fn encoded_png_decodes_to_the_same_pixels() -> Result<(), PreprocessError> {
     }
     Ok(())
 }
+
+#[test]
+fn resize_nearest_keeps_each_cell_where_it_was() {
+    use convscope_core::preprocess::resize_nearest;
+    // 2×2 → 4×4: each cell becomes a 2×2 block.
+    let grown = resize_nearest(&[1, 2, 3, 4], 2, 4);
+    assert_eq!(grown, [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+    // 4×4 → 2×2: every other row and column, from the top-left.
+    let shrunk = resize_nearest(&grown, 4, 2);
+    assert_eq!(shrunk, [1, 2, 3, 4]);
+    // 3×3 → 2×2 reads (0, 0), (0, 1), (1, 0), (1, 1).
+    assert_eq!(
+        resize_nearest(&[1, 2, 3, 4, 5, 6, 7, 8, 9], 3, 2),
+        [1, 2, 4, 5]
+    );
+    // A short grid reads its missing cells as the default; an empty target is empty.
+    assert_eq!(resize_nearest(&[true], 2, 2), [true, false, false, false]);
+    assert!(resize_nearest::<f32>(&[], 4, 0).is_empty());
+}

@@ -1,7 +1,7 @@
 //! Classification in the worker: preprocess the image, run a kept model, return every layer.
 
 use convscope_core::arch::LayerKind;
-use convscope_core::data::IMAGE_PIXELS;
+use convscope_core::data::{IMAGE_PIXELS, IMAGE_SIZE};
 use convscope_core::nn::{Network, Workspace};
 use convscope_core::preprocess::{self, GrayImage, Preprocessed, Style};
 use serde::{Deserialize, Serialize};
@@ -166,7 +166,7 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
         ClassifyInput::Ready(v) => {
             if v.len() != IMAGE_PIXELS {
                 return Err(format!(
-                    "a ready input needs {IMAGE_PIXELS} values (28×28), got {}",
+                    "a ready input needs {IMAGE_PIXELS} values ({IMAGE_SIZE}×{IMAGE_SIZE}), got {}",
                     v.len()
                 ));
             }

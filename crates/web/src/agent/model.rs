@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use convscope_core::arch::{Layer, Op, Volume};
-use convscope_core::data::DatasetKind;
+use convscope_core::data::{DatasetKind, IMAGE_SIZE};
 use convscope_core::nn::Network;
 use convscope_core::preprocess::Style;
 use convscope_core::weights::{self, ModelMetadata};
@@ -117,14 +117,15 @@ pub fn get(name: &str) -> Result<Rc<Kept>, String> {
         .ok_or_else(|| format!("no model named {name:?} is loaded in the worker"))
 }
 
-/// Refuses a network this page cannot feed: its inputs are 28×28 grayscale images.
+/// Refuses a network this page cannot feed: its inputs are the datasets' grayscale images
+/// ([`IMAGE_SIZE`]² pixels, one channel).
 pub(crate) fn takes_images(net: &Network) -> Result<(), String> {
-    let images = Volume::new(28, 28, 1);
+    let images = Volume::new(IMAGE_SIZE, IMAGE_SIZE, 1);
     if net.input() == images {
         Ok(())
     } else {
         Err(format!(
-            "this page classifies 28x28x1 images, but the network {} takes {} inputs: {}",
+            "this page classifies {images} images, but the network {} takes {} inputs: {}",
             net.description().name,
             net.input(),
             net.description().to_text()

@@ -19,6 +19,8 @@ mod totals;
 use web_sys::Element;
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
+
 use crate::hooks::{initial_query, use_hash_query, use_query_sync};
 use crate::route::Route;
 use crate::url::Query;
@@ -45,45 +47,31 @@ pub fn ArchitecturesPage() -> Html {
         use_hash_query(Route::Architectures, on_query);
     }
 
+    // Made once: the children they go to are not rendered again for a new callback.
     let dispatch = lab.dispatcher();
-    let on_pick = {
-        let d = dispatch.clone();
-        Callback::from(move |net: String| d.dispatch(ArchAction::PickNet(net)))
-    };
-    let on_input = {
-        let d = dispatch.clone();
-        Callback::from(move |text: String| d.dispatch(ArchAction::EditInput(text)))
-    };
-    let on_reset = {
-        let d = dispatch.clone();
-        Callback::from(move |()| d.dispatch(ArchAction::ResetInput))
-    };
-    let on_select = {
-        let d = dispatch.clone();
-        Callback::from(move |path: LayerPath| d.dispatch(ArchAction::Select(path)))
-    };
-    let on_toggle = {
-        let d = dispatch.clone();
-        Callback::from(move |i: usize| d.dispatch(ArchAction::Toggle(i)))
-    };
-    let on_expand_all = {
-        let d = dispatch.clone();
-        Callback::from(move |()| d.dispatch(ArchAction::ExpandAll))
-    };
-    let on_collapse_all = {
-        let d = dispatch.clone();
-        Callback::from(move |()| d.dispatch(ArchAction::CollapseAll))
-    };
-    let on_open = {
-        let d = dispatch;
-        let top = top.clone();
-        Callback::from(move |net: String| {
-            d.dispatch(ArchAction::PickNet(net));
-            if let Some(el) = top.cast::<Element>() {
-                el.scroll_into_view();
-            }
-        })
-    };
+    let on_pick = use_callback(dispatch.clone(), |net: String, d| {
+        d.dispatch(ArchAction::PickNet(net))
+    });
+    let on_input = use_callback(dispatch.clone(), |text: String, d| {
+        d.dispatch(ArchAction::EditInput(text))
+    });
+    let on_reset = use_callback(dispatch.clone(), |(), d| d.dispatch(ArchAction::ResetInput));
+    let on_select = use_callback(dispatch.clone(), |path: LayerPath, d| {
+        d.dispatch(ArchAction::Select(path))
+    });
+    let on_toggle = use_callback(dispatch.clone(), |i: usize, d| {
+        d.dispatch(ArchAction::Toggle(i))
+    });
+    let on_expand_all = use_callback(dispatch.clone(), |(), d| d.dispatch(ArchAction::ExpandAll));
+    let on_collapse_all = use_callback(dispatch.clone(), |(), d| {
+        d.dispatch(ArchAction::CollapseAll)
+    });
+    let on_open = use_callback((dispatch, top.clone()), |net: String, (d, top)| {
+        d.dispatch(ArchAction::PickNet(net));
+        if let Some(el) = top.cast::<Element>() {
+            el.scroll_into_view();
+        }
+    });
 
     let default = default_input(lab.net)
         .map(|v| v.to_string())
@@ -110,15 +98,15 @@ pub fn ArchitecturesPage() -> Html {
             let full_name = lab.selected.and_then(|p| p.full_name(report));
             html! {
                 <>
-                    <BlockDiagram report={report.clone()} selected={lab.selected}
+                    <BlockDiagram report={ByPtr::of(report)} selected={lab.selected}
                         broken={broken.clone()} on_select={on_select.clone()} />
                     <div class="arch-grid">
-                        <LayerTable report={report.clone()} selected={lab.selected}
+                        <LayerTable report={ByPtr::of(report)} selected={lab.selected}
                             expanded={lab.expanded.clone()} broken={broken}
                             {on_select} {on_toggle} {on_expand_all} {on_collapse_all} />
                         <LayerDetail layer={selected_layer} {full_name} totals={report.totals} />
                     </div>
-                    <TotalsPanel net={lab.net} report={report.clone()} />
+                    <TotalsPanel net={lab.net} report={ByPtr::of(report)} />
                 </>
             }
         }

@@ -26,7 +26,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::core_worker::{CoreWorker, use_core};
-use convscope_core::data::DatasetKind;
+use convscope_core::data::{DatasetKind, IMAGE_SIZE};
 use web_sys::Blob;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -36,7 +36,7 @@ use crate::by_ptr::ByPtr;
 use crate::components::ImageInput;
 use crate::fetch::{MAX_FILE_BYTES, blob_bytes, fetch_bytes, too_large};
 use crate::handoff::Handoff;
-use crate::hooks::{initial_query, use_after_paint, use_query_sync};
+use crate::hooks::{initial_query, use_after_paint, use_hash_query, use_query_sync};
 use crate::lab::classify::choice::{dataset_of, samples_url};
 use crate::lab::classify::drawing::RASTER_SIDE;
 use crate::lab::classify::{
@@ -45,6 +45,7 @@ use crate::lab::classify::{
 };
 use crate::route::Route;
 use crate::storage::local;
+use crate::url::Query;
 
 use dense_bars::DenseBars;
 use draw_pad::DrawPad;
@@ -221,6 +222,17 @@ pub fn ClassifyPage() -> Html {
         Route::Classify,
         choice.to_query().merged(explain_settings.to_query()),
     );
+    // A link pasted or followed while on the page chooses its model and its explanation.
+    {
+        let on_query = use_callback(
+            (choice.setter(), explain_settings.setter()),
+            |q: Query, (choice, explain)| {
+                choice.set(ModelChoice::from_query(&q));
+                explain.set(ExplainSettings::from_query(&q));
+            },
+        );
+        use_hash_query(Route::Classify, on_query);
+    }
     let on_explain_settings = {
         let s = explain_settings.clone();
         use_callback((), move |next: ExplainSettings, _| s.set(next))
@@ -345,10 +357,9 @@ pub fn ClassifyPage() -> Html {
 
     // A stroke goes on (its results are not announced one by one).
     let stroking = use_state_eq(|| false);
-    let on_draw = {
-        let ask = ask.clone();
-        let stroking = stroking.clone();
-        Callback::from(move |(d, finished): (Rc<Drawing>, bool)| {
+    let on_draw = use_callback(
+        (ask.clone(), stroking.setter()),
+        |(d, finished): (Rc<Drawing>, bool), (ask, stroking)| {
             stroking.set(!finished);
             if finished {
                 save_drawing(&d);
@@ -356,8 +367,8 @@ pub fn ClassifyPage() -> Html {
             if !d.is_empty() {
                 ask.emit((Source::Drawing, drawing_input(&d)));
             }
-        })
-    };
+        },
+    );
     // The same callback while the gallery stays: the gallery is not rendered again.
     let on_pick = {
         let ask = ask.clone();
@@ -420,40 +431,37 @@ pub fn ClassifyPage() -> Html {
     let on_refused = use_callback(view.dispatcher(), |message: String, dispatch| {
         dispatch.dispatch(ClassifyAction::InputFailed(message));
     });
-    let on_choose = {
-        let choice = choice.clone();
-        Callback::from(move |c: ModelChoice| choice.set(c))
-    };
+    let on_choose = use_callback(choice.setter(), |c: ModelChoice, choice| choice.set(c));
     let on_model_file = {
-        let runner = runner.clone();
         let session = session.clone();
-        let dispatch = view.dispatcher();
-        let choice = choice.clone();
         let wanted = wanted_load.clone();
-        Callback::from(move |(name, blob): (String, Blob)| {
-            let (runner, session, dispatch, choice, wanted) = (
-                runner.clone(),
-                session.clone(),
-                dispatch.clone(),
-                choice.clone(),
-                wanted.clone(),
-            );
-            if blob.size() > MAX_FILE_BYTES {
-                dispatch.dispatch(ClassifyAction::ModelFailed(too_large(&name, blob.size())));
-                return;
-            }
-            let load = *wanted.borrow() + 1;
-            *wanted.borrow_mut() = load;
-            dispatch.dispatch(ClassifyAction::ModelLoading);
-            spawn_local(async move {
-                let bytes = blob_bytes(&blob).await;
-                let c = ModelChoice::File(name);
-                let name = c.worker_name();
-                if load_model(runner, session, dispatch, (load, wanted), name, bytes).await {
-                    choice.set(c);
+        use_callback(
+            (runner.clone(), view.dispatcher(), choice.setter()),
+            move |(name, blob): (String, Blob), (runner, dispatch, choice)| {
+                let (runner, session, dispatch, choice, wanted) = (
+                    runner.clone(),
+                    session.clone(),
+                    dispatch.clone(),
+                    choice.clone(),
+                    wanted.clone(),
+                );
+                if blob.size() > MAX_FILE_BYTES {
+                    dispatch.dispatch(ClassifyAction::ModelFailed(too_large(&name, blob.size())));
+                    return;
                 }
-            });
-        })
+                let load = *wanted.borrow() + 1;
+                *wanted.borrow_mut() = load;
+                dispatch.dispatch(ClassifyAction::ModelLoading);
+                spawn_local(async move {
+                    let bytes = blob_bytes(&blob).await;
+                    let c = ModelChoice::File(name);
+                    let name = c.worker_name();
+                    if load_model(runner, session, dispatch, (load, wanted), name, bytes).await {
+                        choice.set(c);
+                    }
+                });
+            },
+        )
     };
 
     let shown = v.shown.clone();
@@ -514,10 +522,25 @@ pub fn ClassifyPage() -> Html {
         )
     });
 
+    // The class names of the probabilities shown, made once per model and class count.
+    let n_classes = (*views)
+        .as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .map_or(0, |w| w.probabilities.len());
+    let classes = use_memo((v.summary.as_ref().map(ByPtr::of), n_classes), |(_, n)| {
+        Rc::new((0..*n).map(|i| v.class_name(i)).collect::<Vec<_>>())
+    });
+    let on_close_inspect = use_callback(view.dispatcher(), |(), d| {
+        d.dispatch(ClassifyAction::Inspect(None))
+    });
+    let on_close_field = use_callback(view.dispatcher(), |(), d| {
+        d.dispatch(ClassifyAction::Field(None))
+    });
+
     let model_panel = html! {
         <section class="panel" aria-labelledby="model-title">
             <h3 id="model-title">{"Model"}</h3>
-            <ModelPicker choice={(*choice).clone()} summary={v.summary.clone()} loading={v.loading_model}
+            <ModelPicker choice={(*choice).clone()} summary={v.summary.as_ref().map(ByPtr::of)} loading={v.loading_model}
                 error={v.model_error.clone().map(AttrValue::from)} on_choose={on_choose} on_file={on_model_file} />
         </section>
     };
@@ -533,7 +556,7 @@ pub fn ClassifyPage() -> Html {
     let selected = v.selected_sample();
     let gallery = match (&v.gallery, &v.gallery_error) {
         (Some(g), _) => html! {
-            <SampleGallery gallery={g.clone()} selected={selected} on_pick={on_pick} pictures={later} />
+            <SampleGallery gallery={ByPtr::of(g)} selected={selected} on_pick={on_pick} pictures={later} />
         },
         (None, Some(e)) => html! { <p class="error" role="alert">{ e.clone() }</p> },
         (None, None) => html! { <p class="pending">{"loading the test images…"}</p> },
@@ -554,11 +577,7 @@ pub fn ClassifyPage() -> Html {
                 Source::Drawing => Original::Pad,
                 Source::Sample(_) | Source::Handed { .. } => Original::Sample,
             };
-            let classes = Rc::new(
-                (0..w.probabilities.len())
-                    .map(|i| v.class_name(i))
-                    .collect::<Vec<_>>(),
-            );
+            let classes = (*classes).clone();
             explain = html! {
                 <ExplainPanel model={AttrValue::from(c.model.clone())} input={ByPtr(w.input.clone())}
                     classes={ByPtr(classes.clone())} top={c.top} convs={ByPtr((*conv_names).clone())}
@@ -570,14 +589,14 @@ pub fn ClassifyPage() -> Html {
                         <Prediction label={v.class_name(c.top)} confidence={c.confidence}
                             micros={c.forward_micros} source={source}
                             settled={!(*stroking && s.source == Source::Drawing)} />
-                        <ProbabilityChart probabilities={w.probabilities.clone()} classes={classes} />
+                        <ProbabilityChart probabilities={ByPtr(w.probabilities.clone())} classes={ByPtr(classes)} />
                         <SpeedCheck model={AttrValue::from(c.model.clone())} />
                     </>
                 },
                 html! {
                     <section class="panel" aria-labelledby="prep-title">
                         <h3 id="prep-title">{"Preprocessing"}</h3>
-                        <PreprocessView original={original} stages={w.stages.clone()} input={w.input.clone()} />
+                        <PreprocessView original={original} stages={w.stages.clone().map(ByPtr)} input={ByPtr(w.input.clone())} />
                     </section>
                 },
             )
@@ -597,7 +616,7 @@ pub fn ClassifyPage() -> Html {
             <div class="classify-inputs">
                 <div>
                     <h4>{"Draw"}</h4>
-                    <DrawPad initial={initial_drawing.clone()} on_change={on_draw} />
+                    <DrawPad initial={ByPtr::of(&initial_drawing)} on_change={on_draw} />
                     <p class="muted small">{"Classified live while you draw, once per frame."}</p>
                     <h4>{"Upload"}</h4>
                     <ImageInput testid="drop-zone" file_testid="image-file" label="an image file"
@@ -623,7 +642,7 @@ pub fn ClassifyPage() -> Html {
     let maps = (*views).as_ref().and_then(|r| r.as_ref().ok()).map(|w| {
         let layers = w.maps.iter().enumerate().map(|(i, m)| {
             let l = &m.maps;
-            let size = if l.rows >= 28 {
+            let size = if l.rows >= IMAGE_SIZE {
                 112.0
             } else if l.rows >= 10 {
                 70.0
@@ -645,7 +664,7 @@ pub fn ClassifyPage() -> Html {
                 "click a pixel to see the input it sees (its receptive field). Keyboard: Tab to the layer's maps, Enter traces the outlined pixel, the arrows move it, Page Up / Page Down switch maps"
             };
             html! {
-                <FeatureMaps title={m.title()} layer={l.clone()} testid={format!("map-{}", m.name)}
+                <FeatureMaps title={m.title()} layer={ByPtr::of(l)} testid={format!("map-{}", m.name)}
                     size={size} on_pixel={on_pixel.get(i).cloned()} focus={f} note={note} />
             }
         });
@@ -654,17 +673,16 @@ pub fn ClassifyPage() -> Html {
                 .as_ref()
                 .and_then(|(fl, [k, _, _])| (*fl == d.name).then_some(*k));
             html! {
-                <DenseBars title={d.title.clone()} values={d.values.clone()} testid={format!("dense-{}", d.name)}
+                <DenseBars title={d.title.clone()} values={ByPtr::of(&d.values)} testid={format!("dense-{}", d.name)}
                     on_unit={on_unit.get(i).cloned()} selected={selected} />
             }
         });
         let field_panel = match (&field, &shown) {
             (Some((layer, unit)), Some(s)) => {
-                let dispatch = view.dispatcher();
                 html! {
                     <FieldPanel model={AttrValue::from(s.result.model.clone())} input={ByPtr(w.input.clone())}
                         layer={AttrValue::from(layer.clone())} unit={*unit} take_focus={inspect.is_none()}
-                        on_close={Callback::from(move |()| dispatch.dispatch(ClassifyAction::Field(None)))} />
+                        on_close={on_close_field.clone()} />
                 }
             }
             _ => html! {},
@@ -675,7 +693,7 @@ pub fn ClassifyPage() -> Html {
                     <h3 id="maps-title">{"Feature maps"}</h3>
                     { for layers }
                 </section>
-                { inspector_panel(&inspection, &view.dispatcher()) }
+                { inspector_panel(&inspection, &on_close_inspect) }
                 { field_panel }
                 <section class="panel" aria-labelledby="dense-title">
                     <h3 id="dense-title">{"Dense layers"}</h3>
@@ -697,8 +715,8 @@ pub fn ClassifyPage() -> Html {
             <section class="panel" aria-labelledby="filters-title">
                 <h3 id="filters-title">{"Learned filters"}</h3>
                 <FilterLooksPanel model={AttrValue::from(summary.name.clone())} dataset={dataset}
-                    gallery={v.gallery.clone()} convs={ByPtr(convs.clone())} classes={ByPtr((*class_names).clone())} />
-                <Filters convs={convs} />
+                    gallery={v.gallery.as_ref().map(ByPtr::of)} convs={ByPtr(convs.clone())} classes={ByPtr((*class_names).clone())} />
+                <Filters convs={ByPtr(convs)} />
             </section>
         }
     });
@@ -721,16 +739,12 @@ pub fn ClassifyPage() -> Html {
 
 fn inspector_panel(
     inspection: &Option<Result<Rc<crate::lab::classify::Inspection>, String>>,
-    dispatch: &Dispatch,
+    on_close: &Callback<()>,
 ) -> Html {
     match inspection {
-        Some(Ok(i)) => {
-            let dispatch = dispatch.clone();
-            html! {
-                <Inspector inspection={i.clone()}
-                    on_close={Callback::from(move |()| dispatch.dispatch(ClassifyAction::Inspect(None)))} />
-            }
-        }
+        Some(Ok(i)) => html! {
+            <Inspector inspection={ByPtr::of(i)} on_close={on_close.clone()} />
+        },
         Some(Err(e)) => html! {
             <section class="panel"><p class="error" role="alert" data-testid="inspect-error">{ e.clone() }</p></section>
         },

@@ -91,19 +91,38 @@ pub fn PoolingPage() -> Html {
     let mut key = s.clone();
     key.player = Default::default();
     let views = use_memo(key, views);
-    let on_player = {
-        let state = state.clone();
-        Callback::from(move |a: PlayerAction| state.dispatch(PoolAction::Player(a)))
-    };
+    // Callbacks made once (the output maps' clicks once per depth): the components they go
+    // to are not rendered again for a new callback.
+    let dispatch = state.dispatcher();
+    let on_player = use_callback(dispatch.clone(), |a: PlayerAction, d| {
+        d.dispatch(PoolAction::Player(a))
+    });
     use_player_drive(s.player, on_player.clone());
+    let on_window = use_callback(dispatch.clone(), |v: usize, d| {
+        d.dispatch(PoolAction::Window(v))
+    });
+    let on_stride = use_callback(dispatch.clone(), |v: usize, d| {
+        d.dispatch(PoolAction::Stride(v))
+    });
+    let on_padding = use_callback(dispatch.clone(), |v: usize, d| {
+        d.dispatch(PoolAction::Padding(v))
+    });
+    let depth = (*views).as_ref().map_or(0, |v| v.outputs.len());
+    let on_cells = use_memo((dispatch, depth), |(d, depth)| {
+        (0..*depth)
+            .map(|ci| {
+                let d = d.clone();
+                Callback::from(move |[y, x]: [usize; 2]| d.dispatch(PoolAction::JumpTo([ci, y, x])))
+            })
+            .collect::<Vec<_>>()
+    });
     let num = |label: &'static str,
                hint: &'static str,
                value: usize,
                testid: &'static str,
-               f: fn(usize) -> PoolAction| {
-        let state = state.clone();
+               on_change: &Callback<usize>| {
         html! { <NumberField label={label} hint={hint} value={value} testid={testid}
-        on_change={Callback::from(move |v: usize| state.dispatch(f(v)))} /> }
+        on_change={on_change.clone()} /> }
     };
     let on_source = {
         let state = state.clone();
@@ -124,7 +143,7 @@ pub fn PoolingPage() -> Html {
         })
     };
     let stage = match &*views {
-        Ok(v) => stage(&state, v),
+        Ok(v) => stage(&state, v, &on_cells, &on_player),
         Err(e) => html! {
             <section class="panel stage-error" role="alert" data-testid="pool-error">
                 <h3>{"This pooling cannot run"}</h3>
@@ -154,9 +173,9 @@ pub fn PoolingPage() -> Html {
                             }) }
                         </select>
                     </label>
-                    { num("F", "window", s.window, "pool-window", PoolAction::Window) }
-                    { num("S", "stride (< F: overlapping)", s.stride, "pool-stride", PoolAction::Stride) }
-                    { num("P", "padding", s.padding, "pool-padding", PoolAction::Padding) }
+                    { num("F", "window", s.window, "pool-window", &on_window) }
+                    { num("S", "stride (< F: overlapping)", s.stride, "pool-stride", &on_stride) }
+                    { num("P", "padding", s.padding, "pool-padding", &on_padding) }
                 </div>
             </section>
             { stage }
@@ -165,7 +184,12 @@ pub fn PoolingPage() -> Html {
     }
 }
 
-fn stage(state: &UseReducerHandle<PoolState>, v: &Views) -> Html {
+fn stage(
+    state: &UseReducerHandle<PoolState>,
+    v: &Views,
+    on_cells: &[Callback<[usize; 2]>],
+    on_player: &Callback<PlayerAction>,
+) -> Html {
     let s = &state.0;
     let trace = &v.lab.trace;
     let len = trace.len();
@@ -199,8 +223,7 @@ fn stage(state: &UseReducerHandle<PoolState>, v: &Views) -> Html {
             std::cmp::Ordering::Equal => oy * w2 + ox + 1,
             std::cmp::Ordering::Greater => 0,
         };
-        let state = state.clone();
-        let on_cell = Callback::from(move |[y, x]: [usize; 2]| state.dispatch(PoolAction::JumpTo([ci, y, x])));
+        let on_cell = on_cells.get(ci).cloned();
         html! {
             <div class={classes!("map", (ci == c).then_some("current"))}>
                 <MatrixCanvas values={values.clone()} rows={h2} cols={w2} filled={Some(filled)}
@@ -248,10 +271,7 @@ fn stage(state: &UseReducerHandle<PoolState>, v: &Views) -> Html {
                     <Legend scale={v.out_scale} />
                 </div>
             </div>
-            <PlayerControls player={s.player} len={len} noun="window" on_action={{
-                let state = state.clone();
-                Callback::from(move |a| state.dispatch(PoolAction::Player(a)))
-            }} />
+            <PlayerControls player={s.player} len={len} noun="window" on_action={on_player.clone()} />
         </section>
     }
 }

@@ -11,9 +11,9 @@ mod presets;
 use std::rc::Rc;
 
 use convscope_core::arch::{Architecture, NetworkReport};
-use convscope_core::data::DatasetKind;
+use convscope_core::data::{DatasetKind, IMAGE_SIZE};
 use convscope_core::format::thousands;
-use convscope_core::nn::run::{AugmentKind, OptimizerKind, Run, Schedule};
+use convscope_core::nn::run::{AugmentKind, History, OptimizerKind, Run, Schedule};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::platform::spawn_local;
@@ -22,6 +22,7 @@ use yew::prelude::*;
 use super::classify::feature_maps::FeatureMaps;
 use super::classify::filters::Filters;
 use crate::agent::ConvSummary;
+use crate::by_ptr::ByPtr;
 use crate::components::MatrixCanvas;
 use crate::fetch::blob_bytes;
 use crate::handoff::{HandedImage, Handoff};
@@ -209,6 +210,10 @@ pub fn TrainPage() -> Html {
     let checked = use_memo(((*text).clone(), *settings), |(t, s)| check(t, s));
 
     let v = &**view;
+    // The charts' history, shared once per view the worker sent (never compared point by
+    // point), and the settings' callback, made once.
+    let history = use_memo(ByPtr((*view).clone()), |v| Rc::new(v.history.clone()));
+    let on_settings = use_callback(settings.setter(), |s: TrainSettings, set| set.set(s));
     let busy = matches!(v.status, Status::Running | Status::Loading { .. });
     let on_text = {
         let text = text.clone();
@@ -336,14 +341,11 @@ pub fn TrainPage() -> Html {
             </p>
             <div class="train-top">
                 { editor }
-                <SettingsForm settings={*settings} disabled={busy} on_change={
-                    let settings = settings.clone();
-                    Callback::from(move |s: TrainSettings| settings.set(s))
-                } />
+                <SettingsForm settings={*settings} disabled={busy} on_change={on_settings} />
             </div>
             { controls }
-            <StatusLine view={view.clone()} />
-            { progress_view(v, (*snapshot_pictures).as_deref(), &wrong_pixels, &export) }
+            <StatusLine view={ByPtr((*view).clone())} />
+            { progress_view(v, &history, (*snapshot_pictures).as_deref(), &wrong_pixels, &export) }
         </section>
     }
 }
@@ -465,12 +467,12 @@ fn SettingsForm(props: &SettingsFormProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct StatusLineProps {
-    view: UseStateHandle<Rc<TrainView>>,
+    view: ByPtr<TrainView>,
 }
 
 #[component]
 fn StatusLine(props: &StatusLineProps) -> Html {
-    let v = &**props.view;
+    let v = &*props.view;
     let (label, bar) = match &v.status {
         Status::Idle => ("Ready: choose a network and press Start.".to_owned(), None),
         Status::Loading { what, done, total } => (
@@ -541,6 +543,7 @@ fn StatusLine(props: &StatusLineProps) -> Html {
 
 fn progress_view(
     v: &TrainView,
+    history: &Rc<History>,
     pictures: Option<&SnapshotPictures>,
     wrong_pixels: &[Rc<Vec<f32>>],
     export: &Callback<ExportFor>,
@@ -548,7 +551,6 @@ fn progress_view(
     if v.history.points.is_empty() && v.snapshot.is_none() {
         return html! {};
     }
-    let history = Rc::new(v.history.clone());
     let epochs = v.settings.run.epochs;
     let last = v.history.epochs.last();
     let epochs_table = (!v.history.epochs.is_empty()).then(|| {
@@ -575,11 +577,11 @@ fn progress_view(
         }
     });
     let snapshot = v.snapshot.as_ref().zip(pictures).map(|(s, p)| {
-        let filters = p.convs.clone().map(|convs| html! { <Filters convs={convs} /> });
+        let filters = p.convs.clone().map(|convs| html! { <Filters convs={ByPtr(convs)} /> });
         let maps = p.maps.iter().map(|(name, layer)| {
             html! {
                 <FeatureMaps title={AttrValue::from(format!("{name}: {} maps of {}×{}", layer.planes.len(), layer.rows, layer.cols))}
-                    layer={layer.clone()} testid={AttrValue::from(format!("train-map-{name}"))} size={64.0} />
+                    layer={ByPtr::of(layer)} testid={AttrValue::from(format!("train-map-{name}"))} size={64.0} />
             }
         });
         html! {
@@ -588,7 +590,7 @@ fn progress_view(
                 <p class="hint">{"Redrawn every 200 steps: watch the filters turn into edge and stroke detectors."}</p>
                 <div class="train-snapshot-row">
                     <figure class="fmap">
-                        <MatrixCanvas values={p.input.clone()} rows={28} cols={28} size={84.0} label="the fixed test image" />
+                        <MatrixCanvas values={p.input.clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={84.0} label="the fixed test image" />
                         <figcaption>{"input"}</figcaption>
                     </figure>
                     { for filters }
@@ -619,7 +621,7 @@ fn progress_view(
             html! {
                 <figure class="fmap" data-testid="train-wrong"
                     data-predicted={name(m.predicted)} data-confidence={format!("{:.4}", m.confidence)}>
-                    <MatrixCanvas values={pixels.clone()} rows={28} cols={28} size={64.0} label={AttrValue::from(caption.clone())} />
+                    <MatrixCanvas values={pixels.clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={64.0} label={AttrValue::from(caption.clone())} />
                     <figcaption>{ caption }</figcaption>
                     <button type="button" class="link-button" onclick={on_classify} data-testid="train-wrong-classify"
                         aria-label={format!("Classify this {} with the trained network", name(m.truth))}>
@@ -639,8 +641,8 @@ fn progress_view(
     html! {
         <>
             <section class="panel train-charts" aria-label="Learning curves">
-                <HistoryChart metric={Metric::Loss} history={history.clone()} epochs={epochs} />
-                <HistoryChart metric={Metric::Accuracy} history={history} epochs={epochs} />
+                <HistoryChart metric={Metric::Loss} history={ByPtr::of(history)} epochs={epochs} />
+                <HistoryChart metric={Metric::Accuracy} history={ByPtr::of(history)} epochs={epochs} />
             </section>
             { epochs_table.unwrap_or_default() }
             { snapshot.unwrap_or_default() }

@@ -1,6 +1,8 @@
 //! The Explain panel's settings (method, classes, patch, noise, layer) and their URL
 //! query, so a reload or a shared link shows the same explanation.
 
+use convscope_core::data::IMAGE_SIZE;
+
 use crate::agent::ExplainRequest;
 use crate::url::Query;
 
@@ -129,9 +131,12 @@ impl ExplainSettings {
                 .unwrap_or(d.method),
             class: q.number("class", 999),
             versus: q.number("versus", 999),
-            patch: q.number("patch", 28).filter(|&n| n > 0).unwrap_or(d.patch),
+            patch: q
+                .number("patch", IMAGE_SIZE)
+                .filter(|&n| n > 0)
+                .unwrap_or(d.patch),
             stride: q
-                .number("stride", 28)
+                .number("stride", IMAGE_SIZE)
                 .filter(|&n| n > 0)
                 .unwrap_or(d.stride),
             sigma: float("sigma", 0.0, 1.0).unwrap_or(d.sigma),

@@ -237,13 +237,8 @@ impl ConvSettings {
             ConvAction::Input(i) => self.input = i,
             ConvAction::DrawSize(n) => {
                 let n = n.clamp(2, 64);
-                let old = self.draw_size;
-                self.drawn = (0..n * n)
-                    .map(|i| {
-                        let (y, x) = (i / n * old / n, i % n * old / n);
-                        self.drawn.get(y * old + x).copied().unwrap_or(false)
-                    })
-                    .collect();
+                self.drawn =
+                    convscope_core::preprocess::resize_nearest(&self.drawn, self.draw_size, n);
                 self.draw_size = n;
             }
             ConvAction::Paint(i, on) => {

@@ -1,9 +1,9 @@
 //! The block diagram: one SVG block per layer, sized by its output volume, clickable.
 
-use std::rc::Rc;
-
 use convscope_core::arch::NetworkReport;
 use yew::prelude::*;
+
+use crate::by_ptr::ByPtr;
 
 use super::layout::{BlockClass, layout};
 use super::state::LayerPath;
@@ -12,7 +12,7 @@ use super::state::LayerPath;
 #[derive(Debug, Properties, PartialEq)]
 pub struct BlockDiagramProps {
     /// The evaluated network.
-    pub report: Rc<NetworkReport>,
+    pub report: ByPtr<NetworkReport>,
     /// The selected layer (its top-level block is highlighted).
     pub selected: Option<LayerPath>,
     /// The layer that breaks at the typed size, if any (its block is marked).

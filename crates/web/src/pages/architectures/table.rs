@@ -2,10 +2,11 @@
 //! every layer, residual blocks expandable to their main and shortcut paths, and totals.
 
 use std::collections::BTreeSet;
-use std::rc::Rc;
 
 use convscope_core::arch::{LayerReport, NetworkReport};
 use yew::prelude::*;
+
+use crate::by_ptr::ByPtr;
 
 use super::compare::weight_layers;
 use super::format::{compact, thousands};
@@ -15,7 +16,7 @@ use super::state::{Branch, LayerPath};
 #[derive(Debug, Properties, PartialEq)]
 pub struct LayerTableProps {
     /// The evaluated network.
-    pub report: Rc<NetworkReport>,
+    pub report: ByPtr<NetworkReport>,
     /// The selected layer.
     pub selected: Option<LayerPath>,
     /// Open residual blocks (top-level indices).

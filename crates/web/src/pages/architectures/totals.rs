@@ -1,9 +1,9 @@
 //! The network's computed totals beside the published reference totals.
 
-use std::rc::Rc;
-
 use convscope_core::arch::NetworkReport;
 use yew::prelude::*;
+
+use crate::by_ptr::ByPtr;
 
 use super::compare::weight_layers;
 use super::format::{compact, thousands};
@@ -15,7 +15,7 @@ pub struct TotalsPanelProps {
     /// The zoo name of the network.
     pub net: &'static str,
     /// The evaluated network.
-    pub report: Rc<NetworkReport>,
+    pub report: ByPtr<NetworkReport>,
 }
 
 /// Computed parameters and MACs beside torchvision's (or the lecture's) published figures.

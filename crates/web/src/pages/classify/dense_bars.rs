@@ -2,11 +2,10 @@
 //! be chosen by a click, or from the keyboard (the canvas is a tab stop; the arrows, Home
 //! and End move the choice).
 
-use std::rc::Rc;
-
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
 use crate::lab::fmt_num;
 
 /// Props of [`DenseBars`].
@@ -15,7 +14,7 @@ pub struct DenseBarsProps {
     /// Heading.
     pub title: AttrValue,
     /// One value per unit.
-    pub values: Rc<Vec<f32>>,
+    pub values: ByPtr<Vec<f32>>,
     /// `data-testid`.
     pub testid: AttrValue,
     /// Choosing unit `k` emits `k`.

@@ -8,6 +8,7 @@ use gloo_render::{AnimationFrame, request_animation_frame};
 use web_sys::{HtmlCanvasElement, HtmlSelectElement, PointerEvent};
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
 use crate::lab::classify::Drawing;
 use crate::lab::classify::drawing::{BRUSHES, DEFAULT_BRUSH, PAD_SIDE};
 
@@ -15,7 +16,7 @@ use crate::lab::classify::drawing::{BRUSHES, DEFAULT_BRUSH, PAD_SIDE};
 #[derive(Debug, Clone, Properties, PartialEq)]
 pub struct DrawPadProps {
     /// The drawing the pad starts with (restored from the last visit).
-    pub initial: Rc<Drawing>,
+    pub initial: ByPtr<Drawing>,
     /// The drawing changed: `(drawing, stroke finished)`.
     pub on_change: Callback<(Rc<Drawing>, bool)>,
 }

@@ -14,6 +14,8 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use convscope_core::data::IMAGE_SIZE;
+
 use crate::agent::{CoreReply, CoreRequest, ExplainRequest, Explained};
 use crate::by_ptr::ByPtr;
 use crate::components::{Legend, MatrixCanvas};
@@ -90,12 +92,12 @@ pub fn ExplainPanel(p: &ExplainPanelProps) -> Html {
     let on_versus = set(|s, v| s.versus = v.parse().ok());
     let on_patch = set(|s, v| {
         if let Ok(n) = v.parse::<usize>() {
-            s.patch = n.clamp(1, 28);
+            s.patch = n.clamp(1, IMAGE_SIZE);
         }
     });
     let on_stride = set(|s, v| {
         if let Ok(n) = v.parse::<usize>() {
-            s.stride = n.clamp(1, 28);
+            s.stride = n.clamp(1, IMAGE_SIZE);
         }
     });
     let on_sigma = set(|s, v| {
@@ -152,9 +154,9 @@ pub fn ExplainPanel(p: &ExplainPanelProps) -> Html {
         ),
     };
     let formula = (s.method == Method::Occlusion).then(|| {
-        match convscope_core::conv_output_size_explained(28, s.patch, s.stride, 0, 1) {
+        match convscope_core::conv_output_size_explained(IMAGE_SIZE, s.patch, s.stride, 0, 1) {
             Ok(o) => format!(
-                "positions each way: (W − F)/S + 1 = (28 − {})/{} + 1 = {}{}",
+                "positions each way: (W − F)/S + 1 = ({IMAGE_SIZE} − {})/{} + 1 = {}{}",
                 s.patch,
                 s.stride,
                 o.size,
@@ -220,12 +222,12 @@ pub fn ExplainPanel(p: &ExplainPanelProps) -> Html {
                 if s.method == Method::Occlusion {
                     <label class="field">
                         <span class="field-label"><strong>{"F"}</strong><span class="muted">{" patch"}</span></span>
-                        <input type="number" min="1" max="28" value={s.patch.to_string()}
+                        <input type="number" min="1" max={IMAGE_SIZE.to_string()} value={s.patch.to_string()}
                             data-testid="explain-patch" onchange={on_patch} />
                     </label>
                     <label class="field">
                         <span class="field-label"><strong>{"S"}</strong><span class="muted">{" stride"}</span></span>
-                        <input type="number" min="1" max="28" value={s.stride.to_string()}
+                        <input type="number" min="1" max={IMAGE_SIZE.to_string()} value={s.stride.to_string()}
                             data-testid="explain-stride" onchange={on_stride} />
                     </label>
                 }
@@ -297,7 +299,7 @@ fn ExplainResult(p: &ExplainResultProps) -> Html {
             data-millis={x.millis.map(|m| format!("{m:.2}"))} data-rows={rows.to_string()} data-cols={cols.to_string()}>
             <div class="maps">
                 <div class="map">
-                    <MatrixCanvas values={p.input.0.clone()} rows={28} cols={28} size={168.0}
+                    <MatrixCanvas values={p.input.0.clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={168.0}
                         label="the network's input" testid="explain-input" />
                     <p class="map-caption">{"input"}</p>
                 </div>
@@ -308,7 +310,7 @@ fn ExplainResult(p: &ExplainResultProps) -> Html {
                 </div>
                 <div class="map">
                     <MatrixCanvas values={on_input.clone().unwrap_or_else(|| map_rc.clone())} under={p.input.0.clone()}
-                        rows={28} cols={28} scale={scale} size={168.0}
+                        rows={IMAGE_SIZE} cols={IMAGE_SIZE} scale={scale} size={168.0}
                         label={if on_input.is_some() { "the same, upsampled onto the input's 28×28 grid and laid over the input" } else { "the same, laid over the input" }}
                         testid="explain-over" />
                     <p class="map-caption">
@@ -319,7 +321,7 @@ fn ExplainResult(p: &ExplainResultProps) -> Html {
             </div>
             <Legend scale={scale} />
             if let (ExplainRequest::Occlusion { patch, stride, .. }, Some(baseline)) = (&x.request, x.baseline) {
-                <OcclusionPlayer input={p.input.clone()} dims={x.dims} drops={map_rc.clone()} patch={*patch}
+                <OcclusionPlayer input={p.input.clone()} dims={x.dims} drops={ByPtr(map_rc.clone())} patch={*patch}
                     stride={*stride} baseline={baseline} class={p.class.clone()} scale={scale} />
             }
             <p class="muted small" data-testid="explain-numbers">

@@ -6,16 +6,15 @@
 //! `]`) move the focus to the previous / next map, explaining the same pixel there when
 //! this layer's pixel is open.
 
-use std::rc::Rc;
-
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
 use crate::components::{Legend, MatrixCanvas};
 use crate::lab::classify::MapLayer;
 
 /// Props of [`FeatureMaps`].
-#[derive(Debug, Clone, Properties)]
+#[derive(Debug, Clone, Properties, PartialEq)]
 pub struct FeatureMapsProps {
     /// Heading, e.g. "conv1: 6 maps of 28×28".
     pub title: AttrValue,
@@ -23,7 +22,7 @@ pub struct FeatureMapsProps {
     #[prop_or_default]
     pub note: AttrValue,
     /// The maps.
-    pub layer: Rc<MapLayer>,
+    pub layer: ByPtr<MapLayer>,
     /// `data-testid` prefix: map `k` is `<prefix>-<k>`.
     pub testid: AttrValue,
     /// Displayed width of one map in CSS pixels.
@@ -35,28 +34,6 @@ pub struct FeatureMapsProps {
     /// The pixel `[k, y, x]` being explained.
     #[prop_or_default]
     pub focus: Option<[usize; 3]>,
-}
-
-impl PartialEq for FeatureMapsProps {
-    /// The layer by identity: its maps are never compared value by value.
-    fn eq(&self, o: &Self) -> bool {
-        let Self {
-            title,
-            note,
-            layer,
-            testid,
-            size,
-            on_pixel,
-            focus,
-        } = self;
-        Rc::ptr_eq(layer, &o.layer)
-            && *title == o.title
-            && *note == o.note
-            && *testid == o.testid
-            && *size == o.size
-            && *on_pixel == o.on_pixel
-            && *focus == o.focus
-    }
 }
 
 /// A map's callbacks: a pixel chosen, a switch to a neighbouring map.

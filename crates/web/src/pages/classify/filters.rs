@@ -18,17 +18,10 @@ const MAX_FILTERS: usize = 16;
 const MAX_MAPS: usize = 8;
 
 /// Props of [`Filters`].
-#[derive(Debug, Clone, Properties)]
+#[derive(Debug, Clone, Properties, PartialEq)]
 pub struct FiltersProps {
     /// The model's convolutions.
-    pub convs: Rc<Vec<ConvSummary>>,
-}
-
-impl PartialEq for FiltersProps {
-    /// The convolutions by identity: their weights are never compared.
-    fn eq(&self, o: &Self) -> bool {
-        Rc::ptr_eq(&self.convs, &o.convs)
-    }
+    pub convs: ByPtr<Vec<ConvSummary>>,
 }
 
 /// The slices shown of one convolution's filters, cut once per model.
@@ -74,7 +67,7 @@ impl Slices {
 #[component]
 pub fn Filters(props: &FiltersProps) -> Html {
     // Cut once per model: the canvases get the same `Rc`s on every render.
-    let slices = use_memo(ByPtr::of(&props.convs), |c| {
+    let slices = use_memo(props.convs.clone(), |c| {
         c.iter().map(Slices::of).collect::<Vec<_>>()
     });
     let layers = props

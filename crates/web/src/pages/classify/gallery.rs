@@ -1,11 +1,10 @@
 //! The gallery of test-split samples: each a button with the image, its true label, and —
 //! once the current model has classified it — whether the model got it right.
 
-use std::rc::Rc;
-
 use convscope_core::data::IMAGE_SIZE;
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
 use crate::components::MatrixCanvas;
 use crate::lab::classify::Gallery;
 
@@ -13,10 +12,10 @@ use crate::lab::classify::Gallery;
 const PICTURE: f64 = 42.0;
 
 /// Props of [`SampleGallery`].
-#[derive(Debug, Clone, Properties)]
+#[derive(Debug, Clone, Properties, PartialEq)]
 pub struct SampleGalleryProps {
     /// The samples and verdicts.
-    pub gallery: Rc<Gallery>,
+    pub gallery: ByPtr<Gallery>,
     /// The sample on screen, if any.
     #[prop_or_default]
     pub selected: Option<usize>,
@@ -26,16 +25,6 @@ pub struct SampleGalleryProps {
     /// page draws its first prediction first).
     #[prop_or(true)]
     pub pictures: bool,
-}
-
-impl PartialEq for SampleGalleryProps {
-    /// The gallery by identity: its images are never compared pixel by pixel.
-    fn eq(&self, o: &Self) -> bool {
-        Rc::ptr_eq(&self.gallery, &o.gallery)
-            && self.selected == o.selected
-            && self.on_pick == o.on_pick
-            && self.pictures == o.pictures
-    }
 }
 
 /// The sample buttons.

@@ -3,11 +3,10 @@
 //! [`ProductsGrid`]), the bias, and the activation. The numbers come from the core's
 //! `ConvTrace`; the clicked map's own value is shown next to them to check.
 
-use std::rc::Rc;
-
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
+use crate::by_ptr::ByPtr;
 use crate::components::{Legend, MatrixCanvas, ProductsGrid};
 use crate::lab::classify::Inspection;
 use crate::lab::{ColorScale, fmt_num};
@@ -16,7 +15,7 @@ use crate::lab::{ColorScale, fmt_num};
 #[derive(Debug, Clone, Properties, PartialEq)]
 pub struct InspectorProps {
     /// The explained pixel.
-    pub inspection: Rc<Inspection>,
+    pub inspection: ByPtr<Inspection>,
     /// Close the panel.
     pub on_close: Callback<()>,
 }

@@ -30,7 +30,7 @@ pub struct FilterLooksProps {
     /// Its dataset (whose test split the worker searches).
     pub dataset: Option<DatasetKind>,
     /// The gallery on the page (searched too).
-    pub gallery: Option<Rc<Gallery>>,
+    pub gallery: Option<ByPtr<Gallery>>,
     /// The model's convolutions.
     pub convs: ByPtr<Vec<ConvSummary>>,
     /// Class names in label order.
@@ -137,7 +137,7 @@ pub fn FilterLooksPanel(p: &FilterLooksProps) -> Html {
     let filters = conv.map_or(0, |c| c.shape[0]);
     let filter = c.filter.min(filters.saturating_sub(1));
     // The gallery's images, flattened once per gallery.
-    let gallery = use_memo(p.gallery.as_ref().map(ByPtr::of), |g| {
+    let gallery = use_memo(p.gallery.clone(), |g| {
         let g = g.as_ref();
         let images: Vec<f32> = g
             .map(|g| {

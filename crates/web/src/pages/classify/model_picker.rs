@@ -2,12 +2,11 @@
 //! Fashion-MNIST network) or a `.safetensors` file the user loads; its facts; why a file was
 //! refused.
 
-use std::rc::Rc;
-
 use web_sys::{Blob, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::agent::ModelSummary;
+use crate::by_ptr::ByPtr;
 use crate::lab::classify::{ModelChoice, facts};
 
 /// Props of [`ModelPicker`].
@@ -16,7 +15,7 @@ pub struct ModelPickerProps {
     /// The model chosen.
     pub choice: ModelChoice,
     /// The loaded model's summary.
-    pub summary: Option<Rc<ModelSummary>>,
+    pub summary: Option<ByPtr<ModelSummary>>,
     /// A model is loading.
     pub loading: bool,
     /// Why the last model was refused.

@@ -12,12 +12,10 @@ use yew::prelude::*;
 use crate::by_ptr::ByPtr;
 use crate::components::{MatrixCanvas, PlayerControls};
 use crate::hooks::{lab_key, use_interval};
+use convscope_core::data::IMAGE_SIZE;
 use convscope_core::format::{points, probability};
 
 use crate::lab::{ColorScale, Player, PlayerAction};
-
-/// The input's side (the Classify page's networks read 28×28 images).
-const SIDE: usize = 28;
 
 /// Props of [`OcclusionPlayer`].
 #[derive(Properties, PartialEq)]
@@ -27,7 +25,7 @@ pub struct OcclusionPlayerProps {
     /// `[rows, cols]` of positions.
     pub dims: [usize; 2],
     /// The drop at each position, row-major.
-    pub drops: Rc<Vec<f32>>,
+    pub drops: ByPtr<Vec<f32>>,
     /// The patch's side and stride.
     pub patch: usize,
     /// Its step.
@@ -81,7 +79,7 @@ pub fn OcclusionPlayer(p: &OcclusionPlayerProps) -> Html {
     let at = [i / cols.max(1) * p.stride, i % cols.max(1) * p.stride];
     let occluded = use_memo((p.input.clone(), at, p.patch), |(input, at, patch)| {
         let mut image = input.0.to_vec();
-        let v = Volume::new(SIDE, SIDE, 1);
+        let v = Volume::new(IMAGE_SIZE, IMAGE_SIZE, 1);
         if cover(&mut image, v, *at, *patch, OcclusionConfig::default().fill).is_err() {
             image.clone_from(&input.0);
         }
@@ -91,21 +89,21 @@ pub fn OcclusionPlayer(p: &OcclusionPlayerProps) -> Html {
     let frame = [
         at[1] as u32,
         at[0] as u32,
-        (at[1] + p.patch).min(SIDE) as u32,
-        (at[0] + p.patch).min(SIDE) as u32,
+        (at[1] + p.patch).min(IMAGE_SIZE) as u32,
+        (at[0] + p.patch).min(IMAGE_SIZE) as u32,
     ];
     html! {
         <div class="occlusion-player" data-testid="occlusion-player" data-step={i.to_string()} {onkeydown}
             data-drop={drop.to_string()} data-probability={(p.baseline - drop).to_string()}>
             <div class="maps">
                 <div class="map">
-                    <MatrixCanvas values={(*occluded).clone()} rows={SIDE} cols={SIDE} size={168.0} frame={frame}
+                    <MatrixCanvas values={(*occluded).clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={168.0} frame={frame}
                         label={format!("the input with the patch at rows {} to {}, columns {} to {}", at[0], at[0] + p.patch - 1, at[1], at[1] + p.patch - 1)}
                         testid="occlusion-input" />
                     <p class="map-caption">{"the patch at this position"}</p>
                 </div>
                 <div class="map">
-                    <MatrixCanvas values={p.drops.clone()} rows={rows} cols={cols} scale={p.scale} size={168.0}
+                    <MatrixCanvas values={p.drops.0.clone()} rows={rows} cols={cols} scale={p.scale} size={168.0}
                         filled={i + 1} focus={[i / cols.max(1), i % cols.max(1)]}
                         label="the drops so far" testid="occlusion-map" />
                     <p class="map-caption">{"drops so far"}</p>
@@ -116,7 +114,7 @@ pub fn OcclusionPlayer(p: &OcclusionPlayerProps) -> Html {
                 { format!(
                     "Position {} of {len} (row {}, column {}): the patch covers rows {} to {}, columns {} to {}; probability of {} {} (as it is {}), a drop of {} points.",
                     i + 1, i / cols.max(1), i % cols.max(1),
-                    at[0], (at[0] + p.patch).min(SIDE) - 1, at[1], (at[1] + p.patch).min(SIDE) - 1,
+                    at[0], (at[0] + p.patch).min(IMAGE_SIZE) - 1, at[1], (at[1] + p.patch).min(IMAGE_SIZE) - 1,
                     p.class, probability(p.baseline - drop), probability(p.baseline), points(drop),
                 ) }
             </p>

@@ -8,7 +8,7 @@ use convscope_core::preprocess::DIGIT_BOX;
 use yew::prelude::*;
 
 use crate::agent::{Stage, Stages};
-use crate::by_ptr::{ByPtr, same};
+use crate::by_ptr::ByPtr;
 use crate::components::MatrixCanvas;
 
 /// The original image.
@@ -23,23 +23,14 @@ pub enum Original {
 }
 
 /// Props of [`PreprocessView`].
-#[derive(Debug, Clone, Properties)]
+#[derive(Debug, Clone, Properties, PartialEq)]
 pub struct PreprocessViewProps {
     /// The original.
     pub original: Original,
     /// The worker's stages (`None` for a sample).
-    pub stages: Option<Rc<Stages>>,
+    pub stages: Option<ByPtr<Stages>>,
     /// The 28×28 input.
-    pub input: Rc<Vec<f32>>,
-}
-
-impl PartialEq for PreprocessViewProps {
-    /// The images by identity, never pixel by pixel.
-    fn eq(&self, o: &Self) -> bool {
-        self.original == o.original
-            && same(&self.stages, &o.stages)
-            && Rc::ptr_eq(&self.input, &o.input)
-    }
+    pub input: ByPtr<Vec<f32>>,
 }
 
 /// The pixels of the four stages drawn, shared once per result.
@@ -91,7 +82,7 @@ fn stage(
 #[component]
 pub fn PreprocessView(props: &PreprocessViewProps) -> Html {
     // Made once per result: the canvases are not drawn again on every render of the page.
-    let pixels = use_memo(props.stages.as_ref().map(ByPtr::of), |s| {
+    let pixels = use_memo(props.stages.clone(), |s| {
         s.as_ref().map(|s| StagePixels::of(s))
     });
     let arrow = html! { <span class="stage-arrow" aria-hidden="true">{"→"}</span> };
@@ -137,7 +128,7 @@ pub fn PreprocessView(props: &PreprocessViewProps) -> Html {
             if props.stages.is_some() && props.original != Original::Pad { { arrow.clone() } }
             { stages }
             <figure class="stage-fig" data-testid="stage-input">
-                <MatrixCanvas values={props.input.clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={SIZE}
+                <MatrixCanvas values={props.input.0.clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={SIZE}
                     label={format!("the network's {IMAGE_SIZE}×{IMAGE_SIZE} input")} />
                 <figcaption>{"network input"}<br/><span class="muted">{ format!("{IMAGE_SIZE}×{IMAGE_SIZE}") }</span></figcaption>
             </figure>

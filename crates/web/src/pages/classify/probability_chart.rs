@@ -1,19 +1,19 @@
 //! The softmax probabilities as a plotters bar chart (plotters-canvas), one bar per class
 //! with its name, the top class highlighted.
 
-use std::rc::Rc;
-
 use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
+
+use crate::by_ptr::ByPtr;
 
 /// Props of [`ProbabilityChart`].
 #[derive(Debug, Clone, Properties, PartialEq)]
 pub struct ProbabilityChartProps {
     /// One probability per class.
-    pub probabilities: Rc<Vec<f32>>,
+    pub probabilities: ByPtr<Vec<f32>>,
     /// The class names, in label order.
-    pub classes: Rc<Vec<String>>,
+    pub classes: ByPtr<Vec<String>>,
 }
 
 const WIDTH: u32 = 380;

@@ -129,6 +129,8 @@ fn sample_notice(s: &ConvSettings) -> Html {
 pub fn Controls(p: &ControlsProps) -> Html {
     let s = &*p.settings;
     let d = &p.dispatch;
+    // The drawing, shared while it stays the same (the pad compares it by identity).
+    let drawn = use_memo(s.drawn.clone(), Clone::clone);
     let on_decoded = use_callback(d.clone(), |x: Decoded, d| {
         decoded(&x, ConvAction::Uploaded, d)
     });
@@ -187,7 +189,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                         </select>
                     </label>
                     if s.input == InputSource::Drawn {
-                        <DrawPad size={s.draw_size} drawn={ByPtr(std::rc::Rc::new(s.drawn.clone()))} dispatch={d.clone()} />
+                        <DrawPad size={s.draw_size} drawn={ByPtr::of(&drawn)} dispatch={d.clone()} />
                     }
                     <LabUpload size={s.upload_size}
                         description={s.upload.as_ref().map(|u| AttrValue::from(u.describe()))}

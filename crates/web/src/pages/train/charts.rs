@@ -1,12 +1,12 @@
 //! The loss and accuracy charts (plotters on a canvas): the training curve point by point
 //! as it arrives, the test figures after each epoch as marked points.
 
-use std::rc::Rc;
-
 use convscope_core::nn::run::History;
 use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
+
+use crate::by_ptr::ByPtr;
 
 /// Which chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct HistoryChartProps {
     /// What to draw.
     pub metric: Metric,
     /// The run's history.
-    pub history: Rc<History>,
+    pub history: ByPtr<History>,
     /// Epochs asked for (the x axis' end).
     pub epochs: u32,
 }
