@@ -311,22 +311,21 @@ test('a link pasted while on the page is read again (hashchange): its model and 
   const { page, errors } = await openClassify();
   await page.getByTestId('top-class').waitFor({ timeout: 30000 });
   assert.equal(await page.getByTestId('model').inputValue(), 'mnist');
-  await page.evaluate(() => {
-    location.hash = '#/classify?model=fashion&explain=occlusion';
-  });
-  await page.waitForFunction(() => document.querySelector('[data-testid="fact-dataset"]')?.textContent === 'Fashion-MNIST', null, {
-    timeout: 20000,
-  });
+  // The link is followed in place (a hash change, no reload); its model's facts show.
+  const follow = async (hash, dataset) => {
+    await page.evaluate((h) => {
+      location.hash = h;
+    }, hash);
+    await page.waitForFunction((d) => document.querySelector('[data-testid="fact-dataset"]')?.textContent === d, dataset, {
+      timeout: 20000,
+    });
+  };
+  await follow('#/classify?model=fashion&explain=occlusion', 'Fashion-MNIST');
   assert.equal(await page.getByTestId('model').inputValue(), 'fashion');
   await page.getByTestId('explain-method').waitFor({ timeout: 20000 });
   assert.equal(await page.getByTestId('explain-method').inputValue(), 'occlusion');
   // And back: the link without a query is the default model.
-  await page.evaluate(() => {
-    location.hash = '#/classify';
-  });
-  await page.waitForFunction(() => document.querySelector('[data-testid="fact-dataset"]')?.textContent === 'MNIST', null, {
-    timeout: 20000,
-  });
+  await follow('#/classify', 'MNIST');
   assert.equal(await page.getByTestId('model').inputValue(), 'mnist');
   assert.deepEqual(errors, []);
   await page.close();
