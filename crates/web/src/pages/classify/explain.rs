@@ -12,9 +12,8 @@
 
 use std::rc::Rc;
 
-use yew::prelude::*;
-
 use convscope_core::data::IMAGE_SIZE;
+use yew::prelude::*;
 
 use crate::agent::{CoreReply, CoreRequest, ExplainRequest, Explained};
 use crate::by_ptr::ByPtr;
