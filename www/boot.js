@@ -76,7 +76,10 @@ async function makeCheckedUrl(js) {
 // the worker is started now, while the app's wasm downloads and compiles (on two cores the
 // two compile side by side). What it sends before the app takes it over is kept and handed
 // over with it. (The Convolution lab draws its first frame without the worker, and the two
-// compiles at once delayed that frame on a busy machine: there the page starts it.)
+// compiles at once delayed that frame on a busy machine: there the page starts it.) The app
+// starts once this worker has been made (below): making it takes a few turns of the page's
+// thread, and the app's start holds that thread in long tasks (its first render), which
+// made the worker 50–100 ms later than its files.
 const early = new Map();
 const CORE_WORKER = '/worker.js';
 if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
@@ -118,6 +121,11 @@ try {
   const module = WebAssembly.compileStreaming(fetch(wasm, { integrity: integrityOf(wasm) }));
   module.catch(() => {}); // reported below, where it is awaited
   const bindings = await import(js);
+  const earlyWorker = early.get(CORE_WORKER);
+  if (earlyWorker) {
+    // At most a second: files that do not come are the app's to report, not to wait for.
+    await Promise.race([earlyWorker.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
+  }
   const exports = await bindings.default({ module_or_path: module });
   // What Trunk's own loader does, for anything that listens.
   window.wasmBindings = bindings;

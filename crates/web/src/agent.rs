@@ -176,6 +176,15 @@ pub fn unexpected(reply: CoreReply, what: &str) -> String {
 
 /// Answers one request (a [`CoreRequest::Filter`] without fetching the test split: see
 /// [`handle`]).
+///
+/// Each kind's work is a function of its own that is not inlined here (`#[inline(never)]`
+/// on the handlers: [`model::load`], [`classify::classify`] …). A browser compiles a wasm
+/// function on its first call; when this match held every handler inline, the worker's
+/// first request (the Classify page's model load) compiled all of them, explanations,
+/// filter searches and decoders included: about 90 KB of code, 10–25 ms in Chromium on a
+/// first visit. (binaryen's inliner would put every handler called from one place back:
+/// the worker's `wasm-opt` in `index.html` inlines such functions only up to 500 in size.)
+#[inline(never)]
 pub fn answer(request: CoreRequest) -> CoreReply {
     match request {
         CoreRequest::OutputSize {
@@ -202,14 +211,7 @@ pub fn answer(request: CoreRequest) -> CoreReply {
         CoreRequest::DecodeImage { bytes, size } => {
             CoreReply::Decoded(decode::decode(&bytes, size))
         }
-        CoreRequest::ConvMaps { job, map } => {
-            let (maps, millis) =
-                MAPS.with_borrow_mut(|cache| cache.answer(*job, map, classify::now_ms));
-            CoreReply::ConvMaps {
-                maps: maps.map(Box::new),
-                millis,
-            }
-        }
+        CoreRequest::ConvMaps { job, map } => conv_maps(*job, map),
         CoreRequest::Explain {
             model,
             image,
@@ -223,7 +225,18 @@ pub fn answer(request: CoreRequest) -> CoreReply {
     }
 }
 
+/// The convolution lab's maps, from the last job's kept when it is the same.
+#[inline(never)]
+fn conv_maps(job: MapsJob, map: usize) -> CoreReply {
+    let (maps, millis) = MAPS.with_borrow_mut(|cache| cache.answer(job, map, classify::now_ms));
+    CoreReply::ConvMaps {
+        maps: maps.map(Box::new),
+        millis,
+    }
+}
+
 /// Traps or hangs on purpose.
+#[inline(never)]
 fn test(t: WorkerTest) -> CoreReply {
     match t {
         WorkerTest::Trap => std::process::abort(),
@@ -244,7 +257,12 @@ fn test(t: WorkerTest) -> CoreReply {
 /// Answers one request in the worker ([`protocol::serve`] calls it for each message).
 pub async fn handle(request: CoreRequest) -> CoreReply {
     match request {
-        CoreRequest::Filter(job) => CoreReply::Filter(filter::start(*job).await),
+        CoreRequest::Filter(job) => {
+            // Boxed, so that its state machine is not part of every request's (see
+            // [`answer`]): a filter search's code compiles when one is first asked for.
+            let start: std::pin::Pin<Box<dyn Future<Output = _>>> = Box::pin(filter::start(*job));
+            CoreReply::Filter(start.await)
+        }
         other => answer(other),
     }
 }

@@ -159,6 +159,7 @@ pub(crate) fn now_ms() -> Option<f64> {
 ///
 /// # Errors
 /// The preprocessing error (empty, not an image, too large, corrupt, blank) or a missing model.
+#[inline(never)] // compiled on its first call only: see `agent::answer`
 pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, String> {
     let kept = model::get(model_name)?;
     let (net, style) = (&kept.net, kept.style);

@@ -23,6 +23,7 @@ pub struct Decoded {
 /// # Errors
 /// The core's message for an empty, unknown, oversized or corrupt file; a size outside
 /// `1..=64`.
+#[inline(never)] // compiled on its first call only: see `agent::answer`
 pub fn decode(bytes: &[u8], size: usize) -> Result<Decoded, String> {
     if !(1..=MAX_LAB_SIDE).contains(&size) {
         return Err(format!(

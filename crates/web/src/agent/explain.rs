@@ -106,6 +106,7 @@ thread_local! {
 /// # Errors
 /// The core's message (a class the model does not have, a patch larger than the image, a
 /// layer it does not have, an input of the wrong size) or a missing model.
+#[inline(never)] // compiled on its first call only: see `agent::answer`
 pub fn explain(
     model_name: &str,
     image: &[f32],

@@ -221,6 +221,7 @@ fn begin(job: FilterJob, test: &Dataset, test_error: Option<String>) -> Result<u
 /// # Errors
 /// As [`start`], and when search `id` is no longer the one under way (a newer one
 /// started).
+#[inline(never)] // compiled on its first call only: see `agent::answer`
 pub fn resume(id: u64) -> Result<FilterStep, String> {
     let mut search = SEARCH.with(|s| {
         let mut s = s.borrow_mut();
@@ -341,6 +342,7 @@ fn finish(s: Search, net: &convscope_core::nn::Network) -> Result<FilterLooks, S
 ///
 /// # Errors
 /// As [`start`].
+#[inline(never)] // compiled on its first call only: see `agent::answer`
 pub fn run(job: FilterJob, test: &Dataset) -> Result<FilterLooks, String> {
     let id = begin(job, test, None)?;
     loop {

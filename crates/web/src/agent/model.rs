@@ -91,6 +91,7 @@ pub struct ConvSummary {
 /// # Errors
 /// The core's message for a file that is not a weights file, or a network this page
 /// cannot feed.
+#[inline(never)] // compiled on its first call only: see `agent::answer`
 pub fn load(name: String, bytes: &[u8]) -> Result<ModelSummary, String> {
     if bytes.is_empty() {
         return Err("the model file is empty".into());

@@ -64,6 +64,7 @@ fn isolated() -> bool {
 ///
 /// # Errors
 /// A missing model, `runs` outside `1..=10000`, or no clock (outside a browser).
+#[inline(never)] // compiled on its first call only: see `agent::answer`
 pub fn measure(model: &str, runs: usize, warmup: usize) -> Result<SpeedReport, String> {
     if !(1..=MAX_RUNS).contains(&runs) || warmup > MAX_RUNS {
         return Err(format!(
