@@ -26,16 +26,24 @@ pub fn initial_query() -> Query {
     Query::parse(query_of(&location_hash()))
 }
 
-fn write(route: Route, query: &Query) {
+/// Whether the page's debounced write of `href` (its query on `route`, `bare` when empty)
+/// replaces the URL hash `current`, which was `planned` when the write was planned.
+fn replaces(route: Route, planned: &str, current: &str, href: &str, bare: bool) -> bool {
+    // Only our own page's URL, only when it changes, and a bare `#/page` stays bare.
+    let stale = !bare || current.contains('?');
+    // A link pasted or followed meanwhile is not overwritten: its `hashchange` may not have
+    // been handled yet (the handler reads the hash then), and once it has, the page's query
+    // is the link's and is written after it.
+    Route::from_hash(current) == route && current == planned && stale && current != href
+}
+
+/// Replaces the URL with `query` on `route` when [`replaces`] says so.
+fn write(route: Route, query: &Query, planned: &str) {
     let query = query.encode();
     let href = route.href_with(&query);
     if let Some(window) = web_sys::window() {
         let current = window.location().hash().unwrap_or_default();
-        // Only our own page's URL, only when it changes, and a bare `#/page` stays bare.
-        let stale = !query.is_empty() || current.contains('?');
-        if Route::from_hash(&current) == route
-            && stale
-            && current != href
+        if replaces(route, planned, &current, &href, query.is_empty())
             && let Ok(history) = window.history()
         {
             let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&href));
@@ -51,7 +59,8 @@ fn write(route: Route, query: &Query) {
 pub fn use_query_sync(route: Route, query: Query) {
     use_effect_with(query, move |query| {
         let query = query.clone();
-        let timer = Timeout::new(DEBOUNCE_MS, move || write(route, &query));
+        let planned = location_hash();
+        let timer = Timeout::new(DEBOUNCE_MS, move || write(route, &query, &planned));
         move || drop(timer)
     });
 }
@@ -72,4 +81,45 @@ pub fn use_hash_query(route: Route, on_query: Callback<Query>) {
         });
         move || drop(listener)
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_replaces_its_own_page_s_changed_query_only() {
+        let r = Route::Classify;
+        let (old, new) = ("#/classify?model=mnist", "#/classify?model=fashion");
+        assert!(replaces(r, old, old, new, false), "the page's new query");
+        assert!(!replaces(r, new, new, new, false), "unchanged");
+        assert!(
+            !replaces(r, "#/pooling", "#/pooling", new, false),
+            "another page's URL"
+        );
+        assert!(
+            !replaces(r, "#/classify", "#/classify", "#/classify", true),
+            "a bare URL stays"
+        );
+        assert!(
+            replaces(r, old, old, "#/classify", true),
+            "an emptied query"
+        );
+    }
+
+    #[test]
+    fn a_link_followed_before_the_write_is_not_overwritten() {
+        // The page planned to write its query at mount; a link came before the write (its
+        // `hashchange` not yet handled): the link stays, for the page to read.
+        let r = Route::Classify;
+        let link = "#/classify?model=fashion&explain=occlusion";
+        assert!(!replaces(
+            r,
+            "#/classify",
+            link,
+            "#/classify?explain=saliency",
+            false
+        ));
+        assert!(!replaces(r, "#/classify", link, "#/classify", true));
+    }
 }
