@@ -24,27 +24,36 @@ function integrityOf(href) {
 // `importScripts` takes one, so `cargo xtask build` writes a `<meta name="convscope-worker"
 // data-js="/worker.js" data-js-integrity="sha384-…" data-wasm="/worker_bg.wasm"
 // data-wasm-integrity="sha384-…">` per worker into index.html (xtask/src/headers.rs).
-// `checkedWorkerUrl` fetches the JavaScript and the wasm with their digests and makes a
-// `blob:` URL of a script that is the checked text followed by wasm-bindgen's start with the
-// wasm fetched (again, from the cache) with its digest. A changed byte in either file fails
-// the check in the page: the worker is not started, and the app says why
-// (`worker-src blob:` in the Content-Security-Policy allows exactly these workers).
+// `checkedWorker` fetches the JavaScript and the wasm with their digests and makes a `blob:`
+// URL of a script that is the checked text followed by wasm-bindgen's start. The core's
+// worker (`CORE_WORKER`) starts from the very bytes of wasm the page checked, sent as its
+// first message when it is made (`spawnChecked`): it fetches nothing itself. The training
+// worker, which yew-agent makes from the URL, fetches the wasm once more with its digest
+// (from the cache). A changed byte in either file fails the check in the page: the worker is
+// not started, and the app says why (`worker-src blob:` in the Content-Security-Policy
+// allows exactly these workers).
 // This is the one place that makes a worker's URL: the app calls it through
 // `window.convscopeWorkers` (crates/web/src/worker_script.rs).
 
-/** The checked `blob:` URL of each worker's script, made once per page (a failure is retried). */
-const checkedUrls = new Map();
+const CORE_WORKER = '/worker.js';
 
-function checkedWorkerUrl(js) {
-  if (!checkedUrls.has(js)) {
-    const made = makeCheckedUrl(js);
-    made.catch(() => checkedUrls.delete(js));
-    checkedUrls.set(js, made);
+/**
+ * Each worker's checked script, made once per page (a failure is retried): a promise of
+ * `{ url, wasm }`, the `blob:` URL and, for the core's worker, its checked wasm (an
+ * `ArrayBuffer`; `null` for a worker that fetches its own).
+ */
+const checked = new Map();
+
+function checkedWorker(js) {
+  if (!checked.has(js)) {
+    const made = makeChecked(js);
+    made.catch(() => checked.delete(js));
+    checked.set(js, made);
   }
-  return checkedUrls.get(js);
+  return checked.get(js);
 }
 
-async function makeCheckedUrl(js) {
+async function makeChecked(js) {
   const meta = [...document.querySelectorAll('meta[name="convscope-worker"]')].find((m) => m.dataset.js === js);
   if (!meta) throw new Error(`index.html gives no integrity for the worker ${js} (\`cargo xtask build\` writes it)`);
   const { jsIntegrity, wasm, wasmIntegrity } = meta.dataset;
@@ -63,13 +72,35 @@ async function makeCheckedUrl(js) {
   };
   // Both files at once. The wasm is checked here too, so that a changed file is reported by
   // the page (an error inside a starting worker reaches no one).
-  const [script] = await Promise.all([get('script', js, jsIntegrity), get('wasm', wasm, wasmIntegrity)]);
+  const [script, wasmResponse] = await Promise.all([get('script', js, jsIntegrity), get('wasm', wasm, wasmIntegrity)]);
   const text = await script.text();
-  // The shim (wasm-bindgen's `no-modules` output) defines `wasm_bindgen`; its start takes a
-  // promise of the response, as the app's own start below does.
-  const wasmUrl = new URL(wasm, location.href).href;
-  const start = `\n;wasm_bindgen({ module_or_path: fetch(${JSON.stringify(wasmUrl)}, { integrity: ${JSON.stringify(wasmIntegrity)} }) });\n`;
-  return URL.createObjectURL(new Blob([text, start], { type: 'text/javascript' }));
+  let start;
+  let bytes = null;
+  if (js === CORE_WORKER) {
+    // The worker's own fetch of the wasm, even from the cache, was a request to the server
+    // (a 304) and a second check of the digest, 10–80 ms of a first visit.
+    bytes = await wasmResponse.arrayBuffer();
+    // The shim (wasm-bindgen's `no-modules` output) defines `wasm_bindgen`; its start takes
+    // a promise of the wasm: the first message, which `spawnChecked` sends.
+    start = `\n;wasm_bindgen({ module_or_path: new Promise((resolve) => self.addEventListener('message', (e) => resolve(e.data), { once: true })) });\n`;
+  } else {
+    // The same start with the wasm fetched by the worker with its digest, as the app's own
+    // start below does.
+    const wasmUrl = new URL(wasm, location.href).href;
+    start = `\n;wasm_bindgen({ module_or_path: fetch(${JSON.stringify(wasmUrl)}, { integrity: ${JSON.stringify(wasmIntegrity)} }) });\n`;
+  }
+  return { url: URL.createObjectURL(new Blob([text, start], { type: 'text/javascript' })), wasm: bytes };
+}
+
+/**
+ * A worker started from the checked files of `js` (e.g. '/worker.js'): its wasm is its first
+ * message, sent as it is made (a copy: the next worker gets the same bytes).
+ */
+async function spawnChecked(js) {
+  const { url, wasm } = await checkedWorker(js);
+  const worker = new Worker(url);
+  if (wasm) worker.postMessage(wasm);
+  return worker;
 }
 
 // The Classify page needs the core's worker for its first answer: on a visit that opens there,
@@ -81,11 +112,9 @@ async function makeCheckedUrl(js) {
 // thread, and the app's start holds that thread in long tasks (its first render), which
 // made the worker 50–100 ms later than its files.
 const early = new Map();
-const CORE_WORKER = '/worker.js';
 if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
   const events = [];
-  const started = checkedWorkerUrl(CORE_WORKER).then((url) => {
-    const worker = new Worker(url);
+  const started = spawnChecked(CORE_WORKER).then((worker) => {
     worker.onmessage = (e) => events.push(e);
     worker.onerror = (e) => {
       e.preventDefault();
@@ -98,8 +127,16 @@ if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
 }
 
 window.convscopeWorkers = {
-  /** A promise of the checked `blob:` URL a worker for `js` (e.g. '/worker.js') starts from. */
-  url: checkedWorkerUrl,
+  /**
+   * A promise of the checked `blob:` URL a worker for `js` starts from, for a worker that
+   * fetches its own wasm (the training worker, '/trainer.js').
+   */
+  url: (js) => checkedWorker(js).then((c) => {
+    if (c.wasm) throw new Error(`the worker ${js} starts from the page's wasm: use convscopeWorkers.spawn`);
+    return c.url;
+  }),
+  /** A promise of a worker started from the checked files of `js` (`spawnChecked`). */
+  spawn: spawnChecked,
   /**
    * The worker started early for `js`, once: a promise of `{ worker, events }` (the events
    * it sent so far, in order; the caller sets its own handlers, then replays them), or of

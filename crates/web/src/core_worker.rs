@@ -146,11 +146,7 @@ impl CoreWorker {
             // Checking and starting the worker's files takes the page's thread for a while:
             // a page's first frame comes first.
             crate::hooks::after_paint().await;
-            let started = match crate::worker_script::checked_url(&path).await {
-                Ok(url) => web_sys::Worker::new(&url).map_err(|e| crate::fetch::js_message(&e)),
-                Err(e) => Err(e),
-            };
-            match started {
+            match crate::worker_script::spawn(&path).await {
                 Ok(worker) => me.attach(epoch, worker),
                 Err(e) => me.not_started(epoch, &e),
             }

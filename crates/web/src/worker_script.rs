@@ -5,7 +5,7 @@
 //! worker's JavaScript and wasm with the digests `cargo xtask build` wrote into `index.html`
 //! and returns a `blob:` URL of the checked script (see its comments), and on a visit that
 //! opens on the Classify page it starts the core's worker before the app's wasm has loaded. This
-//! module is the app's side: [`checked_url`] and [`take_early`] call the loader's
+//! module is the app's side: [`checked_url`], [`spawn`] and [`take_early`] call the loader's
 //! `window.convscopeWorkers`.
 
 use wasm_bindgen::{JsCast, JsValue};
@@ -33,18 +33,32 @@ async fn call(name: &str, js: &str) -> Result<JsValue, String> {
     JsFuture::from(promise).await.map_err(|e| js_message(&e))
 }
 
-/// A `blob:` URL from which a worker running the checked `js` (for example `/worker.js`)
-/// starts; `new Worker(url)` takes it. Each file is fetched and checked once per page, so a
-/// replacement worker starts at once.
+/// A `blob:` URL from which a worker running the checked `js` (the training worker,
+/// `/trainer.js`) starts, fetching its wasm with its digest; `new Worker(url)` takes it.
+/// Each file is fetched and checked once per page, so a replacement worker starts at once.
 ///
 /// # Errors
 /// A message naming the file when `index.html` gives no digest for it, the fetch fails,
-/// or the file is not the one the build made (integrity mismatch).
+/// or the file is not the one the build made (integrity mismatch); for the core's worker,
+/// which starts from the page's wasm ([`spawn`]).
 pub async fn checked_url(js: &str) -> Result<String, String> {
     call("url", js)
         .await?
         .as_string()
         .ok_or_else(|| format!("no URL for the worker {js}"))
+}
+
+/// A worker running the checked `js` (the core's worker, `/worker.js`), started from the
+/// wasm the page checked (the loader sends its bytes as the worker's first message): a
+/// worker, first or replacement, fetches nothing itself.
+///
+/// # Errors
+/// As [`checked_url`], and when the worker cannot be made.
+pub async fn spawn(js: &str) -> Result<web_sys::Worker, String> {
+    call("spawn", js)
+        .await?
+        .dyn_into::<web_sys::Worker>()
+        .map_err(|_| format!("convscopeWorkers.spawn did not give a worker for {js}"))
 }
 
 /// The worker the loader started early for `js`, with the events it sent meanwhile (its
