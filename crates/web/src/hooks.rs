@@ -1,11 +1,12 @@
 //! Custom hooks: the route, a timer, a flag raised after a first answer is painted, the lab's keyboard shortcuts, a stepper's player
-//! driven by both, URL-query state, and the newest answer of the core's worker.
+//! driven by both, URL-query state, work started while a page renders, and the newest answer of the core's worker.
 
 mod use_after_paint;
 mod use_interval;
 mod use_lab_keys;
 mod use_player_drive;
 mod use_query_state;
+mod use_started;
 mod use_worker_answer;
 
 pub use use_after_paint::{after_paint, use_after_paint};
@@ -13,6 +14,7 @@ pub use use_interval::use_interval;
 pub use use_lab_keys::{LabKey, lab_key, use_lab_keys};
 pub use use_player_drive::use_player_drive;
 pub use use_query_state::{initial_query, use_hash_query, use_query_sync};
+pub use use_started::use_started;
 pub use use_worker_answer::{WorkerAnswer, use_worker_answer};
 
 use gloo_events::EventListener;

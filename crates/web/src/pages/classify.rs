@@ -36,7 +36,7 @@ use crate::by_ptr::ByPtr;
 use crate::components::ImageInput;
 use crate::fetch::{MAX_FILE_BYTES, blob_bytes, fetch_bytes, too_large};
 use crate::handoff::Handoff;
-use crate::hooks::{initial_query, use_after_paint, use_hash_query, use_query_sync};
+use crate::hooks::{initial_query, use_after_paint, use_hash_query, use_query_sync, use_started};
 use crate::lab::classify::choice::{dataset_of, samples_url};
 use crate::lab::classify::drawing::RASTER_SIDE;
 use crate::lab::classify::{
@@ -183,11 +183,15 @@ async fn load_model(
         _ if *wanted.borrow() != load => false,
         CoreReply::ModelLoaded(Ok(summary)) => {
             let dataset = dataset_of(&summary);
-            dispatch.dispatch(ClassifyAction::ModelLoaded(Rc::new(*summary)));
+            // The input that waited for the model goes first: the pump and the render the
+            // dispatch below schedules both run as microtasks, in the order they were
+            // queued, and the render of the model's facts and filters (tens of ms on a first
+            // visit) would otherwise hold the request back.
             let job = session.borrow_mut().loaded(name, dataset);
             if let Some(job) = job {
-                spawn_local(pump(runner, session, dispatch, job));
+                spawn_local(pump(runner, session, dispatch.clone(), job));
             }
+            dispatch.dispatch(ClassifyAction::ModelLoaded(Rc::new(*summary)));
             true
         }
         CoreReply::ModelLoaded(Err(e)) => {
@@ -213,7 +217,7 @@ pub fn ClassifyPage() -> Html {
     // The worker starts at once, while the model and the gallery are fetched.
     {
         let runner = runner.clone();
-        use_effect_with((), move |()| runner.warm());
+        use_started((), move |()| runner.warm());
     }
     let view = use_reducer(ViewState::default);
     let choice = use_state(|| ModelChoice::from_query(&initial_query()));
@@ -276,20 +280,21 @@ pub fn ClassifyPage() -> Html {
     }
 
     // A shipped model (fetched) or the trained network (handed over, else the saved run):
-    // loaded in the worker.
+    // loaded in the worker. Started as the page renders: on a first visit this is the first
+    // answer's path.
     {
         let runner = runner.clone();
         let session = session.clone();
         let dispatch = view.dispatcher();
         let wanted = wanted_load.clone();
-        use_effect_with((*choice).clone(), move |choice| {
+        use_started((*choice).clone(), move |choice| {
             let url = choice.url();
             if url.is_some() || *choice == ModelChoice::Trained {
                 let name = choice.worker_name();
                 let load = *wanted.borrow() + 1;
                 *wanted.borrow_mut() = load;
-                dispatch.dispatch(ClassifyAction::ModelLoading);
                 spawn_local(async move {
+                    dispatch.dispatch(ClassifyAction::ModelLoading);
                     let bytes = match url {
                         Some(url) => fetch_bytes(url).await,
                         None => match handoff.take_weights() {
@@ -313,7 +318,7 @@ pub fn ClassifyPage() -> Html {
     {
         let dispatch = view.dispatcher();
         let have = v.gallery.as_ref().map(|g| g.kind);
-        use_effect_with(dataset, move |dataset| {
+        use_started(dataset, move |dataset| {
             if let Some(kind) = *dataset
                 && have != Some(kind)
             {
