@@ -26,8 +26,9 @@ function integrityOf(href) {
 // data-wasm-integrity="sha384-…">` per worker into index.html (xtask/src/headers.rs).
 // `checkedWorker` fetches the JavaScript and the wasm with their digests and makes a `blob:`
 // URL of a script that is the checked text followed by wasm-bindgen's start. The core's
-// worker (`CORE_WORKER`) starts from the very bytes of wasm the page checked, sent as its
-// first message when it is made (`spawnChecked`): it fetches nothing itself. The training
+// worker (`CORE_WORKER`) and the image worker start from the very bytes of wasm the page
+// checked, sent as the first message when each is made (`spawnChecked`): they fetch nothing
+// themselves. The training
 // worker, which yew-agent makes from the URL, fetches the wasm once more with its digest
 // (from the cache). A changed byte in either file fails the check in the page: the worker is
 // not started, and the app says why (`worker-src blob:` in the Content-Security-Policy
@@ -36,10 +37,12 @@ function integrityOf(href) {
 // `window.convscopeWorkers` (crates/web/src/worker_script.rs).
 
 const CORE_WORKER = '/worker.js';
+/** The workers that start from the wasm the page checked (`spawnChecked`). */
+const SENT_WASM = new Set([CORE_WORKER, '/images.js']);
 
 /**
  * Each worker's checked script, made once per page (a failure is retried): a promise of
- * `{ url, wasm }`, the `blob:` URL and, for the core's worker, its checked wasm (an
+ * `{ url, wasm }`, the `blob:` URL and, for a worker in `SENT_WASM`, its checked wasm (an
  * `ArrayBuffer`; `null` for a worker that fetches its own).
  */
 const checked = new Map();
@@ -76,7 +79,7 @@ async function makeChecked(js) {
   const text = await script.text();
   let start;
   let bytes = null;
-  if (js === CORE_WORKER) {
+  if (SENT_WASM.has(js)) {
     // The worker's own fetch of the wasm, even from the cache, was a request to the server
     // (a 304) and a second check of the digest, 10–80 ms of a first visit.
     bytes = await wasmResponse.arrayBuffer();

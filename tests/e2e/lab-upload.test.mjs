@@ -1,5 +1,5 @@
 // The convolution lab beyond the lecture: the user's own image (file button, drop, paste;
-// decoded in the worker; kept across a reload; bad files explained), the shipped LeNet's
+// decoded in the image worker, which the first upload starts; kept across a reload; bad files explained), the shipped LeNet's
 // conv1 filters as kernel presets (compared with the values read here from the
 // safetensors file), transposed convolution on the stepper, and links pasted while on
 // the page (hashchange).
@@ -55,9 +55,16 @@ const file = (buffer, name = 'square.png', mimeType = 'image/png') => ({ name, m
 
 test('an uploaded PNG is shown at the chosen size and the stepper runs on it', async () => {
   const { page, errors } = await openCleanLab();
+  // The image worker (its decoders) loads when the upload's zone is first used, not with
+  // the page.
+  const images = [];
+  page.on('request', (r) => r.url().endsWith('/images_bg.wasm') && images.push(r.url()));
+  await page.waitForTimeout(500);
+  assert.deepEqual(images, [], 'no image decoder is loaded with the page');
   await page.getByTestId('upload-size').selectOption('12');
   await page.getByTestId('upload-file').setInputFiles(file(testPng()));
   await page.getByTestId('upload-info').waitFor();
+  assert.equal(images.length, 1, 'the upload loads the image worker, once');
   assert.equal(await text(page, 'upload-info'), 'uploaded 40×30 → 12×12');
   assert.equal(await page.getByTestId('input-source').inputValue(), 'upload');
   assert.equal(await page.getByTestId('input-canvas').getAttribute('data-rows'), '12');
@@ -139,8 +146,8 @@ test('a file over 32 MiB is refused before it is read; a valid upload afterwards
 
 test('a worker that never answers ends the wait after 10 s with a message, and a fresh one is started', async () => {
   const { page, errors } = await openPage(browser.context);
-  // The worker's code never arrives: requests to it are queued and never answered.
-  await page.route('**/worker_bg.wasm', () => {});
+  // The image worker's code never arrives: requests to it are queued and never answered.
+  await page.route('**/images_bg.wasm', () => {});
   await page.goto(`${BASE_URL}#/convolution`);
   await page.getByTestId('stage').waitFor({ timeout: 20000 });
   await page.getByTestId('upload-file').setInputFiles(file(testPng()));
@@ -151,7 +158,7 @@ test('a worker that never answers ends the wait after 10 s with a message, and a
   assert.equal(await page.getByText('decoding in the web worker').count(), 0);
   assert.equal(await text(page, 'output-value'), '4');
   await page.unrouteAll({ behavior: 'ignoreErrors' });
-  assert.deepEqual(errors.filter((e) => !e.includes('worker_bg.wasm')), []);
+  assert.deepEqual(errors.filter((e) => !e.includes('images_bg.wasm')), []);
   await page.close();
 });
 

@@ -130,6 +130,8 @@ test('the served headers are www/_headers: the page, the app and worker scripts,
     [boot[1], 'text/javascript'],
     ['worker.js', 'text/javascript'],
     ['worker_bg.wasm', 'application/wasm'],
+    ['images.js', 'text/javascript'],
+    ['images_bg.wasm', 'application/wasm'],
     ['trainer.js', 'text/javascript'],
     ['models/lenet-mnist.safetensors', 'application/octet-stream'],
     ['data/mnist/manifest.json', 'application/json'],
@@ -212,11 +214,16 @@ test('Classify: a gallery sample, an upload and an explanation, under the policy
       { timeout: 15000 },
     );
     assert.equal((await page.getByTestId('top-label').textContent()).trim(), label);
-    // An upload is decoded in the worker: it leaves the browser nowhere (no request at all).
-    const before = w.requests.length;
-    await page.getByTestId('image-file').setInputFiles({ name: 'seven.png', mimeType: 'image/png', buffer: makeDigitPng({ digit: 7 }) });
-    await page.waitForFunction(() => document.querySelector('[data-testid="top-class"]')?.textContent.includes('seven.png'), null, { timeout: 15000 });
-    assert.deepEqual(w.requests.slice(before).filter((u) => !u.startsWith('blob:') && !u.startsWith('data:')), [], 'an upload makes no request');
+    // An upload is decoded in the image worker: it leaves the browser nowhere. The first
+    // fetches that worker's own files (same origin, checked by their digests), no other.
+    const upload = async (name) => {
+      const before = w.requests.length;
+      await page.getByTestId('image-file').setInputFiles({ name, mimeType: 'image/png', buffer: makeDigitPng({ digit: 7 }) });
+      await page.waitForFunction((n) => document.querySelector('[data-testid="top-class"]')?.textContent.includes(n), name, { timeout: 15000 });
+      return w.requests.slice(before).filter((u) => !u.startsWith('blob:') && !u.startsWith('data:'));
+    };
+    assert.deepEqual((await upload('seven.png')).sort(), [`${new URL('images.js', BASE_URL)}`, `${new URL('images_bg.wasm', BASE_URL)}`], 'the first upload starts the image worker');
+    assert.deepEqual(await upload('again.png'), [], 'an upload makes no request');
     await page.getByTestId('explain-panel').waitFor({ timeout: 15000 });
     await page.getByTestId('explain-result').waitFor({ timeout: 30000 });
   });
@@ -300,7 +307,7 @@ fetch('https://example.com/').then(() => 'sent', (e) => e.name).then((r) => { do
  * waits up to `timeout` ms for what `shows(page)` locates, and returns whether it showed,
  * how many responses were changed, what was logged, the alerts and the page's text.
  */
-async function withChanged(pattern, change, { hash = '#/architectures', shows = appHeading, timeout = 5000 } = {}) {
+async function withChanged(pattern, change, { hash = '#/architectures', act = async () => {}, shows = appHeading, timeout = 5000 } = {}) {
   const { page, errors } = await openPage(browser.context);
   let changed = 0;
   await page.route(pattern, async (route) => {
@@ -309,6 +316,7 @@ async function withChanged(pattern, change, { hash = '#/architectures', shows = 
     await route.fulfill({ response, body: change(await response.body()) });
   });
   await page.goto(`${BASE_URL}${hash}`);
+  await act(page);
   const started = await shows(page)
     .first()
     .waitFor({ timeout })
@@ -357,13 +365,19 @@ test('integrity: a changed byte in a worker\'s script or wasm stops that worker,
   assert.equal(control.started, true, `${control.errors.join('\n')}\n${control.text.slice(0, 2000)}`);
   assert.ok(control.changed >= 2, 'the page checks the worker\'s script and wasm');
 
+  // The image worker starts with the lab's first upload.
+  const upload = async (page) => {
+    await page.getByTestId('stage').waitFor({ timeout: 15000 });
+    await page.getByTestId('upload-file').setInputFiles({ name: 'seven.png', mimeType: 'image/png', buffer: makeDigitPng({ digit: 7 }) });
+  };
   const cases = [
     ['#/classify', /\/worker\.js$/, appendComment, /web worker could not be started/],
     ['#/classify', /\/worker_bg\.wasm$/, appendSection, /web worker could not be started/],
+    ['#/convolution', /\/images_bg\.wasm$/, appendSection, /web worker could not be started/, upload],
     ['#/train', /\/trainer\.js$/, appendComment, /training worker could not be started/],
   ];
-  for (const [hash, pattern, change, says] of cases) {
-    const r = await withChanged(pattern, change, { hash, shows: (page) => page.getByText(says), timeout: 15000 });
+  for (const [hash, pattern, change, says, act] of cases) {
+    const r = await withChanged(pattern, change, { hash, act, shows: (page) => page.getByText(says), timeout: 15000 });
     assert.ok(r.changed >= 1, `${pattern}: fetched`);
     assert.equal(r.started, true, `${pattern}: the page does not say the worker could not start\n${r.text.slice(0, 2000)}`);
     assert.ok(r.errors.some((e) => /integrity/i.test(e)), `${pattern}: ${r.errors.join('\n')}`);

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use clap::Args;
 use convscope_core::data::IMAGE_PIXELS;
 use convscope_core::nn::{Mode, Rng, Workspace};
-use convscope_core::preprocess::preprocess;
+use convscope_core::preprocess::{Style, preprocess};
 use convscope_core::softmax;
 use serde::Serialize;
 
-use crate::model_file::{MAX_IMAGE_FILE, load_model, read_capped, style_for};
+use crate::model_file::{MAX_IMAGE_FILE, load_model, read_capped};
 
 /// Arguments of `convscope classify`.
 #[derive(Debug, Args)]
@@ -49,7 +49,7 @@ pub fn run(args: &ClassifyArgs) -> Result<(), String> {
     }
     let mut ws = Workspace::new();
     let mut rng = Rng::seed_from_u64(0);
-    let style = style_for(meta.dataset);
+    let style = Style::for_dataset(meta.dataset);
     let mut failed = None;
     for path in &args.images {
         let file = path.display().to_string();

@@ -10,7 +10,7 @@ use convscope_core::nn::{Evaluation, Trainer};
 use convscope_core::preprocess::{Style, preprocess};
 
 use crate::model_file::{
-    DatasetArg, MAX_IMAGE_FILE, data_dir, load_model, load_split, read_capped, style_for,
+    DatasetArg, MAX_IMAGE_FILE, data_dir, load_model, load_split, read_capped,
 };
 
 /// Arguments of `convscope eval`.
@@ -60,7 +60,12 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
         ));
     }
     if let Some(dir) = &args.images {
-        return eval_images(&model, &meta.class_names, style_for(Some(kind)), dir);
+        return eval_images(
+            &model,
+            &meta.class_names,
+            Style::for_dataset(Some(kind)),
+            dir,
+        );
     }
     let split = load_split(kind, &data_dir(args.data.as_deref()))?;
     let eval = Trainer::new()

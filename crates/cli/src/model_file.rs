@@ -6,7 +6,6 @@ use clap::ValueEnum;
 use convscope_core::arch::{Architecture, zoo};
 use convscope_core::data::{self, DatasetKind, Split};
 use convscope_core::nn::Network;
-use convscope_core::preprocess::Style;
 use convscope_core::weights::{ModelMetadata, from_safetensors};
 
 /// `--dataset`.
@@ -30,15 +29,6 @@ impl From<DatasetArg> for DatasetKind {
 /// The `node_modules` directory: `--data DIR` or `./node_modules`.
 pub fn data_dir(arg: Option<&Path>) -> PathBuf {
     arg.map_or_else(|| PathBuf::from("node_modules"), Path::to_path_buf)
-}
-
-/// How an image is framed for a model of `dataset`, as the Classify page frames it:
-/// Fashion-MNIST an object, anything else a digit.
-pub fn style_for(dataset: Option<DatasetKind>) -> Style {
-    match dataset {
-        Some(DatasetKind::Fashion) => Style::Object,
-        _ => Style::Digit,
-    }
 }
 
 /// Loads a dataset, printing the reader's notes to stderr.

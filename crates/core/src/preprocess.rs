@@ -22,9 +22,10 @@ use std::io::Cursor;
 use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageBuffer, ImageDecoder, ImageError, ImageReader, Limits, Luma};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::data::{IMAGE_PIXELS, IMAGE_SIZE};
+use crate::data::{DatasetKind, IMAGE_PIXELS, IMAGE_SIZE};
 
 /// Largest accepted width or height (a 10,000 × 10 strip is fine; its area is what counts).
 pub const MAX_SIDE: u32 = 16_384;
@@ -46,12 +47,23 @@ pub const MAX_RESIZE_SIDE: usize = 4096;
 pub const DIGIT_BOX: usize = 20;
 
 /// How the object is framed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Style {
     /// MNIST: fit into 20×20, centre of mass at the centre of 28×28.
     Digit,
     /// Fashion-MNIST: fit into 28×28, centred, on black.
     Object,
+}
+
+impl Style {
+    /// How an image is framed for a model trained on `dataset`: Fashion-MNIST an object,
+    /// anything else (MNIST, or a model that does not say) a digit.
+    pub fn for_dataset(dataset: Option<DatasetKind>) -> Self {
+        match dataset {
+            Some(DatasetKind::Fashion) => Self::Object,
+            _ => Self::Digit,
+        }
+    }
 }
 
 /// Why an image cannot be prepared.

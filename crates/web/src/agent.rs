@@ -1,16 +1,22 @@
-//! The web worker's task: core computations run off the UI thread.
+//! The web workers' task: core computations run off the UI thread.
 //!
-//! The page sends a [`CoreRequest`]; the worker answers with a [`CoreReply`] computed by
-//! `convscope-core`. The worker keeps the LeNet models it was sent ([`model`]), so a
-//! classification request carries only the image.
+//! The page sends a [`CoreRequest`]; a worker answers with a [`CoreReply`] computed by
+//! `convscope-core`. Two workers speak this protocol ([`protocol`]): the core's worker
+//! (`worker.js`, [`handle`]) answers every kind but the files', and keeps the models it was
+//! sent ([`model`]), so a classification request carries only the image; the image worker
+//! (`images.js`, [`decode::answer`]) decodes uploaded files, and is started by the first
+//! upload (its decoders are most of its code, and most visits upload nothing). Each sends
+//! what it does not answer back as [`CoreReply::NotHere`].
 //!
 //! - [`CoreRequest::OutputSize`]: one axis of a convolution's output.
 //! - [`CoreRequest::LoadModel`]: parse a safetensors file, keep it under a name, describe it.
-//! - [`CoreRequest::Classify`]: preprocess an image (file bytes, a drawing, or a ready 28×28
-//!   input) and run a kept model on it, every layer returned ([`classify`]).
+//! - [`CoreRequest::Classify`]: preprocess an image (a drawing, a prepared file, or a ready
+//!   28×28 input) and run a kept model on it, every layer returned ([`classify`]).
 //! - [`CoreRequest::Speed`]: time a kept model on one image in the worker ([`speed`]).
-//! - [`CoreRequest::DecodeImage`]: decode an image file to grayscale at a chosen size (the
-//!   convolution lab's upload, [`decode`]).
+//! - [`CoreRequest::DecodeImage`] (the image worker): decode an image file to grayscale at a
+//!   chosen size (the convolution lab's upload, [`decode::decode`]).
+//! - [`CoreRequest::Prepare`] (the image worker): decode an image file and frame it as a
+//!   network input, every stage kept (the Classify page's upload, [`decode::prepare`]).
 //! - [`CoreRequest::Explain`]: saliency, occlusion, Grad-CAM or a receptive field of a kept
 //!   model's prediction ([`explain`]).
 //! - [`CoreRequest::Filter`], [`CoreRequest::FilterNext`]: what a filter looks for — the
@@ -29,9 +35,10 @@ pub mod model;
 pub mod protocol;
 pub mod speed;
 
+use convscope_core::preprocess::Style;
 use serde::{Deserialize, Serialize};
 
-pub use classify::{Classified, ClassifyInput, LayerOutput, Stage, Stages};
+pub use classify::{Classified, ClassifyInput, LayerOutput, Prepared, Stage, Stages};
 pub use decode::Decoded;
 pub use explain::{ExplainRequest, Explained, FieldInfo};
 pub use filter::{FilterJob, FilterLooks, FilterPatch, FilterStep, PatchSource};
@@ -67,11 +74,18 @@ pub enum CoreRequest {
     /// Classify an image with the model kept under `model`.
     Classify { model: String, input: ClassifyInput },
     /// Decode an image file to grayscale, resized to `size`×`size` (aspect kept, centred
-    /// on the background colour of its border).
+    /// on the background colour of its border). The image worker's.
     DecodeImage {
         #[serde(with = "crate::wire::bytes")]
         bytes: Vec<u8>,
         size: usize,
+    },
+    /// Decode an image file and frame it as a network input in `style`. The image
+    /// worker's.
+    Prepare {
+        #[serde(with = "crate::wire::bytes")]
+        bytes: Vec<u8>,
+        style: Style,
     },
     /// Time `runs` classifications by the model kept under `model`, after `warmup` untimed.
     Speed {
@@ -114,6 +128,7 @@ impl CoreRequest {
             Self::LoadModel { .. } => "LoadModel",
             Self::Classify { .. } => "Classify",
             Self::DecodeImage { .. } => "DecodeImage",
+            Self::Prepare { .. } => "Prepare",
             Self::Speed { .. } => "Speed",
             Self::ConvMaps { .. } => "ConvMaps",
             Self::Explain { .. } => "Explain",
@@ -147,6 +162,8 @@ pub enum CoreReply {
     Classified(Result<Box<Classified>, String>),
     /// The decoded image, or why it was refused.
     Decoded(Result<Decoded, String>),
+    /// The prepared network input, or why the file was refused.
+    Prepared(Result<Box<Prepared>, String>),
     /// The timing, or why it could not run.
     Speed(Result<SpeedReport, String>),
     /// The lab's maps (those asked for: the others are empty), or why the layer cannot run,
@@ -163,6 +180,9 @@ pub enum CoreReply {
     /// No answer: the worker died or hung and was replaced (the page's side says so; the
     /// worker never sends it).
     Lost(String),
+    /// The request was sent to the worker that does not answer its kind (a bug of the
+    /// page's).
+    NotHere(String),
 }
 
 /// The message for a reply that is not the kind asked for: a lost worker's own message,
@@ -174,14 +194,14 @@ pub fn unexpected(reply: CoreReply, what: &str) -> String {
     }
 }
 
-/// Answers one request (a [`CoreRequest::Filter`] without fetching the test split: see
-/// [`handle`]).
+/// Answers one request in the core's worker (a [`CoreRequest::Filter`] without fetching the
+/// test split: see [`handle`]).
 ///
 /// Each kind's work is a function of its own that is not inlined here (`#[inline(never)]`
 /// on the handlers: [`model::load`], [`classify::classify`] …). A browser compiles a wasm
 /// function on its first call; when this match held every handler inline, the worker's
-/// first request (the Classify page's model load) compiled all of them, explanations,
-/// filter searches and decoders included: about 90 KB of code, 10–25 ms in Chromium on a
+/// first request (the Classify page's model load) compiled all of them, explanations and
+/// filter searches included: about 90 KB of code, 10–25 ms in Chromium on a
 /// first visit. (binaryen's inliner would put every handler called from one place back:
 /// the worker's `wasm-opt` in `index.html` inlines such functions only up to 500 in size.)
 #[inline(never)]
@@ -208,8 +228,11 @@ pub fn answer(request: CoreRequest) -> CoreReply {
             runs,
             warmup,
         } => CoreReply::Speed(speed::measure(&model, runs, warmup)),
-        CoreRequest::DecodeImage { bytes, size } => {
-            CoreReply::Decoded(decode::decode(&bytes, size))
+        CoreRequest::DecodeImage { .. } | CoreRequest::Prepare { .. } => {
+            CoreReply::NotHere(format!(
+                "the core's worker does not decode files ({} requests go to the image worker)",
+                request.kind()
+            ))
         }
         CoreRequest::ConvMaps { job, map } => conv_maps(*job, map),
         CoreRequest::Explain {
@@ -254,7 +277,7 @@ fn test(t: WorkerTest) -> CoreReply {
     }
 }
 
-/// Answers one request in the worker ([`protocol::serve`] calls it for each message).
+/// Answers one request in the core's worker ([`protocol::serve`] calls it for each message).
 pub async fn handle(request: CoreRequest) -> CoreReply {
     match request {
         CoreRequest::Filter(job) => {

@@ -1,5 +1,6 @@
-//! The page's side of the core's web worker: one worker, requests numbered and answered
-//! by number ([`crate::agent::protocol`]), and a fresh worker when one dies or hangs.
+//! The page's side of the web workers that answer [`CoreRequest`]s (the core's worker and
+//! the image worker): requests numbered and answered by number ([`crate::agent::protocol`]),
+//! and a fresh worker when one dies or hangs.
 //!
 //! Every request has a deadline ([`CoreRequest::deadline_ms`]). When it passes, or the
 //! worker traps (a panic or running out of memory aborts in wasm, and the worker's `error`
@@ -7,7 +8,7 @@
 //! [`CoreReply::Lost`] and the reason, and a new worker is started at once; the models
 //! the old one had loaded are loaded into it again (only loads that succeeded: a file that
 //! crashed a worker is not sent to the next). [`CoreWorkerProvider`] shows what happened
-//! in a notice; [`use_core`] gives components the handle.
+//! in a notice; [`use_core`] and [`use_images`] give components the handles.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -27,16 +28,30 @@ use crate::agent::protocol::{FromWorker, ToWorker, decode, encode};
 use crate::agent::{CoreReply, CoreRequest};
 use crate::by_ptr::ByPtr;
 
-/// Where Trunk emits the worker's JavaScript (see `index.html`).
+/// Where Trunk emits the core's worker's JavaScript (see `index.html`).
 pub const WORKER_PATH: &str = "/worker.js";
+/// Where Trunk emits the image worker's JavaScript (see `index.html`).
+pub const IMAGES_PATH: &str = "/images.js";
 
-/// What happened to the worker, for the page's notice.
+/// What happened to the workers, for the page's notice.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WorkerStatus {
     /// Workers replaced so far.
     pub restarts: u32,
     /// Why the last one was replaced.
     pub reason: Option<String>,
+}
+
+impl Reducible for WorkerStatus {
+    /// Why a worker was replaced.
+    type Action = String;
+
+    fn reduce(self: Rc<Self>, reason: String) -> Rc<Self> {
+        Rc::new(Self {
+            restarts: self.restarts + 1,
+            reason: Some(reason),
+        })
+    }
 }
 
 type Answer = oneshot::Sender<CoreReply>;
@@ -71,8 +86,8 @@ struct State {
     next_id: u64,
     /// Model loads that succeeded, by name, to load into a fresh worker.
     models: Vec<(String, Vec<u8>)>,
-    status: WorkerStatus,
-    on_status: Option<Callback<WorkerStatus>>,
+    /// Told why, whenever the worker is replaced.
+    on_lost: Option<Callback<String>>,
     /// The last start failed: the next request starts again.
     failed: bool,
 }
@@ -95,8 +110,7 @@ impl CoreWorker {
             waiting: HashMap::new(),
             next_id: 0,
             models: Vec::new(),
-            status: WorkerStatus::default(),
-            on_status: None,
+            on_lost: None,
             failed: false,
         }))))
     }
@@ -110,9 +124,9 @@ impl CoreWorker {
         }
     }
 
-    /// Calls `f` with the status whenever a worker is replaced.
-    pub fn on_status(&self, f: Callback<WorkerStatus>) {
-        self.0.borrow_mut().on_status = Some(f);
+    /// Calls `f` with the reason whenever the worker is replaced.
+    pub fn on_lost(&self, f: Callback<String>) {
+        self.0.borrow_mut().on_lost = Some(f);
     }
 
     /// Starts a worker (the first, or a replacement) and queues the models to reload. The
@@ -225,7 +239,6 @@ impl CoreWorker {
             }
         }
         s.queue.clear();
-        s.status.reason = Some(reason);
         s.epoch += 1;
         s.failed = true;
     }
@@ -293,7 +306,7 @@ impl CoreWorker {
     /// The worker of `epoch` is gone: terminate it, answer everything it owed with
     /// `reason`, start another.
     fn lost(&self, epoch: u64, reason: String) {
-        let (status, on_status) = {
+        let on_lost = {
             let mut s = self.0.borrow_mut();
             if s.epoch != epoch {
                 return;
@@ -309,13 +322,11 @@ impl CoreWorker {
                     let _ = a.send(CoreReply::Lost(message.clone()));
                 }
             }
-            s.status.restarts += 1;
-            s.status.reason = Some(reason);
-            (s.status.clone(), s.on_status.clone())
+            s.on_lost.clone()
         };
         self.start();
-        if let Some(f) = on_status {
-            f.emit(status);
+        if let Some(f) = on_lost {
+            f.emit(reason);
         }
     }
 
@@ -363,33 +374,44 @@ impl CoreWorker {
     }
 }
 
+/// The handles of the two workers, the context [`CoreWorkerProvider`] gives.
+#[derive(Clone, PartialEq, Debug)]
+struct Workers {
+    core: CoreWorker,
+    images: CoreWorker,
+}
+
 /// Props of [`CoreWorkerProvider`].
 #[derive(Debug, Properties, PartialEq)]
 pub struct CoreWorkerProviderProps {
-    /// The worker's JavaScript.
-    #[prop_or(AttrValue::Static(WORKER_PATH))]
-    pub path: AttrValue,
     /// The app.
     pub children: Html,
 }
 
-/// Starts the core's worker for the app below it and shows a notice when it had to be
-/// replaced.
+/// Gives the app below it the core's worker and the image worker (each started by its
+/// first request, or [`CoreWorker::warm`]) and shows a notice when one had to be replaced.
 #[component]
 pub fn CoreWorkerProvider(p: &CoreWorkerProviderProps) -> Html {
-    let status = use_state(WorkerStatus::default);
+    let status = use_reducer(WorkerStatus::default);
     let dismissed = use_state(|| 0u32);
-    let worker = {
-        let status = status.clone();
-        use_memo(p.path.clone(), move |path| {
-            let w = CoreWorker::new(path);
-            w.on_status(Callback::from(move |s| status.set(s)));
-            w
+    let workers = {
+        let lost = status.dispatcher();
+        use_memo((), move |()| {
+            let make = |path| {
+                let w = CoreWorker::new(path);
+                let lost = lost.clone();
+                w.on_lost(Callback::from(move |reason| lost.dispatch(reason)));
+                w
+            };
+            Workers {
+                core: make(WORKER_PATH),
+                images: make(IMAGES_PATH),
+            }
         })
     };
-    // The end-to-end tests make the worker trap or hang with a DOM event.
+    // The end-to-end tests make the core's worker trap or hang with a DOM event.
     {
-        let worker = (*worker).clone();
+        let worker = workers.core.clone();
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|w| {
                 gloo_events::EventListener::new(&w, "convscope-worker-test", move |e| {
@@ -428,11 +450,21 @@ pub fn CoreWorkerProvider(p: &CoreWorkerProviderProps) -> Html {
         }
     });
     html! {
-        <ContextProvider<CoreWorker> context={(*worker).clone()}>
+        <ContextProvider<Workers> context={(*workers).clone()}>
             { for notice }
             { p.children.clone() }
-        </ContextProvider<CoreWorker>>
+        </ContextProvider<Workers>>
     }
+}
+
+/// The handles of the workers (inside [`CoreWorkerProvider`]).
+///
+/// # Panics
+/// Outside a [`CoreWorkerProvider`]: a programming error, not a visitor's.
+#[hook]
+fn use_workers() -> Workers {
+    #[allow(clippy::expect_used)]
+    use_context::<Workers>().expect("the workers' hooks need a CoreWorkerProvider above them")
 }
 
 /// The core's worker (inside [`CoreWorkerProvider`]).
@@ -441,6 +473,14 @@ pub fn CoreWorkerProvider(p: &CoreWorkerProviderProps) -> Html {
 /// Outside a [`CoreWorkerProvider`]: a programming error, not a visitor's.
 #[hook]
 pub fn use_core() -> CoreWorker {
-    #[allow(clippy::expect_used)]
-    use_context::<CoreWorker>().expect("use_core needs a CoreWorkerProvider above it")
+    use_workers().core
+}
+
+/// The image worker, which decodes uploaded files (inside [`CoreWorkerProvider`]).
+///
+/// # Panics
+/// Outside a [`CoreWorkerProvider`]: a programming error, not a visitor's.
+#[hook]
+pub fn use_images() -> CoreWorker {
+    use_workers().images
 }

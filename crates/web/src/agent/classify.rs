@@ -1,4 +1,5 @@
-//! Classification in the worker: preprocess the image, run a kept model, return every layer.
+//! Classification in the worker: prepare the image (a drawing; files come prepared by the
+//! image worker, [`super::decode`]), run a kept model, return every layer.
 
 use convscope_core::arch::LayerKind;
 use convscope_core::data::{IMAGE_PIXELS, IMAGE_SIZE};
@@ -20,8 +21,22 @@ pub enum ClassifyInput {
         #[serde(with = "crate::wire::floats")]
         pixels: Vec<f32>,
     },
-    /// An image file (PNG, JPEG, GIF, WebP, BMP), decoded under the core's limits.
+    /// An image file (PNG, JPEG, GIF, WebP, BMP). The core's worker does not decode files:
+    /// the page has the image worker prepare it ([`super::decode::prepare`]) and sends the
+    /// [`ClassifyInput::Prepared`] result.
     File(#[serde(with = "crate::wire::bytes")] Vec<u8>),
+    /// A file the image worker decoded and framed for the model's style.
+    Prepared(Box<Prepared>),
+}
+
+/// An image file made into a network input by the image worker: the input and its stages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prepared {
+    /// The network input, 28×28 row-major.
+    #[serde(with = "crate::wire::floats")]
+    pub input: Vec<f32>,
+    /// How it was prepared.
+    pub stages: Stages,
 }
 
 /// A grayscale image for display, values in `[0, 1]`.
@@ -104,7 +119,8 @@ pub struct Classified {
     pub forward_micros: Option<f64>,
 }
 
-fn stages(p: Preprocessed, style: Style) -> (Vec<f32>, Stages) {
+/// The network input and the stages of `p`, prepared in `style`.
+pub(crate) fn stages(p: Preprocessed, style: Style) -> (Vec<f32>, Stages) {
     let stages = Stages {
         grayscale: p.grayscale.into(),
         inverted: p.inverted,
@@ -152,27 +168,19 @@ pub(crate) fn now_ms() -> Option<f64> {
     None
 }
 
-/// Prepares `input` and runs the model kept under `model_name` on it.
+/// Prepares `input` (a drawing) and runs the model kept under `model_name` on it.
 ///
-/// The style of preprocessing follows the model's dataset: Fashion-MNIST frames an object,
-/// anything else a digit (MNIST).
+/// The style of preprocessing follows the model's dataset ([`Style::for_dataset`]).
 ///
 /// # Errors
-/// The preprocessing error (empty, not an image, too large, corrupt, blank) or a missing model.
+/// The preprocessing error (a blank drawing), an input of the wrong size, a file not
+/// prepared yet, or a missing model.
 #[inline(never)] // compiled on its first call only: see `agent::answer`
 pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, String> {
     let kept = model::get(model_name)?;
     let (net, style) = (&kept.net, kept.style);
     let (input, stages) = match input {
-        ClassifyInput::Ready(v) => {
-            if v.len() != IMAGE_PIXELS {
-                return Err(format!(
-                    "a ready input needs {IMAGE_PIXELS} values ({IMAGE_SIZE}×{IMAGE_SIZE}), got {}",
-                    v.len()
-                ));
-            }
-            (v, None)
-        }
+        ClassifyInput::Ready(v) => (network_input(v, "a ready input")?, None),
         ClassifyInput::Drawing {
             width,
             height,
@@ -190,10 +198,16 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
             let (i, s) = stages(p, style);
             (i, Some(s))
         }
-        ClassifyInput::File(bytes) => {
-            let p = preprocess::preprocess(&bytes, style).map_err(|e| e.to_string())?;
-            let (i, s) = stages(p, style);
-            (i, Some(s))
+        ClassifyInput::File(_) => {
+            return Err(
+                "an image file is decoded by the image worker before it is classified \
+                 (the page sends it prepared)"
+                    .to_owned(),
+            );
+        }
+        ClassifyInput::Prepared(p) => {
+            let Prepared { input, stages } = *p;
+            (network_input(input, "a prepared input")?, Some(stages))
         }
     };
     let start = now_ms();
@@ -222,6 +236,18 @@ pub fn classify(model_name: &str, input: ClassifyInput) -> Result<Classified, St
         confidence,
         forward_micros,
     })
+}
+
+/// `v` when it is one network input (28×28 values); `what` names it in the error.
+fn network_input(v: Vec<f32>, what: &str) -> Result<Vec<f32>, String> {
+    if v.len() == IMAGE_PIXELS {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{what} needs {IMAGE_PIXELS} values ({IMAGE_SIZE}×{IMAGE_SIZE}), got {}",
+            v.len()
+        ))
+    }
 }
 
 /// Every layer's output of the batch of one in `ws`, named and described by the explorer's
@@ -329,13 +355,75 @@ mod tests {
         Ok(())
     }
 
+    fn blank_stage() -> Stage {
+        Stage {
+            width: 1,
+            height: 1,
+            pixels: vec![0.0],
+        }
+    }
+
+    /// A file goes through the image worker ([`crate::agent::decode::prepare`]) and its
+    /// result through the core's: the same answer as the same picture drawn.
+    #[test]
+    fn a_prepared_file_is_classified_as_the_same_drawing() -> Result<(), String> {
+        model::load("mnist-prepared".into(), MNIST)?;
+        let ClassifyInput::Drawing {
+            width,
+            height,
+            pixels,
+        } = drawn_one()
+        else {
+            return Err("drawn_one is a drawing".into());
+        };
+        let png = preprocess::encode_png_gray(&GrayImage {
+            width,
+            height,
+            pixels: pixels.clone(),
+        })
+        .map_err(|e| e.to_string())?;
+        let prepared = crate::agent::decode::prepare(&png, Style::Digit)?;
+        let from_file = classify(
+            "mnist-prepared",
+            ClassifyInput::Prepared(Box::new(prepared)),
+        )?;
+        let drawn = classify(
+            "mnist-prepared",
+            ClassifyInput::Drawing {
+                width,
+                height,
+                pixels,
+            },
+        )?;
+        assert_eq!(from_file.top, 1);
+        assert_eq!(
+            from_file.input, drawn.input,
+            "black and white survive the PNG's 8 bits"
+        );
+        assert_eq!(from_file.stages, drawn.stages);
+        Ok(())
+    }
+
     #[test]
     fn bad_inputs_are_messages() -> Result<(), String> {
         model::load("mnist-bad".into(), MNIST)?;
         let err = |i| classify("mnist-bad", i).err().unwrap_or_default();
-        assert!(err(ClassifyInput::File(vec![])).contains("empty"));
-        assert!(err(ClassifyInput::File(b"hello, not an image".to_vec())).contains("not an image"));
+        // Files are the image worker's to decode.
+        assert!(err(ClassifyInput::File(vec![])).contains("image worker"));
         assert!(err(ClassifyInput::Ready(vec![0.0; 10])).contains("784"));
+        let short = Prepared {
+            input: vec![0.0; 10],
+            stages: Stages {
+                grayscale: blank_stage(),
+                inverted: false,
+                cleaned: blank_stage(),
+                bounding_box: [0, 0, 1, 1],
+                cropped: blank_stage(),
+                scaled: blank_stage(),
+                style: "digit".into(),
+            },
+        };
+        assert!(err(ClassifyInput::Prepared(Box::new(short))).contains("784"));
         let blank = ClassifyInput::Drawing {
             width: 4,
             height: 4,

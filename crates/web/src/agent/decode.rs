@@ -1,7 +1,16 @@
-//! Decoding an uploaded image for the convolution lab: grayscale at a size the user picks.
+//! The image worker's requests: uploaded files decoded (PNG, JPEG, GIF, WebP, BMP, under the
+//! core's limits) for the Convolution lab ([`decode`]) and the Classify page ([`prepare`]).
+//!
+//! The decoders are most of a worker's code (about 210 KB of its 490 KB gzipped), and a
+//! visit needs them only when a file is uploaded: they live in a worker of their own
+//! (`images.js`, [`answer`]), started by the first upload, and the core's worker that every
+//! visit loads carries none.
 
-use convscope_core::preprocess;
+use convscope_core::preprocess::{self, Style};
 use serde::{Deserialize, Serialize};
+
+use super::classify::{Prepared, stages};
+use super::{CoreReply, CoreRequest};
 
 /// Largest side the lab accepts for an uploaded image.
 pub const MAX_LAB_SIDE: usize = 64;
@@ -18,12 +27,26 @@ pub struct Decoded {
     pub pixels: Vec<f32>,
 }
 
+/// Answers one request in the image worker: a decode or a preparation; any other kind is
+/// the core's worker's ([`CoreReply::NotHere`]).
+pub fn answer(request: CoreRequest) -> CoreReply {
+    match request {
+        CoreRequest::DecodeImage { bytes, size } => CoreReply::Decoded(decode(&bytes, size)),
+        CoreRequest::Prepare { bytes, style } => {
+            CoreReply::Prepared(prepare(&bytes, style).map(Box::new))
+        }
+        other => CoreReply::NotHere(format!(
+            "the image worker does not answer {} requests",
+            other.kind()
+        )),
+    }
+}
+
 /// Decodes `bytes` under the core's limits and resizes it to `size`×`size`.
 ///
 /// # Errors
 /// The core's message for an empty, unknown, oversized or corrupt file; a size outside
 /// `1..=64`.
-#[inline(never)] // compiled on its first call only: see `agent::answer`
 pub fn decode(bytes: &[u8], size: usize) -> Result<Decoded, String> {
     if !(1..=MAX_LAB_SIDE).contains(&size) {
         return Err(format!(
@@ -40,6 +63,17 @@ pub fn decode(bytes: &[u8], size: usize) -> Result<Decoded, String> {
     })
 }
 
+/// Decodes `bytes` and makes it a network input framed in `style`, with every stage
+/// (`convscope_core::preprocess::preprocess`, as `convscope classify` does).
+///
+/// # Errors
+/// The core's message for an empty, unknown, oversized, corrupt or blank image.
+pub fn prepare(bytes: &[u8], style: Style) -> Result<Prepared, String> {
+    let p = preprocess::preprocess(bytes, style).map_err(|e| e.to_string())?;
+    let (input, stages) = stages(p, style);
+    Ok(Prepared { input, stages })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +84,7 @@ mod tests {
         assert!(decode(&[1, 2, 3], 0).is_err_and(|e| e.contains("1 to 64")));
         assert!(decode(&[], 8).is_err_and(|e| e.contains("empty")));
         assert!(decode(b"GIF89a garbage", 8).is_err());
+        assert!(prepare(&[], Style::Digit).is_err_and(|e| e.contains("empty")));
     }
 
     #[test]
@@ -64,5 +99,23 @@ mod tests {
         assert_eq!(d.original, [40, 20]);
         assert_eq!(d.pixels.len(), 100);
         Ok(())
+    }
+
+    /// The image worker answers its two kinds and sends every other kind back.
+    #[test]
+    fn the_image_worker_answers_only_files() {
+        let reply = answer(CoreRequest::DecodeImage {
+            bytes: vec![],
+            size: 8,
+        });
+        assert!(matches!(reply, CoreReply::Decoded(Err(e)) if e.contains("empty")));
+        let reply = answer(CoreRequest::OutputSize {
+            input: 227,
+            kernel: 11,
+            stride: 4,
+            padding: 0,
+            dilation: 1,
+        });
+        assert!(matches!(reply, CoreReply::NotHere(e) if e.contains("OutputSize")));
     }
 }

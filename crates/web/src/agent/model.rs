@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use convscope_core::arch::{Layer, Op, Volume};
-use convscope_core::data::{DatasetKind, IMAGE_SIZE};
+use convscope_core::data::IMAGE_SIZE;
 use convscope_core::nn::Network;
 use convscope_core::preprocess::Style;
 use convscope_core::weights::{self, ModelMetadata};
@@ -100,10 +100,7 @@ pub fn load(name: String, bytes: &[u8]) -> Result<ModelSummary, String> {
     takes_images(&net)?;
     super::classify::warm_up(&net);
     let summary = summarize(&name, &net, &meta)?;
-    let style = match meta.dataset {
-        Some(DatasetKind::Fashion) => Style::Object,
-        _ => Style::Digit,
-    };
+    let style = Style::for_dataset(meta.dataset);
     MODELS.with(|m| m.borrow_mut().insert(name, Rc::new(Kept { net, style })));
     Ok(summary)
 }
@@ -251,6 +248,7 @@ mod tests {
 
     fn file(text: &str) -> Result<Vec<u8>, String> {
         use convscope_core::arch::Architecture;
+        use convscope_core::data::DatasetKind;
         use convscope_core::nn::Rng;
         let arch = Architecture::from_text(text).map_err(|e| e.to_string())?;
         let net = Network::build(&arch, &mut Rng::seed_from_u64(0)).map_err(|e| e.to_string())?;

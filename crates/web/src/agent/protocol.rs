@@ -1,4 +1,5 @@
-//! The messages between the page and the core's web worker, and the worker's side of them.
+//! The messages between the page and a web worker that answers [`CoreRequest`]s (the core's
+//! worker, the image worker), and the worker's side of them.
 //!
 //! The page sends [`ToWorker`] (a request and its number), the worker answers each with
 //! [`FromWorker::Reply`] carrying the same number; [`FromWorker::Ready`] says the worker's
@@ -53,9 +54,14 @@ pub fn decode<T: DeserializeOwned>(data: &JsValue) -> Result<T, String> {
     bincode::deserialize(&bytes).map_err(|e| e.to_string())
 }
 
-/// Runs in the worker: answers every [`ToWorker`] with [`super::handle`], several at a
-/// time (a request waiting for a fetch does not hold up the others), and says it is ready.
-pub fn serve() {
+/// Runs in the worker: answers every [`ToWorker`] with `handle` ([`super::handle`] in the
+/// core's worker, [`super::decode::answer`] in the image worker), several at a time (a
+/// request waiting for a fetch does not hold up the others), and says it is ready.
+pub fn serve<F, A>(handle: F)
+where
+    F: Fn(CoreRequest) -> A + Clone + 'static,
+    A: Future<Output = CoreReply> + 'static,
+{
     let Ok(scope) = js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>() else {
         return;
     };
@@ -76,10 +82,11 @@ pub fn serve() {
             match decode::<ToWorker>(&e.data()) {
                 Ok(ToWorker { id, request }) => {
                     let answer = answer.clone();
+                    let handle = handle.clone();
                     let kind = request.kind();
                     crate::perf::mark_in_worker_once(&format!("convscope:worker-{kind}-start"));
                     wasm_bindgen_futures::spawn_local(async move {
-                        let reply = super::handle(request).await;
+                        let reply = handle(request).await;
                         crate::perf::mark_in_worker_once(&format!("convscope:worker-{kind}-end"));
                         answer(&FromWorker::Reply { id, reply });
                     });

@@ -2,7 +2,12 @@
 //! around it, and paste (Ctrl+V of an image anywhere on the page). A file over
 //! [`MAX_FILE_BYTES`] is refused before it is read, with a message saying so; every other
 //! file is handed to the page, which decodes it its own way (the Convolution lab in the
-//! worker at a chosen size, the Classify page through its preprocessing).
+//! image worker at a chosen size, the Classify page through its preprocessing there too).
+//!
+//! The image worker's decoders load with the first file, or sooner when a visitor shows
+//! they are about to give one: a pointer or the focus entering the zone, or a file dragged
+//! over it, starts the worker ([`crate::core_worker::CoreWorker::warm`]), so that the file
+//! finds it ready.
 //!
 //! By keyboard: the file button is a native control (Tab to it; Enter or Space opens the
 //! chooser) and paste works from anywhere; the zone is a labelled group that shows when the
@@ -14,6 +19,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, ClipboardEvent, DragEvent, FileList, HtmlInputElement};
 use yew::prelude::*;
 
+use crate::core_worker::use_images;
 use crate::fetch::{MAX_FILE_BYTES, too_large};
 
 /// Props of [`ImageInput`].
@@ -66,6 +72,7 @@ fn receive(
 pub fn ImageInput(props: &ImageInputProps) -> Html {
     let over = use_state_eq(|| false);
     let handlers = (props.on_file.clone(), props.on_refused.clone());
+    let images = use_images();
 
     // Paste anywhere on the page. Re-made when the page's callbacks change; dropped on unmount.
     use_effect_with(handlers.clone(), move |(on_file, on_refused)| {
@@ -97,10 +104,16 @@ pub fn ImageInput(props: &ImageInputProps) -> Html {
         // The same file chosen again must fire `change` again.
         input.set_value("");
     });
-    let ondragover = use_callback(over.setter(), |e: DragEvent, over| {
-        e.prevent_default();
-        over.set(true);
-    });
+    let ondragover = use_callback(
+        (over.setter(), images.clone()),
+        |e: DragEvent, (over, images)| {
+            e.prevent_default();
+            images.warm();
+            over.set(true);
+        },
+    );
+    let onpointerenter = use_callback(images.clone(), |_: PointerEvent, images| images.warm());
+    let onfocusin = use_callback(images, |_: FocusEvent, images| images.warm());
     let ondragleave = use_callback(over.setter(), |_: DragEvent, over| over.set(false));
     let ondrop = use_callback(
         (over.setter(), handlers),
@@ -119,7 +132,7 @@ pub fn ImageInput(props: &ImageInputProps) -> Html {
         <div class={classes!("dropzone", (*over).then_some("over"))} data-testid={props.testid.clone()}
             role="group" aria-labelledby={label_id.clone()} aria-describedby={hint_id.clone()}
             data-replies={props.replies.map(|n| n.to_string())}
-            {ondragover} {ondragleave} {ondrop}>
+            {ondragover} {ondragleave} {ondrop} {onpointerenter} {onfocusin}>
             <label class="field">
                 <span class="field-label"><strong id={label_id}>{ props.label.clone() }</strong>
                     <span class="muted">{" PNG, JPEG, GIF, WebP or BMP"}</span></span>

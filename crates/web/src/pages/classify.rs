@@ -25,7 +25,7 @@ mod speed;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::core_worker::{CoreWorker, use_core};
+use crate::core_worker::{CoreWorker, use_core, use_images};
 use convscope_core::data::{DatasetKind, IMAGE_SIZE};
 use web_sys::Blob;
 use yew::platform::spawn_local;
@@ -76,7 +76,13 @@ impl Reducible for ViewState {
 }
 
 type Dispatch = UseReducerDispatcher<ViewState>;
-type Runner = CoreWorker;
+/// The page's two workers: the core's (models, classifications) and the image worker
+/// (uploaded files, started by the first).
+#[derive(Debug, Clone, PartialEq)]
+struct Runner {
+    core: CoreWorker,
+    images: CoreWorker,
+}
 
 /// `localStorage` key of the last drawing.
 const DRAWING_KEY: &str = "convscope.classify.drawing";
@@ -121,13 +127,37 @@ impl Drop for ObjectUrl {
     }
 }
 
+/// The core worker's answer to `job`. A file is first prepared by the image worker (which
+/// alone has the decoders), in the job's model's style; its refusal is the answer.
+async fn classify(runner: &Runner, job: &Job) -> CoreReply {
+    let input = match &job.input {
+        ClassifyInput::File(bytes) => {
+            let prepare = CoreRequest::Prepare {
+                bytes: bytes.clone(),
+                style: job.style,
+            };
+            match runner.images.run(prepare).await {
+                CoreReply::Prepared(Ok(p)) => ClassifyInput::Prepared(p),
+                CoreReply::Prepared(Err(e)) => return CoreReply::Classified(Err(e)),
+                lost @ CoreReply::Lost(_) => return lost,
+                other => {
+                    let e = crate::agent::unexpected(other, "a file to prepare");
+                    return CoreReply::Classified(Err(e));
+                }
+            }
+        }
+        other => other.clone(),
+    };
+    runner.core.run(job.request(input)).await
+}
+
 /// Sends `job`, then every job that waited for it, one at a time.
 async fn pump(runner: Runner, session: Rc<RefCell<Session>>, dispatch: Dispatch, first: Job) {
     let mut job = first;
     loop {
         // A worker that dies or never answers is replaced by the runner (its deadline): the
         // answer is then `Lost`, said here, and the next input is sent.
-        let reply = runner.run(job.request()).await;
+        let reply = classify(&runner, &job).await;
         let current = session.borrow().is_current(&job);
         match reply {
             CoreReply::Classified(Ok(c)) if current => {
@@ -174,6 +204,7 @@ async fn load_model(
         }
     };
     match runner
+        .core
         .run(CoreRequest::LoadModel {
             name: name.clone(),
             bytes,
@@ -213,11 +244,14 @@ async fn load_model(
 /// The Classify page.
 #[component]
 pub fn ClassifyPage() -> Html {
-    let runner = use_core();
-    // The worker starts at once, while the model and the gallery are fetched.
+    let runner = Runner {
+        core: use_core(),
+        images: use_images(),
+    };
+    // The core's worker starts at once, while the model and the gallery are fetched.
     {
-        let runner = runner.clone();
-        use_started((), move |()| runner.warm());
+        let core = runner.core.clone();
+        use_started((), move |()| core.warm());
     }
     let view = use_reducer(ViewState::default);
     let choice = use_state(|| ModelChoice::from_query(&initial_query()));

@@ -2,5 +2,5 @@
 //! (`convscope_web::agent::protocol`).
 
 fn main() {
-    convscope_web::agent::protocol::serve();
+    convscope_web::agent::protocol::serve(convscope_web::agent::handle);
 }

@@ -4,6 +4,7 @@
 //! dataset: then the page asks for the new gallery's first sample).
 
 use convscope_core::data::DatasetKind;
+use convscope_core::preprocess::Style;
 
 use crate::agent::{ClassifyInput, CoreRequest};
 
@@ -96,6 +97,8 @@ impl Source {
 pub struct Job {
     /// The worker's name of the model.
     pub model: String,
+    /// How the model frames an image (a file is prepared so by the image worker).
+    pub style: Style,
     /// Where the image came from.
     pub source: Source,
     /// The image.
@@ -103,11 +106,11 @@ pub struct Job {
 }
 
 impl Job {
-    /// The worker request.
-    pub fn request(&self) -> CoreRequest {
+    /// The core worker's request for `input` (the job's own, or its file prepared).
+    pub fn request(&self, input: ClassifyInput) -> CoreRequest {
         CoreRequest::Classify {
             model: self.model.clone(),
-            input: self.input.clone(),
+            input,
         }
     }
 }
@@ -115,7 +118,7 @@ impl Job {
 /// The page's classification requests.
 #[derive(Debug, Default)]
 pub struct Session {
-    model: Option<String>,
+    model: Option<(String, Style)>,
     last: Option<(Source, ClassifyInput)>,
     asked: u64,
     in_flight: bool,
@@ -125,7 +128,7 @@ pub struct Session {
 impl Session {
     /// The model loaded in the worker, if any.
     pub fn model(&self) -> Option<&str> {
-        self.model.as_deref()
+        self.model.as_ref().map(|(name, _)| name.as_str())
     }
 
     /// The source of the latest input asked for.
@@ -159,10 +162,11 @@ impl Session {
     }
 
     fn job_for_last(&mut self) -> Option<Job> {
-        let model = self.model.clone()?;
+        let (model, style) = self.model.clone()?;
         let (source, input) = self.last.clone()?;
         self.submit(Job {
             model,
+            style,
             source,
             input,
         })
@@ -188,7 +192,7 @@ impl Session {
     /// to this model (the page then asks for the new gallery's first sample, see
     /// [`Session::wants_sample_of`]).
     pub fn loaded(&mut self, name: String, dataset: DatasetKind) -> Option<Job> {
-        self.model = Some(name);
+        self.model = Some((name, Style::for_dataset(Some(dataset))));
         if self
             .last_source()
             .and_then(Source::dataset)
@@ -212,7 +216,7 @@ impl Session {
 
     /// Whether a reply to `job` is still wanted (it is for the current model).
     pub fn is_current(&self, job: &Job) -> bool {
-        self.model.as_deref() == Some(job.model.as_str())
+        self.model() == Some(job.model.as_str())
     }
 }
 
@@ -270,6 +274,12 @@ mod tests {
         assert_eq!(s.settled(), None);
         let rerun = s.loaded("fashion".into(), DatasetKind::Fashion);
         assert_eq!(rerun.as_ref().map(|j| j.model.as_str()), Some("fashion"));
+        assert_eq!(old.as_ref().map(|j| j.style), Some(Style::Digit));
+        assert_eq!(
+            rerun.as_ref().map(|j| j.style),
+            Some(Style::Object),
+            "a file is framed as an object"
+        );
         assert!(old.is_some_and(|j| !s.is_current(&j)));
         assert!(rerun.is_some_and(|j| s.is_current(&j)));
         assert_eq!(s.last_source(), Some(&Source::Drawing));

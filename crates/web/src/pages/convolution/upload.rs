@@ -1,5 +1,5 @@
 //! The lab's upload: the shared [`ImageInput`] (file button, drop zone, paste anywhere on the
-//! page) with the size the file is resized to. The file is decoded and resized in the web
+//! page) with the size the file is resized to. The file is decoded and resized in the image
 //! worker ([`CoreRequest::DecodeImage`]); a refused file shows the message in an alert and
 //! the page keeps its image.
 //!
@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::core_worker::{CoreWorker, use_core};
+use crate::core_worker::{CoreWorker, use_images};
 use web_sys::{Blob, HtmlSelectElement};
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -131,7 +131,7 @@ impl Decoder {
 /// The lab's upload panel.
 #[component]
 pub fn LabUpload(props: &LabUploadProps) -> Html {
-    let runner = use_core();
+    let runner = use_images();
     let kept = use_mut_ref(Kept::default);
     let error = use_state(|| None::<String>);
     let busy = use_state(|| false);
