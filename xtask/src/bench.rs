@@ -163,7 +163,11 @@ pub fn bench(options: &Options) -> Result<(), String> {
     let table = table(&results);
     step("results");
     println!("{table}");
-    std::fs::write(&md, benchmarks_md(&results, &table))
+    // The runs before this one stay, below it (the last one moved there with its date).
+    let earlier = std::fs::read_to_string(&md)
+        .map(|old| earlier_runs(&old))
+        .unwrap_or_default();
+    std::fs::write(&md, benchmarks_md(&results, &table, &earlier))
         .map_err(|e| format!("cannot write {}: {e}", md.display()))?;
     println!(
         "wrote {} and {} in {:.0} s",
@@ -647,7 +651,43 @@ fn first_visit(r: &Value) -> String {
     s
 }
 
-fn benchmarks_md(r: &Value, table: &str) -> String {
+/// The line between the latest run and the earlier runs in `BENCHMARKS.md`.
+const EARLIER_RUNS: &str = "<!-- The earlier runs: `cargo xtask bench` moves the run above to the top of this list and keeps the rest as it is (notes written into them included). -->";
+
+/// The first heading after the runs, where `benchmarks_md`'s fixed text begins.
+const MEASURED: &str = "## What is measured";
+
+/// The earlier runs to keep from `old`, the `BENCHMARKS.md` a run replaces: its latest run,
+/// under a heading with its date (any note written into it kept), then the runs it kept
+/// itself. A file written before [`EARLIER_RUNS`] existed has its runs end at the first `## `
+/// heading after the latest run's. Empty when `old` holds no run.
+fn earlier_runs(old: &str) -> String {
+    let date = old
+        .split_once("*Written by `cargo xtask bench` on ")
+        .and_then(|(_, rest)| rest.split_once(';'))
+        .map_or("an earlier date", |(date, _)| date);
+    // The latest run: after the header's paragraph (which ends with the first `*` line's
+    // paragraph), up to the earlier runs.
+    let Some((_, body)) = old.split_once("comparable.*\n\n") else {
+        return String::new();
+    };
+    let end = body.find(MEASURED).unwrap_or(body.len());
+    let body = &body[..end];
+    let (latest, kept) = match body.split_once(EARLIER_RUNS) {
+        Some((latest, kept)) => (latest, kept.trim_start_matches('\n')),
+        None => match body.find("\n## ") {
+            Some(i) => (&body[..=i], &body[i + 1..]),
+            None => (body, ""),
+        },
+    };
+    let latest = latest.trim();
+    if latest.is_empty() {
+        return kept.to_owned();
+    }
+    format!("## The run of {date}\n\n{latest}\n\n{kept}")
+}
+
+fn benchmarks_md(r: &Value, table: &str, earlier: &str) -> String {
     let torch_install = r["native"]["pytorch"]
         .as_array()
         .and_then(|a| a.first())
@@ -660,7 +700,9 @@ fn benchmarks_md(r: &Value, table: &str) -> String {
 Nothing here is asserted by a test: machines of this kind differ by up to 3×, so only ratios\n\
 measured in one run on one machine are comparable.*\n\n\
 {table}\n\
-## What is measured\n\n\
+{EARLIER_RUNS}\n\n\
+{earlier}\
+{MEASURED}\n\n\
 LeNet-5 (ReLU, max pooling, 61,706 parameters) with the same weights in every engine: the\n\
 seeded fixture of `crates/bench` (seed 0). Before anything is timed, each engine's logits\n\
 for the fixture's check image must equal convscope's within 1e-4, or the bench stops and\n\
@@ -742,6 +784,50 @@ fn engine_version(r: &Value, id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run moves the run before it below itself, with its date and its notes, and keeps
+    /// every run that file kept; a file without the separator (written before it existed)
+    /// too.
+    #[test]
+    fn earlier_runs_are_kept_and_the_last_one_moves_down() {
+        let r = json!({"date": "2026-12-04 10:00 UTC"});
+        let header = |date: &str| {
+            format!(
+                "# Benchmarks\n\n*Written by `cargo xtask bench` on {date}; the raw figures … are comparable.*\n\n"
+            )
+        };
+        let old = format!(
+            "{}*A note on run B.*\n\n| B | table |\n\n## Run A, by hand\n\nA's text.\n\n{MEASURED}\n\nfixed text\n",
+            header("2026-12-03 02:48 UTC")
+        );
+        let new = benchmarks_md(&r, "| C | table |\n", &earlier_runs(&old));
+        let c = new.find("| C |").unwrap_or(usize::MAX);
+        let sep = new.find(EARLIER_RUNS).unwrap_or(0);
+        let b = new
+            .find("## The run of 2026-12-03 02:48 UTC\n\n*A note on run B.*\n\n| B | table |")
+            .unwrap_or(0);
+        let a = new.find("## Run A, by hand\n\nA's text.").unwrap_or(0);
+        let measured = new.find(MEASURED).unwrap_or(0);
+        assert!(c < sep && sep < b && b < a && a < measured, "{new}");
+        assert_eq!(new.matches(MEASURED).count(), 1);
+        // The next run: C moves down above B, and B and A stay.
+        let next = benchmarks_md(&r, "| D | table |\n", &earlier_runs(&new));
+        let order: Vec<usize> = [
+            "| D |",
+            EARLIER_RUNS,
+            "## The run of 2026-12-04 10:00 UTC\n\n| C |",
+            "## The run of 2026-12-03",
+            "## Run A",
+            MEASURED,
+        ]
+        .iter()
+        .map(|s| next.find(s).unwrap_or(0))
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}\n{next}");
+        assert_eq!(next.matches(EARLIER_RUNS).count(), 1);
+        // A file with no run gives nothing to keep.
+        assert_eq!(earlier_runs("# Benchmarks\n"), "");
+    }
 
     #[test]
     fn thousands_separators() {
