@@ -155,6 +155,30 @@ pub mod planes {
     }
 }
 
+/// The training worker's message codec (yew-agent's `Codec`): bincode 1, the encoding of the
+/// core's and the image worker's protocol ([`crate::agent::protocol`]), instead of
+/// yew-agent's default (bincode 2), so that the app and the trainer carry one bincode.
+#[derive(Debug)]
+pub struct Bincode1;
+
+impl yew_agent::Codec for Bincode1 {
+    fn encode<I: serde::Serialize>(input: I) -> wasm_bindgen::JsValue {
+        // Serializing these types into a `Vec` cannot fail (no maps with non-string keys,
+        // no sequences of unknown length): `null` would be refused by `decode` on the other
+        // side, as the worker's own default would panic here.
+        bincode::serialize(&input).map_or(wasm_bindgen::JsValue::NULL, |bytes| {
+            js_sys::Uint8Array::from(&bytes[..]).into()
+        })
+    }
+
+    #[allow(clippy::expect_used)] // the Codec must return a message: as yew-agent's own codec
+    fn decode<O: for<'de> serde::Deserialize<'de>>(input: wasm_bindgen::JsValue) -> O {
+        // Only the page and its own training worker, built from the same types, send these.
+        let bytes = js_sys::Uint8Array::new(&input).to_vec();
+        bincode::deserialize(&bytes).expect("a training worker message the other side encoded")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -69,6 +69,7 @@ impl Trainer {
                 .await
                 .map(|url| {
                     ReactorSpawner::<TrainAgent>::new()
+                        .encoding::<crate::wire::Bincode1>()
                         .with_loader(true)
                         .spawn(&url)
                 });

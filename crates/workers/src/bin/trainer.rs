@@ -4,5 +4,7 @@
 use yew_agent::Registrable;
 
 fn main() {
-    convscope_web::trainer::TrainAgent::registrar().register();
+    convscope_web::trainer::TrainAgent::registrar()
+        .encoding::<convscope_web::wire::Bincode1>()
+        .register();
 }
