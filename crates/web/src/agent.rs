@@ -306,6 +306,16 @@ mod tests {
         assert_eq!(reply, CoreReply::OutputSize(Ok(55)));
     }
 
+    /// Files are the image worker's: the core's worker sends them back.
+    #[test]
+    fn the_core_worker_does_not_decode_files() {
+        let reply = answer(CoreRequest::DecodeImage {
+            bytes: vec![],
+            size: 8,
+        });
+        assert!(matches!(reply, CoreReply::NotHere(e) if e.contains("image worker")));
+    }
+
     #[test]
     fn worker_reports_errors_as_text() {
         let reply = answer(CoreRequest::OutputSize {

@@ -109,13 +109,7 @@ mod tests {
             size: 8,
         });
         assert!(matches!(reply, CoreReply::Decoded(Err(e)) if e.contains("empty")));
-        let reply = answer(CoreRequest::OutputSize {
-            input: 227,
-            kernel: 11,
-            stride: 4,
-            padding: 0,
-            dilation: 1,
-        });
-        assert!(matches!(reply, CoreReply::NotHere(e) if e.contains("OutputSize")));
+        let reply = answer(CoreRequest::FilterNext { search: 0 });
+        assert!(matches!(reply, CoreReply::NotHere(e) if e.contains("FilterNext")));
     }
 }
