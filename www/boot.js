@@ -28,11 +28,10 @@ function integrityOf(href) {
 // URL of a script that is the checked text followed by wasm-bindgen's start. The core's
 // worker (`CORE_WORKER`) and the image worker start from the very bytes of wasm the page
 // checked, sent as the first message when each is made (`spawnChecked`): they fetch nothing
-// themselves. The training
-// worker, which yew-agent makes from the URL, fetches the wasm once more with its digest
-// (from the cache). A changed byte in either file fails the check in the page: the worker is
-// not started, and the app says why (`worker-src blob:` in the Content-Security-Policy
-// allows exactly these workers).
+// themselves. The training worker, which yew-agent makes from the URL, fetches the wasm once
+// more with its digest (from the cache). A changed byte in either file fails the check in
+// the page: the worker is not started, and the app says why (`worker-src blob:` in the
+// Content-Security-Policy allows exactly these workers).
 // This is the one place that makes a worker's URL: the app calls it through
 // `window.convscopeWorkers` (crates/web/src/worker_script.rs).
 
