@@ -376,9 +376,11 @@ impl CoreWorker {
 
 /// The handles of the two workers, the context [`CoreWorkerProvider`] gives.
 #[derive(Clone, PartialEq, Debug)]
-struct Workers {
-    core: CoreWorker,
-    images: CoreWorker,
+pub struct Workers {
+    /// The core's worker: models, classifications, explanations, the lab's maps.
+    pub core: CoreWorker,
+    /// The image worker: uploaded files (started by the first).
+    pub images: CoreWorker,
 }
 
 /// Props of [`CoreWorkerProvider`].
@@ -462,7 +464,7 @@ pub fn CoreWorkerProvider(p: &CoreWorkerProviderProps) -> Html {
 /// # Panics
 /// Outside a [`CoreWorkerProvider`]: a programming error, not a visitor's.
 #[hook]
-fn use_workers() -> Workers {
+pub fn use_workers() -> Workers {
     #[allow(clippy::expect_used)]
     use_context::<Workers>().expect("the workers' hooks need a CoreWorkerProvider above them")
 }

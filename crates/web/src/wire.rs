@@ -163,19 +163,17 @@ pub struct Bincode1;
 
 impl yew_agent::Codec for Bincode1 {
     fn encode<I: serde::Serialize>(input: I) -> wasm_bindgen::JsValue {
-        // Serializing these types into a `Vec` cannot fail (no maps with non-string keys,
-        // no sequences of unknown length): `null` would be refused by `decode` on the other
-        // side, as the worker's own default would panic here.
-        bincode::serialize(&input).map_or(wasm_bindgen::JsValue::NULL, |bytes| {
-            js_sys::Uint8Array::from(&bytes[..]).into()
-        })
+        // Serializing these types cannot fail (no maps with non-string keys, no sequences of
+        // unknown length): `null` would be refused by `decode` on the other side, as the
+        // worker's own default would panic here.
+        crate::agent::protocol::encode(&input).map_or(wasm_bindgen::JsValue::NULL, Into::into)
     }
 
     #[allow(clippy::expect_used)] // the Codec must return a message: as yew-agent's own codec
     fn decode<O: for<'de> serde::Deserialize<'de>>(input: wasm_bindgen::JsValue) -> O {
         // Only the page and its own training worker, built from the same types, send these.
-        let bytes = js_sys::Uint8Array::new(&input).to_vec();
-        bincode::deserialize(&bytes).expect("a training worker message the other side encoded")
+        crate::agent::protocol::decode(&input)
+            .expect("a training worker message the other side encoded")
     }
 }
 

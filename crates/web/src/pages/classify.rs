@@ -25,7 +25,7 @@ mod speed;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::core_worker::{CoreWorker, use_core, use_images};
+use crate::core_worker::{Workers, use_workers};
 use convscope_core::data::{DatasetKind, IMAGE_SIZE};
 use web_sys::Blob;
 use yew::platform::spawn_local;
@@ -77,12 +77,8 @@ impl Reducible for ViewState {
 
 type Dispatch = UseReducerDispatcher<ViewState>;
 /// The page's two workers: the core's (models, classifications) and the image worker
-/// (uploaded files, started by the first).
-#[derive(Debug, Clone, PartialEq)]
-struct Runner {
-    core: CoreWorker,
-    images: CoreWorker,
-}
+/// (uploaded files).
+type Runner = Workers;
 
 /// `localStorage` key of the last drawing.
 const DRAWING_KEY: &str = "convscope.classify.drawing";
@@ -244,10 +240,7 @@ async fn load_model(
 /// The Classify page.
 #[component]
 pub fn ClassifyPage() -> Html {
-    let runner = Runner {
-        core: use_core(),
-        images: use_images(),
-    };
+    let runner = use_workers();
     // The core's worker starts at once, while the model and the gallery are fetched.
     {
         let core = runner.core.clone();
