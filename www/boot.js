@@ -46,6 +46,12 @@ const SENT_WASM = new Set([CORE_WORKER, '/images.js']);
  */
 const checked = new Map();
 
+// What a worker that starts from the page's wasm says first, as the wasm reaches it: it has
+// started and compiles. (The page's messages to a worker wait in the page until the
+// worker's script has run, and a turn of the page's thread hands them over.)
+// `spawnChecked` takes this message out of the worker's stream before anyone else sees it.
+const STARTED = 'convscope:worker-started';
+
 function checkedWorker(js) {
   if (!checked.has(js)) {
     const made = makeChecked(js);
@@ -84,7 +90,7 @@ async function makeChecked(js) {
     bytes = await wasmResponse.arrayBuffer();
     // The shim (wasm-bindgen's `no-modules` output) defines `wasm_bindgen`; its start takes
     // a promise of the wasm: the first message, which `spawnChecked` sends.
-    start = `\n;wasm_bindgen({ module_or_path: new Promise((resolve) => self.addEventListener('message', (e) => resolve(e.data), { once: true })) });\n`;
+    start = `\n;wasm_bindgen({ module_or_path: new Promise((resolve) => self.addEventListener('message', (e) => { self.postMessage(${JSON.stringify(STARTED)}); resolve(e.data); }, { once: true })) });\n`;
   } else {
     // The same start with the wasm fetched by the worker with its digest, as the app's own
     // start below does.
@@ -101,7 +107,19 @@ async function makeChecked(js) {
 async function spawnChecked(js) {
   const { url, wasm } = await checkedWorker(js);
   const worker = new Worker(url);
-  if (wasm) worker.postMessage(wasm);
+  if (wasm) {
+    // Registered before any handler the app sets, so that it can stop the message there.
+    worker.started = new Promise((resolve) => {
+      const take = (e) => {
+        if (e.data !== STARTED) return;
+        e.stopImmediatePropagation();
+        worker.removeEventListener('message', take);
+        resolve();
+      };
+      worker.addEventListener('message', take);
+    });
+    worker.postMessage(wasm);
+  }
   return worker;
 }
 
@@ -110,9 +128,11 @@ async function spawnChecked(js) {
 // two compile side by side). What it sends before the app takes it over is kept and handed
 // over with it. (The Convolution lab draws its first frame without the worker, and the two
 // compiles at once delayed that frame on a busy machine: there the page starts it.) The app
-// starts once this worker has been made (below): making it takes a few turns of the page's
-// thread, and the app's start holds that thread in long tasks (its first render), which
-// made the worker 50–100 ms later than its files.
+// starts once this worker has its wasm (below: its first message, `STARTED`): starting a
+// worker and handing it a message take turns of the page's thread, and the app's start holds
+// that thread in long tasks (its first render). Waiting only until the worker was made, its
+// thread started after the app's first render, 200–250 ms after its files had come, and it
+// was ready 100–150 ms later than now.
 const early = new Map();
 if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
   const events = [];
@@ -163,7 +183,8 @@ try {
   const earlyWorker = early.get(CORE_WORKER);
   if (earlyWorker) {
     // At most a second: files that do not come are the app's to report, not to wait for.
-    await Promise.race([earlyWorker.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
+    const running = earlyWorker.then(({ worker }) => worker.started);
+    await Promise.race([running.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
   }
   const exports = await bindings.default({ module_or_path: module });
   // What Trunk's own loader does, for anything that listens.
