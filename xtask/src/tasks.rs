@@ -154,7 +154,7 @@ pub fn test() -> Result<(), String> {
         },
     );
     check(
-        "wasm32: clippy -D warnings and the web crate's storage, URL and frame tests in headless Chromium (window and worker)",
+        "wasm32: clippy -D warnings and the web crate's storage, URL, frame and model-load tests in headless Chromium (window and worker)",
         &mut || {
             run(&mut wasm_tests(
                 &tools,
@@ -169,6 +169,8 @@ pub fn test() -> Result<(), String> {
                     "url",
                     "--test",
                     "after_paint",
+                    "--test",
+                    "model_loads",
                 ],
             ))?;
             // The rest of what runs in the browser, compiled for wasm32 (and so linted):

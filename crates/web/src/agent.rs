@@ -65,12 +65,8 @@ pub enum CoreRequest {
         padding: usize,
         dilation: usize,
     },
-    /// Parse a LeNet safetensors file and keep it under `name` (replacing a model of that name).
-    LoadModel {
-        name: String,
-        #[serde(with = "crate::wire::bytes")]
-        bytes: Vec<u8>,
-    },
+    /// Parse a safetensors file and keep it under `name` (replacing a model of that name).
+    LoadModel { name: String, file: ModelFile },
     /// Classify an image with the model kept under `model`.
     Classify { model: String, input: ClassifyInput },
     /// Decode an image file to grayscale, resized to `size`×`size` (aspect kept, centred
@@ -111,6 +107,17 @@ pub enum CoreRequest {
     Test(WorkerTest),
 }
 
+/// Where the core's worker gets a model's file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ModelFile {
+    /// Fetched by the worker from this URL, absolute (a worker started from a `blob:` URL
+    /// has no base for a relative one): a shipped model. Its bytes do not wait for the
+    /// page's thread, which a first visit keeps busy with its first render.
+    Url(String),
+    /// The file itself: a trained network, a file the visitor chose.
+    Bytes(#[serde(with = "crate::wire::bytes")] Vec<u8>),
+}
+
 /// What [`CoreRequest::Test`] makes the worker do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WorkerTest {
@@ -121,6 +128,18 @@ pub enum WorkerTest {
 }
 
 impl CoreRequest {
+    /// Whether it uses a kept model (and so comes after the loads asked before it).
+    pub fn uses_models(&self) -> bool {
+        matches!(
+            self,
+            Self::Classify { .. }
+                | Self::Speed { .. }
+                | Self::Explain { .. }
+                | Self::Filter(_)
+                | Self::FilterNext { .. }
+        )
+    }
+
     /// The request's kind, for the worker's performance marks.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -217,9 +236,16 @@ pub fn answer(request: CoreRequest) -> CoreReply {
             convscope_core::conv_output_size(input, kernel, stride, padding, dilation)
                 .map_err(|e| e.to_string()),
         ),
-        CoreRequest::LoadModel { name, bytes } => {
-            CoreReply::ModelLoaded(model::load(name, &bytes).map(Box::new))
-        }
+        CoreRequest::LoadModel {
+            name,
+            file: ModelFile::Bytes(bytes),
+        } => CoreReply::ModelLoaded(model::load(name, &bytes).map(Box::new)),
+        CoreRequest::LoadModel {
+            file: ModelFile::Url(url),
+            ..
+        } => CoreReply::ModelLoaded(Err(format!(
+            "{url} is fetched in the worker's loop (agent::handle), not here"
+        ))),
         CoreRequest::Classify { model, input } => {
             CoreReply::Classified(classify::classify(&model, input).map(Box::new))
         }
@@ -279,6 +305,14 @@ fn test(t: WorkerTest) -> CoreReply {
 
 /// Answers one request in the core's worker ([`protocol::serve`] calls it for each message).
 pub async fn handle(request: CoreRequest) -> CoreReply {
+    // A request for a model comes after its load: a load from a URL waits for its fetch,
+    // and what was asked after it waits for it (`model::after_loads`).
+    if let CoreRequest::LoadModel { name, file } = request {
+        return CoreReply::ModelLoaded(model::load_file(name, file).await.map(Box::new));
+    }
+    if request.uses_models() {
+        model::after_loads().await;
+    }
     match request {
         CoreRequest::Filter(job) => {
             // Boxed, so that its state machine is not part of every request's (see
@@ -293,6 +327,22 @@ pub async fn handle(request: CoreRequest) -> CoreReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_model_url_is_fetched_in_the_worker_loop_only() {
+        let load = CoreRequest::LoadModel {
+            name: "m".into(),
+            file: ModelFile::Url("http://127.0.0.1/models/lenet-mnist.safetensors".into()),
+        };
+        assert!(
+            !load.uses_models(),
+            "a load waits for the loads before it by itself"
+        );
+        match answer(load) {
+            CoreReply::ModelLoaded(Err(e)) => assert!(e.contains("lenet-mnist"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn worker_answers_alexnet_conv1() {

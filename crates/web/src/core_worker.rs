@@ -25,7 +25,7 @@ use yew::platform::time::sleep;
 use yew::prelude::*;
 
 use crate::agent::protocol::{FromWorker, ToWorker, decode, encode};
-use crate::agent::{CoreReply, CoreRequest};
+use crate::agent::{CoreReply, CoreRequest, ModelFile};
 use crate::by_ptr::ByPtr;
 
 /// Where Trunk emits the core's worker's JavaScript (see `index.html`).
@@ -85,7 +85,7 @@ struct State {
     waiting: HashMap<u64, Option<Answer>>,
     next_id: u64,
     /// Model loads that succeeded, by name, to load into a fresh worker.
-    models: Vec<(String, Vec<u8>)>,
+    models: Vec<(String, ModelFile)>,
     /// Told why, whenever the worker is replaced.
     on_lost: Option<Callback<String>>,
     /// The last start failed: the next request starts again.
@@ -141,8 +141,8 @@ impl CoreWorker {
             (s.path.clone(), s.epoch)
         };
         let models = self.0.borrow().models.clone();
-        for (name, bytes) in models {
-            self.send(CoreRequest::LoadModel { name, bytes }, None);
+        for (name, file) in models {
+            self.send(CoreRequest::LoadModel { name, file }, None);
         }
         let me = self.clone();
         spawn_local(async move {
@@ -335,7 +335,7 @@ impl CoreWorker {
     pub async fn run(&self, request: CoreRequest) -> CoreReply {
         let deadline = request.deadline_ms();
         let load = match &request {
-            CoreRequest::LoadModel { name, bytes } => Some((name.clone(), bytes.clone())),
+            CoreRequest::LoadModel { name, file } => Some((name.clone(), file.clone())),
             _ => None,
         };
         let first = {
@@ -365,10 +365,10 @@ impl CoreWorker {
                     .unwrap_or_else(|_| CoreReply::Lost("the web worker was replaced".to_owned()))
             }
         };
-        if let (Some((name, bytes)), CoreReply::ModelLoaded(Ok(_))) = (load, &reply) {
+        if let (Some((name, file)), CoreReply::ModelLoaded(Ok(_))) = (load, &reply) {
             let mut s = self.0.borrow_mut();
             s.models.retain(|(n, _)| *n != name);
-            s.models.push((name, bytes));
+            s.models.push((name, file));
         }
         reply
     }

@@ -25,6 +25,22 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     response_bytes(url, &response).await
 }
 
+/// `url` (relative to the page) made absolute, for a worker to fetch: a worker started
+/// from a `blob:` URL has no base to resolve a relative one against.
+///
+/// # Errors
+/// Where there is no window, or `url` is not a URL.
+pub fn page_url(url: &str) -> Result<String, String> {
+    let base = web_sys::window()
+        .ok_or_else(|| format!("cannot resolve {url}: no window"))?
+        .location()
+        .href()
+        .map_err(|e| format!("cannot resolve {url}: {}", js_message(&e)))?;
+    web_sys::Url::new_with_base(url, &base)
+        .map(|u| u.href())
+        .map_err(|e| format!("cannot resolve {url}: {}", js_message(&e)))
+}
+
 /// GETs `url` from the window or, in a web worker, from the worker's global scope, and checks
 /// that the answer is a success (`ok`).
 ///

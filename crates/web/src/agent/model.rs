@@ -9,10 +9,50 @@ use convscope_core::data::IMAGE_SIZE;
 use convscope_core::nn::Network;
 use convscope_core::preprocess::Style;
 use convscope_core::weights::{self, ModelMetadata};
+use futures::FutureExt;
+use futures::channel::oneshot;
+use futures::future::Shared;
 use serde::{Deserialize, Serialize};
+
+use super::ModelFile;
 
 thread_local! {
     static MODELS: RefCell<HashMap<String, Rc<Kept>>> = RefCell::new(HashMap::new());
+    /// The end of the last load asked for (see [`after_loads`]).
+    static LAST_LOAD: RefCell<Option<Shared<oneshot::Receiver<()>>>> = const { RefCell::new(None) };
+}
+
+/// Waits until every model load asked for before now is done. The worker answers its
+/// requests several at a time, and a load from a URL waits for its fetch: a request that
+/// uses a model waits here, so that it finds the model its page loaded first. (Requests
+/// start in the order they came, and each reads the last load as it starts.)
+pub async fn after_loads() {
+    let last = LAST_LOAD.with_borrow(Clone::clone);
+    if let Some(last) = last {
+        // A load that ended without saying so (never: each sends) ends the wait too.
+        let _ = last.await;
+    }
+}
+
+/// Keeps `file` under `name` ([`load`]; a URL fetched first), after the loads asked for
+/// before it; the requests asked for after it wait for it ([`after_loads`]).
+///
+/// # Errors
+/// When the file cannot be fetched (the message names the URL and the HTTP status) or
+/// [`load`] refuses it.
+pub async fn load_file(name: String, file: ModelFile) -> Result<ModelSummary, String> {
+    let (done, this) = oneshot::channel();
+    let before = LAST_LOAD.with_borrow_mut(|last| last.replace(this.shared()));
+    let bytes = match file {
+        ModelFile::Url(url) => crate::fetch::fetch_bytes(&url).await,
+        ModelFile::Bytes(bytes) => Ok(bytes),
+    };
+    if let Some(before) = before {
+        let _ = before.await;
+    }
+    let loaded = bytes.and_then(|bytes| load(name, &bytes));
+    let _ = done.send(());
+    loaded
 }
 
 /// A model the worker keeps, with how its inputs are framed.

@@ -31,10 +31,10 @@ use web_sys::Blob;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::agent::{ClassifyInput, CoreReply, CoreRequest};
+use crate::agent::{ClassifyInput, CoreReply, CoreRequest, ModelFile};
 use crate::by_ptr::ByPtr;
 use crate::components::ImageInput;
-use crate::fetch::{MAX_FILE_BYTES, blob_bytes, fetch_bytes, too_large};
+use crate::fetch::{MAX_FILE_BYTES, blob_bytes, fetch_bytes, page_url, too_large};
 use crate::handoff::Handoff;
 use crate::hooks::{initial_query, use_after_paint, use_hash_query, use_query_sync, use_started};
 use crate::lab::classify::choice::{dataset_of, samples_url};
@@ -188,10 +188,10 @@ async fn load_model(
     dispatch: Dispatch,
     (load, wanted): (u64, Rc<RefCell<u64>>),
     name: String,
-    bytes: Result<Vec<u8>, String>,
+    file: Result<ModelFile, String>,
 ) -> bool {
-    let bytes = match bytes {
-        Ok(b) => b,
+    let file = match file {
+        Ok(f) => f,
         Err(e) => {
             if *wanted.borrow() == load {
                 dispatch.dispatch(ClassifyAction::ModelFailed(e));
@@ -203,7 +203,7 @@ async fn load_model(
         .core
         .run(CoreRequest::LoadModel {
             name: name.clone(),
-            bytes,
+            file,
         })
         .await
     {
@@ -223,7 +223,7 @@ async fn load_model(
         }
         CoreReply::ModelLoaded(Err(e)) => {
             dispatch.dispatch(ClassifyAction::ModelFailed(format!(
-                "the model was refused: {e}"
+                "the model could not be loaded: {e}"
             )));
             false
         }
@@ -322,14 +322,17 @@ pub fn ClassifyPage() -> Html {
                 *wanted.borrow_mut() = load;
                 spawn_local(async move {
                     dispatch.dispatch(ClassifyAction::ModelLoading);
-                    let bytes = match url {
-                        Some(url) => fetch_bytes(url).await,
+                    // A shipped model's file is fetched by the worker: on a first visit
+                    // it arrives while the page's thread is still busy with this render.
+                    let file = match url {
+                        Some(url) => page_url(url).map(ModelFile::Url),
                         None => match handoff.take_weights() {
                             Some(bytes) => Ok(bytes),
                             None => crate::trainer::saved_weights().await,
-                        },
+                        }
+                        .map(ModelFile::Bytes),
                     };
-                    load_model(runner, session, dispatch, (load, wanted), name, bytes).await;
+                    load_model(runner, session, dispatch, (load, wanted), name, file).await;
                 });
             }
         });
@@ -485,10 +488,10 @@ pub fn ClassifyPage() -> Html {
                 *wanted.borrow_mut() = load;
                 dispatch.dispatch(ClassifyAction::ModelLoading);
                 spawn_local(async move {
-                    let bytes = blob_bytes(&blob).await;
+                    let file = blob_bytes(&blob).await.map(ModelFile::Bytes);
                     let c = ModelChoice::File(name);
                     let name = c.worker_name();
-                    if load_model(runner, session, dispatch, (load, wanted), name, bytes).await {
+                    if load_model(runner, session, dispatch, (load, wanted), name, file).await {
                         choice.set(c);
                     }
                 });

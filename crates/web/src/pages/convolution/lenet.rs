@@ -7,8 +7,8 @@ use crate::core_worker::{CoreWorker, use_core};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::agent::{CoreReply, CoreRequest};
-use crate::fetch::fetch_bytes;
+use crate::agent::{CoreReply, CoreRequest, ModelFile};
+use crate::fetch::page_url;
 use crate::lab::lenet::{Conv1Filters, LenetLoad, LenetModel, LenetPresets};
 
 /// The presets' load states.
@@ -24,14 +24,14 @@ impl Reducible for LenetState {
     }
 }
 
-/// Fetches one model file and has the worker parse it; its conv1 filters, or why not.
+/// Has the worker fetch and parse one model file; its conv1 filters, or why not.
 async fn load(runner: &CoreWorker, model: LenetModel) -> LenetLoad {
-    let bytes = match fetch_bytes(model.url()).await {
-        Ok(b) => b,
+    let file = match page_url(model.url()) {
+        Ok(url) => ModelFile::Url(url),
         Err(e) => return LenetLoad::Failed(e),
     };
     let name = format!("lab-lenet-{}", model.key());
-    match runner.run(CoreRequest::LoadModel { name, bytes }).await {
+    match runner.run(CoreRequest::LoadModel { name, file }).await {
         CoreReply::ModelLoaded(Ok(summary)) => {
             let filters = summary
                 .conv("conv1")
