@@ -579,8 +579,8 @@ pub fn ClassifyPage() -> Html {
                 error={v.model_error.clone().map(AttrValue::from)} on_choose={on_choose} on_file={on_model_file} />
         </section>
     };
-    // The first answer first: the gallery's pictures and the learned filters (some two
-    // hundred canvases) are drawn once the first prediction, or the reason there is none, has
+    // The first answer first: the gallery's samples and the learned filters (some two
+    // hundred canvases) are shown once the first prediction, or the reason there is none, has
     // been painted.
     let later = use_after_paint(
         shown.is_some()
@@ -591,7 +591,7 @@ pub fn ClassifyPage() -> Html {
     let selected = v.selected_sample();
     let gallery = match (&v.gallery, &v.gallery_error) {
         (Some(g), _) => html! {
-            <SampleGallery gallery={ByPtr::of(g)} selected={selected} on_pick={on_pick} pictures={later} />
+            <SampleGallery gallery={ByPtr::of(g)} selected={selected} on_pick={on_pick} shown={later} />
         },
         (None, Some(e)) => html! { <p class="error" role="alert">{ e.clone() }</p> },
         (None, None) => html! { <p class="pending">{"loading the test images…"}</p> },
