@@ -109,6 +109,8 @@ async function spawnChecked(js) {
   const worker = new Worker(url);
   if (wasm) {
     // Registered before any handler the app sets, so that it can stop the message there.
+    // A worker that fails first (its script, its wasm) ends the wait too: its error is the
+    // app's to report (the error event goes on to the app's handler).
     worker.started = new Promise((resolve) => {
       const take = (e) => {
         if (e.data !== STARTED) return;
@@ -117,6 +119,7 @@ async function spawnChecked(js) {
         resolve();
       };
       worker.addEventListener('message', take);
+      worker.addEventListener('error', () => resolve(), { once: true });
     });
     worker.postMessage(wasm);
   }
