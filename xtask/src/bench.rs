@@ -610,7 +610,7 @@ fn first_visit(r: &Value) -> String {
         return String::new();
     };
     let mut s = format!(
-        "\n**First visit** (release build, loopback, fresh profile each time; median of {} visits)\n\n\
+        "\n**First visit** (release build, loopback, served gzipped, fresh profile each time; median of {} visits)\n\n\
 | figure | value |\n|---|---|\n\
 | navigation → the Convolution lab's first canvas | {conv:.0} ms |\n",
         f["trials"]
@@ -720,7 +720,8 @@ names the engine and the logit.\n\n\
   the same arithmetic (16 independent chains of `f32x4` multiply-then-add, median of 30\n\
   calls of 200,000 iterations).\n\
 - **first visit**: the release app (`trunk build --release`, wasm-opt on) served on\n\
-  loopback without compression, each visit in a fresh Chromium profile (nothing cached):\n\
+  loopback by the xtask's server, text and wasm gzipped as a static host sends them, each\n\
+  visit in a fresh Chromium profile (nothing cached):\n\
   the time from navigation to the app's performance marks `convscope:first-canvas` (the\n\
   Convolution lab's first drawn canvas) and `convscope:first-prediction` (the Classify\n\
   page's first prediction), the Classify worker's own marks (its wasm up,\n\

@@ -4,11 +4,15 @@
 //! on every response the security headers of `headers.rs` (the Content-Security-Policy,
 //! `nosniff`, no referrer, cross-origin isolation: COOP `same-origin` and COEP
 //! `require-corp` give the page a fine clock, 5 µs in Chromium, for the Classify page's
-//! speed measurement), the same list `www/_headers` gives static hosts.
+//! speed measurement), the same list `www/_headers` gives static hosts. Text and wasm go
+//! gzipped to a browser that accepts it, as static hosts send them (`gzip -9`, made once per
+//! file content): a first visit measured here downloads what it would from a host.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread;
 
 use crate::headers;
@@ -43,6 +47,18 @@ pub fn spawn(root: PathBuf, port: u16, site: Site) -> Result<u16, String> {
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?
         .port();
+    // The files a first visit loads, gzipped before it comes.
+    let top = root.clone();
+    thread::spawn(move || {
+        for entry in std::fs::read_dir(top).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if compressible(mime(&path))
+                && let Ok(body) = std::fs::read(&path)
+            {
+                let _ = gzipped(&etag(&body), &body);
+            }
+        }
+    });
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let root = root.clone();
@@ -60,15 +76,19 @@ fn handle(stream: TcpStream, root: &Path, site: Site) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // The headers: only If-None-Match matters (a file unchanged since the browser's copy is
-    // answered 304, so `Cache-Control: no-cache` costs a round trip, not the file).
+    // The headers: If-None-Match (a file unchanged since the browser's copy is answered 304,
+    // so `Cache-Control: no-cache` costs a round trip, not the file) and Accept-Encoding.
     let mut header = String::new();
     let mut if_none_match = None;
+    let mut gzip = false;
     while reader.read_line(&mut header)? > 2 {
-        if let Some((name, value)) = header.split_once(':')
-            && name.trim().eq_ignore_ascii_case("if-none-match")
-        {
-            if_none_match = Some(value.trim().to_owned());
+        if let Some((name, value)) = header.split_once(':') {
+            let name = name.trim();
+            if name.eq_ignore_ascii_case("if-none-match") {
+                if_none_match = Some(value.trim().to_owned());
+            } else if name.eq_ignore_ascii_case("accept-encoding") {
+                gzip = accepts_gzip(value);
+            }
         }
         header.clear();
     }
@@ -89,15 +109,32 @@ fn handle(stream: TcpStream, root: &Path, site: Site) -> std::io::Result<()> {
     match resolve(root, target) {
         Some(path) => match std::fs::read(&path) {
             Ok(body) => {
-                let tag = etag(&body);
+                let content_type = mime(&path);
+                let mut tag = etag(&body);
+                let mut extra = String::new();
+                let body = if compressible(content_type) {
+                    extra.push_str("Vary: Accept-Encoding\r\n");
+                    if gzip {
+                        extra.push_str("Content-Encoding: gzip\r\n");
+                        let zipped = gzipped(&tag, &body)?;
+                        // Another representation, another validator.
+                        tag.insert_str(tag.len() - 1, "-gzip");
+                        Body::Shared(zipped)
+                    } else {
+                        Body::Own(body)
+                    }
+                } else {
+                    Body::Own(body)
+                };
+                extra.push_str(&format!("ETag: {tag}\r\n"));
                 if if_none_match.as_deref() == Some(tag.as_str()) {
-                    let mut head = head_of(site, "304 Not Modified", mime(&path), None);
-                    head.insert_str(head.len() - 2, &format!("ETag: {tag}\r\n"));
+                    let mut head = head_of(site, "304 Not Modified", content_type, None);
+                    head.insert_str(head.len() - 2, &extra);
                     stream.write_all(head.as_bytes())?;
                     return stream.flush();
                 }
-                let mut head = head_of(site, "200 OK", mime(&path), Some(body.len()));
-                head.insert_str(head.len() - 2, &format!("ETag: {tag}\r\n"));
+                let mut head = head_of(site, "200 OK", content_type, Some(body.len()));
+                head.insert_str(head.len() - 2, &extra);
                 stream.write_all(head.as_bytes())?;
                 if method != "HEAD" {
                     stream.write_all(&body)?;
@@ -160,6 +197,62 @@ fn mime(path: &Path) -> &'static str {
         "bin" => "application/octet-stream",
         _ => "application/octet-stream",
     }
+}
+
+/// A response's body: a file as read, or its gzipped copy kept by [`gzipped`].
+enum Body {
+    Own(Vec<u8>),
+    Shared(Arc<Vec<u8>>),
+}
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Body::Own(b) => b,
+            Body::Shared(b) => b,
+        }
+    }
+}
+
+/// Whether a response of this type goes gzipped to a browser that accepts it: text and
+/// wasm, as static hosts send them; not images or the datasets' binary chunks.
+fn compressible(content_type: &str) -> bool {
+    content_type.starts_with("text/")
+        || matches!(
+            content_type,
+            "application/wasm" | "application/json" | "image/svg+xml"
+        )
+}
+
+/// Whether an `Accept-Encoding` value accepts gzip (named without `q=0`).
+fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        parts.next().is_some_and(|c| c.eq_ignore_ascii_case("gzip"))
+            && parts.all(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f64>().ok())
+                    .is_none_or(|q| q > 0.0)
+            })
+    })
+}
+
+/// `body` gzipped at the best level, made once per content (`tag`, its [`etag`]) and kept
+/// for the server's life: the app's wasm takes a noticeable time to compress.
+fn gzipped(tag: &str, body: &[u8]) -> std::io::Result<Arc<Vec<u8>>> {
+    static KEPT: OnceLock<Mutex<HashMap<String, Arc<Vec<u8>>>>> = OnceLock::new();
+    let kept = KEPT.get_or_init(Mutex::default);
+    if let Some(z) = kept.lock().unwrap_or_else(PoisonError::into_inner).get(tag) {
+        return Ok(z.clone());
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(body)?;
+    let zipped = Arc::new(encoder.finish()?);
+    kept.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(tag.to_owned(), zipped.clone());
+    Ok(zipped)
 }
 
 /// A strong validator of a file's content: its length and a 64-bit FNV-1a hash.
@@ -286,6 +379,64 @@ mod tests {
         std::fs::write(root.join("a.wasm"), b"\0asm!").unwrap();
         let changed = get(&format!("If-None-Match: {tag}\r\n"));
         assert!(changed.starts_with("HTTP/1.1 200 OK\r\n"), "{changed}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn text_and_wasm_go_gzipped_to_a_browser_that_accepts_it() {
+        use std::io::Read;
+        let root = std::env::temp_dir().join(format!("convscope-gzip-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let wasm: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        std::fs::write(root.join("a.wasm"), &wasm).unwrap();
+        std::fs::write(root.join("c.bin"), &wasm).unwrap();
+        let port = spawn(root.clone(), 0, Site::App).unwrap();
+        let get = |file: &str, extra: &str| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(format!("GET /{file} HTTP/1.1\r\nHost: x\r\n{extra}\r\n").as_bytes())
+                .unwrap();
+            let mut answer = Vec::new();
+            s.read_to_end(&mut answer).unwrap();
+            let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+            let body = answer.split_off(split);
+            (String::from_utf8(answer).unwrap(), body)
+        };
+        let (head, body) = get("a.wasm", "Accept-Encoding: gzip, deflate, br\r\n");
+        assert!(head.contains("\r\nContent-Encoding: gzip\r\n"), "{head}");
+        assert!(head.contains("\r\nVary: Accept-Encoding\r\n"), "{head}");
+        assert!(head.contains(&format!("\r\nContent-Length: {}\r\n", body.len())));
+        assert!(body.len() < wasm.len() / 4, "{} bytes", body.len());
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, wasm);
+        // Its validator is the gzipped copy's: a 304 for it, never for the plain file.
+        let tag = head.lines().find_map(|l| l.strip_prefix("ETag: ")).unwrap();
+        assert!(tag.ends_with("-gzip\""), "{tag}");
+        let (again, _) = get(
+            "a.wasm",
+            &format!("Accept-Encoding: gzip\r\nIf-None-Match: {tag}\r\n"),
+        );
+        assert!(
+            again.starts_with("HTTP/1.1 304 Not Modified\r\n"),
+            "{again}"
+        );
+        let (plain, plain_body) = get("a.wasm", &format!("If-None-Match: {tag}\r\n"));
+        assert!(plain.starts_with("HTTP/1.1 200 OK\r\n"), "{plain}");
+        assert!(!plain.contains("Content-Encoding"));
+        assert_eq!(plain_body, wasm);
+        let (refused, refused_body) = get("a.wasm", "Accept-Encoding: gzip;q=0, br\r\n");
+        assert!(
+            !refused.contains("Content-Encoding") && refused_body == wasm,
+            "{refused}"
+        );
+        // The datasets' binary chunks go as they are.
+        let (chunk, chunk_body) = get("c.bin", "Accept-Encoding: gzip\r\n");
+        assert!(!chunk.contains("Content-Encoding") && !chunk.contains("Vary"));
+        assert_eq!(chunk_body, wasm);
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
