@@ -110,21 +110,20 @@ fn handle(stream: TcpStream, root: &Path, site: Site) -> std::io::Result<()> {
         Some(path) => match std::fs::read(&path) {
             Ok(body) => {
                 let content_type = mime(&path);
+                let compress = compressible(content_type);
                 let mut tag = etag(&body);
                 let mut extra = String::new();
-                let body = if compressible(content_type) {
+                if compress {
                     extra.push_str("Vary: Accept-Encoding\r\n");
-                    if gzip {
-                        extra.push_str("Content-Encoding: gzip\r\n");
-                        let zipped = gzipped(&tag, &body)?;
-                        // Another representation, another validator.
-                        tag.insert_str(tag.len() - 1, "-gzip");
-                        Body::Shared(zipped)
-                    } else {
-                        Body::Own(body)
-                    }
+                }
+                let body = if compress && gzip {
+                    extra.push_str("Content-Encoding: gzip\r\n");
+                    let zipped = gzipped(&tag, &body)?;
+                    // Another representation, another validator.
+                    tag.insert_str(tag.len() - 1, "-gzip");
+                    zipped
                 } else {
-                    Body::Own(body)
+                    Arc::new(body)
                 };
                 extra.push_str(&format!("ETag: {tag}\r\n"));
                 if if_none_match.as_deref() == Some(tag.as_str()) {
@@ -196,22 +195,6 @@ fn mime(path: &Path) -> &'static str {
         // The datasets' chunks (dist/data/).
         "bin" => "application/octet-stream",
         _ => "application/octet-stream",
-    }
-}
-
-/// A response's body: a file as read, or its gzipped copy kept by [`gzipped`].
-enum Body {
-    Own(Vec<u8>),
-    Shared(Arc<Vec<u8>>),
-}
-
-impl std::ops::Deref for Body {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Body::Own(b) => b,
-            Body::Shared(b) => b,
-        }
     }
 }
 
