@@ -22,32 +22,50 @@ function integrityOf(href) {
 // Web workers started only from files the page has checked. Trunk names a worker's files
 // without a hash and writes no `integrity` for them, and neither `new Worker(url)` nor
 // `importScripts` takes one, so `cargo xtask build` writes a `<meta name="convscope-worker"
-// data-js="/worker.js" data-js-integrity="sha384-…" data-wasm="/worker_bg.wasm"
+// data-js="/images.js" data-js-integrity="sha384-…" data-wasm="/images_bg.wasm"
 // data-wasm-integrity="sha384-…">` per worker into index.html (xtask/src/headers.rs).
 // `checkedWorker` fetches the JavaScript and the wasm with their digests and makes a `blob:`
-// URL of a script that is the checked text followed by wasm-bindgen's start. The core's
-// worker (`CORE_WORKER`) and the image worker start from the very bytes of wasm the page
-// checked, sent as the first message when each is made (`spawnChecked`): they fetch nothing
-// themselves. The training worker, which yew-agent makes from the URL, fetches the wasm once
-// more with its digest (from the cache). A changed byte in either file fails the check in
-// the page: the worker is not started, and the app says why (`worker-src blob:` in the
-// Content-Security-Policy allows exactly these workers).
+// URL of a script that is the checked text followed by wasm-bindgen's start. The image
+// worker starts from the very bytes of wasm the page checked, sent as the first message when
+// it is made (`spawnChecked`): it fetches nothing itself. The training worker, which
+// yew-agent makes from the URL, fetches the wasm once more with its digest (from the cache).
+// A changed byte in either file fails the check in the page: the worker is not started, and
+// the app says why (`worker-src blob:` in the Content-Security-Policy allows exactly these
+// workers).
+//
+// The core's worker (`CORE_WORKER`) is the app itself: the app's wasm holds the core's
+// worker (its `main` serves the core's requests where there is no window), so a visit
+// downloads and compiles one wasm, not two. The worker is a module worker made from the
+// app's JavaScript, checked against the digest Trunk wrote, and its first message is the
+// module this page compiled (`appModule`): it neither fetches nor compiles anything.
 // This is the one place that makes a worker's URL: the app calls it through
 // `window.convscopeWorkers` (crates/web/src/worker_script.rs).
 
-const CORE_WORKER = '/worker.js';
+/** The core's worker: the app's own files (crates/web/src/core_worker.rs names it so). */
+const CORE_WORKER = 'core';
 /** The workers that start from the wasm the page checked (`spawnChecked`). */
 const SENT_WASM = new Set([CORE_WORKER, '/images.js']);
 
+// The app's wasm, compiled while it downloads (given the response instead, wasm-bindgen
+// would begin compiling only once the import of its JavaScript is done): the one module the
+// app and the core's worker start from. A failure is reported where the app starts.
+const appModule = (async () => {
+  if (!app) throw new Error('index.html has no <meta name="convscope-app">');
+  const { wasm } = app.dataset;
+  return WebAssembly.compileStreaming(fetch(wasm, { integrity: integrityOf(wasm) }));
+})();
+appModule.catch(() => {});
+
 /**
  * Each worker's checked script, made once per page (a failure is retried): a promise of
- * `{ url, wasm }`, the `blob:` URL and, for a worker in `SENT_WASM`, its checked wasm (an
- * `ArrayBuffer`; `null` for a worker that fetches its own).
+ * `{ url, wasm, type }`, the `blob:` URL, for a worker in `SENT_WASM` its checked wasm (a
+ * promise of the app's `WebAssembly.Module`, or an `ArrayBuffer`; `null` for a worker that
+ * fetches its own), and the worker's `type` ('module' or 'classic').
  */
 const checked = new Map();
 
 // What a worker that starts from the page's wasm says first, as the wasm reaches it: it has
-// started and compiles. (The page's messages to a worker wait in the page until the
+// started and instantiates it. (The page's messages to a worker wait in the page until the
 // worker's script has run, and a turn of the page's thread hands them over.)
 // `spawnChecked` takes this message out of the worker's stream before anyone else sees it.
 const STARTED = 'convscope:worker-started';
@@ -62,6 +80,7 @@ function checkedWorker(js) {
 }
 
 async function makeChecked(js) {
+  if (js === CORE_WORKER) return appWorker();
   const meta = [...document.querySelectorAll('meta[name="convscope-worker"]')].find((m) => m.dataset.js === js);
   if (!meta) throw new Error(`index.html gives no integrity for the worker ${js} (\`cargo xtask build\` writes it)`);
   const { jsIntegrity, wasm, wasmIntegrity } = meta.dataset;
@@ -97,16 +116,37 @@ async function makeChecked(js) {
     const wasmUrl = new URL(wasm, location.href).href;
     start = `\n;wasm_bindgen({ module_or_path: fetch(${JSON.stringify(wasmUrl)}, { integrity: ${JSON.stringify(wasmIntegrity)} }) });\n`;
   }
-  return { url: URL.createObjectURL(new Blob([text, start], { type: 'text/javascript' })), wasm: bytes };
+  return { url: URL.createObjectURL(new Blob([text, start], { type: 'text/javascript' })), wasm: bytes, type: 'classic' };
+}
+
+/** The core's worker's checked script: the app's JavaScript (an ES module) and its start. */
+async function appWorker() {
+  if (!app) throw new Error('index.html has no <meta name="convscope-app">');
+  const { js } = app.dataset;
+  let response;
+  try {
+    response = await fetch(js, { integrity: integrityOf(js) });
+  } catch (error) {
+    throw new Error(`the app's script ${js} failed its check: ${error.message ?? error}`);
+  }
+  if (!response.ok) throw new Error(`cannot fetch ${js}: HTTP ${response.status}`);
+  const text = await response.text();
+  // wasm-bindgen's `web` output (its version pinned in Cargo.lock) names its start
+  // `__wbg_init` and exports it as the default; the start below calls it in the module's scope.
+  if (!/\basync function __wbg_init\b/.test(text)) throw new Error(`${js} has no __wbg_init: is it wasm-bindgen's web output?`);
+  const start = `\n;__wbg_init({ module_or_path: new Promise((resolve) => self.addEventListener('message', (e) => { self.postMessage(${JSON.stringify(STARTED)}); resolve(e.data); }, { once: true })) });\n`;
+  return { url: URL.createObjectURL(new Blob([text, start], { type: 'text/javascript' })), wasm: appModule, type: 'module' };
 }
 
 /**
- * A worker started from the checked files of `js` (e.g. '/worker.js'): its wasm is its first
- * message, sent as it is made (a copy: the next worker gets the same bytes).
+ * A worker started from the checked files of `js` (`CORE_WORKER`, '/images.js'): its wasm is
+ * its first message, sent as it is made, or for the core's worker as soon as the page has
+ * compiled the app's module (bytes are copied: the next worker gets the same bytes; a module
+ * is shared, compiled once).
  */
 async function spawnChecked(js) {
-  const { url, wasm } = await checkedWorker(js);
-  const worker = new Worker(url);
+  const { url, wasm, type } = await checkedWorker(js);
+  const worker = new Worker(url, { type });
   if (wasm) {
     // Registered before any handler the app sets, so that it can stop the message there.
     // A worker that fails first (its script, its wasm) ends the wait too: its error is the
@@ -121,21 +161,21 @@ async function spawnChecked(js) {
       worker.addEventListener('message', take);
       worker.addEventListener('error', () => resolve(), { once: true });
     });
-    worker.postMessage(wasm);
+    // A module that did not compile is the app's to report (it does not start either).
+    Promise.resolve(wasm).then((w) => worker.postMessage(w), () => {});
   }
   return worker;
 }
 
 // The Classify page needs the core's worker for its first answer: on a visit that opens there,
-// the worker is started now, while the app's wasm downloads and compiles (on two cores the
-// two compile side by side). What it sends before the app takes it over is kept and handed
-// over with it. (The Convolution lab draws its first frame without the worker, and the two
-// compiles at once delayed that frame on a busy machine: there the page starts it.) The app
-// starts once this worker has its wasm (below: its first message, `STARTED`): starting a
-// worker and handing it a message take turns of the page's thread, and the app's start holds
-// that thread in long tasks (its first render). Waiting only until the worker was made, its
-// thread started after the app's first render, 200–250 ms after its files had come, and it
-// was ready 100–150 ms later than now.
+// the worker is started now, so that its thread is up (40–90 ms here) by the time the app's
+// module has compiled; it gets that module then. What it sends before the app takes it over
+// is kept and handed over with it. (The Convolution lab draws its first frame without the
+// worker: there the page starts it.) The app starts once this worker has its module (below:
+// its first message, `STARTED`): starting a worker and handing it a message take turns of
+// the page's thread, and the app's start holds that thread in long tasks (its first render).
+// Waiting only until the worker was made, its thread started after the app's first render,
+// and it was ready 100–150 ms later.
 const early = new Map();
 if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
   const events = [];
@@ -176,12 +216,8 @@ window.convscopeWorkers = {
 
 try {
   if (!app) throw new Error('index.html has no <meta name="convscope-app">');
-  const { js, wasm } = app.dataset;
+  const { js } = app.dataset;
   integrityOf(js);
-  // The wasm compiles while it downloads, beside the import of its JavaScript (given the
-  // response instead, wasm-bindgen would begin compiling only once that import is done).
-  const module = WebAssembly.compileStreaming(fetch(wasm, { integrity: integrityOf(wasm) }));
-  module.catch(() => {}); // reported below, where it is awaited
   const bindings = await import(js);
   const earlyWorker = early.get(CORE_WORKER);
   if (earlyWorker) {
@@ -189,7 +225,7 @@ try {
     const running = earlyWorker.then(({ worker }) => worker.started);
     await Promise.race([running.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
   }
-  const exports = await bindings.default({ module_or_path: module });
+  const exports = await bindings.default({ module_or_path: appModule });
   // What Trunk's own loader does, for anything that listens.
   window.wasmBindings = bindings;
   dispatchEvent(new CustomEvent('TrunkApplicationStarted', { detail: { wasm: exports } }));

@@ -17,6 +17,9 @@ async function openLab(hash = '#/pooling') {
   const { page, errors } = await openPage(browser.context);
   await page.goto(`${BASE_URL}${hash}`);
   await page.getByTestId('pool-stage').waitFor({ timeout: 20000 });
+  // The lab listens to the keyboard from an effect of the render that drew the stage: a key
+  // pressed the moment the stage appears was once lost (in a full run, not alone).
+  await page.evaluate(() => new Promise((painted) => requestAnimationFrame(() => setTimeout(painted, 0))));
   return { page, errors };
 }
 

@@ -128,8 +128,6 @@ test('the served headers are www/_headers: the page, the app and worker scripts,
     [app[1], 'text/javascript'],
     [app[2], 'application/wasm'],
     [boot[1], 'text/javascript'],
-    ['worker.js', 'text/javascript'],
-    ['worker_bg.wasm', 'application/wasm'],
     ['images.js', 'text/javascript'],
     ['images_bg.wasm', 'application/wasm'],
     ['trainer.js', 'text/javascript'],
@@ -181,7 +179,9 @@ test('Convolution and Pooling: the lab, its worker and a dataset sample, under t
     await page.getByTestId('pool-stage').waitFor({ timeout: 30000 });
     await page.getByTestId('pool-kind').selectOption('avg');
     await page.getByTestId('pool-window').fill('3');
-    assert.ok(w.requests.some((u) => u.endsWith('/worker_bg.wasm')), 'the lab worker loaded (and its requests were seen)');
+    // The lab's worker answered (55 above) from the page's own module: one download of wasm.
+    const wasms = w.requests.filter((u) => u.endsWith('.wasm'));
+    assert.deepEqual(wasms.map((u) => new URL(u).pathname.replace(/-[0-9a-f]+_bg/, '_bg')), ['/app_bg.wasm'], wasms.join('\n'));
     assert.ok(w.requests.some((u) => u.includes('/samples/mnist-test.safetensors')), 'the sample file was fetched');
   });
 });
@@ -305,14 +305,16 @@ fetch('https://example.com/').then(() => 'sent', (e) => e.name).then((r) => { do
 /**
  * Opens `hash` with the response for `pattern` changed by `change` (the body as a Buffer),
  * waits up to `timeout` ms for what `shows(page)` locates, and returns whether it showed,
- * how many responses were changed, what was logged, the alerts and the page's text.
+ * how many responses were changed (`all`, and of them `wasm` and `js`), what was logged,
+ * the alerts and the page's text.
  */
 async function withChanged(pattern, change, { hash = '#/architectures', act = async () => {}, shows = appHeading, timeout = 5000 } = {}) {
   const { page, errors } = await openPage(browser.context);
-  let changed = 0;
+  const changed = { all: 0, wasm: 0, js: 0 };
   await page.route(pattern, async (route) => {
     const response = await route.fetch();
-    changed += 1;
+    changed.all += 1;
+    changed[route.request().url().endsWith('.wasm') ? 'wasm' : 'js'] += 1;
     await route.fulfill({ response, body: change(await response.body()) });
   });
   await page.goto(`${BASE_URL}${hash}`);
@@ -338,10 +340,10 @@ test('integrity: a changed byte in the app\'s wasm, its JavaScript or its loader
   // The unchanged app starts, with the same interception in place.
   const control = await withChanged(/\/app-[0-9a-f]+_bg\.wasm$/, (b) => b);
   assert.equal(control.started, true, control.errors.join('\n'));
-  assert.equal(control.changed, 1);
+  assert.equal(control.changed.all, 1);
 
   const wasm = await withChanged(/\/app-[0-9a-f]+_bg\.wasm$/, appendSection);
-  assert.equal(wasm.changed, 1, 'the wasm is downloaded once (its preload is used)');
+  assert.equal(wasm.changed.all, 1, 'the wasm is downloaded once (its preload is used)');
   assert.equal(wasm.started, false, 'the app started with a changed wasm');
   assert.ok(wasm.errors.some((e) => /integrity/i.test(e)), wasm.errors.join('\n'));
   assert.match(wasm.alert.join(' '), /convscope could not start/);
@@ -356,14 +358,23 @@ test('integrity: a changed byte in the app\'s wasm, its JavaScript or its loader
 });
 
 test('integrity: a changed byte in a worker\'s script or wasm stops that worker, and the page says so', async () => {
-  // The unchanged files, through the same interception: the Classify page classifies.
-  const control = await withChanged(/\/worker(_bg\.wasm|\.js)$/, (b) => b, {
+  // The core's worker is the app's own files: on the Classify page the page downloads the
+  // app's wasm once (the worker starts from the module the page compiled) and checks its
+  // JavaScript for the worker, and the first prediction comes.
+  const control = await withChanged(/\/app-[0-9a-f]+(_bg\.wasm|\.js)$/, (b) => b, {
     hash: '#/classify',
     shows: (page) => page.getByTestId('top-class'),
     timeout: 15000,
   });
   assert.equal(control.started, true, `${control.errors.join('\n')}\n${control.text.slice(0, 2000)}`);
-  assert.ok(control.changed >= 2, 'the page checks the worker\'s script and wasm');
+  assert.equal(control.changed.wasm, 1, 'the app\'s wasm is downloaded once, for the page and its worker');
+  assert.ok(control.changed.js >= 2, 'the page checks the app\'s JavaScript before the worker runs it');
+  // A changed app on the Classify page stops the app before any worker starts.
+  for (const [pattern, change] of [[/\/app-[0-9a-f]+_bg\.wasm$/, appendSection], [/\/app-[0-9a-f]+\.js$/, appendComment]]) {
+    const r = await withChanged(pattern, change, { hash: '#/classify' });
+    assert.equal(r.started, false, `${pattern}: the app started`);
+    assert.ok(r.errors.some((e) => /integrity/i.test(e)), `${pattern}: ${r.errors.join('\n')}`);
+  }
 
   // The image worker starts with the lab's first upload.
   const upload = async (page) => {
@@ -371,14 +382,12 @@ test('integrity: a changed byte in a worker\'s script or wasm stops that worker,
     await page.getByTestId('upload-file').setInputFiles({ name: 'seven.png', mimeType: 'image/png', buffer: makeDigitPng({ digit: 7 }) });
   };
   const cases = [
-    ['#/classify', /\/worker\.js$/, appendComment, /web worker could not be started/],
-    ['#/classify', /\/worker_bg\.wasm$/, appendSection, /web worker could not be started/],
     ['#/convolution', /\/images_bg\.wasm$/, appendSection, /web worker could not be started/, upload],
     ['#/train', /\/trainer\.js$/, appendComment, /training worker could not be started/],
   ];
   for (const [hash, pattern, change, says, act] of cases) {
     const r = await withChanged(pattern, change, { hash, act, shows: (page) => page.getByText(says), timeout: 15000 });
-    assert.ok(r.changed >= 1, `${pattern}: fetched`);
+    assert.ok(r.changed.all >= 1, `${pattern}: fetched`);
     assert.equal(r.started, true, `${pattern}: the page does not say the worker could not start\n${r.text.slice(0, 2000)}`);
     assert.ok(r.errors.some((e) => /integrity/i.test(e)), `${pattern}: ${r.errors.join('\n')}`);
   }

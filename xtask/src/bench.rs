@@ -729,7 +729,7 @@ names the engine and the logit.\n\n\
   for that first image beside the median of warm ones (`bench/first-visit.mjs`; the marks are\n\
   read once the visit has settled, so that the driver's own script is not in the page's way\n\
   while the app starts). Sizes are of `dist/*.wasm`, raw and\n\
-  `gzip -9`.\n\
+  `gzip -9` (the app's wasm is the Classify worker's too: one download for both).\n\
 - **training in the Train page's worker**: the same release app, a fresh profile per\n\
   network: the Train page's presets (LeNet-5 with ReLU and max pooling; the small\n\
   batch-norm residual network) trained two epochs on 8,000 MNIST digits, each epoch's\n\

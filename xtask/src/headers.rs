@@ -369,7 +369,7 @@ mod tests {
     #[test]
     fn the_workers_are_the_ones_index_html_builds() {
         let index = include_str!("../../index.html");
-        assert_eq!(worker_names(index), ["worker", "images", "trainer"]);
+        assert_eq!(worker_names(index), ["images", "trainer"]);
     }
 
     #[test]

@@ -28,8 +28,9 @@ use crate::agent::protocol::{FromWorker, ToWorker, decode, encode};
 use crate::agent::{CoreReply, CoreRequest, ModelFile};
 use crate::by_ptr::ByPtr;
 
-/// Where Trunk emits the core's worker's JavaScript (see `index.html`).
-pub const WORKER_PATH: &str = "/worker.js";
+/// The loader's name for the core's worker: the app's own JavaScript and wasm, which serve
+/// the core's requests in a worker (`crates/web/src/bin/app.rs`, `www/boot.js`).
+pub const CORE_WORKER: &str = "core";
 /// Where Trunk emits the image worker's JavaScript (see `index.html`).
 pub const IMAGES_PATH: &str = "/images.js";
 
@@ -406,7 +407,7 @@ pub fn CoreWorkerProvider(p: &CoreWorkerProviderProps) -> Html {
                 w
             };
             Workers {
-                core: make(WORKER_PATH),
+                core: make(CORE_WORKER),
                 images: make(IMAGES_PATH),
             }
         })

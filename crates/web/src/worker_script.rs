@@ -39,8 +39,8 @@ async fn call(name: &str, js: &str) -> Result<JsValue, String> {
 ///
 /// # Errors
 /// A message naming the file when `index.html` gives no digest for it, the fetch fails,
-/// or the file is not the one the build made (integrity mismatch); for the core's worker,
-/// which starts from the page's wasm ([`spawn`]).
+/// or the file is not the one the build made (integrity mismatch); for the workers that
+/// start from the page's wasm ([`spawn`]).
 pub async fn checked_url(js: &str) -> Result<String, String> {
     call("url", js)
         .await?
@@ -48,9 +48,10 @@ pub async fn checked_url(js: &str) -> Result<String, String> {
         .ok_or_else(|| format!("no URL for the worker {js}"))
 }
 
-/// A worker running the checked `js` (the core's worker, `/worker.js`), started from the
-/// wasm the page checked (the loader sends its bytes as the worker's first message): a
-/// worker, first or replacement, fetches nothing itself.
+/// A worker running the checked `js` (the core's worker, [`crate::core_worker::CORE_WORKER`]:
+/// the app's own files; the image worker, `/images.js`), started from the wasm the page
+/// checked (the loader sends the app's compiled module, or the image worker's bytes, as the
+/// worker's first message): a worker, first or replacement, fetches nothing itself.
 ///
 /// # Errors
 /// As [`checked_url`], and when the worker cannot be made.
