@@ -3,11 +3,10 @@
 //! The page sends a [`CoreRequest`]; a worker answers with a [`CoreReply`] computed by
 //! `convscope-core`. Two workers speak this protocol ([`protocol`]): the core's worker
 //! (the app's own wasm in a worker: `src/bin/app.rs`, [`handle`]) answers every kind but the
-//! files', and keeps the models it was
-//! sent ([`model`]), so a classification request carries only the image; the image worker
-//! (`images.js`, [`decode::answer`]) decodes uploaded files, and is started by the first
-//! upload (its decoders are most of its code, and most visits upload nothing). Each sends
-//! what it does not answer back as [`CoreReply::NotHere`].
+//! files', and keeps the models it was sent ([`model`]), so a classification request carries
+//! only the image; the image worker (`images.js`, [`decode::answer`]) decodes uploaded
+//! files, and is started by the first upload (its decoders are most of its code, and most
+//! visits upload nothing). Each sends what it does not answer back as [`CoreReply::NotHere`].
 //!
 //! - [`CoreRequest::OutputSize`]: one axis of a convolution's output.
 //! - [`CoreRequest::LoadModel`]: parse a safetensors file, keep it under a name, describe it.
@@ -222,8 +221,8 @@ pub fn unexpected(reply: CoreReply, what: &str) -> String {
 /// function on its first call; when this match held every handler inline, the worker's
 /// first request (the Classify page's model load) compiled all of them, explanations and
 /// filter searches included: about 90 KB of code, 10–25 ms in Chromium on a
-/// first visit. (The app's `wasm-opt -Oz` in `index.html` keeps them apart; at `-O3`,
-/// binaryen's inliner put every handler called from one place back.)
+/// first visit. (binaryen's inliner would put every handler called from one place back:
+/// the app's `wasm-opt` in `index.html` inlines such functions only up to 500 in size.)
 #[inline(never)]
 pub fn answer(request: CoreRequest) -> CoreReply {
     match request {
