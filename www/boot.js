@@ -11,6 +11,12 @@
 
 const app = document.querySelector('meta[name="convscope-app"]');
 
+/** The app's files, `{ js, wasm }`, from index.html's <meta name="convscope-app">. */
+function appFiles() {
+  if (!app) throw new Error('index.html has no <meta name="convscope-app">');
+  return app.dataset;
+}
+
 /** The `integrity` Trunk wrote on the preload link of `href`; none is an error. */
 function integrityOf(href) {
   const link = [...document.querySelectorAll('link[rel="modulepreload"], link[rel="preload"]')]
@@ -43,24 +49,24 @@ function integrityOf(href) {
 
 /** The core's worker: the app's own files (crates/web/src/core_worker.rs names it so). */
 const CORE_WORKER = 'core';
-/** The workers that start from the wasm the page checked (`spawnChecked`). */
-const SENT_WASM = new Set([CORE_WORKER, '/images.js']);
+/** The workers built apart that start from the wasm bytes the page checked (`spawnChecked`). */
+const SENT_WASM = new Set(['/images.js']);
 
 // The app's wasm, compiled while it downloads (given the response instead, wasm-bindgen
 // would begin compiling only once the import of its JavaScript is done): the one module the
 // app and the core's worker start from. A failure is reported where the app starts.
 const appModule = (async () => {
-  if (!app) throw new Error('index.html has no <meta name="convscope-app">');
-  const { wasm } = app.dataset;
+  const { wasm } = appFiles();
   return WebAssembly.compileStreaming(fetch(wasm, { integrity: integrityOf(wasm) }));
 })();
 appModule.catch(() => {});
 
 /**
  * Each worker's checked script, made once per page (a failure is retried): a promise of
- * `{ url, wasm, type }`, the `blob:` URL, for a worker in `SENT_WASM` its checked wasm (a
- * promise of the app's `WebAssembly.Module`, or an `ArrayBuffer`; `null` for a worker that
- * fetches its own), and the worker's `type` ('module' or 'classic').
+ * `{ url, wasm, type }`, the `blob:` URL, the wasm `spawnChecked` sends (for the core's
+ * worker a promise of the app's `WebAssembly.Module`, for a worker in `SENT_WASM` its checked
+ * bytes, an `ArrayBuffer`; `null` for a worker that fetches its own), and the worker's
+ * `type` ('module' or 'classic').
  */
 const checked = new Map();
 
@@ -79,6 +85,28 @@ function checkedWorker(js) {
   return checked.get(js);
 }
 
+/** `url` fetched with its digest: a failed check or an HTTP error is an error naming `what`. */
+async function checkedFetch(what, url, integrity) {
+  let response;
+  try {
+    response = await fetch(url, { integrity });
+  } catch (error) {
+    throw new Error(`${what} ${url} failed its check: ${error.message ?? error}`);
+  }
+  if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
+  return response;
+}
+
+/**
+ * A worker's start that calls wasm-bindgen's `init` with the worker's first message (the
+ * wasm, which `spawnChecked` sends), saying `STARTED` as it comes.
+ */
+const startFromMessage = (init) =>
+  `\n;${init}({ module_or_path: new Promise((resolve) => self.addEventListener('message', (e) => { self.postMessage(${JSON.stringify(STARTED)}); resolve(e.data); }, { once: true })) });\n`;
+
+/** A `blob:` URL of a worker's script: its checked text followed by its start. */
+const scriptUrl = (text, start) => URL.createObjectURL(new Blob([text, start], { type: 'text/javascript' }));
+
 async function makeChecked(js) {
   if (js === CORE_WORKER) return appWorker();
   const meta = [...document.querySelectorAll('meta[name="convscope-worker"]')].find((m) => m.dataset.js === js);
@@ -87,19 +115,12 @@ async function makeChecked(js) {
   for (const [name, value] of [['data-js-integrity', jsIntegrity], ['data-wasm', wasm], ['data-wasm-integrity', wasmIntegrity]]) {
     if (!value) throw new Error(`index.html gives no ${name} for the worker ${js}`);
   }
-  const get = async (what, url, integrity) => {
-    let response;
-    try {
-      response = await fetch(url, { integrity });
-    } catch (error) {
-      throw new Error(`the worker's ${what} ${url} failed its check: ${error.message ?? error}`);
-    }
-    if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
-    return response;
-  };
   // Both files at once. The wasm is checked here too, so that a changed file is reported by
   // the page (an error inside a starting worker reaches no one).
-  const [script, wasmResponse] = await Promise.all([get('script', js, jsIntegrity), get('wasm', wasm, wasmIntegrity)]);
+  const [script, wasmResponse] = await Promise.all([
+    checkedFetch("the worker's script", js, jsIntegrity),
+    checkedFetch("the worker's wasm", wasm, wasmIntegrity),
+  ]);
   const text = await script.text();
   let start;
   let bytes = null;
@@ -107,35 +128,25 @@ async function makeChecked(js) {
     // The worker's own fetch of the wasm, even from the cache, was a request to the server
     // (a 304) and a second check of the digest, 10–80 ms of a first visit.
     bytes = await wasmResponse.arrayBuffer();
-    // The shim (wasm-bindgen's `no-modules` output) defines `wasm_bindgen`; its start takes
-    // a promise of the wasm: the first message, which `spawnChecked` sends.
-    start = `\n;wasm_bindgen({ module_or_path: new Promise((resolve) => self.addEventListener('message', (e) => { self.postMessage(${JSON.stringify(STARTED)}); resolve(e.data); }, { once: true })) });\n`;
+    // The shim (wasm-bindgen's `no-modules` output) defines `wasm_bindgen`.
+    start = startFromMessage('wasm_bindgen');
   } else {
     // The same start with the wasm fetched by the worker with its digest, as the app's own
     // start below does.
     const wasmUrl = new URL(wasm, location.href).href;
     start = `\n;wasm_bindgen({ module_or_path: fetch(${JSON.stringify(wasmUrl)}, { integrity: ${JSON.stringify(wasmIntegrity)} }) });\n`;
   }
-  return { url: URL.createObjectURL(new Blob([text, start], { type: 'text/javascript' })), wasm: bytes, type: 'classic' };
+  return { url: scriptUrl(text, start), wasm: bytes, type: 'classic' };
 }
 
 /** The core's worker's checked script: the app's JavaScript (an ES module) and its start. */
 async function appWorker() {
-  if (!app) throw new Error('index.html has no <meta name="convscope-app">');
-  const { js } = app.dataset;
-  let response;
-  try {
-    response = await fetch(js, { integrity: integrityOf(js) });
-  } catch (error) {
-    throw new Error(`the app's script ${js} failed its check: ${error.message ?? error}`);
-  }
-  if (!response.ok) throw new Error(`cannot fetch ${js}: HTTP ${response.status}`);
-  const text = await response.text();
+  const { js } = appFiles();
+  const text = await (await checkedFetch("the app's script", js, integrityOf(js))).text();
   // wasm-bindgen's `web` output (its version pinned in Cargo.lock) names its start
-  // `__wbg_init` and exports it as the default; the start below calls it in the module's scope.
+  // `__wbg_init` and exports it as the default; the start calls it in the module's scope.
   if (!/\basync function __wbg_init\b/.test(text)) throw new Error(`${js} has no __wbg_init: is it wasm-bindgen's web output?`);
-  const start = `\n;__wbg_init({ module_or_path: new Promise((resolve) => self.addEventListener('message', (e) => { self.postMessage(${JSON.stringify(STARTED)}); resolve(e.data); }, { once: true })) });\n`;
-  return { url: URL.createObjectURL(new Blob([text, start], { type: 'text/javascript' })), wasm: appModule, type: 'module' };
+  return { url: scriptUrl(text, startFromMessage('__wbg_init')), wasm: appModule, type: 'module' };
 }
 
 /**
@@ -215,8 +226,7 @@ window.convscopeWorkers = {
 };
 
 try {
-  if (!app) throw new Error('index.html has no <meta name="convscope-app">');
-  const { js } = app.dataset;
+  const { js } = appFiles();
   integrityOf(js);
   const bindings = await import(js);
   const earlyWorker = early.get(CORE_WORKER);
