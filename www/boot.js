@@ -61,6 +61,16 @@ const appModule = (async () => {
 })();
 appModule.catch(() => {});
 
+// The app's JavaScript, fetched with its digest before the app imports it: Chromium does not
+// keep a modulepreload that failed its check, and an `import()` after that failure fetched
+// the file again without one and ran it (seen in `tests/e2e/security.test.mjs`). Its text
+// is also the core's worker's script (`appWorker`). A failure is reported where the app starts.
+const appScript = (async () => {
+  const { js } = appFiles();
+  return (await checkedFetch("the app's script", js, integrityOf(js))).text();
+})();
+appScript.catch(() => {});
+
 /**
  * Each worker's checked script, made once per page (a failure is retried): a promise of
  * `{ url, wasm, type }`, the `blob:` URL, the wasm `spawnChecked` sends (for the core's
@@ -142,7 +152,7 @@ async function makeChecked(js) {
 /** The core's worker's checked script: the app's JavaScript (an ES module) and its start. */
 async function appWorker() {
   const { js } = appFiles();
-  const text = await (await checkedFetch("the app's script", js, integrityOf(js))).text();
+  const text = await appScript;
   // wasm-bindgen's `web` output (its version pinned in Cargo.lock) names its start
   // `__wbg_init` and exports it as the default; the start calls it in the module's scope.
   if (!/\basync function __wbg_init\b/.test(text)) throw new Error(`${js} has no __wbg_init: is it wasm-bindgen's web output?`);
@@ -227,7 +237,8 @@ window.convscopeWorkers = {
 
 try {
   const { js } = appFiles();
-  integrityOf(js);
+  // Checked first (`appScript`); the import then takes the module its preload fetched.
+  await appScript;
   const bindings = await import(js);
   const earlyWorker = early.get(CORE_WORKER);
   if (earlyWorker) {
