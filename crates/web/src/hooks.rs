@@ -1,7 +1,8 @@
-//! Custom hooks: the route, a timer, a flag raised after a first answer is painted, the lab's keyboard shortcuts, a stepper's player
+//! Custom hooks: the route, a timer, a flag raised after a first answer is painted, drawing on a render's DOM before it is painted, the lab's keyboard shortcuts, a stepper's player
 //! driven by both, URL-query state, work started while a page renders, and the newest answer of the core's worker.
 
 mod use_after_paint;
+mod use_committed;
 mod use_interval;
 mod use_lab_keys;
 mod use_player_drive;
@@ -10,6 +11,7 @@ mod use_started;
 mod use_worker_answer;
 
 pub use use_after_paint::{after_paint, use_after_paint};
+pub use use_committed::use_committed;
 pub use use_interval::use_interval;
 pub use use_lab_keys::{LabKey, lab_key, use_lab_keys};
 pub use use_player_drive::use_player_drive;

@@ -7,7 +7,8 @@
 //! device pixel ratio honoured); cells get whole device pixels in the grid sizing, and
 //! small cells are drawn as one `ImageData` pixel each, scaled up without smoothing.
 //!
-//! **Drawn only when what it draws changes.** The draw effect is keyed on a [`Picture`]:
+//! **Drawn only when what it draws changes**, before the browser paints the render that
+//! changed it (`use_committed`). The draw is keyed on a [`Picture`]:
 //! the values and taps by `Rc` identity (never their contents), the dimensions, the scale,
 //! the sizes and the outlines. A parent re-rendering with the same `Rc`s, the hover
 //! readout, new callbacks: none redraws. Each draw increments the canvas's `data-draws`
@@ -368,7 +369,7 @@ pub fn readout(
         .map(|v| format!("({y}, {x}) = {}", fmt_num(*v)))
 }
 
-/// Everything a draw depends on — the draw effect's key. The `Rc`s compare by identity.
+/// Everything a draw depends on — the draw's key. The `Rc`s compare by identity.
 #[derive(Debug, Clone)]
 pub struct Picture {
     /// The values.
@@ -558,7 +559,7 @@ pub fn MatrixCanvas(props: &MatrixCanvasProps) -> Html {
             cursor: show_cursor.then_some(cursor),
             geometry,
         };
-        use_effect_with(picture, move |p| {
+        crate::hooks::use_committed(picture, move |p| {
             if let Some(el) = canvas.cast::<HtmlCanvasElement>() {
                 if let Err(e) = draw(&el, p, &scratch) {
                     web_sys::console::warn_1(&format!("matrix canvas: {e:?}").into());
