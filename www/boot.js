@@ -109,10 +109,20 @@ async function checkedFetch(what, url, integrity) {
 
 /**
  * A worker's start that calls wasm-bindgen's `init` with the worker's first message (the
- * wasm, which `spawnChecked` sends), saying `STARTED` as it comes.
+ * wasm, which `spawnChecked` sends), saying `STARTED` as it comes. The messages that come
+ * after it, while the wasm instantiates, are held and dispatched again once the app's `main`
+ * has run (it sets the worker's handler, `agent::protocol::serve`): the page sends its
+ * requests as soon as it has the worker, not once the worker said it is ready (on a first
+ * visit of the Classify page that answer waited 40–80 ms behind the page's first render and
+ * layout before the model's request went out).
  */
 const startFromMessage = (init) =>
-  `\n;${init}({ module_or_path: new Promise((resolve) => self.addEventListener('message', (e) => { self.postMessage(${JSON.stringify(STARTED)}); resolve(e.data); }, { once: true })) });\n`;
+  `\n;{ const held = []; const hold = (e) => held.push(e); let give;
+self.addEventListener('message', (e) => { self.postMessage(${JSON.stringify(STARTED)}); self.addEventListener('message', hold); give(e.data); }, { once: true });
+${init}({ module_or_path: new Promise((resolve) => { give = resolve; }) }).then(() => {
+  self.removeEventListener('message', hold);
+  for (const e of held) self.dispatchEvent(new MessageEvent('message', { data: e.data }));
+}); }\n`;
 
 /** A `blob:` URL of a worker's script: its checked text followed by its start. */
 const scriptUrl = (text, start) => URL.createObjectURL(new Blob([text, start], { type: 'text/javascript' }));
@@ -183,7 +193,7 @@ async function spawnChecked(js) {
       worker.addEventListener('error', () => resolve(), { once: true });
     });
     // A module that did not compile is the app's to report (it does not start either).
-    Promise.resolve(wasm).then((w) => worker.postMessage(w), () => {});
+    worker.sent = Promise.resolve(wasm).then((w) => worker.postMessage(w), () => {});
   }
   return worker;
 }
@@ -221,17 +231,24 @@ window.convscopeWorkers = {
     if (c.wasm) throw new Error(`the worker ${js} starts from the page's wasm: use convscopeWorkers.spawn`);
     return c.url;
   }),
-  /** A promise of a worker started from the checked files of `js` (`spawnChecked`). */
-  spawn: spawnChecked,
   /**
-   * The worker started early for `js`, once: a promise of `{ worker, events }` (the events
-   * it sent so far, in order; the caller sets its own handlers, then replays them), or of
-   * `null` when none was started or it could not be.
+   * A promise of a worker started from the checked files of `js` (`spawnChecked`), once its
+   * wasm is sent: what the app sends comes after it.
+   */
+  spawn: async (js) => {
+    const worker = await spawnChecked(js);
+    await worker.sent;
+    return worker;
+  },
+  /**
+   * The worker started early for `js`, once, when its wasm is sent: a promise of
+   * `{ worker, events }` (the events it sent so far, in order; the caller sets its own
+   * handlers, then replays them), or of `null` when none was started or it could not be.
    */
   take(js) {
     const started = early.get(js);
     early.delete(js);
-    return started ? started.catch(() => null) : Promise.resolve(null);
+    return started ? started.then(async (s) => (await s.worker.sent, s)).catch(() => null) : Promise.resolve(null);
   },
 };
 

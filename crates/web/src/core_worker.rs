@@ -79,8 +79,10 @@ struct State {
     running: Option<Running>,
     /// Which worker: answers and errors of a replaced one are ignored.
     epoch: u64,
+    /// The worker said it serves (an error before that means it could not start).
     ready: bool,
-    /// Encoded requests waiting for the worker to be ready.
+    /// Encoded requests waiting for a worker to be made (a worker holds what it is sent
+    /// while it starts).
     queue: Vec<js_sys::Uint8Array>,
     /// Requests sent and not answered, by number (`None`: a reload nobody waits for).
     waiting: HashMap<u64, Option<Answer>>,
@@ -132,7 +134,7 @@ impl CoreWorker {
 
     /// Starts a worker (the first, or a replacement) and queues the models to reload. The
     /// worker runs the checked script ([`crate::worker_script`], fetched once per page);
-    /// until it is ready, requests wait in the queue.
+    /// until it is made, requests wait in the queue.
     fn start(&self) {
         let (path, epoch) = {
             let mut s = self.0.borrow_mut();
@@ -190,11 +192,17 @@ impl CoreWorker {
         };
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        self.0.borrow_mut().running = Some(Running {
+        let running = Running {
             worker,
             _on_message: on_message,
             _on_error: on_error,
-        });
+        };
+        // The worker holds what comes while it starts (www/boot.js): the requests go now.
+        let mut s = self.0.borrow_mut();
+        for bytes in std::mem::take(&mut s.queue) {
+            running.post(&bytes);
+        }
+        s.running = Some(running);
     }
 
     /// An event of the worker of `epoch` that arrived before its handlers were set (a
@@ -252,12 +260,9 @@ impl CoreWorker {
         match encode(&ToWorker { id, request }) {
             Ok(bytes) => {
                 s.waiting.insert(id, answer);
-                if s.ready {
-                    if let Some(r) = &s.running {
-                        r.post(&bytes);
-                    }
-                } else {
-                    s.queue.push(bytes);
+                match &s.running {
+                    Some(r) => r.post(&bytes),
+                    None => s.queue.push(bytes),
                 }
             }
             Err(e) => {
@@ -277,15 +282,7 @@ impl CoreWorker {
             return;
         }
         match decode::<FromWorker>(data) {
-            Ok(FromWorker::Ready) => {
-                s.ready = true;
-                let queue = std::mem::take(&mut s.queue);
-                if let Some(r) = &s.running {
-                    for bytes in queue {
-                        r.post(&bytes);
-                    }
-                }
-            }
+            Ok(FromWorker::Ready) => s.ready = true,
             Ok(FromWorker::Reply { id, reply }) => {
                 if let Some(Some(a)) = s.waiting.remove(&id) {
                     let _ = a.send(reply);
