@@ -75,7 +75,7 @@ pub fn ActivationPlot(props: &ActivationPlotProps) -> Html {
     {
         let base = base.clone();
         let mapping = mapping.clone();
-        use_effect_with((props.activation, r.to_bits()), move |&(activation, _)| {
+        crate::hooks::use_committed((props.activation, r.to_bits()), move |&(activation, _)| {
             if let Some(el) = base.cast::<HtmlCanvasElement>() {
                 match draw(el, activation, r) {
                     Ok(m) => *mapping.borrow_mut() = Some(m),
@@ -86,7 +86,7 @@ pub fn ActivationPlot(props: &ActivationPlotProps) -> Html {
     }
     {
         let marker = marker.clone();
-        use_effect_with(
+        crate::hooks::use_committed(
             (props.activation, r.to_bits(), x.map(f32::to_bits)),
             move |&(activation, _, _)| {
                 if let (Some(el), Some(m)) = (marker.cast::<HtmlCanvasElement>(), *mapping.borrow())

@@ -82,7 +82,7 @@ pub fn DenseBars(props: &DenseBarsProps) -> Html {
     let width = (props.values.len() as f64 * 4.0).clamp(120.0, 480.0);
     {
         let canvas = canvas.clone();
-        use_effect_with(
+        crate::hooks::use_committed(
             (props.values.clone(), props.selected),
             move |(values, selected)| {
                 if let Some(el) = canvas.cast::<HtmlCanvasElement>()

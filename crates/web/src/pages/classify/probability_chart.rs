@@ -97,7 +97,7 @@ pub fn ProbabilityChart(props: &ProbabilityChartProps) -> Html {
     let canvas = use_node_ref();
     {
         let canvas = canvas.clone();
-        use_effect_with(props.clone(), move |p| {
+        crate::hooks::use_committed(props.clone(), move |p| {
             if let Some(el) = canvas.cast::<HtmlCanvasElement>()
                 && let Err(e) = draw(el, p)
             {
