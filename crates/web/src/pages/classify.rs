@@ -97,6 +97,25 @@ fn save_drawing(d: &Drawing) {
 }
 
 /// The rasterised drawing, as the worker takes it.
+/// What to ask for when `gallery` arrives: the restored drawing on the page's first
+/// ask, else the gallery's first sample when nothing was asked yet or the last input is a
+/// test image of another dataset (a model of another dataset replaced the one it was picked
+/// for: it is not run again).
+fn first_input(
+    session: &Session,
+    drawing: &Drawing,
+    gallery: &Gallery,
+) -> Option<(Source, ClassifyInput)> {
+    if session.last_source().is_none() && !drawing.is_empty() {
+        return Some((Source::Drawing, drawing_input(drawing)));
+    }
+    if !session.wants_sample_of(gallery.kind) {
+        return None;
+    }
+    let (source, sample) = (gallery.source(0)?, gallery.samples.first()?);
+    Some((source, ClassifyInput::Ready(sample.pixels.to_vec())))
+}
+
 fn drawing_input(d: &Drawing) -> ClassifyInput {
     ClassifyInput::Drawing {
         width: RASTER_SIDE,
@@ -339,7 +358,10 @@ pub fn ClassifyPage() -> Html {
     }
 
     // The gallery of the model's dataset: a shipped model's is known at once, so the first
-    // visit fetches the gallery while the worker starts and loads the model.
+    // visit fetches the gallery while the worker starts and loads the model. As it arrives,
+    // the first input is asked for ([`first_input`]), before the gallery is shown: on a first
+    // visit the page's thread is busy, and the render the gallery causes came between the
+    // file and the request.
     let dataset = v
         .summary
         .as_ref()
@@ -348,6 +370,7 @@ pub fn ClassifyPage() -> Html {
     {
         let dispatch = view.dispatcher();
         let have = v.gallery.as_ref().map(|g| g.kind);
+        let (ask, session, drawing) = (ask.clone(), session.clone(), initial_drawing.clone());
         use_started(dataset, move |dataset| {
             if let Some(kind) = *dataset
                 && have != Some(kind)
@@ -356,36 +379,17 @@ pub fn ClassifyPage() -> Html {
                     let g = fetch_bytes(samples_url(kind))
                         .await
                         .and_then(|b| Gallery::from_safetensors(&b));
+                    if let Ok(g) = &g {
+                        let first = first_input(&session.borrow(), &drawing, g);
+                        if let Some(first) = first {
+                            ask.emit(first);
+                        }
+                    }
                     dispatch.dispatch(match g {
                         Ok(g) => ClassifyAction::GalleryLoaded(g),
                         Err(e) => ClassifyAction::GalleryFailed(e),
                     });
                 });
-            }
-        });
-    }
-
-    // The first input: the restored drawing, else the first gallery sample. When a model
-    // of another dataset replaces the one a test image was picked for, that image is not
-    // run again: the new gallery's first sample is asked for instead.
-    {
-        let ask = ask.clone();
-        let session = session.clone();
-        let drawing = initial_drawing.clone();
-        let gallery = v.gallery.clone();
-        use_effect_with(v.gallery.as_ref().map(|g| g.kind), move |kind| {
-            let Some(kind) = *kind else { return };
-            let (first_ask, wants_sample) = {
-                let s = session.borrow();
-                (s.last_source().is_none(), s.wants_sample_of(kind))
-            };
-            if first_ask && !drawing.is_empty() {
-                ask.emit((Source::Drawing, drawing_input(&drawing)));
-            } else if wants_sample
-                && let Some(g) = &gallery
-                && let (Some(source), Some(s)) = (g.source(0), g.samples.first())
-            {
-                ask.emit((source, ClassifyInput::Ready(s.pixels.to_vec())));
             }
         });
     }
