@@ -1,5 +1,7 @@
-//! Custom hooks: the route, a timer, a flag raised after a first answer is painted, drawing on a render's DOM before it is painted, the lab's keyboard shortcuts, a stepper's player
-//! driven by both, URL-query state, work started while a page renders, and the newest answer of the core's worker.
+//! Custom hooks: the route, a timer, a flag raised after a first answer is painted, drawing
+//! on a render's DOM before it is painted, the lab's keyboard shortcuts, a stepper's player
+//! driven by both, URL-query state, work started while a page renders, and the newest answer
+//! of the core's worker.
 
 mod use_after_paint;
 mod use_committed;

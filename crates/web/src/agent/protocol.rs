@@ -4,8 +4,9 @@
 //! The page sends [`ToWorker`] (a request and its number), the worker answers each with
 //! [`FromWorker::Reply`] carrying the same number; [`FromWorker::Ready`] says the worker's
 //! wasm is up (the page need not wait for it: the worker's start in `www/boot.js` holds the
-//! requests that come while the wasm instantiates, and hands them over after). Both travel as bincode bytes in a `Uint8Array`. The page's side — timeouts,
-//! a fresh worker when one dies — is [`crate::core_worker`].
+//! requests that come while the wasm instantiates, and hands them over after). Both travel
+//! as bincode bytes in a `Uint8Array`. The page's side — timeouts, a fresh worker when one
+//! dies — is [`crate::core_worker`].
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

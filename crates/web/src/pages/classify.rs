@@ -96,7 +96,6 @@ fn save_drawing(d: &Drawing) {
     }
 }
 
-/// The rasterised drawing, as the worker takes it.
 /// What to ask for when `gallery` arrives: the restored drawing on the page's first
 /// ask, else the gallery's first sample when nothing was asked yet or the last input is a
 /// test image of another dataset (a model of another dataset replaced the one it was picked
@@ -116,6 +115,7 @@ fn first_input(
     Some((source, ClassifyInput::Ready(sample.pixels.to_vec())))
 }
 
+/// The rasterised drawing, as the worker takes it.
 fn drawing_input(d: &Drawing) -> ClassifyInput {
     ClassifyInput::Drawing {
         width: RASTER_SIDE,
