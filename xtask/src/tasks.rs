@@ -72,6 +72,17 @@ fn linted(command: &mut Command) -> &mut Command {
         .env("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings")
 }
 
+/// The web crate's tests that run in headless Chromium: every file of `crates/web/tests/`
+/// (a unit test checks that none is left out).
+const WEB_BROWSER_TESTS: [&str; 6] = [
+    "storage",
+    "storage_worker",
+    "url",
+    "after_paint",
+    "committed",
+    "model_loads",
+];
+
 /// `cargo test --target wasm32-unknown-unknown ARGS`, linted, run in headless Chromium by
 /// the pinned `wasm-bindgen-test-runner`.
 fn wasm_tests(tools: &Tools, args: &[&str]) -> Command {
@@ -154,25 +165,13 @@ pub fn test() -> Result<(), String> {
         },
     );
     check(
-        "wasm32: clippy -D warnings and the web crate's storage, URL, frame and model-load tests in headless Chromium (window and worker)",
+        "wasm32: clippy -D warnings and the web crate's storage, URL, frame, canvas-draw and model-load tests in headless Chromium (window and worker)",
         &mut || {
-            run(&mut wasm_tests(
-                &tools,
-                &[
-                    "-p",
-                    "convscope-web",
-                    "--test",
-                    "storage",
-                    "--test",
-                    "storage_worker",
-                    "--test",
-                    "url",
-                    "--test",
-                    "after_paint",
-                    "--test",
-                    "model_loads",
-                ],
-            ))?;
+            let mut args = vec!["-p", "convscope-web"];
+            for test in WEB_BROWSER_TESTS {
+                args.extend(["--test", test]);
+            }
+            run(&mut wasm_tests(&tools, &args))?;
             // The rest of what runs in the browser, compiled for wasm32 (and so linted):
             // the web crate's unit tests and its binaries (the app and its workers, built
             // for real by Trunk below), the benchmark page's crate.
@@ -279,4 +278,29 @@ pub fn bench_wasm() -> Result<(), String> {
         )
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "600"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::WEB_BROWSER_TESTS;
+
+    #[test]
+    fn every_browser_test_of_the_web_crate_is_run() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/web/tests");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                name.strip_suffix(".rs").map(str::to_owned)
+            })
+            .collect();
+        files.sort();
+        let mut listed: Vec<String> = WEB_BROWSER_TESTS.iter().map(|t| t.to_string()).collect();
+        listed.sort();
+        assert_eq!(
+            files, listed,
+            "crates/web/tests/ and WEB_BROWSER_TESTS (xtask/src/tasks.rs) differ"
+        );
+    }
 }
