@@ -1,7 +1,8 @@
 // A web worker that dies or hangs is replaced: the page says so, and the next request
 // works (the models it had loaded are loaded into the fresh one). The worker is made to
-// trap (abort, as a panic or running out of memory does in wasm) and to hang on purpose
-// through a test-only request (crates/web/src/core_worker.rs). The times are printed.
+// panic (which traps at once in the release wasm, as running out of memory does) and to
+// hang on purpose through a test-only request (crates/web/src/core_worker.rs). The times
+// are printed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE_URL, openBrowser, openPage } from './browser.mjs';

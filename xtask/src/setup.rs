@@ -32,6 +32,7 @@ pub struct Tools {
 /// Installs everything the project needs.
 pub fn all() -> Result<Tools, String> {
     wasm_target()?;
+    std_source()?;
     let cargo_bin = cargo_bin();
     let trunk = trunk(&cargo_bin)?;
     let wasm_bindgen_test_runner = wasm_bindgen(&cargo_bin)?;
@@ -65,6 +66,36 @@ fn wasm_target() -> Result<(), String> {
     run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])).map_err(|e| {
         format!(
             "{e}\n  rustup could not add the wasm target; check that rustup manages this toolchain"
+        )
+    })
+}
+
+/// The standard library's source (rustup's `rust-src`) and the crates it depends on: the
+/// release app compiles its own `std` ([`crate::tasks::RELEASE_STD`]), offline as Trunk runs
+/// cargo, so they are fetched here (crates.io; seconds once cached).
+fn std_source() -> Result<(), String> {
+    step("the standard library's source (rust-src), for the release app's own std");
+    let installed = output("rustup", &["component", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|l| l.trim().starts_with("rust-src")) {
+        println!("rust-src already installed");
+    } else {
+        run(Command::new("rustup").args(["component", "add", "rust-src"])).map_err(|e| {
+            format!(
+                "{e}\n  rustup could not add rust-src; check that rustup manages this toolchain"
+            )
+        })?;
+    }
+    let sysroot = output("rustc", &["--print", "sysroot"])
+        .ok_or("`rustc --print sysroot` failed: is rustc on the PATH?")?;
+    let library = Path::new(&sysroot).join("lib/rustlib/src/rust/library/Cargo.toml");
+    run(Command::new("cargo")
+        .args(["fetch", "--quiet", "--manifest-path"])
+        .arg(&library)
+        .env("RUSTC_BOOTSTRAP", "1"))
+    .map_err(|e| {
+        format!(
+            "{e}\n  could not fetch the crates {} depends on; check that crates.io is reachable",
+            library.display()
         )
     })
 }

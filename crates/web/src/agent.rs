@@ -121,7 +121,8 @@ pub enum ModelFile {
 /// What [`CoreRequest::Test`] makes the worker do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WorkerTest {
-    /// Trap (abort: what a panic or running out of memory does in wasm).
+    /// Panic: in the release wasm a panic traps at once (`-C panic=immediate-abort`), as
+    /// running out of memory does.
     Trap,
     /// Compute for `seconds` without answering; the page gives up after `deadline_ms`.
     Hang { seconds: u32, deadline_ms: u32 },
@@ -288,7 +289,7 @@ fn conv_maps(job: MapsJob, map: usize) -> CoreReply {
 #[inline(never)]
 fn test(t: WorkerTest) -> CoreReply {
     match t {
-        WorkerTest::Trap => std::process::abort(),
+        WorkerTest::Trap => panic!("the test request asked the worker to panic"),
         WorkerTest::Hang { seconds, .. } => {
             let start = classify::now_ms();
             let mut spins = 0u64;
