@@ -513,13 +513,23 @@ pub fn table(r: &Value) -> String {
             .collect();
         s += &section(ours, &peers, None, batch);
         let k = &r["browser"]["kernels"];
-        if let (Some(conv2), Some(peak), Some(f)) = (
+        if let (Some(conv2), Some(peak), Some(f), Some(chains)) = (
             num(k, &["conv2_gflops"]),
             num(k, &["simd128_peak_gflops"]),
             num(k, &["conv2_fraction_of_peak"]),
+            num(k, &["simd128_peak_chains"]),
         ) {
+            let by_chains = k["simd128_gflops_by_chains"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(c, g)| Some(format!("{c}: {:.1}", g.as_f64()?)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
             s += &format!(
-                "\nconvscope's convolution in wasm: LeNet conv2 at batch 64 runs at {conv2:.1} GFLOP/s, {:.0} % of this machine's simd128 peak for its arithmetic ({peak:.1} GFLOP/s: independent `f32x4` multiply-then-add chains, `crates/bench/src/peak.rs`).\n",
+                "\nconvscope's convolution in wasm: LeNet conv2 at batch 64 runs at {conv2:.1} GFLOP/s, {:.0} % of this machine's simd128 peak for its arithmetic ({peak:.1} GFLOP/s: {chains:.0} independent `f32x4` multiply-then-add chains, the fastest of the counts timed, GFLOP/s by chains {by_chains}; `crates/bench/src/peak.rs`).\n",
                 100.0 * f
             );
         }
@@ -717,8 +727,10 @@ names the engine and the logit.\n\n\
   on a batch of 64, repeated for about 3 s after a warm-up.\n\
 - **convolution in wasm**: LeNet conv2 on a batch of 64 through the core's fast path\n\
   (`conv2d_into`, median of 300 calls) in GFLOP/s, beside this machine's simd128 peak for\n\
-  the same arithmetic (16 independent chains of `f32x4` multiply-then-add, median of 30\n\
-  calls of 200,000 iterations).\n\
+  the same arithmetic: independent chains of `f32x4` multiply-then-add, 8 to 16 of them\n\
+  (median of 30 calls of 3.2 million vector operations each), the fastest count taken:\n\
+  with 16, V8 spills registers (x64 has 16 xmm), and the bench measured only 16 until\n\
+  2026-12-03, so the fractions of the peak in runs before that are too high.\n\
 - **first visit**: the release app (`trunk build --release`, wasm-opt on) served on\n\
   loopback by the xtask's server, text and wasm gzipped as a static host sends them, each\n\
   visit in a fresh Chromium profile (nothing cached):\n\

@@ -104,17 +104,28 @@ impl Bench {
         2.0 * Conv2Case::MACS as f64
     }
 
-    /// Runs the simd128 peak kernel ([`peak::mul_add_chains`]) `iterations` times; returns
-    /// its checksum.
-    #[wasm_bindgen(js_name = simdPeak)]
-    pub fn simd_peak(iterations: u32) -> f32 {
-        peak::mul_add_chains(iterations)
+    /// The chain counts of the simd128 peak kernel ([`peak::CHAIN_COUNTS`]).
+    #[wasm_bindgen(js_name = simdPeakChains)]
+    pub fn simd_peak_chains() -> Vec<u32> {
+        peak::CHAIN_COUNTS.iter().map(|&c| c as u32).collect()
     }
 
-    /// Floating-point operations per iteration of [`Bench::simd_peak`].
+    /// Runs the simd128 peak kernel ([`peak::mul_add_chains`]) with `chains` chains,
+    /// `iterations` times; returns its checksum.
+    #[wasm_bindgen(js_name = simdPeak)]
+    pub fn simd_peak(chains: u32, iterations: u32) -> Result<f32, JsError> {
+        peak::mul_add_chains(chains as usize, iterations).ok_or_else(|| {
+            JsError::new(&format!(
+                "no peak kernel with {chains} chains (there are {:?})",
+                peak::CHAIN_COUNTS
+            ))
+        })
+    }
+
+    /// Floating-point operations per iteration of [`Bench::simd_peak`] with `chains` chains.
     #[wasm_bindgen(js_name = simdPeakFlopsPerIteration)]
-    pub fn simd_peak_flops_per_iteration() -> f64 {
-        peak::FLOPS_PER_ITERATION
+    pub fn simd_peak_flops_per_iteration(chains: u32) -> f64 {
+        peak::flops_per_iteration(chains as usize)
     }
 
     /// The parameter names, in PyTorch's `state_dict` order.
