@@ -446,11 +446,11 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<(Network, ModelMetadata), Weight
         .map(|(n, _)| n.as_str())
         .chain(counters.iter().map(String::as_str))
         .collect();
-    let mut names: Vec<&str> = st.names();
-    names.sort_unstable();
-    if let Some(extra) = names.iter().find(|n| !known.contains(*n)) {
+    // The alphabetically first tensor the network does not have, so the message is the same
+    // whatever the file's order.
+    if let Some(extra) = st.names().into_iter().filter(|n| !known.contains(n)).min() {
         return Err(WeightsError::UnexpectedTensor {
-            name: (*extra).to_owned(),
+            name: extra.to_owned(),
             network: arch.name.clone(),
         });
     }

@@ -453,6 +453,19 @@ fn an_unexpected_tensor_is_named() {
         message.contains("fc4.weight") && message.contains("lenet5"),
         "{message}"
     );
+    // Of several, the alphabetically first, whatever the file's order.
+    let bytes = rewrite(|l| {
+        for name in ["zz.bias", "fc4.bias", "aa.weight"] {
+            l.push((name.into(), Dtype::F32, vec![1], vec![0; 4]));
+        }
+    });
+    assert_eq!(
+        from_safetensors(&bytes).unwrap_err(),
+        WeightsError::UnexpectedTensor {
+            name: "aa.weight".into(),
+            network: "lenet5".into()
+        }
+    );
 }
 
 #[test]
