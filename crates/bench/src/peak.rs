@@ -7,8 +7,9 @@
 //! Why several counts: too few chains and their latency (a multiply then an add, about
 //! 3 cycles each) sets the pace; too many and V8 runs out of registers. It keeps wasm's
 //! `v128` values in x64's 16 xmm registers: 16 chains and the two constants do not fit, and
-//! the spills cost a third (on a Zen 4 in Chromium 156: 16 chains 28–43 GFLOP/s, 14 chains
-//! 44–51; the bench measured 16 alone until 2026-12-03, and its peak was that low).
+//! the spills cost up to a third (on a Zen 4 in Chromium 156, the best of 12 calls: 12
+//! chains 48.6 GFLOP/s, 14 chains 51.2, 16 chains 43.2; in the bench's runs 16 chains gave
+//! 28–31 and the fastest count 39–50). The bench measured 16 alone until 2026-12-03.
 
 use core::arch::wasm32::{f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat, v128};
 
