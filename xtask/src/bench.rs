@@ -519,15 +519,19 @@ pub fn table(r: &Value) -> String {
             num(k, &["conv2_fraction_of_peak"]),
             num(k, &["simd128_peak_chains"]),
         ) {
-            let by_chains = k["simd128_gflops_by_chains"]
+            // JSON keys sort as text ("10" before "8"): listed by chain count.
+            let mut by_chains: Vec<(u32, f64)> = k["simd128_gflops_by_chains"]
                 .as_object()
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(c, g)| Some(format!("{c}: {:.1}", g.as_f64()?)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
+                .into_iter()
+                .flatten()
+                .filter_map(|(c, g)| Some((c.parse().ok()?, g.as_f64()?)))
+                .collect();
+            by_chains.sort_by_key(|&(c, _)| c);
+            let by_chains = by_chains
+                .iter()
+                .map(|(c, g)| format!("{c}: {g:.1}"))
+                .collect::<Vec<_>>()
+                .join(", ");
             s += &format!(
                 "\nconvscope's convolution in wasm: LeNet conv2 at batch 64 runs at {conv2:.1} GFLOP/s, {:.0} % of this machine's simd128 peak for its arithmetic ({peak:.1} GFLOP/s: {chains:.0} independent `f32x4` multiply-then-add chains, the fastest of the counts timed, GFLOP/s by chains {by_chains}; `crates/bench/src/peak.rs`).\n",
                 100.0 * f
@@ -871,5 +875,27 @@ mod tests {
         assert!(t.contains("**4.00×**"), "{t}");
         assert!(t.contains("cannot: inference only"), "{t}");
         assert!(t.contains("PyTorch not installed"), "{t}");
+    }
+
+    #[test]
+    fn the_peak_lists_every_chain_count_in_order() {
+        let r = json!({
+            "machine": {"cpu": "Test CPU", "threads": 2, "simd": "avx2+fma", "gemm_simd": "avx2+fma"},
+            "browser": {"chromium": "1.0", "config": {"batch": 256}, "engines": [
+                {"id": "convscope", "name": "convscope", "version": "x",
+                 "infer1": {"median_us": 20.0, "p90_us": 25.0, "mean_us": 21.0},
+                 "infer_batch": {"images_per_s": 40000.0}, "train64": {"images_per_s": 10000.0}}],
+                "kernels": {"conv2_gflops": 25.0, "simd128_peak_gflops": 50.0,
+                    "conv2_fraction_of_peak": 0.5, "simd128_peak_chains": 12,
+                    "simd128_gflops_by_chains": {"8": 35.0, "10": 42.0, "12": 50.0, "16": 30.0}}},
+            "native": {"convscope": [], "pytorch": [], "pytorch_missing": "PyTorch not installed"}
+        });
+        let t = table(&r);
+        assert!(t.contains("50 % of this machine's simd128 peak"), "{t}");
+        assert!(
+            t.contains("12 independent `f32x4` multiply-then-add chains"),
+            "{t}"
+        );
+        assert!(t.contains("8: 35.0, 10: 42.0, 12: 50.0, 16: 30.0"), "{t}");
     }
 }

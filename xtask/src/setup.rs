@@ -55,18 +55,19 @@ fn cargo_bin() -> PathBuf {
 
 fn wasm_target() -> Result<(), String> {
     step("wasm32-unknown-unknown target");
-    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if installed
-        .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
-    {
-        println!("already installed");
+    rustup_add("target", "wasm32-unknown-unknown")
+}
+
+/// `rustup <kind> add <name>` (`kind`: `target` or `component`) unless
+/// `rustup <kind> list --installed` names it already.
+fn rustup_add(kind: &str, name: &str) -> Result<(), String> {
+    let installed = output("rustup", &[kind, "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == name) {
+        println!("{name} already installed");
         return Ok(());
     }
-    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])).map_err(|e| {
-        format!(
-            "{e}\n  rustup could not add the wasm target; check that rustup manages this toolchain"
-        )
+    run(Command::new("rustup").args([kind, "add", name])).map_err(|e| {
+        format!("{e}\n  rustup could not add {name}; check that rustup manages this toolchain")
     })
 }
 
@@ -75,16 +76,7 @@ fn wasm_target() -> Result<(), String> {
 /// cargo, so they are fetched here (crates.io; seconds once cached).
 fn std_source() -> Result<(), String> {
     step("the standard library's source (rust-src), for the release app's own std");
-    let installed = output("rustup", &["component", "list", "--installed"]).unwrap_or_default();
-    if installed.lines().any(|l| l.trim().starts_with("rust-src")) {
-        println!("rust-src already installed");
-    } else {
-        run(Command::new("rustup").args(["component", "add", "rust-src"])).map_err(|e| {
-            format!(
-                "{e}\n  rustup could not add rust-src; check that rustup manages this toolchain"
-            )
-        })?;
-    }
+    rustup_add("component", "rust-src")?;
     let sysroot = output("rustc", &["--print", "sysroot"])
         .ok_or("`rustc --print sysroot` failed: is rustc on the PATH?")?;
     let library = Path::new(&sysroot).join("lib/rustlib/src/rust/library/Cargo.toml");
