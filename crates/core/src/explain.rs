@@ -24,7 +24,9 @@ use crate::nn::{Gradients, Mode, Network, NnError, Rng, Workspace};
 
 mod filter;
 
-pub use filter::{Ascent, AscentConfig, MAX_ASCENT_STEPS, TopPatch, maximize, top_patches};
+pub use filter::{
+    Ascent, AscentConfig, MAX_ASCENT_STEPS, TopPatch, keep_largest, maximize, top_patches,
+};
 
 /// The network's scores for one image and their softmax.
 #[derive(Debug, Clone, PartialEq)]

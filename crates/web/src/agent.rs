@@ -206,12 +206,23 @@ pub enum CoreReply {
 }
 
 /// The message for a reply that is not the kind asked for: a lost worker's own message,
-/// else what came instead.
+/// else which kind came instead (not its values: a model's every map, and `Debug`'s code
+/// for every type a reply holds in the wasm).
 pub fn unexpected(reply: CoreReply, what: &str) -> String {
-    match reply {
-        CoreReply::Lost(m) => m,
-        other => format!("the worker answered {other:?} to {what}"),
-    }
+    let kind = match reply {
+        CoreReply::Lost(m) => return m,
+        CoreReply::NotHere(m) => return format!("{m} (asked for {what})"),
+        CoreReply::OutputSize(_) => "an output size",
+        CoreReply::ModelLoaded(_) => "a model load",
+        CoreReply::Classified(_) => "a classification",
+        CoreReply::Decoded(_) => "a decoded image",
+        CoreReply::Prepared(_) => "a prepared input",
+        CoreReply::Speed(_) => "a speed check",
+        CoreReply::ConvMaps { .. } => "the lab's maps",
+        CoreReply::Explained(_) => "an explanation",
+        CoreReply::Filter(_) => "a filter search",
+    };
+    format!("the worker answered with {kind} to {what}")
 }
 
 /// Answers one request in the core's worker (a [`CoreRequest::Filter`] without fetching the
@@ -328,6 +339,21 @@ pub async fn handle(request: CoreRequest) -> CoreReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unexpected_reply_is_named_by_its_kind_not_its_values() {
+        let reply = CoreReply::OutputSize(Ok(55));
+        assert_eq!(
+            unexpected(reply, "a model load"),
+            "the worker answered with an output size to a model load"
+        );
+        assert_eq!(
+            unexpected(CoreReply::Lost("it died".into()), "x"),
+            "it died"
+        );
+        let e = unexpected(CoreReply::NotHere("no decodes here".into()), "a decode");
+        assert_eq!(e, "no decodes here (asked for a decode)");
+    }
 
     #[test]
     fn a_model_url_is_fetched_in_the_worker_loop_only() {

@@ -43,7 +43,7 @@ impl Layer {
 /// What a layer does. Serialised with a `kind` tag (`{"kind": "conv", "out_channels": 96, …}`;
 /// pooling as `max_pool`, `avg_pool` or `sum_pool`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "OpRepr", into = "OpRepr")]
+#[serde(try_from = "OpFields", into = "OpRepr")]
 pub enum Op {
     /// Convolution with K filters of F×F×D1.
     Conv(Conv),
@@ -87,9 +87,9 @@ pub enum Op {
     Residual(Residual),
 }
 
-/// [`Op`]'s serde form: one tag per pooling kind (`max_pool`, as the files have always had).
-/// A new pooling kind adds its variant here and in [`PoolKind`].
-#[derive(Serialize, Deserialize)]
+/// [`Op`]'s serde form as written: one tag per pooling kind (`max_pool`, as the files have
+/// always had). A new pooling kind adds its variant here, in [`Tag`] and in [`PoolKind`].
+#[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum OpRepr {
     Conv(Conv),
@@ -106,22 +106,106 @@ enum OpRepr {
     Residual(Residual),
 }
 
-impl From<OpRepr> for Op {
-    fn from(r: OpRepr) -> Self {
-        match r {
-            OpRepr::Conv(c) => Self::Conv(c),
-            OpRepr::MaxPool(window) => Self::pool(PoolKind::Max, window),
-            OpRepr::AvgPool(window) => Self::pool(PoolKind::Average, window),
-            OpRepr::SumPool(window) => Self::pool(PoolKind::Sum, window),
-            OpRepr::LocalResponseNorm { size } => Self::LocalResponseNorm { size },
-            OpRepr::Activation { function } => Self::Activation { function },
-            OpRepr::BatchNorm => Self::BatchNorm,
-            OpRepr::AdaptiveAvgPool { h, w } => Self::AdaptiveAvgPool { h, w },
-            OpRepr::Flatten => Self::Flatten,
-            OpRepr::Linear(l) => Self::Linear(l),
-            OpRepr::Dropout { p } => Self::Dropout { p },
-            OpRepr::Residual(r) => Self::Residual(r),
+/// [`OpRepr`]'s tag, read back.
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Tag {
+    Conv,
+    MaxPool,
+    AvgPool,
+    SumPool,
+    LocalResponseNorm,
+    Activation,
+    BatchNorm,
+    AdaptiveAvgPool,
+    Flatten,
+    Linear,
+    Dropout,
+    Residual,
+}
+
+/// [`OpRepr`] read back: the tag and every field any kind has, each optional, so that one
+/// struct's visitor reads every layer and [`Op::try_from`] takes what its kind needs. (Serde
+/// reads an internally tagged enum by buffering each object before it looks at the tag, a
+/// copy of every variant's reader over the buffer: 45 KB of the web app's wasm.) As before,
+/// a field that the kind does not have is ignored.
+#[derive(Deserialize)]
+struct OpFields {
+    kind: Tag,
+    out_channels: Option<usize>,
+    kernel: Option<usize>,
+    stride: Option<usize>,
+    padding: Option<usize>,
+    dilation: Option<usize>,
+    groups: Option<usize>,
+    bias: Option<bool>,
+    size: Option<usize>,
+    function: Option<Activation>,
+    h: Option<usize>,
+    w: Option<usize>,
+    out_features: Option<usize>,
+    p: Option<f64>,
+    block: Option<BlockKind>,
+    main: Option<Vec<Layer>>,
+    shortcut: Option<Vec<Layer>>,
+}
+
+impl TryFrom<OpFields> for Op {
+    type Error = String;
+
+    /// # Errors
+    /// "missing field `stride`" (serde's words) for a field the kind needs.
+    fn try_from(f: OpFields) -> Result<Self, String> {
+        /// The field `$name`, or the error naming it.
+        macro_rules! need {
+            ($name:ident) => {
+                f.$name
+                    .ok_or(concat!("missing field `", stringify!($name), "`"))?
+            };
         }
+        Ok(match f.kind {
+            Tag::Conv => Self::Conv(Conv {
+                out_channels: need!(out_channels),
+                kernel: need!(kernel),
+                stride: need!(stride),
+                padding: need!(padding),
+                dilation: need!(dilation),
+                groups: f.groups.unwrap_or(1),
+                bias: need!(bias),
+            }),
+            tag @ (Tag::MaxPool | Tag::AvgPool | Tag::SumPool) => Self::pool(
+                match tag {
+                    Tag::MaxPool => PoolKind::Max,
+                    Tag::AvgPool => PoolKind::Average,
+                    _ => PoolKind::Sum,
+                },
+                Pool {
+                    kernel: need!(kernel),
+                    stride: need!(stride),
+                    padding: need!(padding),
+                },
+            ),
+            Tag::LocalResponseNorm => Self::LocalResponseNorm { size: need!(size) },
+            Tag::Activation => Self::Activation {
+                function: need!(function),
+            },
+            Tag::BatchNorm => Self::BatchNorm,
+            Tag::AdaptiveAvgPool => Self::AdaptiveAvgPool {
+                h: need!(h),
+                w: need!(w),
+            },
+            Tag::Flatten => Self::Flatten,
+            Tag::Linear => Self::Linear(Linear {
+                out_features: need!(out_features),
+                bias: need!(bias),
+            }),
+            Tag::Dropout => Self::Dropout { p: need!(p) },
+            Tag::Residual => Self::Residual(Residual {
+                block: need!(block),
+                main: need!(main),
+                shortcut: need!(shortcut),
+            }),
+        })
     }
 }
 

@@ -135,6 +135,52 @@ fn json_and_text_are_both_descriptions() {
     assert_eq!(text.layers, lenet.layers);
     let e = Architecture::parse_description("{\"name\": 3}").unwrap_err();
     assert!(matches!(e, DescriptionError::Json(_)), "{e}");
+}
+
+#[test]
+fn a_json_layer_names_a_missing_field_and_takes_its_fields_in_any_order() {
+    let network = |op: &str| {
+        format!(
+            r#"{{"name": "n", "title": "t", "input": [8, 8, 1], "layers": [{{"name": "a", "op": {op}}}]}}"#
+        )
+    };
+    let op = |json: &str| Architecture::from_json(&network(json)).map(|a| a.layers[0].op.clone());
+    // The kind after the fields; a field of another kind ignored; `groups` defaults to 1.
+    assert_eq!(
+        op(r#"{"out_channels": 6, "kernel": 5, "stride": 1, "padding": 2, "dilation": 1, "bias": true, "p": 0.5, "kind": "conv"}"#)
+            .unwrap(),
+        Op::Conv(Conv::new(6, 5).with_padding(2))
+    );
+    assert_eq!(
+        op(r#"{"kind": "avg_pool", "kernel": 2, "stride": 2, "padding": 0}"#).unwrap(),
+        Op::avg_pool(Pool::new(2, 2))
+    );
+    for (json, missing) in [
+        (
+            r#"{"kind": "conv", "out_channels": 6, "kernel": 5, "padding": 0, "dilation": 1, "bias": true}"#,
+            "stride",
+        ),
+        (
+            r#"{"kind": "sum_pool", "kernel": 2, "stride": 2}"#,
+            "padding",
+        ),
+        (r#"{"kind": "linear", "out_features": 10}"#, "bias"),
+        (
+            r#"{"kind": "residual", "block": "basic", "main": []}"#,
+            "shortcut",
+        ),
+        (r#"{"kind": "dropout"}"#, "p"),
+    ] {
+        let e = op(json).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("missing field `{missing}`")),
+            "{json}: {e}"
+        );
+    }
+    let e = op(r#"{"kind": "convolution"}"#).unwrap_err().to_string();
+    assert!(e.contains("unknown variant `convolution`"), "{e}");
+    let e = op(r#"{"out_channels": 6}"#).unwrap_err().to_string();
+    assert!(e.contains("missing field `kind`"), "{e}");
     let e = Architecture::parse_description("conv")
         .unwrap_err()
         .to_string();
@@ -285,6 +331,14 @@ mod properties {
             prop_assert_eq!(&back.layers, &a.layers, "{}", text);
             prop_assert_eq!(back.input, a.input);
             prop_assert_eq!(back.to_text(), text);
+        }
+
+        #[test]
+        fn json_round_trips(ops in prop::collection::vec(op(2), 0..8)) {
+            let a = arch(Volume::new(8, 8, 3), named(ops, "layer"));
+            let json = serde_json::to_string(&a).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let back = Architecture::from_json(&json).map_err(|e| TestCaseError::fail(format!("{json}: {e}")))?;
+            prop_assert_eq!(back, a, "{}", json);
         }
     }
 

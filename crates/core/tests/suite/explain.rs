@@ -12,8 +12,9 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use convscope_core::arch::{Architecture, zoo};
 use convscope_core::explain::{
-    AscentConfig, OcclusionConfig, class_weights, grad_cam, input_gradient, maximize, occluded,
-    occlusion, saliency, scores, smooth_grad, softmax, top_patches, unit_field, upsample_bilinear,
+    AscentConfig, OcclusionConfig, class_weights, grad_cam, input_gradient, keep_largest, maximize,
+    occluded, occlusion, saliency, scores, smooth_grad, softmax, top_patches, unit_field,
+    upsample_bilinear,
 };
 use convscope_core::nn::{Network, Rng, Workspace};
 
@@ -221,6 +222,27 @@ fn bilinear_upsampling_is_pytorchs() {
         Ok(vec![2.0; 15])
     );
     assert_eq!(upsample_bilinear(&[], [0, 0], [2, 2]), Ok(vec![0.0; 4]));
+}
+
+#[test]
+fn keep_largest_is_a_stable_sort_by_value_descending_cut_to_k() {
+    // (key, tag): equal keys keep the order they had.
+    let items = vec![
+        (1.0, 'a'),
+        (3.0, 'b'),
+        (2.0, 'c'),
+        (3.0, 'd'),
+        (f32::NEG_INFINITY, 'e'),
+        (2.0, 'f'),
+    ];
+    for k in 0..=items.len() + 2 {
+        let mut kept = items.clone();
+        keep_largest(&mut kept, k, |p| p.0);
+        let mut sorted = items.clone();
+        sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        sorted.truncate(k);
+        assert_eq!(kept, sorted, "k = {k}");
+    }
 }
 
 #[test]

@@ -256,10 +256,9 @@ pub fn resume(id: u64) -> Result<FilterStep, String> {
             p.image += from;
             p
         }));
-        search
-            .best
-            .sort_by(|a, b| b.value.total_cmp(&a.value).then(a.image.cmp(&b.image)));
-        search.best.truncate(9);
+        // The parts' patches come in the images' order, each part's largest first: equal
+        // values stay in the images' order.
+        explain::keep_largest(&mut search.best, 9, |p| p.value);
         Ok(())
     })?;
     search.millis += t0.zip(now_ms()).map_or(0.0, |(a, b)| b - a);

@@ -357,13 +357,14 @@ impl ArchLab {
             ArchAction::ExpandAll => {
                 let mut next = self.clone();
                 if let Some(report) = &self.report {
-                    next.expanded = report
-                        .layers
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, l)| !l.main.is_empty())
-                        .map(|(i, _)| i)
-                        .collect();
+                    // Inserted one by one: collecting a set sorts first (a sort's code in
+                    // the wasm for this alone).
+                    next.expanded.clear();
+                    next.expanded.extend(
+                        (report.layers.iter().enumerate())
+                            .filter(|(_, l)| !l.main.is_empty())
+                            .map(|(i, _)| i),
+                    );
                 }
                 next
             }
