@@ -209,6 +209,7 @@ async function spawnChecked(js) {
 // and it was ready 100–150 ms later.
 const early = new Map();
 if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
+  preloadGallery();
   const events = [];
   const started = spawnChecked(CORE_WORKER).then((worker) => {
     worker.onmessage = (e) => events.push(e);
@@ -220,6 +221,28 @@ if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
   });
   started.catch(() => {});
   early.set(CORE_WORKER, started);
+}
+
+/**
+ * The Classify page's gallery, preloaded while the app's wasm downloads and compiles. The
+ * page fetches it as its first render starts; that fetch's answer then waited for the page's
+ * thread, busy with the first render and layout (40–90 ms here), before the page could ask
+ * the worker for its first prediction. The page's own `fetch` takes the preloaded answer
+ * (`as="fetch"`, `crossorigin` as `fetch` sends it). Which gallery: the model in the query
+ * (`crates/web/src/lab/classify/choice.rs`, `ModelChoice::dataset`): the Fashion-MNIST
+ * models' `fashion`, `fashion-resnet`; the MNIST ones by default; none for the network
+ * trained on the Train page (its dataset is in the saved run). `tests/e2e/classify.test.mjs`
+ * checks that each is fetched once.
+ */
+function preloadGallery() {
+  const model = new URLSearchParams(location.hash.split('?')[1] ?? '').get('model') ?? 'mnist';
+  if (model === 'trained') return;
+  const link = document.createElement('link');
+  link.rel = 'preload';
+  link.as = 'fetch';
+  link.crossOrigin = 'anonymous';
+  link.href = `samples/${['fashion', 'fashion-resnet'].includes(model) ? 'fashion' : 'mnist'}-test.safetensors`;
+  document.head.append(link);
 }
 
 window.convscopeWorkers = {

@@ -284,6 +284,28 @@ test('clicking a conv1 pixel shows its convolution: sum + bias = the map value',
   await page.close();
 });
 
+test('the gallery of the model in the link is preloaded, and the page fetches nothing more', async () => {
+  // www/boot.js preloads it on a visit that opens here; a fetch of the page's that did not
+  // take the preloaded answer (a different gallery, another request mode) is a second entry.
+  for (const [hash, gallery] of [
+    ['#/classify', 'mnist-test.safetensors'],
+    ['#/classify?model=mnist-resnet', 'mnist-test.safetensors'],
+    ['#/classify?model=fashion', 'fashion-test.safetensors'],
+    ['#/classify?model=fashion-resnet', 'fashion-test.safetensors'],
+  ]) {
+    const { page, errors } = await openClassify(hash);
+    const entries = await page.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .filter((e) => e.name.includes('/samples/'))
+        .map((e) => `${e.name.split('/').pop()} (${e.initiatorType})`),
+    );
+    assert.deepEqual(entries, [`${gallery} (link)`], hash);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
 test('the Fashion-MNIST model classifies a Fashion sample; the choice survives a reload', async () => {
   const { page, errors } = await openClassify();
   await page.getByTestId('model').selectOption('fashion');
