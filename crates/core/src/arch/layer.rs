@@ -88,7 +88,8 @@ pub enum Op {
 }
 
 /// [`Op`]'s serde form as written: one tag per pooling kind (`max_pool`, as the files have
-/// always had). A new pooling kind adds its variant here, in [`Tag`] and in [`PoolKind`].
+/// always had). A new pooling kind adds its variant here and in [`Tag`] (and its arm in
+/// [`Op::try_from`]), and in [`PoolKind`].
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum OpRepr {
@@ -163,6 +164,19 @@ impl TryFrom<OpFields> for Op {
                     .ok_or(concat!("missing field `", stringify!($name), "`"))?
             };
         }
+        /// A pooling layer of `$kind` over the window its fields give.
+        macro_rules! pool {
+            ($kind:expr) => {
+                Self::pool(
+                    $kind,
+                    Pool {
+                        kernel: need!(kernel),
+                        stride: need!(stride),
+                        padding: need!(padding),
+                    },
+                )
+            };
+        }
         Ok(match f.kind {
             Tag::Conv => Self::Conv(Conv {
                 out_channels: need!(out_channels),
@@ -173,18 +187,9 @@ impl TryFrom<OpFields> for Op {
                 groups: f.groups.unwrap_or(1),
                 bias: need!(bias),
             }),
-            tag @ (Tag::MaxPool | Tag::AvgPool | Tag::SumPool) => Self::pool(
-                match tag {
-                    Tag::MaxPool => PoolKind::Max,
-                    Tag::AvgPool => PoolKind::Average,
-                    _ => PoolKind::Sum,
-                },
-                Pool {
-                    kernel: need!(kernel),
-                    stride: need!(stride),
-                    padding: need!(padding),
-                },
-            ),
+            Tag::MaxPool => pool!(PoolKind::Max),
+            Tag::AvgPool => pool!(PoolKind::Average),
+            Tag::SumPool => pool!(PoolKind::Sum),
             Tag::LocalResponseNorm => Self::LocalResponseNorm { size: need!(size) },
             Tag::Activation => Self::Activation {
                 function: need!(function),
