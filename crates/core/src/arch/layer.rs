@@ -43,7 +43,7 @@ impl Layer {
 /// What a layer does. Serialised with a `kind` tag (`{"kind": "conv", "out_channels": 96, …}`;
 /// pooling as `max_pool`, `avg_pool` or `sum_pool`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "OpFields", into = "OpRepr")]
+#[serde(try_from = "OpFields", into = "OpFields")]
 pub enum Op {
     /// Convolution with K filters of F×F×D1.
     Conv(Conv),
@@ -87,28 +87,10 @@ pub enum Op {
     Residual(Residual),
 }
 
-/// [`Op`]'s serde form as written: one tag per pooling kind (`max_pool`, as the files have
-/// always had). A new pooling kind adds its variant here and in [`Tag`] (and its arm in
-/// [`Op::try_from`]), and in [`PoolKind`].
-#[derive(Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum OpRepr {
-    Conv(Conv),
-    MaxPool(Pool),
-    AvgPool(Pool),
-    SumPool(Pool),
-    LocalResponseNorm { size: usize },
-    Activation { function: Activation },
-    BatchNorm,
-    AdaptiveAvgPool { h: usize, w: usize },
-    Flatten,
-    Linear(Linear),
-    Dropout { p: f64 },
-    Residual(Residual),
-}
-
-/// [`OpRepr`]'s tag, read back.
-#[derive(Clone, Copy, Deserialize)]
+/// [`Op`]'s serde form's `kind`: one tag per pooling kind (`max_pool`, as the files have
+/// always had). A new pooling kind adds its variant here (and its arms in [`Op::try_from`]
+/// and [`OpFields::from`]) and in [`PoolKind`].
+#[derive(Clone, Copy, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Tag {
     Conv,
@@ -125,30 +107,108 @@ enum Tag {
     Residual,
 }
 
-/// [`OpRepr`] read back: the tag and every field any kind has, each optional, so that one
-/// struct's visitor reads every layer and [`Op::try_from`] takes what its kind needs. (Serde
-/// reads an internally tagged enum by buffering each object before it looks at the tag, a
-/// copy of every variant's reader over the buffer: 45 KB of the web app's wasm.) As before,
-/// a field that the kind does not have is ignored.
-#[derive(Deserialize)]
+/// [`Op`]'s serde form: the tag and every field any kind has, each optional, written when
+/// the kind has it (`groups` only when not 1), so that one struct's visitor reads every layer
+/// and [`Op::try_from`] takes what its kind needs. (Serde reads an internally tagged enum by
+/// buffering each object before it looks at the tag, a copy of every variant's reader over
+/// the buffer: 45 KB of the web app's wasm.) A field that the kind does not have is ignored.
+/// The fields are in the order each kind has always written them.
+#[derive(Default, Serialize, Deserialize)]
 struct OpFields {
-    kind: Tag,
+    kind: Option<Tag>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     out_channels: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     kernel: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     stride: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     padding: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     dilation: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     groups: Option<usize>,
-    bias: Option<bool>,
-    size: Option<usize>,
-    function: Option<Activation>,
-    h: Option<usize>,
-    w: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     out_features: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bias: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function: Option<Activation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    h: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    w: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     block: Option<BlockKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     main: Option<Vec<Layer>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     shortcut: Option<Vec<Layer>>,
+}
+
+impl From<Op> for OpFields {
+    fn from(op: Op) -> Self {
+        let tagged = |kind| Self {
+            kind: Some(kind),
+            ..Self::default()
+        };
+        match op {
+            Op::Conv(c) => Self {
+                out_channels: Some(c.out_channels),
+                kernel: Some(c.kernel),
+                stride: Some(c.stride),
+                padding: Some(c.padding),
+                dilation: Some(c.dilation),
+                groups: (c.groups != 1).then_some(c.groups),
+                bias: Some(c.bias),
+                ..tagged(Tag::Conv)
+            },
+            Op::Pool { kind, window } => Self {
+                kernel: Some(window.kernel),
+                stride: Some(window.stride),
+                padding: Some(window.padding),
+                ..tagged(match kind {
+                    PoolKind::Max => Tag::MaxPool,
+                    PoolKind::Average => Tag::AvgPool,
+                    PoolKind::Sum => Tag::SumPool,
+                })
+            },
+            Op::LocalResponseNorm { size } => Self {
+                size: Some(size),
+                ..tagged(Tag::LocalResponseNorm)
+            },
+            Op::Activation { function } => Self {
+                function: Some(function),
+                ..tagged(Tag::Activation)
+            },
+            Op::BatchNorm => tagged(Tag::BatchNorm),
+            Op::AdaptiveAvgPool { h, w } => Self {
+                h: Some(h),
+                w: Some(w),
+                ..tagged(Tag::AdaptiveAvgPool)
+            },
+            Op::Flatten => tagged(Tag::Flatten),
+            Op::Linear(l) => Self {
+                out_features: Some(l.out_features),
+                bias: Some(l.bias),
+                ..tagged(Tag::Linear)
+            },
+            Op::Dropout { p } => Self {
+                p: Some(p),
+                ..tagged(Tag::Dropout)
+            },
+            Op::Residual(r) => Self {
+                block: Some(r.block),
+                main: Some(r.main),
+                shortcut: Some(r.shortcut),
+                ..tagged(Tag::Residual)
+            },
+        }
+    }
 }
 
 impl TryFrom<OpFields> for Op {
@@ -177,7 +237,7 @@ impl TryFrom<OpFields> for Op {
                 )
             };
         }
-        Ok(match f.kind {
+        Ok(match need!(kind) {
             Tag::Conv => Self::Conv(Conv {
                 out_channels: need!(out_channels),
                 kernel: need!(kernel),
@@ -211,27 +271,6 @@ impl TryFrom<OpFields> for Op {
                 shortcut: need!(shortcut),
             }),
         })
-    }
-}
-
-impl From<Op> for OpRepr {
-    fn from(op: Op) -> Self {
-        match op {
-            Op::Conv(c) => Self::Conv(c),
-            Op::Pool { kind, window } => match kind {
-                PoolKind::Max => Self::MaxPool(window),
-                PoolKind::Average => Self::AvgPool(window),
-                PoolKind::Sum => Self::SumPool(window),
-            },
-            Op::LocalResponseNorm { size } => Self::LocalResponseNorm { size },
-            Op::Activation { function } => Self::Activation { function },
-            Op::BatchNorm => Self::BatchNorm,
-            Op::AdaptiveAvgPool { h, w } => Self::AdaptiveAvgPool { h, w },
-            Op::Flatten => Self::Flatten,
-            Op::Linear(l) => Self::Linear(l),
-            Op::Dropout { p } => Self::Dropout { p },
-            Op::Residual(r) => Self::Residual(r),
-        }
     }
 }
 
