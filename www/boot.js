@@ -224,11 +224,12 @@ if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
 }
 
 /**
- * The Classify page's gallery, preloaded while the app's wasm downloads and compiles. The
- * page fetches it as its first render starts; that fetch's answer then waited for the page's
- * thread, busy with the first render and layout (40–90 ms here), before the page could ask
- * the worker for its first prediction. The page's own `fetch` takes the preloaded answer
- * (`as="fetch"`, `crossorigin` as `fetch` sends it). Which gallery: the model in the query
+ * The Classify page's gallery, preloaded while the app's wasm downloads and compiles: the
+ * page asks for it only once the app has started, its first render under way. The page's own
+ * `fetch` takes the preloaded answer (`as="fetch"`, `crossorigin` as `fetch` sends it). On
+ * loopback that changed no time (12 visits each, alternated: the answer still waits for the
+ * page's thread, busy with that first render and layout); on a real network the gallery
+ * downloads beside the wasm instead of after it. Which gallery: the model in the query
  * (`crates/web/src/lab/classify/choice.rs`, `ModelChoice::dataset`): the Fashion-MNIST
  * models' `fashion`, `fashion-resnet`; the MNIST ones by default; none for the network
  * trained on the Train page (its dataset is in the saved run). `tests/e2e/classify.test.mjs`
