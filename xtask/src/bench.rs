@@ -853,14 +853,24 @@ mod tests {
         assert_eq!(thousands(1000.0), "1,000");
     }
 
+    /// The machine of the tables' tests.
+    fn machine() -> Value {
+        json!({"cpu": "Test CPU", "threads": 2, "simd": "avx2+fma", "gemm_simd": "avx2+fma"})
+    }
+
+    /// convscope's figures in the browser, as the tables' tests give them.
+    fn convscope_engine() -> Value {
+        json!({"id": "convscope", "name": "convscope", "version": "x",
+               "infer1": {"median_us": 20.0, "p90_us": 25.0, "mean_us": 21.0},
+               "infer_batch": {"images_per_s": 40000.0}, "train64": {"images_per_s": 10000.0}})
+    }
+
     #[test]
     fn the_table_puts_a_ratio_beside_every_peer_figure() {
         let r = json!({
-            "machine": {"cpu": "Test CPU", "threads": 2, "simd": "avx2+fma", "gemm_simd": "avx2+fma"},
+            "machine": machine(),
             "browser": {"chromium": "1.0", "config": {"batch": 256}, "engines": [
-                {"id": "convscope", "name": "convscope", "version": "x",
-                 "infer1": {"median_us": 20.0, "p90_us": 25.0, "mean_us": 21.0},
-                 "infer_batch": {"images_per_s": 40000.0}, "train64": {"images_per_s": 10000.0}},
+                convscope_engine(),
                 {"id": "ort-wasm", "name": "ORT", "version": "1",
                  "infer1": {"median_us": 100.0, "p90_us": 120.0, "mean_us": 101.0},
                  "infer_batch": {"images_per_s": 10000.0}, "train64": {"unsupported": "inference only"}}
@@ -880,11 +890,9 @@ mod tests {
     #[test]
     fn the_peak_lists_every_chain_count_in_order() {
         let r = json!({
-            "machine": {"cpu": "Test CPU", "threads": 2, "simd": "avx2+fma", "gemm_simd": "avx2+fma"},
+            "machine": machine(),
             "browser": {"chromium": "1.0", "config": {"batch": 256}, "engines": [
-                {"id": "convscope", "name": "convscope", "version": "x",
-                 "infer1": {"median_us": 20.0, "p90_us": 25.0, "mean_us": 21.0},
-                 "infer_batch": {"images_per_s": 40000.0}, "train64": {"images_per_s": 10000.0}}],
+                convscope_engine()],
                 "kernels": {"conv2_gflops": 25.0, "simd128_peak_gflops": 50.0,
                     "conv2_fraction_of_peak": 0.5, "simd128_peak_chains": 12,
                     "simd128_gflops_by_chains": {"8": 35.0, "10": 42.0, "12": 50.0, "16": 30.0}}},
