@@ -9,6 +9,7 @@ use ndarray::{Array, ArrayView, Dimension};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
+use crate::format::parse_f32;
 
 /// An elementwise activation.
 ///
@@ -146,7 +147,7 @@ impl std::str::FromStr for Activation {
             "leaky_relu" => Ok(Self::LeakyRelu { slope: 0.01 }),
             other => {
                 let slope = other.strip_prefix("leaky_relu:").ok_or_else(err)?;
-                let slope: f32 = slope.parse().map_err(|_| err())?;
+                let slope = parse_f32(slope).ok_or_else(err)?;
                 Self::leaky_relu(slope).map_err(|_| err())
             }
         }

@@ -1,6 +1,7 @@
 //! How every number on screen is written: counts with thousands separators (`34,944`) or
 //! an SI suffix (`34.9 K`), shares (`60.5 %`), and values as the lecture writes them
-//! (`0.98`, `−1.5`). One formatter of each, for the CLI and the web app alike.
+//! (`0.98`, `−1.5`). One formatter of each, for the CLI and the web app alike; and the one
+//! reader of decimal numbers people type ([`parse_f32`], [`parse_f64`]).
 
 /// `34944` → `"34,944"`.
 #[must_use]
@@ -102,6 +103,62 @@ pub fn fmt_num(v: f32) -> String {
     s.replace('-', "−")
 }
 
+/// A decimal number as people type it (`0.5`, `.5`, `5.`, `+2`, `-1e-3`, `1.5E2`; an
+/// ASCII or a true minus sign), correctly rounded to the nearest `f32`; `None` for anything
+/// else — text around the number, `inf`, `NaN`, or a value beyond `f32`'s range.
+///
+/// It reads through serde_json's correctly rounded reader (the one every JSON file and
+/// description goes through), so the wasm carries one decimal-to-float reader instead of two:
+/// `str::parse` brings the standard library's, whose 10 KB table of powers of five does not
+/// compress.
+#[must_use]
+pub fn parse_f32(text: &str) -> Option<f32> {
+    serde_json::from_str(&json_number(text)?).ok()
+}
+
+/// [`parse_f32`] to the nearest `f64`.
+#[must_use]
+pub fn parse_f64(text: &str) -> Option<f64> {
+    serde_json::from_str(&json_number(text)?).ok()
+}
+
+/// `text` as a JSON number with the same value, if it is a decimal number: an optional sign,
+/// digits with an optional point (digits on at least one side of it), an optional exponent.
+fn json_number(text: &str) -> Option<String> {
+    let (negative, rest) = match text.strip_prefix(['-', '−']) {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    if negative {
+        out.push('-');
+    }
+    let whole = whole.trim_start_matches('0');
+    out.push_str(if whole.is_empty() { "0" } else { whole });
+    if !fraction.is_empty() {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    if let Some(e) = exponent {
+        let unsigned = e.strip_prefix(['+', '-']).unwrap_or(e);
+        if unsigned.is_empty() || !digits(unsigned) {
+            return None;
+        }
+        out.push('e');
+        out.push_str(e);
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -154,5 +211,27 @@ mod tests {
         assert_eq!(fmt_num(-1.5), "−1.5");
         assert_eq!(fmt_num(-0.001), "0");
         assert_eq!(fmt_num(f32::NEG_INFINITY), "−∞");
+    }
+
+    #[test]
+    fn typed_numbers_read_with_either_minus_and_nothing_else() {
+        assert_eq!(parse_f32("0.98"), Some(0.98));
+        assert_eq!(parse_f32(".5"), Some(0.5));
+        assert_eq!(parse_f32("5."), Some(5.0));
+        assert_eq!(parse_f32("+2"), Some(2.0));
+        assert_eq!(parse_f32("−1.5"), Some(-1.5));
+        assert_eq!(parse_f32("-1e-3"), Some(-0.001));
+        assert_eq!(parse_f32("007"), Some(7.0));
+        assert_eq!(parse_f32("1.5E+2"), Some(150.0));
+        assert_eq!(parse_f32("-0").map(f32::to_bits), Some((-0.0f32).to_bits()));
+        assert_eq!(parse_f64("0.1"), Some(0.1));
+        for bad in [
+            "", "-", "+", ".", "-.", "e5", "1e", "1e+", "1.2.3", " 1", "1 ", "1,5", "0x10", "inf",
+            "-inf", "NaN", "infinity", "--1", "+-1", "1e5.0", "1f", "1e39",
+        ] {
+            assert_eq!(parse_f32(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_f64("1e39"), Some(1e39));
+        assert_eq!(parse_f64("1e309"), None);
     }
 }

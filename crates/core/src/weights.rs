@@ -31,6 +31,7 @@ use thiserror::Error;
 use crate::activation::Activation;
 use crate::arch::{Architecture, zoo};
 use crate::data::DatasetKind;
+use crate::format::parse_f64;
 use crate::nn::{Network, NnError};
 use crate::pool::PoolKind;
 use crate::rng::Rng;
@@ -420,8 +421,7 @@ pub fn from_safetensors(bytes: &[u8]) -> Result<(Network, ModelMetadata), Weight
     let accuracy = match info.get("accuracy") {
         None => None,
         Some(s) => Some(
-            s.parse::<f64>()
-                .ok()
+            parse_f64(s)
                 .filter(|a| (0.0..=1.0).contains(a))
                 .ok_or_else(|| WeightsError::Metadata {
                     key: "accuracy",

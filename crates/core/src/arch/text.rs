@@ -45,6 +45,7 @@ use thiserror::Error;
 
 use super::{Activation, Architecture, BlockKind, Conv, Layer, Linear, Op, Pool, Residual, Volume};
 use crate::activation::EXPECTED_ACTIVATIONS;
+use crate::format::parse_f64;
 use crate::pool::PoolKind;
 
 /// The input volume assumed when the text names none: a 28×28 grayscale image.
@@ -756,11 +757,7 @@ impl Parser {
             "flatten" => self.end_of_layer("',' after flatten").map(|()| Op::Flatten),
             "dropout" => {
                 let t = self.expect_any("a dropout probability such as 0.5")?;
-                let p: f64 = t
-                    .text
-                    .parse()
-                    .ok()
-                    .filter(|p: &f64| p.is_finite())
+                let p = parse_f64(&t.text)
                     .ok_or_else(|| self.error_at(&t, "a dropout probability such as 0.5"))?;
                 self.end_of_layer("',' after the probability")?;
                 Ok(Op::Dropout { p })

@@ -381,3 +381,64 @@ fn regression_empty_batch_with_an_overflowing_transposed_output_is_an_error() {
     let ok = conv_transpose2d(x.view(), w.view(), None, ConvTranspose2dParams::default()).unwrap();
     assert_eq!(ok.shape(), [0, 6, 2, 2]);
 }
+
+/// A decimal of the syntax `format::parse_f32` reads: sign, digits around an optional point,
+/// an optional exponent.
+fn decimal() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just(""), Just("-"), Just("+")],
+        "[0-9]{0,12}",
+        prop::option::of("[0-9]{0,12}"),
+        prop::option::of((
+            "[eE]",
+            prop_oneof![Just(""), Just("-"), Just("+")],
+            -60i32..60,
+        )),
+    )
+        .prop_filter("digits on one side of the point", |(_, w, f, _)| {
+            !w.is_empty() || f.as_ref().is_some_and(|f| !f.is_empty())
+        })
+        .prop_map(|(sign, whole, fraction, exponent)| {
+            let mut s = format!("{sign}{whole}");
+            if let Some(f) = fraction {
+                s.push('.');
+                s.push_str(&f);
+            }
+            if let Some((e, esign, n)) = exponent {
+                s.push_str(&format!("{e}{esign}{}", n.unsigned_abs()));
+            }
+            s
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// The one reader of typed numbers rounds as the standard library's does, to `f32` and to
+    /// `f64` (values beyond `f32`'s range are refused, where `str::parse` says infinity).
+    #[test]
+    fn typed_numbers_read_as_the_standard_library_reads_them(s in decimal()) {
+        use convscope_core::format::{parse_f32, parse_f64};
+        let std32: f32 = s.parse().unwrap();
+        match parse_f32(&s) {
+            Some(v) => prop_assert_eq!(v.to_bits(), std32.to_bits(), "{}", s),
+            None => prop_assert!(std32.is_infinite(), "{} refused, std reads {}", s, std32),
+        }
+        let std64: f64 = s.parse().unwrap();
+        match parse_f64(&s) {
+            Some(v) => prop_assert_eq!(v.to_bits(), std64.to_bits(), "{}", s),
+            None => prop_assert!(std64.is_infinite(), "{} refused, std reads {}", s, std64),
+        }
+    }
+
+    /// Every finite `f32`, written as Rust writes it (shortest, and in exponent form), reads
+    /// back bit for bit.
+    #[test]
+    fn every_written_f32_reads_back(bits in any::<u32>()) {
+        let v = f32::from_bits(bits);
+        prop_assume!(v.is_finite());
+        for s in [format!("{v}"), format!("{v:e}"), format!("{v:E}")] {
+            prop_assert_eq!(convscope_core::format::parse_f32(&s).map(f32::to_bits), Some(bits), "{}", s);
+        }
+    }
+}

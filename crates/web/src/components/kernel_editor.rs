@@ -2,6 +2,7 @@
 //! from 1×1 to 11×11, and a grid of weights to type, or to nudge with the mouse wheel
 //! (shift: ×0.1) or the arrow keys.
 
+use convscope_core::format::parse_f32;
 use web_sys::{HtmlInputElement, HtmlSelectElement, WheelEvent};
 use yew::prelude::*;
 
@@ -131,11 +132,7 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
             // Committed or not a number: either way the cell shows the kernel again.
             set_draft.set(None);
             let input: HtmlInputElement = e.target_unchecked_into();
-            if let (Some(i), Ok(v)) = (
-                cell_index(&input),
-                input.value().trim().replace('−', "-").parse::<f32>(),
-            ) && v.is_finite()
-            {
+            if let (Some(i), Some(v)) = (cell_index(&input), parse_f32(input.value().trim())) {
                 set.emit((i, v));
             }
         },
@@ -146,7 +143,7 @@ pub fn KernelEditor(props: &KernelEditorProps) -> Html {
         // The weight the cell shows (`data-value`: the kernel this render drew).
         let weight = input
             .get_attribute("data-value")
-            .and_then(|v| v.parse::<f32>().ok());
+            .and_then(|v| parse_f32(&v));
         let (Some(i), Some(v)) = (cell_index(&input), weight) else {
             return;
         };

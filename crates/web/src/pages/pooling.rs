@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use convscope_core::format::parse_f32;
 use convscope_core::{CoreError, PoolKind, PoolStep, Stepper};
 use ndarray::Axis;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -294,9 +295,7 @@ fn ActivationExplorer() -> Html {
         let x = x.clone();
         Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            if let Ok(v) = input.value().parse::<f32>()
-                && v.is_finite()
-            {
+            if let Some(v) = parse_f32(&input.value()) {
                 x.set(v);
             }
         })

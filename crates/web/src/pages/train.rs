@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use convscope_core::arch::{Architecture, NetworkReport};
 use convscope_core::data::{DatasetKind, IMAGE_SIZE};
-use convscope_core::format::thousands;
+use convscope_core::format::{parse_f64, thousands};
 use convscope_core::nn::run::{AugmentKind, History, OptimizerKind, Run, Schedule};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -393,8 +393,7 @@ fn SettingsForm(props: &SettingsFormProps) -> Html {
         let on_change = props.on_change.clone();
         let oninput = Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            if let Ok(x) = input.value().trim().parse::<f64>()
-                && x.is_finite()
+            if let Some(x) = parse_f64(input.value().trim())
                 && x >= 0.0
             {
                 let mut next = s;

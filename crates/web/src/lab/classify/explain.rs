@@ -2,6 +2,7 @@
 //! query, so a reload or a shared link shows the same explanation.
 
 use convscope_core::data::IMAGE_SIZE;
+use convscope_core::format::parse_f32;
 
 use crate::agent::ExplainRequest;
 use crate::url::Query;
@@ -120,8 +121,7 @@ impl ExplainSettings {
         let d = Self::default();
         let float = |key: &str, lo: f32, hi: f32| {
             q.get(key)
-                .and_then(|v| v.parse::<f32>().ok())
-                .filter(|x| x.is_finite())
+                .and_then(parse_f32)
                 .map(|x| x.clamp(lo, hi))
         };
         Self {

@@ -2,6 +2,8 @@
 //! settings that differ from the defaults are written; unknown keys and malformed values keep
 //! the default.
 
+use convscope_core::format::parse_f32;
+
 use super::{
     ActivationChoice, CalcInputs, ConvSettings, DRAW_SIZES, InputSource, Kernel, MAX_HYPER, Preset,
 };
@@ -90,7 +92,7 @@ impl ConvSettings {
                 // `_` since the URL is written by URLSearchParams (which would escape `,`);
                 // links written before with `,` still read.
                 .split(['_', ','])
-                .map(|v| v.parse::<f32>().ok().filter(|x| x.is_finite()))
+                .map(parse_f32)
                 .collect();
             if let Some(values) = values.filter(|v| f > 0 && v.len() == f * f) {
                 s.preset = None;
@@ -98,9 +100,7 @@ impl ConvSettings {
                 // A LeNet filter's name and bias (its values are the `k` above).
                 if let (Some((model, filter)), Some(bias)) = (
                     get("lk").and_then(LenetChoice::parse_key),
-                    get("lb")
-                        .and_then(|v| v.parse::<f32>().ok())
-                        .filter(|b| b.is_finite()),
+                    get("lb").and_then(parse_f32),
                 ) {
                     s.lenet = Some(LenetChoice {
                         model,

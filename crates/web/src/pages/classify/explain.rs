@@ -13,6 +13,7 @@
 use std::rc::Rc;
 
 use convscope_core::data::IMAGE_SIZE;
+use convscope_core::format::parse_f32;
 use yew::prelude::*;
 
 use crate::agent::{CoreReply, CoreRequest, ExplainRequest, Explained};
@@ -100,9 +101,7 @@ pub fn ExplainPanel(p: &ExplainPanelProps) -> Html {
         }
     });
     let on_sigma = set(|s, v| {
-        if let Ok(x) = v.parse::<f32>()
-            && x.is_finite()
-        {
+        if let Some(x) = parse_f32(&v) {
             s.sigma = x.clamp(0.0, 1.0);
         }
     });

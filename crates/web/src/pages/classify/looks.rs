@@ -10,7 +10,7 @@ use convscope_core::data::DatasetKind;
 use yew::prelude::*;
 
 use crate::core_worker::use_core;
-use convscope_core::format::thousands;
+use convscope_core::format::{parse_f32, thousands};
 use yew::platform::spawn_local;
 
 use crate::agent::{
@@ -190,16 +190,12 @@ pub fn FilterLooksPanel(p: &FilterLooksProps) -> Html {
         }
     });
     let on_rate = set(|c, v| {
-        if let Ok(x) = v.parse::<f32>()
-            && x.is_finite()
-        {
+        if let Some(x) = parse_f32(&v) {
             c.rate = x.clamp(0.0, 1.0);
         }
     });
     let on_decay = set(|c, v| {
-        if let Ok(x) = v.parse::<f32>()
-            && x.is_finite()
-        {
+        if let Some(x) = parse_f32(&v) {
             c.decay = x.clamp(0.0, 0.5);
         }
     });
