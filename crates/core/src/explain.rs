@@ -20,7 +20,7 @@
 //! Scores are the network's outputs before any softmax (the logits); probabilities are
 //! their softmax. Every function runs the network in evaluation mode on one image.
 
-use crate::nn::{Gradients, Mode, Network, NnError, Rng, Workspace};
+use crate::nn::{Mode, Network, NnError, Rng, Workspace};
 
 mod filter;
 
@@ -129,7 +129,7 @@ fn backward(
     }
     net.forward(image, 1, Mode::Eval, ws, &mut Rng::seed_from_u64(0))?;
     ws.output_grad_mut().copy_from_slice(weights);
-    net.backward(Mode::Eval, ws, &mut Gradients::new(net), input_grad)
+    net.backward_outputs(ws, input_grad)
 }
 
 /// One-hot weights on `class` (for [`input_gradient`]), or `+1` on `class` and `−1` on
@@ -502,7 +502,7 @@ pub fn unit_field(
         .unwrap_or(f32::NAN);
     let mut seed = vec![0.0; v.h * v.w * v.c];
     seed[unit] = 1.0;
-    ws.backward_from(net, &mut Gradients::new(net), layer, &seed)?;
+    ws.backward_from(net, layer, &seed)?;
     Ok(UnitField {
         layer: layer.to_owned(),
         unit: [c, y, x],

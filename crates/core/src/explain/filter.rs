@@ -4,7 +4,7 @@
 
 use super::{check_image, layer_report};
 use crate::arch::Volume;
-use crate::nn::{Gradients, Mode, Network, NnError, Rng, Workspace};
+use crate::nn::{Mode, Network, NnError, Rng, Workspace};
 
 /// The evaluated layer at `layer`, when it has channel `channel`.
 fn channel_report<'n>(
@@ -266,7 +266,6 @@ pub fn maximize(
         .map(|_| (0.1 + 0.02 * super::normal(&mut rng)).clamp(0.0, 1.0))
         .collect();
     check_image(net, &image)?;
-    let mut grads = Gradients::new(net);
     let mut objective = Vec::with_capacity(config.steps + 1);
     let value = |ws: &Workspace| -> f32 {
         ws.outputs(net)
@@ -278,7 +277,7 @@ pub fn maximize(
     for _ in 0..config.steps {
         net.forward(&image, 1, Mode::Eval, ws, &mut Rng::seed_from_u64(0))?;
         objective.push(value(ws));
-        ws.backward_from(net, &mut grads, layer, &seed)?;
+        ws.backward_from(net, layer, &seed)?;
         let g = ws.input_grad();
         let rms = (g.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>() / g.len() as f64)
             .sqrt() as f32;

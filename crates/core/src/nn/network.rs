@@ -580,6 +580,16 @@ impl Network {
         ws.backward(self, mode, grads, input_grad)
     }
 
+    /// [`Network::backward`] in evaluation mode for the layers' gradients only (in
+    /// [`Workspace::outputs`]) and, when `input_grad` is set, the input's: what the
+    /// explanations need. No parameter's gradient is computed.
+    ///
+    /// # Errors
+    /// As [`Network::backward`].
+    pub fn backward_outputs(&self, ws: &mut Workspace, input_grad: bool) -> Result<(), NnError> {
+        ws.backward(self, Mode::Eval, &mut node::NoParams, input_grad)
+    }
+
     /// After a training step: batch norm's running statistics move towards the batch's by
     /// [`BN_MOMENTUM`] (the variance unbiased, as PyTorch), and `num_batches_tracked`
     /// counts one more batch. `shares` are the workspaces a batch was split over, with
@@ -667,10 +677,6 @@ impl Gradients {
     pub fn get<'a>(&'a self, net: &Network, name: &str) -> Option<&'a [f32]> {
         let i = net.params.iter().position(|t| t.name == name)?;
         self.tensors.get(i).map(|t| &t[..])
-    }
-
-    pub(crate) fn slot(&mut self, i: usize) -> &mut [f32] {
-        &mut self.tensors[i]
     }
 }
 

@@ -120,11 +120,36 @@ pub(crate) struct Forward<'a> {
     pub rng: &'a mut Rng,
 }
 
-/// What the backward pass needs besides the node and its buffers.
-pub(crate) struct Backward<'a> {
+/// What the backward pass needs besides the node and its buffers; `G` keeps the
+/// parameters' gradients ([`Gradients`], training) or none ([`NoParams`], explaining).
+pub(crate) struct Backward<'a, G> {
     pub net: &'a Network,
     pub mode: Mode,
-    pub grads: &'a mut Gradients,
+    pub grads: &'a mut G,
+}
+
+/// Where a backward pass writes the parameters' gradients.
+pub(crate) trait ParamGrads {
+    /// Parameter `i`'s gradient, to overwrite; `None` when they are not kept.
+    fn slot(&mut self, i: usize) -> Option<&mut [f32]>;
+}
+
+impl ParamGrads for Gradients {
+    fn slot(&mut self, i: usize) -> Option<&mut [f32]> {
+        Some(&mut self.tensors_mut()[i])
+    }
+}
+
+/// No parameter gradients: a backward pass for the layers' and the input's gradients only
+/// (the explanations), which neither computes the weight-gradient products nor — its
+/// `slot` being `None` at compile time — carries their code into a build that only
+/// explains (the app's wasm).
+pub(crate) struct NoParams;
+
+impl ParamGrads for NoParams {
+    fn slot(&mut self, _: usize) -> Option<&mut [f32]> {
+        None
+    }
 }
 
 /// The forward pass of `node` on `x` (`n` samples of `node.input`) into `state.out`.
@@ -314,13 +339,13 @@ fn activate(act: Activation, x: &[f32], out: &mut [f32]) {
 
 /// The backward pass of `node`: reads the gradient of its output from `state.grad`,
 /// overwrites `dx` (if given) and its parameters' gradients.
-pub(crate) fn backward(
+pub(crate) fn backward<G: ParamGrads>(
     node: &Node,
     state: &mut State,
     x: &[f32],
     dx: Option<&mut [f32]>,
     n: usize,
-    ctx: &mut Backward<'_>,
+    ctx: &mut Backward<'_, G>,
 ) -> Result<(), NnError> {
     let net = ctx.net;
     let State { out, grad, aux } = state;
@@ -336,16 +361,17 @@ pub(crate) fn backward(
             };
             let wshape = shape4(net, *weight);
             let dyv = v4(dy, n, node.output)?;
-            conv2d_weight_backward_into(
-                v4(x, n, node.input)?,
-                dyv,
-                *params,
-                ArrayViewMut4::from_shape(wshape, ctx.grads.slot(*weight))
-                    .map_err(|e| layout(&e))?,
-                scratch,
-            )?;
-            if let Some(b) = bias {
-                conv2d_bias_backward_into(dyv, ArrayViewMut1::from(ctx.grads.slot(*b)))?;
+            if let Some(gw) = ctx.grads.slot(*weight) {
+                conv2d_weight_backward_into(
+                    v4(x, n, node.input)?,
+                    dyv,
+                    *params,
+                    ArrayViewMut4::from_shape(wshape, gw).map_err(|e| layout(&e))?,
+                    scratch,
+                )?;
+            }
+            if let Some(gb) = bias.and_then(|b| ctx.grads.slot(b)) {
+                conv2d_bias_backward_into(dyv, ArrayViewMut1::from(gb))?;
             }
             if let Some(dx) = dx {
                 let w =
@@ -403,9 +429,15 @@ pub(crate) fn backward(
                     }
                 }
             }
-            for (ch, &(sum_dy, sum_dy_xhat)) in sums.iter().enumerate() {
-                ctx.grads.slot(*gamma)[ch] = sum_dy_xhat;
-                ctx.grads.slot(*beta)[ch] = sum_dy;
+            if let Some(gg) = ctx.grads.slot(*gamma) {
+                for (g, &(_, sum_dy_xhat)) in gg.iter_mut().zip(sums.iter()) {
+                    *g = sum_dy_xhat;
+                }
+            }
+            if let Some(gb) = ctx.grads.slot(*beta) {
+                for (g, &(sum_dy, _)) in gb.iter_mut().zip(sums.iter()) {
+                    *g = sum_dy;
+                }
             }
             if let Some(dx) = dx {
                 for s in 0..n {
@@ -448,9 +480,11 @@ pub(crate) fn backward(
             let s = &net.params[*weight].shape;
             let (o, i) = (s[0], s[1]);
             let dyv = v2(dy, n, o)?;
-            linear_weight_backward_into(v2(x, n, i)?, dyv, m2(ctx.grads.slot(*weight), o, i)?)?;
-            if let Some(b) = bias {
-                linear_bias_backward_into(dyv, ArrayViewMut1::from(ctx.grads.slot(*b)))?;
+            if let Some(gw) = ctx.grads.slot(*weight) {
+                linear_weight_backward_into(v2(x, n, i)?, dyv, m2(gw, o, i)?)?;
+            }
+            if let Some(gb) = bias.and_then(|b| ctx.grads.slot(b)) {
+                linear_bias_backward_into(dyv, ArrayViewMut1::from(gb))?;
             }
             if let Some(dx) = dx {
                 let w =

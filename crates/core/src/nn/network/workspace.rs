@@ -6,8 +6,8 @@
 //! mask, a convolution's im2col scratch). A batch resizes them, which never reallocates once
 //! a batch this large has been seen, so training allocates nothing per step.
 
-use super::node::{self, Backward, Forward, Kind, Node};
-use super::{Gradients, Mode, Network, volume_len};
+use super::node::{self, Backward, Forward, Kind, NoParams, Node, ParamGrads};
+use super::{Mode, Network, volume_len};
 use crate::arch::Volume;
 use crate::conv::ConvScratch;
 use crate::nn::error::{NnError, check_shape};
@@ -181,13 +181,13 @@ pub(crate) fn forward_sequence(
 
 /// Backward through `nodes` from the gradient in the last state's `grad`; the input
 /// gradient goes to `dx` (overwritten) when given.
-pub(crate) fn backward_sequence(
+pub(crate) fn backward_sequence<G: ParamGrads>(
     nodes: &[Node],
     states: &mut [State],
     x: &[f32],
     mut dx: Option<&mut [f32]>,
     n: usize,
-    ctx: &mut Backward<'_>,
+    ctx: &mut Backward<'_, G>,
 ) -> Result<(), NnError> {
     for i in (0..nodes.len()).rev() {
         let (done, rest) = states.split_at_mut(i);
@@ -353,11 +353,11 @@ impl Workspace {
         forward_sequence(net.nodes(), &mut self.states, &self.input, n, &mut ctx)
     }
 
-    pub(crate) fn backward(
+    pub(crate) fn backward<G: ParamGrads>(
         &mut self,
         net: &Network,
         mode: Mode,
-        grads: &mut Gradients,
+        grads: &mut G,
         input_grad: bool,
     ) -> Result<(), NnError> {
         let n = self.batch;
@@ -375,7 +375,8 @@ impl Workspace {
     /// The backward pass from one layer's output (after a forward pass): the gradient of
     /// `Σ seed_i · value_i` over the first sample's values of the layer at `path` (top
     /// level, or inside a residual block's path) with respect to the input, into
-    /// [`Workspace::input_grad`]. Only the layers before it run.
+    /// [`Workspace::input_grad`]. Only the layers before it run, and no parameter's
+    /// gradient is computed.
     ///
     /// # Errors
     /// [`NnError::Layer`] for a path the network does not have, or a layer without a
@@ -384,7 +385,6 @@ impl Workspace {
     pub(crate) fn backward_from(
         &mut self,
         net: &Network,
-        grads: &mut Gradients,
         path: &str,
         seed_grad: &[f32],
     ) -> Result<(), NnError> {
@@ -392,7 +392,7 @@ impl Workspace {
         let mut ctx = Backward {
             net,
             mode: Mode::Eval,
-            grads,
+            grads: &mut NoParams,
         };
         self.input_grad.resize(self.input.len(), 0.0);
         let nodes = net.nodes();
