@@ -16,6 +16,7 @@
 //! - [`weights`]: any network as safetensors (PyTorch names) with its description in the
 //!   metadata.
 //! - [`preprocess`]: a user's image → the 28×28 network input (as MNIST was made).
+//! - [`order`]: sorting floats ([`order::sort_floats`]).
 //! - [`rng`]: seeded xoshiro256**, portable (same seed → same model, same shuffles, on every
 //!   target).
 //! - [`tensor`]: NCHW tensor helpers (shape checks, constructors).
@@ -30,6 +31,7 @@ pub mod error;
 pub mod explain;
 pub mod format;
 pub mod nn;
+pub mod order;
 pub mod pool;
 pub mod preprocess;
 pub mod rng;

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::data::{DatasetKind, IMAGE_PIXELS, IMAGE_SIZE};
+use crate::order::sort_floats;
 
 /// Largest accepted width or height (a 10,000 × 10 strip is fine; its area is what counts).
 pub const MAX_SIDE: u32 = 16_384;
@@ -319,7 +320,7 @@ pub fn preprocess_luma(gray: GrayImage, style: Style) -> Result<Preprocessed, Pr
     };
     // Background level: the median of the (possibly inverted) border.
     let mut b: Vec<f32> = border.iter().map(|&v| flip(v)).collect();
-    b.sort_unstable_by(f32::total_cmp);
+    sort_floats(&mut b);
     let bg = b[b.len() / 2];
     let range = (1.0 - bg).max(1e-6);
     let mut cleaned: Vec<f32> = px
@@ -441,7 +442,7 @@ pub fn resize_square(gray: &GrayImage, size: usize) -> Result<Vec<f32>, Preproce
         .flat_map(|x| [px[x], px[(hu - 1) * wu + x]])
         .chain((0..hu).flat_map(|y| [px[y * wu], px[y * wu + wu - 1]]))
         .collect();
-    border.sort_unstable_by(f32::total_cmp);
+    sort_floats(&mut border);
     let background = border[border.len() / 2];
     let s = size as f64 / f64::from(w.max(h));
     let nw = ((f64::from(w) * s).round() as usize).clamp(1, size);

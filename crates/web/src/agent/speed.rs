@@ -86,11 +86,10 @@ pub fn measure(model: &str, runs: usize, warmup: usize) -> Result<SpeedReport, S
             once()?;
         }
         let end = classify::now_ms().ok_or("no clock in this context")?;
-        // In f32 (microseconds to 7 digits), sorted as the core sorts its medians: one sort's
-        // code in the wasm for both.
+        // In f32 (microseconds to 7 digits), sorted as the core sorts its medians.
         times.push(((end - start) * 1000.0 / per_sample as f64) as f32);
     }
-    times.sort_unstable_by(f32::total_cmp);
+    convscope_core::order::sort_floats(&mut times);
     Ok(SpeedReport {
         runs,
         per_sample,

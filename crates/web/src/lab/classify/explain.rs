@@ -119,11 +119,8 @@ impl ExplainSettings {
     /// missing or malformed keeps its default.
     pub fn from_query(q: &Query) -> Self {
         let d = Self::default();
-        let float = |key: &str, lo: f32, hi: f32| {
-            q.get(key)
-                .and_then(parse_f32)
-                .map(|x| x.clamp(lo, hi))
-        };
+        let float =
+            |key: &str, lo: f32, hi: f32| q.get(key).and_then(parse_f32).map(|x| x.clamp(lo, hi));
         Self {
             method: Method::ALL
                 .into_iter()
