@@ -338,7 +338,7 @@ fn activate(act: Activation, x: &[f32], out: &mut [f32]) {
 }
 
 /// The backward pass of `node`: reads the gradient of its output from `state.grad`,
-/// overwrites `dx` (if given) and its parameters' gradients.
+/// overwrites `dx` (if given) and, when `G` keeps them, its parameters' gradients.
 pub(crate) fn backward<G: ParamGrads>(
     node: &Node,
     state: &mut State,
