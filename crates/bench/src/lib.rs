@@ -1,5 +1,5 @@
 //! convscope's LeNet-5 benchmark: the seeded [`Fixture`] every engine runs, the native timing
-//! loops ([`measure`]) behind `convscope bench`, the fixture as a safetensors file
+//! loops (`measure`, native only) behind `convscope bench`, the fixture as a safetensors file
 //! ([`export`]) for the PyTorch peer, and the thin wasm binding (`web`) the benchmark page
 //! calls. `cargo xtask bench` drives them all; see `BENCHMARKS.md` at the repository root.
 

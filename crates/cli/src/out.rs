@@ -1,7 +1,7 @@
 //! Writing to stdout without panicking when the reader has gone away.
 //!
 //! `println!` panics when stdout is a closed pipe (`convscope arch resnet152 | head -1`:
-//! Rust ignores SIGPIPE, so the write fails with `EPIPE`). [`write`] goes through a locked
+//! Rust ignores SIGPIPE, so the write fails with `EPIPE`). [`write()`] goes through a locked
 //! stdout instead and treats [`ErrorKind::BrokenPipe`] as "nobody is listening any more":
 //! the process exits quietly with status 0, as `cat` or `grep` would. Any other write error
 //! is reported on stderr with status 1.

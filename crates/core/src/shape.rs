@@ -8,8 +8,8 @@
 //! The 2-D geometries ([`Conv2dGeometry`], [`ConvTranspose2dGeometry`], [`Pool2dGeometry`])
 //! validate a whole layer once; the kernels index only after that validation.
 //!
-//! One concern per file: [`error`] (the error type), [`advice`] (what to change), [`axis`] (one axis: output sizes and
-//! the window's positions), [`conv`], [`transposed`] and [`pool`] (the 2-D geometries).
+//! One concern per file: `error` (the error type), `advice` (what to change), `axis` (one axis: output sizes and
+//! the window's positions), `conv`, `transposed` and `pool` (the 2-D geometries).
 
 use std::fmt;
 

@@ -9,8 +9,8 @@ use thiserror::Error;
 /// An activation volume `[h, w, c]` (height, width, channels) for one image.
 ///
 /// Serialised as the array `[h, w, c]`. Displays as the lecture writes it, `55x55x96`.
-/// A fully connected layer's output is `1×1×K`; [`Volume::is_vector`] tells the two apart
-/// only by shape, so callers that want the lecture's `[4096]` decide by layer kind.
+/// A fully connected layer's output is `1×1×K`, which a shape alone does not tell apart from
+/// a `1×1` map of `K` channels: callers that want the lecture's `[4096]` decide by layer kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "[usize; 3]", into = "[usize; 3]")]
 pub struct Volume {

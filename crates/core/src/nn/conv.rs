@@ -2,7 +2,7 @@
 //!
 //! The forward pass is the core's fast path ([`crate::conv2d_into`], im2col + GEMM). The
 //! backward passes use the same im2col idea per sample and group — natively with
-//! faer's product ([`crate::conv::mat_mul`]), on wasm with the packed simd128 kernels of
+//! faer's product (`crate::conv::mat_mul`), on wasm with the packed simd128 kernels of
 //! `crate::conv::im2col` (both paths tested equal on both targets) — each also in an
 //! `_into` form writing into a caller-owned buffer:
 //! - [`conv2d_weight_backward`]: `dW_g += dY_g · colsᵀ`, cols = im2col(x) `[C/g·F_h·F_w, H2·W2]`.

@@ -10,7 +10,7 @@ use yew::prelude::*;
 const AFTER_PAINT_MAX_MS: i32 = 100;
 
 /// Resolves once the frame being prepared now has been painted (the second animation frame
-/// from now), or after [`AFTER_PAINT_MAX_MS`] if frames do not come (a hidden tab), or at
+/// from now), or after `AFTER_PAINT_MAX_MS` (100 ms) if frames do not come (a hidden tab), or at
 /// once where there is no window. Work a first visit does not need for its first frame
 /// (starting a web worker, fetching presets, drawing what lies below the fold) waits for it,
 /// so that the frame comes sooner.

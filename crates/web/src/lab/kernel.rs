@@ -59,7 +59,7 @@ impl Kernel {
 /// Named kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
-    /// The lecture's [[1,0,1],[0,1,0],[1,0,1]].
+    /// The lecture's `[[1,0,1],[0,1,0],[1,0,1]]`.
     Lecture,
     /// Identity.
     Identity,

@@ -13,7 +13,7 @@ pub enum InputSource {
     Rgb,
     /// A dataset sample (MNIST or Fashion-MNIST), index into its sample set.
     Sample(Dataset, usize),
-    /// The user's uploaded image ([`ConvSettings::upload`]; the lecture's image while
+    /// The user's uploaded image ([`super::ConvSettings::upload`]; the lecture's image while
     /// there is none).
     Upload,
 }

@@ -1,6 +1,6 @@
 //! The convolution lab's settings, the actions that change them, and the layer they describe
-//! (through the core). One concern per file: [`input`], [`activation`], [`calc`] (the
-//! calculator), [`maps`] (the full maps, the worker's job), [`transposed`], [`query`] (the URL encoding); kernels and built-in images are
+//! (through the core). One concern per file: `input`, `activation`, `calc` (the
+//! calculator), `maps` (the full maps, the worker's job), `transposed`, `query` (the URL encoding); kernels and built-in images are
 //! the leaves [`crate::lab::kernel`] and [`crate::lab::images`].
 
 mod activation;
