@@ -4,9 +4,13 @@
 //     mark `convscope:first-canvas`);
 //   - `#/classify`: time from navigation to the first prediction (`convscope:first-prediction`),
 //     and the worker's forward pass for that first image against warm ones (the page shows
-//     each classification's forward time in `forward-micros`).
+//     each classification's forward time in `forward-micros`);
+//   - the floor: the same time for a page of three small files (HTML, a stylesheet and a
+//     module script that draws one canvas and sets the same mark), served by this script on
+//     loopback — what a fresh profile of this browser on this machine costs before any app.
 // Writes JSON to $OUT. By hand: BASE_URL=http://127.0.0.1:PORT/ OUT=f.json node bench/first-visit.mjs
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { BASE_URL, openBrowser, openPage } from '../tests/e2e/browser.mjs';
 
 const trials = Number(process.env.TRIALS ?? 5);
@@ -48,13 +52,13 @@ async function workerMarks(page, workers) {
   return marks;
 }
 
-async function visit(hash, f) {
+async function visit(hash, f, base = BASE_URL) {
   const browser = await openBrowser();
   try {
     const { page, errors } = await openPage(browser.context);
     const workers = [];
     page.on('worker', (w) => workers.push(w));
-    await page.goto(`${BASE_URL}${hash}`);
+    await page.goto(`${base}${hash}`);
     const result = await f(page, workers);
     const wasm = await page.evaluate(() =>
       performance
@@ -69,9 +73,35 @@ async function visit(hash, f) {
   }
 }
 
+/** The floor's three files: a stylesheet and a module script, as the app's page has them. */
+const FLOOR = {
+  '/': ['text/html', '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>floor</title><link rel="icon" href="data:,">' +
+    '<link rel="stylesheet" href="/floor.css"><script type="module" src="/floor.js"></script></head>' +
+    '<body><canvas width="64" height="64"></canvas></body></html>'],
+  '/floor.css': ['text/css', 'body { font-family: sans-serif; }'],
+  '/floor.js': ['text/javascript', "document.querySelector('canvas').getContext('2d').fillRect(0, 0, 8, 8);\n" +
+    "performance.mark('convscope:first-canvas');"],
+};
+
+/** Serves `FLOOR` on a free loopback port; resolves to the server. */
+function serveFloor() {
+  const server = createServer((req, res) => {
+    const file = FLOOR[new URL(req.url, 'http://x').pathname];
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': file[0], 'Cache-Control': 'no-cache' }).end(file[1]);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const convolution = [];
 const classify = [];
+const floor = [];
+const floorServer = await serveFloor();
+const floorUrl = `http://127.0.0.1:${floorServer.address().port}/`;
 for (let t = 0; t < trials; t++) {
   convolution.push(
     await visit('#/convolution', async (page) => ({ first_canvas_ms: await markTime(page, 'convscope:first-canvas') })),
@@ -101,16 +131,20 @@ for (let t = 0; t < trials; t++) {
       return { first_prediction_ms, worker, first_forward_us, warm_forward_us: median(warm.slice(warmRuns / 2)) };
     }),
   );
+  floor.push(await visit('', async (page) => ({ first_canvas_ms: await markTime(page, 'convscope:first-canvas') }), floorUrl));
   console.log(
-    `trial ${t + 1}: convolution first canvas ${convolution[t].first_canvas_ms.toFixed(0)} ms; ` +
+    `trial ${t + 1}: floor ${floor[t].first_canvas_ms.toFixed(0)} ms; ` +
+      `convolution first canvas ${convolution[t].first_canvas_ms.toFixed(0)} ms; ` +
       `classify first prediction ${classify[t].first_prediction_ms.toFixed(0)} ms ` +
       `(worker ready ${classify[t].worker.ready_ms?.toFixed(0)} ms, model loaded ${classify[t].worker.model_loaded_ms?.toFixed(0)} ms, ` +
       `classified ${classify[t].worker.classified_ms?.toFixed(0)} ms) ` +
       `(forward ${classify[t].first_forward_us} µs first, ${classify[t].warm_forward_us} µs warm)`,
   );
 }
+floorServer.close();
 const summary = {
   trials,
+  floor_first_canvas_ms: median(floor.map((c) => c.first_canvas_ms)),
   convolution_first_canvas_ms: median(convolution.map((c) => c.first_canvas_ms)),
   classify_first_prediction_ms: median(classify.map((c) => c.first_prediction_ms)),
   worker_ready_ms: median(classify.map((c) => c.worker.ready_ms ?? NaN)),
@@ -118,6 +152,7 @@ const summary = {
   first_forward_us: median(classify.map((c) => c.first_forward_us)),
   warm_forward_us: median(classify.map((c) => c.warm_forward_us)),
   wasm: classify[0].wasm,
+  floor,
   convolution,
   classify,
 };

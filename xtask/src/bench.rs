@@ -629,6 +629,11 @@ fn first_visit(r: &Value) -> String {
 | navigation → the Convolution lab's first canvas | {conv:.0} ms |\n",
         f["trials"]
     );
+    if let Some(floor) = num(f, &["floor_first_canvas_ms"]) {
+        s += &format!(
+            "| the floor: navigation → the canvas of a page of three small files (HTML, CSS, a module script) | {floor:.0} ms |\n"
+        );
+    }
     if let (Some(p), Some(first), Some(warm)) = (
         num(f, &["classify_first_prediction_ms"]),
         num(f, &["first_forward_us"]),
@@ -740,7 +745,9 @@ names the engine and the logit.\n\n\
   visit in a fresh Chromium profile (nothing cached):\n\
   the time from navigation to the app's performance marks `convscope:first-canvas` (the\n\
   Convolution lab's first drawn canvas) and `convscope:first-prediction` (the Classify\n\
-  page's first prediction), the Classify worker's own marks (its wasm up,\n\
+  page's first prediction), the same mark on a page of three small files (HTML, a\n\
+  stylesheet, a module script drawing one canvas) served by the script itself: the floor, what\n\
+  a fresh profile of this browser costs on this machine before any app, the Classify worker's own marks (its wasm up,\n\
   `convscope:worker-ready`; its first classification done), and the worker's forward pass\n\
   for that first image beside the median of warm ones (`bench/first-visit.mjs`; the marks are\n\
   read once the visit has settled, so that the driver's own script is not in the page's way\n\
@@ -905,5 +912,24 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("8: 35.0, 10: 42.0, 12: 50.0, 16: 30.0"), "{t}");
+    }
+
+    #[test]
+    fn the_first_visit_shows_the_floor_beside_the_app_when_it_was_measured() {
+        let mut r = json!({"first_visit": {"trials": 5, "convolution_first_canvas_ms": 331.6,
+            "floor_first_canvas_ms": 108.4, "classify_first_prediction_ms": 447.5,
+            "first_forward_us": 460.0, "warm_forward_us": 200.0}});
+        let s = first_visit(&r);
+        assert!(s.contains("median of 5 visits"), "{s}");
+        assert!(
+            s.contains("the Convolution lab's first canvas | 332 ms |"),
+            "{s}"
+        );
+        assert!(s.contains("(HTML, CSS, a module script) | 108 ms |"), "{s}");
+        assert!(s.contains("first prediction | 448 ms |"), "{s}");
+        assert!(s.contains("460 µs ÷ 200 µs = 2.3×"), "{s}");
+        // Runs from before the floor was measured: no floor row.
+        r["first_visit"]["floor_first_canvas_ms"] = Value::Null;
+        assert!(!first_visit(&r).contains("the floor"));
     }
 }
