@@ -73,7 +73,7 @@ async function visit(hash, f, base = BASE_URL) {
   }
 }
 
-/** The floor's three files: a stylesheet and a module script, as the app's page has them. */
+/** The floor's three files: the page, its stylesheet and its module script (the app's page loads its own the same way). */
 const FLOOR = {
   '/': ['text/html', '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>floor</title><link rel="icon" href="data:,">' +
     '<link rel="stylesheet" href="/floor.css"><script type="module" src="/floor.js"></script></head>' +
