@@ -5,8 +5,8 @@
 //! - [`conv2d`] / [`conv2d_into`]: the fast path, im2col + GEMM: natively faer's product
 //!   (`product`: runtime SIMD dispatch up to AVX-512), fed for stride 1 by the shifted
 //!   layout of `shifted` (one copy per kernel tap); on wasm our own packed simd128 GEMM
-//!   (`gemm`), fed for stride 1 by the branch-free wide layout of `wide` (`im2col` has both
-//!   paths).
+//!   (`gemm`), fed for stride 1 by the quads of `quads`, four output positions per vector
+//!   load (`im2col` has both paths).
 //! - [`conv2d_reference`]: the plain loop, the definition every other path is tested against
 //!   and whose summation order the trace ([`crate::trace::ConvTrace`]) reproduces bitwise.
 //! - [`conv_transpose2d`] and [`conv_transpose2d_reference`]: PyTorch's `ConvTranspose2d`.
@@ -20,10 +20,10 @@ pub(crate) mod im2col;
 mod padded;
 mod product;
 pub(crate) use product::{Accum, mat_mul};
+mod quads;
 mod reference;
 pub(crate) mod shifted;
 mod transposed;
-mod wide;
 
 use ndarray::{Array4, ArrayView1, ArrayView4, ArrayViewMut4};
 
@@ -56,9 +56,10 @@ pub struct ConvScratch {
     pub(crate) packed_dy: Vec<gemm::lanes::F32x4>,
     /// The weight gradient's transpose, summed over the batch.
     pub(crate) grad: Vec<f32>,
-    /// One sample's padded input planes (stride 1: the wide layout of `conv::wide`).
+    /// One sample's padded input planes (stride 1: `conv::padded`).
     pub(crate) padded: Vec<f32>,
-    /// One sample's output (forward) or output gradient (backward) in the wide layout.
+    /// One sample's output (forward) or output gradient (backward) in the shifted layout
+    /// (native), or an output gradient over whole quads (wasm's weight gradient).
     pub(crate) wide: Vec<f32>,
 }
 

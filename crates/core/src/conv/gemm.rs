@@ -187,6 +187,21 @@ pub(super) mod lanes {
     pub(in crate::conv) fn store(v: F32x4, d: &mut [f32]) {
         d[..4].copy_from_slice(&to_array(v));
     }
+    #[inline(always)]
+    pub(in crate::conv) fn from_array(a: [f32; 4]) -> F32x4 {
+        bytemuck::cast(a)
+    }
+    /// Lanes `0..s` of `a`, lanes `s..4` of `b` (`s` in `1..=3`; any other `s` gives `a`).
+    #[inline(always)]
+    pub(in crate::conv) fn blend(a: F32x4, b: F32x4, s: usize) -> F32x4 {
+        use core::arch::wasm32::i32x4_shuffle;
+        match s {
+            1 => i32x4_shuffle::<0, 5, 6, 7>(a, b),
+            2 => i32x4_shuffle::<0, 1, 6, 7>(a, b),
+            3 => i32x4_shuffle::<0, 1, 2, 7>(a, b),
+            _ => a,
+        }
+    }
     /// The 4×4 transpose: lane `j` of vector `i` becomes lane `i` of vector `j`.
     #[inline(always)]
     pub(in crate::conv) fn transpose4([a, b, c, d]: [F32x4; 4]) -> [F32x4; 4] {
@@ -228,6 +243,15 @@ pub(super) mod lanes {
     #[inline(always)]
     pub(in crate::conv) fn store(v: F32x4, d: &mut [f32]) {
         d[..4].copy_from_slice(&v);
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn from_array(a: [f32; 4]) -> F32x4 {
+        a
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn blend(a: F32x4, b: F32x4, s: usize) -> F32x4 {
+        let s = if (1..4).contains(&s) { s } else { 4 };
+        core::array::from_fn(|i| if i < s { a[i] } else { b[i] })
     }
     #[inline(always)]
     pub(in crate::conv) fn transpose4(v: [F32x4; 4]) -> [F32x4; 4] {

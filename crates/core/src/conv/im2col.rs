@@ -5,8 +5,8 @@
 //! output position (0 for padding). The convolution is then one matrix product
 //! `weight[K/groups, rows] · cols[rows, H2·W2]`. Natively [`super::mat_mul`] hands it to
 //! faer's product (runtime SIMD dispatch up to AVX-512); on wasm the im2col matrix is written
-//! straight into the panels of our simd128 GEMM ([`gemm`]) — through the wide layout of
-//! [`super::wide`] when the stride is 1 — for the forward pass and for the weight and
+//! straight into the panels of our simd128 GEMM ([`gemm`]) — through the quads of
+//! [`super::quads`] when the stride is 1 — for the forward pass and for the weight and
 //! input gradients ([`weight_grad_packed`], [`input_grad_packed`]).
 //! The product sums in another order than the reference loop, so results agree exactly
 //! only for exactly representable sums (the proptests use small integers).
@@ -19,8 +19,8 @@ use ndarray::{Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut4, Axis, S
 
 use super::gemm::lanes::{self, F32x4};
 use super::gemm::{self, Epilogue, NR, NV};
+use super::quads::Quads;
 use super::shifted::Shifted;
-use super::wide::Wide;
 use super::{Accum, ConvScratch, mat_mul};
 use crate::error::CoreError;
 use crate::shape::Conv2dGeometry;
@@ -246,10 +246,9 @@ fn conv2d_packed(
         row,
         packed_w,
         padded,
-        wide: wide_out,
         ..
     } = scratch;
-    let wide = Wide::of(g);
+    let quads = Quads::of(g);
     let mut run = |o: &mut [f32]| {
         for Block {
             group,
@@ -262,21 +261,14 @@ fn conv2d_packed(
             let epilogue = bias.as_ref().map_or(Epilogue::Store, |b| {
                 Epilogue::Bias(&b[group * kg..(group + 1) * kg])
             });
-            let o = &mut o[output];
-            match &wide {
-                Some(wide) => {
-                    let q = wide.positions();
-                    wide.pad(planes, padded);
-                    wide.pack_cols(padded, cols);
-                    wide_out.resize(kg * q, 0.0);
-                    gemm::gemm_packed([kg, q, rows], a, cols, epilogue, wide_out, q);
-                    wide.narrow(wide_out, kg, o);
+            match &quads {
+                Some(quads) => {
+                    quads.pad(planes, padded);
+                    quads.pack_cols(padded, cols);
                 }
-                None => {
-                    pack_cols(g, planes, row, cols);
-                    gemm::gemm_packed([kg, ohw, rows], a, cols, epilogue, o, ohw);
-                }
+                None => pack_cols(g, planes, row, cols),
             }
+            gemm::gemm_packed([kg, ohw, rows], a, cols, epilogue, &mut o[output], ohw);
         }
     };
     // The GEMM writes straight into `out` when that is contiguous; otherwise via a
@@ -297,8 +289,8 @@ fn conv2d_packed(
 /// Gradient of the weight (`dw`, `[C_out, C_in/groups·F_h·F_w]`, overwritten) of a
 /// validated geometry from the input `x` and the output gradient `dy` (both contiguous,
 /// standard layout), as its transpose `dW_gᵀ = Σ_n cols_{n,g} · dY_{n,g}ᵀ`: per sample and
-/// group the im2col matrix is packed as [`gemm`]'s `A` (through the wide layout for stride
-/// 1, [`Wide::pack_cols_a`]), `dYᵀ` as its `B`, and the GEMM accumulates over the batch
+/// group the im2col matrix is packed as [`gemm`]'s `A` (through the quads for stride 1,
+/// [`Quads::pack_cols_a`]), `dYᵀ` as its `B`, and the GEMM accumulates over the batch
 /// into `rows × C_out/groups` sums, transposed into `dw` at the end. The wasm path of
 /// [`crate::nn::conv2d_weight_backward_into`].
 pub(crate) fn weight_grad_packed(
@@ -320,13 +312,13 @@ pub(crate) fn weight_grad_packed(
         packed_w: packed_cols,
         packed_dy,
         padded,
-        wide: dy_wide,
+        wide: dy_quads,
         grad,
         ..
     } = scratch;
     grad.clear();
     grad.resize(groups * rows * kg, 0.0);
-    let wide = Wide::of(g);
+    let quads = Quads::of(g);
     for Block {
         group,
         input,
@@ -334,14 +326,14 @@ pub(crate) fn weight_grad_packed(
     } in blocks(g)
     {
         let (planes, dy) = (&x[input], &dy[output]);
-        // Both operands packed over the same positions (wide ones for stride 1).
-        let positions = match &wide {
-            Some(wide) => {
-                wide.pad(planes, padded);
-                wide.pack_cols_a(padded, packed_cols);
-                wide.widen(dy, kg, dy_wide);
-                gemm::pack_b_transposed(dy_wide, wide.positions(), kg, packed_dy);
-                wide.positions()
+        // Both operands packed over the same positions (whole quads for stride 1).
+        let positions = match &quads {
+            Some(quads) => {
+                quads.pad(planes, padded);
+                quads.pack_cols_a(padded, packed_cols);
+                let dy = quads.whole_quads(dy, kg, dy_quads);
+                gemm::pack_b_transposed(dy, quads.positions(), kg, packed_dy);
+                quads.positions()
             }
             None => {
                 cols.resize(rows * ohw, 0.0);
@@ -399,8 +391,8 @@ pub(crate) fn input_grad_packed(
         // W_g is `kg × rows`: the transpose of the `rows × kg` matrix multiplied.
         gemm::pack_a_transposed(&w[group * kg * rows..][..kg * rows], rows, kg, packed);
     }
-    // (The wide layout does not pay here: its extra columns cost more in this GEMM, whose
-    // `K` is only `C_out/groups`, than its branch-free col2im saves.)
+    // (A padded layout does not pay here: each output row's extra columns cost more in this
+    // GEMM, whose `K` is only `C_out/groups`, than a branch-free col2im saves.)
     let ConvScratch {
         cols,
         packed_dy,
@@ -499,6 +491,31 @@ mod tests {
     use super::*;
     use crate::conv::reference::conv2d_loop;
     use crate::conv::testing::{random_geometry, xorshift};
+
+    /// Stride 1 with every output width from 1 to 10 (quads in one row, straddling two
+    /// rows, or read lane by lane) and maps that end in a partial quad: the packed path
+    /// equals the reference loop exactly.
+    #[test]
+    fn packed_path_equals_the_reference_for_every_output_width() {
+        let mut next = xorshift(0x0bad_cafe);
+        let mut scratch = ConvScratch::default();
+        for ow in 1..=10 {
+            for (oh, f, pad) in [(1, 1, 0), (3, 3, 1), (2, 5, 0)] {
+                let input = [2, 3, oh + f - 1 - 2 * pad, ow + f - 1 - 2 * pad];
+                let p = crate::shape::Conv2dParams::default().with_padding(pad);
+                let g = Conv2dGeometry::new(input, 5, [f, f], p).unwrap();
+                assert_eq!(g.output_size(), [oh, ow]);
+                let x = ndarray::Array4::from_shape_fn(input, |_| next(7) as f32 - 3.0);
+                let w = ndarray::Array4::from_shape_fn(g.weight_shape(), |_| next(7) as f32 - 3.0);
+                let mut want = Array4::zeros(g.output_shape());
+                conv2d_loop(&g, &x.view(), &w.view(), None, &mut want.view_mut());
+                let mut got = Array4::from_elem(g.output_shape(), f32::NAN);
+                let (x, w) = (x.view(), w.view());
+                conv2d_packed(&g, &x, &w, None, &mut got.view_mut(), &mut scratch).unwrap();
+                assert_eq!(got, want, "{g:?}");
+            }
+        }
+    }
 
     /// Both fast paths equal the reference loop exactly (small integers) over strides,
     /// paddings, dilations, groups and sizes that leave partial tiles; on both targets.

@@ -1,5 +1,5 @@
 //! A stride-1 convolution's input planes padded once, and where each kernel tap reads them:
-//! the piece the two branch-free im2col layouts share ([`super::wide`] for wasm's packed
+//! the piece the two stride-1 im2col layouts share ([`super::quads`] for wasm's packed
 //! GEMM, [`super::shifted`] for the native products).
 //!
 //! With the planes of one group padded to `H_p × W_p` (`H_p = H + 2P_h`, `W_p = W + 2P_w`)

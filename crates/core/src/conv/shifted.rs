@@ -13,9 +13,9 @@
 //! `dcols = W_gᵀ · dY` is added onto its slice of zeroed padded planes, whose interior is
 //! then the gradient ([`Shifted::add_cols`], [`PaddedPlanes::unpad`]).
 //!
-//! Native only in practice (faer multiplies the row-major matrices); wasm's packed GEMM has
-//! its own branch-free layout in [`super::wide`], whose panels want rows of a multiple of
-//! four. Both compile and are tested on both targets.
+//! Native only in practice (faer multiplies the row-major matrices); wasm's packed GEMM reads
+//! the same padded planes four output positions at a time ([`super::quads`]), computing no
+//! dropped position. Both compile and are tested on both targets.
 //!
 //! A padded buffer holds `C_in/groups` padded planes and `(F_w − 1)·D_w` floats more: the
 //! last tap's slice ends that far past the last plane.
