@@ -101,6 +101,22 @@ pub(crate) mod testing {
         let input = [1 + draw(max_batch), cg * groups, size[0], size[1]];
         Conv2dGeometry::new(input, kg * groups, kernel, p).ok()
     }
+
+    /// Stride-1 geometries with every output width from 1 to 10 — wasm's quads of output
+    /// positions in one row, straddling two rows, or read lane by lane — and maps that end
+    /// in a partial quad (a batch of 2, 3 channels in, 5 out).
+    pub(crate) fn stride_one_widths() -> impl Iterator<Item = Conv2dGeometry> {
+        (1..=10).flat_map(|ow| {
+            [(1, 1, 0), (3, 3, 1), (2, 5, 0)].map(move |(oh, f, pad)| {
+                let input = [2, 3, oh + f - 1 - 2 * pad, ow + f - 1 - 2 * pad];
+                let p = Conv2dParams::default().with_padding(pad);
+                match Conv2dGeometry::new(input, 5, [f, f], p) {
+                    Ok(g) if g.output_size() == [oh, ow] => g,
+                    other => panic!("{input:?} with F {f}, P {pad}: {other:?}"),
+                }
+            })
+        })
+    }
 }
 
 /// Validates tensors against each other for a forward convolution.

@@ -490,30 +490,23 @@ mod tests {
 
     use super::*;
     use crate::conv::reference::conv2d_loop;
-    use crate::conv::testing::{random_geometry, xorshift};
+    use crate::conv::testing::{random_geometry, stride_one_widths, xorshift};
 
-    /// Stride 1 with every output width from 1 to 10 (quads in one row, straddling two
-    /// rows, or read lane by lane) and maps that end in a partial quad: the packed path
-    /// equals the reference loop exactly.
+    /// Stride 1 with every output width from 1 to 10 and maps that end in a partial quad:
+    /// the packed path equals the reference loop exactly.
     #[test]
     fn packed_path_equals_the_reference_for_every_output_width() {
         let mut next = xorshift(0x0bad_cafe);
         let mut scratch = ConvScratch::default();
-        for ow in 1..=10 {
-            for (oh, f, pad) in [(1, 1, 0), (3, 3, 1), (2, 5, 0)] {
-                let input = [2, 3, oh + f - 1 - 2 * pad, ow + f - 1 - 2 * pad];
-                let p = crate::shape::Conv2dParams::default().with_padding(pad);
-                let g = Conv2dGeometry::new(input, 5, [f, f], p).unwrap();
-                assert_eq!(g.output_size(), [oh, ow]);
-                let x = ndarray::Array4::from_shape_fn(input, |_| next(7) as f32 - 3.0);
-                let w = ndarray::Array4::from_shape_fn(g.weight_shape(), |_| next(7) as f32 - 3.0);
-                let mut want = Array4::zeros(g.output_shape());
-                conv2d_loop(&g, &x.view(), &w.view(), None, &mut want.view_mut());
-                let mut got = Array4::from_elem(g.output_shape(), f32::NAN);
-                let (x, w) = (x.view(), w.view());
-                conv2d_packed(&g, &x, &w, None, &mut got.view_mut(), &mut scratch).unwrap();
-                assert_eq!(got, want, "{g:?}");
-            }
+        for g in stride_one_widths() {
+            let x = ndarray::Array4::from_shape_fn(g.input_shape(), |_| next(7) as f32 - 3.0);
+            let w = ndarray::Array4::from_shape_fn(g.weight_shape(), |_| next(7) as f32 - 3.0);
+            let mut want = Array4::zeros(g.output_shape());
+            conv2d_loop(&g, &x.view(), &w.view(), None, &mut want.view_mut());
+            let mut got = Array4::from_elem(g.output_shape(), f32::NAN);
+            let (x, w) = (x.view(), w.view());
+            conv2d_packed(&g, &x, &w, None, &mut got.view_mut(), &mut scratch).unwrap();
+            assert_eq!(got, want, "{g:?}");
         }
     }
 
