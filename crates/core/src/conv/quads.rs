@@ -63,8 +63,8 @@ impl Quad {
 pub(super) struct Quads {
     /// The padded planes and the taps' offsets.
     planes: PaddedPlanes,
-    /// Output size `[H_2, W_2]`.
-    output: [usize; 2],
+    /// Output positions `H_2·W_2`.
+    len: usize,
     /// The quads in position order: `⌈H_2·W_2 / 4⌉`.
     quads: Vec<Quad>,
 }
@@ -100,7 +100,7 @@ impl Quads {
             .collect();
         Some(Self {
             planes,
-            output: [oh, ow],
+            len: n,
             quads,
         })
     }
@@ -195,7 +195,7 @@ impl Quads {
         kg: usize,
         scratch: &'a mut Vec<f32>,
     ) -> &'a [f32] {
-        let (n, q) = (self.output[0] * self.output[1], self.positions());
+        let (n, q) = (self.len, self.positions());
         if n == q {
             return &out[..kg * n];
         }
@@ -218,7 +218,7 @@ mod tests {
     use crate::shape::Conv2dParams;
 
     /// Every quad's lanes read the cells of its four positions, for output rows of one to
-    /// nine positions and maps whose size is not a multiple of four.
+    /// twelve positions and maps whose size is not a multiple of four.
     #[test]
     fn quads_read_their_positions_cells() {
         for (h, w) in [
@@ -232,10 +232,7 @@ mod tests {
             (10, 10),
         ] {
             for f in [1, 3] {
-                let p = Conv2dParams {
-                    padding: [1, 1],
-                    ..Conv2dParams::default()
-                };
+                let p = Conv2dParams::default().with_padding(1);
                 let Ok(g) = Conv2dGeometry::new([1, 1, h, w], 1, [f, f], p) else {
                     continue;
                 };
