@@ -198,6 +198,14 @@ async function spawnChecked(js) {
   return worker;
 }
 
+/**
+ * Files fetched while the app's wasm downloads and compiles, each taken once by the app
+ * (`convscopeWorkers.takeFile`, which `fetch_bytes` in crates/web/src/fetch.rs asks first): a
+ * promise of the bytes, or of `null` when the fetch failed (the app then fetches the file
+ * itself and says why it cannot).
+ */
+const earlyFiles = new Map();
+
 // The Classify page needs the core's worker for its first answer: on a visit that opens there,
 // the worker is started now, so that its thread is up (40–90 ms here) by the time the app's
 // module has compiled; it gets that module then. What it sends before the app takes it over
@@ -209,7 +217,7 @@ async function spawnChecked(js) {
 // and it was ready 100–150 ms later.
 const early = new Map();
 if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
-  preloadGallery();
+  fetchGallery();
   const events = [];
   const started = spawnChecked(CORE_WORKER).then((worker) => {
     worker.onmessage = (e) => events.push(e);
@@ -224,26 +232,23 @@ if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
 }
 
 /**
- * The Classify page's gallery, preloaded while the app's wasm downloads and compiles: the
- * page asks for it only once the app has started, its first render under way. The page's own
- * `fetch` takes the preloaded answer (`as="fetch"`, `crossorigin` as `fetch` sends it). On
- * loopback that changed no time (12 visits each, alternated: the answer still waits for the
- * page's thread, busy with that first render and layout); on a real network the gallery
- * downloads beside the wasm instead of after it. Which gallery: the model in the query
+ * The Classify page's gallery, fetched while the app's wasm downloads and compiles: the page
+ * asks for it during its first render. Preloaded by a <link> instead, its answer reached the
+ * page only after that render's layout and paint (tasks of the page's busy thread); bytes
+ * that are here already reach it at once, and its first input goes to the worker right after
+ * the render (it went 40–100 ms after the model had loaded, on loopback). On a real network the
+ * gallery downloads beside the wasm. Which gallery: the model in the query
  * (`crates/web/src/lab/classify/choice.rs`, `ModelChoice::dataset`): the Fashion-MNIST
  * models' `fashion`, `fashion-resnet`; the MNIST ones by default; none for the network
  * trained on the Train page (its dataset is in the saved run). `tests/e2e/classify.test.mjs`
  * checks that each is fetched once.
  */
-function preloadGallery() {
+function fetchGallery() {
   const model = new URLSearchParams(location.hash.split('?')[1] ?? '').get('model') ?? 'mnist';
   if (model === 'trained') return;
-  const link = document.createElement('link');
-  link.rel = 'preload';
-  link.as = 'fetch';
-  link.crossOrigin = 'anonymous';
-  link.href = `samples/${['fashion', 'fashion-resnet'].includes(model) ? 'fashion' : 'mnist'}-test.safetensors`;
-  document.head.append(link);
+  const href = `samples/${['fashion', 'fashion-resnet'].includes(model) ? 'fashion' : 'mnist'}-test.safetensors`;
+  const bytes = fetch(href).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+  earlyFiles.set(href, bytes);
 }
 
 window.convscopeWorkers = {
@@ -263,6 +268,15 @@ window.convscopeWorkers = {
     const worker = await spawnChecked(js);
     await worker.sent;
     return worker;
+  },
+  /**
+   * The bytes of `href` (as the app names it) if they were fetched early (`earlyFiles`), once:
+   * a promise of an `ArrayBuffer`, or of `null` when they were not or that fetch failed.
+   */
+  takeFile(href) {
+    const bytes = earlyFiles.get(href);
+    earlyFiles.delete(href);
+    return bytes ?? Promise.resolve(null);
   },
   /**
    * The worker started early for `js`, once, when its wasm is sent: a promise of

@@ -284,9 +284,9 @@ test('clicking a conv1 pixel shows its convolution: sum + bias = the map value',
   await page.close();
 });
 
-test('the gallery of the model in the link is preloaded, and the page fetches nothing more', async () => {
-  // www/boot.js preloads it on a visit that opens here; a fetch of the page's that did not
-  // take the preloaded answer (a different gallery, another request mode) is a second entry.
+test('the gallery of the model in the link is fetched early, and the page fetches nothing more', async () => {
+  // www/boot.js fetches it on a visit that opens here; a fetch of the page's that did not
+  // take those bytes (a different gallery, another name for it) is a second entry.
   for (const [hash, gallery] of [
     ['#/classify', 'mnist-test.safetensors'],
     ['#/classify?model=mnist-resnet', 'mnist-test.safetensors'],
@@ -300,10 +300,30 @@ test('the gallery of the model in the link is preloaded, and the page fetches no
         .filter((e) => e.name.includes('/samples/'))
         .map((e) => `${e.name.split('/').pop()} (${e.initiatorType})`),
     );
-    assert.deepEqual(entries, [`${gallery} (link)`], hash);
+    assert.deepEqual(entries, [`${gallery} (fetch)`], hash);
     assert.deepEqual(errors, []);
     await page.close();
   }
+});
+
+test('a first visit whose model cannot be loaded says so once, and the next model answers', async () => {
+  // The first model takes its input while it loads (crates/web/src/lab/classify/session.rs):
+  // when its load fails, the classification sent to it is dropped, not shown as an error.
+  const { page, errors } = await openPage(browser.context);
+  await page.route('**/models/lenet-mnist.safetensors', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await page.goto(`${BASE_URL}#/classify`);
+  await page.getByTestId('model-error').waitFor({ timeout: 30000 });
+  assert.match(await page.getByTestId('model-error').textContent(), /lenet-mnist\.safetensors: HTTP 404/);
+  await page.getByTestId('sample-0').waitFor();
+  // The worker's answer to that classification (no such model) has come and gone.
+  await page.evaluate(() => new Promise((done) => setTimeout(done, 500)));
+  assert.equal(await page.getByTestId('input-error').count(), 0);
+  assert.equal(await page.getByTestId('top-class').count(), 0);
+  await page.getByTestId('model').selectOption('mnist-resnet');
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  assert.equal(await page.getByTestId('input-error').count(), 0);
+  assert.deepEqual(errors.filter((e) => !e.includes('lenet-mnist') && !e.includes('status of 404')), []);
+  await page.close();
 });
 
 test('the Fashion-MNIST model classifies a Fashion sample; the choice survives a reload', async () => {

@@ -17,10 +17,15 @@ pub(crate) fn js_message(e: &wasm_bindgen::JsValue) -> String {
 /// Fetches `url` (relative to the page) and returns its body.
 ///
 /// Works in the window and in a web worker (there `url` is relative to the worker's script).
+/// A file the page's loader fetched while the app loaded is taken from it
+/// ([`crate::worker_script::take_early_file`]).
 ///
 /// # Errors
 /// A message naming the URL and the HTTP status or network error.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    if let Some(bytes) = crate::worker_script::take_early_file(url).await {
+        return Ok(bytes);
+    }
     let response = fetch_ok(url).await?;
     response_bytes(url, &response).await
 }

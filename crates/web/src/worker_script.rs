@@ -4,8 +4,9 @@
 //! The loader (`www/boot.js`) is the one place that makes a worker's URL: it fetches the
 //! worker's JavaScript and wasm with the digests `cargo xtask build` wrote into `index.html`
 //! and returns a `blob:` URL of the checked script (see its comments), and on a visit that
-//! opens on the Classify page it starts the core's worker before the app's wasm has loaded. This
-//! module is the app's side: [`checked_url`], [`spawn`] and [`take_early`] call the loader's
+//! opens on the Classify page it starts the core's worker (and fetches the page's gallery)
+//! before the app's wasm has loaded. This module is the app's side: [`checked_url`],
+//! [`spawn`], [`take_early`] and [`take_early_file`] call the loader's
 //! `window.convscopeWorkers`.
 
 use wasm_bindgen::{JsCast, JsValue};
@@ -83,4 +84,14 @@ pub async fn take_early(js: &str) -> Option<(web_sys::Worker, Vec<web_sys::Event
             .filter_map(|e| e.dyn_into::<web_sys::Event>().ok())
             .collect(),
     ))
+}
+
+/// The bytes of `href` (relative, as the page names it) if the loader fetched them while the
+/// app's wasm loaded (the Classify page's gallery, on a visit that opens there), once; `None`
+/// when it did not (another file or page, taken already, no loader, in a worker) or that fetch
+/// failed (the caller's own fetch then says why).
+pub async fn take_early_file(href: &str) -> Option<Vec<u8>> {
+    let bytes = call("takeFile", href).await.ok()?;
+    let bytes = bytes.dyn_into::<js_sys::ArrayBuffer>().ok()?;
+    Some(js_sys::Uint8Array::new(&bytes).to_vec())
 }

@@ -213,6 +213,7 @@ async fn load_model(
         Ok(f) => f,
         Err(e) => {
             if *wanted.borrow() == load {
+                session.borrow_mut().failed(&name);
                 dispatch.dispatch(ClassifyAction::ModelFailed(e));
             }
             return false;
@@ -241,12 +242,14 @@ async fn load_model(
             true
         }
         CoreReply::ModelLoaded(Err(e)) => {
+            session.borrow_mut().failed(&name);
             dispatch.dispatch(ClassifyAction::ModelFailed(format!(
                 "the model could not be loaded: {e}"
             )));
             false
         }
         other => {
+            session.borrow_mut().failed(&name);
             dispatch.dispatch(ClassifyAction::ModelFailed(crate::agent::unexpected(
                 other,
                 "loading the model",
@@ -339,6 +342,9 @@ pub fn ClassifyPage() -> Html {
                 let name = choice.worker_name();
                 let load = *wanted.borrow() + 1;
                 *wanted.borrow_mut() = load;
+                let first = session.borrow_mut().loading(&name, choice.dataset());
+                let (pump_runner, pump_session, pump_dispatch) =
+                    (runner.clone(), session.clone(), dispatch.clone());
                 spawn_local(async move {
                     dispatch.dispatch(ClassifyAction::ModelLoading);
                     // A shipped model's file is fetched by the worker: on a first visit
@@ -353,6 +359,11 @@ pub fn ClassifyPage() -> Html {
                     };
                     load_model(runner, session, dispatch, (load, wanted), name, file).await;
                 });
+                // An input waiting for the first model goes right behind its load's request
+                // (tasks start in the order they were spawned; each sends on its first step).
+                if let Some(job) = first {
+                    spawn_local(pump(pump_runner, pump_session, pump_dispatch, job));
+                }
             }
         });
     }

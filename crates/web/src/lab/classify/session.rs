@@ -1,7 +1,8 @@
 //! The classification requests of the page: at most one in flight, the newest one waiting
 //! (a stroke in progress asks every animation frame; only the latest drawing matters), and
 //! the last input re-run when the model changes (unless it is a test image of another
-//! dataset: then the page asks for the new gallery's first sample).
+//! dataset: then the page asks for the new gallery's first sample). The page's first model,
+//! when its dataset is known before its file, takes inputs while it loads.
 
 use convscope_core::data::DatasetKind;
 use convscope_core::preprocess::Style;
@@ -119,6 +120,8 @@ impl Job {
 #[derive(Debug, Default)]
 pub struct Session {
     model: Option<(String, Style)>,
+    /// The page's first model while it loads, already taking inputs ([`Session::loading`]).
+    early: Option<String>,
     last: Option<(Source, ClassifyInput)>,
     asked: u64,
     in_flight: bool,
@@ -181,6 +184,44 @@ impl Session {
         self.job_for_last()
     }
 
+    /// The worker starts loading `name`, of `dataset` when known before its file (a shipped
+    /// model). The page's first model of a known dataset takes inputs at once: the worker
+    /// runs a classification only after the loads asked for before it, so the first answer
+    /// does not wait for the load's reply to reach the page and a request to come back (on a
+    /// first visit the page's thread is busy with its first render then). A later load
+    /// leaves the model in use in place until it is loaded ([`Session::loaded`]). Returns
+    /// the job to send now, after the load's request (an input asked for before).
+    pub fn loading(&mut self, name: &str, dataset: Option<DatasetKind>) -> Option<Job> {
+        if self.model.is_some() && self.early.is_none() {
+            return None;
+        }
+        // The first model or, overtaken while it loads, the one that replaces it.
+        self.early = None;
+        self.model = None;
+        let dataset = dataset?;
+        self.model = Some((name.to_owned(), Style::for_dataset(Some(dataset))));
+        self.early = Some(name.to_owned());
+        if self.of_another_dataset(dataset) {
+            return None;
+        }
+        self.job_for_last()
+    }
+
+    /// The load of `name` failed: if it was the first model, taking inputs as it loaded,
+    /// nothing is sent until another is loaded (the replies for it are no longer current).
+    pub fn failed(&mut self, name: &str) {
+        if self.early.as_deref() == Some(name) {
+            self.early = None;
+            self.unload();
+        }
+    }
+
+    fn of_another_dataset(&self, dataset: DatasetKind) -> bool {
+        self.last_source()
+            .and_then(Source::dataset)
+            .is_some_and(|d| d != dataset)
+    }
+
     /// The worker is loading another model: nothing is sent until it is loaded.
     pub fn unload(&mut self) {
         self.model = None;
@@ -190,14 +231,14 @@ impl Session {
     /// The worker loaded `name`, trained on `dataset`: the last input is classified again
     /// with it — unless it is a test image of another dataset, whose pixels mean nothing
     /// to this model (the page then asks for the new gallery's first sample, see
-    /// [`Session::wants_sample_of`]).
+    /// [`Session::wants_sample_of`]). The first model, loaded after taking inputs ([`Session::loading`]), has been sent
+    /// every input asked for since its load started: nothing runs again.
     pub fn loaded(&mut self, name: String, dataset: DatasetKind) -> Option<Job> {
+        if self.early.take().is_some_and(|early| early == name) {
+            return None;
+        }
         self.model = Some((name, Style::for_dataset(Some(dataset))));
-        if self
-            .last_source()
-            .and_then(Source::dataset)
-            .is_some_and(|d| d != dataset)
-        {
+        if self.of_another_dataset(dataset) {
             return None;
         }
         self.job_for_last()
@@ -261,6 +302,94 @@ mod tests {
         // Idle again: the next ask goes straight out.
         assert!(s.ask(Source::file("a.png"), ready(0.4)).is_some());
         assert_eq!(s.generation(), 4);
+    }
+
+    /// A first visit: the shipped model's requests go out while it loads, nothing runs
+    /// twice, and a later load leaves the model in use in place until it is loaded.
+    #[test]
+    fn the_first_model_takes_inputs_while_it_loads() {
+        let mut s = Session::default();
+        assert_eq!(s.loading("mnist", Some(MNIST)), None, "nothing asked yet");
+        let job = s.ask(sample(MNIST, 0), ready(0.1));
+        assert_eq!(job.as_ref().map(|j| j.model.as_str()), Some("mnist"));
+        assert!(job.is_some_and(|j| s.is_current(&j)));
+        assert_eq!(s.loaded("mnist".into(), MNIST), None, "already sent to it");
+        assert_eq!(s.settled(), None);
+        // A later load: the inputs go to the model in use until the new one is loaded.
+        assert_eq!(s.loading("mnist-resnet", Some(MNIST)), None);
+        let during = s.ask(sample(MNIST, 1), ready(0.2));
+        assert_eq!(during.map(|j| j.model), Some("mnist".into()));
+        assert_eq!(s.settled(), None);
+        let rerun = s.loaded("mnist-resnet".into(), MNIST);
+        assert_eq!(
+            rerun.map(|j| (j.model, j.source)),
+            Some(("mnist-resnet".into(), sample(MNIST, 1)))
+        );
+    }
+
+    /// An input asked for before the first load starts goes right behind it; a model whose
+    /// dataset comes only with its file (the trained network) is waited for.
+    #[test]
+    fn only_a_first_model_of_a_known_dataset_is_sent_inputs_early() {
+        let mut s = Session::default();
+        let handed = Source::Handed {
+            kind: MNIST,
+            label: 3,
+        };
+        assert_eq!(s.ask(handed.clone(), ready(0.2)), None);
+        assert_eq!(s.loading("trained", None), None);
+        assert_eq!(s.model(), None);
+        let first = s.loaded("trained".into(), MNIST);
+        assert_eq!(first.map(|j| j.source), Some(handed.clone()));
+
+        let mut s = Session::default();
+        assert_eq!(s.ask(handed.clone(), ready(0.2)), None);
+        let behind = s.loading("mnist", Some(MNIST));
+        assert_eq!(behind.map(|j| j.source), Some(handed));
+        // A test image of another dataset is not sent to it.
+        let mut s = Session::default();
+        assert_eq!(s.ask(sample(MNIST, 0), ready(0.2)), None);
+        assert_eq!(s.loading("fashion", Some(DatasetKind::Fashion)), None);
+        assert!(s.wants_sample_of(DatasetKind::Fashion));
+    }
+
+    /// The first model fails to load, or another replaces it while it loads: what was sent
+    /// to it is no longer current, and the inputs wait for, or go to, the one that follows.
+    #[test]
+    fn a_first_model_that_fails_or_is_replaced_while_it_loads_is_dropped() {
+        let mut s = Session::default();
+        let _ = s.loading("mnist", Some(MNIST));
+        let sent = s.ask(Source::Drawing, ready(0.1)).ok_or("sent");
+        s.failed("mnist");
+        assert_eq!(s.model(), None);
+        assert!(sent.is_ok_and(|j| !s.is_current(&j)));
+        assert_eq!(s.settled(), None);
+        assert_eq!(
+            s.ask(Source::Drawing, ready(0.2)),
+            None,
+            "no model to run it"
+        );
+        let next = s.loaded("file:mine".into(), MNIST);
+        assert_eq!(next.map(|j| j.input), Some(ready(0.2)));
+        assert_eq!(s.settled(), None);
+
+        let mut s = Session::default();
+        let _ = s.loading("mnist", Some(MNIST));
+        let old = s.ask(Source::Drawing, ready(0.1)).ok_or("sent");
+        let _ = s.loading("fashion", Some(DatasetKind::Fashion));
+        assert!(old.is_ok_and(|j| !s.is_current(&j)));
+        s.failed("mnist");
+        assert_eq!(
+            s.model(),
+            Some("fashion"),
+            "an overtaken load's failure changes nothing"
+        );
+        // The drawing waited behind the old request: it runs on the new model.
+        let rerun = s.settled();
+        assert_eq!(rerun.map(|j| j.model), Some("fashion".into()));
+        assert_eq!(s.settled(), None);
+        let during = s.ask(Source::Drawing, ready(0.3));
+        assert_eq!(during.map(|j| j.model), Some("fashion".into()));
     }
 
     #[test]
