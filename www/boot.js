@@ -206,6 +206,14 @@ async function spawnChecked(js) {
  */
 const earlyFiles = new Map();
 
+/** The shipped models by their key in the query: file and dataset (`fetchModelAndGallery`). */
+const SHIPPED = {
+  mnist: ['models/lenet-mnist.safetensors', 'mnist'],
+  'mnist-resnet': ['models/digit-resnet.safetensors', 'mnist'],
+  fashion: ['models/lenet-fashion.safetensors', 'fashion'],
+  'fashion-resnet': ['models/fashion-resnet.safetensors', 'fashion'],
+};
+
 // The Classify page needs the core's worker for its first answer: on a visit that opens there,
 // the worker is started now, so that its thread is up (40–90 ms here) by the time the app's
 // module has compiled; it gets that module then. What it sends before the app takes it over
@@ -217,7 +225,7 @@ const earlyFiles = new Map();
 // and it was ready 100–150 ms later.
 const early = new Map();
 if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
-  fetchGallery();
+  fetchModelAndGallery();
   const events = [];
   const started = spawnChecked(CORE_WORKER).then((worker) => {
     worker.onmessage = (e) => events.push(e);
@@ -232,23 +240,26 @@ if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
 }
 
 /**
- * The Classify page's gallery, fetched while the app's wasm downloads and compiles: the page
- * asks for it during its first render. Preloaded by a <link> instead, its answer reached the
- * page only after that render's layout and paint (tasks of the page's busy thread); bytes
- * that are here already reach it at once, and its first input goes to the worker right after
- * the render (it went 40–100 ms after the model had loaded, on loopback). On a real network the
- * gallery downloads beside the wasm. Which gallery: the model in the query
- * (`crates/web/src/lab/classify/choice.rs`, `ModelChoice::dataset`): the Fashion-MNIST
- * models' `fashion`, `fashion-resnet`; the MNIST ones by default; none for the network
- * trained on the Train page (its dataset is in the saved run). `tests/e2e/classify.test.mjs`
- * checks that each is fetched once.
+ * The Classify page's model and gallery, fetched while the app's wasm downloads and compiles:
+ * the page asks for both during its first render. Fetched by the page's own code, the model
+ * waited for the page to get that far and the worker to fetch it (10–50 ms of a first visit),
+ * and a <link rel="preload"> answer for the gallery reached the page only after that
+ * render's layout and paint (tasks of its busy thread); bytes that are here already reach it
+ * at once, so the model's load and the first input go to the worker right after the render.
+ * On a real network both download beside the wasm. Which files: the model in the query, as
+ * `ModelChoice` in `crates/web/src/lab/classify/choice.rs` reads it (its `url` and `dataset`;
+ * an unknown key opens the MNIST model); none for the network trained on the Train page (its
+ * file and dataset are in the saved run). `tests/e2e/classify.test.mjs` checks that each file
+ * is fetched once.
  */
-function fetchGallery() {
-  const model = new URLSearchParams(location.hash.split('?')[1] ?? '').get('model') ?? 'mnist';
-  if (model === 'trained') return;
-  const href = `samples/${['fashion', 'fashion-resnet'].includes(model) ? 'fashion' : 'mnist'}-test.safetensors`;
-  const bytes = fetch(href).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
-  earlyFiles.set(href, bytes);
+function fetchModelAndGallery() {
+  const key = new URLSearchParams(location.hash.split('?')[1] ?? '').get('model') ?? 'mnist';
+  if (key === 'trained') return;
+  const [model, dataset] = SHIPPED[key] ?? SHIPPED.mnist;
+  for (const href of [model, `samples/${dataset}-test.safetensors`]) {
+    const bytes = fetch(href).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
+    earlyFiles.set(href, bytes);
+  }
 }
 
 window.convscopeWorkers = {

@@ -284,25 +284,32 @@ test('clicking a conv1 pixel shows its convolution: sum + bias = the map value',
   await page.close();
 });
 
-test('the gallery of the model in the link is fetched early, and the page fetches nothing more', async () => {
-  // www/boot.js fetches it on a visit that opens here; a fetch of the page's that did not
-  // take those bytes (a different gallery, another name for it) is a second entry.
-  for (const [hash, gallery] of [
-    ['#/classify', 'mnist-test.safetensors'],
-    ['#/classify?model=mnist-resnet', 'mnist-test.safetensors'],
-    ['#/classify?model=fashion', 'fashion-test.safetensors'],
-    ['#/classify?model=fashion-resnet', 'fashion-test.safetensors'],
+test('the model in the link and its gallery are fetched early, and nothing fetches them again', async () => {
+  // www/boot.js fetches both on a visit that opens here and the app takes the bytes: a fetch
+  // of the page's or the worker's that did not take them is a second entry.
+  for (const [hash, model, gallery] of [
+    ['#/classify', 'lenet-mnist.safetensors', 'mnist-test.safetensors'],
+    ['#/classify?model=mnist-resnet', 'digit-resnet.safetensors', 'mnist-test.safetensors'],
+    ['#/classify?model=fashion', 'lenet-fashion.safetensors', 'fashion-test.safetensors'],
+    ['#/classify?model=fashion-resnet', 'fashion-resnet.safetensors', 'fashion-test.safetensors'],
   ]) {
-    const { page, errors } = await openClassify(hash);
-    const entries = await page.evaluate(() =>
+    const { page: p, errors } = await openPage(browser.context);
+    const workers = [];
+    p.on('worker', (w) => workers.push(w));
+    await p.goto(`${BASE_URL}${hash}`);
+    await p.getByTestId('top-class').waitFor({ timeout: 30000 });
+    const files = () =>
       performance
         .getEntriesByType('resource')
-        .filter((e) => e.name.includes('/samples/'))
-        .map((e) => `${e.name.split('/').pop()} (${e.initiatorType})`),
-    );
-    assert.deepEqual(entries, [`${gallery} (fetch)`], hash);
+        .filter((e) => /\/(samples|models)\//.test(e.name))
+        .map((e) => `${e.name.split('/').pop()} (${e.initiatorType})`)
+        .sort();
+    assert.deepEqual(await p.evaluate(files), [`${gallery} (fetch)`, `${model} (fetch)`].sort(), hash);
+    assert.ok(workers.length > 0, 'the core worker runs');
+    for (const w of workers) assert.deepEqual(await w.evaluate(files), [], `${hash}: a worker fetched a file again`);
+    assert.equal(await p.getByTestId('fact-dataset').textContent(), gallery.startsWith('fashion') ? 'Fashion-MNIST' : 'MNIST');
     assert.deepEqual(errors, []);
-    await page.close();
+    await p.close();
   }
 });
 

@@ -112,9 +112,11 @@ pub enum CoreRequest {
 pub enum ModelFile {
     /// Fetched by the worker from this URL, absolute (a worker started from a `blob:` URL
     /// has no base for a relative one): a shipped model. Its bytes do not wait for the
-    /// page's thread, which a first visit keeps busy with its first render.
+    /// page's thread.
     Url(String),
-    /// The file itself: a trained network, a file the visitor chose.
+    /// The file itself: a trained network, a file the visitor chose, a shipped model the
+    /// page's loader fetched while the app's wasm compiled (a visit that opens on the
+    /// Classify page).
     Bytes(#[serde(with = "crate::wire::bytes")] Vec<u8>),
 }
 

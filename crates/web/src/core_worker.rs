@@ -328,9 +328,10 @@ impl CoreWorker {
         }
     }
 
-    /// Sends `request` and waits for its answer, at most its deadline: a worker that does
-    /// not answer by then is replaced and the answer is [`CoreReply::Lost`].
-    pub async fn run(&self, request: CoreRequest) -> CoreReply {
+    /// Sends `request` now (requests reach the worker in the order `run` was called) and
+    /// returns the wait for its answer, at most its deadline: a worker that does not answer
+    /// by then is replaced and the answer is [`CoreReply::Lost`].
+    pub fn run(&self, request: CoreRequest) -> impl Future<Output = CoreReply> + use<> {
         let deadline = request.deadline_ms();
         let load = match &request {
             CoreRequest::LoadModel { name, file } => Some((name.clone(), file.clone())),
@@ -347,28 +348,34 @@ impl CoreWorker {
         let epoch = self.0.borrow().epoch;
         let (tx, rx) = oneshot::channel();
         self.send(request, Some(tx));
-        let timeout = pin!(sleep(Duration::from_millis(u64::from(deadline))));
-        let reply = match select(rx, timeout).await {
-            Either::Left((Ok(reply), _)) => reply,
-            Either::Left((Err(_), _)) => CoreReply::Lost("the web worker was replaced".to_owned()),
-            Either::Right(((), rx)) => {
-                self.lost(
-                    epoch,
-                    format!(
-                        "the web worker did not answer within {:.0} s",
-                        f64::from(deadline) / 1000.0
-                    ),
-                );
-                rx.await
-                    .unwrap_or_else(|_| CoreReply::Lost("the web worker was replaced".to_owned()))
+        let this = self.clone();
+        async move {
+            let timeout = pin!(sleep(Duration::from_millis(u64::from(deadline))));
+            let reply = match select(rx, timeout).await {
+                Either::Left((Ok(reply), _)) => reply,
+                Either::Left((Err(_), _)) => {
+                    CoreReply::Lost("the web worker was replaced".to_owned())
+                }
+                Either::Right(((), rx)) => {
+                    this.lost(
+                        epoch,
+                        format!(
+                            "the web worker did not answer within {:.0} s",
+                            f64::from(deadline) / 1000.0
+                        ),
+                    );
+                    rx.await.unwrap_or_else(|_| {
+                        CoreReply::Lost("the web worker was replaced".to_owned())
+                    })
+                }
+            };
+            if let (Some((name, file)), CoreReply::ModelLoaded(Ok(_))) = (load, &reply) {
+                let mut s = this.0.borrow_mut();
+                s.models.retain(|(n, _)| *n != name);
+                s.models.push((name, file));
             }
-        };
-        if let (Some((name, file)), CoreReply::ModelLoaded(Ok(_))) = (load, &reply) {
-            let mut s = self.0.borrow_mut();
-            s.models.retain(|(n, _)| *n != name);
-            s.models.push((name, file));
+            reply
         }
-        reply
     }
 }
 

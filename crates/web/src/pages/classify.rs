@@ -46,6 +46,7 @@ use crate::lab::classify::{
 use crate::route::Route;
 use crate::storage::local;
 use crate::url::Query;
+use crate::worker_script::take_early_file;
 
 use dense_bars::DenseBars;
 use draw_pad::DrawPad;
@@ -173,7 +174,13 @@ async fn pump(runner: Runner, session: Rc<RefCell<Session>>, dispatch: Dispatch,
         // A worker that dies or never answers is replaced by the runner (its deadline): the
         // answer is then `Lost`, said here, and the next input is sent.
         let reply = classify(&runner, &job).await;
-        let current = session.borrow().is_current(&job);
+        let (current, held) = {
+            let mut s = session.borrow_mut();
+            (s.is_current(&job), s.take_held())
+        };
+        if let Some(summary) = held {
+            dispatch.dispatch(ClassifyAction::ModelLoaded(summary));
+        }
         match reply {
             CoreReply::Classified(Ok(c)) if current => {
                 dispatch.dispatch(ClassifyAction::Classified(job.source.clone(), Rc::new(*c)));
@@ -197,7 +204,8 @@ async fn pump(runner: Runner, session: Rc<RefCell<Session>>, dispatch: Dispatch,
     }
 }
 
-/// Loads a model into the worker under `name`; on success the last input runs again.
+/// Loads a model into the worker under `name` (trained on `dataset`, when known before its
+/// file: a shipped model); on success the last input runs again.
 ///
 /// `load` is this load's number and `wanted` the newest load's: a load overtaken by a
 /// newer one (the user switched again meanwhile) is dropped, whichever finishes last.
@@ -206,7 +214,7 @@ async fn load_model(
     session: Rc<RefCell<Session>>,
     dispatch: Dispatch,
     (load, wanted): (u64, Rc<RefCell<u64>>),
-    name: String,
+    (name, dataset): (String, Option<DatasetKind>),
     file: Result<ModelFile, String>,
 ) -> bool {
     let file = match file {
@@ -219,26 +227,35 @@ async fn load_model(
             return false;
         }
     };
-    match runner
-        .core
-        .run(CoreRequest::LoadModel {
-            name: name.clone(),
-            file,
-        })
-        .await
-    {
+    let loading = runner.core.run(CoreRequest::LoadModel {
+        name: name.clone(),
+        file,
+    });
+    // The page's first model takes inputs as it loads (`Session::loading`): one asked for
+    // already goes right behind the load's request, sent above.
+    let first = session.borrow_mut().loading(&name, dataset);
+    if let Some(job) = first {
+        spawn_local(pump(runner.clone(), session.clone(), dispatch.clone(), job));
+    }
+    match loading.await {
         _ if *wanted.borrow() != load => false,
         CoreReply::ModelLoaded(Ok(summary)) => {
             let dataset = dataset_of(&summary);
             // The input that waited for the model goes first: the pump and the render the
             // dispatch below schedules both run as microtasks, in the order they were
             // queued, and the render of the model's facts and filters (tens of ms on a first
-            // visit) would otherwise hold the request back.
-            let job = session.borrow_mut().loaded(name, dataset);
+            // visit) would otherwise hold the request back. With an answer from this model
+            // in flight, its summary waits for it (`Session::show`): the pump shows both.
+            let (job, shown) = {
+                let mut s = session.borrow_mut();
+                (s.loaded(name, dataset), s.show(Rc::new(*summary)))
+            };
             if let Some(job) = job {
                 spawn_local(pump(runner, session, dispatch.clone(), job));
             }
-            dispatch.dispatch(ClassifyAction::ModelLoaded(Rc::new(*summary)));
+            if let Some(summary) = shown {
+                dispatch.dispatch(ClassifyAction::ModelLoaded(summary));
+            }
             true
         }
         CoreReply::ModelLoaded(Err(e)) => {
@@ -342,28 +359,26 @@ pub fn ClassifyPage() -> Html {
                 let name = choice.worker_name();
                 let load = *wanted.borrow() + 1;
                 *wanted.borrow_mut() = load;
-                let first = session.borrow_mut().loading(&name, choice.dataset());
-                let (pump_runner, pump_session, pump_dispatch) =
-                    (runner.clone(), session.clone(), dispatch.clone());
+                let dataset = choice.dataset();
                 spawn_local(async move {
                     dispatch.dispatch(ClassifyAction::ModelLoading);
-                    // A shipped model's file is fetched by the worker: on a first visit
-                    // it arrives while the page's thread is still busy with this render.
+                    // A shipped model's file: the one the loader fetched while the wasm
+                    // compiled (a visit that opens here), else fetched by the worker, which
+                    // does not wait for this page's thread.
                     let file = match url {
-                        Some(url) => page_url(url).map(ModelFile::Url),
+                        Some(url) => match take_early_file(url).await {
+                            Some(bytes) => Ok(ModelFile::Bytes(bytes)),
+                            None => page_url(url).map(ModelFile::Url),
+                        },
                         None => match handoff.take_weights() {
                             Some(bytes) => Ok(bytes),
                             None => crate::trainer::saved_weights().await,
                         }
                         .map(ModelFile::Bytes),
                     };
-                    load_model(runner, session, dispatch, (load, wanted), name, file).await;
+                    let load = (load, wanted);
+                    load_model(runner, session, dispatch, load, (name, dataset), file).await;
                 });
-                // An input waiting for the first model goes right behind its load's request
-                // (tasks start in the order they were spawned; each sends on its first step).
-                if let Some(job) = first {
-                    spawn_local(pump(pump_runner, pump_session, pump_dispatch, job));
-                }
             }
         });
     }
@@ -506,7 +521,8 @@ pub fn ClassifyPage() -> Html {
                     let file = blob_bytes(&blob).await.map(ModelFile::Bytes);
                     let c = ModelChoice::File(name);
                     let name = c.worker_name();
-                    if load_model(runner, session, dispatch, (load, wanted), name, file).await {
+                    let load = (load, wanted);
+                    if load_model(runner, session, dispatch, load, (name, None), file).await {
                         choice.set(c);
                     }
                 });

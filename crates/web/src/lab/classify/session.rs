@@ -7,7 +7,9 @@
 use convscope_core::data::DatasetKind;
 use convscope_core::preprocess::Style;
 
-use crate::agent::{ClassifyInput, CoreRequest};
+use std::rc::Rc;
+
+use crate::agent::{ClassifyInput, CoreRequest, ModelSummary};
 
 /// A gallery sample, named by its dataset so that it keeps its meaning when another
 /// gallery is loaded.
@@ -124,7 +126,10 @@ pub struct Session {
     early: Option<String>,
     last: Option<(Source, ClassifyInput)>,
     asked: u64,
-    in_flight: bool,
+    /// The model of the request in flight.
+    in_flight: Option<String>,
+    /// A loaded model's summary, waiting for the answer in flight for it ([`Session::show`]).
+    held: Option<Rc<ModelSummary>>,
     waiting: Option<Job>,
 }
 
@@ -155,11 +160,11 @@ impl Session {
     }
 
     fn submit(&mut self, job: Job) -> Option<Job> {
-        if self.in_flight {
+        if self.in_flight.is_some() {
             self.waiting = Some(job);
             None
         } else {
-            self.in_flight = true;
+            self.in_flight = Some(job.model.clone());
             Some(job)
         }
     }
@@ -246,13 +251,29 @@ impl Session {
 
     /// A reply arrived: the waiting job, if any, to send next.
     pub fn settled(&mut self) -> Option<Job> {
-        match self.waiting.take() {
-            Some(job) => Some(job),
-            None => {
-                self.in_flight = false;
-                None
-            }
+        let next = self.waiting.take();
+        self.in_flight = next.as_ref().map(|job| job.model.clone());
+        next
+    }
+
+    /// The model `summary` describes is loaded: its summary to show now, or `None` when an
+    /// answer from it is in flight (the first model's first input, sent as it loaded): it is
+    /// then held until that answer comes ([`Session::take_held`]), and the page shows both
+    /// with one render instead of making the answer wait for the model's own (tens of ms on a
+    /// first visit). A summary held before and not yet taken is dropped: this one is newer.
+    pub fn show(&mut self, summary: Rc<ModelSummary>) -> Option<Rc<ModelSummary>> {
+        self.held = None;
+        if self.in_flight.as_deref() == Some(summary.name.as_str()) {
+            self.held = Some(summary);
+            None
+        } else {
+            Some(summary)
         }
+    }
+
+    /// An answer came: the summary held for it, to show first ([`Session::show`]).
+    pub fn take_held(&mut self) -> Option<Rc<ModelSummary>> {
+        self.held.take()
     }
 
     /// Whether a reply to `job` is still wanted (it is for the current model).
@@ -390,6 +411,50 @@ mod tests {
         assert_eq!(s.settled(), None);
         let during = s.ask(Source::Drawing, ready(0.3));
         assert_eq!(during.map(|j| j.model), Some("fashion".into()));
+    }
+
+    fn summary(name: &str) -> Rc<ModelSummary> {
+        Rc::new(ModelSummary {
+            name: name.into(),
+            class_names: (0..10).map(|c| c.to_string()).collect(),
+            dataset: Some("MNIST".into()),
+            accuracy: None,
+            accuracy_on: None,
+            parameters: 0,
+            network: String::new(),
+            text: String::new(),
+            convs: Vec::new(),
+        })
+    }
+
+    /// The first model's summary waits for the answer sent to it as it loaded; a newer
+    /// summary replaces a held one; with nothing in flight for it, it is shown at once.
+    #[test]
+    fn a_summary_waits_for_the_answer_in_flight_from_its_model() {
+        let mut s = Session::default();
+        let _ = s.loading("mnist", Some(MNIST));
+        assert!(s.ask(sample(MNIST, 0), ready(0.1)).is_some());
+        assert_eq!(s.loaded("mnist".into(), MNIST), None);
+        assert_eq!(s.show(summary("mnist")), None, "held for the answer");
+        assert_eq!(s.take_held().map(|m| m.name.clone()), Some("mnist".into()));
+        assert_eq!(s.take_held(), None, "taken once");
+        assert_eq!(s.settled(), None);
+        // Nothing in flight: shown at once.
+        assert!(s.show(summary("mnist")).is_some());
+        // An answer in flight from the old model: the new one is shown at once, and a
+        // summary held before is dropped.
+        assert!(s.ask(Source::Drawing, ready(0.2)).is_some());
+        assert_eq!(s.show(summary("mnist")), None);
+        assert_eq!(
+            s.loaded("file:mine".into(), MNIST),
+            None,
+            "waits behind the answer"
+        );
+        assert!(s.show(summary("file:mine")).is_some());
+        assert_eq!(s.take_held(), None);
+        // The rerun goes next; its model's summary was shown already.
+        let rerun = s.settled();
+        assert_eq!(rerun.map(|j| j.model), Some("file:mine".into()));
     }
 
     #[test]
