@@ -236,8 +236,9 @@ impl Session {
     /// The worker loaded `name`, trained on `dataset`: the last input is classified again
     /// with it — unless it is a test image of another dataset, whose pixels mean nothing
     /// to this model (the page then asks for the new gallery's first sample, see
-    /// [`Session::wants_sample_of`]). The first model, loaded after taking inputs ([`Session::loading`]), has been sent
-    /// every input asked for since its load started: nothing runs again.
+    /// [`Session::wants_sample_of`]). The first model, loaded after taking inputs
+    /// ([`Session::loading`]), has been sent every input asked for since its load started:
+    /// nothing runs again.
     pub fn loaded(&mut self, name: String, dataset: DatasetKind) -> Option<Job> {
         if self.early.take().is_some_and(|early| early == name) {
             return None;
@@ -257,8 +258,8 @@ impl Session {
     }
 
     /// The model `summary` describes is loaded: its summary to show now, or `None` when an
-    /// answer from it is in flight (the first model's first input, sent as it loaded): it is
-    /// then held until that answer comes ([`Session::take_held`]), and the page shows both
+    /// answer from it is in flight (the first model's first input, sent as it loaded, or
+    /// the last input run again on it, [`Session::loaded`]): it is then held until that answer comes ([`Session::take_held`]), and the page shows both
     /// with one render instead of making the answer wait for the model's own (tens of ms on a
     /// first visit). A summary held before and not yet taken is dropped: this one is newer.
     pub fn show(&mut self, summary: Rc<ModelSummary>) -> Option<Rc<ModelSummary>> {
