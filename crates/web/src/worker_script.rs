@@ -4,7 +4,7 @@
 //! The loader (`www/boot.js`) is the one place that makes a worker's URL: it fetches the
 //! worker's JavaScript and wasm with the digests `cargo xtask build` wrote into `index.html`
 //! and returns a `blob:` URL of the checked script (see its comments), and on a visit that
-//! opens on the Classify page it starts the core's worker (and fetches the page's gallery)
+//! opens on the Classify page it starts the core's worker (and fetches the page's model and gallery)
 //! before the app's wasm has loaded. This module is the app's side: [`checked_url`],
 //! [`spawn`], [`take_early`] and [`take_early_file`] call the loader's
 //! `window.convscopeWorkers`.
@@ -87,7 +87,7 @@ pub async fn take_early(js: &str) -> Option<(web_sys::Worker, Vec<web_sys::Event
 }
 
 /// The bytes of `href` (relative, as the page names it) if the loader fetched them while the
-/// app's wasm loaded (the Classify page's gallery, on a visit that opens there), once; `None`
+/// app's wasm loaded (the Classify page's model and gallery, on a visit that opens there), once; `None`
 /// when it did not (another file or page, taken already, no loader, in a worker) or that fetch
 /// failed (the caller's own fetch then says why).
 pub async fn take_early_file(href: &str) -> Option<Vec<u8>> {

@@ -227,8 +227,8 @@ impl Session {
             .is_some_and(|d| d != dataset)
     }
 
-    /// The worker is loading another model: nothing is sent until it is loaded.
-    pub fn unload(&mut self) {
+    /// No model takes inputs until one is loaded ([`Session::failed`]).
+    fn unload(&mut self) {
         self.model = None;
         self.waiting = None;
     }
