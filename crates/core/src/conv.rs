@@ -15,7 +15,7 @@
 //! layer of an [`crate::nn::Network`].
 
 mod gemm;
-pub(crate) use gemm::{dense_matmul, dot};
+pub(crate) use gemm::dot;
 pub(crate) mod im2col;
 mod padded;
 mod product;
@@ -104,13 +104,14 @@ pub(crate) mod testing {
 
     /// Stride-1 geometries with every output width from 1 to 10 — wasm's quads of output
     /// positions in one row, straddling two rows, or read lane by lane — and maps that end
-    /// in a partial quad (a batch of 2, 3 channels in, 5 out).
+    /// in a partial quad (a batch of 2, 3 channels in, 5 out: panels of `B` read in place;
+    /// 9 out: packed).
     pub(crate) fn stride_one_widths() -> impl Iterator<Item = Conv2dGeometry> {
         (1..=10).flat_map(|ow| {
-            [(1, 1, 0), (3, 3, 1), (2, 5, 0)].map(move |(oh, f, pad)| {
+            [(1, 1, 0, 5), (3, 3, 1, 9), (2, 5, 0, 5), (2, 5, 0, 9)].map(move |(oh, f, pad, k)| {
                 let input = [2, 3, oh + f - 1 - 2 * pad, ow + f - 1 - 2 * pad];
                 let p = Conv2dParams::default().with_padding(pad);
-                match Conv2dGeometry::new(input, 5, [f, f], p) {
+                match Conv2dGeometry::new(input, k, [f, f], p) {
                     Ok(g) if g.output_size() == [oh, ow] => g,
                     other => panic!("{input:?} with F {f}, P {pad}: {other:?}"),
                 }

@@ -1,6 +1,6 @@
 //! A small packed sgemm for wasm's fast paths: `C = A·B` (stored, plus a bias per row, or
-//! accumulated) — the convolutions' three products and, through [`dense_matmul`], the dense
-//! layers'.
+//! accumulated) — the convolutions' three products and, through [`mat_mul_packed`], every
+//! other product on wasm.
 //!
 //! Built for convolution shapes: `A` is the weight (`M` = output channels of a group, a
 //! handful to a few dozen), `K` = taps per window (25 … 600), `B` the im2col matrix with
@@ -100,6 +100,39 @@ pub(super) fn gemm_packed(
     c: &mut [f32],
     ldc: usize,
 ) {
+    let panel = |jp: usize| PanelB::Packed(&bp[jp * k * NV..][..k * NV]);
+    gemm_panels([m, n, k], ap, &panel, epilogue, c, ldc);
+}
+
+/// Where the micro-kernel reads a column panel of `B` (`k` rows of [`NR`] columns).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum PanelB<'a> {
+    /// Packed: for every `kk`, [`NV`] vectors ([`pack_b`], or a convolution's own packing).
+    Packed(&'a [F32x4]),
+    /// Two runs of four columns read in place: row `kk = r·w + x` of the panel is the eight
+    /// floats `src[at + rows[r] + x ..][..4]` for `at` in `starts` (`w` rows per run of
+    /// `rows`, `x < w`). A stride-1 convolution's taps, `w` = `F_w` consecutive floats per
+    /// kernel row, and two quads of output positions that each lie in one output row
+    /// ([`super::quads`]): the im2col matrix is then never written, and each row of taps is
+    /// bounds-checked once.
+    Runs {
+        src: &'a [f32],
+        rows: &'a [usize],
+        w: usize,
+        starts: [usize; 2],
+    },
+}
+
+/// [`gemm_packed`] with each column panel `jp` of `B` where `panel(jp)` says. (One
+/// function for every caller, not one per closure: each holds the micro-kernels.)
+pub(super) fn gemm_panels<'b>(
+    [m, n, k]: [usize; 3],
+    ap: &[f32],
+    panel: &dyn Fn(usize) -> PanelB<'b>,
+    epilogue: Epilogue<'_>,
+    c: &mut [f32],
+    ldc: usize,
+) {
     if m == 0 || n == 0 {
         return;
     }
@@ -114,34 +147,69 @@ pub(super) fn gemm_packed(
         }
         return;
     }
-    let (a_panel, b_panel) = (k * MR, k * NV);
+    let a_panel = k * MR;
     // Column panels outside, row panels inside: one `B` panel (k·NR floats) stays in L1
     // while all of `A` (M·K floats, small for convolutions) streams past it.
-    for (jp, bp) in bp.chunks_exact(b_panel).take(n.div_ceil(NR)).enumerate() {
-        let j0 = jp * NR;
-        let nc = NR.min(n - j0);
+    for (jp, j0) in (0..n).step_by(NR).enumerate() {
+        let (b, nc) = (panel(jp), NR.min(n - j0));
         for (ip, ap) in ap.chunks_exact(a_panel).take(m.div_ceil(MR)).enumerate() {
             let i0 = ip * MR;
-            let tile = kernel(ap, bp);
-            for (r, acc) in tile.iter().enumerate().take(MR.min(m - i0)) {
-                let row = &mut c[(i0 + r) * ldc + j0..][..nc];
-                match epilogue {
-                    Epilogue::Bias(b) => {
-                        let bk = b[i0 + r];
-                        for (d, &v) in row.iter_mut().zip(acc) {
-                            *d = v + bk;
-                        }
+            // A last panel of two rows runs a kernel of two: the rows past `M` are zeros of
+            // the packing, and computing them cost LeNet's conv1 (`M` = 6) a quarter of its
+            // products (a last panel of one or three rows, rarer, computes all four).
+            let at = Tile { i0, j0, nc };
+            match m - i0 {
+                2 => at.write(&tile::<2>(ap, b), epilogue, c, ldc),
+                rows => at.write(&tile::<MR>(ap, b)[..rows.min(MR)], epilogue, c, ldc),
+            }
+        }
+    }
+}
+
+/// One `R × NR` tile of `C` from an `A` panel and a column panel of `B`, wherever it is.
+#[inline(always)]
+fn tile<const R: usize>(ap: &[f32], b: PanelB<'_>) -> [[f32; NR]; R] {
+    match b {
+        PanelB::Packed(bp) => kernel::<R>(ap, bp),
+        PanelB::Runs {
+            src,
+            rows,
+            w,
+            starts,
+        } => kernel_runs::<R>(ap, src, rows, w, starts),
+    }
+}
+
+/// Where a micro-tile lands in `C`: its first row and column, and its columns inside `C`.
+#[derive(Debug, Clone, Copy)]
+struct Tile {
+    i0: usize,
+    j0: usize,
+    nc: usize,
+}
+
+impl Tile {
+    /// Writes the tile's rows (`rows.len() ≤ MR`) into `c` as `epilogue` says.
+    fn write(self, rows: &[[f32; NR]], epilogue: Epilogue<'_>, c: &mut [f32], ldc: usize) {
+        let Self { i0, j0, nc } = self;
+        for (r, acc) in rows.iter().enumerate() {
+            let row = &mut c[(i0 + r) * ldc + j0..][..nc];
+            match epilogue {
+                Epilogue::Bias(b) => {
+                    let bk = b[i0 + r];
+                    for (d, &v) in row.iter_mut().zip(acc) {
+                        *d = v + bk;
                     }
-                    // A whole tile row is a fixed-size copy (vector stores); on wasm a
-                    // variable-length `copy_from_slice` is a `memory.copy` call.
-                    Epilogue::Store => match row.first_chunk_mut::<NR>() {
-                        Some(full) => *full = *acc,
-                        None => row.copy_from_slice(&acc[..nc]),
-                    },
-                    Epilogue::Accumulate => {
-                        for (d, &v) in row.iter_mut().zip(acc) {
-                            *d += v;
-                        }
+                }
+                // A whole tile row is a fixed-size copy (vector stores); on wasm a
+                // variable-length `copy_from_slice` is a `memory.copy` call.
+                Epilogue::Store => match row.first_chunk_mut::<NR>() {
+                    Some(full) => *full = *acc,
+                    None => row.copy_from_slice(&acc[..nc]),
+                },
+                Epilogue::Accumulate => {
+                    for (d, &v) in row.iter_mut().zip(acc) {
+                        *d += v;
                     }
                 }
             }
@@ -202,6 +270,16 @@ pub(super) mod lanes {
             _ => a,
         }
     }
+    /// A mask of lanes `0..s` (`s ≤ 4`) for [`select`].
+    #[inline(always)]
+    pub(in crate::conv) fn first_lanes(s: usize) -> F32x4 {
+        bytemuck::cast([0, 1, 2, 3].map(|i| if i < s { -1i32 } else { 0 }))
+    }
+    /// The lanes of `a` where `mask` is set, of `b` elsewhere.
+    #[inline(always)]
+    pub(in crate::conv) fn select(mask: F32x4, a: F32x4, b: F32x4) -> F32x4 {
+        core::arch::wasm32::v128_bitselect(a, b, mask)
+    }
     /// The 4×4 transpose: lane `j` of vector `i` becomes lane `i` of vector `j`.
     #[inline(always)]
     pub(in crate::conv) fn transpose4([a, b, c, d]: [F32x4; 4]) -> [F32x4; 4] {
@@ -252,6 +330,14 @@ pub(super) mod lanes {
     pub(in crate::conv) fn blend(a: F32x4, b: F32x4, s: usize) -> F32x4 {
         let s = if (1..4).contains(&s) { s } else { 4 };
         core::array::from_fn(|i| if i < s { a[i] } else { b[i] })
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn first_lanes(s: usize) -> F32x4 {
+        [0, 1, 2, 3].map(|i| if i < s { f32::from_bits(u32::MAX) } else { 0.0 })
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn select(mask: F32x4, a: F32x4, b: F32x4) -> F32x4 {
+        core::array::from_fn(|i| if mask[i].to_bits() != 0 { a[i] } else { b[i] })
     }
     #[inline(always)]
     pub(in crate::conv) fn transpose4(v: [F32x4; 4]) -> [F32x4; 4] {
@@ -307,63 +393,55 @@ pub(super) fn pack_b_transposed(bt: &[f32], k: usize, n: usize, packed: &mut Vec
     }
 }
 
-/// `c = a · b` for 2-D views: the dense layers' GEMM (batch × features). On wasm the
-/// packed kernel of this module runs when each operand is contiguous row-major or the
-/// transpose of one (packed with [`pack_a`] / [`pack_a_transposed`], [`pack_b`] /
-/// [`pack_b_transposed`]) and `c` is contiguous; otherwise — and natively, where faer's
-/// runtime-dispatched kernels are faster — [`super::mat_mul`].
-///
-/// Shapes: `a` `[m, k]`, `b` `[k, n]`, `c` `[m, n]` (the caller checked them).
-pub(crate) fn dense_matmul(
-    a: &ndarray::ArrayView2<'_, f32>,
-    b: &ndarray::ArrayView2<'_, f32>,
-    c: &mut ndarray::ArrayViewMut2<'_, f32>,
-) {
-    if cfg!(target_arch = "wasm32") && matmul_packed(a, b, c) {
-        return;
-    }
-    super::mat_mul(a, b, super::Accum::Replace, c);
-}
-
 thread_local! {
-    /// The packed operands of [`dense_matmul`], kept between calls (one training step makes
-    /// several products of the same sizes).
+    /// The packed operands of [`mat_mul_packed`], kept between calls (one training step
+    /// makes several products of the same sizes).
     static MATMUL_SCRATCH: core::cell::RefCell<(Vec<f32>, Vec<F32x4>)> =
         const { core::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// [`dense_matmul`] through the packed kernel; `false` (nothing written) when a layout does not
-/// suit it.
-fn matmul_packed(
+/// `c = a · b` or `c += a · b` for 2-D views of any layout through the packed kernel: wasm's
+/// every matrix product ([`super::mat_mul`]: the dense layers, the gradients and the
+/// transposed convolution). A row-major operand or the transpose of one is packed as it
+/// lies ([`pack_a`] / [`pack_a_transposed`], [`pack_b`] / [`pack_b_transposed`]); any other
+/// (a strided view) is copied first, and so is `c` when it is not contiguous — which left
+/// matrixmultiply, ndarray's product, out of the app's wasm (6.5 KB).
+///
+/// Shapes: `a` `[m, k]`, `b` `[k, n]`, `c` `[m, n]` (the caller checked them).
+pub(crate) fn mat_mul_packed(
     a: &ndarray::ArrayView2<'_, f32>,
     b: &ndarray::ArrayView2<'_, f32>,
+    accum: super::Accum,
     c: &mut ndarray::ArrayViewMut2<'_, f32>,
-) -> bool {
+) {
     let ((m, k), n) = (a.dim(), b.ncols());
-    let Some(c) = c.as_slice_mut() else {
-        return false;
+    let epilogue = match accum {
+        super::Accum::Replace => Epilogue::Store,
+        super::Accum::Add => Epilogue::Accumulate,
     };
-    let (a_t, b_t) = (a.t(), b.t());
-    let (a_rows, a_cols, b_rows, b_cols) =
-        (a.as_slice(), a_t.as_slice(), b.as_slice(), b_t.as_slice());
-    if (a_rows.is_none() && a_cols.is_none()) || (b_rows.is_none() && b_cols.is_none()) {
-        return false;
-    }
     MATMUL_SCRATCH.with_borrow_mut(|(ap, bp)| {
         ap.resize(packed_a_len(m, k), 0.0);
-        match (a_rows, a_cols) {
+        match (a.as_slice(), a.t().as_slice()) {
             (Some(a), _) => pack_a(a, m, k, ap),
             (None, Some(at)) => pack_a_transposed(at, m, k, ap),
-            (None, None) => {}
+            (None, None) => pack_a(&a.iter().copied().collect::<Vec<_>>(), m, k, ap),
         }
-        match (b_rows, b_cols) {
+        match (b.as_slice(), b.t().as_slice()) {
             (Some(b), _) => pack_b(b, k, n, bp),
             (None, Some(bt)) => pack_b_transposed(bt, k, n, bp),
-            (None, None) => {}
+            (None, None) => pack_b(&b.iter().copied().collect::<Vec<_>>(), k, n, bp),
         }
-        gemm_packed([m, n, k], ap, bp, Epilogue::Store, c, n);
+        match c.as_slice_mut() {
+            Some(c) => gemm_packed([m, n, k], ap, bp, epilogue, c, n),
+            None => {
+                let mut t: Vec<f32> = c.iter().copied().collect();
+                gemm_packed([m, n, k], ap, bp, epilogue, &mut t, n);
+                for (d, v) in c.iter_mut().zip(t) {
+                    *d = v;
+                }
+            }
+        }
     });
-    true
 }
 
 /// Vectors per packed `B` row of a panel.
@@ -385,22 +463,60 @@ pub(super) fn pack_b_chunk(src: &[f32], dst: &mut [F32x4]) {
     }
 }
 
-/// The `MR × NR` micro-kernel over one `A` panel (`k·MR` floats) and one `B` panel
+/// The `R × NR` micro-kernel over one `A` panel (`k·MR` floats) and one `B` panel
 /// (`k·NV` vectors).
 ///
 /// The accumulators are `MR·NV` = 8 vectors, which V8's TurboFan keeps in xmm registers for
 /// the whole loop (8 accumulators + 2 `B` vectors + 1 splat = 11 of 16; a 4×12 or 8×8 tile
 /// would spill). Per `kk`: 2 `v128.load` + 4 `v128.load32_splat` for 8 mul + 8 add.
+///
+/// `R ≤ MR` is the rows computed: the first `R` of the panel's `MR`.
 #[inline(always)]
-fn kernel(ap: &[f32], bp: &[F32x4]) -> [[f32; NR]; MR] {
+fn kernel<const R: usize>(ap: &[f32], bp: &[F32x4]) -> [[f32; NR]; R] {
     let (a, _) = ap.as_chunks::<MR>();
     let (b, _) = bp.as_chunks::<NV>();
-    let mut acc = [[lanes::splat(0.0); NV]; MR];
+    let mut acc = [[lanes::splat(0.0); NV]; R];
     for (a, b) in a.iter().zip(b) {
         for (acc, &ai) in acc.iter_mut().zip(a) {
             let ai = lanes::splat(ai);
             for (c, &bj) in acc.iter_mut().zip(b) {
                 *c = lanes::mul_add(*c, ai, bj);
+            }
+        }
+    }
+    acc.map(|row| {
+        let mut out = [0.0; NR];
+        for (o, v) in out.chunks_exact_mut(4).zip(row) {
+            o.copy_from_slice(&lanes::to_array(v));
+        }
+        out
+    })
+}
+
+/// [`kernel`] over a [`PanelB::Runs`] panel: the same sums in the same order, each `B`
+/// vector loaded from the runs in place. Per `kk` one more add than [`kernel`] (two run
+/// pointers advance instead of one panel pointer), against a packing that wrote and read
+/// every vector once more (a quarter of LeNet's conv1 and conv2 in Chromium).
+#[inline(always)]
+fn kernel_runs<const R: usize>(
+    ap: &[f32],
+    src: &[f32],
+    rows: &[usize],
+    w: usize,
+    [p, q]: [usize; 2],
+) -> [[f32; NR]; R] {
+    let (a, _) = ap.as_chunks::<MR>();
+    let mut acc = [[lanes::splat(0.0); NV]; R];
+    for (a, &row) in a.chunks_exact(w.max(1)).zip(rows) {
+        // `w + 3` floats per run: the loads below need no bounds check of their own.
+        let (p, q) = (&src[p + row..][..w + 3], &src[q + row..][..w + 3]);
+        for ((a, p), q) in a.iter().zip(p.windows(4)).zip(q.windows(4)) {
+            let b = [lanes::from_slice(p), lanes::from_slice(q)];
+            for (acc, &ai) in acc.iter_mut().zip(a) {
+                let ai = lanes::splat(ai);
+                for (c, &bj) in acc.iter_mut().zip(&b) {
+                    *c = lanes::mul_add(*c, ai, bj);
+                }
             }
         }
     }
@@ -521,10 +637,11 @@ mod tests {
         }
     }
 
-    /// `dense_matmul` equals the triple loop for every layout the dense layers use (row-major,
-    /// transposed views) and for one it cannot pack (a strided view).
+    /// `mat_mul_packed` equals the triple loop for every layout: row-major, transposed
+    /// views, strided views it copies, and a strided `c`; stored and accumulated.
     #[test]
-    fn matmul_takes_rows_and_transposes() {
+    fn matmul_takes_every_layout() {
+        use crate::conv::Accum;
         use ndarray::{Array2, Axis, Slice};
         for &(m, n, k) in &[(1, 1, 1), (64, 120, 400), (64, 10, 84), (7, 9, 13)] {
             let a = Array2::from_shape_vec((m, k), ints(m * k, 3)).unwrap();
@@ -537,23 +654,29 @@ mod tests {
                 (a.view(), bt.t()),
                 (at.t(), bt.t()),
             ] {
-                // The packed path itself (wasm's), and `dense_matmul` (natively faer's product).
                 let mut c = Array2::from_elem((m, n), f32::NAN);
-                assert!(matmul_packed(&av, &bv, &mut c.view_mut()));
+                mat_mul_packed(&av, &bv, Accum::Replace, &mut c.view_mut());
                 assert_eq!(c.as_slice().unwrap(), &want[..], "m={m} n={n} k={k}");
-                let mut c = Array2::from_elem((m, n), f32::NAN);
-                dense_matmul(&av, &bv, &mut c.view_mut());
-                assert_eq!(c.as_slice().unwrap(), &want[..], "m={m} n={n} k={k}");
+                mat_mul_packed(&av, &bv, Accum::Add, &mut c.view_mut());
+                let twice: Vec<f32> = want.iter().map(|w| 2.0 * w).collect();
+                assert_eq!(c.as_slice().unwrap(), &twice[..], "m={m} n={n} k={k}");
             }
         }
-        // Every other column of a wider matrix: not packable, still right.
+        // Every other column of wider matrices: operands and `c` copied, still right.
         let wide = Array2::from_shape_vec((3, 8), ints(24, 5)).unwrap();
         let a = wide.slice_axis(Axis(1), Slice::new(0, None, 2));
-        let b = Array2::from_shape_vec((4, 2), ints(8, 6)).unwrap();
-        let mut c = Array2::zeros((3, 2));
-        assert!(!matmul_packed(&a, &b.view(), &mut c.view_mut()));
-        dense_matmul(&a, &b.view(), &mut c.view_mut());
-        assert_eq!(c, a.dot(&b));
+        let b = Array2::from_shape_vec((4, 6), ints(24, 6)).unwrap();
+        let b = b.slice_axis(Axis(1), Slice::new(0, None, 3));
+        let mut c = Array2::from_elem((3, 4), 1.0);
+        let mut strided = c.slice_axis_mut(Axis(1), Slice::new(0, None, 2));
+        mat_mul_packed(&a, &b, Accum::Add, &mut strided);
+        let want = a.dot(&b) + 1.0;
+        assert_eq!(c.slice_axis(Axis(1), Slice::new(0, None, 2)), want);
+        assert!(
+            c.slice_axis(Axis(1), Slice::new(1, None, 2))
+                .iter()
+                .all(|&v| v == 1.0)
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! `weight[K/groups, rows] · cols[rows, H2·W2]`. Natively [`super::mat_mul`] hands it to
 //! faer's product (runtime SIMD dispatch up to AVX-512); on wasm the im2col matrix is written
 //! straight into the panels of our simd128 GEMM ([`gemm`]) — through the quads of
-//! [`super::quads`] when the stride is 1 — for the forward pass and for the weight and
-//! input gradients ([`weight_grad_packed`], [`input_grad_packed`]).
+//! [`super::quads`] when the stride is 1, whose panels the forward pass may also read in
+//! place — for the forward pass and for the weight and input gradients
+//! ([`weight_grad_packed`], [`input_grad_packed`]).
 //! The product sums in another order than the reference loop, so results agree exactly
 //! only for exactly representable sums (the proptests use small integers).
 //!
@@ -261,14 +262,19 @@ fn conv2d_packed(
             let epilogue = bias.as_ref().map_or(Epilogue::Store, |b| {
                 Epilogue::Bias(&b[group * kg..(group + 1) * kg])
             });
+            let (c, mn) = (&mut o[output], [kg, ohw, rows]);
             match &quads {
                 Some(quads) => {
                     quads.pad(planes, padded);
                     quads.pack_cols(padded, cols);
+                    let panel = |p| quads.panel(padded, cols, p);
+                    gemm::gemm_panels(mn, a, &panel, epilogue, c, ohw);
                 }
-                None => pack_cols(g, planes, row, cols),
+                None => {
+                    pack_cols(g, planes, row, cols);
+                    gemm::gemm_packed(mn, a, cols, epilogue, c, ohw);
+                }
             }
-            gemm::gemm_packed([kg, ohw, rows], a, cols, epilogue, &mut o[output], ohw);
         }
     };
     // The GEMM writes straight into `out` when that is contiguous; otherwise via a

@@ -9,9 +9,9 @@
 //! (`cargo bench -p convscope-core --bench product`): LeNet conv1 forward 10.4 → 2.5 µs, its
 //! weight gradient 21.6 → 6.0 µs, conv2's 15.4 → 6.1 µs, the dense layers 1.1–1.5× at batch
 //! 64 and 12× for one image's row (BENCHMARKS.md). Operands faer cannot view without copying
-//! (neither contiguous row- nor column-major) go through `ndarray`'s `general_mat_mul`
-//! (matrixmultiply), as everything here does on wasm, where the packed simd128 kernels of
-//! [`super::gemm`] take the convolutions and the dense layers.
+//! (neither contiguous row- nor column-major: no caller passes one) go through the packed
+//! kernels of [`super::gemm`] ([`super::gemm::mat_mul_packed`]), as every product does on
+//! wasm.
 //!
 //! Shapes: `a` `[m, k]`, `b` `[k, n]`, `c` `[m, n]` (callers check them; asserted here).
 
@@ -48,11 +48,7 @@ pub(crate) fn mat_mul(
     if native::mat_mul(a, b, accum, c) {
         return;
     }
-    let beta = match accum {
-        Accum::Replace => 0.0,
-        Accum::Add => 1.0,
-    };
-    ndarray::linalg::general_mat_mul(1.0, a, b, beta, c);
+    super::gemm::mat_mul_packed(a, b, accum, c);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

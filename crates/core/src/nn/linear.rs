@@ -4,7 +4,7 @@
 //! per gradient: [`linear_x_backward`], [`linear_weight_backward`], [`linear_bias_backward`],
 //! each with an `_into` form writing into a caller-owned buffer.
 
-use crate::conv::dense_matmul;
+use crate::conv::{Accum, mat_mul};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
 use super::error::{NnError, check_shape};
@@ -50,7 +50,7 @@ pub fn linear_forward_into(
         }
         return Ok(());
     }
-    dense_matmul(&x, &weight.t(), &mut out);
+    mat_mul(&x, &weight.t(), Accum::Replace, &mut out);
     if let Some(b) = bias {
         for mut row in out.outer_iter_mut() {
             row += &b;
@@ -88,7 +88,7 @@ pub fn linear_x_backward_into(
     let (o, i) = weight.dim();
     check_shape(OP, "dy", &[dy.ncols()], &[o])?;
     check_shape(OP, "dx", dx.shape(), &[dy.nrows(), i])?;
-    dense_matmul(&dy, &weight, &mut dx);
+    mat_mul(&dy, &weight, Accum::Replace, &mut dx);
     Ok(())
 }
 
@@ -120,7 +120,7 @@ pub fn linear_weight_backward_into(
     const OP: &str = "linear_weight_backward";
     check_shape(OP, "dy", &[dy.nrows()], &[x.nrows()])?;
     check_shape(OP, "dW", dw.shape(), &[dy.ncols(), x.ncols()])?;
-    dense_matmul(&dy.t(), &x, &mut dw);
+    mat_mul(&dy.t(), &x, Accum::Replace, &mut dw);
     Ok(())
 }
 
