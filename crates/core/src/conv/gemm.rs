@@ -477,20 +477,9 @@ fn kernel<const R: usize>(ap: &[f32], bp: &[F32x4]) -> [[f32; NR]; R] {
     let (b, _) = bp.as_chunks::<NV>();
     let mut acc = [[lanes::splat(0.0); NV]; R];
     for (a, b) in a.iter().zip(b) {
-        for (acc, &ai) in acc.iter_mut().zip(a) {
-            let ai = lanes::splat(ai);
-            for (c, &bj) in acc.iter_mut().zip(b) {
-                *c = lanes::mul_add(*c, ai, bj);
-            }
-        }
+        step(&mut acc, a, b);
     }
-    acc.map(|row| {
-        let mut out = [0.0; NR];
-        for (o, v) in out.chunks_exact_mut(4).zip(row) {
-            o.copy_from_slice(&lanes::to_array(v));
-        }
-        out
-    })
+    tile_rows(acc)
 }
 
 /// [`kernel`] over a [`PanelB::Runs`] panel: the same sums in the same order, each `B`
@@ -511,15 +500,26 @@ fn kernel_runs<const R: usize>(
         // `w + 3` floats per run: the loads below need no bounds check of their own.
         let (p, q) = (&src[p + row..][..w + 3], &src[q + row..][..w + 3]);
         for ((a, p), q) in a.iter().zip(p.windows(4)).zip(q.windows(4)) {
-            let b = [lanes::from_slice(p), lanes::from_slice(q)];
-            for (acc, &ai) in acc.iter_mut().zip(a) {
-                let ai = lanes::splat(ai);
-                for (c, &bj) in acc.iter_mut().zip(&b) {
-                    *c = lanes::mul_add(*c, ai, bj);
-                }
-            }
+            step(&mut acc, a, &[lanes::from_slice(p), lanes::from_slice(q)]);
         }
     }
+    tile_rows(acc)
+}
+
+/// One `kk` of a micro-kernel: `acc[r] += a[r]·b` for the tile's `R` rows.
+#[inline(always)]
+fn step<const R: usize>(acc: &mut [[F32x4; NV]; R], a: &[f32; MR], b: &[F32x4; NV]) {
+    for (acc, &ai) in acc.iter_mut().zip(a) {
+        let ai = lanes::splat(ai);
+        for (c, &bj) in acc.iter_mut().zip(b) {
+            *c = lanes::mul_add(*c, ai, bj);
+        }
+    }
+}
+
+/// A micro-kernel's accumulators as the tile's rows of `C`.
+#[inline(always)]
+fn tile_rows<const R: usize>(acc: [[F32x4; NV]; R]) -> [[f32; NR]; R] {
     acc.map(|row| {
         let mut out = [0.0; NR];
         for (o, v) in out.chunks_exact_mut(4).zip(row) {
