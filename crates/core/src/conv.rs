@@ -4,9 +4,11 @@
 //!
 //! - [`conv2d`] / [`conv2d_into`]: the fast path, im2col + GEMM: natively faer's product
 //!   (`product`: runtime SIMD dispatch up to AVX-512), fed for stride 1 by the shifted
-//!   layout of `shifted` (one copy per kernel tap); on wasm our own packed simd128 GEMM
-//!   (`gemm`), fed for stride 1 by the quads of `quads`, four output positions per vector
-//!   load (`im2col` has both paths).
+//!   layout of `shifted` (one copy per kernel tap); on wasm, for stride 1 and few output
+//!   channels, output channels in the lanes read straight from the padded input (`pixels`,
+//!   no im2col), otherwise our own packed simd128 GEMM (`gemm`) fed for stride 1 by the
+//!   quads of `quads` (four output positions per vector load) or by a row-by-row im2col
+//!   (`im2col` has every path).
 //! - [`conv2d_reference`]: the plain loop, the definition every other path is tested against
 //!   and whose summation order the trace ([`crate::trace::ConvTrace`]) reproduces bitwise.
 //! - [`conv_transpose2d`] and [`conv_transpose2d_reference`]: PyTorch's `ConvTranspose2d`.
@@ -18,6 +20,7 @@ mod gemm;
 pub(crate) use gemm::dot;
 pub(crate) mod im2col;
 mod padded;
+mod pixels;
 mod product;
 pub(crate) use product::{Accum, mat_mul};
 mod quads;
@@ -102,18 +105,31 @@ pub(crate) mod testing {
         Conv2dGeometry::new(input, kg * groups, kernel, p).ok()
     }
 
-    /// Stride-1 geometries with every output width from 1 to 10 — wasm's quads of output
-    /// positions in one row, straddling two rows, or read lane by lane — and maps that end
-    /// in a partial quad (a batch of 2, 3 channels in, 5 out: panels of `B` read in place;
-    /// 9 out: packed).
+    /// Stride-1 geometries with every output width from 1 to 10, in a batch of 2 with 3
+    /// channels in — wasm's tiles of positions in one row, whole or cut short
+    /// (`super::pixels`: 3 channels out, tiles of eight positions; 5 and 16 out, tiles of
+    /// four, one block of eight channels and two), and its quads of positions in one row,
+    /// straddling two rows or read lane by lane (`super::quads`: 9 channels out, and 5 out
+    /// with taps two apart along rows).
     pub(crate) fn stride_one_widths() -> impl Iterator<Item = Conv2dGeometry> {
         (1..=10).flat_map(|ow| {
-            [(1, 1, 0, 5), (3, 3, 1, 9), (2, 5, 0, 5), (2, 5, 0, 9)].map(move |(oh, f, pad, k)| {
-                let input = [2, 3, oh + f - 1 - 2 * pad, ow + f - 1 - 2 * pad];
-                let p = Conv2dParams::default().with_padding(pad);
+            [
+                (1, 1, 0, 5, 1),
+                (3, 3, 1, 9, 1),
+                (2, 5, 0, 5, 1),
+                (2, 5, 0, 16, 1),
+                (2, 5, 0, 3, 1),
+                (2, 3, 1, 5, 2),
+            ]
+            .map(move |(oh, f, pad, k, dw)| {
+                let input = [2, 3, oh + f - 1 - 2 * pad, ow + (f - 1) * dw - 2 * pad];
+                let p = Conv2dParams {
+                    dilation: [1, dw],
+                    ..Conv2dParams::default().with_padding(pad)
+                };
                 match Conv2dGeometry::new(input, k, [f, f], p) {
                     Ok(g) if g.output_size() == [oh, ow] => g,
-                    other => panic!("{input:?} with F {f}, P {pad}: {other:?}"),
+                    other => panic!("{input:?} with F {f}, P {pad}, D {dw}: {other:?}"),
                 }
             })
         })

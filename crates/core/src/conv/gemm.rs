@@ -26,20 +26,33 @@ pub(super) const NR: usize = 8;
 
 /// Floats of `m × k` packed by [`pack_a`].
 pub(super) fn packed_a_len(m: usize, k: usize) -> usize {
-    m.div_ceil(MR) * k * MR
+    panels_len(m, k, MR)
 }
 
 /// Packs `a` (`m × k`, row-major, contiguous) into `⌈m / MR⌉` panels of `k × MR`, filling
 /// `packed` of length [`packed_a_len`]`(m, k)`.
 pub(super) fn pack_a(a: &[f32], m: usize, k: usize, packed: &mut [f32]) {
+    pack_panels(a, m, k, MR, packed);
+}
+
+/// Floats of `m × k` packed in panels of `h` rows by [`pack_panels`].
+pub(super) fn panels_len(m: usize, k: usize, h: usize) -> usize {
+    m.div_ceil(h) * k * h
+}
+
+/// Packs `a` (`m × k`, row-major, contiguous) into `⌈m / h⌉` panels of `k × h`: for every
+/// `kk`, the `h` values `A[i0.., kk]` side by side, rows past `m` zero. `packed` has
+/// [`panels_len`]`(m, k, h)` floats. The GEMM's `A` has panels of [`MR`] rows
+/// ([`pack_a`]); [`super::pixels`] packs its weight in blocks of 4 or 8 channels.
+pub(super) fn pack_panels(a: &[f32], m: usize, k: usize, h: usize, packed: &mut [f32]) {
     packed.fill(0.0);
     if k == 0 {
         return;
     }
-    for (p, panel) in packed.chunks_exact_mut(k * MR).enumerate() {
-        for r in 0..MR.min(m - p * MR) {
-            let row = &a[(p * MR + r) * k..][..k];
-            for (dst, &v) in panel.iter_mut().skip(r).step_by(MR).zip(row) {
+    for (p, panel) in packed.chunks_exact_mut(k * h).enumerate() {
+        for r in 0..h.min(m - p * h) {
+            let row = &a[(p * h + r) * k..][..k];
+            for (dst, &v) in panel.iter_mut().skip(r).step_by(h).zip(row) {
                 *dst = v;
             }
         }
@@ -100,39 +113,6 @@ pub(super) fn gemm_packed(
     c: &mut [f32],
     ldc: usize,
 ) {
-    let panel = |jp: usize| PanelB::Packed(&bp[jp * k * NV..][..k * NV]);
-    gemm_panels([m, n, k], ap, &panel, epilogue, c, ldc);
-}
-
-/// Where the micro-kernel reads a column panel of `B` (`k` rows of [`NR`] columns).
-#[derive(Debug, Clone, Copy)]
-pub(super) enum PanelB<'a> {
-    /// Packed: for every `kk`, [`NV`] vectors ([`pack_b`], or a convolution's own packing).
-    Packed(&'a [F32x4]),
-    /// Two runs of four columns read in place: row `kk = r·w + x` of the panel is the eight
-    /// floats `src[at + rows[r] + x ..][..4]` for `at` in `starts` (`w` rows per run of
-    /// `rows`, `x < w`). A stride-1 convolution's taps, `w` = `F_w` consecutive floats per
-    /// kernel row, and two quads of output positions that each lie in one output row
-    /// ([`super::quads`]): the im2col matrix is then never written, and each row of taps is
-    /// bounds-checked once.
-    Runs {
-        src: &'a [f32],
-        rows: &'a [usize],
-        w: usize,
-        starts: [usize; 2],
-    },
-}
-
-/// [`gemm_packed`] with each column panel `jp` of `B` where `panel(jp)` says. (One
-/// function for every caller, not one per closure: each holds the micro-kernels.)
-pub(super) fn gemm_panels<'b>(
-    [m, n, k]: [usize; 3],
-    ap: &[f32],
-    panel: &dyn Fn(usize) -> PanelB<'b>,
-    epilogue: Epilogue<'_>,
-    c: &mut [f32],
-    ldc: usize,
-) {
     if m == 0 || n == 0 {
         return;
     }
@@ -150,33 +130,20 @@ pub(super) fn gemm_panels<'b>(
     let a_panel = k * MR;
     // Column panels outside, row panels inside: one `B` panel (k·NR floats) stays in L1
     // while all of `A` (M·K floats, small for convolutions) streams past it.
-    for (jp, j0) in (0..n).step_by(NR).enumerate() {
-        let (b, nc) = (panel(jp), NR.min(n - j0));
+    for (bp, j0) in bp.chunks_exact(k * NV).zip((0..n).step_by(NR)) {
+        let nc = NR.min(n - j0);
         for (ip, ap) in ap.chunks_exact(a_panel).take(m.div_ceil(MR)).enumerate() {
             let i0 = ip * MR;
             // A last panel of two rows runs a kernel of two: the rows past `M` are zeros of
-            // the packing, and computing them cost LeNet's conv1 (`M` = 6) a quarter of its
-            // products (a last panel of one or three rows, rarer, computes all four).
+            // the packing, and computing them cost a product of `M` = 6 a quarter of its
+            // products, of `M` = 150 (LeNet conv2's input gradient) one in 75 (a last panel
+            // of one or three rows, rarer, computes all four).
             let at = Tile { i0, j0, nc };
             match m - i0 {
-                2 => at.write(&tile::<2>(ap, b), epilogue, c, ldc),
-                rows => at.write(&tile::<MR>(ap, b)[..rows.min(MR)], epilogue, c, ldc),
+                2 => at.write(&kernel::<2>(ap, bp), epilogue, c, ldc),
+                rows => at.write(&kernel::<MR>(ap, bp)[..rows.min(MR)], epilogue, c, ldc),
             }
         }
-    }
-}
-
-/// One `R × NR` tile of `C` from an `A` panel and a column panel of `B`, wherever it is.
-#[inline(always)]
-fn tile<const R: usize>(ap: &[f32], b: PanelB<'_>) -> [[f32; NR]; R] {
-    match b {
-        PanelB::Packed(bp) => kernel::<R>(ap, bp),
-        PanelB::Runs {
-            src,
-            rows,
-            w,
-            starts,
-        } => kernel_runs::<R>(ap, src, rows, w, starts),
     }
 }
 
@@ -250,6 +217,10 @@ pub(super) mod lanes {
     pub(in crate::conv) fn mul_add(acc: F32x4, a: F32x4, b: F32x4) -> F32x4 {
         f32x4_add(acc, f32x4_mul(a, b))
     }
+    #[inline(always)]
+    pub(in crate::conv) fn add(a: F32x4, b: F32x4) -> F32x4 {
+        f32x4_add(a, b)
+    }
     /// Writes the four lanes to `d[..4]` (panics if shorter).
     #[inline(always)]
     pub(in crate::conv) fn store(v: F32x4, d: &mut [f32]) {
@@ -269,16 +240,6 @@ pub(super) mod lanes {
             3 => i32x4_shuffle::<0, 1, 2, 7>(a, b),
             _ => a,
         }
-    }
-    /// A mask of lanes `0..s` (`s ≤ 4`) for [`select`].
-    #[inline(always)]
-    pub(in crate::conv) fn first_lanes(s: usize) -> F32x4 {
-        bytemuck::cast([0, 1, 2, 3].map(|i| if i < s { -1i32 } else { 0 }))
-    }
-    /// The lanes of `a` where `mask` is set, of `b` elsewhere.
-    #[inline(always)]
-    pub(in crate::conv) fn select(mask: F32x4, a: F32x4, b: F32x4) -> F32x4 {
-        core::arch::wasm32::v128_bitselect(a, b, mask)
     }
     /// The 4×4 transpose: lane `j` of vector `i` becomes lane `i` of vector `j`.
     #[inline(always)]
@@ -319,6 +280,10 @@ pub(super) mod lanes {
         [0, 1, 2, 3].map(|i| acc[i] + a[i] * b[i])
     }
     #[inline(always)]
+    pub(in crate::conv) fn add(a: F32x4, b: F32x4) -> F32x4 {
+        [0, 1, 2, 3].map(|i| a[i] + b[i])
+    }
+    #[inline(always)]
     pub(in crate::conv) fn store(v: F32x4, d: &mut [f32]) {
         d[..4].copy_from_slice(&v);
     }
@@ -330,14 +295,6 @@ pub(super) mod lanes {
     pub(in crate::conv) fn blend(a: F32x4, b: F32x4, s: usize) -> F32x4 {
         let s = if (1..4).contains(&s) { s } else { 4 };
         core::array::from_fn(|i| if i < s { a[i] } else { b[i] })
-    }
-    #[inline(always)]
-    pub(in crate::conv) fn first_lanes(s: usize) -> F32x4 {
-        [0, 1, 2, 3].map(|i| if i < s { f32::from_bits(u32::MAX) } else { 0.0 })
-    }
-    #[inline(always)]
-    pub(in crate::conv) fn select(mask: F32x4, a: F32x4, b: F32x4) -> F32x4 {
-        core::array::from_fn(|i| if mask[i].to_bits() != 0 { a[i] } else { b[i] })
     }
     #[inline(always)]
     pub(in crate::conv) fn transpose4(v: [F32x4; 4]) -> [F32x4; 4] {
@@ -478,30 +435,6 @@ fn kernel<const R: usize>(ap: &[f32], bp: &[F32x4]) -> [[f32; NR]; R] {
     let mut acc = [[lanes::splat(0.0); NV]; R];
     for (a, b) in a.iter().zip(b) {
         step(&mut acc, a, b);
-    }
-    tile_rows(acc)
-}
-
-/// [`kernel`] over a [`PanelB::Runs`] panel: the same sums in the same order, each `B`
-/// vector loaded from the runs in place. Per `kk` one more add than [`kernel`] (two run
-/// pointers advance instead of one panel pointer), against a packing that wrote and read
-/// every vector once more (a quarter of LeNet's conv1 and conv2 in Chromium).
-#[inline(always)]
-fn kernel_runs<const R: usize>(
-    ap: &[f32],
-    src: &[f32],
-    rows: &[usize],
-    w: usize,
-    [p, q]: [usize; 2],
-) -> [[f32; NR]; R] {
-    let (a, _) = ap.as_chunks::<MR>();
-    let mut acc = [[lanes::splat(0.0); NV]; R];
-    for (a, &row) in a.chunks_exact(w.max(1)).zip(rows) {
-        // `w + 3` floats per run: the loads below need no bounds check of their own.
-        let (p, q) = (&src[p + row..][..w + 3], &src[q + row..][..w + 3]);
-        for ((a, p), q) in a.iter().zip(p.windows(4)).zip(q.windows(4)) {
-            step(&mut acc, a, &[lanes::from_slice(p), lanes::from_slice(q)]);
-        }
     }
     tile_rows(acc)
 }

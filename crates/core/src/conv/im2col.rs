@@ -20,6 +20,7 @@ use ndarray::{Array4, ArrayView1, ArrayView2, ArrayView4, ArrayViewMut4, Axis, S
 
 use super::gemm::lanes::{self, F32x4};
 use super::gemm::{self, Epilogue, NR, NV};
+use super::pixels::Pixels;
 use super::quads::Quads;
 use super::shifted::Shifted;
 use super::{Accum, ConvScratch, mat_mul};
@@ -187,6 +188,29 @@ fn pack_cols(g: &Conv2dGeometry, planes: &[f32], row: &mut Vec<f32>, packed: &mu
     }
 }
 
+/// How wasm's forward convolution reads its input, the first that applies.
+#[derive(Debug)]
+enum Read {
+    /// Stride 1 with up to 24 output channels ([`Pixels::of`]): output channels in the lanes,
+    /// each position's input broadcast straight from the padded planes ([`super::pixels`],
+    /// no im2col).
+    Pixels(Pixels),
+    /// Other stride-1 geometries: the GEMM from the im2col packed a quad of positions at
+    /// a time ([`Quads`]).
+    Quads(Quads),
+    /// The GEMM from the im2col packed row by row ([`pack_cols`]).
+    General,
+}
+
+impl Read {
+    fn of(g: &Conv2dGeometry) -> Self {
+        if let Some(p) = Pixels::of(g) {
+            return Self::Pixels(p);
+        }
+        Quads::of(g).map_or(Self::General, Self::Quads)
+    }
+}
+
 /// Convolution of a validated geometry into `out`: the packed path on wasm, faer's product
 /// natively (its runtime-dispatched AVX2/AVX-512 kernels beat the portable micro-kernel there,
 /// which LLVM can only vectorise for baseline SSE2). Both paths compile, and are tested, on
@@ -206,11 +230,11 @@ pub(super) fn conv2d_gemm(
     }
 }
 
-/// Convolution via im2col packed straight into [`gemm`]'s panels, then its micro-kernel.
-/// On wasm simd128 (headless Chromium, LeNet conv2 at batch 64) this runs several times
-/// faster than matrixmultiply's simd128 kernel behind `general_mat_mul`: the weight is packed
-/// once per call instead of once per sample, there is no row-major im2col matrix, and the
-/// bias is added while the tile is stored.
+/// Convolution the way wasm's simd128 does it fastest ([`Read`]): a stride-1 convolution
+/// position by position from the padded input ([`super::pixels`]), others through im2col
+/// packed straight into [`gemm`]'s panels and its micro-kernel. The weight is packed once
+/// per call (per group) for every sample, there is no row-major im2col matrix, and the bias
+/// is added as the sums are stored.
 ///
 /// [`gemm`]: super::gemm
 fn conv2d_packed(
@@ -237,10 +261,21 @@ fn conv2d_packed(
         .ok_or_else(|| layout(OP, &"weight not contiguous"))?;
     let bias = bias.map(|b| b.to_vec());
     // The weight is packed once per call (per group) and reused for every sample.
-    let a_len = gemm::packed_a_len(kg, rows);
+    let read = Read::of(g);
+    let height = match &read {
+        Read::Pixels(p) => p.block(),
+        _ => gemm::MR,
+    };
+    let a_len = gemm::panels_len(kg, rows, height);
     scratch.packed_w.resize(g.params().groups * a_len, 0.0);
     for (group, packed) in scratch.packed_w.chunks_exact_mut(a_len.max(1)).enumerate() {
-        gemm::pack_a(&wts[group * kg * rows..][..kg * rows], kg, rows, packed);
+        gemm::pack_panels(
+            &wts[group * kg * rows..][..kg * rows],
+            kg,
+            rows,
+            height,
+            packed,
+        );
     }
     let ConvScratch {
         packed_cols: cols,
@@ -249,7 +284,6 @@ fn conv2d_packed(
         padded,
         ..
     } = scratch;
-    let quads = Quads::of(g);
     let mut run = |o: &mut [f32]| {
         for Block {
             group,
@@ -259,18 +293,20 @@ fn conv2d_packed(
         {
             let planes = &x[input];
             let a = &packed_w[group * a_len..][..a_len];
-            let epilogue = bias.as_ref().map_or(Epilogue::Store, |b| {
-                Epilogue::Bias(&b[group * kg..(group + 1) * kg])
-            });
+            let bias = bias.as_ref().map(|b| &b[group * kg..(group + 1) * kg]);
+            let epilogue = bias.map_or(Epilogue::Store, Epilogue::Bias);
             let (c, mn) = (&mut o[output], [kg, ohw, rows]);
-            match &quads {
-                Some(quads) => {
+            match &read {
+                Read::Pixels(pixels) => {
+                    pixels.pad(planes, padded);
+                    pixels.conv(padded, a, kg, bias, c);
+                }
+                Read::Quads(quads) => {
                     quads.pad(planes, padded);
                     quads.pack_cols(padded, cols);
-                    let panel = |p| quads.panel(padded, cols, p);
-                    gemm::gemm_panels(mn, a, &panel, epilogue, c, ohw);
+                    gemm::gemm_packed(mn, a, cols, epilogue, c, ohw);
                 }
-                None => {
+                Read::General => {
                     pack_cols(g, planes, row, cols);
                     gemm::gemm_packed(mn, a, cols, epilogue, c, ohw);
                 }

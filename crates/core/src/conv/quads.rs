@@ -12,21 +12,18 @@
 //! - otherwise (rows of one position, or a last quad past `H_2·W_2`) each lane is read alone,
 //!   0 past the last position.
 //!
-//! LeNet's conv2 (`W_2 = 10`): of every five quads, four are single loads and one a blend,
-//! where the layout this replaced (each output row padded to a multiple of four positions)
-//! computed 120 positions per map for 100 and copied the kept ones out. In headless
-//! Chromium on a Zen 4 core conv2 at batch 64 went from 1.10–1.15 ms to 1.00–1.04 ms
-//! (BENCHMARKS.md).
+//! With `W_2 = 10` (LeNet's conv2) four of every five quads are single loads and one a
+//! blend, where the layout this replaced (each output row padded to a multiple of four
+//! positions) computed 120 positions per map for 100 and copied the kept ones out.
 //!
 //! A plane buffer holds `C_in/groups` padded planes and four floats more: a quad's first
 //! load may read up to three floats past its row, past the last plane for the last row.
 //!
-//! With few output channels (at most two row panels of the GEMM's `A`, LeNet's conv1) a
-//! panel of two quads that each lie in one row is not packed at all: the GEMM reads its
-//! runs in place ([`Quads::panel`]), one kernel row of taps at a time.
+//! The forward convolution takes this path for the stride-1 geometries [`super::pixels`]
+//! does not; the weight gradient for every stride-1 geometry ([`Quads::pack_cols_a`]).
 
 use super::gemm::lanes::{self, F32x4};
-use super::gemm::{self, MR, NV, PanelB};
+use super::gemm::{self, MR, NV};
 use super::padded::PaddedPlanes;
 use crate::shape::Conv2dGeometry;
 
@@ -59,17 +56,6 @@ impl Quad {
             }
         }
     }
-
-    /// A quad read as runs of four: `(a, b, mask)`, its lanes those of the run at `a` where
-    /// `mask` is set and of the run at `b` elsewhere (a [`Quad::Run`] is `b = a`). `None`
-    /// for a [`Quad::Gather`].
-    fn runs(self) -> Option<(usize, usize, F32x4)> {
-        match self {
-            Self::Run(a) => Some((a, a, lanes::first_lanes(4))),
-            Self::Split { a, b, s } => Some((a, b, lanes::first_lanes(s))),
-            Self::Gather(_) => None,
-        }
-    }
 }
 
 /// The quads of one stride-1 geometry (see the module documentation), made once per call
@@ -82,20 +68,6 @@ pub(super) struct Quads {
     len: usize,
     /// The quads in position order: `⌈H_2·W_2 / 4⌉`.
     quads: Vec<Quad>,
-    /// Taps per kernel row (`F_w`) when they read consecutive floats (dilation 1 along
-    /// rows): then a panel of two runs is read in place by the GEMM ([`Quads::panel`]) and
-    /// [`Quads::pack_cols`] slices each row of taps once for the others ([`slide`]).
-    row_taps: Option<usize>,
-    /// The offset of each kernel row's first tap (`offsets` in steps of `F_w`).
-    row_starts: Vec<usize>,
-    /// Whether panels of two runs are read in place ([`Quads::panel`]): with taps in rows
-    /// of consecutive floats, and at most two row panels of `A` ([`MR`] output channels
-    /// each) to read each `B` vector. Read in place, a kernel row's taps cost the GEMM a
-    /// few instructions each time it reads them; packed, they are written once and read as
-    /// often as there are row panels. In Chromium (interleaved runs, one Zen 4 core) LeNet's
-    /// conv1 (6 channels: two row panels) took 11 % less time read in place, its conv2 (16
-    /// channels: four) 1–2 % more.
-    reads_in_place: bool,
 }
 
 impl Quads {
@@ -127,16 +99,10 @@ impl Quads {
                 }
             })
             .collect();
-        let kw = g.kernel()[1];
-        let row_taps = (g.params().dilation[1] == 1 && kw > 0).then_some(kw);
-        let row_starts = planes.offsets.iter().step_by(kw.max(1)).copied().collect();
         Some(Self {
             planes,
             len: n,
             quads,
-            row_taps,
-            row_starts,
-            reads_in_place: row_taps.is_some() && g.out_channels_per_group() <= 2 * MR,
         })
     }
 
@@ -159,30 +125,17 @@ impl Quads {
 
     /// Writes the im2col matrix of the padded planes (`rows × H_2·W_2`) in [`gemm`]'s
     /// packed-`B` layout: vector `v` of panel `p` for tap `t` is quad `NV·p + v` at the tap's
-    /// offset (zeros in a last, half-filled panel). Panels the GEMM reads in place
-    /// ([`Quads::panel`]) are left as they are; a panel of two quads that read runs (all but
-    /// a last half panel or a map of one-position rows) is written kernel row by kernel row
-    /// ([`slide`]); the others look at their quads' kinds at every load.
+    /// offset (zeros in a last, half-filled panel). A panel of two runs is two vector loads
+    /// per tap; the others look at their quads' kinds at every load. (Packing a panel of
+    /// runs a kernel row at a time, each row sliced once, measured −5 % to +2.5 % on
+    /// convolutions this path takes: not kept.)
     pub(super) fn pack_cols(&self, padded: &[f32], packed: &mut Vec<F32x4>) {
         const { assert!(NV == 2, "a panel is two quads") };
         let offsets = &self.planes.offsets;
         let rows = offsets.len();
         packed.resize(self.panels() * rows * NV, lanes::splat(0.0));
         // Panel by panel: each panel's vectors are written in order, tap after tap.
-        for (i, (panel, pair)) in packed
-            .chunks_exact_mut(rows * 2)
-            .zip(self.quads.chunks(2))
-            .enumerate()
-        {
-            if self.in_place(i).is_some() {
-                continue;
-            }
-            if let (Some(kw), [p, q]) = (self.row_taps, pair)
-                && let (Some(p), Some(q)) = (p.runs(), q.runs())
-            {
-                slide(panel, padded, offsets, kw, [p, q]);
-                continue;
-            }
+        for (panel, pair) in packed.chunks_exact_mut(rows * 2).zip(self.quads.chunks(2)) {
             let taps = panel.chunks_exact_mut(2).zip(offsets);
             match *pair {
                 [Quad::Run(a), Quad::Run(b)] => {
@@ -206,39 +159,6 @@ impl Quads {
                 }
                 _ => {}
             }
-        }
-    }
-
-    /// The two runs panel `p` reads in place ([`PanelB::Runs`]): two quads that each lie in
-    /// one output row, when panels are read in place at all ([`Quads::reads_in_place`]).
-    /// `None` for the others, which [`Quads::pack_cols`] packs.
-    fn in_place(&self, p: usize) -> Option<[usize; 2]> {
-        if !self.reads_in_place {
-            return None;
-        }
-        match self.quads.get(2 * p..2 * p + 2)? {
-            [Quad::Run(a), Quad::Run(b)] => Some([*a, *b]),
-            _ => None,
-        }
-    }
-
-    /// Where the GEMM reads panel `p` of `B`: in place from the padded planes, or from
-    /// `packed` as [`Quads::pack_cols`] wrote it.
-    pub(super) fn panel<'a>(
-        &'a self,
-        padded: &'a [f32],
-        packed: &'a [F32x4],
-        p: usize,
-    ) -> PanelB<'a> {
-        let len = self.planes.offsets.len() * NV;
-        match (self.in_place(p), self.row_taps) {
-            (Some(starts), Some(w)) => PanelB::Runs {
-                src: padded,
-                rows: &self.row_starts,
-                w,
-                starts,
-            },
-            _ => PanelB::Packed(&packed[p * len..][..len]),
         }
     }
 
@@ -300,44 +220,6 @@ impl Quads {
 /// `W_2 = W_p − (F_w − 1)·D_w`).
 const SLACK: usize = 4;
 
-/// One panel of two quads that read runs ([`Quad::runs`]) packed kernel row by kernel row:
-/// the `kw` taps of a row (`offsets` in order, `kw` consecutive floats from the row's first
-/// tap) read `kw + 3` consecutive floats from each run's start, sliced once per row, so
-/// that a tap's load is neither an offset read from memory nor a bound checked again.
-fn slide(
-    panel: &mut [F32x4],
-    padded: &[f32],
-    offsets: &[usize],
-    kw: usize,
-    [p, q]: [(usize, usize, F32x4); 2],
-) {
-    let runs = p.0 == p.1 && q.0 == q.1;
-    for (dst, taps) in panel.chunks_exact_mut(2 * kw).zip(offsets.chunks_exact(kw)) {
-        let row = taps[0];
-        let run = |x: usize| &padded[x + row..][..kw + 3];
-        let (pa, qa) = (run(p.0), run(q.0));
-        if runs {
-            for kx in 0..kw {
-                dst[2 * kx] = lanes::from_slice(&pa[kx..kx + 4]);
-                dst[2 * kx + 1] = lanes::from_slice(&qa[kx..kx + 4]);
-            }
-        } else {
-            let (pb, qb) = (run(p.1), run(q.1));
-            for kx in 0..kw {
-                let two = |a: &[f32], b: &[f32], mask| {
-                    lanes::select(
-                        mask,
-                        lanes::from_slice(&a[kx..kx + 4]),
-                        lanes::from_slice(&b[kx..kx + 4]),
-                    )
-                };
-                dst[2 * kx] = two(pa, pb, p.2);
-                dst[2 * kx + 1] = two(qa, qb, q.2);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -386,35 +268,6 @@ mod tests {
                     assert_eq!(got, want, "{h}×{w}, F {f}, quad {k} {quad:?}");
                 }
             }
-        }
-    }
-
-    /// LeNet's conv1 (6 channels out, rows of 28 positions) reads every panel in place;
-    /// its conv2 (16 out) packs every one; with few channels and rows of 10, the panels of
-    /// two runs are read in place and those with a quad across two rows are packed.
-    #[test]
-    fn panels_of_runs_are_read_in_place_when_few_channels_read_them() {
-        let lenet = |c_in, size, c_out, pad| {
-            let p = Conv2dParams::default().with_padding(pad);
-            Quads::of(&Conv2dGeometry::new([1, c_in, size, size], c_out, [5, 5], p).unwrap())
-                .unwrap()
-        };
-        let in_place = |q: &Quads| (0..q.panels()).filter(|&p| q.in_place(p).is_some()).count();
-        let conv1 = lenet(1, 28, 6, 2);
-        assert_eq!((in_place(&conv1), conv1.panels()), (98, 98));
-        let conv2 = lenet(6, 14, 16, 0);
-        assert_eq!((in_place(&conv2), conv2.panels()), (0, 13));
-        // 100 positions: 25 quads, 5 of them across two rows, 13 panels (the last half).
-        let narrow = lenet(6, 14, 8, 0);
-        assert_eq!(in_place(&narrow), 7);
-        let (padded, mut packed) = (vec![0.5; narrow.planes.len() + SLACK], Vec::new());
-        narrow.pack_cols(&padded, &mut packed);
-        for p in 0..narrow.panels() {
-            let read = narrow.panel(&padded, &packed, p);
-            assert_eq!(
-                matches!(read, PanelB::Runs { .. }),
-                narrow.in_place(p).is_some()
-            );
         }
     }
 }

@@ -1,0 +1,333 @@
+//! A stride-1 convolution with the output channels in the vectors' lanes: no im2col at all.
+//!
+//! The packed GEMM of [`super::gemm`] puts output positions in its vectors, so each sample's
+//! taps are packed first (im2col, [`super::quads`]), and every row panel of output channels
+//! reads them again. Turned around (`Cᵀ = Bᵀ·Aᵀ`), a vector holds four output channels of
+//! one position: their weights for a tap are one vector of the weight, packed once per call
+//! ([`super::gemm::pack_panels`]), and the input value the position reads at that tap is broadcast to the
+//! lanes straight from the padded planes ([`PaddedPlanes`]). `R` consecutive positions of
+//! one output row read `R` consecutive floats at every tap, so a kernel row's taps read one
+//! slice of `F_w + R − 1` floats, checked once.
+//!
+//! The micro-tile is 4 positions × 8 channels in 8 vector accumulators; per tap 2
+//! `v128.load` of weights and 4 `v128.load32_splat` of inputs for 8 multiplies and 8 adds —
+//! the GEMM's 4 × 8 tile, without packing the input. The tile is transposed in registers
+//! and stored as four positions of each channel. Each sum runs over the taps in im2col order
+//! `(c, ky, kx)` from `0.0`, the bias added after: the reference loop's order and rounding,
+//! so the result equals it exactly.
+//!
+//! Up to four channels per group a block is one vector of channels and a tile 8 positions.
+//!
+//! Which stride-1 convolutions take it ([`Pixels::of`]) is measured: in headless Chromium
+//! on a Zen 4 core (interleaved runs of one wasm), against the GEMM from packed panels, it
+//! took less time with up to 8 channels per group (LeNet's conv1, 6 channels 5 × 5: 22 %,
+//! 25 % for one image; 4 or 8 channels 3 × 3: 24 %, 21 %) and with 16 or 24 (LeNet's
+//! conv2, 16 channels 5 × 5: 12 %; 16 channels 3 × 3 from one channel: 26 %, from 16: 4 %;
+//! 24 channels 5 × 5: 7 %), but more with channels that leave a block part empty (10 or 12
+//! channels: 9–18 % more) and with 32 or more (32 channels 5 × 5: 2 % less, 3 × 3: 4 %
+//! more; 64 channels 3 × 3: 9–13 % more): the GEMM packs once for more row panels, and a
+//! short kernel row's loop costs this path more per tap.
+
+use super::gemm::lanes::{self, F32x4};
+use super::padded::PaddedPlanes;
+use crate::shape::Conv2dGeometry;
+
+/// Floats the planes' buffer holds past the padded planes: a row's last tile may be wider
+/// than what is left of the row (five positions of eight, three of four, one of two) and
+/// read up to three cells past it, past the last plane for the last row.
+const SLACK: usize = 3;
+
+/// One geometry's padded planes, output map and kernel rows, made once per call.
+#[derive(Debug, Clone)]
+pub(super) struct Pixels {
+    planes: PaddedPlanes,
+    /// Output size `[H_2, W_2]`.
+    out: [usize; 2],
+    /// Taps per kernel row `F_w` (consecutive floats).
+    kw: usize,
+    /// The offset of each kernel row's first tap (the planes' offsets in steps of `F_w`).
+    row_starts: Vec<usize>,
+    /// Vectors of output channels per block: 1 for up to four channels per group, else 2.
+    vectors: usize,
+}
+
+impl Pixels {
+    /// The layout of `g`, or `None` when it does not take this path: stride 1, consecutive
+    /// taps along rows, and up to 8 output channels per group or 16 or 24 (measured, see
+    /// the module documentation).
+    pub(super) fn of(g: &Conv2dGeometry) -> Option<Self> {
+        let p = g.params();
+        let kw = g.kernel()[1];
+        let kg = g.out_channels_per_group();
+        let channels = kg <= 8 || kg.is_multiple_of(8) && kg <= 24;
+        if p.stride != [1, 1] || p.dilation[1] != 1 || kw == 0 || !channels {
+            return None;
+        }
+        let planes = PaddedPlanes::of(g);
+        let row_starts = planes.offsets.iter().step_by(kw).copied().collect();
+        Some(Self {
+            planes,
+            out: g.output_size(),
+            kw,
+            row_starts,
+            vectors: if g.out_channels_per_group() <= 4 {
+                1
+            } else {
+                2
+            },
+        })
+    }
+
+    /// Output channels per block of the packed weight, four per vector: the weight is
+    /// packed in panels of this many rows ([`super::gemm::pack_panels`]).
+    pub(super) fn block(&self) -> usize {
+        4 * self.vectors
+    }
+
+    /// Copies one group's `planes` (`C_in/groups` planes of `H × W`) into `padded`, zero
+    /// borders and [`SLACK`].
+    pub(super) fn pad(&self, planes: &[f32], padded: &mut Vec<f32>) {
+        self.planes.pad(planes, self.planes.len() + SLACK, padded);
+    }
+
+    /// The convolution of one sample and group: `out` (`kg` planes of `H_2·W_2`) from its
+    /// planes padded by [`Pixels::pad`] and the weights packed in panels of [`Pixels::block`] rows,
+    /// plus `bias` (`kg` values) when given.
+    pub(super) fn conv(
+        &self,
+        padded: &[f32],
+        packed: &[f32],
+        kg: usize,
+        bias: Option<&[f32]>,
+        out: &mut [f32],
+    ) {
+        match self.vectors {
+            1 => self.blocks::<8, 1>(padded, packed, kg, bias, out),
+            _ => self.blocks::<4, 2>(padded, packed, kg, bias, out),
+        }
+    }
+
+    /// [`Pixels::conv`] with tiles of `R` positions × `V` vectors of channels.
+    fn blocks<const R: usize, const V: usize>(
+        &self,
+        padded: &[f32],
+        packed: &[f32],
+        kg: usize,
+        bias: Option<&[f32]>,
+        out: &mut [f32],
+    ) {
+        let ([oh, ow], wp, cb) = (self.out, self.planes.padded[1], 4 * V);
+        let ohw = oh * ow;
+        let rows = self.row_starts.len() * self.kw;
+        for (b, w) in packed.chunks_exact((rows * cb).max(1)).enumerate() {
+            let (c0, nc) = (b * cb, cb.min(kg - b * cb));
+            let mut block = Block {
+                out: &mut out[c0 * ohw..],
+                ohw,
+                nc,
+                // The block's biases as the sums hold them: channels `4v..4v + 4` in
+                // vector `v`, 0 past `nc`.
+                bias: bias.map(|bias| {
+                    [0, 1].map(|v| {
+                        lanes::from_array(core::array::from_fn(|i| {
+                            bias.get(c0 + 4 * v + i).map_or(0.0, |&b| b)
+                        }))
+                    })
+                }),
+            };
+            for oy in 0..oh {
+                let mut ox = 0;
+                while ox < ow {
+                    // Tiles of `R` positions; the row's last few, the first of a tile of
+                    // `R`, 4 or 2.
+                    let (q, at, n) = (oy * ow + ox, oy * wp + ox, (ow - ox).min(R));
+                    if n == R {
+                        block.whole(q, &self.tile::<R, V>(padded, w, at));
+                    } else if 2 * n > R {
+                        block.first(q, n, self.tile::<R, V>(padded, w, at).as_flattened(), V);
+                    } else if n > 2 {
+                        block.first(q, n, self.tile::<4, V>(padded, w, at).as_flattened(), V);
+                    } else {
+                        block.first(q, n, self.tile::<2, V>(padded, w, at).as_flattened(), V);
+                    }
+                    ox += n;
+                }
+            }
+        }
+    }
+
+    /// The sums of `R` consecutive positions of one output row, the first reading the padded
+    /// planes at `base`, over one block's packed weights `w` (`rows × 4V`): `acc[r][v]`
+    /// holds channels `4v..4v + 4` of position `r`.
+    ///
+    /// The taps of a kernel row are a loop: unrolled for `F_w = 5`, LLVM shares each input's
+    /// broadcast between the taps that read it, and the live broadcasts beside the
+    /// accumulators spill V8's 16 xmm registers (conv2 took 16 % more time).
+    fn tile<const R: usize, const V: usize>(
+        &self,
+        padded: &[f32],
+        w: &[f32],
+        base: usize,
+    ) -> [[F32x4; V]; R] {
+        let mut acc = [[lanes::splat(0.0); V]; R];
+        for (w, &row) in w.chunks_exact(self.kw * 4 * V).zip(&self.row_starts) {
+            // `F_w + R − 1` floats: the loads below need no bounds check of their own.
+            let x = &padded[base + row..][..self.kw + R - 1];
+            for (w, x) in w.chunks_exact(4 * V).zip(x.windows(R)) {
+                let wv: [F32x4; V] = core::array::from_fn(|v| lanes::from_slice(&w[4 * v..]));
+                for (acc, &xr) in acc.iter_mut().zip(x) {
+                    let xr = lanes::splat(xr);
+                    for (c, &wv) in acc.iter_mut().zip(&wv) {
+                        *c = lanes::mul_add(*c, xr, wv);
+                    }
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// Where one block's tiles land: `nc ≤ 4V` planes of `ohw` positions from `out`'s start.
+struct Block<'a> {
+    out: &'a mut [f32],
+    ohw: usize,
+    nc: usize,
+    /// The block's biases, added to the sums as they are stored.
+    bias: Option<[F32x4; 2]>,
+}
+
+impl Block<'_> {
+    /// A whole tile's sums from `q`, four positions at a time transposed to four
+    /// positions of one channel, stored as one vector.
+    #[inline(always)]
+    fn whole<const R: usize, const V: usize>(&mut self, q: usize, acc: &[[F32x4; V]; R]) {
+        for (p, four) in acc.chunks_exact(4).enumerate() {
+            for v in 0..V.min(2) {
+                let sums = [0, 1, 2, 3].map(|r| {
+                    let sum = four[r][v];
+                    self.bias.map_or(sum, |b| lanes::add(sum, b[v]))
+                });
+                for (i, t) in lanes::transpose4(sums).into_iter().enumerate() {
+                    let ch = 4 * v + i;
+                    if ch < self.nc {
+                        lanes::store(t, &mut self.out[ch * self.ohw + q + 4 * p..]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first `n` positions of a tile's sums (`v` vectors of channels per position) from
+    /// `q`, as [`Block::whole`] stores them. Not generic and not inlined: one copy for every
+    /// tile shape cut short (inlined, the app's size-optimised build grew by 12 KB).
+    #[inline(never)]
+    fn first(&mut self, q: usize, n: usize, acc: &[F32x4], v: usize) {
+        for (p, four) in acc.chunks(4 * v).enumerate().take(n.div_ceil(4)) {
+            let m = (n - 4 * p).min(4);
+            for vi in 0..v.min(2) {
+                let sums = [0, 1, 2, 3].map(|r| {
+                    let sum = four.get(r * v + vi).copied().unwrap_or(lanes::splat(0.0));
+                    self.bias.map_or(sum, |b| lanes::add(sum, b[vi]))
+                });
+                for (i, t) in lanes::transpose4(sums).into_iter().enumerate() {
+                    let ch = 4 * vi + i;
+                    if ch < self.nc {
+                        let (dst, t) = (
+                            &mut self.out[ch * self.ohw + q + 4 * p..],
+                            lanes::to_array(t),
+                        );
+                        // Copies of a constant length: a variable one is a `memory.copy`.
+                        match m {
+                            4 => dst[..4].copy_from_slice(&t),
+                            3 => dst[..3].copy_from_slice(&t[..3]),
+                            2 => dst[..2].copy_from_slice(&t[..2]),
+                            _ => dst[0] = t[0],
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::conv::gemm;
+    use crate::shape::Conv2dParams;
+
+    fn pixels(c_in: usize, size: usize, c_out: usize, f: usize, p: Conv2dParams) -> Option<Pixels> {
+        Pixels::of(&Conv2dGeometry::new([1, c_in, size, size], c_out, [f, f], p).unwrap())
+    }
+
+    /// Stride-1 convolutions with up to 8 channels per group, 16 or 24, take this path,
+    /// with one vector of channels per block up to four
+    /// channels and two above; a stride of 2 or taps apart along the rows do not (taps apart
+    /// down the columns do).
+    #[test]
+    fn which_convolutions_read_by_position() {
+        let d = Conv2dParams::default();
+        let vectors = |c_out, f, p| pixels(6, 14, c_out, f, p).map(|p| p.vectors);
+        assert_eq!(
+            pixels(1, 28, 6, 5, d.with_padding(2)).map(|p| p.vectors),
+            Some(2)
+        );
+        assert_eq!(vectors(16, 5, d), Some(2));
+        assert_eq!(vectors(24, 3, d), Some(2));
+        assert_eq!(vectors(8, 3, d), Some(2));
+        assert_eq!(vectors(4, 3, d), Some(1));
+        assert_eq!(vectors(12, 5, d), None);
+        assert_eq!(vectors(32, 5, d), None);
+        let groups = Conv2dParams { groups: 3, ..d };
+        assert_eq!(vectors(48, 3, groups), Some(2));
+        assert_eq!(vectors(12, 3, groups), Some(1));
+        assert_eq!(vectors(36, 3, groups), None);
+        let [stride, across, down] = [
+            Conv2dParams {
+                stride: [1, 2],
+                ..d
+            },
+            Conv2dParams {
+                dilation: [1, 2],
+                ..d
+            },
+            Conv2dParams {
+                dilation: [2, 1],
+                ..d
+            },
+        ];
+        assert_eq!(vectors(16, 5, stride), None);
+        assert_eq!(vectors(16, 5, across), None);
+        assert_eq!(vectors(16, 5, down), Some(2));
+    }
+
+    /// The packed weight: tap `t`'s floats of block `b` are the block's channels at `t`,
+    /// zeros past the last channel; blocks of eight channels and of four.
+    #[test]
+    fn weights_are_packed_by_tap_in_blocks_of_channels() {
+        let rows = 3;
+        for (kg, cb) in [(6, 8), (24, 8), (3, 4)] {
+            let p = pixels(1, 9, kg, 5, Conv2dParams::default()).unwrap();
+            assert_eq!(p.block(), cb);
+            let w: Vec<f32> = (0..kg * rows).map(|i| i as f32 + 1.0).collect();
+            let mut packed = vec![f32::NAN; gemm::panels_len(kg, rows, cb)];
+            gemm::pack_panels(&w, kg, rows, p.block(), &mut packed);
+            assert_eq!(packed.len(), kg.div_ceil(cb) * rows * cb);
+            for (b, block) in packed.chunks_exact(rows * cb).enumerate() {
+                for (t, tap) in block.chunks_exact(cb).enumerate() {
+                    let want: Vec<f32> = (0..cb)
+                        .map(|i| {
+                            let ch = b * cb + i;
+                            if ch < kg { w[ch * rows + t] } else { 0.0 }
+                        })
+                        .collect();
+                    assert_eq!(tap, want.as_slice(), "{kg} channels: block {b} tap {t}");
+                }
+            }
+        }
+    }
+}
