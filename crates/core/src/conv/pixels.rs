@@ -33,7 +33,7 @@ use super::padded::PaddedPlanes;
 use crate::shape::Conv2dGeometry;
 
 /// Floats the planes' buffer holds past the padded planes: a row's last tile may be wider
-/// than what is left of the row (five positions of eight, three of four, one of two) and
+/// than what is left of the row (five positions of eight, one of four, one of two) and
 /// read up to three cells past it, past the last plane for the last row.
 const SLACK: usize = 3;
 
@@ -139,13 +139,13 @@ impl Pixels {
                 let mut ox = 0;
                 while ox < ow {
                     // Tiles of `R` positions; the row's last few, the first of a tile of
-                    // `R`, 4 or 2.
+                    // `R`, 4 or (two vectors of channels) 2.
                     let (q, at, n) = (oy * ow + ox, oy * wp + ox, (ow - ox).min(R));
                     if n == R {
                         block.whole(q, &self.tile::<R, V>(padded, w, at));
                     } else if 2 * n > R {
                         block.first(q, n, self.tile::<R, V>(padded, w, at).as_flattened(), V);
-                    } else if n > 2 {
+                    } else if n > 2 || V == 1 {
                         block.first(q, n, self.tile::<4, V>(padded, w, at).as_flattened(), V);
                     } else {
                         block.first(q, n, self.tile::<2, V>(padded, w, at).as_flattened(), V);
