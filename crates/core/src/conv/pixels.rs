@@ -4,10 +4,10 @@
 //! taps are packed first (im2col, [`super::quads`]), and every row panel of output channels
 //! reads them again. Turned around (`Cᵀ = Bᵀ·Aᵀ`), a vector holds four output channels of
 //! one position: their weights for a tap are one vector of the weight, packed once per call
-//! ([`super::gemm::pack_panels`]), and the input value the position reads at that tap is broadcast to the
-//! lanes straight from the padded planes ([`PaddedPlanes`]). `R` consecutive positions of
-//! one output row read `R` consecutive floats at every tap, so a kernel row's taps read one
-//! slice of `F_w + R − 1` floats, checked once.
+//! ([`super::gemm::pack_panels`]), and the input value the position reads at that tap is
+//! broadcast to the lanes straight from the padded planes ([`PaddedPlanes`]). `R`
+//! consecutive positions of one output row read `R` consecutive floats at every tap, so a
+//! kernel row's taps read one slice of `F_w + R − 1` floats, checked once.
 //!
 //! The micro-tile is 4 positions × 8 channels in 8 vector accumulators; per tap 2
 //! `v128.load` of weights and 4 `v128.load32_splat` of inputs for 8 multiplies and 8 adds —
@@ -70,11 +70,7 @@ impl Pixels {
             out: g.output_size(),
             kw,
             row_starts,
-            vectors: if g.out_channels_per_group() <= 4 {
-                1
-            } else {
-                2
-            },
+            vectors: if kg <= 4 { 1 } else { 2 },
         })
     }
 
@@ -91,8 +87,8 @@ impl Pixels {
     }
 
     /// The convolution of one sample and group: `out` (`kg` planes of `H_2·W_2`) from its
-    /// planes padded by [`Pixels::pad`] and the weights packed in panels of [`Pixels::block`] rows,
-    /// plus `bias` (`kg` values) when given.
+    /// planes padded by [`Pixels::pad`] and the weights packed in panels of
+    /// [`Pixels::block`] rows, plus `bias` (`kg` values) when given.
     pub(super) fn conv(
         &self,
         padded: &[f32],

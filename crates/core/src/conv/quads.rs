@@ -12,9 +12,9 @@
 //! - otherwise (rows of one position, or a last quad past `H_2·W_2`) each lane is read alone,
 //!   0 past the last position.
 //!
-//! With `W_2 = 10` (LeNet's conv2) four of every five quads are single loads and one a
-//! blend, where the layout this replaced (each output row padded to a multiple of four
-//! positions) computed 120 positions per map for 100 and copied the kept ones out.
+//! With rows of 10 positions (as LeNet's conv2) four of every five quads are single loads
+//! and one a blend, where the layout this replaced (each output row padded to a multiple of
+//! four positions) computed 120 positions per map for 100 and copied the kept ones out.
 //!
 //! A plane buffer holds `C_in/groups` padded planes and four floats more: a quad's first
 //! load may read up to three floats past its row, past the last plane for the last row.
