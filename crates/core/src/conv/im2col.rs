@@ -263,11 +263,11 @@ fn conv2d_packed(
     // The convolution writes straight into `out` when that is contiguous; otherwise via a
     // temporary (caller-owned buffers are normally standard layout).
     match out.as_slice_mut() {
-        Some(o) => conv_packed(g, x, wts, bias.as_deref(), o, scratch),
+        Some(o) => conv_packed(g, Read::of(g), x, wts, bias.as_deref(), o, scratch),
         None => {
             let mut tmp = Array4::<f32>::zeros(g.output_shape());
             if let Some(o) = tmp.as_slice_mut() {
-                conv_packed(g, x, wts, bias.as_deref(), o, scratch);
+                conv_packed(g, Read::of(g), x, wts, bias.as_deref(), o, scratch);
             }
             out.assign(&tmp);
         }
@@ -276,9 +276,10 @@ fn conv2d_packed(
 }
 
 /// [`conv2d_packed`] on contiguous slices of the geometry's sizes (checked by the callers),
-/// `out` overwritten.
+/// read as `read` ([`Read::of`] `g`), `out` overwritten.
 fn conv_packed(
     g: &Conv2dGeometry,
+    read: Read,
     x: &[f32],
     wts: &[f32],
     bias: Option<&[f32]>,
@@ -288,7 +289,6 @@ fn conv_packed(
     let [rows, ohw] = g.cols_shape();
     let kg = g.out_channels_per_group();
     // The weight is packed once per call (per group) and reused for every sample.
-    let read = Read::of(g);
     let height = match &read {
         Read::Pixels(p) => p.block(),
         _ => gemm::MR,
@@ -435,7 +435,9 @@ pub(crate) fn input_grad_packed(
     scratch: &mut ConvScratch,
 ) {
     match turned(g, w) {
-        Some((turned, w)) => conv_packed(&turned, dy, &w, None, dx, scratch),
+        Some((turned, pixels, w)) => {
+            conv_packed(&turned, Read::Pixels(pixels), dy, &w, None, dx, scratch);
+        }
         None => input_grad_gemm(g, w, dy, dx, scratch),
     }
 }
@@ -494,7 +496,7 @@ fn input_grad_gemm(
 /// to 16 from 16 31 %, from 32 10 %; 5 × 5 with padding 2, 16 back to 6, 20 %. LeNet's
 /// conv2 (16 back to 6, no padding) took 26 % more: its turned convolution computes 196
 /// cells × 400 taps where the GEMM computes 100 × 150 × 16.
-fn turned(g: &Conv2dGeometry, w: &[f32]) -> Option<(Conv2dGeometry, Vec<f32>)> {
+fn turned(g: &Conv2dGeometry, w: &[f32]) -> Option<(Conv2dGeometry, Pixels, Vec<f32>)> {
     let p = g.params();
     let [kh, kw] = g.kernel();
     let reach = |i: usize| (p.dilation[i] * (g.kernel()[i] - 1)).checked_sub(p.padding[i]);
@@ -507,7 +509,7 @@ fn turned(g: &Conv2dGeometry, w: &[f32]) -> Option<(Conv2dGeometry, Vec<f32>)> {
         ..p
     };
     let turned = Conv2dGeometry::new([n, c_out, h2, w2], c_in, [kh, kw], params).ok()?;
-    Pixels::of(&turned)?;
+    let pixels = Pixels::of(&turned)?;
     // Each input cell sums every tap, zeros of the padding included: with many more input
     // cells than output cells (no padding) the GEMM and col2im, which skip them, do less.
     let [h, w_in] = g.input_size();
@@ -528,7 +530,7 @@ fn turned(g: &Conv2dGeometry, w: &[f32]) -> Option<(Conv2dGeometry, Vec<f32>)> {
             turned_w.extend(w[(o * cg + ci % cg) * taps..][..taps].iter().rev());
         }
     }
-    Some((turned, turned_w))
+    Some((turned, pixels, turned_w))
 }
 
 /// Convolution of a validated geometry into `out` via row-major im2col + [`super::mat_mul`]
