@@ -17,7 +17,7 @@
 //! layer of an [`crate::nn::Network`].
 
 mod gemm;
-pub(crate) use gemm::dot;
+pub(crate) use gemm::mat_vec;
 pub(crate) mod im2col;
 mod padded;
 mod pixels;
@@ -105,20 +105,22 @@ pub(crate) mod testing {
         Conv2dGeometry::new(input, kg * groups, kernel, p).ok()
     }
 
-    /// Stride-1 geometries with every output width from 1 to 10, in a batch of 2 with 3
+    /// Stride-1 geometries with every output width from 1 to 14, in a batch of 2 with 3
     /// channels in — wasm's tiles of positions in one row, whole or cut short
-    /// (`super::pixels`: 3 channels out, tiles of eight positions; 5 and 16 out, tiles of
-    /// four, one block of eight channels and two), and its quads of positions in one row,
-    /// straddling two rows or read lane by lane (`super::quads`: 9 channels out, and 5 out
-    /// with taps two apart along rows).
+    /// (`super::pixels`: 4, 5 and 6 channels out, strips of three vectors of positions and
+    /// single vectors, the last block of channels part empty or whole; 16 out, tiles of four
+    /// positions × eight channels), and its quads of
+    /// positions in one row, straddling two rows or read lane by lane (`super::quads`: 10
+    /// channels out, and 5 out with taps two apart along rows).
     pub(crate) fn stride_one_widths() -> impl Iterator<Item = Conv2dGeometry> {
-        (1..=10).flat_map(|ow| {
+        (1..=14).flat_map(|ow| {
             [
                 (1, 1, 0, 5, 1),
-                (3, 3, 1, 9, 1),
-                (2, 5, 0, 5, 1),
+                (3, 3, 1, 10, 1),
+                (2, 5, 0, 4, 1),
                 (2, 5, 0, 16, 1),
-                (2, 5, 0, 3, 1),
+                (1, 3, 1, 7, 1),
+                (2, 5, 0, 6, 1),
                 (2, 3, 1, 5, 2),
             ]
             .map(move |(oh, f, pad, k, dw)| {

@@ -671,6 +671,59 @@ mod tests {
         assert_eq!(idx[[0, 0, 2, 2]], 3);
     }
 
+    /// 2 × 2 pooling of contiguous planes (`pool_2x2`) equals the indexed loop, values and
+    /// argmax: every output width from 1 to 9, odd input sizes, ties and NaNs.
+    #[test]
+    fn two_by_two_pooling_equals_the_indexed_loop() {
+        let mut s = 0x2545_f491u32;
+        let p = Pool2dParams::new(2);
+        for ow in 1..=9 {
+            let (h, w) = (5, 2 * ow + ow % 2);
+            let x = Array4::from_shape_fn([2, 3, h, w], |_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                if s.is_multiple_of(11) {
+                    f32::NAN
+                } else {
+                    (s % 5) as f32
+                }
+            });
+            // The same values with the batch and channel axes swapped in memory: not
+            // contiguous, so the indexed loop runs.
+            let mut swapped = Array4::zeros([3, 2, h, w]);
+            swapped.assign(&x.view().permuted_axes([1, 0, 2, 3]));
+            let strided = swapped.view().permuted_axes([1, 0, 2, 3]);
+            assert!(strided.as_slice().is_none());
+            for kind in [PoolKind::Max, PoolKind::Average, PoolKind::Sum] {
+                let mut got = Array4::from_elem([2, 3, 2, ow], f32::NAN);
+                let mut want = got.clone();
+                let mut got_arg = Array4::from_elem([2, 3, 2, ow], usize::MAX);
+                let mut want_arg = got_arg.clone();
+                let with_arg = kind == PoolKind::Max;
+                pool2d_into(
+                    x.view(),
+                    kind,
+                    p,
+                    got.view_mut(),
+                    with_arg.then(|| got_arg.view_mut()),
+                )
+                .unwrap();
+                pool2d_into(
+                    strided,
+                    kind,
+                    p,
+                    want.view_mut(),
+                    with_arg.then(|| want_arg.view_mut()),
+                )
+                .unwrap();
+                let bits = |a: &Array4<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{kind:?} width {ow}");
+                assert_eq!(got_arg, want_arg, "{kind:?} width {ow}");
+            }
+        }
+    }
+
     #[test]
     fn average_counts_padding_as_zeros() {
         let x = Array4::from_elem([1, 1, 2, 2], 4.0f32);

@@ -304,32 +304,63 @@ pub(super) mod lanes {
 
 use lanes::F32x4;
 
-/// `Σ a[i]·b[i]` over the shorter length, with four vector accumulators (16 lanes) summed
-/// at the end: the dense layers' kernel for a batch of one (a GEMM would pack the whole
-/// weight matrix for one row).
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [lanes::splat(0.0); 4];
-    let mut ca = a.chunks_exact(16);
-    let mut cb = b.chunks_exact(16);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for (j, acc) in acc.iter_mut().enumerate() {
-            *acc = lanes::mul_add(
-                *acc,
-                lanes::from_slice(&x[4 * j..]),
-                lanes::from_slice(&y[4 * j..]),
-            );
+/// `y = W·x` for `W` of `y.len()` rows of `x.len()` floats (row-major, contiguous): the
+/// dense layers' kernel for a batch of one (a GEMM would pack the whole weight matrix for
+/// one row). Four rows at a time share each load of `x` (5 loads for 4 multiplies and adds,
+/// where a dot product per row takes 2 for 1), with two vector accumulators per row: eight
+/// chains of additions in flight. Each row's sum is its accumulators' lanes added at the
+/// end, then the last `k mod 8` products.
+///
+/// # Panics
+/// When `w` is shorter than `y.len() · x.len()`.
+pub(crate) fn mat_vec(w: &[f32], x: &[f32], y: &mut [f32]) {
+    let k = x.len();
+    if k == 0 {
+        y.fill(0.0);
+        return;
+    }
+    let w = &w[..y.len() * k];
+    let done = y.len() - y.len() % 4;
+    let (whole, rest) = y.split_at_mut(done);
+    for (y, w) in whole
+        .chunks_exact_mut(4)
+        .zip(w.chunks_exact((4 * k).max(1)))
+    {
+        rows::<4>(w, x, y);
+    }
+    for (y, w) in rest
+        .chunks_exact_mut(1)
+        .zip(w[done * k..].chunks_exact(k.max(1)))
+    {
+        rows::<1>(w, x, y);
+    }
+}
+
+/// [`mat_vec`] of `R` rows (`w` holds `R · x.len()` floats, `y` at least `R`).
+#[inline(always)]
+fn rows<const R: usize>(w: &[f32], x: &[f32], y: &mut [f32]) {
+    let k = x.len();
+    let w: [&[f32]; R] = core::array::from_fn(|r| &w[r * k..][..k]);
+    let mut acc = [[lanes::splat(0.0); 2]; R];
+    let whole = k - k % 8;
+    for (i, x) in x[..whole].chunks_exact(8).enumerate() {
+        let xv = [lanes::from_slice(x), lanes::from_slice(&x[4..])];
+        for (acc, w) in acc.iter_mut().zip(&w) {
+            let w = &w[8 * i..][..8];
+            acc[0] = lanes::mul_add(acc[0], lanes::from_slice(w), xv[0]);
+            acc[1] = lanes::mul_add(acc[1], lanes::from_slice(&w[4..]), xv[1]);
         }
     }
-    let mut total = 0.0f32;
-    for v in acc {
-        total += lanes::to_array(v).iter().sum::<f32>();
+    for ((y, acc), w) in y.iter_mut().zip(acc).zip(w) {
+        let mut total = 0.0f32;
+        for v in acc {
+            total += lanes::to_array(v).iter().sum::<f32>();
+        }
+        for (a, b) in w[whole..].iter().zip(&x[whole..]) {
+            total += a * b;
+        }
+        *y = total;
     }
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        total += x * y;
-    }
-    total
 }
 
 /// [`pack_b`] of `B` given as its transpose `bt` (`n × k`, row-major, contiguous): for
@@ -610,6 +641,23 @@ mod tests {
                 .iter()
                 .all(|&v| v == 1.0)
         );
+    }
+
+    /// `W·x` for every row count around the four-row blocks and lengths around the
+    /// vectors (small integers: exact in any order).
+    #[test]
+    fn matrix_vector_products_equal_the_naive_sums() {
+        for rows in [0, 1, 3, 4, 5, 9, 10, 120] {
+            for k in [0, 1, 4, 7, 8, 9, 17, 400] {
+                let (w, x) = (ints(rows * k + 3, 11), ints(k, 12));
+                let mut y = vec![f32::NAN; rows];
+                mat_vec(&w, &x, &mut y);
+                let want: Vec<f32> = (0..rows)
+                    .map(|r| (0..k).map(|i| w[r * k + i] * x[i]).sum())
+                    .collect();
+                assert_eq!(y, want, "{rows} rows of {k}");
+            }
+        }
     }
 
     #[test]

@@ -191,9 +191,9 @@ fn pack_cols(g: &Conv2dGeometry, planes: &[f32], row: &mut Vec<f32>, packed: &mu
 /// How wasm's forward convolution reads its input, the first that applies.
 #[derive(Debug)]
 enum Read {
-    /// Stride 1 with up to 24 output channels ([`Pixels::of`]): output channels in the lanes,
-    /// each position's input broadcast straight from the padded planes ([`super::pixels`],
-    /// no im2col).
+    /// Stride 1 with few output channels per group ([`Pixels::of`]): output channels or
+    /// positions in the lanes, read straight from the padded planes ([`super::pixels`], no
+    /// im2col).
     Pixels(Pixels),
     /// Other stride-1 geometries: the GEMM from the im2col packed a quad of positions at
     /// a time ([`Quads`]).

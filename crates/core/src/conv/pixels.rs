@@ -1,4 +1,5 @@
-//! A stride-1 convolution with the output channels in the vectors' lanes: no im2col at all.
+//! A stride-1 convolution straight from the padded planes, no im2col at all: the lanes hold
+//! output channels of one position, or positions of one channel.
 //!
 //! The packed GEMM of [`super::gemm`] puts output positions in its vectors, so each sample's
 //! taps are packed first (im2col, [`super::quads`]), and every row panel of output channels
@@ -9,32 +10,49 @@
 //! consecutive positions of one output row read `R` consecutive floats at every tap, so a
 //! kernel row's taps read one slice of `F_w + R − 1` floats, checked once.
 //!
-//! The micro-tile is 4 positions × 8 channels in 8 vector accumulators; per tap 2
-//! `v128.load` of weights and 4 `v128.load32_splat` of inputs for 8 multiplies and 8 adds —
-//! the GEMM's 4 × 8 tile, without packing the input. The tile is transposed in registers
-//! and stored as four positions of each channel. Each sum runs over the taps in im2col order
-//! `(c, ky, kx)` from `0.0`, the bias added after: the reference loop's order and rounding,
-//! so the result equals it exactly.
+//! **Channels in the lanes** ([`Lanes::Channels`]): the micro-tile is 4 positions × 8
+//! channels in 8 vector accumulators; per tap 2 `v128.load` of weights and 4
+//! `v128.load32_splat` of inputs for 8 multiplies and 8 adds — the GEMM's 4 × 8 tile,
+//! without packing the input. The tile is transposed in registers and stored as four
+//! positions of each channel.
 //!
-//! Up to four channels per group a block is one vector of channels and a tile 8 positions.
+//! **Positions in the lanes** ([`Lanes::Positions`]), for channel counts that would leave
+//! part of a block of channels empty (6 channels fill 6 lanes of 8): a strip is 12
+//! consecutive positions of one output row × 3 channels in 9 accumulators; per tap 3
+//! unaligned `v128.load` of the input row and 3 `v128.load32_splat` of weights for 9
+//! multiplies and 9 adds, stored as they are (no transpose); a row's last vector may be cut
+//! short, and the lanes past the row read the padding, the next row or the slack. Six
+//! channels in one block (12 accumulators, 6 broadcast weights LLVM keeps live across the
+//! two vectors) spill V8's 16 xmm registers: LeNet's conv1 took 4 % more time than with
+//! channels in the lanes, against 20 % less with blocks of three.
 //!
-//! Which stride-1 convolutions take it ([`Pixels::of`]) is measured: in headless Chromium
-//! on a Zen 4 core (interleaved runs of one wasm), against the GEMM from packed panels, it
-//! took less time with up to 8 channels per group (LeNet's conv1, 6 channels 5 × 5: 22 %,
-//! 25 % for one image; 4 or 8 channels 3 × 3: 24 %, 21 %) and with 16 or 24 (LeNet's
-//! conv2, 16 channels 5 × 5: 12 %; 16 channels 3 × 3 from one channel: 26 %, from 16: 4 %;
-//! 24 channels 5 × 5: 7 %), but more with channels that leave a block part empty (10 or 12
-//! channels: 9–18 % more) and with 32 or more (32 channels 5 × 5: 2 % less, 3 × 3: 4 %
+//! Each sum runs over the taps in im2col order `(c, ky, kx)` from `0.0`, the bias added
+//! after: the reference loop's order and rounding, so the result equals it exactly.
+//!
+//! Which stride-1 convolutions take it, and which lanes ([`Pixels::of`]), is measured: in
+//! headless Chromium on a Zen 4 core (interleaved runs of one wasm). With channels in the
+//! lanes, against the GEMM from packed panels, it took less time with 4, 7 or 8 channels
+//! per group (4 or 8 channels 3 × 3: 24 %, 21 %) and with 16 or 24 (LeNet's conv2, 16
+//! channels 5 × 5: 12 %; 16 channels 3 × 3 from one channel: 26 %, from 16: 4 %; 24
+//! channels 5 × 5: 7 %), but more with 32 or more (32 channels 5 × 5: 2 % less, 3 × 3: 4 %
 //! more; 64 channels 3 × 3: 9–13 % more): the GEMM packs once for more row panels, and a
-//! short kernel row's loop costs this path more per tap.
+//! short kernel row's loop costs this path more per tap. With positions in the lanes,
+//! against channels in the lanes: LeNet's conv1 (6 channels 5 × 5, 28 × 28) 17–20 % less
+//! time, batch 64 or one image; 6 channels 3 × 3: 18–23 % (28 × 28, 10 × 10), 40 % (11 × 11
+//! unpadded); 5 channels 5 × 5: 20 %; 2 or 3 channels 3 × 3: 36 %; but 7, 8 and 16
+//! channels 14–22 % more, 24 channels 2–7 % more. Against the GEMM: 9 channels 35 % less,
+//! 12 channels 0–15 % less, 18 channels 8 % less (10, 11, 13, 14, 17 and 20 channels keep
+//! the GEMM). Four channels take positions too (25 % more time than a block of one vector
+//! of channels took, about the GEMM's: that block, a second tile shape for one channel
+//! count, went to keep the app's wasm under its size).
 
 use super::gemm::lanes::{self, F32x4};
 use super::padded::PaddedPlanes;
 use crate::shape::Conv2dGeometry;
 
-/// Floats the planes' buffer holds past the padded planes: a row's last tile may be wider
-/// than what is left of the row (five positions of eight, one of four, one of two) and
-/// read up to three cells past it, past the last plane for the last row.
+/// Floats the planes' buffer holds past the padded planes: a row's last tile or vector may
+/// be wider than what is left of the row (five positions of eight, one of four, one of two)
+/// and read up to three cells past it, past the last plane for the last row.
 const SLACK: usize = 3;
 
 /// One geometry's padded planes, output map and kernel rows, made once per call.
@@ -47,20 +65,44 @@ pub(super) struct Pixels {
     kw: usize,
     /// The offset of each kernel row's first tap (the planes' offsets in steps of `F_w`).
     row_starts: Vec<usize>,
-    /// Vectors of output channels per block: 1 for up to four channels per group, else 2.
-    vectors: usize,
+    /// What the vectors' lanes hold.
+    lanes: Lanes,
 }
+
+/// What a vector holds in [`Pixels`]' tiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lanes {
+    /// Four output channels of one position, [`CHANNEL_VECTORS`] vectors per block.
+    Channels,
+    /// Four consecutive positions of one output row, for blocks of [`STRIP_CHANNELS`]
+    /// channels.
+    Positions,
+}
+
+/// Vectors of output channels per block when the lanes hold channels.
+const CHANNEL_VECTORS: usize = 2;
+/// Output channels per block when the lanes hold positions.
+const STRIP_CHANNELS: usize = 3;
+/// Vectors of positions per strip.
+const STRIP_VECTORS: usize = 3;
 
 impl Pixels {
     /// The layout of `g`, or `None` when it does not take this path: stride 1, consecutive
-    /// taps along rows, and up to 8 output channels per group or 16 or 24 (measured, see
-    /// the module documentation).
+    /// taps along rows, and output channels per group of 1 to 8, a multiple of 3 up to 18,
+    /// 16 or 24 (measured, see the module documentation): positions in the lanes for 1 to 6
+    /// and the multiples of 3, channels for 7, 8, 16 and 24.
     pub(super) fn of(g: &Conv2dGeometry) -> Option<Self> {
         let p = g.params();
         let kw = g.kernel()[1];
         let kg = g.out_channels_per_group();
-        let channels = kg <= 8 || kg.is_multiple_of(8) && kg <= 24;
-        if p.stride != [1, 1] || p.dilation[1] != 1 || kw == 0 || !channels {
+        let lanes = if kg <= 6 || kg.is_multiple_of(STRIP_CHANNELS) && kg <= 18 {
+            Lanes::Positions
+        } else if kg <= 8 || kg.is_multiple_of(8) && kg <= 24 {
+            Lanes::Channels
+        } else {
+            return None;
+        };
+        if p.stride != [1, 1] || p.dilation[1] != 1 || kw == 0 {
             return None;
         }
         let planes = PaddedPlanes::of(g);
@@ -70,14 +112,18 @@ impl Pixels {
             out: g.output_size(),
             kw,
             row_starts,
-            vectors: if kg <= 4 { 1 } else { 2 },
+            lanes,
         })
     }
 
-    /// Output channels per block of the packed weight, four per vector: the weight is
-    /// packed in panels of this many rows ([`super::gemm::pack_panels`]).
+    /// Output channels per block of the packed weight, four per vector of channels or
+    /// [`STRIP_CHANNELS`]: the weight is packed in panels of this many rows
+    /// ([`super::gemm::pack_panels`]).
     pub(super) fn block(&self) -> usize {
-        4 * self.vectors
+        match self.lanes {
+            Lanes::Channels => 4 * CHANNEL_VECTORS,
+            Lanes::Positions => STRIP_CHANNELS,
+        }
     }
 
     /// Copies one group's `planes` (`C_in/groups` planes of `H × W`) into `padded`, zero
@@ -97,10 +143,91 @@ impl Pixels {
         bias: Option<&[f32]>,
         out: &mut [f32],
     ) {
-        match self.vectors {
-            1 => self.blocks::<8, 1>(padded, packed, kg, bias, out),
-            _ => self.blocks::<4, 2>(padded, packed, kg, bias, out),
+        match self.lanes {
+            Lanes::Channels => self.blocks::<4, CHANNEL_VECTORS>(padded, packed, kg, bias, out),
+            Lanes::Positions => {
+                self.strips::<STRIP_CHANNELS, STRIP_VECTORS>(padded, packed, kg, bias, out);
+            }
         }
+    }
+
+    /// [`Pixels::conv`] with the lanes holding positions: strips of `4P` positions of one
+    /// output row × `K` channels, the row's last vectors one at a time.
+    fn strips<const K: usize, const P: usize>(
+        &self,
+        padded: &[f32],
+        packed: &[f32],
+        kg: usize,
+        bias: Option<&[f32]>,
+        out: &mut [f32],
+    ) {
+        let ([oh, ow], wp) = (self.out, self.planes.padded[1]);
+        let ohw = oh * ow;
+        let rows = self.row_starts.len() * self.kw;
+        for (b, w) in packed.chunks_exact((rows * K).max(1)).enumerate() {
+            let (c0, nc) = (b * K, K.min(kg - b * K));
+            let bias: Option<[F32x4; K]> = bias.map(|bias| {
+                core::array::from_fn(|k| lanes::splat(bias.get(c0 + k).map_or(0.0, |&b| b)))
+            });
+            let out = &mut out[c0 * ohw..];
+            for oy in 0..oh {
+                let mut ox = 0;
+                while ox < ow {
+                    let (q, at, n) = (oy * ow + ox, oy * wp + ox, ow - ox);
+                    if n > 4 * (P - 1) {
+                        // The strip's last vector may be cut short by the row's end.
+                        let acc = self.strip::<K, P>(padded, w, at);
+                        let m = n.min(4 * P) - 4 * (P - 1);
+                        for (k, acc) in acc.iter().enumerate().take(nc) {
+                            for (p, &sum) in acc.iter().enumerate() {
+                                let sum = bias.map_or(sum, |b| lanes::add(sum, b[k]));
+                                let dst = &mut out[k * ohw + q + 4 * p..];
+                                if p + 1 < P {
+                                    lanes::store(sum, dst);
+                                } else {
+                                    store_first(sum, m, dst);
+                                }
+                            }
+                        }
+                        ox += 4 * (P - 1) + m;
+                    } else {
+                        let acc = self.strip::<K, 1>(padded, w, at);
+                        let m = n.min(4);
+                        for (k, acc) in acc.iter().enumerate().take(nc) {
+                            let sum = bias.map_or(acc[0], |b| lanes::add(acc[0], b[k]));
+                            store_first(sum, m, &mut out[k * ohw + q..]);
+                        }
+                        ox += m;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sums of `K` channels (one block's packed weights `w`, `rows × K`) at `4P`
+    /// consecutive positions of one output row, the first reading the padded planes at
+    /// `base`: `acc[k][p]` holds positions `4p..4p + 4` of channel `k`.
+    fn strip<const K: usize, const P: usize>(
+        &self,
+        padded: &[f32],
+        w: &[f32],
+        base: usize,
+    ) -> [[F32x4; P]; K] {
+        let mut acc = [[lanes::splat(0.0); P]; K];
+        for (w, &row) in w.chunks_exact(self.kw * K).zip(&self.row_starts) {
+            // `F_w + 4P − 1` floats: the windows below need no bounds check of their own.
+            let x = &padded[base + row..][..self.kw + 4 * P - 1];
+            for (w, x) in w.chunks_exact(K).zip(x.windows(4 * P)) {
+                let xv: [F32x4; P] = core::array::from_fn(|p| lanes::from_slice(&x[4 * p..]));
+                for (acc, &wk) in acc.iter_mut().zip(w) {
+                    let wk = lanes::splat(wk);
+                    for (c, &xv) in acc.iter_mut().zip(&xv) {
+                        *c = lanes::mul_add(*c, xv, wk);
+                    }
+                }
+            }
+        }
+        acc
     }
 
     /// [`Pixels::conv`] with tiles of `R` positions × `V` vectors of channels.
@@ -135,14 +262,12 @@ impl Pixels {
                 let mut ox = 0;
                 while ox < ow {
                     // Tiles of `R` positions; the row's last few, the first of a tile of
-                    // `R`, 4 or (two vectors of channels) 2.
+                    // `R` or 2.
                     let (q, at, n) = (oy * ow + ox, oy * wp + ox, (ow - ox).min(R));
                     if n == R {
                         block.whole(q, &self.tile::<R, V>(padded, w, at));
                     } else if 2 * n > R {
                         block.first(q, n, self.tile::<R, V>(padded, w, at).as_flattened(), V);
-                    } else if n > 2 || V == 1 {
-                        block.first(q, n, self.tile::<4, V>(padded, w, at).as_flattened(), V);
                     } else {
                         block.first(q, n, self.tile::<2, V>(padded, w, at).as_flattened(), V);
                     }
@@ -180,6 +305,18 @@ impl Pixels {
             }
         }
         acc
+    }
+}
+
+/// Writes the first `m` (1 to 4) lanes of `v` to `dst`, by copies of a constant length (a
+/// variable one is a `memory.copy`).
+fn store_first(v: F32x4, m: usize, dst: &mut [f32]) {
+    let t = lanes::to_array(v);
+    match m {
+        4 => dst[..4].copy_from_slice(&t),
+        3 => dst[..3].copy_from_slice(&t[..3]),
+        2 => dst[..2].copy_from_slice(&t[..2]),
+        _ => dst[0] = t[0],
     }
 }
 
@@ -260,28 +397,32 @@ mod tests {
         Pixels::of(&Conv2dGeometry::new([1, c_in, size, size], c_out, [f, f], p).unwrap())
     }
 
-    /// Stride-1 convolutions with up to 8 channels per group, 16 or 24, take this path,
-    /// with one vector of channels per block up to four
-    /// channels and two above; a stride of 2 or taps apart along the rows do not (taps apart
-    /// down the columns do).
+    /// Stride-1 convolutions with 1 to 6 channels per group or a multiple of 3 up to 18 hold
+    /// positions in the lanes, with 7, 8, 16 and 24 channels; other counts, a stride of 2 or
+    /// taps apart along the rows do not take the path (taps apart down the columns do).
     #[test]
     fn which_convolutions_read_by_position() {
         let d = Conv2dParams::default();
-        let vectors = |c_out, f, p| pixels(6, 14, c_out, f, p).map(|p| p.vectors);
+        let lanes = |c_out, f, p| pixels(6, 14, c_out, f, p).map(|p| p.lanes);
+        let (by_position, two) = (Some(Lanes::Positions), Some(Lanes::Channels));
         assert_eq!(
-            pixels(1, 28, 6, 5, d.with_padding(2)).map(|p| p.vectors),
-            Some(2)
+            pixels(1, 28, 6, 5, d.with_padding(2)).map(|p| p.lanes),
+            by_position
         );
-        assert_eq!(vectors(16, 5, d), Some(2));
-        assert_eq!(vectors(24, 3, d), Some(2));
-        assert_eq!(vectors(8, 3, d), Some(2));
-        assert_eq!(vectors(4, 3, d), Some(1));
-        assert_eq!(vectors(12, 5, d), None);
-        assert_eq!(vectors(32, 5, d), None);
+        for c_out in [1, 2, 3, 4, 5, 6, 9, 12, 15, 18] {
+            assert_eq!(lanes(c_out, 5, d), by_position, "{c_out} channels");
+        }
+        for c_out in [7, 8, 16, 24] {
+            assert_eq!(lanes(c_out, 5, d), two, "{c_out} channels");
+        }
+        for c_out in [10, 11, 13, 14, 17, 20, 21, 32] {
+            assert_eq!(lanes(c_out, 5, d), None, "{c_out} channels");
+        }
         let groups = Conv2dParams { groups: 3, ..d };
-        assert_eq!(vectors(48, 3, groups), Some(2));
-        assert_eq!(vectors(12, 3, groups), Some(1));
-        assert_eq!(vectors(36, 3, groups), None);
+        assert_eq!(lanes(48, 3, groups), two);
+        assert_eq!(lanes(12, 3, groups), by_position);
+        assert_eq!(lanes(36, 3, groups), by_position);
+        assert_eq!(lanes(30, 3, groups), None);
         let [stride, across, down] = [
             Conv2dParams {
                 stride: [1, 2],
@@ -296,17 +437,18 @@ mod tests {
                 ..d
             },
         ];
-        assert_eq!(vectors(16, 5, stride), None);
-        assert_eq!(vectors(16, 5, across), None);
-        assert_eq!(vectors(16, 5, down), Some(2));
+        assert_eq!(lanes(16, 5, stride), None);
+        assert_eq!(lanes(6, 5, across), None);
+        assert_eq!(lanes(16, 5, down), two);
+        assert_eq!(lanes(6, 5, down), by_position);
     }
 
     /// The packed weight: tap `t`'s floats of block `b` are the block's channels at `t`,
-    /// zeros past the last channel; blocks of eight channels and of four.
+    /// zeros past the last channel; blocks of eight channels and of three.
     #[test]
     fn weights_are_packed_by_tap_in_blocks_of_channels() {
         let rows = 3;
-        for (kg, cb) in [(6, 8), (24, 8), (3, 4)] {
+        for (kg, cb) in [(7, 8), (24, 8), (4, 3), (6, 3)] {
             let p = pixels(1, 9, kg, 5, Conv2dParams::default()).unwrap();
             assert_eq!(p.block(), cb);
             let w: Vec<f32> = (0..kg * rows).map(|i| i as f32 + 1.0).collect();

@@ -9,7 +9,8 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMu
 
 use super::error::{NnError, check_shape};
 
-/// Batches up to this size use dot products instead of a GEMM in [`linear_forward_into`].
+/// Batches up to this size use matrix-vector products instead of a GEMM in
+/// [`linear_forward_into`] (on wasm).
 const SMALL_BATCH: usize = 4;
 
 /// `out = x · Wᵀ + b` into a caller-owned buffer.
@@ -36,16 +37,18 @@ pub fn linear_forward_into(
     }
     if cfg!(target_arch = "wasm32")
         && n <= SMALL_BATCH
-        && let (Some(w), Some(_)) = (weight.as_slice(), x.as_slice())
+        && let (Some(w), Some(x), Some(y)) = (weight.as_slice(), x.as_slice(), out.as_slice_mut())
     {
-        // On wasm, one dot product per output: packing the weight matrix for a GEMM costs
-        // more than the product itself for a handful of rows (the Classify page's one
+        // On wasm, a matrix-vector product per row: packing the weight matrix for a GEMM
+        // costs more than the product itself for a handful of rows (the Classify page's one
         // image). Natively faer's product does not pack so few rows, and is faster.
-        for (xr, mut yr) in x.outer_iter().zip(out.outer_iter_mut()) {
-            let xr = xr.as_slice().unwrap_or(&[]);
-            for (o, y) in yr.iter_mut().enumerate() {
-                let b = bias.as_ref().map_or(0.0, |b| b[o]);
-                *y = crate::conv::dot(&w[o * i..(o + 1) * i], xr) + b;
+        for s in 0..n {
+            let yr = &mut y[s * o..][..o];
+            crate::conv::mat_vec(w, &x[s * i..][..i], yr);
+            if let Some(b) = &bias {
+                for (y, b) in yr.iter_mut().zip(b) {
+                    *y += b;
+                }
             }
         }
         return Ok(());
