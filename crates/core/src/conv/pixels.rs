@@ -51,8 +51,9 @@ use super::padded::PaddedPlanes;
 use crate::shape::Conv2dGeometry;
 
 /// Floats the planes' buffer holds past the padded planes: a row's last tile or vector may
-/// be wider than what is left of the row (five positions of eight, one of four, one of two)
-/// and read up to three cells past it, past the last plane for the last row.
+/// be wider than what is left of the row (three positions of a tile of four, one of two, one
+/// to three of a vector of positions) and read up to three cells past it, past the last
+/// plane for the last row.
 const SLACK: usize = 3;
 
 /// One geometry's padded planes, output map and kernel rows, made once per call.
