@@ -322,16 +322,10 @@ pub(crate) fn mat_vec(w: &[f32], x: &[f32], y: &mut [f32]) {
     let w = &w[..y.len() * k];
     let done = y.len() - y.len() % 4;
     let (whole, rest) = y.split_at_mut(done);
-    for (y, w) in whole
-        .chunks_exact_mut(4)
-        .zip(w.chunks_exact((4 * k).max(1)))
-    {
+    for (y, w) in whole.chunks_exact_mut(4).zip(w.chunks_exact(4 * k)) {
         rows::<4>(w, x, y);
     }
-    for (y, w) in rest
-        .chunks_exact_mut(1)
-        .zip(w[done * k..].chunks_exact(k.max(1)))
-    {
+    for (y, w) in rest.chunks_exact_mut(1).zip(w[done * k..].chunks_exact(k)) {
         rows::<1>(w, x, y);
     }
 }

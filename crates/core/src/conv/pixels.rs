@@ -215,20 +215,38 @@ impl Pixels {
         base: usize,
     ) -> [[F32x4; P]; K] {
         let mut acc = [[lanes::splat(0.0); P]; K];
-        for (w, &row) in w.chunks_exact(self.kw * K).zip(&self.row_starts) {
-            // `F_w + 4P − 1` floats: the windows below need no bounds check of their own.
-            let x = &padded[base + row..][..self.kw + 4 * P - 1];
-            for (w, x) in w.chunks_exact(K).zip(x.windows(4 * P)) {
-                let xv: [F32x4; P] = core::array::from_fn(|p| lanes::from_slice(&x[4 * p..]));
-                for (acc, &wk) in acc.iter_mut().zip(w) {
-                    let wk = lanes::splat(wk);
-                    for (c, &xv) in acc.iter_mut().zip(&xv) {
-                        *c = lanes::mul_add(*c, xv, wk);
-                    }
+        self.taps(padded, w, base, K, 4 * P, |w, x| {
+            let xv: [F32x4; P] = core::array::from_fn(|p| lanes::from_slice(&x[4 * p..]));
+            for (acc, &wk) in acc.iter_mut().zip(w) {
+                let wk = lanes::splat(wk);
+                for (c, &xv) in acc.iter_mut().zip(&xv) {
+                    *c = lanes::mul_add(*c, xv, wk);
                 }
             }
-        }
+        });
         acc
+    }
+
+    /// Calls `tap(w, x)` for every tap in im2col order: `w` its `per_tap` packed weights,
+    /// `x` the `span` consecutive input floats it reads for consecutive positions of one
+    /// output row, the first at `base`. A kernel row's taps read one slice of
+    /// `F_w + span − 1` floats, checked once: the windows need no bounds check of their own.
+    #[inline(always)]
+    fn taps(
+        &self,
+        padded: &[f32],
+        w: &[f32],
+        base: usize,
+        per_tap: usize,
+        span: usize,
+        mut tap: impl FnMut(&[f32], &[f32]),
+    ) {
+        for (w, &row) in w.chunks_exact(self.kw * per_tap).zip(&self.row_starts) {
+            let x = &padded[base + row..][..self.kw + span - 1];
+            for (w, x) in w.chunks_exact(per_tap).zip(x.windows(span)) {
+                tap(w, x);
+            }
+        }
     }
 
     /// [`Pixels::conv`] with tiles of `R` positions × `V` vectors of channels.
@@ -292,19 +310,15 @@ impl Pixels {
         base: usize,
     ) -> [[F32x4; V]; R] {
         let mut acc = [[lanes::splat(0.0); V]; R];
-        for (w, &row) in w.chunks_exact(self.kw * 4 * V).zip(&self.row_starts) {
-            // `F_w + R − 1` floats: the loads below need no bounds check of their own.
-            let x = &padded[base + row..][..self.kw + R - 1];
-            for (w, x) in w.chunks_exact(4 * V).zip(x.windows(R)) {
-                let wv: [F32x4; V] = core::array::from_fn(|v| lanes::from_slice(&w[4 * v..]));
-                for (acc, &xr) in acc.iter_mut().zip(x) {
-                    let xr = lanes::splat(xr);
-                    for (c, &wv) in acc.iter_mut().zip(&wv) {
-                        *c = lanes::mul_add(*c, xr, wv);
-                    }
+        self.taps(padded, w, base, 4 * V, R, |w, x| {
+            let wv: [F32x4; V] = core::array::from_fn(|v| lanes::from_slice(&w[4 * v..]));
+            for (acc, &xr) in acc.iter_mut().zip(x) {
+                let xr = lanes::splat(xr);
+                for (c, &wv) in acc.iter_mut().zip(&wv) {
+                    *c = lanes::mul_add(*c, xr, wv);
                 }
             }
-        }
+        });
         acc
     }
 }
