@@ -380,17 +380,7 @@ impl Block<'_> {
                 for (i, t) in lanes::transpose4(sums).into_iter().enumerate() {
                     let ch = 4 * vi + i;
                     if ch < self.nc {
-                        let (dst, t) = (
-                            &mut self.out[ch * self.ohw + q + 4 * p..],
-                            lanes::to_array(t),
-                        );
-                        // Copies of a constant length: a variable one is a `memory.copy`.
-                        match m {
-                            4 => dst[..4].copy_from_slice(&t),
-                            3 => dst[..3].copy_from_slice(&t[..3]),
-                            2 => dst[..2].copy_from_slice(&t[..2]),
-                            _ => dst[0] = t[0],
-                        }
+                        store_first(t, m, &mut self.out[ch * self.ohw + q + 4 * p..]);
                     }
                 }
             }
