@@ -44,7 +44,13 @@
 //! 12 channels 0–15 % less, 18 channels 8 % less (10, 11, 13, 14, 17 and 20 channels keep
 //! the GEMM). Four channels take positions too (25 % more time than a block of one vector
 //! of channels took, about the GEMM's: that block, a second tile shape for one channel
-//! count, went to keep the app's wasm under its size).
+//! count, went to keep the app's wasm under its size). Tiles of 5 positions with channels in
+//! the lanes (10 accumulators) took LeNet's conv2 (rows of 10) 5 % less time, but 3 × 3
+//! kernels 3–13 % more: V8 (Node 20's, its code printed) loads the five broadcasts before
+//! the first multiply, and those, two weight vectors and ten sums spill its 15 allocatable
+//! xmm registers. Kept for rows of 5k only, beside the tiles of 4, they put the app's wasm
+//! 1.2 KB past its 600 KB gzipped; trimmed to fit, conv2 gained 1–2 % and 7 × 7 outputs
+//! lost 22 %. The tiles stay at 4 positions (2026-12-05).
 
 use super::gemm::lanes::{self, F32x4};
 use super::padded::PaddedPlanes;
