@@ -213,6 +213,12 @@ pub(super) mod lanes {
     }
     /// `acc + a·b`, rounded twice (mul, then add): simd128 has no FMA (relaxed SIMD's
     /// `f32x4_relaxed_madd` is not enabled), and it keeps the reference loop's rounding.
+    ///
+    /// Measured with `+relaxed-simd` and `f32x4_relaxed_madd` here (Chromium 156, Zen 4,
+    /// 2026-12-05, `cargo xtask bench-wasm` alternated twice with this build): LeNet's conv2
+    /// at batch 64 33.9 → 40.0 GFLOP/s, one image 34.4 → 30.5 µs. Not taken: a module with
+    /// one relaxed instruction fails validation in a browser without relaxed SIMD (Safari),
+    /// so the app and its workers would need a second build and a loader that picks one.
     #[inline(always)]
     pub(in crate::conv) fn mul_add(acc: F32x4, a: F32x4, b: F32x4) -> F32x4 {
         f32x4_add(acc, f32x4_mul(a, b))
