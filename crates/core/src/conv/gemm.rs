@@ -217,8 +217,13 @@ pub(super) mod lanes {
     /// Measured with `+relaxed-simd` and `f32x4_relaxed_madd` here (Chromium 156, Zen 4,
     /// 2026-12-05, `cargo xtask bench-wasm` alternated twice with this build): LeNet's conv2
     /// at batch 64 33.9 → 40.0 GFLOP/s, one image 34.4 → 30.5 µs. Not taken: a module with
-    /// one relaxed instruction fails validation in a browser without relaxed SIMD (Safari),
-    /// so the app and its workers would need a second build and a loader that picks one.
+    /// one relaxed instruction fails validation in a browser without relaxed SIMD (Safari;
+    /// Node 20's `WebAssembly.validate` said false for all three of the release build's
+    /// files), so the app and its workers would need a second build and a loader that picks
+    /// one. That release build (`cargo xtask build` with `+relaxed-simd`): the same
+    /// wasm-bindgen JavaScript byte for byte, only the `.wasm` files differ, and the Classify
+    /// page's worker took 125 µs per image against 130–135 µs (`classify-latency.mjs`, 1,500
+    /// runs, two alternated runs of each).
     #[inline(always)]
     pub(in crate::conv) fn mul_add(acc: F32x4, a: F32x4, b: F32x4) -> F32x4 {
         f32x4_add(acc, f32x4_mul(a, b))
