@@ -1,7 +1,10 @@
 // Single-image inference latency of the Classify page's model in Chromium: the worker's own
-// timing of one forward pass (input → probabilities, every layer kept), read from the page
-// after each of 220 gallery classifications; the first 20 are warm-up, the median of the
-// other 200 is printed.
+// timing of one forward pass (input → probabilities; the copy of every layer for the page
+// comes after it and is not timed), read from the page after each of 220 gallery
+// classifications; the first 20 are warm-up, the median of the other 200 is printed. Each
+// pass follows an idle worker (the page draws the last answer meanwhile): on the AMD EPYC
+// (Zen 4) of 2026-12-05 it read 105–110 µs where the same pass run back to back reads 34 µs
+// (`cargo xtask bench-wasm`).
 //
 //   DIST=/path/to/trunk/dist node tests/e2e/classify-latency.mjs
 //

@@ -138,10 +138,13 @@ pub fn load(name: String, bytes: &[u8]) -> Result<ModelSummary, String> {
     }
     let (net, meta) = weights::from_safetensors(bytes).map_err(|e| e.to_string())?;
     takes_images(&net)?;
-    super::classify::warm_up(&net);
     let summary = summarize(&name, &net, &meta)?;
     let style = Style::for_dataset(meta.dataset);
-    MODELS.with(|m| m.borrow_mut().insert(name, Rc::new(Kept { net, style })));
+    MODELS.with(|m| {
+        m.borrow_mut()
+            .insert(name.clone(), Rc::new(Kept { net, style }))
+    });
+    super::classify::warm_up(&name);
     Ok(summary)
 }
 
