@@ -153,7 +153,7 @@ thread_local! {
 pub(crate) fn warm_up(model: &str) {
     let reply = classify(model, ClassifyInput::Ready(vec![0.0; IMAGE_PIXELS])).map(Box::new);
     // A failure here would recur, and be reported, on the first real request.
-    let _ = bincode::serialize(&super::protocol::FromWorker::Reply {
+    let _ = super::protocol::to_bytes(&super::protocol::FromWorker::Reply {
         id: 0,
         reply: super::CoreReply::Classified(reply),
     });

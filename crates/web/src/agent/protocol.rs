@@ -40,8 +40,15 @@ pub enum FromWorker {
 /// # Errors
 /// When it cannot be serialized (never for these types).
 pub fn encode<T: Serialize>(message: &T) -> Result<js_sys::Uint8Array, String> {
-    let bytes = bincode::serialize(message).map_err(|e| e.to_string())?;
-    Ok(js_sys::Uint8Array::from(&bytes[..]))
+    Ok(js_sys::Uint8Array::from(&to_bytes(message)?[..]))
+}
+
+/// `message` as the bincode bytes [`encode`] sends.
+///
+/// # Errors
+/// When it cannot be serialized (never for these types).
+pub fn to_bytes<T: Serialize>(message: &T) -> Result<Vec<u8>, String> {
+    bincode::serialize(message).map_err(|e| e.to_string())
 }
 
 /// A message from the bytes [`encode`] made.
