@@ -552,7 +552,7 @@ pub fn table(r: &Value) -> String {
             format!("{n} threads")
         };
         s += &format!(
-            "**Natively, {threads}** (release `convscope bench --threads {n}`: training splits each batch over the threads; inference runs on one)\n\n"
+            "**Natively, {threads}** (release `convscope bench --threads {n}`: training and batch inference split each batch over the threads; one image runs on one)\n\n"
         );
         let peers: Vec<(String, Value)> = native["pytorch"]
             .as_array()

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use convscope_core::data::IMAGE_PIXELS;
-use convscope_core::nn::Workspace;
+use convscope_core::nn::{Trainer, Workspace};
 use serde::Serialize;
 
 use crate::fixture::{BenchError, Fixture, TRAIN_BATCH};
@@ -104,7 +104,7 @@ pub fn infer_one(fixture: &Fixture, warmup: usize, runs: usize) -> Result<Latenc
 }
 
 /// Inference throughput on batches of `batch` images (the fixture's training images,
-/// repeated), for about `seconds`.
+/// repeated), each split over `threads` threads ([`Trainer::infer`]), for about `seconds`.
 ///
 /// # Errors
 /// From the core (never for a positive `batch`).
@@ -112,6 +112,7 @@ pub fn infer_batch(
     fixture: &Fixture,
     batch: usize,
     seconds: f64,
+    threads: usize,
 ) -> Result<Throughput, BenchError> {
     // The core's batch check before the images are gathered.
     fixture.model.check_batch(batch)?;
@@ -122,9 +123,9 @@ pub fn infer_batch(
         .cycle()
         .take(batch * IMAGE_PIXELS)
         .collect();
-    let mut ws = Workspace::new();
+    let mut trainer = Trainer::with_threads(threads);
     throughput(batch, 3, seconds, || {
-        std::hint::black_box(fixture.model.infer(&images, batch, &mut ws)?);
+        std::hint::black_box(trainer.infer(&fixture.model, &images, batch)?);
         Ok(())
     })
 }
@@ -226,8 +227,10 @@ mod tests {
         let l = infer_one(&f, 2, 7).unwrap();
         assert_eq!(l.runs, 7);
         assert!(l.median_us > 0.0 && l.median_us <= l.p90_us);
-        let t = infer_batch(&f, 5, 0.0).unwrap();
+        let t = infer_batch(&f, 5, 0.0, 1).unwrap();
         assert_eq!((t.batch, t.batches), (5, 1));
+        let t = infer_batch(&f, 40, 0.0, 2).unwrap();
+        assert_eq!((t.batch, t.batches), (40, 1));
         let t = train(&f, 0.0, 2).unwrap();
         assert_eq!(t.batch, TRAIN_BATCH);
         assert!(t.images_per_s > 0.0);

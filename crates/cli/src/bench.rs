@@ -24,7 +24,8 @@ pub struct BenchArgs {
     /// Images per batch for the inference throughput.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=4096))]
     batch: u32,
-    /// Threads a training batch is split over (inference runs on one). 0: every core.
+    /// Threads a batch (training or inference) is split over; one image runs on one. 0: every
+    /// core.
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Seconds each throughput figure runs for.
@@ -71,7 +72,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         n => n,
     };
     outln!(
-        "convscope {} on {} ({} threads; SIMD {}, GEMM {}); training on {threads} thread{}, inference on one",
+        "convscope {} on {} ({} threads; SIMD {}, GEMM {}); batches on {threads} thread{}, one image on one",
         env!("CARGO_PKG_VERSION"),
         machine.cpu,
         machine.threads,
@@ -89,7 +90,7 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
         infer1.runs
     );
     let infer_batch =
-        measure::infer_batch(&fixture, args.batch as usize, args.seconds).map_err(e)?;
+        measure::infer_batch(&fixture, args.batch as usize, args.seconds, threads).map_err(e)?;
     outln!(
         "batch {:<4}      {:.0} images/s (median batch {:.2} ms)",
         infer_batch.batch,

@@ -91,19 +91,33 @@ fn robust_training_and_robust_evaluation() {
         extra.lines().skip(1).all(|l| l.starts_with("  with ")),
         "{extra}"
     );
-    // The same set every run.
-    let again = convscope(
-        &[
-            "eval",
-            "--model",
-            "robust.safetensors",
-            "--data",
-            &data,
-            "--robust",
-        ],
-        &root,
-    );
-    assert_eq!(text(&again).0, out);
+    // The same set every run, and the same figures whatever the threads each batch is
+    // split over (the mean losses up to float rounding).
+    let without_loss = |s: &str| {
+        s.lines()
+            .map(|l| l.split(", mean loss").next().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    for threads in ["1", "3"] {
+        let again = convscope(
+            &[
+                "eval",
+                "--model",
+                "robust.safetensors",
+                "--data",
+                &data,
+                "--robust",
+                "--threads",
+                threads,
+            ],
+            &root,
+        );
+        assert_eq!(
+            without_loss(&text(&again).0),
+            without_loss(&out),
+            "--threads {threads}"
+        );
+    }
     std::fs::remove_dir_all(&root).ok();
 }
 

@@ -1,4 +1,5 @@
-//! The trainer's helper threads, alive as long as the trainer.
+//! The trainer's helper threads, alive as long as the trainer: each runs its share of a
+//! training batch (forward, loss, backward) or of an inference batch (forward).
 //!
 //! A thread spawned for each batch (as `std::thread::scope` does) starts with empty
 //! thread-local state, and faer's matrix products keep their packing buffers there: every
@@ -16,16 +17,25 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
 use super::Network;
-use super::train::{BatchStats, Share};
+use super::train::{BatchStats, Pass, Share};
 use crate::nn::error::NnError;
 
-const OP: &str = "Trainer::forward_backward";
+impl Pass {
+    /// The operation a failed thread's error names.
+    fn op(self) -> &'static str {
+        match self {
+            Pass::Train => "Trainer::forward_backward",
+            Pass::Infer => "Trainer::infer",
+        }
+    }
+}
 
-/// What travels to a helper and back (boxed): its share, its copy of the network, and (on
-/// the way back) the share's result.
+/// What travels to a helper and back (boxed): its share, its copy of the network, the pass
+/// to run, and (on the way back) the share's result.
 struct Job {
     share: Share,
     net: Network,
+    pass: Pass,
     result: Option<Result<BatchStats, NnError>>,
 }
 
@@ -37,20 +47,20 @@ struct Helper {
 }
 
 impl Helper {
-    fn spawn(index: usize) -> Result<Self, NnError> {
+    fn spawn(index: usize, pass: Pass) -> Result<Self, NnError> {
         let (jobs, inbox) = channel::<Box<Job>>();
         let (outbox, done) = channel::<Box<Job>>();
         let thread = std::thread::Builder::new()
             .name(format!("convscope-train-{}", index + 1))
             .spawn(move || {
                 while let Ok(mut job) = inbox.recv() {
-                    job.result = Some(job.share.forward_backward(&job.net));
+                    job.result = Some(job.share.run(&job.net, job.pass));
                     if outbox.send(job).is_err() {
                         break;
                     }
                 }
             })
-            .map_err(|_| NnError::Thread { op: OP })?;
+            .map_err(|_| NnError::Thread { op: pass.op() })?;
         Ok(Self {
             jobs: Some(jobs),
             done,
@@ -95,12 +105,13 @@ impl std::fmt::Debug for Threads {
 }
 
 impl Threads {
-    /// Runs `main` on this thread and `shares[i]` on helper `i`, all against `net`; returns
-    /// the main result first, then the shares' in order. Every share is back in `shares`
-    /// when this returns (an empty one where its helper failed).
+    /// Runs `pass` on `main` on this thread and on `shares[i]` on helper `i`, all against
+    /// `net`; returns the main result first, then the shares' in order. Every share is back
+    /// in `shares` when this returns (an empty one where its helper failed).
     pub(super) fn run(
         &mut self,
         net: &Network,
+        pass: Pass,
         main: &mut Share,
         shares: &mut [Share],
     ) -> Vec<Result<BatchStats, NnError>> {
@@ -112,12 +123,12 @@ impl Threads {
         // Send every share first, then compute the main one here.
         let mut sent = Vec::with_capacity(n);
         for (i, share) in shares.iter_mut().enumerate() {
-            sent.push(self.send(i, net, std::mem::take(share)));
+            sent.push(self.send(i, net, pass, std::mem::take(share)));
         }
-        let mut results = vec![main.forward_backward(net)];
+        let mut results = vec![main.run(net, pass)];
         for (i, (share, sent)) in shares.iter_mut().zip(sent).enumerate() {
             let result = match sent {
-                Ok(()) => self.receive(i, share),
+                Ok(()) => self.receive(i, pass, share),
                 Err(e) => Err(e),
             };
             results.push(result);
@@ -126,8 +137,8 @@ impl Threads {
     }
 
     /// Hands `share` to helper `i` (started if it is not running) with its network copy
-    /// brought up to date.
-    fn send(&mut self, i: usize, net: &Network, share: Share) -> Result<(), NnError> {
+    /// brought up to date, to run `pass`.
+    fn send(&mut self, i: usize, net: &Network, pass: Pass, share: Share) -> Result<(), NnError> {
         let copy = match self.nets[i].take() {
             Some(mut copy) => {
                 copy.copy_state_from(net);
@@ -136,7 +147,7 @@ impl Threads {
             None => net.clone(),
         };
         if self.helpers[i].is_none() {
-            match Helper::spawn(i) {
+            match Helper::spawn(i, pass) {
                 Ok(h) => {
                     self.helpers[i] = Some(h);
                     self.started += 1;
@@ -150,6 +161,7 @@ impl Threads {
         let job = Box::new(Job {
             share,
             net: copy,
+            pass,
             result: None,
         });
         let sent = self.helpers[i]
@@ -160,25 +172,25 @@ impl Threads {
             Some(Ok(())) => Ok(()),
             _ => {
                 self.helpers[i] = None;
-                Err(NnError::Thread { op: OP })
+                Err(NnError::Thread { op: pass.op() })
             }
         }
     }
 
-    /// Waits for helper `i`'s job and puts its share back into `share`.
-    fn receive(&mut self, i: usize, share: &mut Share) -> Result<BatchStats, NnError> {
+    /// Waits for helper `i`'s job of `pass` and puts its share back into `share`.
+    fn receive(&mut self, i: usize, pass: Pass, share: &mut Share) -> Result<BatchStats, NnError> {
         let back = self.helpers[i].as_ref().map(|h| h.done.recv());
         match back {
             Some(Ok(job)) => {
                 let job = *job;
                 *share = job.share;
                 self.nets[i] = Some(job.net);
-                job.result.unwrap_or(Err(NnError::Thread { op: OP }))
+                job.result.unwrap_or(Err(NnError::Thread { op: pass.op() }))
             }
             // The thread panicked: its share and copy are gone with it.
             _ => {
                 self.helpers[i] = None;
-                Err(NnError::Thread { op: OP })
+                Err(NnError::Thread { op: pass.op() })
             }
         }
     }

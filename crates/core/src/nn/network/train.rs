@@ -10,8 +10,10 @@
 //! network, and the shares' gradients are averaged (weighted by their sizes) before the one
 //! optimizer step — the gradient of the whole batch's mean loss, up to float rounding (batch
 //! norm then normalises each share by its own statistics, as PyTorch's `DataParallel`
-//! does). The helper threads live as long as the trainer (`threads`). WebAssembly has no
-//! threads here: there a trainer always uses one.
+//! does). The helper threads live as long as the trainer (`threads`). Inference and
+//! evaluation ([`Trainer::infer`], [`Trainer::evaluate`]) split their batches over the same
+//! threads: each share's forward pass in evaluation mode on its own thread, the outputs read
+//! in order. WebAssembly has no threads here: there a trainer always uses one.
 
 use super::threads::Threads;
 use super::{Gradients, Mode, Network, Workspace};
@@ -113,6 +115,8 @@ pub struct Trainer {
     helpers: Vec<Share>,
     /// The threads the helpers' shares run on, alive as long as the trainer.
     threads: Threads,
+    /// The outputs of the last [`Trainer::infer`], the shares' in order.
+    outputs: Vec<f32>,
 }
 
 /// A thread's share of a batch: its buffers, labels, gradients and dropout stream.
@@ -123,6 +127,15 @@ pub(super) struct Share {
     probs: Vec<f32>,
     gradients: Gradients,
     rng: Option<Rng>,
+}
+
+/// What a share computes on its thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pass {
+    /// Forward in training mode, the loss and the backward pass: a training step's gradients.
+    Train,
+    /// Forward in evaluation mode: the outputs only (the loss, if any, is the caller's).
+    Infer,
 }
 
 /// Images a thread's share should at least hold; smaller batches use fewer threads.
@@ -280,22 +293,31 @@ impl Trainer {
         Ok(())
     }
 
+    /// Runs `pass` on the loaded shares, each on its own thread (one share: this thread);
+    /// the main share's result first, then the helpers' in order.
+    fn run_shares(&mut self, net: &Network, pass: Pass) -> Vec<Result<BatchStats, NnError>> {
+        let shares = self.active.max(1);
+        // (Never more than one share on wasm: said at compile time too, so that the helper
+        // threads' code stays out of the wasm.)
+        if shares == 1 || cfg!(target_arch = "wasm32") {
+            return vec![self.main.run(net, pass)];
+        }
+        self.threads
+            .run(net, pass, &mut self.main, &mut self.helpers[..shares - 1])
+    }
+
     /// Forward, loss and backward of the loaded shares, each on its own thread; the
     /// gradients end up in the main share's.
     fn forward_backward(&mut self, net: &Network, rng: &mut Rng) -> Result<BatchStats, NnError> {
         let shares = self.active.max(1);
         self.main.rng = Some(Rng::seed_from_u64(rng.next_u64()));
-        // (Never more than one share on wasm: said at compile time too, so that the helper
-        // threads' code stays out of the wasm.)
         if shares == 1 || cfg!(target_arch = "wasm32") {
-            return self.main.forward_backward(net);
+            return self.main.run(net, Pass::Train);
         }
         for h in &mut self.helpers[..shares - 1] {
             h.rng = Some(Rng::seed_from_u64(rng.next_u64()));
         }
-        let results = self
-            .threads
-            .run(net, &mut self.main, &mut self.helpers[..shares - 1]);
+        let results = self.run_shares(net, Pass::Train);
         let n: usize = std::iter::once(&self.main)
             .chain(&self.helpers[..shares - 1])
             .map(|s| s.labels.len())
@@ -486,12 +508,45 @@ impl Trainer {
         Ok(stats)
     }
 
+    /// The outputs of `n` samples (`images`: `n · input_len` values, NCHW row-major) in
+    /// evaluation mode, `n · output_len` values: the batch split over the trainer's threads
+    /// as a training batch is, each share's forward pass on its own thread, the shares'
+    /// outputs in order.
+    ///
+    /// # Errors
+    /// [`NnError::Shape`] when `images` is not `n · input_len` long, [`NnError::EmptyBatch`]
+    /// for `n = 0`, [`NnError::TooLarge`] for a batch too large, [`NnError::Layer`] for a
+    /// layer that cannot run, [`NnError::Thread`] when a helper thread stopped.
+    pub fn infer(&mut self, net: &Network, images: &[f32], n: usize) -> Result<&[f32], NnError> {
+        let per = net.input_len();
+        check_shape(
+            "Trainer::infer",
+            "the images",
+            &[images.len()],
+            &[n.saturating_mul(per)],
+        )?;
+        self.load(net, n, |slot, dst| {
+            dst.copy_from_slice(&images[slot * per..(slot + 1) * per]);
+            0
+        })?;
+        self.run_shares(net, Pass::Infer)
+            .into_iter()
+            .try_for_each(|r| r.map(drop))?;
+        self.outputs.clear();
+        let active = self.active.max(1);
+        for share in std::iter::once(&self.main).chain(&self.helpers[..active - 1]) {
+            self.outputs.extend_from_slice(share.workspace.output());
+        }
+        Ok(&self.outputs)
+    }
+
     /// Loss, accuracy and confusion matrix over a data set in evaluation mode, in batches
-    /// of `batch_size`.
+    /// of `batch_size`, each split over the trainer's threads ([`Trainer::infer`]).
     ///
     /// # Errors
     /// [`NnError::Shape`] / [`NnError::Label`] for bad data, [`NnError::HyperParameter`] for
-    /// `batch_size == 0`.
+    /// `batch_size == 0`, [`NnError::TooLarge`] for a batch too large, [`NnError::Thread`]
+    /// when a helper thread stopped.
     pub fn evaluate(
         &mut self,
         net: &Network,
@@ -510,36 +565,35 @@ impl Trainer {
         let classes = net.output_len();
         let per = net.input_len();
         let mut eval = Evaluation::new(classes);
-        let mut rng = Rng::seed_from_u64(0);
         let mut start = 0;
         while start < n {
             let end = start.saturating_add(batch_size).min(n);
-            let share = &mut self.main;
-            share.labels.clear();
-            share
-                .labels
-                .extend(labels[start..end].iter().map(|&l| usize::from(l)));
-            net.forward(
-                &images[start * per..end * per],
-                end - start,
-                Mode::Eval,
-                &mut share.workspace,
-                &mut rng,
-            )?;
-            let (out, grad) = share.workspace.output_and_grad();
-            share.probs.resize(out.len(), 0.0);
-            let loss = softmax_cross_entropy_slices(out, &share.labels, &mut share.probs, grad)?;
-            let mut correct = 0;
-            for (row, &t) in out.chunks_exact(classes).zip(&share.labels) {
-                let p = arg_max(row);
-                eval.record(t, p);
-                correct += usize::from(p == t);
+            self.load(net, end - start, |slot, dst| {
+                let i = start + slot;
+                dst.copy_from_slice(&images[i * per..(i + 1) * per]);
+                usize::from(labels[i])
+            })?;
+            self.run_shares(net, Pass::Infer)
+                .into_iter()
+                .try_for_each(|r| r.map(drop))?;
+            let active = self.active.max(1);
+            for share in std::iter::once(&mut self.main).chain(&mut self.helpers[..active - 1]) {
+                let (out, grad) = share.workspace.output_and_grad();
+                share.probs.resize(out.len(), 0.0);
+                let loss =
+                    softmax_cross_entropy_slices(out, &share.labels, &mut share.probs, grad)?;
+                let mut correct = 0;
+                for (row, &t) in out.chunks_exact(classes).zip(&share.labels) {
+                    let p = arg_max(row);
+                    eval.record(t, p);
+                    correct += usize::from(p == t);
+                }
+                eval.stats.add(&BatchStats {
+                    loss,
+                    correct,
+                    count: share.labels.len(),
+                });
             }
-            eval.stats.add(&BatchStats {
-                loss,
-                correct,
-                count: end - start,
-            });
             start = end;
         }
         Ok(eval)
@@ -547,8 +601,24 @@ impl Trainer {
 }
 
 impl Share {
+    /// `pass` on the batch in this share. [`Pass::Infer`] leaves the outputs in the
+    /// workspace; its stats only count the samples (no loss is computed).
+    pub(super) fn run(&mut self, net: &Network, pass: Pass) -> Result<BatchStats, NnError> {
+        match pass {
+            Pass::Train => self.forward_backward(net),
+            Pass::Infer => {
+                net.forward_loaded(Mode::Eval, &mut self.workspace, &mut Rng::seed_from_u64(0))?;
+                Ok(BatchStats {
+                    loss: 0.0,
+                    correct: 0,
+                    count: self.labels.len(),
+                })
+            }
+        }
+    }
+
     /// Forward (training mode), loss and backward of the batch in this share.
-    pub(super) fn forward_backward(&mut self, net: &Network) -> Result<BatchStats, NnError> {
+    fn forward_backward(&mut self, net: &Network) -> Result<BatchStats, NnError> {
         let mut rng = self.rng.take().unwrap_or_else(|| Rng::seed_from_u64(0));
         net.forward_loaded(Mode::Train, &mut self.workspace, &mut rng)?;
         let classes = net.output_len();
@@ -644,5 +714,74 @@ mod tests {
         assert_same_gradients(&b, &mut two, &images, &labels);
         assert_same_gradients(&a, &mut two, &images, &labels);
         assert_eq!(two.threads.started, 1, "{:?}", two.threads);
+    }
+
+    /// Inference and evaluation split over three threads give one thread's outputs, loss,
+    /// accuracy and confusion matrix (batch norm in evaluation mode: its running statistics,
+    /// so each sample's outputs do not depend on its share), for batches split three ways,
+    /// unevenly, and too small to split; the same two helpers serve training and inference.
+    #[test]
+    fn inference_split_over_threads_gives_one_threads_outputs() {
+        let mut a = net(
+            "input 8x8x1, conv 4 3x3 pad 1, batchnorm, relu, maxpool 2, flatten, linear 5",
+            5,
+        );
+        let mut three = Trainer::with_threads(3);
+        let mut opt = AdamConfig::new(1e-2).init().unwrap();
+        let (train, train_labels) = batch(&a, 24, 6);
+        for _ in 0..3 {
+            three
+                .train_batch(
+                    &mut a,
+                    &mut opt,
+                    &train,
+                    &train_labels,
+                    &mut Rng::seed_from_u64(7),
+                )
+                .unwrap();
+        }
+        for n in [37, 24, 9, 1] {
+            let (images, labels) = batch(&a, n, 8 + n as u64);
+            let mut ws = Workspace::new();
+            let one = a.infer(&images, n, &mut ws).unwrap().to_vec();
+            let split = three.infer(&a, &images, n).unwrap();
+            assert_eq!(split.len(), one.len(), "n = {n}");
+            for (u, v) in one.iter().zip(split) {
+                assert!(
+                    (u - v).abs() <= 1e-5 * u.abs().max(1.0),
+                    "n = {n}: {u} vs {v}"
+                );
+            }
+            let e1 = Trainer::new().evaluate(&a, &images, &labels, 16).unwrap();
+            let e3 = three.evaluate(&a, &images, &labels, 16).unwrap();
+            assert_eq!(e1.confusion, e3.confusion, "n = {n}");
+            assert_eq!(e1.stats.correct, e3.stats.correct);
+            assert_eq!(e1.stats.count, n);
+            assert_eq!(e3.stats.count, n);
+            assert!(
+                (e1.stats.loss - e3.stats.loss).abs() <= 1e-5,
+                "{:?} vs {:?}",
+                e1.stats,
+                e3.stats
+            );
+        }
+        three
+            .train_batch(
+                &mut a,
+                &mut opt,
+                &train,
+                &train_labels,
+                &mut Rng::seed_from_u64(7),
+            )
+            .unwrap();
+        assert_eq!(three.threads.started, 2, "{:?}", three.threads);
+        assert!(matches!(
+            three.infer(&a, &[0.0; 10], 1),
+            Err(NnError::Shape { .. })
+        ));
+        assert!(matches!(
+            three.infer(&a, &[], 0),
+            Err(NnError::EmptyBatch { .. })
+        ));
     }
 }
