@@ -3,8 +3,9 @@
 //! of the dataset's test split, fetched here), and an image grown by gradient ascent to
 //! excite it (`convscope_core::explain::{top_patches, maximize}`).
 //!
-//! The search runs in parts of [`PART_IMAGES`] images, one request each, so the page can
-//! show how far it got: [`start`] answers the first part, [`resume`] each next one, the
+//! The search runs in parts of [`PART_IMAGES`] images (fewer for a larger network:
+//! [`PART_MACS`]), one request each, so the page can show how far it got, and a
+//! classification asked for meanwhile waits for one part at most: [`start`] answers the first part, [`resume`] each next one, the
 //! last with the result. The search between parts lives in the worker; a new start
 //! replaces it.
 
@@ -21,8 +22,20 @@ use super::model;
 /// Test images searched besides the gallery, at most.
 pub const TEST_IMAGES: usize = 2000;
 
-/// Images searched per request.
+/// Images searched per request, at most.
 pub const PART_IMAGES: usize = 500;
+
+/// Multiply-adds one request runs at most (about 0.1 s of wasm here): a larger network
+/// searches fewer images per request, so that a classification asked for meanwhile, which
+/// waits for the part under way, waits no longer (LeNet-5 keeps its 500 images; the digit
+/// ensemble, 41 million multiply-adds per image, searches 48).
+const PART_MACS: u64 = 2_000_000_000;
+
+/// Images per request for `net`: [`PART_MACS`] worth, 8 to [`PART_IMAGES`].
+fn part_images(net: &convscope_core::nn::Network) -> usize {
+    let macs = net.report().totals.macs.max(1);
+    usize::try_from(PART_MACS / macs).map_or(PART_IMAGES, |n| n.clamp(8, PART_IMAGES))
+}
 
 /// A filter search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,7 +249,7 @@ pub fn resume(id: u64) -> Result<FilterStep, String> {
     let kept = model::get(&search.job.model)?;
     let net = &kept.net;
     let total = search.images.len() / IMAGE_PIXELS;
-    let (from, to) = (search.done, (search.done + PART_IMAGES).min(total));
+    let (from, to) = (search.done, (search.done + part_images(net)).min(total));
     let e = |e: convscope_core::nn::NnError| e.to_string();
     let t0 = now_ms();
     WORKSPACE.with(|ws| -> Result<(), String> {
@@ -405,6 +418,39 @@ mod tests {
         );
         let e = run(job("conv2", 99), &extra).expect_err("no channel 99");
         assert!(e.contains("99"), "{e}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_larger_network_searches_fewer_images_per_part() -> Result<(), String> {
+        let net = |text: &str| -> Result<_, String> {
+            let arch =
+                convscope_core::arch::Architecture::from_text(text).map_err(|e| e.to_string())?;
+            convscope_core::nn::Network::build(
+                &arch,
+                &mut convscope_core::nn::Rng::seed_from_u64(0),
+            )
+            .map_err(|e| e.to_string())
+        };
+        let lenet = net(
+            "input 28x28x1, conv 6 5x5 pad 2, relu, maxpool 2, conv 16 5x5, relu, maxpool 2, flatten, linear 120, relu, linear 84, relu, linear 10",
+        )?;
+        assert_eq!(part_images(&lenet), PART_IMAGES);
+        // 28·28·64·9 + 28·28·64·64·9 + 50,176·10 = 29.9 million multiply-adds: 66 images.
+        let wide =
+            net("input 28x28x1, conv 64 3x3 pad 1, relu, conv 64 3x3 pad 1, flatten, linear 10")?;
+        assert_eq!(
+            part_images(&wide),
+            (PART_MACS / wide.report().totals.macs) as usize
+        );
+        assert!(
+            (60..70).contains(&part_images(&wide)),
+            "{}",
+            part_images(&wide)
+        );
+        let huge =
+            net("input 28x28x1, conv 256 5x5 pad 2, conv 256 5x5 pad 2, flatten, linear 10")?;
+        assert_eq!(part_images(&huge), 8);
         Ok(())
     }
 

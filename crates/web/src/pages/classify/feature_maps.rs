@@ -1,5 +1,7 @@
 //! One layer's feature maps side by side, drawn with one colour scale, with its legend.
-//! Maps of a convolution can be clicked to open the convolution behind a pixel.
+//! Maps of a convolution can be clicked to open the convolution behind a pixel. A wide layer
+//! shows its first [`SHOWN`] maps until asked for all (a network of five merged ones has
+//! layers of 160 and 320 maps: some 3,600 canvases in all made each answer take a second).
 //!
 //! For the keyboard a clickable layer is one tab stop (a roving `tabindex`): the map being
 //! explained, else the last one reached, is in the tab order; Page Up / Page Down (or `[` /
@@ -36,6 +38,9 @@ pub struct FeatureMapsProps {
     pub focus: Option<[usize; 3]>,
 }
 
+/// Maps a layer shows before the button that shows all of them.
+const SHOWN: usize = 64;
+
 /// A map's callbacks: a pixel chosen, a switch to a neighbouring map.
 type MapCallbacks = (Callback<[usize; 2]>, Callback<isize>);
 
@@ -44,6 +49,13 @@ type MapCallbacks = (Callback<[usize; 2]>, Callback<isize>);
 pub fn FeatureMaps(props: &FeatureMapsProps) -> Html {
     let l = &props.layer;
     let count = l.planes.len();
+    let all = use_state_eq(|| false);
+    // A map being explained is always shown.
+    let shown = if *all || props.focus.is_some_and(|[k, _, _]| k >= SHOWN) {
+        count
+    } else {
+        count.min(SHOWN)
+    };
     // One ref per map (a cloned `NodeRef` would share one element).
     let nodes = use_memo(count, |n| {
         (0..*n).map(|_| NodeRef::default()).collect::<Vec<_>>()
@@ -58,8 +70,8 @@ pub fn FeatureMaps(props: &FeatureMapsProps) -> Html {
     // Made again only when what they emit changes: the maps' props stay equal otherwise.
     let callbacks = {
         let (nodes, reached) = (nodes.clone(), reached.clone());
-        use_memo((props.on_pixel.clone(), count), move |(on_pixel, count)| {
-            let (on_pixel, count) = (on_pixel.clone()?, *count);
+        use_memo((props.on_pixel.clone(), shown), move |(on_pixel, shown)| {
+            let (on_pixel, count) = (on_pixel.clone()?, *shown);
             let callbacks = (0..count).map(|k| {
                 let f = on_pixel.clone();
                 let on_cell = Callback::from(move |[y, x]: [usize; 2]| f.emit([k, y, x]));
@@ -84,7 +96,7 @@ pub fn FeatureMaps(props: &FeatureMapsProps) -> Html {
             Some(callbacks.collect::<Vec<MapCallbacks>>())
         })
     };
-    let maps = l.planes.iter().enumerate().map(|(k, plane)| {
+    let maps = l.planes.iter().take(shown).enumerate().map(|(k, plane)| {
         let (on_cell, on_switch) = callbacks
             .as_ref()
             .as_ref()
@@ -119,6 +131,13 @@ pub fn FeatureMaps(props: &FeatureMapsProps) -> Html {
                 <p class="muted small">{ props.note.clone() }</p>
             }
             <div class="fmaps">{ for maps }</div>
+            if shown < count {
+                <p class="muted small">
+                    { format!("The first {shown} of {count} maps. ") }
+                    <button type="button" data-testid={format!("{}-all", props.testid)}
+                        onclick={move |_| all.set(true)}>{ format!("Show all {count}") }</button>
+                </p>
+            }
             <Legend scale={l.scale} />
         </section>
     }
