@@ -313,6 +313,31 @@ test('the model in the link and its gallery are fetched early, and nothing fetch
   }
 });
 
+test('the digit ensemble shows the first 64 maps of a wide layer until all are asked for, and answers', async () => {
+  // www/models/digit-resnet.safetensors: five networks merged (`convscope ensemble`), 80
+  // maps in conv1 and 160 to 320 in the later layers.
+  const { page, errors } = await openClassify();
+  await page.getByTestId('model').selectOption('mnist-resnet');
+  await page.waitForFunction(() => document.querySelector('[data-testid="fact-network"]')?.textContent.startsWith('digit_resnet_x5'), null, {
+    timeout: 30000,
+  });
+  await page.getByTestId('map-conv1-63').waitFor({ timeout: 30000 });
+  const maps = () => page.locator('[data-testid^="map-conv1-"]:not([data-testid$="-all"])').count();
+  assert.equal(await maps(), 64);
+  assert.match(await page.getByTestId('map-conv1-all').textContent(), /Show all 80/);
+  await page.getByTestId('map-conv1-all').click();
+  await page.getByTestId('map-conv1-79').waitFor();
+  assert.equal(await maps(), 80);
+  assert.equal(await page.getByTestId('map-conv1-all').count(), 0);
+  // A gallery image is classified by the merged network.
+  const label = await page.getByTestId('sample-30').getAttribute('data-label');
+  await page.getByTestId('sample-30').click();
+  await waitForSource(page, `true label ${label}`);
+  assert.equal(await topLabel(page), label);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a first visit whose model cannot be loaded says so once, and the next model answers', async () => {
   // The first model takes its input while it loads (crates/web/src/lab/classify/session.rs):
   // when its load fails, the classification sent to it is dropped, not shown as an error.

@@ -18,6 +18,7 @@ macro_rules! out {
 mod arch;
 mod bench;
 mod classify;
+mod ensemble;
 mod eval;
 mod model_file;
 mod out;
@@ -85,6 +86,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Classify image files with a trained model (top-3 classes, or JSON).
     Classify(classify::ClassifyArgs),
+    /// Merge trained models of one network into one file that averages their logits.
+    Ensemble(ensemble::EnsembleArgs),
     /// Write the web app's gallery: the first images of each class of the test split.
     Samples(samples::SamplesArgs),
     /// Time LeNet-5 inference and training on this machine (seeded weights; see
@@ -121,6 +124,7 @@ fn main() -> ExitCode {
         Command::Train(args) => report(train::run(&args)),
         Command::Eval(args) => report(eval::run(&args)),
         Command::Classify(args) => report(classify::run(&args)),
+        Command::Ensemble(args) => report(ensemble::run(&args)),
         Command::Samples(args) => report(samples::run(&args)),
         Command::Bench(args) => report(bench::run(&args)),
     }

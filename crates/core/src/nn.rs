@@ -16,10 +16,13 @@
 //!   its [`Workspace`] and the allocation-free, data-parallel [`Trainer`].
 //! - [`run`]: a training run that pauses after any batch and resumes from a checkpoint
 //!   (the CLI's `train` and the browser's Train page).
+//! - [`ensemble`]: trained networks of one description merged into one that averages their
+//!   logits (the shipped digit network; `convscope ensemble`).
 //! - [`NnError`] (in [`error`]): the error type.
 
 pub mod activation;
 pub mod conv;
+pub mod ensemble;
 pub mod error;
 pub mod init;
 pub mod linear;
@@ -34,6 +37,7 @@ pub use conv::{
     conv2d_bias_backward, conv2d_bias_backward_into, conv2d_weight_backward,
     conv2d_weight_backward_into, conv2d_x_backward, conv2d_x_backward_into,
 };
+pub use ensemble::ensemble;
 pub use error::NnError;
 pub use linear::{
     linear_bias_backward, linear_bias_backward_into, linear_forward_into, linear_weight_backward,

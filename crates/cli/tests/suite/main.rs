@@ -8,6 +8,7 @@ mod arch_cli;
 mod bench_cli;
 mod bounds_cli;
 mod broken_pipe;
+mod ensemble_cli;
 mod images_cli;
 mod nn_cli;
 mod robust_cli;

@@ -53,7 +53,7 @@ impl ModelChoice {
         match self {
             Self::Mnist => "LeNet-5 trained on MNIST (digits)".into(),
             Self::MnistResnet => {
-                "A residual network with batch norm, on MNIST (digits; holds up on photos and scans)"
+                "Five residual networks with batch norm, averaged, on MNIST (digits; holds up on photos and scans)"
                     .into()
             }
             Self::Fashion => "LeNet-5 trained on Fashion-MNIST (clothes)".into(),
