@@ -9,7 +9,7 @@ use convscope_core::data::DatasetKind;
 use convscope_core::nn::{Trainer, ensemble};
 use convscope_core::weights::ModelMetadata;
 
-use crate::model_file::{data_dir, load_model, load_split, write_model};
+use crate::model_file::{data_dir, load_model, load_split, threads, write_model};
 
 /// Arguments of `convscope ensemble`.
 #[derive(Debug, Args)]
@@ -64,8 +64,7 @@ pub fn run(args: &EnsembleArgs) -> Result<(), String> {
         merged.description().to_text()
     );
     let split = load_split(kind, &data_dir(args.data.as_deref()))?;
-    let mut trainer =
-        Trainer::with_threads(std::thread::available_parallelism().map_or(1, usize::from));
+    let mut trainer = Trainer::with_threads(threads(0));
     let eval = trainer
         .evaluate(&merged, &split.test.images, &split.test.labels, 256)
         .map_err(|e| e.to_string())?;

@@ -10,7 +10,7 @@ use convscope_core::nn::{Evaluation, Trainer};
 use convscope_core::preprocess::{Style, preprocess};
 
 use crate::model_file::{
-    DatasetArg, MAX_IMAGE_FILE, data_dir, load_model, load_split, read_capped,
+    DatasetArg, MAX_IMAGE_FILE, data_dir, load_model, load_split, read_capped, threads,
 };
 
 /// Arguments of `convscope eval`.
@@ -52,10 +52,7 @@ const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "gif", "webp", "bmp"]
 /// Runs `eval`.
 pub fn run(args: &EvalArgs) -> Result<(), String> {
     let (model, meta) = load_model(&args.model)?;
-    let mut trainer = Trainer::with_threads(match args.threads {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
-        n => n,
-    });
+    let mut trainer = Trainer::with_threads(threads(args.threads));
     let kind: DatasetKind = match (args.dataset, meta.dataset) {
         (Some(d), _) => d.into(),
         (None, Some(d)) => d,

@@ -175,3 +175,11 @@ pub fn write_model(
     );
     Ok(())
 }
+
+/// The threads a `--threads N` asks for: `N`, or every core for 0.
+pub fn threads(arg: usize) -> usize {
+    match arg {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+}

@@ -13,7 +13,7 @@ use convscope_core::weights::ModelMetadata;
 use convscope_core::{Activation, PoolKind};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::model_file::{DatasetArg, data_dir, load_split, read_description, write_model};
+use crate::model_file::{DatasetArg, data_dir, load_split, read_description, threads, write_model};
 
 /// `--optimizer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -170,10 +170,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         seed: args.seed,
         synthetic: args.synthetic,
     };
-    let threads = match args.threads {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
-        n => n,
-    };
+    let threads = threads(args.threads);
     // Checked on a stand-in size before the data are read: a bad network or setting is
     // refused at once.
     let probe = Run::new(&arch, config, args.batch).map_err(|e| e.to_string())?;

@@ -57,13 +57,14 @@ pub fn ensemble(members: &[Network]) -> Result<Network, NnError> {
             ),
         ));
     }
-    let (last, body) = match description.layers.split_last() {
+    let (last, classes, body) = match description.layers.split_last() {
         Some((
             last @ Layer {
-                op: Op::Linear(_), ..
+                op: Op::Linear(linear),
+                ..
             },
             body,
-        )) => (last, body),
+        )) => (last, linear.out_features, body),
         Some((last, _)) => {
             return Err(refused(
                 &last.name,
@@ -107,7 +108,6 @@ pub fn ensemble(members: &[Network]) -> Result<Network, NnError> {
         } else {
             // `[classes, features]` each: row k of the merged weight is every member's row k,
             // divided by N, side by side.
-            let classes = last_outputs(last);
             let features = parts[0].len() / classes.max(1);
             let mut w = Vec::with_capacity(n * parts[0].len());
             for k in 0..classes {
@@ -134,13 +134,6 @@ fn refused(layer: &str, reason: impl Into<String>) -> NnError {
     NnError::Layer {
         layer: layer.to_owned(),
         reason: reason.into(),
-    }
-}
-
-fn last_outputs(last: &Layer) -> usize {
-    match &last.op {
-        Op::Linear(l) => l.out_features,
-        _ => 0,
     }
 }
 
