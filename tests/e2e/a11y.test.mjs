@@ -35,7 +35,8 @@ const PAGES = [
   ['#/pooling', '[data-testid="pool-value"]'],
   ['#/architectures', '[data-testid="arch-table"]', async (page) => {
     await page.goto(`${BASE_URL}#/architectures?net=resnet18`);
-    await page.getByTestId('arch-table').waitFor({ timeout: 20000 });
+    // The table is there already (AlexNet's): wait for a row that only ResNet-18 has.
+    await page.locator('[data-testid="layer-row"][data-layer="layer2.0"]').waitFor({ timeout: 20000 });
   }],
   ['#/classify', '[data-testid="explain-result"]', async (page) => {
     const map = page.getByTestId('map-conv1-2');

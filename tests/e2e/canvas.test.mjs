@@ -327,6 +327,10 @@ test('high-DPI: every chart (plotters) has one canvas pixel per device pixel, an
     // The marker canvas over the plot: the same size, a dot and a line on it.
     await check('pooling', '.activation-marker', 0.0005);
     await page.goto(`${BASE_URL}#/convolution`);
+    // A hash change swaps the page after the navigation returns: wait for the Convolution page's
+    // own stage, so the plot measured is not the Pooling page's, being taken down.
+    await page.getByTestId('stage').waitFor({ timeout: 20000 });
+    await page.getByTestId('pool-stage').waitFor({ state: 'detached', timeout: 20000 });
     await check('convolution', '[data-testid="activation-plot"]');
     await page.goto(`${BASE_URL}#/classify`);
     await page.getByTestId('top-label').waitFor({ timeout: 30000 });
