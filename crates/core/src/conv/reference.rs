@@ -100,7 +100,13 @@ pub(crate) fn conv2d_loop(
     let spans: Vec<(std::ops::Range<usize>, usize)> = (0..kw)
         .map(|kx| {
             let r = cols.valid_outputs(kx, ow);
-            let first = cols.inside(r.start, kx).unwrap_or(0);
+            // An empty range may start one past the last output, whose position can
+            // overflow (a stride near `usize::MAX`): it reads nothing, so no column.
+            let first = if r.is_empty() {
+                0
+            } else {
+                cols.inside(r.start, kx).unwrap_or(0)
+            };
             (r, first)
         })
         .collect();

@@ -328,6 +328,28 @@ fn regression_tap_entirely_in_padding_with_dilation() {
 }
 
 #[test]
+fn regression_a_column_tap_in_padding_with_a_maximal_stride() {
+    // Shrunk from no_parameters_make_anything_panic (with one sample instead of none):
+    // W = 0, F_w = 2, S_w = usize::MAX, P_w = 2^63 − 1 give one output column, which every
+    // tap reads in the padding; the reference loop asked for the input column of output 1,
+    // past the last, and its position overflowed.
+    let x = int_tensor([1, 2, 0, 0], 3);
+    let w = int_tensor([1, 2, 1, 2], 4);
+    let b = Array1::from_elem(1, 1.0f32);
+    let p = Conv2dParams {
+        stride: [usize::MAX, usize::MAX],
+        padding: [1, usize::MAX / 2],
+        dilation: [1, 1],
+        groups: 1,
+    };
+    let fast = conv2d(x.view(), w.view(), Some(b.view()), p).unwrap();
+    let reference = conv2d_reference(x.view(), w.view(), Some(b.view()), p).unwrap();
+    assert_eq!(fast.shape(), &[1, 1, 1, 1]);
+    assert_eq!(fast, reference);
+    assert_eq!(fast[[0, 0, 0, 0]], 1.0, "all padding: the bias alone");
+}
+
+#[test]
 fn huge_stride_and_padding_give_a_small_all_padding_output() {
     // padded = 1 + 2^41, stride 2^40: 3 × 3 windows, only the centre one touches the input.
     let x = int_tensor([1, 1, 1, 1], 9);
