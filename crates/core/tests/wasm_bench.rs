@@ -239,9 +239,7 @@ fn lenet_single_image_latency_in_chromium() {
         let (p10, med, p90) = median_micros(
             || {
                 let mut ws = Workspace::new();
-                let logits = net
-                    .forward(&image, 1, Mode::Eval, &mut ws, &mut rng)
-                    .unwrap();
+                let logits = net.infer(&image, 1, &mut ws).unwrap();
                 let p = convscope_core::softmax(logits);
                 assert_eq!(p.len(), CLASSES);
             },
@@ -258,9 +256,7 @@ fn lenet_single_image_latency_in_chromium() {
         let mut ws = Workspace::new();
         let (p10, med, p90) = median_micros(
             || {
-                let logits = net
-                    .forward(&image, 1, Mode::Eval, &mut ws, &mut rng)
-                    .unwrap();
+                let logits = net.infer(&image, 1, &mut ws).unwrap();
                 let p = convscope_core::softmax(logits);
                 assert_eq!(p.len(), CLASSES);
                 assert_eq!(ws.outputs(&net).len(), arch.layers.len());

@@ -533,12 +533,15 @@ impl Network {
         rng: &mut Rng,
     ) -> Result<&'w [f32], NnError> {
         ws.load(self, images, n)?;
-        self.forward_loaded(mode, ws, rng)?;
+        self.forward_loaded(mode, ws, rng, true)?;
         Ok(ws.output())
     }
 
-    /// [`Network::forward`] in [`Mode::Eval`] (no randomness): the inference path the
-    /// Classify page and the benchmarks take.
+    /// [`Network::forward`] in [`Mode::Eval`] (no randomness) for its outputs only: the
+    /// inference path the Classify page and the benchmarks take. Every layer's output is
+    /// in `ws` as after `forward`, but not what only a backward pass reads (max pooling's
+    /// argmax: 40 % of a 2×2 pooling's time in wasm), so a backward pass after it is an
+    /// error.
     ///
     /// # Errors
     /// As [`Network::forward`].
@@ -548,17 +551,21 @@ impl Network {
         n: usize,
         ws: &'w mut Workspace,
     ) -> Result<&'w [f32], NnError> {
-        self.forward(images, n, Mode::Eval, ws, &mut Rng::seed_from_u64(0))
+        ws.load(self, images, n)?;
+        self.forward_loaded(Mode::Eval, ws, &mut Rng::seed_from_u64(0), false)?;
+        Ok(ws.output())
     }
 
-    /// The forward pass of the batch already in `ws` (see [`Workspace::load`]).
+    /// The forward pass of the batch already in `ws` (see [`Workspace::load`]), keeping
+    /// what a backward pass reads when `for_backward` is set.
     pub(crate) fn forward_loaded(
         &self,
         mode: Mode,
         ws: &mut Workspace,
         rng: &mut Rng,
+        for_backward: bool,
     ) -> Result<(), NnError> {
-        ws.forward(self, mode, rng)
+        ws.forward(self, mode, rng, for_backward)
     }
 
     /// The backward pass after [`Network::forward`] in `mode`, from the output gradient

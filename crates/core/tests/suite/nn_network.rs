@@ -629,3 +629,48 @@ fn every_layer_output_is_named() {
     let names: Vec<&str> = ws.outputs(&net).iter().map(|o| o.name).collect();
     assert_eq!(names, ["conv1", "block1", "block1.conv1", "flatten", "fc1"]);
 }
+
+#[test]
+fn inference_keeps_every_output_but_no_argmax_for_a_backward_pass() {
+    // Max pooling inside a residual block too: the forward context reaches nested layers.
+    let net = net(
+        "input 8x8x1, conv 2 3x3 pad 1, relu, maxpool 2, basic(conv 2 3x3 pad 1), maxpool 2, flatten, linear 3",
+        4,
+    );
+    let x = random(2 * 64, &mut Rng::seed_from_u64(5), 1.0);
+    let bits = |ws: &Workspace| -> Vec<Vec<u32>> {
+        let outputs = ws.outputs(&net);
+        outputs
+            .iter()
+            .map(|o| o.values.iter().map(|v| v.to_bits()).collect())
+            .collect()
+    };
+    let mut kept = Workspace::new();
+    net.forward(&x, 2, Mode::Eval, &mut kept, &mut Rng::seed_from_u64(0))
+        .unwrap();
+    let mut inferred = Workspace::new();
+    net.infer(&x, 2, &mut inferred).unwrap();
+    assert_eq!(
+        bits(&inferred),
+        bits(&kept),
+        "every layer's output, bit for bit"
+    );
+
+    // After inference a backward pass is refused, naming the pooling layer it reaches first.
+    inferred.output_grad_mut().fill(1.0);
+    let e = net.backward_outputs(&mut inferred, true).unwrap_err();
+    assert!(
+        matches!(&e, NnError::Layer { layer, .. } if layer == "pool2"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("Network::forward"), "{e}");
+    // A forward pass after it keeps the argmax again: the same gradient as the other workspace.
+    net.forward(&x, 2, Mode::Eval, &mut inferred, &mut Rng::seed_from_u64(0))
+        .unwrap();
+    for ws in [&mut kept, &mut inferred] {
+        ws.output_grad_mut().fill(1.0);
+        net.backward_outputs(ws, true).unwrap();
+    }
+    assert_eq!(kept.input_grad(), inferred.input_grad());
+    assert!(kept.input_grad().iter().any(|&g| g != 0.0));
+}

@@ -118,6 +118,9 @@ pub(crate) struct Forward<'a> {
     pub net: &'a Network,
     pub mode: Mode,
     pub rng: &'a mut Rng,
+    /// Whether to keep what only a backward pass reads (max pooling's argmax): inference
+    /// ([`Network::infer`]) leaves it out.
+    pub for_backward: bool,
 }
 
 /// What the backward pass needs besides the node and its buffers; `G` keeps the
@@ -126,6 +129,8 @@ pub(crate) struct Backward<'a, G> {
     pub net: &'a Network,
     pub mode: Mode,
     pub grads: &'a mut G,
+    /// Whether the forward pass kept what the backward pass reads ([`Forward::for_backward`]).
+    pub kept: bool,
 }
 
 /// Where a backward pass writes the parameters' gradients.
@@ -185,7 +190,7 @@ pub(crate) fn forward(
         }
         Kind::Pool { kind, params } => {
             let argmax = match aux {
-                Aux::Argmax(a) => Some(m4_usize(a, n, node.output)?),
+                Aux::Argmax(a) if ctx.for_backward => Some(m4_usize(a, n, node.output)?),
                 _ => None,
             };
             pool2d_into(
@@ -388,6 +393,15 @@ pub(crate) fn backward<G: ParamGrads>(
         Kind::Pool { kind, params } => {
             if let Some(dx) = dx {
                 let argmax = match aux {
+                    Aux::Argmax(_) if !ctx.kept => {
+                        return Err(NnError::Layer {
+                            layer: node.path.clone(),
+                            reason: "max pooling's backward pass reads the argmax of the forward \
+                                     pass, which inference does not keep: run Network::forward \
+                                     before it, not Network::infer"
+                                .to_owned(),
+                        });
+                    }
                     Aux::Argmax(a) => Some(
                         ArrayView4::from_shape(
                             [n, node.output.c, node.output.h, node.output.w],

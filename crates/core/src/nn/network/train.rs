@@ -607,7 +607,8 @@ impl Share {
         match pass {
             Pass::Train => self.forward_backward(net),
             Pass::Infer => {
-                net.forward_loaded(Mode::Eval, &mut self.workspace, &mut Rng::seed_from_u64(0))?;
+                let rng = &mut Rng::seed_from_u64(0);
+                net.forward_loaded(Mode::Eval, &mut self.workspace, rng, false)?;
                 Ok(BatchStats {
                     loss: 0.0,
                     correct: 0,
@@ -620,7 +621,7 @@ impl Share {
     /// Forward (training mode), loss and backward of the batch in this share.
     fn forward_backward(&mut self, net: &Network) -> Result<BatchStats, NnError> {
         let mut rng = self.rng.take().unwrap_or_else(|| Rng::seed_from_u64(0));
-        net.forward_loaded(Mode::Train, &mut self.workspace, &mut rng)?;
+        net.forward_loaded(Mode::Train, &mut self.workspace, &mut rng, true)?;
         let classes = net.output_len();
         let (out, grad) = self.workspace.output_and_grad();
         self.probs.resize(out.len(), 0.0);

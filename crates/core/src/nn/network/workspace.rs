@@ -224,6 +224,9 @@ pub struct Workspace {
     input_grad: Vec<f32>,
     states: Vec<State>,
     fingerprint: Vec<usize>,
+    /// Whether the last forward pass kept what a backward pass reads (max pooling's
+    /// argmax): [`Network::forward`] does, [`Network::infer`] does not.
+    kept: bool,
 }
 
 impl Workspace {
@@ -347,10 +350,19 @@ impl Workspace {
         net: &Network,
         mode: Mode,
         rng: &mut Rng,
+        for_backward: bool,
     ) -> Result<(), NnError> {
-        let mut ctx = Forward { net, mode, rng };
+        let mut ctx = Forward {
+            net,
+            mode,
+            rng,
+            for_backward,
+        };
         let n = self.batch;
-        forward_sequence(net.nodes(), &mut self.states, &self.input, n, &mut ctx)
+        self.kept = false;
+        forward_sequence(net.nodes(), &mut self.states, &self.input, n, &mut ctx)?;
+        self.kept = for_backward;
+        Ok(())
     }
 
     pub(crate) fn backward<G: ParamGrads>(
@@ -361,7 +373,12 @@ impl Workspace {
         input_grad: bool,
     ) -> Result<(), NnError> {
         let n = self.batch;
-        let mut ctx = Backward { net, mode, grads };
+        let mut ctx = Backward {
+            net,
+            mode,
+            grads,
+            kept: self.kept,
+        };
         if input_grad {
             self.input_grad.resize(self.input.len(), 0.0);
             if self.states.is_empty() {
@@ -393,6 +410,7 @@ impl Workspace {
             net,
             mode: Mode::Eval,
             grads: &mut NoParams,
+            kept: self.kept,
         };
         self.input_grad.resize(self.input.len(), 0.0);
         let nodes = net.nodes();
