@@ -68,6 +68,8 @@ test('LeNet-5 trains for one epoch on 2,000 digits: the loss falls and the test 
   for (const id of ['loss-chart', 'accuracy-chart', 'confusion', 'train-snapshot']) {
     assert.equal(await page.getByTestId(id).count(), 1, id);
   }
+  // The charts' key is text a screen reader reads, once for both charts.
+  assert.equal((await page.getByTestId('chart-key').textContent()).trim(), 'training test, after each epoch');
   assert.equal(await page.getByTestId('recall-0').count(), 1);
   assert.ok((await page.getByTestId('train-wrong').count()) > 0);
   assert.ok((await page.getByTestId('filters').count()) > 0);

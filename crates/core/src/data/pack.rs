@@ -325,7 +325,12 @@ impl Manifest {
     /// # Errors
     /// [`PackError::ManifestJson`] for malformed JSON, else what [`Self::check`] finds.
     pub fn from_json(json: &[u8]) -> Result<Self, DataError> {
-        let manifest: Self = serde_json::from_slice(json).map_err(|e| PackError::ManifestJson {
+        // As text: serde_json's reader of strings is in the app already (descriptions,
+        // safetensors headers), its reader of bytes would be a second copy (2 KB gzipped).
+        let text = std::str::from_utf8(json).map_err(|e| PackError::ManifestJson {
+            message: format!("not UTF-8 text: {e}"),
+        })?;
+        let manifest: Self = serde_json::from_str(text).map_err(|e| PackError::ManifestJson {
             message: e.to_string(),
         })?;
         manifest.check()?;
@@ -934,6 +939,11 @@ mod tests {
             pack_err(Manifest::from_json(b"{\"dataset\": 1}").unwrap_err()),
             PackError::ManifestJson { .. }
         ));
+        let not_text = Manifest::from_json(b"{\"dataset\": \"mn\xffist\"}").unwrap_err();
+        assert!(
+            not_text.to_string().contains("not UTF-8 text"),
+            "{not_text}"
+        );
 
         type Break = fn(&mut Manifest);
         let broken: Vec<(Break, &str)> = vec![

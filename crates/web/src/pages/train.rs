@@ -32,7 +32,7 @@ use crate::route::Route;
 use crate::storage::local;
 use crate::trainer::host::{TrainerEvent, use_trainer};
 use crate::trainer::{Snapshot, Status, TrainInput, TrainOutput, TrainSettings, TrainView};
-use charts::{HistoryChart, Metric};
+use charts::{HistoryChart, Metric, chart_key};
 use confusion::Confusion;
 use presets::presets;
 
@@ -640,6 +640,7 @@ fn progress_view(
     html! {
         <>
             <section class="panel train-charts" aria-label="Learning curves">
+                { chart_key() }
                 <HistoryChart metric={Metric::Loss} history={ByPtr::of(history)} epochs={epochs} />
                 <HistoryChart metric={Metric::Accuracy} history={ByPtr::of(history)} epochs={epochs} />
             </section>

@@ -32,7 +32,7 @@ pub fn Comparison(props: &ComparisonProps) -> Html {
                 if i > 0 {
                     <div class="arch-arrow" aria-hidden="true">{"→"}</div>
                 }
-                <article class={classes!("arch-winner", format!("arch-winner-{}", w.family.to_lowercase()))}
+                <article class={classes!("arch-winner", format!("arch-winner-{}", w.family.to_ascii_lowercase()))}
                     data-testid="arch-winner" data-family={w.family}>
                     <h4>{ w.family }<span class="arch-year">{ w.year }</span></h4>
                     <p class="arch-winner-net">

@@ -83,7 +83,9 @@ fn draw(el: HtmlCanvasElement, p: &ProbabilityChartProps) -> Result<(), String> 
         Text::new(
             format!("{:.1} %", v * 100.0),
             (x, (n - 1 - i) as f32 + 0.2),
-            ("sans-serif", 13).into_font().color(&RGBColor(27, 31, 36)),
+            (FontFamily::SansSerif, 13)
+                .into_font()
+                .color(&RGBColor(27, 31, 36)),
         )
     });
     chart.draw_series(labels).map_err(|e| e.to_string())?;

@@ -1,5 +1,8 @@
 //! The loss and accuracy charts (plotters on a canvas): the training curve point by point
-//! as it arrives, the test figures after each epoch as marked points.
+//! as it arrives, the test figures after each epoch as marked points; their key, once for
+//! both, is text beside them ([`chart_key`]), not drawn on the canvas, where it covered the
+//! curves and a screen reader could not read it (and where plotters' legend box brought in
+//! Unicode lower-casing for its font name: 6 KB of the app's wasm, gzipped).
 
 use convscope_core::nn::run::History;
 use plotters::prelude::*;
@@ -32,6 +35,21 @@ const WIDTH: u32 = 420;
 const HEIGHT: u32 = 240;
 const TRAIN: RGBColor = RGBColor(69, 123, 157);
 const TEST: RGBColor = RGBColor(230, 57, 70);
+
+/// The CSS colour of `c`.
+fn css(c: RGBColor) -> String {
+    format!("background:rgb({},{},{})", c.0, c.1, c.2)
+}
+
+/// The key of both charts: the training curve's line and the test figures' dot.
+pub fn chart_key() -> Html {
+    html! {
+        <p class="chart-key" data-testid="chart-key">
+            <span class="key-line" style={css(TRAIN)}></span>{"training"}{" "}
+            <span class="key-dot" style={css(TEST)}></span>{"test, after each epoch"}
+        </p>
+    }
+}
 
 fn draw(el: HtmlCanvasElement, p: &HistoryChartProps) -> Result<(), String> {
     let root = crate::canvas::plot_area(el, [WIDTH, HEIGHT])?;
@@ -70,7 +88,7 @@ fn draw(el: HtmlCanvasElement, p: &HistoryChartProps) -> Result<(), String> {
         Metric::Accuracy => ("accuracy", " %"),
     };
     let mut chart = ChartBuilder::on(&root)
-        .caption(caption, ("sans-serif", 15))
+        .caption(caption, (FontFamily::SansSerif, 15))
         .margin(8)
         .x_label_area_size(30)
         .y_label_area_size(44)
@@ -86,9 +104,7 @@ fn draw(el: HtmlCanvasElement, p: &HistoryChartProps) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     chart
         .draw_series(LineSeries::new(train, TRAIN.stroke_width(2)))
-        .map_err(|e| e.to_string())?
-        .label("training")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], TRAIN.stroke_width(2)));
+        .map_err(|e| e.to_string())?;
     chart
         .draw_series(LineSeries::new(test.clone(), TEST.stroke_width(1)))
         .map_err(|e| e.to_string())?;
@@ -97,18 +113,6 @@ fn draw(el: HtmlCanvasElement, p: &HistoryChartProps) -> Result<(), String> {
             test.iter()
                 .map(|&(x, y)| Circle::new((x, y), 4, TEST.filled())),
         )
-        .map_err(|e| e.to_string())?
-        .label("test, after each epoch")
-        .legend(|(x, y)| Circle::new((x + 8, y), 4, TEST.filled()));
-    chart
-        .configure_series_labels()
-        .position(match p.metric {
-            Metric::Loss => SeriesLabelPosition::UpperRight,
-            Metric::Accuracy => SeriesLabelPosition::LowerRight,
-        })
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .draw()
         .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())?;
     Ok(())
