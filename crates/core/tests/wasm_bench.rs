@@ -213,7 +213,7 @@ fn median_micros(mut f: impl FnMut(), samples: usize, calls: usize) -> (f64, f64
 fn lenet_single_image_latency_in_chromium() {
     use convscope_core::arch::zoo;
     use convscope_core::data::{CLASSES, IMAGE_PIXELS};
-    use convscope_core::nn::{Mode, Network, Rng, Workspace};
+    use convscope_core::nn::{Network, Rng, Workspace};
     use convscope_core::{Activation, PoolKind};
 
     let image = fill(IMAGE_PIXELS, 7)
@@ -235,7 +235,6 @@ fn lenet_single_image_latency_in_chromium() {
         ),
     ] {
         let net = Network::build(&arch, &mut Rng::seed_from_u64(1)).unwrap();
-        let mut rng = Rng::seed_from_u64(0);
         let (p10, med, p90) = median_micros(
             || {
                 let mut ws = Workspace::new();
