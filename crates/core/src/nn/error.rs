@@ -29,6 +29,13 @@ pub enum NnError {
     /// An operation received an empty batch.
     #[error("{op}: the batch is empty")]
     EmptyBatch { op: &'static str },
+    /// A backward pass with no forward pass before it that kept what it reads (max
+    /// pooling's argmax, batch norm's normalised input): none ran, or
+    /// [`crate::nn::network::Network::infer`], which keeps none.
+    #[error(
+        "{op}: no forward pass kept what a backward pass reads; run Network::forward first (Network::infer keeps nothing for it)"
+    )]
+    NoForward { op: &'static str },
     /// A training thread stopped without a result (it panicked).
     #[error("{op}: a training thread stopped without a result")]
     Thread { op: &'static str },

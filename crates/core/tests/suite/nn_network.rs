@@ -631,10 +631,11 @@ fn every_layer_output_is_named() {
 }
 
 #[test]
-fn inference_keeps_every_output_but_no_argmax_for_a_backward_pass() {
-    // Max pooling inside a residual block too: the forward context reaches nested layers.
+fn inference_keeps_every_output_but_nothing_for_a_backward_pass() {
+    // Max pooling and batch norm, inside a residual block too: the forward context reaches
+    // nested layers.
     let net = net(
-        "input 8x8x1, conv 2 3x3 pad 1, relu, maxpool 2, basic(conv 2 3x3 pad 1), maxpool 2, flatten, linear 3",
+        "input 8x8x1, conv 2 3x3 pad 1, bn, relu, maxpool 2, basic(conv 2 3x3 pad 1, bn), maxpool 2, flatten, linear 3",
         4,
     );
     let x = random(2 * 64, &mut Rng::seed_from_u64(5), 1.0);
@@ -656,14 +657,16 @@ fn inference_keeps_every_output_but_no_argmax_for_a_backward_pass() {
         "every layer's output, bit for bit"
     );
 
-    // After inference a backward pass is refused, naming the pooling layer it reaches first.
+    // After inference (or before any forward pass) a backward pass is refused.
     inferred.output_grad_mut().fill(1.0);
     let e = net.backward_outputs(&mut inferred, true).unwrap_err();
-    assert!(
-        matches!(&e, NnError::Layer { layer, .. } if layer == "pool2"),
-        "{e}"
-    );
-    assert!(e.to_string().contains("Network::forward"), "{e}");
+    assert!(matches!(e, NnError::NoForward { .. }), "{e}");
+    assert!(e.to_string().contains("run Network::forward first"), "{e}");
+    let mut grads = Gradients::default();
+    let e = net
+        .backward(Mode::Eval, &mut Workspace::new(), &mut grads, false)
+        .unwrap_err();
+    assert!(matches!(e, NnError::NoForward { .. }), "{e}");
     // A forward pass after it keeps the argmax again: the same gradient as the other workspace.
     net.forward(&x, 2, Mode::Eval, &mut inferred, &mut Rng::seed_from_u64(0))
         .unwrap();

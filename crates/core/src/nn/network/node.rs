@@ -118,8 +118,8 @@ pub(crate) struct Forward<'a> {
     pub net: &'a Network,
     pub mode: Mode,
     pub rng: &'a mut Rng,
-    /// Whether to keep what only a backward pass reads (max pooling's argmax): inference
-    /// ([`Network::infer`]) leaves it out.
+    /// Whether to keep what only a backward pass reads (max pooling's argmax, batch norm's
+    /// normalised input): inference ([`Network::infer`]) leaves it out.
     pub for_backward: bool,
 }
 
@@ -129,8 +129,6 @@ pub(crate) struct Backward<'a, G> {
     pub net: &'a Network,
     pub mode: Mode,
     pub grads: &'a mut G,
-    /// Whether the forward pass kept what the backward pass reads ([`Forward::for_backward`]).
-    pub kept: bool,
 }
 
 /// Where a backward pass writes the parameters' gradients.
@@ -263,13 +261,17 @@ pub(crate) fn forward(
                 for ch in 0..c {
                     let o = (s * c + ch) * hw;
                     let (mu, is, gc, bc) = (batch_mean[ch], inv_std[ch], g[ch], b[ch]);
-                    for ((y, xh), &v) in out[o..o + hw]
-                        .iter_mut()
-                        .zip(&mut xhat[o..o + hw])
-                        .zip(&x[o..o + hw])
-                    {
-                        *xh = (v - mu) * is;
-                        *y = gc * *xh + bc;
+                    let (out, x) = (&mut out[o..o + hw], &x[o..o + hw]);
+                    if ctx.for_backward {
+                        for ((y, xh), &v) in out.iter_mut().zip(&mut xhat[o..o + hw]).zip(x) {
+                            *xh = (v - mu) * is;
+                            *y = gc * *xh + bc;
+                        }
+                    } else {
+                        // The same arithmetic, the normalised input not kept.
+                        for (y, &v) in out.iter_mut().zip(x) {
+                            *y = gc * ((v - mu) * is) + bc;
+                        }
                     }
                 }
             }
@@ -393,15 +395,6 @@ pub(crate) fn backward<G: ParamGrads>(
         Kind::Pool { kind, params } => {
             if let Some(dx) = dx {
                 let argmax = match aux {
-                    Aux::Argmax(_) if !ctx.kept => {
-                        return Err(NnError::Layer {
-                            layer: node.path.clone(),
-                            reason: "max pooling's backward pass reads the argmax of the forward \
-                                     pass, which inference does not keep: run Network::forward \
-                                     before it, not Network::infer"
-                                .to_owned(),
-                        });
-                    }
                     Aux::Argmax(a) => Some(
                         ArrayView4::from_shape(
                             [n, node.output.c, node.output.h, node.output.w],

@@ -225,7 +225,8 @@ pub struct Workspace {
     states: Vec<State>,
     fingerprint: Vec<usize>,
     /// Whether the last forward pass kept what a backward pass reads (max pooling's
-    /// argmax): [`Network::forward`] does, [`Network::infer`] does not.
+    /// argmax, batch norm's normalised input): [`Network::forward`] does,
+    /// [`Network::infer`] does not, and a backward pass without it is an error.
     kept: bool,
 }
 
@@ -372,13 +373,13 @@ impl Workspace {
         grads: &mut G,
         input_grad: bool,
     ) -> Result<(), NnError> {
+        if !self.kept {
+            return Err(NnError::NoForward {
+                op: "Network::backward",
+            });
+        }
         let n = self.batch;
-        let mut ctx = Backward {
-            net,
-            mode,
-            grads,
-            kept: self.kept,
-        };
+        let mut ctx = Backward { net, mode, grads };
         if input_grad {
             self.input_grad.resize(self.input.len(), 0.0);
             if self.states.is_empty() {
@@ -405,12 +406,16 @@ impl Workspace {
         path: &str,
         seed_grad: &[f32],
     ) -> Result<(), NnError> {
+        if !self.kept {
+            return Err(NnError::NoForward {
+                op: "the receptive field's backward pass",
+            });
+        }
         let n = self.batch;
         let mut ctx = Backward {
             net,
             mode: Mode::Eval,
             grads: &mut NoParams,
-            kept: self.kept,
         };
         self.input_grad.resize(self.input.len(), 0.0);
         let nodes = net.nodes();
