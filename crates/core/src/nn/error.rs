@@ -30,7 +30,7 @@ pub enum NnError {
     #[error("{op}: the batch is empty")]
     EmptyBatch { op: &'static str },
     /// A backward pass with no forward pass before it that kept what it reads (max
-    /// pooling's argmax, batch norm's normalised input): none ran, or
+    /// pooling's argmax, batch norm's normalised input, dropout's mask): none ran, or
     /// [`crate::nn::network::Network::infer`], which keeps none.
     #[error(
         "{op}: no forward pass kept what a backward pass reads; run Network::forward first (Network::infer keeps nothing for it)"

@@ -540,8 +540,8 @@ impl Network {
     /// [`Network::forward`] in [`Mode::Eval`] (no randomness) for its outputs only: the
     /// inference path the Classify page and the benchmarks take. Every layer's output is
     /// in `ws` as after `forward`, but not what only a backward pass reads (max pooling's
-    /// argmax: 40 % of a 2×2 pooling's time in wasm; batch norm's normalised input), so a
-    /// backward pass after it is an error ([`NnError::NoForward`]).
+    /// argmax: 40 % of a 2×2 pooling's time in wasm; batch norm's normalised input; dropout's
+    /// mask), so a backward pass after it is an error ([`NnError::NoForward`]).
     ///
     /// # Errors
     /// As [`Network::forward`].

@@ -632,10 +632,10 @@ fn every_layer_output_is_named() {
 
 #[test]
 fn inference_keeps_every_output_but_nothing_for_a_backward_pass() {
-    // Max pooling and batch norm, inside a residual block too: the forward context reaches
-    // nested layers.
+    // Max pooling, batch norm and dropout, inside a residual block too: the forward context
+    // reaches nested layers.
     let net = net(
-        "input 8x8x1, conv 2 3x3 pad 1, bn, relu, maxpool 2, basic(conv 2 3x3 pad 1, bn), maxpool 2, flatten, linear 3",
+        "input 8x8x1, conv 2 3x3 pad 1, bn, relu, maxpool 2, basic(conv 2 3x3 pad 1, bn), maxpool 2, flatten, dropout 0.5, linear 3",
         4,
     );
     let x = random(2 * 64, &mut Rng::seed_from_u64(5), 1.0);
@@ -667,7 +667,7 @@ fn inference_keeps_every_output_but_nothing_for_a_backward_pass() {
         .backward(Mode::Eval, &mut Workspace::new(), &mut grads, false)
         .unwrap_err();
     assert!(matches!(e, NnError::NoForward { .. }), "{e}");
-    // A forward pass after it keeps the argmax again: the same gradient as the other workspace.
+    // A forward pass after it keeps them again: the same gradient as the other workspace.
     net.forward(&x, 2, Mode::Eval, &mut inferred, &mut Rng::seed_from_u64(0))
         .unwrap();
     for ws in [&mut kept, &mut inferred] {

@@ -6,8 +6,8 @@
 //! The search runs in parts of [`PART_IMAGES`] images (fewer for a larger network:
 //! [`PART_MACS`]), one request each, so the page can show how far it got, and a
 //! classification asked for meanwhile waits for one part at most: [`start`] answers the
-//! first part, [`resume`] each next one, the last with the result. The search between parts lives in the worker; a new start
-//! replaces it.
+//! first part, [`resume`] each next one, the last with the result. The search between
+//! parts lives in the worker; a new start replaces it.
 
 use std::cell::RefCell;
 

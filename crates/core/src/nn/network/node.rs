@@ -119,7 +119,7 @@ pub(crate) struct Forward<'a> {
     pub mode: Mode,
     pub rng: &'a mut Rng,
     /// Whether to keep what only a backward pass reads (max pooling's argmax, batch norm's
-    /// normalised input): inference ([`Network::infer`]) leaves it out.
+    /// normalised input, dropout's mask): inference ([`Network::infer`]) leaves it out.
     pub for_backward: bool,
 }
 
@@ -287,7 +287,9 @@ pub(crate) fn forward(
                     *y = v * *m;
                 }
             } else {
-                mask.fill(1.0);
+                if ctx.for_backward {
+                    mask.fill(1.0);
+                }
                 out.copy_from_slice(x);
             }
         }

@@ -225,7 +225,7 @@ pub struct Workspace {
     states: Vec<State>,
     fingerprint: Vec<usize>,
     /// Whether the last forward pass kept what a backward pass reads (max pooling's
-    /// argmax, batch norm's normalised input): [`Network::forward`] does,
+    /// argmax, batch norm's normalised input, dropout's mask): [`Network::forward`] does,
     /// [`Network::infer`] does not, and a backward pass without it is an error.
     kept: bool,
 }
