@@ -200,9 +200,9 @@ async function spawnChecked(js) {
 
 /**
  * Files fetched while the app's wasm downloads and compiles, each taken once by the app
- * (`convscopeWorkers.takeFile`, which `fetch_bytes` in crates/web/src/fetch.rs asks first): a
- * promise of the bytes, or of `null` when the fetch failed (the app then fetches the file
- * itself and says why it cannot).
+ * (`convscopeWorkers.takeFile`, which `fetch_bytes` in crates/web/src/fetch.rs asks first) or
+ * handed to the core's worker (`handOverModel`): a promise of the bytes, or of `null` when the
+ * fetch failed (the app then fetches the file itself and says why it cannot).
  */
 const earlyFiles = new Map();
 
@@ -225,7 +225,7 @@ const SHIPPED = {
 // and it was ready 100–150 ms later.
 const early = new Map();
 if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
-  fetchModelAndGallery();
+  const model = fetchModelAndGallery();
   const events = [];
   const started = spawnChecked(CORE_WORKER).then((worker) => {
     worker.onmessage = (e) => events.push(e);
@@ -233,6 +233,7 @@ if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
       e.preventDefault();
       events.push(e);
     };
+    if (model) handOverModel(worker, model);
     return { worker, events };
   });
   started.catch(() => {});
@@ -245,21 +246,42 @@ if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
  * waited for the page to get that far and the worker to fetch it (10–50 ms of a first visit),
  * and a <link rel="preload"> answer for the gallery reached the page only after that
  * render's layout and paint (tasks of its busy thread); bytes that are here already reach it
- * at once, so the model's load and the first input go to the worker right after the render.
- * On a real network both download beside the wasm. Which files: the model in the query, as
- * `ModelChoice` in `crates/web/src/lab/classify/choice.rs` reads it (its `url` and `dataset`;
- * an unknown key opens the MNIST model); none for the network trained on the Train page (its
- * file and dataset are in the saved run). `tests/e2e/classify.test.mjs` checks that each file
- * is fetched once.
+ * at once, so the first input goes to the worker right after the render, and the model is
+ * handed to the worker before that (`handOverModel`). On a real network both download beside
+ * the wasm. Which files: the model in the query, as `ModelChoice` in
+ * `crates/web/src/lab/classify/choice.rs` reads it (its `url` and `dataset`; an unknown key
+ * opens the MNIST model); none for the network trained on the Train page (its file and
+ * dataset are in the saved run). Returns the model's `href`, if any.
+ * `tests/e2e/classify.test.mjs` checks that each file is fetched once and the model handed over.
  */
 function fetchModelAndGallery() {
   const key = new URLSearchParams(location.hash.split('?')[1] ?? '').get('model') ?? 'mnist';
-  if (key === 'trained') return;
+  if (key === 'trained') return undefined;
   const [model, dataset] = SHIPPED[key] ?? SHIPPED.mnist;
   for (const href of [model, `samples/${dataset}-test.safetensors`]) {
     const bytes = fetch(href).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
     earlyFiles.set(href, bytes);
   }
+  return model;
+}
+
+/**
+ * The model's file (`href`, fetched early) handed to the core's worker started early, as soon
+ * as both are there and unless the app took the file first: the worker loads and warms it up
+ * while the app starts and renders the page (`agent::model::preload`), and the page's load of
+ * the same URL, which comes after this message, finds it loaded. The page asks for it only at
+ * the end of its first render, and a large model's load then held up the first prediction
+ * (the digit ensemble's by about 60 ms: the figures are in `preload`'s documentation). The
+ * message is `{ handover: <absolute URL>, bytes }`
+ * (`agent::protocol::Handover`); once it is sent, `takeFile(href)` gives the app nothing, and
+ * the page names the file by its URL.
+ */
+async function handOverModel(worker, href) {
+  const bytes = await earlyFiles.get(href);
+  await worker.sent;
+  if (!bytes || !earlyFiles.has(href)) return;
+  earlyFiles.delete(href);
+  worker.postMessage({ handover: new URL(href, location.href).href, bytes }, [bytes]);
 }
 
 window.convscopeWorkers = {

@@ -285,8 +285,9 @@ test('clicking a conv1 pixel shows its convolution: sum + bias = the map value',
 });
 
 test('the model in the link and its gallery are fetched early, and nothing fetches them again', async () => {
-  // www/boot.js fetches both on a visit that opens here and the app takes the bytes: a fetch
-  // of the page's or the worker's that did not take them is a second entry.
+  // www/boot.js fetches both on a visit that opens here; the app takes the gallery's bytes and
+  // the core's worker the model's: a fetch of the page's or the worker's that did not take
+  // them is a second entry.
   for (const [hash, model, gallery] of [
     ['#/classify', 'lenet-mnist.safetensors', 'mnist-test.safetensors'],
     ['#/classify?model=mnist-resnet', 'digit-resnet.safetensors', 'mnist-test.safetensors'],
@@ -307,6 +308,17 @@ test('the model in the link and its gallery are fetched early, and nothing fetch
     assert.deepEqual(await p.evaluate(files), [`${gallery} (fetch)`, `${model} (fetch)`].sort(), hash);
     assert.ok(workers.length > 0, 'the core worker runs');
     for (const w of workers) assert.deepEqual(await w.evaluate(files), [], `${hash}: a worker fetched a file again`);
+    // The loader handed the model to the core's worker, which loaded it before the page's
+    // load of it came (`agent::model::preload`; the worker's marks, crates/web/src/perf.rs).
+    const marks = await Promise.all(
+      workers.map((w) => w.evaluate(() => Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])))),
+    );
+    const core = marks.find((m) => 'convscope:worker-LoadModel-start' in m);
+    assert.ok(core, `${hash}: no worker marked the page's model load`);
+    assert.ok(
+      core['convscope:worker-handover-end'] <= core['convscope:worker-LoadModel-start'],
+      `${hash}: the model was not handed over before the page's load: ${JSON.stringify(core)}`,
+    );
     assert.equal(await p.getByTestId('fact-dataset').textContent(), gallery.startsWith('fashion') ? 'Fashion-MNIST' : 'MNIST');
     assert.deepEqual(errors, []);
     await p.close();

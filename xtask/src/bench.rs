@@ -652,9 +652,14 @@ fn first_visit(r: &Value) -> String {
         num(f, &["worker_ready_ms"]),
         num(f, &["worker_classified_ms"]),
     ) {
-        s += &format!(
-            "| navigation → the Classify worker ready / its first classification done | {ready:.0} ms / {done:.0} ms |\n"
-        );
+        s += &match num(f, &["worker_model_loaded_ms"]) {
+            Some(model) => format!(
+                "| navigation → the Classify worker ready / its model loaded / its first classification done | {ready:.0} ms / {model:.0} ms / {done:.0} ms |\n"
+            ),
+            None => format!(
+                "| navigation → the Classify worker ready / its first classification done | {ready:.0} ms / {done:.0} ms |\n"
+            ),
+        };
     }
     for w in r["size"]["wasm"].as_array().into_iter().flatten() {
         s += &format!(
@@ -921,8 +926,13 @@ mod tests {
     fn the_first_visit_shows_the_floor_beside_the_app_when_it_was_measured() {
         let mut r = json!({"first_visit": {"trials": 5, "convolution_first_canvas_ms": 331.6,
             "floor_first_canvas_ms": 108.4, "classify_first_prediction_ms": 447.5,
-            "first_forward_us": 460.0, "warm_forward_us": 200.0}});
+            "first_forward_us": 460.0, "warm_forward_us": 200.0, "worker_ready_ms": 240.2,
+            "worker_model_loaded_ms": 260.0, "worker_classified_ms": 301.0}});
         let s = first_visit(&r);
+        assert!(
+            s.contains("ready / its model loaded / its first classification done | 240 ms / 260 ms / 301 ms |"),
+            "{s}"
+        );
         assert!(s.contains("median of 5 visits"), "{s}");
         assert!(
             s.contains("the Convolution lab's first canvas | 332 ms |"),
@@ -931,8 +941,14 @@ mod tests {
         assert!(s.contains("(HTML, CSS, a module script) | 108 ms |"), "{s}");
         assert!(s.contains("first prediction | 448 ms |"), "{s}");
         assert!(s.contains("460 µs ÷ 200 µs = 2.3×"), "{s}");
-        // Runs from before the floor was measured: no floor row.
+        // Runs from before the floor or the model's load were measured: no floor, two marks.
         r["first_visit"]["floor_first_canvas_ms"] = Value::Null;
-        assert!(!first_visit(&r).contains("the floor"));
+        r["first_visit"]["worker_model_loaded_ms"] = Value::Null;
+        let s = first_visit(&r);
+        assert!(!s.contains("the floor"), "{s}");
+        assert!(
+            s.contains("ready / its first classification done | 240 ms / 301 ms |"),
+            "{s}"
+        );
     }
 }

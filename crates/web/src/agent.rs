@@ -112,11 +112,12 @@ pub enum CoreRequest {
 pub enum ModelFile {
     /// Fetched by the worker from this URL, absolute (a worker started from a `blob:` URL
     /// has no base for a relative one): a shipped model. Its bytes do not wait for the
-    /// page's thread.
+    /// page's thread. On a visit that opens on the Classify page, the page's loader has
+    /// handed its file to the worker already ([`model::preload`]).
     Url(String),
     /// The file itself: a trained network, a file the visitor chose, a shipped model the
-    /// page's loader fetched while the app's wasm compiled (a visit that opens on the
-    /// Classify page).
+    /// page's loader fetched while the app's wasm compiled and the app took before the
+    /// loader could hand it to the worker.
     Bytes(#[serde(with = "crate::wire::bytes")] Vec<u8>),
 }
 

@@ -6,7 +6,8 @@
 //!
 //! The core's worker marks its own timeline ([`mark_in_worker_once`]): `convscope:worker-ready`
 //! when its wasm is up, and the start and end of the first request of each kind
-//! (`convscope:worker-Classify-start`, `…-end`), so that a first visit's time can be split
+//! (`convscope:worker-Classify-start`, `…-end`), and the end of the file the page's loader
+//! handed over (`convscope:worker-handover-end`), so that a first visit's time can be split
 //! between the page, the worker's start and the work.
 
 /// The first canvas a page draws.

@@ -7,6 +7,10 @@
 //! requests that come while the wasm instantiates, and hands them over after). Both travel
 //! as bincode bytes in a `Uint8Array`. The page's side — timeouts, a fresh worker when one
 //! dies — is [`crate::core_worker`].
+//!
+//! One message comes from the page's loader instead (`www/boot.js`), before the app has
+//! started: a [`Handover`], the file of the shipped model a visit that opens on the Classify
+//! page will ask for, so that the core's worker loads it while the page renders.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -33,6 +37,33 @@ pub enum FromWorker {
     Reply { id: u64, reply: CoreReply },
     /// A message the worker could not read (no request number to answer).
     Unreadable(String),
+}
+
+/// A file the page's loader hands the worker with its start, before the app sends anything:
+/// `{ handover: "<absolute URL>", bytes: ArrayBuffer }` (`www/boot.js`, `handOverModel`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handover {
+    /// Where the file is served: the URL the page will name it by (`ModelFile::Url`).
+    pub url: String,
+    /// The file.
+    pub bytes: Vec<u8>,
+}
+
+impl Handover {
+    /// The handover `data` is, if it is one.
+    fn from_js(data: &JsValue) -> Option<Self> {
+        let url = js_sys::Reflect::get(data, &"handover".into())
+            .ok()?
+            .as_string()?;
+        let bytes = js_sys::Reflect::get(data, &"bytes".into())
+            .ok()?
+            .dyn_into::<js_sys::ArrayBuffer>()
+            .ok()?;
+        Some(Self {
+            url,
+            bytes: js_sys::Uint8Array::new(&bytes).to_vec(),
+        })
+    }
 }
 
 /// `message` as bincode bytes in a `Uint8Array`.
@@ -65,8 +96,10 @@ pub fn decode<T: DeserializeOwned>(data: &JsValue) -> Result<T, String> {
 
 /// Runs in the worker: answers every [`ToWorker`] with `handle` ([`super::handle`] in the
 /// core's worker, [`super::decode::answer`] in the image worker), several at a time (a
-/// request waiting for a fetch does not hold up the others), and says it is ready.
-pub fn serve<F, A>(handle: F)
+/// request waiting for a fetch does not hold up the others), gives each [`Handover`] to
+/// `take` as it comes ([`super::model::preload`] in the core's worker; nothing is answered),
+/// and says it is ready.
+pub fn serve<F, A>(handle: F, take: fn(Handover))
 where
     F: Fn(CoreRequest) -> A + Clone + 'static,
     A: Future<Output = CoreReply> + 'static,
@@ -88,6 +121,11 @@ where
     let answer = post.clone();
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            if let Some(handover) = Handover::from_js(&e.data()) {
+                take(handover);
+                crate::perf::mark_in_worker_once("convscope:worker-handover-end");
+                return;
+            }
             match decode::<ToWorker>(&e.data()) {
                 Ok(ToWorker { id, request }) => {
                     let answer = answer.clone();

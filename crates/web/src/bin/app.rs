@@ -11,6 +11,9 @@ fn main() {
     if web_sys::window().is_some() {
         yew::Renderer::<convscope_web::app::App>::new().render();
     } else {
-        convscope_web::agent::protocol::serve(convscope_web::agent::handle);
+        convscope_web::agent::protocol::serve(
+            convscope_web::agent::handle,
+            convscope_web::agent::model::preload,
+        );
     }
 }

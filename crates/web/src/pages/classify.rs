@@ -363,8 +363,9 @@ pub fn ClassifyPage() -> Html {
                 spawn_local(async move {
                     dispatch.dispatch(ClassifyAction::ModelLoading);
                     // A shipped model's file: the one the loader fetched while the wasm
-                    // compiled (a visit that opens here), else fetched by the worker, which
-                    // does not wait for this page's thread.
+                    // compiled (a visit that opens here), unless it was handed to the worker
+                    // already; else named by its URL, and fetched by the worker, which does
+                    // not wait for this page's thread.
                     let file = match url {
                         Some(url) => match take_early_file(url).await {
                             Some(bytes) => Ok(ModelFile::Bytes(bytes)),

@@ -3,7 +3,9 @@
 //! image decoder.
 
 fn main() {
-    convscope_web::agent::protocol::serve(|request| {
-        std::future::ready(convscope_web::agent::decode::answer(request))
-    });
+    convscope_web::agent::protocol::serve(
+        |request| std::future::ready(convscope_web::agent::decode::answer(request)),
+        // The page's loader hands files to the core's worker only.
+        |_| {},
+    );
 }
