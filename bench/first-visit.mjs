@@ -9,6 +9,8 @@
 //     module script that draws one canvas and sets the same mark), served by this script on
 //     loopback — what a fresh profile of this browser on this machine costs before any app.
 // Writes JSON to $OUT. By hand: BASE_URL=http://127.0.0.1:PORT/ OUT=f.json node bench/first-visit.mjs
+// (MODEL=mnist-resnet, fashion or fashion-resnet opens the Classify page on that shipped model
+// instead of LeNet-5's MNIST model, as `#/classify?model=KEY` does).
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { BASE_URL, openBrowser, openPage } from '../tests/e2e/browser.mjs';
@@ -16,6 +18,7 @@ import { BASE_URL, openBrowser, openPage } from '../tests/e2e/browser.mjs';
 const trials = Number(process.env.TRIALS ?? 5);
 const warmRuns = Number(process.env.WARM_RUNS ?? 40);
 const out = process.env.OUT ?? 'first-visit.json';
+const classifyHash = process.env.MODEL ? `#/classify?model=${process.env.MODEL}` : '#/classify';
 // How long a visit is left alone before the page is first asked for its marks. Playwright's
 // first call into a page (`waitForFunction`, `evaluate`) installs its own script there: 10–46
 // ms of the page's main thread, which, made while the app was starting, landed in the middle
@@ -107,7 +110,7 @@ for (let t = 0; t < trials; t++) {
     await visit('#/convolution', async (page) => ({ first_canvas_ms: await markTime(page, 'convscope:first-canvas') })),
   );
   classify.push(
-    await visit('#/classify', async (page, workers) => {
+    await visit(classifyHash, async (page, workers) => {
       const first_prediction_ms = await markTime(page, 'convscope:first-prediction');
       const w = await workerMarks(page, workers);
       const worker = {

@@ -271,7 +271,7 @@ function fetchModelAndGallery() {
  * while the app starts and renders the page (`agent::model::preload`), and the page's load of
  * the same URL, which comes after this message, finds it loaded. The page asks for it only at
  * the end of its first render, and a large model's load then held up the first prediction
- * (the digit ensemble's by about 60 ms: the figures are in `preload`'s documentation). The
+ * (the digit ensemble's by about 35 ms: the figures are in `preload`'s documentation). The
  * message is `{ handover: <absolute URL>, bytes }`
  * (`agent::protocol::Handover`); once it is sent, `takeFile(href)` gives the app nothing, and
  * the page names the file by its URL.

@@ -31,11 +31,12 @@ thread_local! {
 /// worker's start (`www/boot.js`, on a visit that opens on the Classify page), under its URL,
 /// so that the page's [`load_file`] of that URL finds it loaded and warmed up. Without it the
 /// load began only once the page's first render had asked for it, and the first prediction
-/// waited for it when the load took longer than the page's own work after that render: on
-/// first visits (Intel Xeon, 2 vCPUs, Chromium 156, five alternated visits of each build) the
-/// digit ensemble's first prediction went from a median of 509 to 448 ms and the residual
-/// Fashion network's from 417 to 382 ms; LeNet-5's, whose load (10–35 ms) the page's layout
-/// after its first render hides anyway, stayed at 360 ms.
+/// waited for it when the load took longer than the page's own work after that render. On
+/// first visits (Intel Xeon, 2 vCPUs, Chromium 156, `MODEL=mnist-resnet node
+/// bench/first-visit.mjs` alternated between the two builds, 12 visits each) the digit
+/// ensemble's first prediction went from a median of 525 to 490 ms; LeNet-5's and the
+/// residual Fashion network's, whose loads (10–35 ms) the page's layout after its first
+/// render hides anyway, moved within the noise (388 → 368 ms, 419 → 446 ms, six each).
 pub fn preload(handover: super::protocol::Handover) {
     let super::protocol::Handover { url, bytes } = handover;
     let loaded = load(url.clone(), &bytes);
