@@ -108,10 +108,10 @@ pub(crate) mod testing {
     /// Stride-1 geometries with every output width from 1 to 14, in a batch of 2 with 3
     /// channels in — wasm's tiles of positions in one row, whole or cut short
     /// (`super::pixels`: 4, 5 and 6 channels out, strips of three vectors of positions and
-    /// single vectors, the last block of channels part empty or whole; 16 out, tiles of four
-    /// positions × eight channels), and its quads of
-    /// positions in one row, straddling two rows or read lane by lane (`super::quads`: 10
-    /// channels out, and 5 out with taps two apart along rows).
+    /// single vectors, the last block of channels part empty or whole; 16 out, tiles of two
+    /// positions × sixteen channels (5 × 5, 75 taps) or of four × eight (3 × 3, 27 taps)),
+    /// and its quads of positions in one row, straddling two rows or read lane by lane
+    /// (`super::quads`: 10 channels out, and 5 out with taps two apart along rows).
     pub(crate) fn stride_one_widths() -> impl Iterator<Item = Conv2dGeometry> {
         (1..=14).flat_map(|ow| {
             [
@@ -119,6 +119,7 @@ pub(crate) mod testing {
                 (3, 3, 1, 10, 1),
                 (2, 5, 0, 4, 1),
                 (2, 5, 0, 16, 1),
+                (2, 3, 1, 16, 1),
                 (1, 3, 1, 7, 1),
                 (2, 5, 0, 6, 1),
                 (2, 3, 1, 5, 2),

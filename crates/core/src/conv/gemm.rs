@@ -267,6 +267,19 @@ pub(super) mod lanes {
             i64x2_shuffle::<1, 3>(ab_hi, cd_hi),
         ]
     }
+    /// Lane `i` of `a` and of `b`, for each `i`: four pairs.
+    #[inline(always)]
+    pub(in crate::conv) fn pairs(a: F32x4, b: F32x4) -> [[f32; 2]; 4] {
+        use core::arch::wasm32::{i32x4_shuffle, u64x2_extract_lane};
+        let lo = i32x4_shuffle::<0, 4, 1, 5>(a, b);
+        let hi = i32x4_shuffle::<2, 6, 3, 7>(a, b);
+        [
+            bytemuck::cast(u64x2_extract_lane::<0>(lo)),
+            bytemuck::cast(u64x2_extract_lane::<1>(lo)),
+            bytemuck::cast(u64x2_extract_lane::<0>(hi)),
+            bytemuck::cast(u64x2_extract_lane::<1>(hi)),
+        ]
+    }
 }
 
 /// Portable form of the wasm `lanes` module.
@@ -310,6 +323,10 @@ pub(super) mod lanes {
     #[inline(always)]
     pub(in crate::conv) fn transpose4(v: [F32x4; 4]) -> [F32x4; 4] {
         [0, 1, 2, 3].map(|j| [v[0][j], v[1][j], v[2][j], v[3][j]])
+    }
+    #[inline(always)]
+    pub(in crate::conv) fn pairs(a: F32x4, b: F32x4) -> [[f32; 2]; 4] {
+        [0, 1, 2, 3].map(|i| [a[i], b[i]])
     }
 }
 

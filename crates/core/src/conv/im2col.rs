@@ -612,21 +612,30 @@ mod tests {
     use crate::conv::reference::conv2d_loop;
     use crate::conv::testing::{random_geometry, stride_one_widths, xorshift};
 
-    /// Stride 1 with every output width from 1 to 10 and maps that end in a partial quad:
-    /// the packed path equals the reference loop exactly.
+    /// Stride 1 with every output width from 1 to 14 and maps that end in a partial quad,
+    /// with and without a bias: the packed path equals the reference loop exactly.
     #[test]
     fn packed_path_equals_the_reference_for_every_output_width() {
         let mut next = xorshift(0x0bad_cafe);
         let mut scratch = ConvScratch::default();
-        for g in stride_one_widths() {
+        for (i, g) in stride_one_widths().enumerate() {
             let x = ndarray::Array4::from_shape_fn(g.input_shape(), |_| next(7) as f32 - 3.0);
             let w = ndarray::Array4::from_shape_fn(g.weight_shape(), |_| next(7) as f32 - 3.0);
+            let b = Array1::from_shape_fn(g.out_channels(), |k| k as f32 - 2.0);
+            // Every third geometry: each of the eight shapes is met with and without one.
+            let bias = (i % 3 == 1).then(|| b.view());
             let mut want = Array4::zeros(g.output_shape());
-            conv2d_loop(&g, &x.view(), &w.view(), None, &mut want.view_mut());
+            conv2d_loop(
+                &g,
+                &x.view(),
+                &w.view(),
+                bias.as_ref(),
+                &mut want.view_mut(),
+            );
             let mut got = Array4::from_elem(g.output_shape(), f32::NAN);
             let (x, w) = (x.view(), w.view());
-            conv2d_packed(&g, &x, &w, None, &mut got.view_mut(), &mut scratch).unwrap();
-            assert_eq!(got, want, "{g:?}");
+            conv2d_packed(&g, &x, &w, bias.as_ref(), &mut got.view_mut(), &mut scratch).unwrap();
+            assert_eq!(got, want, "{g:?} bias {}", bias.is_some());
         }
     }
 

@@ -16,6 +16,21 @@
 //! without packing the input. The tile is transposed in registers and stored as four
 //! positions of each channel.
 //!
+//! **Sixteen channels** ([`Lanes::Sixteen`], LeNet's conv2): the tile is 2 positions × 16
+//! channels, again 8 accumulators; per tap 4 loads of weights and 2 broadcasts for the same
+//! 8 multiplies and adds, but each input is broadcast once for all sixteen channels, a
+//! kernel row's loop runs once for them instead of once per block of eight, and rows of an
+//! even width end in whole tiles (LeNet's rows of 10 left a tile of 2 in every row).
+//! Measured with `cargo xtask bench-wasm` (Chromium 156, one Intel Xeon core, Emerald
+//! Rapids, 2026-12-05, each build twice or more, alternated), against tiles of 4 × 8:
+//! LeNet's conv2 at batch 64 1.27–1.30 → 1.07–1.08 ms (24 → 28.4 GFLOP/s), one image's
+//! 22.5–22.9 → 19.2–19.9 µs; 16 channels 5 × 5 from 16 (14 × 14) 18 % less time, 3 × 3
+//! from 16 12–15 %, 5 × 5 from 6 (12 × 12) 10 %, 3 × 3 from 6 (54 taps) 4 %; but fewer
+//! taps more: 50 (5 × 5 from 2) 2 %, 36 10 %, 9 (3 × 3 from one channel) 65 %, where a
+//! tile's stores and loop weigh more against its few multiplies ([`SIXTEEN_MIN_TAPS`]).
+//! Blocks of sixteen for 32 or 64 channels lost to the GEMM (2–7 %; VGG's 64 → 64 on 56 ×
+//! 56 9.2 against 7.5 ms).
+//!
 //! **Positions in the lanes** ([`Lanes::Positions`]), for channel counts that would leave
 //! part of a block of channels empty (6 channels fill 6 lanes of 8): a strip is 12
 //! consecutive positions of one output row × 3 channels in 9 accumulators; per tap 3
@@ -50,7 +65,10 @@
 //! the first multiply, and those, two weight vectors and ten sums spill its 15 allocatable
 //! xmm registers. Kept for rows of 5k only, beside the tiles of 4, they put the app's wasm
 //! 1.2 KB past its 600 KB gzipped; trimmed to fit, conv2 gained 1–2 % and 7 × 7 outputs
-//! lost 22 %. The tiles stay at 4 positions (2026-12-05).
+//! lost 22 %. Tiles of 4 that run on across a row's end, each position reading its own
+//! window (every tile whole, one slice per position and kernel row): no gain on conv2
+//! (1.27 against 1.27 ms, the Xeon above). The tiles stay at 4 positions, sixteen channels
+//! aside (2026-12-05).
 
 use super::gemm::lanes::{self, F32x4};
 use super::padded::PaddedPlanes;
@@ -81,6 +99,10 @@ pub(super) struct Pixels {
 enum Lanes {
     /// Four output channels of one position, [`CHANNEL_VECTORS`] vectors per block.
     Channels,
+    /// Four output channels of one position, four vectors per block: sixteen channels in
+    /// tiles of two positions, for sixteen channels per group and at least
+    /// [`SIXTEEN_MIN_TAPS`] taps.
+    Sixteen,
     /// Four consecutive positions of one output row, for blocks of [`STRIP_CHANNELS`]
     /// channels.
     Positions,
@@ -88,6 +110,9 @@ enum Lanes {
 
 /// Vectors of output channels per block when the lanes hold channels.
 const CHANNEL_VECTORS: usize = 2;
+/// The fewest taps per output (`C_in/groups · F_h · F_w`) for which sixteen channels take
+/// [`Lanes::Sixteen`] (measured, see the module documentation).
+const SIXTEEN_MIN_TAPS: usize = 54;
 /// Output channels per block when the lanes hold positions.
 const STRIP_CHANNELS: usize = 3;
 /// Vectors of positions per strip.
@@ -97,13 +122,17 @@ impl Pixels {
     /// The layout of `g`, or `None` when it does not take this path: stride 1, consecutive
     /// taps along rows, and output channels per group of 1 to 8, a multiple of 3 up to 18,
     /// 16 or 24 (measured, see the module documentation): positions in the lanes for 1 to 6
-    /// and the multiples of 3, channels for 7, 8, 16 and 24.
+    /// and the multiples of 3, channels for 7, 8, 16 and 24 (sixteen in one block of four
+    /// vectors from [`SIXTEEN_MIN_TAPS`] taps on).
     pub(super) fn of(g: &Conv2dGeometry) -> Option<Self> {
         let p = g.params();
         let kw = g.kernel()[1];
         let kg = g.out_channels_per_group();
+        let taps = g.in_channels_per_group() * g.kernel()[0] * kw;
         let lanes = if kg <= 6 || kg.is_multiple_of(STRIP_CHANNELS) && kg <= 18 {
             Lanes::Positions
+        } else if kg == 16 && taps >= SIXTEEN_MIN_TAPS {
+            Lanes::Sixteen
         } else if kg <= 8 || kg.is_multiple_of(8) && kg <= 24 {
             Lanes::Channels
         } else {
@@ -129,6 +158,7 @@ impl Pixels {
     pub(super) fn block(&self) -> usize {
         match self.lanes {
             Lanes::Channels => 4 * CHANNEL_VECTORS,
+            Lanes::Sixteen => 16,
             Lanes::Positions => STRIP_CHANNELS,
         }
     }
@@ -152,6 +182,7 @@ impl Pixels {
     ) {
         match self.lanes {
             Lanes::Channels => self.blocks::<4, CHANNEL_VECTORS>(padded, packed, kg, bias, out),
+            Lanes::Sixteen => self.blocks::<2, 4>(padded, packed, kg, bias, out),
             Lanes::Positions => {
                 self.strips::<STRIP_CHANNELS, STRIP_VECTORS>(padded, packed, kg, bias, out);
             }
@@ -255,7 +286,7 @@ impl Pixels {
         }
     }
 
-    /// [`Pixels::conv`] with tiles of `R` positions × `V` vectors of channels.
+    /// [`Pixels::conv`] with tiles of `R` positions (4 or 2) × `V` vectors of channels.
     fn blocks<const R: usize, const V: usize>(
         &self,
         padded: &[f32],
@@ -276,7 +307,7 @@ impl Pixels {
                 // The block's biases as the sums hold them: channels `4v..4v + 4` in
                 // vector `v`, 0 past `nc`.
                 bias: bias.map(|bias| {
-                    [0, 1].map(|v| {
+                    [0, 1, 2, 3].map(|v| {
                         lanes::from_array(core::array::from_fn(|i| {
                             bias.get(c0 + 4 * v + i).map_or(0.0, |&b| b)
                         }))
@@ -347,16 +378,33 @@ struct Block<'a> {
     ohw: usize,
     nc: usize,
     /// The block's biases, added to the sums as they are stored.
-    bias: Option<[F32x4; 2]>,
+    bias: Option<[F32x4; 4]>,
 }
 
 impl Block<'_> {
     /// A whole tile's sums from `q`, four positions at a time transposed to four
-    /// positions of one channel, stored as one vector.
+    /// positions of one channel, stored as one vector; a tile of two positions as each
+    /// channel's two sums side by side (one 64-bit store: through transposes and partial
+    /// stores, LeNet's conv2 took 4 % more time and 16 channels from one 3 × 3 channel 16 %).
     #[inline(always)]
     fn whole<const R: usize, const V: usize>(&mut self, q: usize, acc: &[[F32x4; V]; R]) {
+        if R == 2 {
+            for v in 0..V {
+                let [a, b] = [0, 1].map(|r| {
+                    let sum = acc[r][v];
+                    self.bias.map_or(sum, |b| lanes::add(sum, b[v]))
+                });
+                for (i, two) in lanes::pairs(a, b).into_iter().enumerate() {
+                    let ch = 4 * v + i;
+                    if ch < self.nc {
+                        self.out[ch * self.ohw + q..][..2].copy_from_slice(&two);
+                    }
+                }
+            }
+            return;
+        }
         for (p, four) in acc.chunks_exact(4).enumerate() {
-            for v in 0..V.min(2) {
+            for v in 0..V {
                 let sums = [0, 1, 2, 3].map(|r| {
                     let sum = four[r][v];
                     self.bias.map_or(sum, |b| lanes::add(sum, b[v]))
@@ -378,7 +426,7 @@ impl Block<'_> {
     fn first(&mut self, q: usize, n: usize, acc: &[F32x4], v: usize) {
         for (p, four) in acc.chunks(4 * v).enumerate().take(n.div_ceil(4)) {
             let m = (n - 4 * p).min(4);
-            for vi in 0..v.min(2) {
+            for vi in 0..v.min(4) {
                 let sums = [0, 1, 2, 3].map(|r| {
                     let sum = four.get(r * v + vi).copied().unwrap_or(lanes::splat(0.0));
                     self.bias.map_or(sum, |b| lanes::add(sum, b[vi]))
@@ -409,8 +457,9 @@ mod tests {
     }
 
     /// Stride-1 convolutions with 1 to 6 channels per group or a multiple of 3 up to 18 hold
-    /// positions in the lanes, with 7, 8, 16 and 24 channels; other counts, a stride of 2 or
-    /// taps apart along the rows do not take the path (taps apart down the columns do).
+    /// positions in the lanes, with 7, 8, 16 (one block of sixteen from 54 taps on) and 24
+    /// channels in the lanes; other counts, a stride of 2 or taps apart along the rows do
+    /// not take the path (taps apart down the columns do).
     #[test]
     fn which_convolutions_read_by_position() {
         let d = Conv2dParams::default();
@@ -423,9 +472,17 @@ mod tests {
         for c_out in [1, 2, 3, 4, 5, 6, 9, 12, 15, 18] {
             assert_eq!(lanes(c_out, 5, d), by_position, "{c_out} channels");
         }
-        for c_out in [7, 8, 16, 24] {
+        for c_out in [7, 8, 24] {
             assert_eq!(lanes(c_out, 5, d), two, "{c_out} channels");
         }
+        // Sixteen channels: one block of four vectors from 54 taps (6 channels of 3 × 3) on.
+        assert_eq!(lanes(16, 5, d), Some(Lanes::Sixteen));
+        assert_eq!(lanes(16, 3, d), Some(Lanes::Sixteen));
+        assert_eq!(pixels(2, 14, 16, 5, d).map(|p| p.lanes), two);
+        assert_eq!(
+            pixels(1, 28, 16, 3, d.with_padding(1)).map(|p| p.lanes),
+            two
+        );
         for c_out in [10, 11, 13, 14, 17, 20, 21, 32] {
             assert_eq!(lanes(c_out, 5, d), None, "{c_out} channels");
         }
@@ -450,17 +507,17 @@ mod tests {
         ];
         assert_eq!(lanes(16, 5, stride), None);
         assert_eq!(lanes(6, 5, across), None);
-        assert_eq!(lanes(16, 5, down), two);
+        assert_eq!(lanes(16, 5, down), Some(Lanes::Sixteen));
         assert_eq!(lanes(6, 5, down), by_position);
     }
 
     /// The packed weight: tap `t`'s floats of block `b` are the block's channels at `t`,
-    /// zeros past the last channel; blocks of eight channels and of three.
+    /// zeros past the last channel; blocks of sixteen channels, of eight and of three.
     #[test]
     fn weights_are_packed_by_tap_in_blocks_of_channels() {
         let rows = 3;
-        for (kg, cb) in [(7, 8), (24, 8), (4, 3), (6, 3)] {
-            let p = pixels(1, 9, kg, 5, Conv2dParams::default()).unwrap();
+        for (c_in, kg, cb) in [(1, 7, 8), (1, 24, 8), (1, 4, 3), (1, 6, 3), (3, 16, 16)] {
+            let p = pixels(c_in, 9, kg, 5, Conv2dParams::default()).unwrap();
             assert_eq!(p.block(), cb);
             let w: Vec<f32> = (0..kg * rows).map(|i| i as f32 + 1.0).collect();
             let mut packed = vec![f32::NAN; gemm::panels_len(kg, rows, cb)];
