@@ -23,8 +23,8 @@
 //! even width end in whole tiles (LeNet's rows of 10 left a tile of 2 in every row).
 //! Measured with `cargo xtask bench-wasm` (Chromium 156, one Intel Xeon core, Emerald
 //! Rapids, 2026-12-05, each build twice or more, alternated), against tiles of 4 × 8:
-//! LeNet's conv2 at batch 64 1.27–1.30 → 1.07–1.08 ms (24 → 28.4 GFLOP/s), one image's
-//! 22.5–22.9 → 19.2–19.9 µs; 16 channels 5 × 5 from 16 (14 × 14) 18 % less time, 3 × 3
+//! LeNet's conv2 at batch 64 1.27–1.30 → 1.03–1.08 ms (24 → 28–30 GFLOP/s), one image's
+//! 22.5–22.9 → 18.7–19.9 µs; 16 channels 5 × 5 from 16 (14 × 14) 18 % less time, 3 × 3
 //! from 16 12–15 %, 5 × 5 from 6 (12 × 12) 10 %, 3 × 3 from 6 (54 taps) 4 %; but fewer
 //! taps more: 50 (5 × 5 from 2) 2 %, 36 10 %, 9 (3 × 3 from one channel) 65 %, where a
 //! tile's stores and loop weigh more against its few multiplies ([`SIXTEEN_MIN_TAPS`]).
