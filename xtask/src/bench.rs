@@ -652,14 +652,14 @@ fn first_visit(r: &Value) -> String {
         num(f, &["worker_ready_ms"]),
         num(f, &["worker_classified_ms"]),
     ) {
-        s += &match num(f, &["worker_model_loaded_ms"]) {
-            Some(model) => format!(
-                "| navigation → the Classify worker ready / its model loaded / its first classification done | {ready:.0} ms / {model:.0} ms / {done:.0} ms |\n"
-            ),
-            None => format!(
-                "| navigation → the Classify worker ready / its first classification done | {ready:.0} ms / {done:.0} ms |\n"
-            ),
+        // Runs from before the model's load was measured have no middle mark.
+        let (model, at) = match num(f, &["worker_model_loaded_ms"]) {
+            Some(m) => (" / its model loaded", format!(" / {m:.0} ms")),
+            None => ("", String::new()),
         };
+        s += &format!(
+            "| navigation → the Classify worker ready{model} / its first classification done | {ready:.0} ms{at} / {done:.0} ms |\n"
+        );
     }
     for w in r["size"]["wasm"].as_array().into_iter().flatten() {
         s += &format!(
