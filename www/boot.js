@@ -199,10 +199,32 @@ async function spawnChecked(js) {
 }
 
 /**
+ * `promise` (which does not fail) with what it gave kept beside it once it has:
+ * `{ promise, settled, value }`. What the loader prepares for the app is taken through
+ * `now`, so that what is here already reaches the app in the same turn of the page's thread:
+ * the Classify page sends its first requests as its first render begins, and the worker's
+ * answer waits for the page when that render ends (a promise, even one already resolved,
+ * gave its value only after the render's synchronous work: the requests left once that
+ * render had ended, and the answer came during the layout after it, taken only after the
+ * render's deferred rest).
+ */
+function kept(promise) {
+  const k = { promise, settled: false, value: undefined };
+  promise.then((value) => {
+    k.settled = true;
+    k.value = value;
+  });
+  return k;
+}
+
+/** What `k` gave if it has, else its promise. */
+const now = (k) => (k.settled ? k.value : k.promise);
+
+/**
  * Files fetched while the app's wasm downloads and compiles, each taken once by the app
  * (`convscopeWorkers.takeFile`, which `fetch_bytes` in crates/web/src/fetch.rs asks first) or
- * handed to the core's worker (`handOverModel`): a promise of the bytes, or of `null` when the
- * fetch failed (the app then fetches the file itself and says why it cannot).
+ * handed to the core's worker (`handOverModel`): `kept` promises of the bytes, or of `null`
+ * when the fetch failed (the app then fetches the file itself and says why it cannot).
  */
 const earlyFiles = new Map();
 
@@ -236,8 +258,9 @@ if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
     if (model) handOverModel(worker, model);
     return { worker, events };
   });
-  started.catch(() => {});
-  early.set(CORE_WORKER, started);
+  // Taken by the app once the worker has its wasm (`worker.sent`); `null` when it could not
+  // be started (the app's own start then says why).
+  early.set(CORE_WORKER, kept(started.then(async (s) => (await s.worker.sent, s)).catch(() => null)));
 }
 
 /**
@@ -246,8 +269,8 @@ if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
  * waited for the page to get that far and the worker to fetch it (10–50 ms of a first visit),
  * and a <link rel="preload"> answer for the gallery reached the page only after that
  * render's layout and paint (tasks of its busy thread); bytes that are here already reach it
- * at once, so the first input goes to the worker right after the render, and the model is
- * handed to the worker before that (`handOverModel`). On a real network both download beside
+ * at once (`kept`), so the first input goes to the worker as the render begins, and the
+ * model is handed to the worker before that (`handOverModel`). On a real network both download beside
  * the wasm. Which files: the model in the query, as `ModelChoice` in
  * `crates/web/src/lab/classify/choice.rs` reads it (its `url` and `dataset`; an unknown key
  * opens the MNIST model); none for the network trained on the Train page (its file and
@@ -260,7 +283,7 @@ function fetchModelAndGallery() {
   const [model, dataset] = SHIPPED[key] ?? SHIPPED.mnist;
   for (const href of [model, `samples/${dataset}-test.safetensors`]) {
     const bytes = fetch(href).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null);
-    earlyFiles.set(href, bytes);
+    earlyFiles.set(href, kept(bytes));
   }
   return model;
 }
@@ -269,15 +292,15 @@ function fetchModelAndGallery() {
  * The model's file (`href`, fetched early) handed to the core's worker started early, as soon
  * as both are there and unless the app took the file first: the worker loads and warms it up
  * while the app starts and renders the page (`agent::model::preload`), and the page's load of
- * the same URL, which comes after this message, finds it loaded. The page asks for it only at
- * the end of its first render, and a large model's load then held up the first prediction
- * (the digit ensemble's by about 35 ms: the figures are in `preload`'s documentation). The
+ * the same URL, which comes after this message, finds it loaded. Asked for by the page's
+ * first render, a large model's load held up the first prediction (the digit ensemble's by
+ * about 35 ms: the figures are in `preload`'s documentation). The
  * message is `{ handover: <absolute URL>, bytes }`
  * (`agent::protocol::Handover`); once it is sent, `takeFile(href)` gives the app nothing, and
  * the page names the file by its URL.
  */
 async function handOverModel(worker, href) {
-  const bytes = await earlyFiles.get(href);
+  const bytes = await earlyFiles.get(href)?.promise;
   await worker.sent;
   if (!bytes || !earlyFiles.has(href)) return;
   earlyFiles.delete(href);
@@ -304,22 +327,24 @@ window.convscopeWorkers = {
   },
   /**
    * The bytes of `href` (as the app names it) if they were fetched early (`earlyFiles`), once:
-   * a promise of an `ArrayBuffer`, or of `null` when they were not or that fetch failed.
+   * an `ArrayBuffer`, `null` when they were not or that fetch failed, or, while it runs, a
+   * promise of either (`now`).
    */
   takeFile(href) {
-    const bytes = earlyFiles.get(href);
+    const file = earlyFiles.get(href);
     earlyFiles.delete(href);
-    return bytes ?? Promise.resolve(null);
+    return file ? now(file) : null;
   },
   /**
-   * The worker started early for `js`, once, when its wasm is sent: a promise of
-   * `{ worker, events }` (the events it sent so far, in order; the caller sets its own
-   * handlers, then replays them), or of `null` when none was started or it could not be.
+   * The worker started early for `js`, once, when its wasm is sent: `{ worker, events }`
+   * (the events it sent so far, in order; the caller sets its own handlers, then replays
+   * them), `null` when none was started or it could not be, or, until it is sent, a promise
+   * of either (`now`).
    */
   take(js) {
     const started = early.get(js);
     early.delete(js);
-    return started ? started.then(async (s) => (await s.worker.sent, s)).catch(() => null) : Promise.resolve(null);
+    return started ? now(started) : null;
   },
 };
 
@@ -331,7 +356,7 @@ try {
   const earlyWorker = early.get(CORE_WORKER);
   if (earlyWorker) {
     // At most a second: files that do not come are the app's to report, not to wait for.
-    const running = earlyWorker.then(({ worker }) => worker.started);
+    const running = earlyWorker.promise.then((s) => s?.worker.started);
     await Promise.race([running.catch(() => null), new Promise((done) => setTimeout(done, 1000))]);
   }
   const exports = await bindings.default({ module_or_path: appModule });

@@ -325,6 +325,31 @@ test('the model in the link and its gallery are fetched early, and nothing fetch
   }
 });
 
+test("a first visit's model load and first input are sent as the page's first render begins", async () => {
+  // The loader has fetched the model (handed to the worker) and the gallery by the time the
+  // app starts, and it takes them at once (\`worker_script::Early::Now\`): the Classify page
+  // sends the load and the gallery's first image from its first render, before it has built
+  // the rest of the page, so that the worker answers while that render goes on. Each request
+  // the app posts (bincode bytes) is recorded with whether the page's drop zone for an image
+  // (in its first render) was there yet; sent once the render had ended (awaiting a
+  // promise), both found it there.
+  const { page, errors } = await openPage(browser.context);
+  await page.addInitScript(() => {
+    const post = Worker.prototype.postMessage;
+    window.convscopePosts = [];
+    Worker.prototype.postMessage = function (data, ...rest) {
+      if (data instanceof Uint8Array) window.convscopePosts.push(document.querySelector('[data-testid="drop-zone"]') !== null);
+      return post.call(this, data, ...rest);
+    };
+  });
+  await page.goto(`${BASE_URL}#/classify`);
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  const posts = await page.evaluate(() => window.convscopePosts);
+  assert.deepEqual(posts.slice(0, 2), [false, false], `the page's first render had ended when these were sent: ${JSON.stringify(posts)}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the digit ensemble shows the first 64 maps of a wide layer until all are asked for, and answers', async () => {
   // www/models/digit-resnet.safetensors: five networks merged (`convscope ensemble`), 80
   // maps in conv1 and 160 to 320 in the later layers.

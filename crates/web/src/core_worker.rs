@@ -27,6 +27,7 @@ use yew::prelude::*;
 use crate::agent::protocol::{FromWorker, ToWorker, decode, encode};
 use crate::agent::{CoreReply, CoreRequest, ModelFile};
 use crate::by_ptr::ByPtr;
+use crate::worker_script::Early;
 
 /// The loader's name for the core's worker: the app's own JavaScript and wasm, which serve
 /// the core's requests in a worker (`crates/web/src/bin/app.rs`, `www/boot.js`).
@@ -147,17 +148,22 @@ impl CoreWorker {
         for (name, file) in models {
             self.send(CoreRequest::LoadModel { name, file }, None);
         }
+        // The page's first worker may have been started by the loader already, before the
+        // app's wasm loaded (www/boot.js): it is taken over with what it sent so far — at
+        // once when it has its wasm, so that the requests of the page's first render go
+        // out as they are made.
+        let early = match (epoch == 1).then(|| crate::worker_script::take_early(&path)) {
+            Some(Early::Now(Some((worker, events)))) => {
+                self.take_over(epoch, worker, events);
+                return;
+            }
+            Some(early) => early,
+            None => Early::Now(None),
+        };
         let me = self.clone();
         spawn_local(async move {
-            // The page's first worker may have been started by the loader already, before
-            // the app's wasm loaded (www/boot.js): it is taken over with what it sent so far.
-            if epoch == 1
-                && let Some((worker, events)) = crate::worker_script::take_early(&path).await
-            {
-                me.attach(epoch, worker);
-                for e in events {
-                    me.event(epoch, &e);
-                }
+            if let Some((worker, events)) = early.get().await {
+                me.take_over(epoch, worker, events);
                 return;
             }
             // Checking and starting the worker's files takes the page's thread for a while:
@@ -168,6 +174,15 @@ impl CoreWorker {
                 Err(e) => me.not_started(epoch, &e),
             }
         });
+    }
+
+    /// `worker`, started by the loader, is the one for `epoch`: listen to it, and handle
+    /// the `events` it sent before.
+    fn take_over(&self, epoch: u64, worker: web_sys::Worker, events: Vec<web_sys::Event>) {
+        self.attach(epoch, worker);
+        for e in events {
+            self.event(epoch, &e);
+        }
     }
 
     /// `worker` is the one started for `epoch`: listen to it (a worker started for a

@@ -23,7 +23,7 @@ pub(crate) fn js_message(e: &wasm_bindgen::JsValue) -> String {
 /// # Errors
 /// A message naming the URL and the HTTP status or network error.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    if let Some(bytes) = crate::worker_script::take_early_file(url).await {
+    if let Some(bytes) = crate::worker_script::take_early_file(url).get().await {
         return Ok(bytes);
     }
     let response = fetch_ok(url).await?;

@@ -23,7 +23,10 @@ mod probability_chart;
 mod speed;
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
+
+use futures::future::LocalBoxFuture;
 
 use crate::core_worker::{Workers, use_workers};
 use convscope_core::data::{DatasetKind, IMAGE_SIZE};
@@ -46,7 +49,7 @@ use crate::lab::classify::{
 use crate::route::Route;
 use crate::storage::local;
 use crate::url::Query;
-use crate::worker_script::take_early_file;
+use crate::worker_script::{Early, take_early_file};
 
 use dense_bars::DenseBars;
 use draw_pad::DrawPad;
@@ -143,136 +146,165 @@ impl Drop for ObjectUrl {
     }
 }
 
-/// The core worker's answer to `job`. A file is first prepared by the image worker (which
-/// alone has the decoders), in the job's model's style; its refusal is the answer.
-async fn classify(runner: &Runner, job: &Job) -> CoreReply {
-    let input = match &job.input {
-        ClassifyInput::File(bytes) => {
-            let prepare = CoreRequest::Prepare {
-                bytes: bytes.clone(),
-                style: job.style,
-            };
-            match runner.images.run(prepare).await {
-                CoreReply::Prepared(Ok(p)) => ClassifyInput::Prepared(p),
-                CoreReply::Prepared(Err(e)) => return CoreReply::Classified(Err(e)),
-                lost @ CoreReply::Lost(_) => return lost,
-                other => {
-                    let e = crate::agent::unexpected(other, "a file to prepare");
-                    return CoreReply::Classified(Err(e));
-                }
-            }
-        }
-        other => other.clone(),
+/// The core worker's answer to `job`, its first request sent now. A file is first prepared
+/// by the image worker (which alone has the decoders), in the job's model's style; its
+/// refusal is the answer.
+fn classify(runner: &Runner, job: &Job) -> LocalBoxFuture<'static, CoreReply> {
+    let ClassifyInput::File(bytes) = &job.input else {
+        return Box::pin(runner.core.run(job.request(job.input.clone())));
     };
-    runner.core.run(job.request(input)).await
+    let prepared = runner.images.run(CoreRequest::Prepare {
+        bytes: bytes.clone(),
+        style: job.style,
+    });
+    let (core, job) = (runner.core.clone(), job.clone());
+    Box::pin(async move {
+        let input = match prepared.await {
+            CoreReply::Prepared(Ok(p)) => ClassifyInput::Prepared(p),
+            CoreReply::Prepared(Err(e)) => return CoreReply::Classified(Err(e)),
+            lost @ CoreReply::Lost(_) => return lost,
+            other => {
+                let e = crate::agent::unexpected(other, "a file to prepare");
+                return CoreReply::Classified(Err(e));
+            }
+        };
+        core.run(job.request(input)).await
+    })
 }
 
-/// Sends `job`, then every job that waited for it, one at a time.
-async fn pump(runner: Runner, session: Rc<RefCell<Session>>, dispatch: Dispatch, first: Job) {
-    let mut job = first;
-    loop {
-        // A worker that dies or never answers is replaced by the runner (its deadline): the
-        // answer is then `Lost`, said here, and the next input is sent.
-        let reply = classify(&runner, &job).await;
-        let (current, held) = {
-            let mut s = session.borrow_mut();
-            (s.is_current(&job), s.take_held())
-        };
-        if let Some(summary) = held {
-            dispatch.dispatch(ClassifyAction::ModelLoaded(summary));
-        }
-        match reply {
-            CoreReply::Classified(Ok(c)) if current => {
-                dispatch.dispatch(ClassifyAction::Classified(job.source.clone(), Rc::new(*c)));
-                crate::perf::mark_once(crate::perf::FIRST_PREDICTION);
+/// Sends `first` now, then every job that waited for it, one at a time, as the answers come.
+fn pump(
+    runner: Runner,
+    session: Rc<RefCell<Session>>,
+    dispatch: Dispatch,
+    first: Job,
+) -> impl Future<Output = ()> {
+    let sent = classify(&runner, &first);
+    async move {
+        let (mut job, mut sent) = (first, sent);
+        loop {
+            // A worker that dies or never answers is replaced by the runner (its deadline): the
+            // answer is then `Lost`, said here, and the next input is sent.
+            let reply = sent.await;
+            let (current, held) = {
+                let mut s = session.borrow_mut();
+                (s.is_current(&job), s.take_held())
+            };
+            if let Some(summary) = held {
+                dispatch.dispatch(ClassifyAction::ModelLoaded(summary));
             }
-            CoreReply::Classified(Err(e)) if current => {
-                let what = job.source.what();
-                dispatch.dispatch(ClassifyAction::InputFailed(format!("{what}: {e}")));
+            match reply {
+                CoreReply::Classified(Ok(c)) if current => {
+                    dispatch.dispatch(ClassifyAction::Classified(job.source.clone(), Rc::new(*c)));
+                    crate::perf::mark_once(crate::perf::FIRST_PREDICTION);
+                }
+                CoreReply::Classified(Err(e)) if current => {
+                    let what = job.source.what();
+                    dispatch.dispatch(ClassifyAction::InputFailed(format!("{what}: {e}")));
+                }
+                CoreReply::Lost(e) => {
+                    let what = job.source.what();
+                    dispatch.dispatch(ClassifyAction::InputFailed(format!("{what}: {e}")));
+                }
+                _ => {}
             }
-            CoreReply::Lost(e) => {
-                let what = job.source.what();
-                dispatch.dispatch(ClassifyAction::InputFailed(format!("{what}: {e}")));
+            let next = session.borrow_mut().settled();
+            match next {
+                Some(n) => {
+                    sent = classify(&runner, &n);
+                    job = n;
+                }
+                None => break,
             }
-            _ => {}
-        }
-        let next = session.borrow_mut().settled();
-        match next {
-            Some(n) => job = n,
-            None => break,
         }
     }
 }
 
 /// Loads a model into the worker under `name` (trained on `dataset`, when known before its
-/// file: a shipped model); on success the last input runs again.
+/// file: a shipped model), its request sent now; on success the last input runs again.
+/// Resolves to whether it loaded.
 ///
 /// `load` is this load's number and `wanted` the newest load's: a load overtaken by a
 /// newer one (the user switched again meanwhile) is dropped, whichever finishes last.
-async fn load_model(
+fn load_model(
     runner: Runner,
     session: Rc<RefCell<Session>>,
     dispatch: Dispatch,
     (load, wanted): (u64, Rc<RefCell<u64>>),
     (name, dataset): (String, Option<DatasetKind>),
     file: Result<ModelFile, String>,
-) -> bool {
-    let file = match file {
-        Ok(f) => f,
-        Err(e) => {
-            if *wanted.borrow() == load {
-                session.borrow_mut().failed(&name);
-                dispatch.dispatch(ClassifyAction::ModelFailed(e));
-            }
-            return false;
+) -> impl Future<Output = bool> {
+    let loading = file.map(|file| {
+        let loading = runner.core.run(CoreRequest::LoadModel {
+            name: name.clone(),
+            file,
+        });
+        // The page's first model takes inputs as it loads (`Session::loading`): one asked
+        // for already goes right behind the load's request, sent above.
+        let first = session.borrow_mut().loading(&name, dataset);
+        if let Some(job) = first {
+            spawn_local(pump(runner.clone(), session.clone(), dispatch.clone(), job));
         }
-    };
-    let loading = runner.core.run(CoreRequest::LoadModel {
-        name: name.clone(),
-        file,
+        loading
     });
-    // The page's first model takes inputs as it loads (`Session::loading`): one asked for
-    // already goes right behind the load's request, sent above.
-    let first = session.borrow_mut().loading(&name, dataset);
-    if let Some(job) = first {
-        spawn_local(pump(runner.clone(), session.clone(), dispatch.clone(), job));
+    async move {
+        let loading = match loading {
+            Ok(loading) => loading,
+            Err(e) => {
+                if *wanted.borrow() == load {
+                    session.borrow_mut().failed(&name);
+                    dispatch.dispatch(ClassifyAction::ModelFailed(e));
+                }
+                return false;
+            }
+        };
+        match loading.await {
+            _ if *wanted.borrow() != load => false,
+            CoreReply::ModelLoaded(Ok(summary)) => {
+                let dataset = dataset_of(&summary);
+                // The input that waited for the model goes first: the pump and the render the
+                // dispatch below schedules both run as microtasks, in the order they were
+                // queued, and the render of the model's facts and filters (tens of ms on a first
+                // visit) would otherwise hold the request back. With an answer from this model
+                // in flight, its summary waits for it (`Session::show`): the pump shows both.
+                let (job, shown) = {
+                    let mut s = session.borrow_mut();
+                    (s.loaded(name, dataset), s.show(Rc::new(*summary)))
+                };
+                if let Some(job) = job {
+                    spawn_local(pump(runner, session, dispatch.clone(), job));
+                }
+                if let Some(summary) = shown {
+                    dispatch.dispatch(ClassifyAction::ModelLoaded(summary));
+                }
+                true
+            }
+            CoreReply::ModelLoaded(Err(e)) => {
+                session.borrow_mut().failed(&name);
+                dispatch.dispatch(ClassifyAction::ModelFailed(format!(
+                    "the model could not be loaded: {e}"
+                )));
+                false
+            }
+            other => {
+                session.borrow_mut().failed(&name);
+                dispatch.dispatch(ClassifyAction::ModelFailed(crate::agent::unexpected(
+                    other,
+                    "loading the model",
+                )));
+                false
+            }
+        }
     }
-    match loading.await {
-        _ if *wanted.borrow() != load => false,
-        CoreReply::ModelLoaded(Ok(summary)) => {
-            let dataset = dataset_of(&summary);
-            // The input that waited for the model goes first: the pump and the render the
-            // dispatch below schedules both run as microtasks, in the order they were
-            // queued, and the render of the model's facts and filters (tens of ms on a first
-            // visit) would otherwise hold the request back. With an answer from this model
-            // in flight, its summary waits for it (`Session::show`): the pump shows both.
-            let (job, shown) = {
-                let mut s = session.borrow_mut();
-                (s.loaded(name, dataset), s.show(Rc::new(*summary)))
-            };
-            if let Some(job) = job {
-                spawn_local(pump(runner, session, dispatch.clone(), job));
-            }
-            if let Some(summary) = shown {
-                dispatch.dispatch(ClassifyAction::ModelLoaded(summary));
-            }
-            true
-        }
-        CoreReply::ModelLoaded(Err(e)) => {
-            session.borrow_mut().failed(&name);
-            dispatch.dispatch(ClassifyAction::ModelFailed(format!(
-                "the model could not be loaded: {e}"
-            )));
-            false
-        }
-        other => {
-            session.borrow_mut().failed(&name);
-            dispatch.dispatch(ClassifyAction::ModelFailed(crate::agent::unexpected(
-                other,
-                "loading the model",
-            )));
-            false
-        }
+}
+
+/// A shipped model's file at `url`: the loader's `bytes`, else named by its URL for the
+/// worker to fetch (or to find loaded: the loader handed it over).
+fn shipped_model(url: Option<&str>, bytes: Option<Vec<u8>>) -> Result<ModelFile, String> {
+    match (bytes, url) {
+        (Some(bytes), _) => Ok(ModelFile::Bytes(bytes)),
+        (None, Some(url)) => page_url(url).map(ModelFile::Url),
+        (None, None) => Err("a shipped model without a file".to_owned()),
     }
 }
 
@@ -347,7 +379,7 @@ pub fn ClassifyPage() -> Html {
 
     // A shipped model (fetched) or the trained network (handed over, else the saved run):
     // loaded in the worker. Started as the page renders: on a first visit this is the first
-    // answer's path.
+    // answer's path, and its request goes out at once (below).
     {
         let runner = runner.clone();
         let session = session.clone();
@@ -355,31 +387,48 @@ pub fn ClassifyPage() -> Html {
         let wanted = wanted_load.clone();
         use_started((*choice).clone(), move |choice| {
             let url = choice.url();
-            if url.is_some() || *choice == ModelChoice::Trained {
-                let name = choice.worker_name();
-                let load = *wanted.borrow() + 1;
-                *wanted.borrow_mut() = load;
-                let dataset = choice.dataset();
-                spawn_local(async move {
-                    dispatch.dispatch(ClassifyAction::ModelLoading);
-                    // A shipped model's file: the one the loader fetched while the wasm
-                    // compiled (a visit that opens here), unless it was handed to the worker
-                    // already; else named by its URL, and fetched by the worker, which does
-                    // not wait for this page's thread.
-                    let file = match url {
-                        Some(url) => match take_early_file(url).await {
-                            Some(bytes) => Ok(ModelFile::Bytes(bytes)),
-                            None => page_url(url).map(ModelFile::Url),
-                        },
-                        None => match handoff.take_weights() {
-                            Some(bytes) => Ok(bytes),
-                            None => crate::trainer::saved_weights().await,
-                        }
-                        .map(ModelFile::Bytes),
+            if url.is_none() && *choice != ModelChoice::Trained {
+                return;
+            }
+            let name = choice.worker_name();
+            let load = *wanted.borrow() + 1;
+            *wanted.borrow_mut() = load;
+            let dataset = choice.dataset();
+            dispatch.dispatch(ClassifyAction::ModelLoading);
+            let start = move |file| {
+                load_model(
+                    runner,
+                    session,
+                    dispatch,
+                    (load, wanted),
+                    (name, dataset),
+                    file,
+                )
+            };
+            // A shipped model's file: the one the loader fetched while the wasm compiled (a
+            // visit that opens here), unless it was handed to the worker already; else named
+            // by its URL, and fetched by the worker, which does not wait for this page's
+            // thread. On a first visit the loader has it (or has handed it over) by the time
+            // the app starts: the load's request goes now, as the page's first render begins,
+            // and the first input's right behind it (the gallery's, below), so that the
+            // worker's answer is there when that render ends, before the page's first layout.
+            match url.map(take_early_file) {
+                Some(Early::Now(bytes)) => {
+                    let loaded = start(shipped_model(url, bytes));
+                    spawn_local(async move {
+                        loaded.await;
+                    });
+                }
+                Some(later) => spawn_local(async move {
+                    start(shipped_model(url, later.get().await)).await;
+                }),
+                None => spawn_local(async move {
+                    let file = match handoff.take_weights() {
+                        Some(bytes) => Ok(bytes),
+                        None => crate::trainer::saved_weights().await,
                     };
-                    let load = (load, wanted);
-                    load_model(runner, session, dispatch, load, (name, dataset), file).await;
-                });
+                    start(file.map(ModelFile::Bytes)).await;
+                }),
             }
         });
     }
@@ -399,24 +448,34 @@ pub fn ClassifyPage() -> Html {
         let have = v.gallery.as_ref().map(|g| g.kind);
         let (ask, session, drawing) = (ask.clone(), session.clone(), initial_drawing.clone());
         use_started(dataset, move |dataset| {
-            if let Some(kind) = *dataset
-                && have != Some(kind)
-            {
-                spawn_local(async move {
-                    let g = fetch_bytes(samples_url(kind))
-                        .await
-                        .and_then(|b| Gallery::from_safetensors(&b));
-                    if let Ok(g) = &g {
-                        let first = first_input(&session.borrow(), &drawing, g);
-                        if let Some(first) = first {
-                            ask.emit(first);
-                        }
+            let Some(kind) = *dataset else { return };
+            if have == Some(kind) {
+                return;
+            }
+            let arrived = move |g: Result<Gallery, String>| {
+                if let Ok(g) = &g {
+                    let first = first_input(&session.borrow(), &drawing, g);
+                    if let Some(first) = first {
+                        ask.emit(first);
                     }
-                    dispatch.dispatch(match g {
-                        Ok(g) => ClassifyAction::GalleryLoaded(g),
-                        Err(e) => ClassifyAction::GalleryFailed(e),
-                    });
+                }
+                dispatch.dispatch(match g {
+                    Ok(g) => ClassifyAction::GalleryLoaded(g),
+                    Err(e) => ClassifyAction::GalleryFailed(e),
                 });
+            };
+            // Here already on a first visit (the loader's): the first input is asked for
+            // now, in the page's first render.
+            let url = samples_url(kind);
+            match take_early_file(url) {
+                Early::Now(Some(bytes)) => arrived(Gallery::from_safetensors(&bytes)),
+                early => spawn_local(async move {
+                    let bytes = match early.get().await {
+                        Some(bytes) => Ok(bytes),
+                        None => fetch_bytes(url).await,
+                    };
+                    arrived(bytes.and_then(|b| Gallery::from_safetensors(&b)));
+                }),
             }
         });
     }
