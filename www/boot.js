@@ -270,8 +270,8 @@ if (/^#\/classify(?:[?/]|$)/.test(location.hash)) {
  * and a <link rel="preload"> answer for the gallery reached the page only after that
  * render's layout and paint (tasks of its busy thread); bytes that are here already reach it
  * at once (`kept`), so the first input goes to the worker as the render begins, and the
- * model is handed to the worker before that (`handOverModel`). On a real network both download beside
- * the wasm. Which files: the model in the query, as `ModelChoice` in
+ * model is handed to the worker before that (`handOverModel`). On a real network both
+ * download beside the wasm. Which files: the model in the query, as `ModelChoice` in
  * `crates/web/src/lab/classify/choice.rs` reads it (its `url` and `dataset`; an unknown key
  * opens the MNIST model); none for the network trained on the Train page (its file and
  * dataset are in the saved run). Returns the model's `href`, if any.
