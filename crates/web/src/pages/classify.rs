@@ -262,11 +262,10 @@ fn load_model(
             _ if *wanted.borrow() != load => false,
             CoreReply::ModelLoaded(Ok(summary)) => {
                 let dataset = dataset_of(&summary);
-                // The input that waited for the model goes first: the pump and the render the
-                // dispatch below schedules both run as microtasks, in the order they were
-                // queued, and the render of the model's facts and filters (tens of ms on a first
-                // visit) would otherwise hold the request back. With an answer from this model
-                // in flight, its summary waits for it (`Session::show`): the pump shows both.
+                // The input that waited for the model is sent first (as `pump` is called),
+                // before the render of the model's facts and filters that the dispatch below
+                // schedules (tens of ms on a first visit). With an answer from this model in
+                // flight, its summary waits for it (`Session::show`): the pump shows both.
                 let (job, shown) = {
                     let mut s = session.borrow_mut();
                     (s.loaded(name, dataset), s.show(Rc::new(*summary)))
@@ -300,11 +299,10 @@ fn load_model(
 
 /// A shipped model's file at `url`: the loader's `bytes`, else named by its URL for the
 /// worker to fetch (or to find loaded: the loader handed it over).
-fn shipped_model(url: Option<&str>, bytes: Option<Vec<u8>>) -> Result<ModelFile, String> {
-    match (bytes, url) {
-        (Some(bytes), _) => Ok(ModelFile::Bytes(bytes)),
-        (None, Some(url)) => page_url(url).map(ModelFile::Url),
-        (None, None) => Err("a shipped model without a file".to_owned()),
+fn shipped_model(url: &str, bytes: Option<Vec<u8>>) -> Result<ModelFile, String> {
+    match bytes {
+        Some(bytes) => Ok(ModelFile::Bytes(bytes)),
+        None => page_url(url).map(ModelFile::Url),
     }
 }
 
@@ -411,17 +409,20 @@ pub fn ClassifyPage() -> Html {
             // thread. On a first visit the loader has it (or has handed it over) by the time
             // the app starts: the load's request goes now, as the page's first render begins,
             // and the first input's right behind it (the gallery's, below), so that the
-            // worker's answer is there when that render ends, before the page's first layout.
-            match url.map(take_early_file) {
-                Some(Early::Now(bytes)) => {
-                    let loaded = start(shipped_model(url, bytes));
-                    spawn_local(async move {
-                        loaded.await;
-                    });
-                }
-                Some(later) => spawn_local(async move {
-                    start(shipped_model(url, later.get().await)).await;
-                }),
+            // worker's answer is there when that render ends (taken after the frame that
+            // follows it: Chromium runs that frame first).
+            match url {
+                Some(url) => match take_early_file(url) {
+                    Early::Now(bytes) => {
+                        let loaded = start(shipped_model(url, bytes));
+                        spawn_local(async move {
+                            loaded.await;
+                        });
+                    }
+                    later => spawn_local(async move {
+                        start(shipped_model(url, later.get().await)).await;
+                    }),
+                },
                 None => spawn_local(async move {
                     let file = match handoff.take_weights() {
                         Some(bytes) => Ok(bytes),
