@@ -327,7 +327,7 @@ test('the model in the link and its gallery are fetched early, and nothing fetch
 
 test("a first visit's model load and first input are sent as the page's first render begins", async () => {
   // The loader has fetched the model (handed to the worker) and the gallery by the time the
-  // app starts, and it takes them at once (\`worker_script::Early::Now\`): the Classify page
+  // app starts, and it takes them at once (`worker_script::Early::Now`): the Classify page
   // sends the load and the gallery's first image from its first render, before it has built
   // the rest of the page, so that the worker answers while that render goes on. Each request
   // the app posts (bincode bytes) is recorded with whether the page's drop zone for an image
