@@ -23,7 +23,6 @@ mod probability_chart;
 mod speed;
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::rc::Rc;
 
 use futures::future::LocalBoxFuture;
@@ -179,9 +178,9 @@ fn pump(
     dispatch: Dispatch,
     first: Job,
 ) -> impl Future<Output = ()> {
-    let sent = classify(&runner, &first);
+    let mut sent = classify(&runner, &first);
+    let mut job = first;
     async move {
-        let (mut job, mut sent) = (first, sent);
         loop {
             // A worker that dies or never answers is replaced by the runner (its deadline): the
             // answer is then `Lost`, said here, and the next input is sent.
