@@ -337,13 +337,16 @@ impl Trainer {
             total.correct += r.correct;
             total.count += r.count;
         }
+        // The weighted mean of the shares' gradients into the main share's: the first
+        // helper's term in the same pass as the main share's weight.
         let grads = self.main.gradients.tensors_mut();
-        for g in grads.iter_mut() {
-            for v in g.iter_mut() {
-                *v *= weights[0];
+        let (first, rest) = self.helpers[..shares - 1].split_at(1);
+        for (g, hg) in grads.iter_mut().zip(first[0].gradients.tensors()) {
+            for (v, &x) in g.iter_mut().zip(hg) {
+                *v = weights[0] * *v + weights[1] * x;
             }
         }
-        for (h, &w) in self.helpers[..shares - 1].iter().zip(&weights[1..]) {
+        for (h, &w) in rest.iter().zip(&weights[2..]) {
             for (g, hg) in grads.iter_mut().zip(h.gradients.tensors()) {
                 for (v, &x) in g.iter_mut().zip(hg) {
                     *v += w * x;
