@@ -223,3 +223,28 @@ impl Threads {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A message that comes while the receiver polls, one that comes after it has gone to
+    /// sleep, and a sender dropped while it sleeps.
+    #[test]
+    fn wait_for_polls_then_sleeps_and_ends_when_the_sender_is_gone() {
+        let (tx, rx) = channel();
+        let sender = std::thread::spawn(move || {
+            tx.send(1).unwrap();
+            std::thread::sleep(POLL * 5);
+            tx.send(2).unwrap();
+            std::thread::sleep(POLL * 5);
+        });
+        assert_eq!(wait_for(&rx), Some(1));
+        let asleep = Instant::now();
+        assert_eq!(wait_for(&rx), Some(2));
+        assert!(asleep.elapsed() > POLL, "{:?}", asleep.elapsed());
+        assert_eq!(wait_for(&rx), None);
+        sender.join().unwrap();
+    }
+}
