@@ -4,6 +4,8 @@ use js_sys::Uint8Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::worker_script::Early;
+
 /// A JS exception's message, for error text.
 pub(crate) fn js_message(e: &wasm_bindgen::JsValue) -> String {
     e.as_string()
@@ -23,7 +25,16 @@ pub(crate) fn js_message(e: &wasm_bindgen::JsValue) -> String {
 /// # Errors
 /// A message naming the URL and the HTTP status or network error.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    if let Some(bytes) = crate::worker_script::take_early_file(url).get().await {
+    early_or_fetched(crate::worker_script::take_early_file(url), url).await
+}
+
+/// The loader's `early` bytes of `url` (taken already, [`crate::worker_script::take_early_file`])
+/// once they are here, else `url` fetched.
+///
+/// # Errors
+/// As [`fetch_bytes`].
+pub async fn early_or_fetched(early: Early<Vec<u8>>, url: &str) -> Result<Vec<u8>, String> {
+    if let Some(bytes) = early.get().await {
         return Ok(bytes);
     }
     let response = fetch_ok(url).await?;

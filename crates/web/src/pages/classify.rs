@@ -36,7 +36,7 @@ use yew::prelude::*;
 use crate::agent::{ClassifyInput, CoreReply, CoreRequest, ModelFile};
 use crate::by_ptr::ByPtr;
 use crate::components::ImageInput;
-use crate::fetch::{MAX_FILE_BYTES, blob_bytes, fetch_bytes, page_url, too_large};
+use crate::fetch::{MAX_FILE_BYTES, blob_bytes, early_or_fetched, page_url, too_large};
 use crate::handoff::Handoff;
 use crate::hooks::{initial_query, use_after_paint, use_hash_query, use_query_sync, use_started};
 use crate::lab::classify::choice::{dataset_of, samples_url};
@@ -470,10 +470,7 @@ pub fn ClassifyPage() -> Html {
             match take_early_file(url) {
                 Early::Now(Some(bytes)) => arrived(Gallery::from_safetensors(&bytes)),
                 early => spawn_local(async move {
-                    let bytes = match early.get().await {
-                        Some(bytes) => Ok(bytes),
-                        None => fetch_bytes(url).await,
-                    };
+                    let bytes = early_or_fetched(early, url).await;
                     arrived(bytes.and_then(|b| Gallery::from_safetensors(&b)));
                 }),
             }
