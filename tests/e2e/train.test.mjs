@@ -225,6 +225,74 @@ test('no room in the browser\'s storage: a message says progress is not saved, a
   await page.close();
 });
 
+test('a paused run keeps its curve, its network and its settings; a run continued from a file shows the file\'s', async () => {
+  const { page, errors } = await trainPage();
+  // 8,000 images in batches of 16: the pause lands in the first epoch.
+  await setUp(page, { epochs: 2, train: 8000, batch: 16 });
+  await page.getByTestId('train-start').click();
+  await waitStatus(page, 'Training');
+  const lossLabel = () => page.getByTestId('loss-chart').getAttribute('aria-label');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="loss-chart"]')?.getAttribute('aria-label').startsWith('training loss'),
+    null,
+    { timeout: 60000 },
+  );
+  await page.getByTestId('train-pause').click();
+  await waitStatus(page, 'Paused');
+  assert.equal(await page.getByTestId('train-epoch-row').count(), 0, 'paused within the first epoch');
+  // The curve so far stays: the view a pause sends carries the epoch's points.
+  assert.match(await lossLabel(), /^training loss \d/);
+  // Resume goes on with the paused run's network and settings: they are not edited.
+  for (const id of ['train-text', 'train-preset', 'train-dataset', 'train-epochs', 'train-load']) {
+    assert.ok(await page.getByTestId(id).isDisabled(), `${id} can be edited while paused`);
+  }
+  assert.ok(await page.getByTestId('train-start').isDisabled(), 'Start would drop the paused run');
+  await page.getByTestId('train-reset').click();
+  await waitStatus(page, 'Ready');
+  assert.ok(await page.getByTestId('train-text').isEnabled());
+
+  // Another network typed, MNIST chosen; then LeNet-5's Fashion-MNIST weights continued.
+  await page.getByTestId('train-text').fill('input 28x28x1, conv 2 3x3, flatten, linear 10');
+  await setField(page, 'train-subset', 2000);
+  const file = new URL('../../www/models/lenet-fashion.safetensors', import.meta.url).pathname;
+  await page.getByTestId('train-load').setInputFiles(file);
+  // What trains is the file's network on its own dataset, and the page says so.
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-dataset"]')?.value === 'fashion', null, { timeout: 30000 });
+  assert.match(await page.getByTestId('train-text').inputValue(), /^input 28x28x1, conv 6 5x5 pad 2, relu, maxpool 2, conv 16 5x5/);
+  assert.equal(await page.getByTestId('train-params').textContent(), '61,706');
+  await waitStatus(page, 'Training', 60000);
+  assert.equal(await page.getByTestId('train-subset').inputValue(), '2000');
+  await page.getByTestId('train-stop').click();
+  await waitStatus(page, 'Stopped');
+  await page.getByTestId('train-reset').click();
+  await waitStatus(page, 'Ready');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('image counts past the dataset\'s are refused beside the fields, before Start', async () => {
+  const { page, errors } = await trainPage();
+  await setUp(page, { epochs: 1 });
+  for (const [id, value, message] of [
+    ['train-subset', 0, /^Training images: MNIST has 8,000; choose between 1 and 8,000$/],
+    ['train-subset', 9000, /^Training images: MNIST/],
+    ['train-test-images', 0, /^Test images: MNIST has 2,000; choose between 1 and 2,000$/],
+  ]) {
+    await setField(page, id, value);
+    assert.match((await page.getByTestId('train-settings-error').textContent()).trim(), message);
+    assert.ok(await page.getByTestId('train-start').isDisabled(), `Start with ${id} = ${value}`);
+    await setField(page, id, id === 'train-subset' ? 2000 : 1000);
+    assert.equal(await page.getByTestId('train-settings-error').count(), 0);
+  }
+  // Fashion-MNIST has more: 9,000 is fine there.
+  await page.getByTestId('train-dataset').selectOption('fashion');
+  await setField(page, 'train-subset', 9000);
+  assert.equal(await page.getByTestId('train-settings-error').count(), 0);
+  assert.ok(await page.getByTestId('train-start').isEnabled());
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a file that is not a weights file gets a message naming what is wrong', async () => {
   const { page, errors } = await trainPage();
   await page.getByTestId('train-load').setInputFiles({ name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });

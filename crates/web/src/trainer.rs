@@ -19,7 +19,8 @@ pub mod session;
 
 pub use session::saved_weights;
 
-use convscope_core::nn::run::{History, Mistake, Point, RunConfig};
+use convscope_core::data::DatasetKind;
+use convscope_core::nn::run::{AugmentKind, History, Mistake, Point, RunConfig};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use yew_agent::prelude::*;
@@ -50,6 +51,53 @@ impl Default for TrainSettings {
             train_images: 8_000,
             test_images: 2_000,
         }
+    }
+}
+
+impl TrainSettings {
+    /// The training and test images the app serves of `kind` (`dist/data/`, written by
+    /// `cargo xtask build`): MNIST's 10,000 test digits split 8,000 / 2,000, Fashion-MNIST's
+    /// 60,000 / 10,000.
+    pub fn images_available(kind: DatasetKind) -> (usize, usize) {
+        match kind {
+            DatasetKind::Mnist => (8_000, 2_000),
+            DatasetKind::Fashion => (60_000, 10_000),
+        }
+    }
+
+    /// Switches to `kind`, keeping the image counts within what it has and the
+    /// augmentation one it can take (the robust one is for digits).
+    pub fn set_dataset(&mut self, kind: DatasetKind) {
+        self.run.dataset = kind;
+        let (train, test) = Self::images_available(kind);
+        self.train_images = self.train_images.min(train);
+        self.test_images = self.test_images.min(test);
+        if kind == DatasetKind::Fashion && self.run.augment == Some(AugmentKind::Robust) {
+            self.run.augment = Some(AugmentKind::Basic);
+        }
+    }
+
+    /// Whether the image counts are within the dataset's.
+    ///
+    /// # Errors
+    /// The field and the range it must be in.
+    pub fn check_images(&self) -> Result<(), String> {
+        let kind = self.run.dataset;
+        let (train, test) = Self::images_available(kind);
+        for (what, asked, have) in [
+            ("Training images", self.train_images, train),
+            ("Test images", self.test_images, test),
+        ] {
+            if asked == 0 || asked > have {
+                return Err(format!(
+                    "{what}: {} has {}; choose between 1 and {}",
+                    kind.title(),
+                    convscope_core::format::thousands(have as u64),
+                    convscope_core::format::thousands(have as u64)
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -91,6 +91,36 @@ fn check(text: &str, settings: &TrainSettings) -> Result<Rc<NetworkReport>, Stri
     Ok(Rc::new(report))
 }
 
+/// Whether a run trains, loads its data or is paused: the page's network and settings are
+/// then the run's.
+fn active(status: &Status) -> bool {
+    matches!(
+        status,
+        Status::Running | Status::Loading { .. } | Status::Paused
+    )
+}
+
+/// Makes the page's network and settings the worker's run's while it is [`active`]: a run
+/// continued from a file (its own network and dataset) or restored paused after a reload
+/// shows what it trains, not what was typed before. A text that describes the same network
+/// is left as typed.
+fn follow_run(
+    v: &TrainView,
+    text: &UseStateHandle<String>,
+    settings: &UseStateHandle<TrainSettings>,
+) {
+    if !active(&v.status) || v.network.is_empty() {
+        return;
+    }
+    let typed = Architecture::parse_description(text).map(|a| a.to_text());
+    if typed.ok().as_deref() != Some(v.network.as_str()) {
+        text.set(v.network.clone());
+    }
+    if **settings != v.settings {
+        settings.set(v.settings);
+    }
+}
+
 fn value_of(e: &Event) -> String {
     e.target()
         .and_then(|t| js_sys::Reflect::get(&t, &"value".into()).ok())
@@ -155,6 +185,7 @@ pub fn TrainPage() -> Html {
     // run restored after a reload is not replaced unseen.
     let connected = use_state(|| false);
     let bridge = {
+        let (text, settings) = (text.clone(), settings.clone());
         let view = view.clone();
         let (snapshot_pictures, wrong_pixels) = (snapshot_pictures.clone(), wrong_pixels.clone());
         let file_error = file_error.clone();
@@ -162,6 +193,7 @@ pub fn TrainPage() -> Html {
         let export_for = export_for.clone();
         use_trainer(move |event| match event {
             TrainerEvent::Output(TrainOutput::View(v)) => {
+                follow_run(&v, &text, &settings);
                 snapshot_pictures.set(v.snapshot.as_ref().map(SnapshotPictures::of));
                 wrong_pixels.set(wrong_pictures(&v));
                 view.set(Rc::new(*v));
@@ -214,7 +246,10 @@ pub fn TrainPage() -> Html {
     // point), and the settings' callback, made once.
     let history = use_memo(ByPtr((*view).clone()), |v| Rc::new(v.history.clone()));
     let on_settings = use_callback(settings.setter(), |s: TrainSettings, set| set.set(s));
-    let busy = matches!(v.status, Status::Running | Status::Loading { .. });
+    // While a run trains, loads or is paused, the network and settings are its own (see
+    // `follow_run`): Resume goes on with them, so they are not edited (Stop or Reset
+    // first, then Start a new run).
+    let locked = active(&v.status);
     let on_text = {
         let text = text.clone();
         Callback::from(move |e: InputEvent| text.set(value_of(&e)))
@@ -280,7 +315,7 @@ pub fn TrainPage() -> Html {
             <h3 id="train-network-title">{"The network"}</h3>
             <label class="field">
                 <span>{"Start from a preset"}</span>
-                <select onchange={on_preset} data-testid="train-preset" disabled={busy}>
+                <select onchange={on_preset} data-testid="train-preset" disabled={locked}>
                     <option value="" selected=true>{"choose…"}</option>
                     { for presets().into_iter().map(|p| html! { <option value={p.key}>{ p.label }</option> }) }
                 </select>
@@ -288,7 +323,7 @@ pub fn TrainPage() -> Html {
             <label class="field field-wide">
                 <span>{"Layers, in the text form (commas between layers)"}</span>
                 <textarea rows="4" spellcheck="false" value={(*text).clone()} oninput={on_text}
-                    disabled={busy} data-testid="train-text"
+                    disabled={locked} data-testid="train-text"
                     aria-invalid={if checked.is_err() { "true" } else { "false" }}
                     aria-describedby="train-check" />
             </label>
@@ -302,13 +337,13 @@ pub fn TrainPage() -> Html {
     };
 
     let controls = {
-        let valid = checked.is_ok();
-        let can_start = valid && !busy && *connected;
+        let valid = checked.is_ok() && settings.check_images().is_ok();
+        let can_start = valid && !locked && *connected;
         html! {
             <div class="train-controls" role="group" aria-label="Training">
                 <button type="button" class="primary" onclick={on_start} disabled={!can_start}
                     data-testid="train-start"
-                    title={if valid { "Train this network from scratch" } else { "Fix the network first" }}>
+                    title={if v.status == Status::Paused { "Stop or reset the paused run first" } else if valid { "Train this network from scratch" } else { "Fix the network and the settings first" }}>
                     {"Start"}
                 </button>
                 <button type="button" onclick={send(TrainInput::Pause)} disabled={v.status != Status::Running} data-testid="train-pause">{"Pause"}</button>
@@ -322,7 +357,7 @@ pub fn TrainPage() -> Html {
                 </button>
                 <label class="file-button">
                     <span>{"Continue from a .safetensors file…"}</span>
-                    <input type="file" accept=".safetensors" onchange={on_continue_file} disabled={busy} data-testid="train-load" />
+                    <input type="file" accept=".safetensors" onchange={on_continue_file} disabled={locked} data-testid="train-load" />
                 </label>
                 if let Some(e) = &*file_error {
                     <p class="error" role="alert" data-testid="train-file-error">{ e.clone() }</p>
@@ -341,7 +376,7 @@ pub fn TrainPage() -> Html {
             </p>
             <div class="train-top">
                 { editor }
-                <SettingsForm settings={*settings} disabled={busy} on_change={on_settings} />
+                <SettingsForm settings={*settings} disabled={locked} on_change={on_settings} />
             </div>
             { controls }
             <StatusLine view={ByPtr((*view).clone())} />
@@ -434,15 +469,7 @@ fn SettingsForm(props: &SettingsFormProps) -> Html {
             <h3 id="train-settings-title">{"Data and training"}</h3>
             <div class="train-fields">
                 { select("Data", "train-dataset", s.run.dataset.name(), &[("mnist", "MNIST digits (8,000 train / 2,000 test)"), ("fashion", "Fashion-MNIST (60,000 / 10,000)")],
-                    |t, v| {
-                        t.run.dataset = v.parse().unwrap_or(DatasetKind::Mnist);
-                        let (train, test) = match t.run.dataset { DatasetKind::Mnist => (8_000, 2_000), DatasetKind::Fashion => (60_000, 10_000) };
-                        t.train_images = t.train_images.min(train);
-                        t.test_images = t.test_images.min(test);
-                        if t.run.dataset == DatasetKind::Fashion && t.run.augment == Some(AugmentKind::Robust) {
-                            t.run.augment = Some(AugmentKind::Basic);
-                        }
-                    }) }
+                    |t, v| t.set_dataset(v.parse().unwrap_or(DatasetKind::Mnist))) }
                 { field("Training images", "train-subset", s.train_images.to_string(), "500", |t, x| t.train_images = x as usize) }
                 { field("Test images", "train-test-images", s.test_images.to_string(), "500", |t, x| t.test_images = x as usize) }
                 { field("Epochs", "train-epochs", s.run.epochs.to_string(), "1", |t, x| t.run.epochs = x as u32) }
@@ -460,6 +487,9 @@ fn SettingsForm(props: &SettingsFormProps) -> Html {
                     |t, v| t.run.augment = match v { "basic" => Some(AugmentKind::Basic), "robust" => Some(AugmentKind::Robust), _ => None }) }
                 { field("Seed", "train-seed", s.run.seed.to_string(), "1", |t, x| t.run.seed = x as u64) }
             </div>
+            if let Err(e) = s.check_images() {
+                <p class="error" role="alert" data-testid="train-settings-error">{ e }</p>
+            }
         </section>
     }
 }

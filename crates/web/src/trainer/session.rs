@@ -91,6 +91,11 @@ impl Session {
     }
 
     fn send_view(&mut self) {
+        // The history as the run has it: the points of an epoch under way reach the page in
+        // ticks, and a view (a pause, say) replaces the page's, so it carries them too.
+        if let Some(run) = &self.run {
+            self.view.history = run.history().clone();
+        }
         self.points_sent = self.view.history.points.len();
         let view = TrainOutput::View(Box::new(self.view.clone()));
         self.broadcast(&view);
@@ -103,7 +108,6 @@ impl Session {
 
     fn sync_from_run(&mut self) {
         if let Some(run) = &self.run {
-            self.view.history = run.history().clone();
             self.view.tick = Some(tick(run, 0.0, Vec::new()));
         }
     }
@@ -223,22 +227,17 @@ enum Source<'a> {
     File(&'a [u8]),
 }
 
-fn start(source: Source<'_>, settings: TrainSettings) {
-    let generation = with(|s| {
-        s.generation += 1;
-        s.run = None;
-        s.view = TrainView {
-            settings,
-            ..TrainView::default()
-        };
-        s.generation
-    });
-    // The network and the settings are checked before any data is fetched.
+fn start(source: Source<'_>, mut settings: TrainSettings) {
+    // The network and the settings are checked before any data is fetched. A file that
+    // names its dataset goes on learning that one (the page then shows it).
     let built = match source {
         Source::File(bytes) => {
             from_safetensors(bytes)
                 .map_err(|e| e.to_string())
-                .and_then(|(net, _)| {
+                .and_then(|(net, meta)| {
+                    if let Some(kind) = meta.dataset {
+                        settings.set_dataset(kind);
+                    }
                     Run::with_network(net, settings.run, settings.train_images)
                         .map_err(|e| e.to_string())
                 })
@@ -249,7 +248,16 @@ fn start(source: Source<'_>, settings: TrainSettings) {
                 Run::new(&arch, settings.run, settings.train_images).map_err(|e| e.to_string())
             }),
     };
-    let run = match built {
+    let generation = with(|s| {
+        s.generation += 1;
+        s.run = None;
+        s.view = TrainView {
+            settings,
+            ..TrainView::default()
+        };
+        s.generation
+    });
+    let run = match built.and_then(|run| settings.check_images().map(|()| run)) {
         Ok(run) => run,
         Err(e) => return fail(generation, e),
     };

@@ -87,10 +87,18 @@ fn draw(el: HtmlCanvasElement, p: &HistoryChartProps) -> Result<(), String> {
         Metric::Loss => ("loss (cross-entropy)", ""),
         Metric::Accuracy => ("accuracy", " %"),
     };
+    // Enough decimals that the ticks (about ten over the range) read as different numbers:
+    // a loss axis up to 0.5 has ticks 0.05 apart.
+    let decimals = if y_range.end - y_range.start < 2.0 {
+        2
+    } else {
+        1
+    };
     let mut chart = ChartBuilder::on(&root)
         .caption(caption, (FontFamily::SansSerif, 15))
         .margin(8)
-        .x_label_area_size(30)
+        // Room for the ticks' numbers and, below them, the axis' name.
+        .x_label_area_size(42)
         .y_label_area_size(44)
         .build_cartesian_2d(0.0..x_end, y_range)
         .map_err(|e| e.to_string())?;
@@ -98,7 +106,7 @@ fn draw(el: HtmlCanvasElement, p: &HistoryChartProps) -> Result<(), String> {
         .configure_mesh()
         .x_desc("epoch")
         .x_labels(p.epochs.clamp(2, 10) as usize + 1)
-        .y_label_formatter(&|y: &f64| format!("{y:.1}{unit}"))
+        .y_label_formatter(&|y: &f64| format!("{y:.decimals$}{unit}"))
         .light_line_style(RGBColor(238, 240, 243))
         .draw()
         .map_err(|e| e.to_string())?;
