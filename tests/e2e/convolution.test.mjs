@@ -127,6 +127,62 @@ test('invalid settings explain themselves: remainder, nearest values, kernel too
   await page.close();
 });
 
+test('a number the lab cannot take is refused with its reason, never read as another one', async () => {
+  const { page, errors } = await openLab();
+  // The calculator: 1.5 is not read as 15, nor -5 as 5.
+  for (const typed of ['1.5', '-5']) {
+    await page.getByTestId('calc-w').fill(typed);
+    assert.equal(await text(page, 'calc-error'), 'Type a whole number for W.');
+    assert.equal(await page.getByTestId('calc-result').count(), 0);
+  }
+  await page.getByTestId('calc-w').fill('227');
+  assert.equal(await text(page, 'calc-result'), '55');
+  // A hyper-parameter: with S = 2, a fraction or a value past 16 is refused, in words, and
+  // the lab goes on with S = 2; leaving the field puts 2 back in it.
+  await page.getByTestId('stride').fill('2');
+  await page.getByTestId('padding').fill('1');
+  await fresh(page);
+  const dims = await text(page, 'volume-dims');
+  assert.match(dims, /3 × 3 × 1/);
+  await page.getByTestId('stride').fill('1.5');
+  assert.equal(await text(page, 'stride-error'), "S takes a whole number from 0 to 16, not '1.5': it stays 2.");
+  assert.equal(await page.getByTestId('stride').getAttribute('aria-invalid'), 'true');
+  await page.getByTestId('stride').fill('100');
+  assert.match(await text(page, 'stride-error'), /not '100': it stays 2\./);
+  assert.equal(await text(page, 'volume-dims'), dims);
+  assert.doesNotMatch(page.url(), /[?&]s=(1\.5|100|16)\b/);
+  await page.getByTestId('stride').blur();
+  assert.equal(await page.getByTestId('stride').inputValue(), '2');
+  await page.getByTestId('stride').fill('1');
+  assert.equal(await page.getByTestId('stride-error').count(), 0);
+  await fresh(page);
+  assert.match(await text(page, 'volume-dims'), /5 × 5 × 1/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('every value of a grid is written in its cell, negative ones as well as positive ones', async () => {
+  const { page, errors } = await openPage(browser.context);
+  // Every number the canvases write, as written.
+  await page.addInitScript(() => {
+    window.writtenNumbers = new Set();
+    const fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (t, ...rest) {
+      window.writtenNumbers.add(String(t));
+      return fillText.call(this, t, ...rest);
+    };
+  });
+  // Sobel x on the RGB image at S = 2, P = 1, then tanh: the map holds ±1, so tanh gives
+  // ±0.76, in cells of 50 px where "−0.76" (five characters) did not fit the grid's font.
+  await page.goto(`${BASE_URL}#/convolution?in=rgb&kp=sobelx&s=2&p=1&kf=3&act=tanh`);
+  await page.getByTestId('stage').waitFor({ timeout: 20000 });
+  await fresh(page);
+  await page.waitForFunction(() => window.writtenNumbers.has('0.76'));
+  await page.waitForFunction(() => window.writtenNumbers.has('−0.76'), null, { timeout: 5000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('hyper-parameters and presets drive the stepper; settings survive a reload', async () => {
   const { page, errors } = await openLab();
   await page.getByTestId('padding').fill('1');

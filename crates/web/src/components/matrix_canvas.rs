@@ -794,6 +794,9 @@ fn draw(
     draw_overlay(&ctx, p)
 }
 
+/// The smallest font size (CSS pixels) a grid's number is drawn at.
+const MIN_LABEL_PX: f64 = 7.0;
+
 /// One `fillRect` per cell with a gap between cells, numbers where they fit.
 fn draw_grid(ctx: &CanvasRenderingContext2d, p: &Picture) {
     let g = &p.geometry;
@@ -805,11 +808,17 @@ fn draw_grid(ctx: &CanvasRenderingContext2d, p: &Picture) {
     let (lo, hi) = ((gap / 2.0).floor(), gap - (gap / 2.0).floor());
     let numbers = g.cell >= 22.0;
     let font_px = (g.cell * 0.36).clamp(9.0, 16.0);
-    ctx.set_font(&format!("{}px ui-monospace, monospace", font_px * g.dpr));
+    let font = |px: f64| format!("{}px ui-monospace, monospace", px * g.dpr);
+    ctx.set_font(&font(font_px));
     ctx.set_text_align("center");
     ctx.set_text_baseline("middle");
-    // A monospace digit is about 0.6 em wide: numbers are drawn only where they fit.
-    let fits = |s: &str| s.chars().count() as f64 * font_px * 0.6 <= g.cell - 3.0;
+    // A monospace character is about 0.6 em wide: a number wider than its cell at the
+    // grid's size is drawn smaller (a minus sign and four more characters in a cell of 50
+    // px, say), down to MIN_LABEL_PX, so that negative values show as positive ones do.
+    let size_for = |s: &str| {
+        let fit = (g.cell - 3.0) / (s.chars().count() as f64 * 0.6);
+        (fit >= MIN_LABEL_PX).then_some(fit.min(font_px))
+    };
     for py in 0..g.prows {
         let (y0, y1) = (g.y(py), g.y(py + 1));
         for px in 0..g.pcols {
@@ -831,10 +840,16 @@ fn draw_grid(ctx: &CanvasRenderingContext2d, p: &Picture) {
                 }
             };
             if let Some((label, colour)) = label
-                && fits(&label)
+                && let Some(px) = size_for(&label)
             {
                 ctx.set_fill_style_str(colour);
+                if px < font_px {
+                    ctx.set_font(&font(px));
+                }
                 let _ = ctx.fill_text(&label, (x0 + x1) / 2.0, (y0 + y1) / 2.0);
+                if px < font_px {
+                    ctx.set_font(&font(font_px));
+                }
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The output-size calculator's fields (W, F, S, P, D as typed) and its result from the core.
 
-/// The output-size calculator's fields W, F, S, P, dilation, as typed (digits only).
+/// The output-size calculator's fields W, F, S, P, dilation, as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalcInputs {
     /// `[W, F, S, P, D]`.
@@ -55,8 +55,10 @@ impl CalcInputs {
 }
 
 impl CalcInputs {
-    /// Keeps digits only (what a field and the URL may carry), at most nine.
-    pub fn sanitize(v: &str) -> String {
-        v.chars().filter(char::is_ascii_digit).take(9).collect()
+    /// A field as typed (or as the URL gives it), at most twelve characters: not a number
+    /// is kept as it is, so that the calculator says so instead of computing another one
+    /// (`1.5` is not read as 15, nor `-5` as 5).
+    pub fn as_typed(v: &str) -> String {
+        v.chars().take(12).collect()
     }
 }

@@ -311,7 +311,7 @@ impl ConvSettings {
             }
             ConvAction::Calc(i, v) => {
                 if let Some(f) = self.calc.fields.get_mut(i) {
-                    *f = CalcInputs::sanitize(&v);
+                    *f = CalcInputs::as_typed(&v);
                 }
             }
             ConvAction::JumpTo([k, y, x]) => {

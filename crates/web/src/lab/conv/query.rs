@@ -124,7 +124,7 @@ impl ConvSettings {
         let names = ["cw", "cf", "cs", "cp", "cd"];
         for (i, name) in names.into_iter().enumerate() {
             if let Some(v) = get(name) {
-                s.calc.fields[i] = CalcInputs::sanitize(v);
+                s.calc.fields[i] = CalcInputs::as_typed(v);
             }
         }
         let len = s.step_count();
