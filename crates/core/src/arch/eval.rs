@@ -280,6 +280,14 @@ impl Architecture {
 
 type Evaluated = (Vec<LayerReport>, Volume, ReceptiveField);
 
+/// The positions a fully connected layer reads, along one axis: `extent` of them, the first
+/// with receptive field `first` (see [`eval_sequence`]).
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    first: ReceptiveField,
+    extent: usize,
+}
+
 fn eval_sequence(
     layers: &[Layer],
     input: Volume,
@@ -288,15 +296,33 @@ fn eval_sequence(
 ) -> Result<Evaluated, ArchError> {
     let mut reports = Vec::with_capacity(layers.len());
     let (mut volume, mut rf) = (input, rf);
-    // The spatial extent a fully connected layer spans: that of the last volume before any
-    // flatten, since flattening moves positions into channels without mixing them.
-    let mut extent = input.h.max(input.w);
+    // What a fully connected layer spans: every position of the last volume a convolution,
+    // a pooling or a residual block made, as the receptive field of its first position and
+    // its extent. The layers after those move no position (an activation, a flatten, which
+    // moves positions into channels without mixing them, a dropout), or, for an adaptive
+    // average pool, see together exactly its input however many outputs it has (more than
+    // its input when it repeats values: VGG's 7 × 7 from a 1 × 1 input).
+    let mut span = Span {
+        first: rf,
+        extent: input.h.max(input.w),
+    };
     for layer in layers {
-        let report = eval_layer(layer, volume, rf, extent, prefix)?;
+        let report = eval_layer(layer, volume, rf, span, prefix)?;
         volume = report.output;
         rf = report.receptive_field;
-        if report.kind != LayerKind::Flatten {
-            extent = volume.h.max(volume.w);
+        if matches!(
+            report.kind,
+            LayerKind::Conv
+                | LayerKind::MaxPool
+                | LayerKind::AvgPool
+                | LayerKind::SumPool
+                | LayerKind::BasicBlock
+                | LayerKind::Bottleneck
+        ) {
+            span = Span {
+                first: rf,
+                extent: volume.h.max(volume.w),
+            };
         }
         reports.push(report);
     }
@@ -307,7 +333,7 @@ fn eval_layer(
     layer: &Layer,
     input: Volume,
     rf: ReceptiveField,
-    extent: usize,
+    span: Span,
     prefix: &str,
 ) -> Result<LayerReport, ArchError> {
     let path = format!("{prefix}{}", layer.name);
@@ -346,7 +372,7 @@ fn eval_layer(
         }
         Op::AdaptiveAvgPool { h, w } => adaptive_avg_pool(&mut r, *h, *w),
         Op::Flatten => flatten(&mut r),
-        Op::Linear(l) => linear(&mut r, l, extent),
+        Op::Linear(l) => linear(&mut r, l, span),
         Op::Dropout { p } => {
             r.description = format!("dropout, p = {p}");
             if (0.0..1.0).contains(p) {
@@ -532,7 +558,7 @@ fn flatten(r: &mut LayerReport) -> Result<(), LayerError> {
     Ok(())
 }
 
-fn linear(r: &mut LayerReport, l: &Linear, extent: usize) -> Result<(), LayerError> {
+fn linear(r: &mut LayerReport, l: &Linear, span: Span) -> Result<(), LayerError> {
     let k = l.out_features;
     r.description = format!("{k} neurons");
     r.filters = Some(k);
@@ -545,7 +571,7 @@ fn linear(r: &mut LayerReport, l: &Linear, extent: usize) -> Result<(), LayerErr
     r.biases = if l.bias { wide(k) } else { 0 };
     r.macs = r.weights;
     // A fully connected layer is a convolution whose window is its whole (unflattened) input.
-    r.receptive_field = r.receptive_field.through(extent, 1, 1, 0)?;
+    r.receptive_field = span.first.through(span.extent, 1, 1, 0)?;
     Ok(())
 }
 

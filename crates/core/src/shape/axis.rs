@@ -89,11 +89,13 @@ impl fmt::Display for DivisibilityNote {
 const STRIDE_SEARCH: usize = 4096;
 
 /// Refuses a zero stride, kernel or dilation: the checks every window along an axis needs.
+/// The window itself first: a pooling's stride defaults to its size, so `maxpool 0` is a
+/// window of zero, not (only) a stride of zero.
 fn check_window(kernel: usize, stride: usize, dilation: usize) -> Result<(), ShapeError> {
-    if stride == 0 {
-        Err(ShapeError::ZeroStride { stride })
-    } else if kernel == 0 {
+    if kernel == 0 {
         Err(ShapeError::ZeroKernel { kernel })
+    } else if stride == 0 {
+        Err(ShapeError::ZeroStride { stride })
     } else if dilation == 0 {
         Err(ShapeError::ZeroDilation { dilation })
     } else {

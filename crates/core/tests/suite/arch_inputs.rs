@@ -201,6 +201,11 @@ mod arch {
                 one(Op::max_pool(Pool::new(2, 0))),
                 "L1: stride must be at least 1 (got S = 0)",
             ),
+            // `maxpool 0`: the stride defaults to the window, and the window is named.
+            (
+                one(Op::max_pool(Pool::new(0, 0))),
+                "L1: kernel size must be at least 1 (got F = 0)",
+            ),
             (
                 one(Linear::new(0).into()),
                 "L1: the number of neurons must be at least 1 (got 0)",

@@ -241,6 +241,59 @@ mod arch {
     }
 
     #[test]
+    fn fully_connected_layers_after_an_adaptive_pool_span_its_input() {
+        // The first fully connected layer sees every position of the last volume a
+        // convolution or pooling made: an adaptive pool in between (and a flatten or a
+        // dropout after it) widens nothing, even where it repeats values (6 × 6 from the
+        // lecture AlexNet's 5 × 5 at 224 × 224; VGG's 7 × 7 from 1 × 1 at 32 × 32).
+        let cases = [
+            (
+                "alexnet_lecture",
+                Volume::new(224, 224, 3),
+                Some(195 + 4 * 32),
+            ),
+            ("alexnet", Volume::new(224, 224, 3), None),
+            ("vgg16", Volume::new(32, 32, 3), None),
+        ];
+        for (name, input, expected) in cases {
+            let arch = zoo::by_name(name).unwrap_or_else(|| panic!("{name}"));
+            let r = arch
+                .evaluate_with_input(input)
+                .unwrap_or_else(|e| panic!("{name} at {input}: {e}"));
+            let fc = r
+                .layers
+                .iter()
+                .position(|l| l.kind == LayerKind::Linear)
+                .unwrap_or_else(|| panic!("{name} has no linear layer"));
+            assert!(
+                r.layers[..fc]
+                    .iter()
+                    .any(|l| l.kind == LayerKind::AdaptiveAvgPool),
+                "{name} has no adaptive pool before its classifier"
+            );
+            let last = r.layers[..fc]
+                .iter()
+                .rfind(|l| {
+                    matches!(
+                        l.kind,
+                        LayerKind::Conv | LayerKind::MaxPool | LayerKind::AvgPool
+                    )
+                })
+                .unwrap_or_else(|| panic!("{name}: no convolution or pooling"));
+            let extent = last.output.h.max(last.output.w);
+            let spans = last.receptive_field.size + (extent - 1) * last.receptive_field.jump;
+            assert_eq!(
+                r.layers[fc].receptive_field.size, spans,
+                "{name} at {input}: {} ends at {} with {:?}",
+                last.name, last.output, last.receptive_field
+            );
+            if let Some(e) = expected {
+                assert_eq!(spans, e, "{name} at {input}");
+            }
+        }
+    }
+
+    #[test]
     fn receptive_field_starts_at_one_pixel() {
         let r = report("vgg16");
         assert_eq!(
