@@ -138,8 +138,19 @@ test('strokes drawn with the mouse on the pad produce a prediction', async () =>
   await page.mouse.up();
   await waitForSource(page, 'your drawing');
   await waitForLabel(page, '1');
-  // Clear, then a 7 in two strokes' worth of moves.
+  // Clear: the drawing's prediction goes with it (a cleared pad predicts nothing).
   await page.getByTestId('clear-pad').click();
+  await page.getByTestId('cleared').waitFor();
+  assert.equal(await page.getByTestId('top-class').count(), 0);
+  // A test image's prediction is not the pad's: clearing the pad leaves it on screen.
+  await page.getByTestId('sample-3').click();
+  await waitForSample(page, 3);
+  await waitForSource(page, 'test image');
+  await page.getByTestId('clear-pad').click();
+  await page.waitForTimeout(300);
+  assert.match(await page.getByTestId('top-class').textContent(), /test image/);
+  assert.equal(await page.getByTestId('cleared').count(), 0);
+  // Then a 7 in two strokes' worth of moves.
   await page.mouse.move(...at(0.2, 0.15));
   await page.mouse.down();
   for (let i = 1; i <= 10; i++) await page.mouse.move(...at(0.2 + (0.6 * i) / 10, 0.15));

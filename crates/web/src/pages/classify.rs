@@ -479,18 +479,25 @@ pub fn ClassifyPage() -> Html {
 
     // A stroke goes on (its results are not announced one by one).
     let stroking = use_state_eq(|| false);
-    let on_draw = use_callback(
-        (ask.clone(), stroking.setter()),
-        |(d, finished): (Rc<Drawing>, bool), (ask, stroking)| {
-            stroking.set(!finished);
-            if finished {
-                save_drawing(&d);
-            }
-            if !d.is_empty() {
-                ask.emit((Source::Drawing, drawing_input(&d)));
-            }
-        },
-    );
+    let on_draw = {
+        let session = session.clone();
+        use_callback(
+            (ask.clone(), stroking.setter(), view.dispatcher()),
+            move |(d, finished): (Rc<Drawing>, bool), (ask, stroking, dispatch)| {
+                stroking.set(!finished);
+                if finished {
+                    save_drawing(&d);
+                }
+                if !d.is_empty() {
+                    ask.emit((Source::Drawing, drawing_input(&d)));
+                } else if finished {
+                    // Cleared: the drawing's answer goes, none still coming is shown.
+                    session.borrow_mut().clear_drawing();
+                    dispatch.dispatch(ClassifyAction::DrawingCleared);
+                }
+            },
+        )
+    };
     // The same callback while the gallery stays: the gallery is not rendered again.
     let on_pick = {
         let ask = ask.clone();
@@ -726,6 +733,10 @@ pub fn ClassifyPage() -> Html {
         }
         (Some(_), Some(Err(e))) => (
             html! { <p class="error" role="alert">{ e.clone() }</p> },
+            html! {},
+        ),
+        _ if v.cleared => (
+            html! { <p class="pending" data-testid="cleared">{"The pad is clear: draw a digit, pick a test image or upload one."}</p> },
             html! {},
         ),
         _ => (

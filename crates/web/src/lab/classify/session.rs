@@ -106,6 +106,8 @@ pub struct Job {
     pub source: Source,
     /// The image.
     pub input: ClassifyInput,
+    /// The number of the input ([`Session::generation`] when it was asked for).
+    pub asked: u64,
 }
 
 impl Job {
@@ -131,6 +133,9 @@ pub struct Session {
     /// A loaded model's summary, waiting for the answer in flight for it ([`Session::show`]).
     held: Option<Rc<ModelSummary>>,
     waiting: Option<Job>,
+    /// The [`Session::generation`] when the drawing pad was last cleared: an answer for a
+    /// drawing asked for before it is not shown.
+    cleared: u64,
 }
 
 impl Session {
@@ -177,7 +182,26 @@ impl Session {
             style,
             source,
             input,
+            asked: self.asked,
         })
+    }
+
+    /// The drawing pad was cleared: a drawing asked for is forgotten (a new model does not
+    /// run it again, a waiting one is not sent, an answer in flight is not shown), and
+    /// whether the input on screen should go with it is the page's (`ClassifyAction::
+    /// DrawingCleared`).
+    pub fn clear_drawing(&mut self) {
+        self.cleared = self.asked;
+        if self.last_source() == Some(&Source::Drawing) {
+            self.last = None;
+        }
+        if self
+            .waiting
+            .as_ref()
+            .is_some_and(|j| j.source == Source::Drawing)
+        {
+            self.waiting = None;
+        }
     }
 
     /// Asks for `input` to be classified: returns the job to send now, or `None` when a
@@ -277,9 +301,11 @@ impl Session {
         self.held.take()
     }
 
-    /// Whether a reply to `job` is still wanted (it is for the current model).
+    /// Whether a reply to `job` is still wanted: it is for the current model, and not a
+    /// drawing since cleared.
     pub fn is_current(&self, job: &Job) -> bool {
         self.model() == Some(job.model.as_str())
+            && !(job.source == Source::Drawing && job.asked <= self.cleared)
     }
 }
 
@@ -328,6 +354,39 @@ mod tests {
 
     /// A first visit: the shipped model's requests go out while it loads, nothing runs
     /// twice, and a later load leaves the model in use in place until it is loaded.
+    #[test]
+    fn a_cleared_drawing_is_neither_shown_nor_run_again() -> Result<(), &'static str> {
+        let mut s = Session::default();
+        let _ = s.loaded("m".into(), MNIST);
+        let drawing = s
+            .ask(Source::Drawing, ready(0.5))
+            .ok_or("not sent at once")?;
+        // A second stroke waits behind the first; then the pad is cleared.
+        assert_eq!(s.ask(Source::Drawing, ready(0.6)), None);
+        s.clear_drawing();
+        assert!(!s.is_current(&drawing), "the answer in flight is not shown");
+        assert_eq!(s.settled(), None, "the waiting drawing is not sent");
+        assert_eq!(s.last_source(), None);
+        assert_eq!(
+            s.loaded("m2".into(), MNIST),
+            None,
+            "a new model runs nothing"
+        );
+        // What comes after the clear is shown, a drawing too.
+        let next = s.ask(Source::Drawing, ready(0.7)).ok_or("not sent")?;
+        assert!(s.is_current(&next));
+        let pick = sample(MNIST, 2);
+        assert_eq!(s.settled(), None);
+        let job = s.ask(pick.clone(), ready(0.1)).ok_or("not sent")?;
+        s.clear_drawing();
+        assert!(
+            s.is_current(&job),
+            "a test image stays when the pad is cleared"
+        );
+        assert_eq!(s.last_source(), Some(&pick));
+        Ok(())
+    }
+
     #[test]
     fn the_first_model_takes_inputs_while_it_loads() {
         let mut s = Session::default();

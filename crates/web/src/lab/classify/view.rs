@@ -41,6 +41,8 @@ pub struct ClassifyView {
     pub inspect: Option<(String, [usize; 3])>,
     /// The value (layer, `[channel, row, column]`) whose receptive field is open.
     pub field: Option<(String, [usize; 3])>,
+    /// The drawing on screen was cleared, and nothing classified since.
+    pub cleared: bool,
 }
 
 /// What happens on the page.
@@ -60,6 +62,9 @@ pub enum ClassifyAction {
     Classified(Source, Rc<Classified>),
     /// An input was refused (the worker's or the browser's message).
     InputFailed(String),
+    /// The drawing pad was cleared: a drawing's result on screen goes (with its open
+    /// pixel and field), and the page asks for an input again.
+    DrawingCleared,
     /// Open (or close, `None`) a pixel's convolution.
     Inspect(Option<(String, [usize; 3])>),
     /// Open (or close, `None`) a value's receptive field.
@@ -101,9 +106,23 @@ impl ClassifyView {
                     Rc::make_mut(g).record(sample, result.top);
                 }
                 self.input_error = None;
+                self.cleared = false;
                 self.shown = Some(Shown { source, result });
             }
             ClassifyAction::InputFailed(e) => self.input_error = Some(e),
+            ClassifyAction::DrawingCleared => {
+                if self
+                    .shown
+                    .as_ref()
+                    .is_some_and(|s| s.source == Source::Drawing)
+                {
+                    self.shown = None;
+                    self.inspect = None;
+                    self.field = None;
+                    self.input_error = None;
+                    self.cleared = true;
+                }
+            }
             ClassifyAction::Inspect(p) => self.inspect = p,
             ClassifyAction::Field(p) => self.field = p,
         }
