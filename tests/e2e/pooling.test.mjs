@@ -85,6 +85,21 @@ test('each depth slice is pooled on its own; invalid settings explain themselves
   await page.close();
 });
 
+test('the pooled size is the lecture\'s formula with its numbers; a border no window reaches is said', async () => {
+  const { page, errors } = await openLab();
+  const formula = async () => (await page.getByTestId('pool-formula').textContent()).trim();
+  assert.match(await formula(), /W2 = \(W1 − F \+ 2P\)\/S \+ 1 = \(4 − 2 \+ 2·0\)\/2 \+ 1 = 2\/2 \+ 1 = 2/);
+  assert.match(await formula(), /D2 = D1 = 1: pooling keeps the depth and has no parameters/);
+  assert.equal(await page.getByTestId('pool-note').count(), 0);
+  // F = 3, S = 2 on 4 × 4: one window per axis, the last row and column never pooled.
+  await page.getByTestId('pool-window').fill('3');
+  await page.getByTestId('pool-note').waitFor();
+  assert.match(await formula(), /\(4 − 3 \+ 2·0\)\/2 \+ 1 = ⌊1\/2⌋ \+ 1 = 1/);
+  assert.match(await text(page, 'pool-note'), /= 1 is not divisible by S = 2 \(remainder 1\): the last 1 input cell\(s\) are never covered/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the activation explorer: sigmoid(4) = 0.98, ReLU(−2) = 0', async () => {
   const { page, errors } = await openLab();
   assert.equal(await text(page, 'explore-value'), '0.98');
@@ -93,6 +108,15 @@ test('the activation explorer: sigmoid(4) = 0.98, ReLU(−2) = 0', async () => {
   assert.equal(await text(page, 'explore-value'), '0');
   await page.getByTestId('explore-activation').selectOption('tanh');
   assert.equal(await text(page, 'explore-value'), '−0.96');
+  // The function and x are in the link: a reload keeps them.
+  await page.getByTestId('explore-x').fill('-1.5');
+  assert.equal(await text(page, 'explore-value'), '−0.91');
+  await page.waitForFunction(() => location.hash.includes('act=tanh') && location.hash.includes('x=-1.5'));
+  await page.reload();
+  await page.getByTestId('pool-stage').waitFor();
+  assert.equal(await page.getByTestId('explore-activation').inputValue(), 'tanh');
+  assert.equal(await page.getByTestId('explore-x').inputValue(), '-1.5');
+  assert.equal(await text(page, 'explore-value'), '−0.91');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -20,7 +20,7 @@ pub use matrix_canvas::{MatrixCanvas, field_frame};
 pub use number_field::NumberField;
 pub use player::PlayerControls;
 pub use products_grid::{ProductsGrid, channel_name};
-pub use volume_formula::VolumeFormula;
+pub use volume_formula::{VolumeFormula, axis_line};
 
 /// The value of the `<select>` or `<input>` an event came from (empty for anything else):
 /// what a settings panel's `onchange` reads.

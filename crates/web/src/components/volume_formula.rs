@@ -22,7 +22,9 @@ pub struct VolumeFormulaProps {
     pub transposed: bool,
 }
 
-fn axis_line(
+/// One axis of a window's output size, its arithmetic written out (`⌊…⌋` when S does not
+/// divide): the Convolution lab's volume and the Pooling lab's.
+pub fn axis_line(
     name: &str,
     w: usize,
     f: usize,

@@ -5,6 +5,7 @@ use convscope_core::{
 };
 use ndarray::{Array3, Array4, Axis};
 
+use super::ActivationChoice;
 use super::images::{LECTURE_IMAGE, rgb_pattern};
 use super::kernel::Preset;
 use super::player::{Player, PlayerAction};
@@ -79,6 +80,10 @@ pub struct PoolSettings {
     pub padding: usize,
     /// The stepper's transport.
     pub player: Player,
+    /// The activation explorer's function (the lecture's sigmoid).
+    pub activation: ActivationChoice,
+    /// The activation explorer's x (the lecture's 4).
+    pub x: f32,
 }
 
 impl Default for PoolSettings {
@@ -90,6 +95,8 @@ impl Default for PoolSettings {
             stride: 2,
             padding: 0,
             player: Player::default(),
+            activation: ActivationChoice::Sigmoid,
+            x: 4.0,
         }
     }
 }
@@ -113,6 +120,10 @@ pub enum PoolAction {
     JumpTo([usize; 3]),
     /// The URL's query changed (a pasted or followed link): every setting is re-read.
     Query(Query),
+    /// The activation explorer's function.
+    Activation(ActivationChoice),
+    /// The activation explorer's x (a finite number).
+    X(f32),
 }
 
 /// The computed pooling lab.
@@ -148,6 +159,12 @@ impl PoolSettings {
                 }
             }
             PoolAction::Query(q) => *self = PoolSettings::from_query(&q),
+            PoolAction::Activation(a) => self.activation = a,
+            PoolAction::X(x) => {
+                if x.is_finite() {
+                    self.x = x;
+                }
+            }
         }
         let len = self.step_count();
         self.player.clamp(len);
@@ -243,6 +260,12 @@ impl PoolSettings {
             }
         }
         self.player.speed_to_query(&mut q);
+        if self.activation != d.activation {
+            q.push("act", self.activation.key());
+        }
+        if self.x != d.x {
+            q.push("x", self.x.to_string());
+        }
         q
     }
 
@@ -263,6 +286,15 @@ impl PoolSettings {
         s.stride = num("s", s.stride);
         s.padding = num("p", s.padding);
         s.player.speed_from_query(query);
+        if let Some(a) = get("act").and_then(ActivationChoice::from_key) {
+            s.activation = a;
+        }
+        if let Some(x) = get("x")
+            .and_then(convscope_core::format::parse_f32)
+            .filter(|x| x.is_finite())
+        {
+            s.x = x;
+        }
         let len = s.step_count();
         s.player.step = get("i").and_then(|v| v.parse().ok()).unwrap_or(0);
         s.player.clamp(len);
@@ -289,7 +321,13 @@ mod tests {
         s.apply(PoolAction::Kind(PoolKind::Average));
         s.apply(PoolAction::Window(3));
         s.apply(PoolAction::Stride(1));
+        s.apply(PoolAction::Activation(ActivationChoice::Tanh));
+        s.apply(PoolAction::X(-1.5));
         assert_eq!(PoolSettings::from_query(&s.to_query()), s);
+        assert_eq!(
+            PoolSettings::from_query(&Query::plain("act=nope&x=1e99")),
+            PoolSettings::default()
+        );
         assert_eq!(
             PoolSettings::from_query(&Query::plain("f=x&s=&op=zzz&i=-1")),
             PoolSettings::default()

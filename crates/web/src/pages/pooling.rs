@@ -5,13 +5,13 @@
 use std::rc::Rc;
 
 use convscope_core::format::parse_f32;
-use convscope_core::{CoreError, PoolKind, PoolStep, Stepper};
+use convscope_core::{CoreError, PoolKind, PoolStep, Stepper, conv_output_size_explained};
 use ndarray::Axis;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::components::{
-    ActivationPlot, Legend, MatrixCanvas, NumberField, PlayerControls, channel_name,
+    ActivationPlot, Legend, MatrixCanvas, NumberField, PlayerControls, axis_line, channel_name,
 };
 use crate::hooks::{initial_query, use_hash_query, use_player_drive, use_query_sync};
 use crate::lab::pool::KINDS;
@@ -89,8 +89,13 @@ pub fn PoolingPage() -> Html {
         });
         use_hash_query(Route::Pooling, on_query);
     }
-    let mut key = s.clone();
-    key.player = Default::default();
+    // What the maps are computed from (not the stepper, not the activation explorer).
+    let key = PoolSettings {
+        player: Default::default(),
+        activation: ActivationChoice::Sigmoid,
+        x: 4.0,
+        ..s.clone()
+    };
     let views = use_memo(key, views);
     // Callbacks made once (the output maps' clicks once per depth): the components they go
     // to are not rendered again for a new callback.
@@ -108,6 +113,10 @@ pub fn PoolingPage() -> Html {
     let on_padding = use_callback(dispatch.clone(), |v: usize, d| {
         d.dispatch(PoolAction::Padding(v))
     });
+    let on_act = use_callback(dispatch.clone(), |a: ActivationChoice, d| {
+        d.dispatch(PoolAction::Activation(a))
+    });
+    let on_x = use_callback(dispatch.clone(), |x: f32, d| d.dispatch(PoolAction::X(x)));
     let depth = (*views).as_ref().map_or(0, |v| v.outputs.len());
     let on_cells = use_memo((dispatch, depth), |(d, depth)| {
         (0..*depth)
@@ -180,7 +189,7 @@ pub fn PoolingPage() -> Html {
                 </div>
             </section>
             { stage }
-            <ActivationExplorer />
+            <ActivationExplorer act={s.activation} x={s.x} on_act={on_act} on_x={on_x} />
         </section>
     }
 }
@@ -273,30 +282,66 @@ fn stage(
                 </div>
             </div>
             <PlayerControls player={s.player} len={len} noun="window" on_action={on_player.clone()} />
+            { pool_formula([w1, h1], s, depth) }
         </section>
     }
 }
 
-/// The four activations with a value to mark (default: the lecture's sigmoid(4)).
+/// The pooled volume's arithmetic (the lecture's formula with the numbers, from the core):
+/// W2 and H2, the depth kept, no parameters, and, when S does not divide W1 − F + 2P, the
+/// input rows and columns no window reaches.
+fn pool_formula([w1, h1]: [usize; 2], s: &PoolSettings, depth: usize) -> Html {
+    let (f, st, p) = (s.window, s.stride, s.padding);
+    let axes = [("W", w1), ("H", h1)]
+        .map(|(name, n)| conv_output_size_explained(n, f, st, p, 1).map(|o| (name, n, o)));
+    let [Ok(w), Ok(h)] = axes else {
+        return html! {};
+    };
+    let note = [&w, &h]
+        .iter()
+        .find_map(|(_, _, o)| o.note.as_ref().map(ToString::to_string));
+    html! {
+        <div class="formula" data-testid="pool-formula">
+            { for [&w, &h].into_iter().map(|(name, n, o)| html! {
+                <p>{ axis_line(name, *n, f, st, p, 1, o) }</p>
+            }) }
+            <p class="volume">{ format!("D2 = D1 = {depth}: pooling keeps the depth and has no parameters") }</p>
+            if let Some(n) = note {
+                <p class="note" data-testid="pool-note">{ n }</p>
+            }
+        </div>
+    }
+}
+
+/// Props of [`ActivationExplorer`].
+#[derive(Properties, PartialEq)]
+struct ActivationExplorerProps {
+    act: ActivationChoice,
+    x: f32,
+    on_act: Callback<ActivationChoice>,
+    on_x: Callback<f32>,
+}
+
+/// The four activations with a value to mark (default: the lecture's sigmoid(4)); both are
+/// the page's settings, kept in its link.
 #[component]
-fn ActivationExplorer() -> Html {
-    let act = use_state(|| ActivationChoice::Sigmoid);
-    let x = use_state(|| 4.0f32);
+fn ActivationExplorer(props: &ActivationExplorerProps) -> Html {
+    let (act, x) = (&props.act, &props.x);
     let on_act = {
-        let act = act.clone();
+        let on_act = props.on_act.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
             if let Some(a) = ActivationChoice::from_key(&select.value()) {
-                act.set(a);
+                on_act.emit(a);
             }
         })
     };
     let on_x = {
-        let x = x.clone();
+        let on_x = props.on_x.clone();
         Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            if let Some(v) = parse_f32(&input.value()) {
-                x.set(v);
+            if let Some(v) = parse_f32(&input.value()).filter(|v| v.is_finite()) {
+                on_x.emit(v);
             }
         })
     };
