@@ -96,6 +96,17 @@ test('Architectures on a phone: no sideways scroll outside the table; a network 
   await page.locator('.arch-row.selected').waitFor();
   await page.locator('.arch-detail:not(.arch-detail-empty)').waitFor();
   await assertFits(page, 'architectures, a layer chosen');
+  // The details come after the whole table here: choosing a row brings them into view
+  // (ResNet-152's table is thousands of pixels long).
+  await page.getByTestId('arch-net').selectOption('resnet152');
+  await page.waitForFunction(() => /ResNet-152/i.test(document.querySelector('[data-testid="arch-table"]').textContent));
+  const first = page.locator('[data-testid="arch-table"] tbody tr.arch-row:not(.arch-row-input)').first();
+  await first.scrollIntoViewIfNeeded();
+  await first.tap();
+  await page.waitForFunction(() => {
+    const r = document.querySelector('[data-testid="arch-detail"]:not(.arch-detail-empty)')?.getBoundingClientRect();
+    return r && r.top > -2 && r.top < window.innerHeight / 2;
+  }, null, { timeout: 5000 });
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -32,11 +32,42 @@ use state::{ArchAction, ArchLab, LayerPath, default_input};
 use table::LayerTable;
 use totals::TotalsPanel;
 
+/// Scrolls the details panel (the element in `place`) into view when its top lies below the
+/// window's bottom, as it does where the table and the panel are stacked.
+fn reveal(place: &NodeRef) {
+    let Some(panel) = place
+        .cast::<Element>()
+        .and_then(|p| p.first_element_child())
+    else {
+        return;
+    };
+    let below = web_sys::window()
+        .and_then(|w| w.inner_height().ok())
+        .and_then(|h| h.as_f64())
+        .is_some_and(|h| panel.get_bounding_client_rect().top() > h);
+    if below {
+        panel.scroll_into_view();
+    }
+}
+
 /// The architectures page.
 #[component]
 pub fn ArchitecturesPage() -> Html {
     let lab = use_reducer(|| ArchLab::from_query(&initial_query()));
     let top = use_node_ref();
+    // Where a narrow screen puts the layer's details: after the whole table (ResNet-152's is
+    // thousands of pixels long), so a row chosen there brings them into view.
+    let detail = use_node_ref();
+    {
+        let detail = detail.clone();
+        let first = use_mut_ref(|| true);
+        use_effect_with(lab.selected, move |selected| {
+            let first = std::mem::replace(&mut *first.borrow_mut(), false);
+            if !first && selected.is_some() {
+                reveal(&detail);
+            }
+        });
+    }
 
     // The state → the URL, and a followed or pasted link → the state.
     use_query_sync(Route::Architectures, lab.to_query());
@@ -104,7 +135,9 @@ pub fn ArchitecturesPage() -> Html {
                         <LayerTable report={ByPtr::of(report)} selected={lab.selected}
                             expanded={lab.expanded.clone()} broken={broken}
                             {on_select} {on_toggle} {on_expand_all} {on_collapse_all} />
-                        <LayerDetail layer={selected_layer} {full_name} totals={report.totals} />
+                        <div class="arch-detail-place" ref={detail}>
+                            <LayerDetail layer={selected_layer} {full_name} totals={report.totals} />
+                        </div>
                     </div>
                     <TotalsPanel net={lab.net} report={ByPtr::of(report)} />
                 </>

@@ -114,7 +114,7 @@ pub fn LayerTable(props: &LayerTableProps) -> Html {
                 </caption>
                 <thead>
                     <tr>
-                        <th scope="col">{"Layer (as in the lecture)"}</th>
+                        <th scope="col">{"Layer (in the lecture's notation)"}</th>
                         <th scope="col" class="arch-num">{"Output"}</th>
                         <th scope="col" class="arch-num">{"Params"}</th>
                         <th scope="col" class="arch-num">{"MACs"}</th>

@@ -77,7 +77,7 @@ pub fn TotalsPanel(props: &TotalsPanelProps) -> Html {
                     <tr>
                         <th scope="col">{"Source"}</th>
                         <th scope="col" class="arch-num">{"Parameters"}</th>
-                        <th scope="col" class="arch-num">{"GMACs"}</th>
+                        <th scope="col" class="arch-num">{"MACs"}</th>
                         <th scope="col">{"Notes"}</th>
                     </tr>
                 </thead>
@@ -85,7 +85,7 @@ pub fn TotalsPanel(props: &TotalsPanelProps) -> Html {
                     <tr data-testid="arch-computed-row">
                         <th scope="row">{"convscope (computed)"}</th>
                         <td class="arch-num"><strong>{ thousands(t.params) }</strong></td>
-                        <td class="arch-num" title={thousands(t.macs)}>{ format!("{gmacs:.2} G") }</td>
+                        <td class="arch-num" title={thousands(t.macs)}>{ compact(t.macs) }</td>
                         <td class="arch-source">
                             { format!(
                                 "{} weights + {} biases; {} weight layers; {} MACs at {}",
