@@ -521,25 +521,37 @@ fn StatusLine(props: &StatusLineProps) -> Html {
                         (t.epochs_done + u32::from(t.position > 0)).clamp(1, t.epochs.max(1));
                     // Between epochs (and when finished) the running figures restart at
                     // zero: the last whole epoch's are shown instead.
-                    let (position, loss, accuracy, speed) = match v.history.epochs.last() {
+                    let (position, loss, accuracy, speed, over) = match v.history.epochs.last() {
                         Some(e) if t.position == 0 => (
                             t.train_len,
                             e.train_loss,
                             e.train_accuracy,
                             e.images_per_second,
+                            format!("epoch {}", e.epoch),
                         ),
-                        _ => (t.position, t.loss, t.accuracy, t.images_per_second),
+                        _ => (
+                            t.position,
+                            t.loss,
+                            t.accuracy,
+                            t.images_per_second,
+                            "this epoch so far".to_owned(),
+                        ),
+                    };
+                    // A run restored after a reload has no speed until it trains again.
+                    let speed = if speed > 0.0 {
+                        format!("{} images/s", thousands(speed.round() as u64))
+                    } else {
+                        "no speed yet".to_owned()
                     };
                     (
                         format!(
-                            "{word} · epoch {epoch} of {} · step {} · image {} of {} · loss {:.4} · accuracy {:.2} % · {} images/s · lr {:.2e}",
+                            "{word} · epoch {epoch} of {} · step {} · image {} of {} · training loss {:.4} · training accuracy {:.2}\u{a0}% ({over}) · {speed} · lr {:.2e}",
                             t.epochs,
                             thousands(t.step),
                             thousands(position as u64),
                             thousands(t.train_len as u64),
                             loss,
                             accuracy * 100.0,
-                            thousands(speed.round() as u64),
                             t.lr
                         ),
                         Some((
