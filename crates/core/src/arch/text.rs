@@ -133,7 +133,7 @@ impl Architecture {
             depth: 0,
             layers: 0,
         };
-        let input = if p.peek_word() == Some("input") {
+        let input = if p.peek_word().as_deref() == Some("input") {
             p.bump();
             let t = p.expect_any("an input volume such as 28x28x1")?;
             let v = t
@@ -556,8 +556,31 @@ impl Parser {
         self.tokens.get(self.pos)
     }
 
-    fn peek_word(&self) -> Option<&str> {
-        self.peek().map(|t| t.text.as_str())
+    /// The next token as a keyword: lower case (`Input`, `NOBIAS` and `Stride` read as the
+    /// layer words do), a quoted token as written.
+    fn peek_word(&self) -> Option<String> {
+        self.peek().map(|t| {
+            if t.quoted {
+                t.text.clone()
+            } else {
+                t.text.to_ascii_lowercase()
+            }
+        })
+    }
+
+    /// Refuses an option given a second time in one layer (`pad 2 pad 0`): the next token,
+    /// `word`, is one of `given`, or is recorded there.
+    fn once(&self, word: &str, given: &mut Vec<String>) -> Result<(), TextError> {
+        if given.iter().any(|g| g == word) {
+            let t = self.peek().cloned().unwrap_or(Token {
+                text: word.to_owned(),
+                column: self.end,
+                quoted: false,
+            });
+            return Err(self.error_at(&t, &format!("each option once ({word} is given already)")));
+        }
+        given.push(word.to_owned());
+        Ok(())
     }
 
     fn bump(&mut self) {
@@ -735,8 +758,13 @@ impl Parser {
                 let kind = pool_kind.unwrap_or(PoolKind::Max);
                 let (f, _) = self.size("a window size such as 2 or 2x2", true)?;
                 let mut pool = Pool::new(f, f);
+                let mut given = Vec::new();
                 while let Some(w) = self.peek_word() {
-                    match w {
+                    if matches!(w.as_str(), "stride" | "pad" | "padding") {
+                        let name = if w == "padding" { "pad" } else { w.as_str() };
+                        self.once(name, &mut given)?;
+                    }
+                    match w.as_str() {
                         "stride" => {
                             self.pos += 1;
                             pool.stride = self.number("a stride (a whole number)")?;
@@ -770,11 +798,17 @@ impl Parser {
             "linear" | "fc" => {
                 let n = self.number("the number of neurons (a whole number)")?;
                 let mut l = Linear::new(n);
-                if self.peek_word() == Some("nobias") {
+                if self.peek_word().as_deref() == Some("nobias") {
                     self.pos += 1;
                     l.bias = false;
+                    let mut given = vec!["nobias".to_owned()];
+                    if self.peek_word().as_deref() == Some("nobias") {
+                        self.once("nobias", &mut given)?;
+                    }
+                    self.end_of_layer("',' or the end")?;
+                } else {
+                    self.end_of_layer("nobias, ',' or the end")?;
                 }
-                self.end_of_layer("nobias, ',' or the end")?;
                 Ok(Op::Linear(l))
             }
             "adaptiveavgpool" => {
@@ -831,8 +865,16 @@ impl Parser {
         let k = self.number("the number of filters K (a whole number)")?;
         let (f, _) = self.size("a filter size such as 5x5", true)?;
         let mut c = Conv::new(k, f);
+        let mut given = Vec::new();
         while let Some(w) = self.peek_word() {
-            let slot = match w {
+            if matches!(
+                w.as_str(),
+                "stride" | "pad" | "padding" | "dilation" | "groups" | "nobias"
+            ) {
+                let name = if w == "padding" { "pad" } else { w.as_str() };
+                self.once(name, &mut given)?;
+            }
+            let slot = match w.as_str() {
                 "stride" => &mut c.stride,
                 "pad" | "padding" => &mut c.padding,
                 "dilation" => &mut c.dilation,

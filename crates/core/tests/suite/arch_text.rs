@@ -127,6 +127,41 @@ fn malformed_lines_say_where_and_what_was_expected() {
 }
 
 #[test]
+fn words_are_read_in_any_case_and_each_option_once() {
+    let upper = Architecture::from_text(
+        "Input 28x28x1, Conv 6 5X5 PAD 2 Stride 1, MaxPool 2 STRIDE 2, FLATTEN, Linear 10 NOBIAS",
+    )
+    .unwrap();
+    let lower = Architecture::from_text(
+        "input 28x28x1, conv 6 5x5 pad 2 stride 1, maxpool 2 stride 2, flatten, linear 10 nobias",
+    )
+    .unwrap();
+    assert_eq!(upper, lower);
+    // An option given twice is refused where it comes again, not taken as the last value.
+    for (text, column, word) in [
+        ("conv 6 5x5 pad 2 pad 0", 18, "pad"),
+        ("conv 6 5x5 padding 2 pad 0", 22, "pad"),
+        ("conv 6 5x5 stride 2 stride 3", 21, "stride"),
+        ("conv 6 5x5 nobias NoBias", 19, "nobias"),
+        ("maxpool 2 stride 1 stride 2", 20, "stride"),
+        ("linear 10 nobias nobias", 18, "nobias"),
+    ] {
+        let e = error(text);
+        assert_eq!(
+            (e.column, e.expected.as_str()),
+            (
+                column,
+                format!("each option once ({word} is given already)").as_str()
+            ),
+            "{text}"
+        );
+    }
+    // After a linear layer's nobias only the end of the layer may come.
+    let e = error("linear 10 nobias 3");
+    assert_eq!((e.column, e.expected.as_str()), (18, "',' or the end"));
+}
+
+#[test]
 fn json_and_text_are_both_descriptions() {
     let lenet = zoo::lenet5();
     let json = serde_json::to_string(&lenet).unwrap();
