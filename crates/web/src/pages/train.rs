@@ -85,6 +85,13 @@ fn wrong_pictures(v: &TrainView) -> Rc<Vec<Rc<Vec<f32>>>> {
 /// The network text checked as the worker will check it: parsed, evaluated, buildable and
 /// trainable on 28×28 images with ten classes at the chosen batch size.
 fn check(text: &str, settings: &TrainSettings) -> Result<Rc<NetworkReport>, String> {
+    if text.trim().is_empty() {
+        return Err(
+            "No network yet: write its layers in the text form, such as \
+                    'input 28x28x1, flatten, linear 10', or start from a preset."
+                .to_owned(),
+        );
+    }
     let arch = Architecture::parse_description(text).map_err(|e| e.to_string())?;
     let report = arch.evaluate().map_err(|e| e.to_string())?;
     Run::new(&arch, settings.run, settings.train_images).map_err(|e| e.to_string())?;
@@ -400,7 +407,8 @@ fn layer_table(report: &NetworkReport) -> Html {
     html! {
         <div class="table-scroll">
         <table class="train-layers" data-testid="train-layers">
-            <caption>{ format!("{} layers on a {} input: every figure from the core's evaluation", report.layers.len(), report.input) }</caption>
+            <caption>{ format!("{} layer{} on a {} input: every figure from the core's evaluation",
+                report.layers.len(), if report.layers.len() == 1 { "" } else { "s" }, report.input) }</caption>
             <thead><tr><th scope="col">{"Layer"}</th><th scope="col" class="num">{"Output"}</th><th scope="col" class="num">{"Parameters"}</th><th scope="col" class="num">{"MACs"}</th></tr></thead>
             <tbody>{ for rows }</tbody>
             <tfoot><tr><th scope="row">{"Total"}</th><td class="num">{ t.output.to_string() }</td>
@@ -628,7 +636,11 @@ fn progress_view(
         html! {
             <section class="panel train-snapshot" aria-labelledby="train-snapshot-title" data-testid="train-snapshot">
                 <h3 id="train-snapshot-title">{ format!("The first layer at step {}", thousands(s.step)) }</h3>
-                <p class="hint">{"Redrawn every 200 steps: watch the filters turn into edge and stroke detectors."}</p>
+                <p class="hint">{ if p.convs.is_some() {
+                    "Redrawn every 200 steps: watch the filters turn into edge and stroke detectors."
+                } else {
+                    "This network starts without a convolution: there are no filters to draw, only the test image it reads (and a first layer's maps, if it has any)."
+                } }</p>
                 <div class="train-snapshot-row">
                     <figure class="fmap">
                         <MatrixCanvas values={p.input.clone()} rows={IMAGE_SIZE} cols={IMAGE_SIZE} size={84.0} label="the fixed test image" />
