@@ -358,6 +358,9 @@ test('transposed mode steps: the keyboard moves the window, the written sum is t
   };
   assert.equal(await win(), '-2,-2');
   await check(0, 0);
+  // The first window lies over the border: its empty taps are padding, not stride holes.
+  assert.match(await text(page, 'products'), /pad/);
+  assert.doesNotMatch(await text(page, 'products'), /hole/);
   await page.getByRole('heading', { level: 2 }).click();
   await page.keyboard.press('ArrowRight');
   assert.equal(await win(), '-2,-1');

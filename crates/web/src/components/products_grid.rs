@@ -17,9 +17,20 @@ pub struct ProductsGridProps {
     pub kernel: usize,
     /// Input depth D1 (names the channels R, G, B when 3).
     pub depth: usize,
-    /// What a tap that adds nothing is called ("pad"; "hole" in transposed mode).
-    #[prop_or(AttrValue::Static("pad"))]
-    pub skipped: AttrValue,
+    /// In transposed mode, the last cell `[y, x]` of the zero-inserted input: a tap that adds
+    /// nothing inside `[0, y] × [0, x]` is a stride "hole", outside it "pad" (without it
+    /// every such tap is padding).
+    #[prop_or_default]
+    pub holes_within: Option<[isize; 2]>,
+}
+
+/// What a tap that adds nothing at `[y, x]` is called: a stride hole inside `holes_within`,
+/// else padding.
+fn skipped_name([y, x]: [isize; 2], holes_within: Option<[isize; 2]>) -> &'static str {
+    match holes_within {
+        Some([ly, lx]) if (0..=ly).contains(&y) && (0..=lx).contains(&x) => "hole",
+        _ => "pad",
+    }
 }
 
 /// The name of input channel `c`.
@@ -73,7 +84,7 @@ pub fn sum_expression(step: &ConvStep) -> String {
 #[derive(Debug, Clone, Properties, PartialEq)]
 struct ProductCellProps {
     tap: ConvTap,
-    skipped: AttrValue,
+    skipped: &'static str,
 }
 
 /// One tap: the input value times the weight, and the product.
@@ -116,7 +127,7 @@ pub fn ProductsGrid(props: &ProductsGridProps) -> Html {
             html! {
                 <tr>
                     { for row.iter().map(|t| html! {
-                        <ProductCell key={t.kernel[0] * f + t.kernel[1]} tap={**t} skipped={props.skipped.clone()} />
+                        <ProductCell key={t.kernel[0] * f + t.kernel[1]} tap={**t} skipped={skipped_name(t.input, props.holes_within)} />
                     }) }
                 </tr>
             }
@@ -152,5 +163,24 @@ pub fn ProductsGrid(props: &ProductsGridProps) -> Html {
                 <span class="muted">{"convolution = "}</span>{ sum_expression(step) }
             </p>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::skipped_name;
+
+    #[test]
+    fn a_skipped_tap_is_a_hole_inside_the_zero_inserted_input_and_padding_outside() {
+        // A 3 × 3 input at S = 2: its cells sit at 0, 2 and 4 of the upsampled grid.
+        let within = Some([4, 4]);
+        assert_eq!(skipped_name([1, 2], within), "hole");
+        assert_eq!(skipped_name([4, 3], within), "hole");
+        assert_eq!(skipped_name([-1, 2], within), "pad");
+        assert_eq!(skipped_name([2, 5], within), "pad");
+        // At S = 1 there are no holes: every skipped tap lies outside, in the padding.
+        assert_eq!(skipped_name([-2, 0], Some([2, 2])), "pad");
+        // A forward convolution's skipped taps are padding.
+        assert_eq!(skipped_name([1, 1], None), "pad");
     }
 }

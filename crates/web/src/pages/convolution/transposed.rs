@@ -126,7 +126,8 @@ pub fn TransposedStage(p: &TransposedStageProps) -> Html {
                 </div>
                 <div class="stage-col">
                     <h3>{"Window × kernel"}</h3>
-                    <ProductsGrid step={shown} kernel={p.lab.settings.kernel.size} depth={depth} skipped="hole" />
+                    <ProductsGrid step={shown} kernel={p.lab.settings.kernel.size} depth={depth}
+                        holes_within={Some([(h1.saturating_sub(1) * p.lab.settings.stride) as isize, (w1.saturating_sub(1) * p.lab.settings.stride) as isize])} />
                     <p class="output-cell">
                         { format!("output ({oy}, {ox})") }{ if count > 1 { format!(" of map {k}") } else { String::new() } }
                         {" = "}<output data-testid="output-value">{ fmt_num(step.value) }</output>
