@@ -166,6 +166,24 @@ test('strokes drawn with the mouse on the pad produce a prediction', async () =>
   await page.close();
 });
 
+test('the test image on screen is in the link: a reload shows it again, not the first one or the pad', async () => {
+  const { page, errors } = await openClassify();
+  await page.getByTestId('sample-37').click();
+  await waitForSample(page, 37);
+  await page.waitForFunction(() => location.hash.includes('sample=37'));
+  // The pad holds a drawing from the tests before (this browser's storage): the link wins.
+  await page.reload();
+  await page.getByTestId('top-class').waitFor({ timeout: 30000 });
+  await waitForSample(page, 37);
+  await waitForSource(page, 'test image');
+  // The first test image is the default and leaves the link clean.
+  await page.getByTestId('sample-0').click();
+  await waitForSample(page, 0);
+  await page.waitForFunction(() => !location.hash.includes('sample='));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a corrupt file gets a message within a second; a valid upload after it still works', async () => {
   const { page, errors } = await openClassify();
   const input = page.getByTestId('image-file');

@@ -99,22 +99,33 @@ fn save_drawing(d: &Drawing) {
     }
 }
 
-/// What to ask for when `gallery` arrives: the restored drawing on the page's first
-/// ask, else the gallery's first sample when nothing was asked yet or the last input is a
-/// test image of another dataset (a model of another dataset replaced the one it was picked
-/// for: it is not run again).
+/// The gallery sample a link names (`sample=N`, its place in the gallery), if any.
+fn linked_sample(query: &Query) -> Option<usize> {
+    query.number(SAMPLE_KEY, usize::MAX)
+}
+
+/// The link's key for the gallery sample on screen.
+const SAMPLE_KEY: &str = "sample";
+
+/// What to ask for when `gallery` arrives: on the page's first ask the sample the link
+/// names, else the restored drawing; otherwise that sample or the gallery's first when
+/// nothing was asked yet or the last input is a test image of another dataset (a model of
+/// another dataset replaced the one it was picked for: it is not run again).
 fn first_input(
     session: &Session,
     drawing: &Drawing,
     gallery: &Gallery,
+    linked: Option<usize>,
 ) -> Option<(Source, ClassifyInput)> {
-    if session.last_source().is_none() && !drawing.is_empty() {
+    let linked = linked.filter(|&i| i < gallery.samples.len());
+    if session.last_source().is_none() && linked.is_none() && !drawing.is_empty() {
         return Some((Source::Drawing, drawing_input(drawing)));
     }
     if !session.wants_sample_of(gallery.kind) {
         return None;
     }
-    let (source, sample) = (gallery.source(0)?, gallery.samples.first()?);
+    let i = linked.unwrap_or(0);
+    let (source, sample) = (gallery.source(i)?, gallery.samples.get(i)?);
     Some((source, ClassifyInput::Ready(sample.pixels.to_vec())))
 }
 
@@ -317,10 +328,21 @@ pub fn ClassifyPage() -> Html {
     let view = use_reducer(ViewState::default);
     let choice = use_state(|| ModelChoice::from_query(&initial_query()));
     let explain_settings = use_state(|| ExplainSettings::from_query(&initial_query()));
+    // The gallery sample on screen is in the link too (but its first, the default), so that
+    // a reload or a shared link shows the image its explanation settings were chosen for.
+    let mut sample_query = Query::new();
+    if let Some(i) = view.0.selected_sample().filter(|&i| i > 0) {
+        sample_query.push(SAMPLE_KEY, i.to_string());
+    }
     use_query_sync(
         Route::Classify,
-        choice.to_query().merged(explain_settings.to_query()),
+        choice
+            .to_query()
+            .merged(explain_settings.to_query())
+            .merged(sample_query),
     );
+    // The sample a followed link names, for the first gallery that arrives (only).
+    let linked_at_start = use_mut_ref(|| linked_sample(&initial_query()));
     // A link pasted or followed while on the page chooses its model and its explanation.
     {
         let on_query = use_callback(
@@ -447,6 +469,7 @@ pub fn ClassifyPage() -> Html {
         let dispatch = view.dispatcher();
         let have = v.gallery.as_ref().map(|g| g.kind);
         let (ask, session, drawing) = (ask.clone(), session.clone(), initial_drawing.clone());
+        let linked_at_start = linked_at_start.clone();
         use_started(dataset, move |dataset| {
             let Some(kind) = *dataset else { return };
             if have == Some(kind) {
@@ -454,7 +477,8 @@ pub fn ClassifyPage() -> Html {
             }
             let arrived = move |g: Result<Gallery, String>| {
                 if let Ok(g) = &g {
-                    let first = first_input(&session.borrow(), &drawing, g);
+                    let linked = linked_at_start.borrow_mut().take();
+                    let first = first_input(&session.borrow(), &drawing, g, linked);
                     if let Some(first) = first {
                         ask.emit(first);
                     }
