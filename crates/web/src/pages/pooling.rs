@@ -89,11 +89,13 @@ pub fn PoolingPage() -> Html {
         });
         use_hash_query(Route::Pooling, on_query);
     }
-    // What the maps are computed from (not the stepper, not the activation explorer).
+    // What the maps are computed from: not the stepper, not the activation explorer (both
+    // at their defaults in the key).
+    let d = PoolSettings::default();
     let key = PoolSettings {
-        player: Default::default(),
-        activation: ActivationChoice::Sigmoid,
-        x: 4.0,
+        player: d.player,
+        activation: d.activation,
+        x: d.x,
         ..s.clone()
     };
     let views = use_memo(key, views);
